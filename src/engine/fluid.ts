@@ -1,0 +1,103 @@
+/**
+ * Max-min fair sharing of bandwidth resources among concurrent flows (a fluid model). Rates are
+ * recomputed by progressive filling whenever a flow starts or ends; between those moments every flow
+ * moves bytes at a constant rate.
+ */
+interface Flow {
+  task: number;
+  remaining: number;
+  maxRate: number;
+  resources: number[];
+  rate: number;
+}
+
+/** Bytes below this are treated as delivered (floating-point slack). */
+const EPSILON_BYTES = 1e-6;
+
+export class FluidNetwork {
+  private readonly capacity: number[] = [];
+  private readonly index = new Map<string, number>();
+  private flows: Flow[] = [];
+  private lastUpdate = 0;
+
+  constructor(capacities: ReadonlyMap<string, number>) {
+    for (const [name, cap] of capacities) {
+      if (!(cap > 0)) throw new Error(`resource ${name} needs a positive capacity, got ${cap}`);
+      this.index.set(name, this.capacity.length);
+      this.capacity.push(cap);
+    }
+  }
+
+  get active(): number {
+    return this.flows.length;
+  }
+
+  add(task: number, bytes: number, maxRate: number, resources: readonly string[], now: number): void {
+    this.advance(now);
+    const ids = resources.map((r) => {
+      const i = this.index.get(r);
+      if (i === undefined) throw new Error(`flow of task ${task} uses unknown resource ${r}`);
+      return i;
+    });
+    this.flows.push({ task, remaining: bytes, maxRate, resources: ids, rate: 0 });
+    this.rerate();
+  }
+
+  /** Time at which the next flow finishes at current rates. */
+  nextCompletion(now: number): number {
+    let t = Infinity;
+    for (const f of this.flows) t = Math.min(t, now + f.remaining / f.rate);
+    return t;
+  }
+
+  /** Removes and returns flows finished by `now`, then re-rates the rest. */
+  collectFinished(now: number): number[] {
+    this.advance(now);
+    const finished: number[] = [];
+    const keep: Flow[] = [];
+    for (const f of this.flows) {
+      if (f.remaining <= EPSILON_BYTES + f.rate * 1e-12) finished.push(f.task);
+      else keep.push(f);
+    }
+    if (finished.length > 0) {
+      this.flows = keep;
+      this.rerate();
+    }
+    return finished;
+  }
+
+  private advance(now: number): void {
+    const dt = now - this.lastUpdate;
+    if (dt > 0) for (const f of this.flows) f.remaining = Math.max(0, f.remaining - f.rate * dt);
+    this.lastUpdate = now;
+  }
+
+  /** Progressive filling: raise all unfrozen flows together until a resource or a flow's cap binds. */
+  private rerate(): void {
+    const left = this.capacity.slice();
+    const users = new Array<number>(left.length).fill(0);
+    let open = this.flows.slice();
+    for (const f of open) {
+      f.rate = 0;
+      for (const r of f.resources) users[r]!++;
+    }
+    let level = 0;
+    while (open.length > 0) {
+      let step = Infinity;
+      for (let r = 0; r < left.length; r++) if (users[r]! > 0) step = Math.min(step, left[r]! / users[r]!);
+      for (const f of open) step = Math.min(step, f.maxRate - level);
+      level += step;
+      for (let r = 0; r < left.length; r++) left[r]! -= step * users[r]!;
+      const still: Flow[] = [];
+      for (const f of open) {
+        const capped = f.maxRate - level <= f.maxRate * 1e-12;
+        const saturated = f.resources.some((r) => left[r]! <= this.capacity[r]! * 1e-12);
+        if (capped || saturated) {
+          f.rate = level;
+          for (const r of f.resources) users[r]!--;
+        } else still.push(f);
+      }
+      open = still;
+    }
+  }
+}

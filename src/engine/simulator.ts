@@ -1,0 +1,289 @@
+import seedrandom from 'seedrandom';
+import { EventHeap } from './heap.ts';
+import { FluidNetwork } from './fluid.ts';
+
+/**
+ * The discrete-event kernel. It knows processes, streams, tasks, dependencies, rendezvous groups,
+ * shared bandwidth resources and memory counters — nothing about ML. A plan is a static task graph:
+ * tasks on one (process, stream) run one at a time in submission order, as kernels on a CUDA stream do;
+ * `deps` are cross-stream waits, as CUDA events are; a `group` is a rendezvous (a collective): its
+ * members start together once every member is at the head of its stream, and end together when the
+ * slowest member's work is done.
+ */
+
+export type Work =
+  /** Fixed-duration work, e.g. a kernel whose time the cost model already knows. */
+  | { kind: 'delay'; seconds: number }
+  /**
+   * Bytes that move through shared resources after a fixed latency. The flow runs at its share of every
+   * resource it crosses (max-min fair) but never faster than `maxBytesPerSecond`.
+   */
+  | {
+      kind: 'flow';
+      latencySeconds: number;
+      bytes: number;
+      maxBytesPerSecond: number;
+      resources: readonly string[];
+    };
+
+export interface MemoryChange {
+  /** Applied when the task starts or when it ends. */
+  at: 'start' | 'end';
+  /** Positive allocates, negative frees. */
+  bytes: number;
+  category: string;
+}
+
+export interface Task<Tag> {
+  process: number;
+  stream: string;
+  deps?: readonly number[];
+  work: Work;
+  group?: string;
+  memory?: readonly MemoryChange[];
+  /** Opaque payload handed back on the span (the engine never looks inside). */
+  tag: Tag;
+}
+
+export interface Span<Tag> {
+  task: number;
+  process: number;
+  stream: string;
+  /** When the task reached the head of its stream with its dependencies met. */
+  start: number;
+  /** When its work began (later than `start` only for a group waiting on a late member). */
+  workStart: number;
+  end: number;
+  tag: Tag;
+}
+
+export interface MemorySample {
+  time: number;
+  process: number;
+  category: string;
+  bytes: number;
+}
+
+export interface ProcessMemory {
+  peakBytes: number;
+  peakTime: number;
+  breakdownAtPeak: Record<string, number>;
+  finalBytes: number;
+}
+
+export interface SimulationOptions {
+  /** Capacity (bytes/s) of each shared resource named by flow work. */
+  resources?: ReadonlyMap<string, number>;
+  /** Multiplicative per-task variation of delay work: factor ~ max(0.01, 1 + N(0, relativeStd)). */
+  jitter?: { seed: string; relativeStd: number };
+  /** Keep every memory change (for charts); peaks are tracked either way. */
+  recordMemory?: boolean;
+}
+
+export interface Timeline<Tag> {
+  spans: Span<Tag>[];
+  makespan: number;
+  memory: Map<number, ProcessMemory>;
+  memorySamples: MemorySample[];
+  eventsProcessed: number;
+}
+
+interface StreamState {
+  queue: number[];
+  head: number;
+  busy: boolean;
+}
+
+type Event =
+  | { time: number; seq: number; type: 'delay-done'; task: number }
+  | { time: number; seq: number; type: 'latency-done'; task: number }
+  | { time: number; seq: number; type: 'flow-check' };
+
+export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOptions = {}): Timeline<Tag> {
+  const n = tasks.length;
+  const heap = new EventHeap<Event>();
+  let seq = 0;
+  let now = 0;
+  let events = 0;
+  const rng = options.jitter && options.jitter.relativeStd > 0 ? seedrandom(options.jitter.seed) : undefined;
+  const jitterStd = options.jitter?.relativeStd ?? 0;
+
+  const remainingDeps = new Int32Array(n);
+  const dependents: number[][] = Array.from({ length: n }, () => []);
+  const readyAt = new Float64Array(n).fill(-1);
+  const workStart = new Float64Array(n);
+  const done = new Uint8Array(n);
+  const streams = new Map<string, StreamState>();
+  const streamOf: StreamState[] = new Array(n);
+  const groups = new Map<string, { members: number[]; arrived: number; pending: number }>();
+  const spans: Span<Tag>[] = [];
+
+  for (let i = 0; i < n; i++) {
+    const t = tasks[i]!;
+    const key = `${t.process}\u0000${t.stream}`;
+    let s = streams.get(key);
+    if (!s) {
+      s = { queue: [], head: 0, busy: false };
+      streams.set(key, s);
+    }
+    s.queue.push(i);
+    streamOf[i] = s;
+    for (const d of t.deps ?? []) {
+      if (d < 0 || d >= n) throw new Error(`task ${i} depends on missing task ${d}`);
+      remainingDeps[i]!++;
+      dependents[d]!.push(i);
+    }
+    if (t.group !== undefined) {
+      let g = groups.get(t.group);
+      if (!g) {
+        g = { members: [], arrived: 0, pending: 0 };
+        groups.set(t.group, g);
+      }
+      g.members.push(i);
+    }
+  }
+
+  // Memory accounting per process.
+  const memNow = new Map<number, Map<string, number>>();
+  const memTotal = new Map<number, number>();
+  const memory = new Map<number, ProcessMemory>();
+  const memorySamples: MemorySample[] = [];
+  const applyMemory = (task: number, at: 'start' | 'end') => {
+    const t = tasks[task]!;
+    if (!t.memory) return;
+    let changed = false;
+    for (const m of t.memory) {
+      if (m.at !== at || m.bytes === 0) continue;
+      let cats = memNow.get(t.process);
+      if (!cats) {
+        cats = new Map();
+        memNow.set(t.process, cats);
+      }
+      cats.set(m.category, (cats.get(m.category) ?? 0) + m.bytes);
+      memTotal.set(t.process, (memTotal.get(t.process) ?? 0) + m.bytes);
+      if (options.recordMemory) memorySamples.push({ time: now, process: t.process, category: m.category, bytes: m.bytes });
+      changed = true;
+    }
+    if (!changed) return;
+    const total = memTotal.get(t.process)!;
+    let rec = memory.get(t.process);
+    if (!rec) {
+      rec = { peakBytes: 0, peakTime: 0, breakdownAtPeak: {}, finalBytes: 0 };
+      memory.set(t.process, rec);
+    }
+    rec.finalBytes = total;
+    if (total > rec.peakBytes) {
+      rec.peakBytes = total;
+      rec.peakTime = now;
+      rec.breakdownAtPeak = Object.fromEntries(memNow.get(t.process)!);
+    }
+  };
+
+  const network = new FluidNetwork(options.resources ?? new Map());
+  let flowCheckAt = Infinity;
+  const scheduleFlowCheck = () => {
+    const next = network.nextCompletion(now);
+    if (next < Infinity && next !== flowCheckAt) {
+      flowCheckAt = next;
+      heap.push({ time: next, seq: seq++, type: 'flow-check' });
+    }
+  };
+
+  const startWork = (task: number) => {
+    const t = tasks[task]!;
+    workStart[task] = now;
+    applyMemory(task, 'start');
+    const w = t.work;
+    if (w.kind === 'delay') {
+      let seconds = w.seconds;
+      if (rng) seconds *= Math.max(0.01, 1 + jitterStd * gaussian(rng));
+      heap.push({ time: now + seconds, seq: seq++, type: 'delay-done', task });
+    } else {
+      heap.push({ time: now + w.latencySeconds, seq: seq++, type: 'latency-done', task });
+    }
+  };
+
+  const arrive = (task: number) => {
+    const s = streamOf[task]!;
+    s.busy = true;
+    readyAt[task] = now;
+    const g = tasks[task]!.group;
+    if (g === undefined) {
+      startWork(task);
+      return;
+    }
+    const grp = groups.get(g)!;
+    grp.arrived++;
+    if (grp.arrived === grp.members.length) {
+      grp.pending = grp.members.length;
+      for (const m of grp.members) startWork(m);
+    }
+  };
+
+  const tryStart = (s: StreamState) => {
+    if (s.busy || s.head >= s.queue.length) return;
+    const task = s.queue[s.head]!;
+    if (remainingDeps[task] === 0) arrive(task);
+  };
+
+  const finish = (task: number) => {
+    const t = tasks[task]!;
+    done[task] = 1;
+    applyMemory(task, 'end');
+    spans.push({ task, process: t.process, stream: t.stream, start: readyAt[task]!, workStart: workStart[task]!, end: now, tag: t.tag });
+    const s = streamOf[task]!;
+    s.busy = false;
+    s.head++;
+    for (const d of dependents[task]!) {
+      if (--remainingDeps[d]! === 0) tryStart(streamOf[d]!);
+    }
+    tryStart(s);
+  };
+
+  /** A member's own work is done; a group ends when all members are. */
+  const workDone = (task: number) => {
+    const g = tasks[task]!.group;
+    if (g === undefined) {
+      finish(task);
+      return;
+    }
+    const grp = groups.get(g)!;
+    if (--grp.pending === 0) for (const m of grp.members) finish(m);
+  };
+
+  for (const s of streams.values()) tryStart(s);
+
+  for (;;) {
+    const ev = heap.pop();
+    if (!ev) break;
+    events++;
+    now = ev.time;
+    if (ev.type === 'delay-done') {
+      workDone(ev.task);
+    } else if (ev.type === 'latency-done') {
+      const w = tasks[ev.task]!.work as Extract<Work, { kind: 'flow' }>;
+      if (w.bytes <= 0) workDone(ev.task);
+      else network.add(ev.task, w.bytes, w.maxBytesPerSecond, w.resources, now);
+      scheduleFlowCheck();
+    } else {
+      if (ev.time !== flowCheckAt) continue; // superseded by a re-rating
+      flowCheckAt = Infinity;
+      for (const task of network.collectFinished(now)) workDone(task);
+      scheduleFlowCheck();
+    }
+  }
+
+  const stuck = n - spans.length;
+  if (stuck > 0) {
+    const first = tasks.findIndex((_, i) => !done[i]);
+    throw new Error(`engine: ${stuck} task(s) never ran (first: #${first} on stream ${tasks[first]!.stream}); the plan has a dependency cycle or an incomplete group`);
+  }
+  return { spans, makespan: now, memory, memorySamples, eventsProcessed: events };
+}
+
+/** Standard normal draw (Box–Muller) from a seeded uniform source. */
+function gaussian(rng: () => number): number {
+  const u = 1 - rng();
+  const v = rng();
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+}

@@ -1,0 +1,62 @@
+/**
+ * A hardware profile as stored in hardware-profiles/<id>.json. SI units everywhere (bytes, seconds,
+ * flop/s, bytes/s). Every number has an entry in `sources` keyed by its dotted path (e.g. "gpu.memory_bytes").
+ */
+export interface HardwareProfile {
+  id: string;
+  name: string;
+  gpu: {
+    name: string;
+    memory_bytes: number;
+    bf16_dense_flops_per_second: number;
+    fp32_flops_per_second: number;
+    tf32_dense_flops_per_second: number;
+    /** Best measured bf16 matmul throughput (MAMF-style microbenchmark). */
+    achieved_bf16_matmul_flops_per_second: number;
+    hbm_bytes_per_second: number;
+    /** Measured STREAM-like HBM bandwidth. */
+    achieved_hbm_bytes_per_second: number;
+    tdp_watts: number;
+  };
+  node: {
+    gpus_per_node: number;
+    intra: {
+      kind: 'nvswitch' | 'pcie';
+      /** Unidirectional bandwidth per GPU into the fabric (NVLink aggregate, or PCIe x16). */
+      bytes_per_second_per_gpu: number;
+      /** Whether GPU peer-to-peer works (false on GeForce: traffic bounces through host memory). */
+      p2p: boolean;
+      /** NVLink SHARP (in-switch reduction) available. */
+      nvls: boolean;
+    };
+    host_link: {
+      h2d_pinned_bytes_per_second: number;
+      d2h_pinned_bytes_per_second: number;
+      h2d_pageable_bytes_per_second: number;
+      d2h_pageable_bytes_per_second: number;
+    };
+  };
+  scale_out: {
+    kind: 'infiniband' | 'roce' | 'ethernet';
+    nics_per_node: number;
+    /** Unidirectional line rate per NIC. */
+    bytes_per_second_per_nic: number;
+  };
+  /**
+   * What NCCL really achieves on this machine, from nccl-tests measurements (collectives-calibration.jsonl)
+   * or vendor figures: the collective cost model's few constants.
+   */
+  nccl: {
+    /** Peak ring AllReduce bus bandwidth inside one node at large messages (≥ 1 GiB), bytes/s. */
+    intra_ring_busbw_bytes_per_second: number;
+    /** Peak NVLS AllReduce bus bandwidth inside a node, bytes/s; 0 when the system has no NVLS. */
+    intra_nvls_busbw_bytes_per_second: number;
+    /** Peak bus bandwidth per GPU across nodes (AllReduce, large messages), bytes/s, per rail NIC. */
+    inter_busbw_bytes_per_second_per_nic: number;
+    /** Per-step latency α inside a node and across nodes, seconds. */
+    intra_latency_seconds: number;
+    inter_latency_seconds: number;
+  };
+  price: { usd_per_gpu_hour: number };
+  sources: Record<string, string>;
+}
