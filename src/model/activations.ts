@@ -1,0 +1,132 @@
+/**
+ * Activation memory saved for backward by one decoder layer (no recomputation), after Korthikanti et al. 2022,
+ * "Reducing Activation Recomputation in Large Transformer Models" (arXiv:2205.05198), §4.1. For a GPT layer with
+ * 16-bit activations, 1-byte dropout masks and a 4h GELU MLP their count is s·b·h·(34 + 5·a·s/h) bytes:
+ *
+ *   attention 11·sbh + 5·a·s²·b : QKV input 2sbh, Q and K 4sbh, V 2sbh, softmax output 2as²b,
+ *                                 softmax-dropout mask as²b, dropout output (AV input) 2as²b,
+ *                                 out-projection input 2sbh, out-dropout mask sbh
+ *   MLP       19·sbh            : fc1 input 2sbh, GELU input 8sbh, fc2 input 8sbh, dropout mask sbh
+ *   norms      4·sbh            : the two LayerNorm inputs, 2sbh each
+ *
+ * We list those tensors one by one and generalise them:
+ *   - element size p (bytesPerElement) instead of 2; dropout masks are 1 byte and exist only with `dropout`
+ *     (off by default: Llama/Mistral/Qwen train with dropout 0, and then the softmax output is itself the AV
+ *     input, so the s² term is p·a·s²·b instead of 5·a·s²·b);
+ *   - GQA: K and V are a_kv·d wide, Q and the attention output a·d wide (= h for MHA);
+ *   - SwiGLU MLP, out = down(silu(gate(x)) ⊙ up(x)): saved are gate(x) (SiLU backward), silu(gate(x)) and up(x)
+ *     (the ⊙ backward needs both operands) and their product (down_proj input): 4·s·b·I elements, plus the
+ *     shared gate/up input. The GELU MLP keeps GELU input and output: 2·s·b·I (= 16sbh bytes at I=4h, p=2);
+ *   - flash attention (Dao et al. 2022) never materialises the a·s² scores; it keeps the output (already counted
+ *     as the out-projection input) and the per-row logsumexp, b·a·s fp32 values;
+ *   - parallel residual (gpt_neox): both norms read the same layer input, stored once;
+ *   - norm statistics (mean/rstd, b·s fp32 each) are ignored, as in the paper.
+ * Parallelism (paper §4.2.2–4.2.3): with tensor parallel t, tensors split by heads or MLP columns are /t; the
+ * h-wide tensors (norm inputs, QKV/MLP inputs, dropout masks) are replicated, i.e. sbh(10 + 24/t + 5as/(ht)),
+ * unless sequence parallelism shards them along s, giving sbh/t·(34 + 5as/h). Context parallel c gives every
+ * rank s/c of the tokens; its queries still see all s keys, so a non-flash score matrix is a·(s/c)·s·b.
+ */
+import type { ModelSpec } from './types.ts';
+
+export interface ActivationOptions {
+  microBatch: number;
+  seqLen: number;
+  flashAttention: boolean;
+  bytesPerElement?: number;
+  tp?: number;
+  cp?: number;
+  sequenceParallel?: boolean;
+  /** Dropout masks and post-dropout copies are kept (1 byte per mask element). Default false. */
+  dropout?: boolean;
+}
+
+export interface ActivationTensor {
+  name: string;
+  bytes: number;
+}
+
+/** The tensors one decoder layer saves for backward, per rank, in bytes (see the file comment for each term). */
+export function activationTensorsPerLayer(spec: ModelSpec, opts: ActivationOptions): ActivationTensor[] {
+  const p = opts.bytesPerElement ?? 2;
+  const tp = opts.tp ?? 1;
+  const cp = opts.cp ?? 1;
+  const sp = opts.sequenceParallel ?? false;
+  const dropout = opts.dropout ?? false;
+  const b = opts.microBatch;
+  const sLocal = opts.seqLen / cp;
+  const tokens = b * sLocal;
+  const h = spec.hiddenSize;
+  const heads = spec.numHeads / tp;
+  const qWidth = heads * spec.headDim;
+  const kvWidth = Math.ceil(spec.numKvHeads / tp) * spec.headDim;
+  const I = spec.intermediateSize / tp;
+  // h-wide tensors: replicated across TP ranks unless sequence parallel shards them along s.
+  const hWide = (tokens * h) / (sp ? tp : 1);
+
+  const t: ActivationTensor[] = [];
+  t.push({ name: 'attn_norm_input', bytes: hWide * p });
+  t.push({ name: 'qkv_input', bytes: hWide * p });
+  t.push({ name: 'q', bytes: tokens * qWidth * p });
+  t.push({ name: 'k', bytes: tokens * kvWidth * p });
+  t.push({ name: 'v', bytes: tokens * kvWidth * p });
+  if (opts.flashAttention) {
+    t.push({ name: 'softmax_lse', bytes: b * heads * sLocal * 4 });
+  } else {
+    const scores = b * heads * sLocal * opts.seqLen;
+    t.push({ name: 'softmax_output', bytes: scores * p });
+    if (dropout) {
+      t.push({ name: 'attn_dropout_mask', bytes: scores });
+      t.push({ name: 'attn_dropout_output', bytes: scores * p });
+    }
+  }
+  t.push({ name: 'o_proj_input', bytes: tokens * qWidth * p });
+  if (dropout) t.push({ name: 'attn_out_dropout_mask', bytes: hWide });
+  if (!spec.parallelResidual) t.push({ name: 'mlp_norm_input', bytes: hWide * p });
+  t.push({ name: 'mlp_input', bytes: hWide * p });
+  if (spec.mlpKind === 'gated') {
+    t.push({ name: 'gate_output', bytes: tokens * I * p });
+    t.push({ name: 'up_output', bytes: tokens * I * p });
+    t.push({ name: 'act_output', bytes: tokens * I * p });
+    t.push({ name: 'down_input', bytes: tokens * I * p });
+  } else {
+    t.push({ name: 'act_input', bytes: tokens * I * p });
+    t.push({ name: 'down_input', bytes: tokens * I * p });
+  }
+  if (dropout) t.push({ name: 'mlp_dropout_mask', bytes: hWide });
+  return t;
+}
+
+/** Bytes one decoder layer keeps for backward without activation checkpointing, per rank. */
+export function activationBytesPerLayer(spec: ModelSpec, opts: ActivationOptions): number {
+  return activationTensorsPerLayer(spec, opts).reduce((sum, x) => sum + x.bytes, 0);
+}
+
+/**
+ * With full activation checkpointing a layer keeps only its input, b·s·h elements (per rank: s/cp tokens,
+ * and /tp when sequence parallel shards it), and recomputes the rest during backward.
+ */
+export function checkpointedLayerInputBytes(
+  spec: ModelSpec,
+  opts: { microBatch: number; seqLen: number; bytesPerElement?: number; tp?: number; cp?: number; sequenceParallel?: boolean },
+): number {
+  const p = opts.bytesPerElement ?? 2;
+  const tp = opts.tp ?? 1;
+  const cp = opts.cp ?? 1;
+  return (opts.microBatch * (opts.seqLen / cp) * spec.hiddenSize * p) / (opts.sequenceParallel ? tp : 1);
+}
+
+/**
+ * The logits tensor b·s·V (per rank: vocab-parallel ceil(V/tp) columns, s/cp tokens). Returned as an element
+ * count plus its size in bf16 and fp32, because the caller knows the dtype: HF models upcast logits to fp32
+ * for the loss (`logits.float()`), so peak often holds both copies.
+ */
+export function logitsBytes(
+  spec: ModelSpec,
+  microBatch: number,
+  seqLen: number,
+  tp = 1,
+  cp = 1,
+): { elements: number; bf16Bytes: number; fp32Bytes: number } {
+  const elements = microBatch * (seqLen / cp) * Math.ceil(spec.vocabSize / tp);
+  return { elements, bf16Bytes: 2 * elements, fp32Bytes: 4 * elements };
+}

@@ -1,0 +1,126 @@
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { catalogConfig, catalogIds, loadModel, specFromHfConfig } from '../../src/model/index.ts';
+import { ShardsimError } from '../../src/util/errors.ts';
+
+function errorOf(f: () => unknown): ShardsimError {
+  try {
+    f();
+  } catch (e) {
+    expect(e).toBeInstanceOf(ShardsimError);
+    return e as ShardsimError;
+  }
+  throw new Error('expected a ShardsimError');
+}
+
+describe('catalog', () => {
+  it('has the required ids, each with a _source, matched case-insensitively', () => {
+    for (const id of [
+      'meta-llama/Llama-2-7b-hf', 'meta-llama/Llama-2-13b-hf', 'meta-llama/Llama-2-70b-hf', 'meta-llama/Llama-3.1-8B',
+      'meta-llama/Llama-3.1-70B', 'meta-llama/Llama-3.1-405B', 'mistralai/Mistral-7B-v0.1', 'Qwen/Qwen2.5-7B',
+      'Qwen/Qwen2.5-14B', 'Qwen/Qwen2.5-32B', 'Qwen/Qwen2.5-72B',
+    ]) {
+      expect(catalogIds()).toContain(id);
+      expect(typeof catalogConfig(id)!._source).toBe('string');
+    }
+    expect(catalogConfig('META-LLAMA/llama-3.1-8b')!.hidden_size).toBe(4096);
+    expect(loadModel({ baseModel: 'meta-llama/llama-3.1-8b' }).id).toBe('meta-llama/Llama-3.1-8B');
+    expect(catalogConfig('nope/nope')).toBeUndefined();
+  });
+});
+
+describe('loadModel', () => {
+  it('unknown id names base_model and suggests close ids', () => {
+    const e = errorOf(() => loadModel({ baseModel: 'meta-llama/Llama-3.1-13B' }));
+    expect(e.key).toBe('base_model');
+    expect(e.message).toMatch(/^base_model: unknown model "meta-llama\/Llama-3.1-13B" — closest catalog ids: /);
+    expect(e.message).toContain('meta-llama/Llama-2-13b-hf');
+    expect(e.message).toContain('meta-llama/Llama-3.1-8B');
+    expect(e.message).toContain('or give model_config');
+  });
+
+  it('reads a local folder with config.json relative to baseDir', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'shardsim-model-'));
+    mkdirSync(join(dir, 'my-model'));
+    writeFileSync(join(dir, 'my-model', 'config.json'), JSON.stringify(catalogConfig('meta-llama/Llama-2-7b-hf')));
+    const spec = loadModel({ baseModel: 'my-model', baseDir: dir });
+    expect(spec.id).toBe('my-model');
+    expect(spec.hiddenSize).toBe(4096);
+  });
+
+  it('inline model_config overrides base_model keys, or stands alone', () => {
+    const spec = loadModel({ baseModel: 'meta-llama/Llama-3.1-8B', modelConfig: { num_hidden_layers: 2 } });
+    expect(spec.numLayers).toBe(2);
+    expect(spec.hiddenSize).toBe(4096);
+    const inline = loadModel({ modelConfig: { ...catalogConfig('gpt2') } });
+    expect(inline.id).toBe('inline');
+    const named = loadModel({ baseModel: 'acme/secret-7b', modelConfig: { ...catalogConfig('mistralai/Mistral-7B-v0.1') } });
+    expect(named.id).toBe('acme/secret-7b');
+    expect(named.modelType).toBe('mistral');
+  });
+
+  it('no model at all', () => {
+    expect(errorOf(() => loadModel({})).key).toBe('base_model');
+  });
+});
+
+describe('specFromHfConfig', () => {
+  it('unknown model_type lists the supported ones', () => {
+    const e = errorOf(() => specFromHfConfig({ model_type: 'falcon' }, 'x'));
+    expect(e.key).toBe('model_config.model_type');
+    expect(e.message).toContain('llama, mistral, qwen2, mpt, gpt2, gpt_neox');
+  });
+
+  it('missing and invalid keys are named', () => {
+    const cfg = { ...catalogConfig('meta-llama/Llama-2-7b-hf') };
+    delete cfg.intermediate_size;
+    expect(errorOf(() => specFromHfConfig(cfg, 'x')).key).toBe('model_config.intermediate_size');
+    expect(errorOf(() => specFromHfConfig({ ...cfg, intermediate_size: 11008, hidden_size: -1 }, 'x')).key).toBe(
+      'model_config.hidden_size',
+    );
+    expect(errorOf(() => specFromHfConfig({ ...cfg, intermediate_size: 11008, num_attention_heads: 30, num_key_value_heads: 30 }, 'x')).key).toBe(
+      'model_config.num_attention_heads',
+    );
+    // head_dim given: heads need not divide hidden
+    expect(specFromHfConfig({ ...cfg, intermediate_size: 11008, num_attention_heads: 30, num_key_value_heads: 10, head_dim: 128 }, 'x').headDim).toBe(128);
+  });
+
+  it('qwen2: q/k/v bias, no o_proj bias', () => {
+    const s = loadModel({ baseModel: 'Qwen/Qwen2.5-7B' });
+    expect([s.qkvBias, s.attnOutBias, s.mlpBias, s.numKvHeads, s.headDim]).toEqual([true, false, false, 4, 128]);
+  });
+
+  it('mpt: ALiBi, no biases, weight-only LayerNorm, tied, 4× MLP', () => {
+    const s = loadModel({ baseModel: 'mosaicml/mpt-7b' });
+    expect(s).toMatchObject({
+      modelType: 'mpt', hiddenSize: 4096, numHeads: 32, numLayers: 32, intermediateSize: 16384, mlpKind: 'plain',
+      learnedPositions: false, maxPositions: 2048, tiedEmbeddings: true, qkvBias: false, mlpBias: false,
+      normKind: 'layernorm', normBias: false,
+    });
+    const learned = specFromHfConfig({ ...catalogConfig('mosaicml/mpt-7b'), attn_config: { alibi: false } }, 'x');
+    expect(learned.learnedPositions).toBe(true);
+    const biased = specFromHfConfig({ model_type: 'mpt', d_model: 64, n_heads: 4, n_layers: 2, vocab_size: 100, no_bias: false }, 'x');
+    expect([biased.qkvBias, biased.normBias]).toEqual([true, true]);
+    const gqa = specFromHfConfig({ model_type: 'mpt', d_model: 64, n_heads: 4, n_layers: 2, vocab_size: 100, attn_config: { attn_type: 'grouped_query_attention', kv_n_heads: 2 } }, 'x');
+    expect(gqa.numKvHeads).toBe(2);
+  });
+
+  it('gpt2: n_inner default 4h, biases, learned positions, tied', () => {
+    const s = loadModel({ baseModel: 'gpt2' });
+    expect(s).toMatchObject({
+      hiddenSize: 768, numLayers: 12, numHeads: 12, headDim: 64, intermediateSize: 3072, maxPositions: 1024,
+      learnedPositions: true, tiedEmbeddings: true, qkvBias: true, attnOutBias: true, mlpBias: true, normKind: 'layernorm', normBias: true,
+    });
+    expect(specFromHfConfig({ ...catalogConfig('gpt2'), n_inner: 1000 }, 'x').intermediateSize).toBe(1000);
+  });
+
+  it('gpt_neox: biases, LayerNorm, parallel residual, untied by default', () => {
+    const s = loadModel({ baseModel: 'EleutherAI/gpt-neox-20b' });
+    expect(s).toMatchObject({
+      hiddenSize: 6144, numHeads: 64, numLayers: 44, intermediateSize: 24576, tiedEmbeddings: false, learnedPositions: false,
+      qkvBias: true, attnOutBias: true, mlpBias: true, normKind: 'layernorm', parallelResidual: true,
+    });
+  });
+});
