@@ -57,6 +57,24 @@ export interface HardwareProfile {
     intra_latency_seconds: number;
     inter_latency_seconds: number;
   };
+  /** Software-level achieved rates and shapes the compute model needs (with sources like every number). */
+  kernels: {
+    sm_count: number;
+    /** Output tile edge cuBLAS uses for large bf16 GEMMs (wave quantization). */
+    gemm_tile: number;
+    /** Fixed cost per kernel launch as the GPU sees it (launch + tail), seconds. */
+    launch_seconds: number;
+    /** FlashAttention-2 achieved throughput (causal, head dim 128), forward and backward. */
+    flash_attention_forward_flops_per_second: number;
+    flash_attention_backward_flops_per_second: number;
+  };
+  /** Memory the training process holds outside PyTorch's allocator. */
+  runtime: {
+    /** CUDA context + cuBLAS/cuDNN workspaces + NCCL communicator buffers, bytes. */
+    cuda_context_bytes: number;
+    /** PyTorch caching allocator: reserved ÷ allocated at the peak (block rounding, fragmentation). */
+    allocator_reserved_over_allocated: number;
+  };
   price: { usd_per_gpu_hour: number };
   sources: Record<string, string>;
 }

@@ -1,0 +1,153 @@
+import { z } from 'zod';
+import type { HardwareProfile } from './types.ts';
+
+/** A strictly positive, finite SI quantity. */
+const positive = z.number().finite().positive();
+/** A non-negative, finite SI quantity (used where 0 means "not available"). */
+const nonNegative = z.number().finite().nonnegative();
+const count = z.number().int().positive();
+
+const gpuSchema = z
+  .object({
+    name: z.string().min(1),
+    memory_bytes: positive,
+    bf16_dense_flops_per_second: positive,
+    fp32_flops_per_second: positive,
+    tf32_dense_flops_per_second: positive,
+    achieved_bf16_matmul_flops_per_second: positive,
+    hbm_bytes_per_second: positive,
+    achieved_hbm_bytes_per_second: positive,
+    tdp_watts: positive,
+  })
+  .strict();
+
+const nodeSchema = z
+  .object({
+    gpus_per_node: count,
+    intra: z
+      .object({
+        kind: z.enum(['nvswitch', 'pcie']),
+        bytes_per_second_per_gpu: positive,
+        p2p: z.boolean(),
+        nvls: z.boolean(),
+      })
+      .strict(),
+    host_link: z
+      .object({
+        h2d_pinned_bytes_per_second: positive,
+        d2h_pinned_bytes_per_second: positive,
+        h2d_pageable_bytes_per_second: positive,
+        d2h_pageable_bytes_per_second: positive,
+      })
+      .strict(),
+  })
+  .strict();
+
+const scaleOutSchema = z
+  .object({
+    kind: z.enum(['infiniband', 'roce', 'ethernet']),
+    nics_per_node: count,
+    bytes_per_second_per_nic: positive,
+  })
+  .strict();
+
+const ncclSchema = z
+  .object({
+    intra_ring_busbw_bytes_per_second: positive,
+    intra_nvls_busbw_bytes_per_second: nonNegative,
+    inter_busbw_bytes_per_second_per_nic: positive,
+    intra_latency_seconds: positive,
+    inter_latency_seconds: positive,
+  })
+  .strict();
+
+const kernelsSchema = z
+  .object({
+    sm_count: count,
+    gemm_tile: count,
+    launch_seconds: positive,
+    flash_attention_forward_flops_per_second: positive,
+    flash_attention_backward_flops_per_second: positive,
+  })
+  .strict();
+
+const runtimeSchema = z.object({ cuda_context_bytes: nonNegative, allocator_reserved_over_allocated: z.number().min(1) }).strict();
+
+/** Dotted paths of every numeric leaf of a profile (e.g. "gpu.memory_bytes"). */
+export function numericLeafPaths(value: unknown, prefix = ''): string[] {
+  return leafPaths(value, prefix).filter((p) => typeof p.value === 'number').map((p) => p.path);
+}
+
+/** Dotted paths and values of every leaf (string, number, boolean) below `value`, skipping `sources`. */
+export function leafPaths(value: unknown, prefix = ''): { path: string; value: unknown }[] {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    return prefix ? [{ path: prefix, value }] : [];
+  }
+  const out: { path: string; value: unknown }[] = [];
+  for (const [key, child] of Object.entries(value as Record<string, unknown>)) {
+    if (!prefix && key === 'sources') continue;
+    out.push(...leafPaths(child, prefix ? `${prefix}.${key}` : key));
+  }
+  return out;
+}
+
+/**
+ * zod schema for hardware-profiles/<id>.json, mirroring `HardwareProfile` in types.ts. Beyond the shape it
+ * checks that every numeric leaf has a non-empty `sources` entry, that every `sources` key names a real
+ * leaf (catches typos), and that the NVLS bus bandwidth is 0 exactly when the node has no NVLS.
+ */
+export const hardwareProfileSchema = z
+  .object({
+    id: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'lower-case letters, digits, ".", "_" and "-" only'),
+    name: z.string().min(1),
+    gpu: gpuSchema,
+    node: nodeSchema,
+    scale_out: scaleOutSchema,
+    nccl: ncclSchema,
+    kernels: kernelsSchema,
+    runtime: runtimeSchema,
+    price: z.object({ usd_per_gpu_hour: positive }).strict(),
+    sources: z.record(z.string(), z.string().min(1)),
+  })
+  .strict()
+  .superRefine((profile, ctx) => {
+    const leaves = new Set(leafPaths(profile).map((l) => l.path));
+    for (const path of numericLeafPaths(profile)) {
+      if (!profile.sources[path]?.trim()) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['sources', path],
+          message: `missing source for numeric field "${path}"`,
+        });
+      }
+    }
+    for (const key of Object.keys(profile.sources)) {
+      if (!leaves.has(key)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['sources', key],
+          message: `source key "${key}" does not name a field of the profile`,
+        });
+      }
+    }
+    const nvlsBusbw = profile.nccl.intra_nvls_busbw_bytes_per_second;
+    if (!profile.node.intra.nvls && nvlsBusbw !== 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['nccl', 'intra_nvls_busbw_bytes_per_second'],
+        message: 'must be 0 when node.intra.nvls is false',
+      });
+    }
+    if (profile.node.intra.nvls && nvlsBusbw <= 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['nccl', 'intra_nvls_busbw_bytes_per_second'],
+        message: 'must be > 0 when node.intra.nvls is true',
+      });
+    }
+  });
+
+// Compile-time guarantee that the schema and the hand-written interface describe the same shape.
+type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+const schemaMatchesInterface: Equals<z.infer<typeof hardwareProfileSchema>, HardwareProfile> = true;
+void schemaMatchesInterface;
