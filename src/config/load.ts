@@ -1,0 +1,137 @@
+import { readFileSync, statSync } from 'node:fs';
+import { basename, dirname, extname, resolve as resolvePath } from 'node:path';
+import { LineCounter, parseDocument, isMap, type Document } from 'yaml';
+import { closest, ShardsimError } from '../util/errors.ts';
+import { IGNORED_AXOLOTL_KEYS } from './axolotl-keys.ts';
+import { MODELLED_KEYS, scenarioSchema, type ScenarioInput } from './schema.ts';
+
+export interface LoadedScenario {
+  name: string;
+  path?: string;
+  baseDir: string;
+  input: ScenarioInput;
+  warnings: string[];
+}
+
+/** Flags from the CLI that override the scenario's `simulation:` block. */
+export interface SimulationOverrides {
+  hardware?: string;
+  num_nodes?: number;
+  gpus?: number;
+  seed?: string | number;
+  steps?: number;
+  jitter?: number;
+  inter_node_bandwidth?: string;
+}
+
+export function loadScenarioFile(path: string, overrides: SimulationOverrides = {}): LoadedScenario {
+  let text: string;
+  try {
+    if (!statSync(path).isFile()) throw new Error('not a file');
+    text = readFileSync(path, 'utf8');
+  } catch {
+    throw new ShardsimError(`cannot read scenario file "${path}"`, { fix: 'check the path (e.g. scenarios/llama-3.1-8b-ddp-8xh100.yaml)' });
+  }
+  const name = basename(path, extname(path));
+  return loadScenarioText(text, { name, path, baseDir: dirname(resolvePath(path)), overrides });
+}
+
+/** Parses scenario YAML (or JSON) text; errors carry `file:line:col`. */
+export function loadScenarioText(
+  text: string,
+  opts: { name: string; path?: string; baseDir?: string; overrides?: SimulationOverrides },
+): LoadedScenario {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+  const where = (offset: number | undefined) => {
+    if (offset === undefined || !opts.path) return opts.path ?? opts.name;
+    const p = lines.linePos(offset);
+    return `${opts.path}:${p.line}:${p.col}`;
+  };
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0]!;
+    const msg = e.message.split('\n')[0];
+    throw new ShardsimError(`${where(e.pos[0])}: malformed YAML: ${msg}`, { fix: 'fix the YAML syntax (indentation, colons, quotes)' });
+  }
+  if (!isMap(doc.contents)) {
+    throw new ShardsimError(`${where(0)}: a scenario must be a YAML mapping of Axolotl keys`, { fix: 'start with e.g. `base_model: meta-llama/Llama-3.1-8B`' });
+  }
+  const raw = doc.toJS() as Record<string, unknown>;
+  return fromObject(raw, { ...opts, doc, where });
+}
+
+/** Validates an already-parsed scenario object (validation rows carry scenarios as JSON). */
+export function loadScenarioObject(
+  raw: Record<string, unknown>,
+  opts: { name: string; baseDir?: string; overrides?: SimulationOverrides },
+): LoadedScenario {
+  return fromObject(structuredClone(raw), { ...opts, where: () => opts.name });
+}
+
+function fromObject(
+  raw: Record<string, unknown>,
+  opts: { name: string; path?: string; baseDir?: string; overrides?: SimulationOverrides; doc?: Document; where: (o?: number) => string },
+): LoadedScenario {
+  const warnings: string[] = [];
+  const known = new Set([...MODELLED_KEYS, ...IGNORED_AXOLOTL_KEYS]);
+  for (const key of Object.keys(raw)) {
+    if (known.has(key)) continue;
+    const guess = closest(key, MODELLED_KEYS, 1)[0];
+    warnings.push(`unknown key "${key}" ignored${guess ? ` — did you mean "${guess}"?` : ''}`);
+    delete raw[key];
+  }
+  for (const key of IGNORED_AXOLOTL_KEYS) delete raw[key];
+
+  const overrides = Object.fromEntries(Object.entries(opts.overrides ?? {}).filter(([, v]) => v !== undefined));
+  if (Object.keys(overrides).length > 0) {
+    const sim = (raw.simulation ?? {}) as Record<string, unknown>;
+    if (typeof sim !== 'object' || sim === null || Array.isArray(sim)) {
+      throw new ShardsimError('must be a mapping', { key: 'simulation', fix: 'write `simulation:` followed by indented keys such as `hardware: dgx-h100`' });
+    }
+    raw.simulation = { ...sim, ...overrides };
+  }
+
+  const parsed = scenarioSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const key = issue.path.map(String).join('.') || '(top level)';
+    const node = opts.doc?.getIn(issue.path as (string | number)[], true) as { range?: [number, number, number] } | undefined;
+    const loc = opts.doc ? `${opts.where(node?.range?.[0])}: ` : '';
+    let message = issue.message;
+    if (issue.code === 'unrecognized_keys') {
+      const bad = (issue as { keys: string[] }).keys[0]!;
+      const parent = issue.path.map(String).join('.');
+      throw new ShardsimError(`${loc}unknown key "${parent ? parent + '.' : ''}${bad}"`, { fix: hintForUnknown(bad, parent) });
+    }
+    if (issue.code === 'invalid_type') message = `${message} (got ${describe(getPath(raw, issue.path))})`;
+    throw new ShardsimError(`${loc}${key}: ${message}`, { fix: fixFor(key) });
+  }
+  return { name: opts.name, ...(opts.path ? { path: opts.path } : {}), baseDir: opts.baseDir ?? process.cwd(), input: parsed.data, warnings };
+}
+
+function hintForUnknown(bad: string, parent: string): string {
+  if (parent === 'simulation') {
+    const guess = closest(bad, ['hardware', 'num_nodes', 'gpus', 'seed', 'steps', 'jitter', 'stragglers', 'inter_node_bandwidth', 'master_weights'], 1)[0];
+    return `did you mean "${guess}"?`;
+  }
+  return 'remove it or check its spelling';
+}
+
+function fixFor(key: string): string {
+  if (/size|steps|len|num_nodes|gpus/.test(key)) return `set ${key} to a positive whole number`;
+  if (key === 'fsdp_version') return 'use fsdp_version: 2 (FSDP2) or 1 (FSDP1)';
+  return `see the README's scenario keys`;
+}
+
+function getPath(obj: unknown, path: readonly PropertyKey[]): unknown {
+  let cur: unknown = obj;
+  for (const p of path) cur = (cur as Record<PropertyKey, unknown> | undefined)?.[p];
+  return cur;
+}
+
+function describe(v: unknown): string {
+  if (v === undefined) return 'nothing';
+  if (v === null) return 'null';
+  if (typeof v === 'string') return `"${v}"`;
+  return Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'a mapping' : String(v);
+}

@@ -1,0 +1,216 @@
+import { ShardsimError } from '../util/errors.ts';
+import type { Dtype } from '../util/dtype.ts';
+import type { LoadedScenario } from './load.ts';
+import { fsdpConfigSchema, type FsdpConfigInput } from './schema.ts';
+import { resolvePrecision } from './precision.ts';
+import { parseBandwidth } from './units.ts';
+import type { Mesh, ResolvedConfig, StrategyName } from './types.ts';
+
+/** What the hardware stage tells the config stage: enough to size the world. */
+export interface ClusterShape {
+  hardware: string;
+  gpusPerNode: number;
+}
+
+/** Defaults of the `simulation:` block. */
+export const DEFAULT_HARDWARE = 'dgx-h100';
+const DEFAULT_SEED = '0';
+
+/** Optimizers we model, with their state bytes relative to AdamW's (m and v in the param dtype). */
+const OPTIMIZERS: Record<string, { fused: boolean; stateScale: number }> = {
+  adamw_torch_fused: { fused: true, stateScale: 1 },
+  adamw_torch: { fused: false, stateScale: 1 },
+  adamw_hf: { fused: false, stateScale: 1 },
+  adamw: { fused: false, stateScale: 1 },
+  adamw_apex_fused: { fused: true, stateScale: 1 },
+};
+
+/**
+ * Applies Axolotl's rules to a validated scenario (axolotl `utils/config/__init__.py` normalize_config,
+ * `utils/distributed.py` build_parallelism_config): DDP when there is no FSDP/DeepSpeed key and more than
+ * one GPU; `dp_shard_size` inferred as world / (tp·cp·dp_replicate); the mesh product equals the world.
+ */
+export async function resolveConfig(loaded: LoadedScenario, cluster: ClusterShape): Promise<ResolvedConfig> {
+  const s = loaded.input;
+  const sim = s.simulation ?? {};
+  const warnings = [...loaded.warnings];
+
+  if (s.base_model === undefined && s.model_config === undefined) {
+    throw new ShardsimError('no model given', { key: 'base_model', fix: 'set base_model to a Hugging Face id (see `shardsim list models`), a folder with config.json, or give model_config' });
+  }
+  for (const key of ['sequence_len', 'micro_batch_size'] as const) {
+    if (s[key] === undefined) throw new ShardsimError('is required', { key, fix: `set ${key} to a positive whole number` });
+  }
+  if (s.deepspeed !== undefined) {
+    throw new ShardsimError('DeepSpeed ZeRO is not yet supported by this version of shardsim', { key: 'deepspeed', fix: 'use fsdp_version: 2 (FSDP2, ≈ ZeRO-3) for now' });
+  }
+
+  const numNodes = sim.num_nodes ?? 1;
+  const capacity = numNodes * cluster.gpusPerNode;
+  if (sim.gpus !== undefined && sim.gpus > capacity) {
+    throw new ShardsimError(`${sim.gpus} GPUs do not fit on ${numNodes} node(s) of ${cluster.gpusPerNode}`, { key: 'simulation.gpus', fix: `use at most ${capacity} or raise simulation.num_nodes` });
+  }
+  const worldSize = sim.gpus ?? capacity;
+
+  const fsdpRaw = normaliseFsdpConfig(s.fsdp_config);
+  const fsdpFlags = typeof s.fsdp === 'string' ? s.fsdp.split(/\s+/) : (s.fsdp ?? []);
+  const wantsFsdp = s.fsdp_version !== undefined || s.fsdp_config !== undefined || fsdpFlags.length > 0;
+  let strategy: StrategyName;
+  if (wantsFsdp) strategy = s.fsdp_version === 2 ? 'fsdp2' : 'fsdp1';
+  else strategy = worldSize > 1 ? 'ddp' : 'single';
+  if (wantsFsdp && s.fsdp_version === undefined) warnings.push('fsdp_config without fsdp_version: Axolotl uses FSDP1; set fsdp_version: 2 for FSDP2');
+
+  const mesh = resolveMesh(s, worldSize, strategy);
+  if (mesh.tp > 1) throw new ShardsimError('tensor parallelism is not yet supported by this version of shardsim', { key: 'tensor_parallel_size', fix: 'remove it (or set 1) for now' });
+  if (mesh.cp > 1) throw new ShardsimError('context parallelism is not yet supported by this version of shardsim', { key: 'context_parallel_size', fix: 'remove it (or set 1) for now' });
+  if (mesh.dpReplicate > 1 && (strategy === 'fsdp2' || strategy === 'fsdp1')) {
+    throw new ShardsimError('HSDP (dp_replicate_size > 1 with FSDP) is not yet supported by this version of shardsim', { key: 'dp_replicate_size', fix: 'remove it so dp_shard_size spans all GPUs' });
+  }
+
+  const sharding = fsdpRaw.sharding_strategy ?? (fsdpFlags.includes('shard_grad_op') ? 'SHARD_GRAD_OP' : undefined);
+  if (sharding === 'HYBRID_SHARD' || sharding === '_HYBRID_SHARD_ZERO2') {
+    throw new ShardsimError(`${sharding} is not yet supported`, { key: 'fsdp_config.sharding_strategy', fix: 'use FULL_SHARD or SHARD_GRAD_OP for now' });
+  }
+  if (sharding === 'NO_SHARD') strategy = worldSize > 1 ? 'ddp' : 'single';
+  const reshardAfterForward = fsdpRaw.reshard_after_forward ?? (sharding ? sharding === 'FULL_SHARD' : true);
+  if (fsdpRaw.offload_params) {
+    throw new ShardsimError('CPU offload is not yet supported by this version of shardsim', { key: 'fsdp_config.offload_params', fix: 'set it to false for now' });
+  }
+
+  const optimizerName = s.optimizer ?? 'adamw_torch_fused';
+  const optimizer = OPTIMIZERS[optimizerName];
+  if (!optimizer) {
+    throw new ShardsimError(`optimizer "${optimizerName}" is not modelled`, { key: 'optimizer', fix: `use one of ${Object.keys(OPTIMIZERS).join(', ')}` });
+  }
+
+  const ga = s.gradient_accumulation_steps ?? 1;
+  const micro = s.micro_batch_size!;
+  const seq = s.sequence_len!;
+  const dataParallel = mesh.dpShard * mesh.dpReplicate;
+  const globalBatchSize = micro * ga * dataParallel;
+
+  const stragglers = (sim.stragglers ?? []).map((x, i) => {
+    if (x.rank >= worldSize) throw new ShardsimError(`rank ${x.rank} does not exist in a world of ${worldSize}`, { key: `simulation.stragglers.${i}.rank`, fix: `use a rank below ${worldSize}` });
+    return { rank: x.rank, computeSlowdown: x.compute_slowdown ?? 1, linkSlowdown: x.link_slowdown ?? 1 };
+  });
+
+  const mpp = parseMixedPrecisionPolicy(fsdpRaw.mixed_precision_policy);
+  const precision = resolvePrecision({
+    strategy,
+    bf16: s.bf16 === undefined ? false : s.bf16 === 'auto' ? true : s.bf16,
+    tf32: false,
+    ...(sim.master_weights ? { masterWeights: sim.master_weights } : {}),
+    ...(mpp ? { mixedPrecisionPolicy: mpp } : {}),
+  });
+
+  const checkpointing = s.gradient_checkpointing === true || s.gradient_checkpointing === 'selective' || fsdpRaw.activation_checkpointing === true;
+  if (s.gradient_checkpointing === 'selective') warnings.push('gradient_checkpointing: "selective" is simulated as full checkpointing in this version');
+
+  const bucketCap = s.ddp_bucket_cap_mb ?? 25;
+  const config: ResolvedConfig = {
+    name: loaded.name,
+    baseDir: loaded.baseDir,
+    model: { ...(s.base_model ? { baseModel: s.base_model } : {}), ...(s.model_config ? { modelConfig: s.model_config } : {}) },
+    strategy,
+    worldSize,
+    mesh,
+    batch: { microBatchSize: micro, gradientAccumulationSteps: ga, sequenceLength: seq, globalBatchSize, tokensPerStep: globalBatchSize * seq },
+    precision,
+    optimizer: { name: optimizerName, fused: optimizer.fused },
+    flashAttention: s.flash_attention ?? false,
+    activationCheckpointing: checkpointing ? 'full' : 'none',
+    fsdp: {
+      reshardAfterForward,
+      offloadParams: false,
+      forwardPrefetch: fsdpRaw.forward_prefetch ?? false,
+      backwardPrefetch: fsdpRaw.backward_prefetch === 'NO_PREFETCH' ? 'NONE' : (fsdpRaw.backward_prefetch ?? 'BACKWARD_PRE'),
+      limitAllGathers: fsdpRaw.limit_all_gathers ?? true,
+    },
+    // torch DDP: bucket_cap_mb is MiB (`int(bucket_cap_mb * 1024 * 1024)`, torch/nn/parallel/distributed.py);
+    // the first bucket is kDefaultFirstBucketBytes = 1 MiB (c10d/reducer.hpp).
+    ddp: { bucketCapBytes: bucketCap * 1024 * 1024, firstBucketBytes: 1024 * 1024, gradientAsBucketView: false },
+    simulation: {
+      hardware: cluster.hardware,
+      numNodes,
+      ...(sim.gpus !== undefined ? { gpus: sim.gpus } : {}),
+      seed: String(sim.seed ?? DEFAULT_SEED),
+      steps: sim.steps ?? 1,
+      jitter: sim.jitter ?? 0,
+      stragglers,
+      ...(sim.inter_node_bandwidth !== undefined
+        ? { interNodeBandwidthBytesPerSecond: await parseBandwidth(sim.inter_node_bandwidth, 'simulation.inter_node_bandwidth') }
+        : {}),
+    },
+    warnings,
+  };
+  return config;
+}
+
+function resolveMesh(s: LoadedScenario['input'], world: number, strategy: StrategyName): Mesh {
+  const tp = s.tensor_parallel_size ?? 1;
+  const cp = s.context_parallel_size ?? 1;
+  const rep = s.dp_replicate_size ?? 1;
+  for (const [key, v] of [['tensor_parallel_size', tp], ['context_parallel_size', cp], ['dp_replicate_size', rep]] as const) {
+    if (world % v !== 0) throw new ShardsimError(`${v} does not divide the world size ${world}`, { key, fix: `use a divisor of ${world} (${divisors(world).join(', ')})` });
+  }
+  const rest = world / (tp * cp * rep);
+  if (!Number.isInteger(rest)) {
+    throw new ShardsimError(`tensor_parallel_size × context_parallel_size × dp_replicate_size = ${tp * cp * rep} does not divide the world size ${world}`, { key: 'dp_replicate_size', fix: 'choose sizes whose product divides the GPU count' });
+  }
+  const shard = s.dp_shard_size ?? rest;
+  if (tp * cp * rep * shard !== world) {
+    throw new ShardsimError(
+      `dp_replicate_size (${rep}) × dp_shard_size (${shard}) × context_parallel_size (${cp}) × tensor_parallel_size (${tp}) = ${rep * shard * cp * tp}, but the world has ${world} GPUs`,
+      { key: 'dp_shard_size', fix: `remove dp_shard_size to infer it (${rest}), or change simulation.num_nodes / simulation.gpus` },
+    );
+  }
+  // DDP replicates the model on every data-parallel rank: report its degree as dp_replicate.
+  if (strategy === 'ddp' || strategy === 'single') return { dpReplicate: rep * shard, dpShard: 1, cp, tp };
+  return { dpReplicate: rep, dpShard: shard, cp, tp };
+}
+
+function divisors(n: number): number[] {
+  const out: number[] = [];
+  for (let d = 1; d <= n; d++) if (n % d === 0) out.push(d);
+  return out;
+}
+
+/** Accepts both `reshard_after_forward` and accelerate's legacy `fsdp_reshard_after_forward` spellings. */
+function normaliseFsdpConfig(raw: Record<string, unknown> | undefined): FsdpConfigInput {
+  if (!raw) return {};
+  const plain: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(raw)) plain[k.startsWith('fsdp_') ? k.slice(5) : k] = v;
+  if (typeof plain.backward_prefetch === 'string') plain.backward_prefetch = plain.backward_prefetch.toUpperCase();
+  if (typeof plain.sharding_strategy === 'string') plain.sharding_strategy = plain.sharding_strategy.toUpperCase();
+  delete plain.version;
+  const parsed = fsdpConfigSchema.safeParse(plain);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    if (issue.code === 'unrecognized_keys') {
+      const bad = (issue as { keys: string[] }).keys[0]!;
+      throw new ShardsimError(`unknown key "fsdp_config.${bad}"`, { fix: `known keys: ${Object.keys(fsdpConfigSchema.shape).join(', ')}` });
+    }
+    throw new ShardsimError(issue.message, { key: `fsdp_config.${issue.path.join('.')}` });
+  }
+  return parsed.data;
+}
+
+function parseMixedPrecisionPolicy(raw: unknown): { param_dtype?: Dtype; reduce_dtype?: Dtype } | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  const norm = (v: unknown, key: string): Dtype | undefined => {
+    if (v === undefined || v === null) return undefined;
+    const t = String(v).replace(/^torch\./, '').toLowerCase();
+    const map: Record<string, Dtype> = { bfloat16: 'bf16', bf16: 'bf16', float32: 'fp32', fp32: 'fp32', float: 'fp32', float16: 'fp16', fp16: 'fp16' };
+    const d = map[t];
+    if (!d) throw new ShardsimError(`unknown dtype "${String(v)}"`, { key: `fsdp_config.mixed_precision_policy.${key}`, fix: 'use bfloat16 or float32' });
+    return d;
+  };
+  if (typeof raw !== 'object') throw new ShardsimError('must be a mapping with param_dtype / reduce_dtype', { key: 'fsdp_config.mixed_precision_policy' });
+  const r = raw as Record<string, unknown>;
+  const out: { param_dtype?: Dtype; reduce_dtype?: Dtype } = {};
+  const p = norm(r.param_dtype, 'param_dtype');
+  const red = norm(r.reduce_dtype, 'reduce_dtype');
+  if (p) out.param_dtype = p;
+  if (red) out.reduce_dtype = red;
+  return out;
+}

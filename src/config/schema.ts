@@ -1,0 +1,79 @@
+import { z } from 'zod';
+
+/**
+ * The keys the simulator reads, with Axolotl's names and types. Anything else in a scenario is either a
+ * known Axolotl key we ignore (axolotl-keys.ts) or gets a "did you mean" warning.
+ */
+const positiveInt = z.number().int('must be a whole number').positive('must be positive');
+
+const straggler = z
+  .object({
+    rank: z.number().int('must be a whole number').nonnegative('must be ≥ 0'),
+    compute_slowdown: z.number().min(1, 'must be ≥ 1 (1 = normal speed)').optional(),
+    link_slowdown: z.number().min(1, 'must be ≥ 1 (1 = normal speed)').optional(),
+  })
+  .strict();
+
+export const simulationSchema = z
+  .object({
+    hardware: z.string().min(1).optional(),
+    num_nodes: positiveInt.optional(),
+    gpus: positiveInt.optional(),
+    seed: z.union([z.string(), z.number()]).optional(),
+    steps: positiveInt.optional(),
+    jitter: z.number().min(0, 'must be ≥ 0').max(0.5, 'must be ≤ 0.5 (a relative standard deviation)').optional(),
+    stragglers: z.array(straggler).optional(),
+    inter_node_bandwidth: z.union([z.string(), z.number()]).optional(),
+    master_weights: z.enum(['fp32', 'bf16']).optional(),
+  })
+  .strict();
+
+export const fsdpConfigSchema = z
+  .object({
+    reshard_after_forward: z.boolean().optional(),
+    offload_params: z.boolean().optional(),
+    cpu_offload_pin_memory: z.boolean().optional(),
+    forward_prefetch: z.boolean().optional(),
+    backward_prefetch: z.enum(['BACKWARD_PRE', 'BACKWARD_POST', 'NO_PREFETCH']).optional(),
+    limit_all_gathers: z.boolean().optional(),
+    sharding_strategy: z.enum(['FULL_SHARD', 'SHARD_GRAD_OP', 'NO_SHARD', 'HYBRID_SHARD', '_HYBRID_SHARD_ZERO2']).optional(),
+    activation_checkpointing: z.boolean().optional(),
+    auto_wrap_policy: z.string().optional(),
+    transformer_layer_cls_to_wrap: z.union([z.string(), z.array(z.string())]).optional(),
+    state_dict_type: z.string().optional(),
+    final_state_dict_type: z.string().optional(),
+    sync_module_states: z.boolean().optional(),
+    use_orig_params: z.boolean().optional(),
+    cpu_ram_efficient_loading: z.boolean().optional(),
+    mixed_precision_policy: z.unknown().optional(),
+  })
+  .strict();
+
+export const scenarioSchema = z.object({
+  base_model: z.string().min(1).optional(),
+  model_config: z.record(z.string(), z.unknown()).optional(),
+  sequence_len: positiveInt.optional(),
+  micro_batch_size: positiveInt.optional(),
+  gradient_accumulation_steps: positiveInt.optional(),
+  bf16: z.union([z.boolean(), z.literal('auto')]).optional(),
+  flash_attention: z.boolean().optional(),
+  gradient_checkpointing: z.union([z.boolean(), z.literal('selective')]).optional(),
+  optimizer: z.string().min(1).optional(),
+  fsdp_version: z.union([z.literal(1), z.literal(2)], { error: 'must be 1 or 2' }).optional(),
+  fsdp_config: z.record(z.string(), z.unknown()).optional(),
+  fsdp: z.union([z.array(z.string()), z.string()]).optional(),
+  deepspeed: z.union([z.string(), z.record(z.string(), z.unknown())]).optional(),
+  dp_shard_size: positiveInt.optional(),
+  dp_replicate_size: positiveInt.optional(),
+  tensor_parallel_size: positiveInt.optional(),
+  context_parallel_size: positiveInt.optional(),
+  ddp_bucket_cap_mb: z.number().positive('must be positive').optional(),
+  simulation: simulationSchema.optional(),
+});
+
+export type ScenarioInput = z.infer<typeof scenarioSchema>;
+export type SimulationInput = z.infer<typeof simulationSchema>;
+export type FsdpConfigInput = z.infer<typeof fsdpConfigSchema>;
+
+/** Keys the schema understands, for "did you mean" on typos. */
+export const MODELLED_KEYS: readonly string[] = Object.keys(scenarioSchema.shape);

@@ -1,0 +1,78 @@
+import type { Dtype } from '../util/dtype.ts';
+
+export type StrategyName = 'single' | 'ddp' | 'fsdp2' | 'fsdp1';
+
+/** The device mesh in PyTorch's order (dp_replicate, dp_shard, cp, tp), tp innermost. */
+export interface Mesh {
+  dpReplicate: number;
+  dpShard: number;
+  cp: number;
+  tp: number;
+}
+
+export interface Straggler {
+  rank: number;
+  /** Compute kernels on this rank take this many times longer (≥ 1). */
+  computeSlowdown: number;
+  /** This rank's network links run this many times slower (≥ 1). */
+  linkSlowdown: number;
+}
+
+export interface Precision {
+  /** Dtype of the matmuls (autocast / param_dtype). */
+  computeDtype: Dtype;
+  /** Dtype in which parameters persist on the GPU (sharded under FSDP). */
+  paramDtype: Dtype;
+  /** Dtype of the persistent gradients (sharded under FSDP). */
+  gradDtype: Dtype;
+  /** Bytes per parameter of optimizer state (AdamW: m and v, plus an fp32 master copy when kept). */
+  optimizerBytesPerParam: number;
+  /** Dtype FSDP all-gathers parameters in. */
+  gatherDtype: Dtype;
+  /** Dtype gradients are reduced (all-reduce / reduce-scatter) in. */
+  reduceDtype: Dtype;
+  /** Why: which Axolotl / accelerate / PyTorch behaviour produced these choices. */
+  rationale: string;
+}
+
+export interface ResolvedConfig {
+  name: string;
+  /** Folder the scenario file lives in (relative model folders resolve from here). */
+  baseDir: string;
+  model: { baseModel?: string; modelConfig?: Record<string, unknown> };
+  strategy: StrategyName;
+  worldSize: number;
+  mesh: Mesh;
+  batch: {
+    microBatchSize: number;
+    gradientAccumulationSteps: number;
+    sequenceLength: number;
+    /** micro × accumulation × dp_shard × dp_replicate (TP and CP do not multiply it). */
+    globalBatchSize: number;
+    tokensPerStep: number;
+  };
+  precision: Precision;
+  optimizer: { name: string; fused: boolean };
+  flashAttention: boolean;
+  activationCheckpointing: 'none' | 'full';
+  fsdp: {
+    reshardAfterForward: boolean;
+    offloadParams: boolean;
+    /** FSDP1 knobs (defaults are PyTorch's). */
+    forwardPrefetch: boolean;
+    backwardPrefetch: 'BACKWARD_PRE' | 'BACKWARD_POST' | 'NONE';
+    limitAllGathers: boolean;
+  };
+  ddp: { bucketCapBytes: number; firstBucketBytes: number; gradientAsBucketView: boolean };
+  simulation: {
+    hardware: string;
+    numNodes: number;
+    gpus?: number;
+    seed: string;
+    steps: number;
+    jitter: number;
+    stragglers: Straggler[];
+    interNodeBandwidthBytesPerSecond?: number;
+  };
+  warnings: string[];
+}

@@ -1,0 +1,174 @@
+import type { ResolvedConfig } from '../config/types.ts';
+import type { Cluster } from '../hardware/cluster.ts';
+import type { ModelSpec } from '../model/types.ts';
+import { modelFlopsPerToken } from '../model/flops.ts';
+import type { Timeline } from '../engine/index.ts';
+import type { OpTag, Plan, MemoryCategory } from '../strategy/index.ts';
+import { rankBreakdown, waitReport, type WaitReport } from './step.ts';
+
+const CATEGORIES: MemoryCategory[] = ['parameters', 'gradients', 'optimizer_states', 'activations', 'communication_buffers', 'other'];
+
+/** The JSON result contract (shared/DESIGN.md): snake_case, SI units named in the keys. */
+export interface SimulationResult {
+  schema_version: 1;
+  scenario: string;
+  hardware: string;
+  num_nodes: number;
+  world_size: number;
+  model: { id: string; parameters: number };
+  mesh: { dp_replicate: number; dp_shard: number; cp: number; tp: number };
+  strategy: string;
+  precision: { compute: string; parameters: string; gradients: string; all_gather: string; reduce: string; optimizer_bytes_per_parameter: number; rationale: string };
+  batch: { micro_batch_size: number; gradient_accumulation_steps: number; global_batch_size: number; sequence_len: number; tokens_per_step: number };
+  step_time_s: number;
+  steps: { count: number; mean_s: number; p50_s: number; p95_s: number; min_s: number; max_s: number };
+  throughput: { tokens_per_s: number; tokens_per_s_per_gpu: number; tflops_per_gpu: number; mfu: number; hfu: number };
+  time_breakdown_s: { compute: number; optimizer: number; exposed_communication: number; idle: number };
+  communication: {
+    busy_s: number;
+    exposed_s: number;
+    exposed_ratio: number;
+    busy_ratio: number;
+    bytes_per_gpu: number;
+    by_kind: Record<string, { bytes_per_gpu: number; busy_s: number }>;
+  };
+  memory: {
+    peak_bytes: number;
+    reserved_bytes: number;
+    non_allocator_bytes: number;
+    required_bytes: number;
+    capacity_bytes: number;
+    fits: boolean;
+    capacity_check: string;
+    model_states_bytes: number;
+    breakdown_at_peak: Record<MemoryCategory, number>;
+  };
+  cost: { usd_per_gpu_hour: number; usd_per_million_tokens: number };
+  straggler?: WaitReport & { summary: string };
+  simulation: { seed: string; jitter: number; simulated_ranks: number; events: number; tasks: number };
+  warnings: string[];
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  const idx = (sorted.length - 1) * p;
+  const lo = Math.floor(idx);
+  const hi = Math.ceil(idx);
+  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (idx - lo);
+}
+
+export function buildResult(args: {
+  cfg: ResolvedConfig;
+  model: ModelSpec;
+  totalParams: number;
+  cluster: Cluster;
+  plan: Plan;
+  timeline: Timeline<OpTag>;
+  stepTimes: number[];
+}): SimulationResult {
+  const { cfg, model, cluster, plan, timeline } = args;
+  const profile = cluster.profile;
+  const world = cluster.worldSize;
+
+  // The slowest simulated rank defines the step; report its breakdown.
+  const perRank = plan.ranks.map((r) => rankBreakdown(timeline, r));
+  const rank = perRank.reduce((a, b) => (b.commExposedSeconds + b.idleSeconds > a.commExposedSeconds + a.idleSeconds ? b : a));
+  const step = timeline.makespan;
+  const sorted = [...args.stepTimes].sort((a, b) => a - b);
+  const mean = sorted.reduce((a, b) => a + b, 0) / sorted.length;
+
+  const tokens = cfg.batch.tokensPerStep;
+  const modelFlops = modelFlopsPerToken(model, cfg.batch.sequenceLength) * tokens;
+  const peak = cfg.precision.computeDtype === 'fp32' ? profile.gpu.fp32_flops_per_second : profile.gpu.bf16_dense_flops_per_second;
+  const tflopsPerGpu = modelFlops / step / world;
+  // Hardware FLOPs add recomputation (and count executed, causal-halved attention).
+  const hfu = plan.hardwareFlopsPerRank / step / peak;
+
+  // Memory: the highest peak over simulated ranks.
+  let peakBytes = 0;
+  let breakdown: Record<string, number> = {};
+  for (const m of timeline.memory.values()) {
+    if (m.peakBytes > peakBytes) {
+      peakBytes = m.peakBytes;
+      breakdown = m.breakdownAtPeak;
+    }
+  }
+  const byCat = Object.fromEntries(CATEGORIES.map((c) => [c, Math.max(0, breakdown[c] ?? 0)])) as Record<MemoryCategory, number>;
+  const reserved = peakBytes * profile.runtime.allocator_reserved_over_allocated;
+  const nonAllocator = profile.runtime.cuda_context_bytes;
+  const required = reserved + nonAllocator;
+  const modelStates = plan.persistentBytes.parameters + plan.persistentBytes.optimizer_states + plan.persistentGradientBytes;
+
+  const wire = rank.wireBytesByKind;
+  const bytesPerGpu = Object.values(wire).reduce((a, b) => a + b, 0);
+  const byKind = Object.fromEntries(Object.keys({ ...wire, ...rank.busySecondsByKind }).map((k) => [k, { bytes_per_gpu: wire[k] ?? 0, busy_s: rank.busySecondsByKind[k] ?? 0 }]));
+
+  const price = profile.price.usd_per_gpu_hour;
+  const wait = plan.ranks.length > 1 ? waitReport(timeline) : undefined;
+
+  const result: SimulationResult = {
+    schema_version: 1,
+    scenario: cfg.name,
+    hardware: profile.id,
+    num_nodes: cluster.numNodes,
+    world_size: world,
+    model: { id: model.id, parameters: args.totalParams },
+    mesh: { dp_replicate: cfg.mesh.dpReplicate, dp_shard: cfg.mesh.dpShard, cp: cfg.mesh.cp, tp: cfg.mesh.tp },
+    strategy: cfg.strategy,
+    precision: {
+      compute: cfg.precision.computeDtype,
+      parameters: cfg.precision.paramDtype,
+      gradients: cfg.precision.gradDtype,
+      all_gather: cfg.precision.gatherDtype,
+      reduce: cfg.precision.reduceDtype,
+      optimizer_bytes_per_parameter: cfg.precision.optimizerBytesPerParam,
+      rationale: cfg.precision.rationale,
+    },
+    batch: {
+      micro_batch_size: cfg.batch.microBatchSize,
+      gradient_accumulation_steps: cfg.batch.gradientAccumulationSteps,
+      global_batch_size: cfg.batch.globalBatchSize,
+      sequence_len: cfg.batch.sequenceLength,
+      tokens_per_step: tokens,
+    },
+    step_time_s: step,
+    steps: { count: sorted.length, mean_s: mean, p50_s: percentile(sorted, 0.5), p95_s: percentile(sorted, 0.95), min_s: sorted[0]!, max_s: sorted[sorted.length - 1]! },
+    throughput: {
+      tokens_per_s: tokens / step,
+      tokens_per_s_per_gpu: tokens / step / world,
+      tflops_per_gpu: tflopsPerGpu / 1e12,
+      mfu: tflopsPerGpu / peak,
+      hfu,
+    },
+    time_breakdown_s: { compute: rank.computeSeconds, optimizer: rank.optimizerSeconds, exposed_communication: rank.commExposedSeconds, idle: rank.idleSeconds },
+    communication: {
+      busy_s: rank.commBusySeconds,
+      exposed_s: rank.commExposedSeconds,
+      exposed_ratio: rank.commExposedSeconds / step,
+      busy_ratio: rank.commBusySeconds / step,
+      bytes_per_gpu: bytesPerGpu,
+      by_kind: byKind,
+    },
+    memory: {
+      peak_bytes: peakBytes,
+      reserved_bytes: reserved,
+      non_allocator_bytes: nonAllocator,
+      required_bytes: required,
+      capacity_bytes: profile.gpu.memory_bytes,
+      fits: required <= profile.gpu.memory_bytes,
+      capacity_check: 'reserved estimate (peak allocated × allocator overhead) + CUDA context/NCCL ≤ GPU memory',
+      model_states_bytes: modelStates,
+      breakdown_at_peak: byCat,
+    },
+    cost: { usd_per_gpu_hour: price, usd_per_million_tokens: ((price * world * step) / 3600 / tokens) * 1e6 },
+    simulation: { seed: cfg.simulation.seed, jitter: cfg.simulation.jitter, simulated_ranks: plan.ranks.length, events: timeline.eventsProcessed, tasks: plan.tasks.length },
+    warnings: cfg.warnings,
+  };
+  if (wait) {
+    result.straggler = {
+      ...wait,
+      summary: `rank ${wait.lateRank} arrived last at ${wait.lateCount} of ${wait.collectives} collectives; the longest wait was ${(wait.waitSeconds * 1e3).toFixed(2)} ms at ${wait.label}`,
+    };
+  }
+  return result;
+}

@@ -1,0 +1,99 @@
+import type { Timeline } from '../engine/index.ts';
+import type { OpTag } from '../strategy/index.ts';
+import { total, uncovered, type Interval } from './intervals.ts';
+
+export interface RankTimeBreakdown {
+  stepSeconds: number;
+  computeSeconds: number;
+  optimizerSeconds: number;
+  /** Any collective running (union over communication streams). */
+  commBusySeconds: number;
+  /** Communication while the compute stream is idle: time the step waits on the network. */
+  commExposedSeconds: number;
+  /** Neither computing nor communicating (waiting on a peer, launch gaps). */
+  idleSeconds: number;
+  /** Bytes this rank put on the wire, by collective kind. */
+  wireBytesByKind: Record<string, number>;
+  busySecondsByKind: Record<string, number>;
+}
+
+const isComm = (t: OpTag) => t.kind !== 'compute' && t.kind !== 'optimizer';
+
+/** Where one rank's step time goes, from its spans. */
+export function rankBreakdown(timeline: Timeline<OpTag>, rank: number): RankTimeBreakdown {
+  const compute: Interval[] = [];
+  const optimizer: Interval[] = [];
+  const comm: Interval[] = [];
+  const wireBytesByKind: Record<string, number> = {};
+  const busyByKind: Record<string, Interval[]> = {};
+  for (const s of timeline.spans) {
+    if (s.process !== rank) continue;
+    const iv: Interval = [s.workStart, s.end];
+    if (s.tag.kind === 'compute') compute.push(iv);
+    else if (s.tag.kind === 'optimizer') optimizer.push(iv);
+    else {
+      comm.push(iv);
+      wireBytesByKind[s.tag.kind] = (wireBytesByKind[s.tag.kind] ?? 0) + (s.tag.wireBytes ?? 0);
+      (busyByKind[s.tag.kind] ??= []).push(iv);
+    }
+  }
+  const stepSeconds = timeline.makespan;
+  const gpuBusy = [...compute, ...optimizer];
+  const computeSeconds = total(compute);
+  const optimizerSeconds = total(optimizer);
+  const commBusySeconds = total(comm);
+  const commExposedSeconds = uncovered(comm, gpuBusy);
+  return {
+    stepSeconds,
+    computeSeconds,
+    optimizerSeconds,
+    commBusySeconds,
+    commExposedSeconds,
+    idleSeconds: Math.max(0, stepSeconds - computeSeconds - optimizerSeconds - commExposedSeconds),
+    wireBytesByKind,
+    busySecondsByKind: Object.fromEntries(Object.entries(busyByKind).map(([k, v]) => [k, total(v)])),
+  };
+}
+
+export interface WaitReport {
+  /** The collective (label and kind) whose members waited longest for a late rank. */
+  label: string;
+  kind: string;
+  waitSeconds: number;
+  /** The rank that arrived last most often. */
+  lateRank: number;
+  lateCount: number;
+  collectives: number;
+}
+
+/** Which collective waited, and for whom: only meaningful when several ranks were simulated. */
+export function waitReport(timeline: Timeline<OpTag>): WaitReport | undefined {
+  const byTask = new Map<string, { arrivals: [number, number][]; label: string; kind: string }>();
+  for (const s of timeline.spans) {
+    if (!isComm(s.tag)) continue;
+    const key = `${s.tag.kind}|${s.tag.label}|${s.tag.phase}|${s.tag.microBatch}|${s.workStart}`;
+    let g = byTask.get(key);
+    if (!g) byTask.set(key, (g = { arrivals: [], label: `${s.tag.kind} ${s.tag.phase} ${s.tag.label} (micro-batch ${s.tag.microBatch})`, kind: s.tag.kind }));
+    g.arrivals.push([s.process, s.start]);
+  }
+  let worst: WaitReport | undefined;
+  const lateCounts = new Map<number, number>();
+  let collectives = 0;
+  for (const g of byTask.values()) {
+    if (g.arrivals.length < 2) continue;
+    collectives++;
+    let first = Infinity;
+    let last = -Infinity;
+    let lastRank = -1;
+    for (const [r, t] of g.arrivals) {
+      first = Math.min(first, t);
+      if (t > last) [last, lastRank] = [t, r];
+    }
+    lateCounts.set(lastRank, (lateCounts.get(lastRank) ?? 0) + 1);
+    const wait = last - first;
+    if (!worst || wait > worst.waitSeconds) worst = { label: g.label, kind: g.kind, waitSeconds: wait, lateRank: lastRank, lateCount: 0, collectives: 0 };
+  }
+  if (!worst || collectives === 0) return undefined;
+  const [lateRank, lateCount] = [...lateCounts.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0]!;
+  return { ...worst, lateRank, lateCount, collectives };
+}

@@ -1,0 +1,53 @@
+import { loadScenarioFile, resolveConfig, DEFAULT_HARDWARE, type LoadedScenario, type ResolvedConfig, type SimulationOverrides } from '../config/index.ts';
+import { loadHardwareProfile, buildCluster, type Cluster } from '../hardware/index.ts';
+import { loadModel, parameterCounts, type ModelSpec } from '../model/index.ts';
+import { buildPlan, type OpTag, type Plan } from '../strategy/index.ts';
+import { simulate, type Timeline } from '../engine/index.ts';
+import { buildResult, type SimulationResult } from '../metrics/result.ts';
+
+/** Everything one simulation produced: the result contract plus the timeline reports draw from. */
+export interface SimulationRun {
+  result: SimulationResult;
+  cfg: ResolvedConfig;
+  model: ModelSpec;
+  cluster: Cluster;
+  plan: Plan;
+  timeline: Timeline<OpTag>;
+}
+
+export interface RunOptions {
+  /** Keep every memory change for charts (costs memory on big runs). */
+  recordMemory?: boolean;
+}
+
+/** scenario → resolved config → model + hardware → plan → engine → metrics. */
+export async function simulateLoaded(loaded: LoadedScenario, opts: RunOptions = {}): Promise<SimulationRun> {
+  const sim = loaded.input.simulation ?? {};
+  const profile = loadHardwareProfile(sim.hardware ?? DEFAULT_HARDWARE);
+  const cfg = await resolveConfig(loaded, { hardware: profile.id, gpusPerNode: profile.node.gpus_per_node });
+  const cluster = buildCluster(profile, cfg.simulation.numNodes, cfg.simulation.gpus);
+  const model = loadModel({ ...(cfg.model.baseModel ? { baseModel: cfg.model.baseModel } : {}), ...(cfg.model.modelConfig ? { modelConfig: cfg.model.modelConfig } : {}), baseDir: cfg.baseDir });
+  const plan = buildPlan(cfg, model, cluster);
+
+  const varied = cfg.simulation.jitter > 0;
+  const steps = cfg.simulation.steps;
+  let first: Timeline<OpTag> | undefined;
+  const stepTimes: number[] = [];
+  for (let i = 0; i < (varied ? steps : 1); i++) {
+    const tl = simulate(plan.tasks, {
+      resources: plan.resources,
+      ...(varied ? { jitter: { seed: `${cfg.simulation.seed}:${i}`, relativeStd: cfg.simulation.jitter } } : {}),
+      recordMemory: i === 0 && (opts.recordMemory ?? false),
+    });
+    first ??= tl;
+    stepTimes.push(tl.makespan);
+  }
+  // Without jitter every step is the same.
+  while (stepTimes.length < steps) stepTimes.push(stepTimes[0]!);
+  const result = buildResult({ cfg, model, totalParams: parameterCounts(model).total, cluster, plan, timeline: first!, stepTimes });
+  return { result, cfg, model, cluster, plan, timeline: first! };
+}
+
+export async function simulateFile(path: string, overrides: SimulationOverrides = {}, opts: RunOptions = {}): Promise<SimulationRun> {
+  return simulateLoaded(loadScenarioFile(path, overrides), opts);
+}

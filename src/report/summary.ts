@@ -1,0 +1,42 @@
+import type { SimulationResult } from '../metrics/result.ts';
+import { bytesHuman, count, gib, pct, seconds, table } from './format.ts';
+
+/** The terminal summary of one simulation. */
+export function terminalSummary(r: SimulationResult): string {
+  const m = r.mesh;
+  const lines: string[] = [];
+  lines.push(`shardsim · ${r.scenario} · ${r.model.id} (${(r.model.parameters / 1e9).toFixed(2)} B params) on ${r.num_nodes} × ${r.hardware} (${r.world_size} GPUs)`);
+  lines.push('');
+  lines.push(table([
+    ['strategy', `${r.strategy.toUpperCase()}  mesh dp_replicate=${m.dp_replicate} dp_shard=${m.dp_shard} cp=${m.cp} tp=${m.tp}`],
+    ['batch', `micro ${r.batch.micro_batch_size} × accumulation ${r.batch.gradient_accumulation_steps} × dp ${m.dp_shard * m.dp_replicate} = global ${r.batch.global_batch_size} sequences (${count(r.batch.tokens_per_step)} tokens)`],
+    ['precision', `compute ${r.precision.compute}, params ${r.precision.parameters}, gather ${r.precision.all_gather}, reduce ${r.precision.reduce}`],
+  ]));
+  lines.push('');
+  const stepLine = r.steps.count > 1 && r.steps.max_s !== r.steps.min_s
+    ? `${seconds(r.step_time_s)}  (${r.steps.count} steps: mean ${seconds(r.steps.mean_s)}, p50 ${seconds(r.steps.p50_s)}, p95 ${seconds(r.steps.p95_s)})`
+    : seconds(r.step_time_s);
+  lines.push(table([
+    ['step time', stepLine],
+    ['throughput', `${count(r.throughput.tokens_per_s)} tokens/s  (${count(r.throughput.tokens_per_s_per_gpu)} per GPU)`],
+    ['model TFLOPS/GPU', `${r.throughput.tflops_per_gpu.toFixed(1)}  MFU ${pct(r.throughput.mfu)}  HFU ${pct(r.throughput.hfu)}`],
+    ['  compute', seconds(r.time_breakdown_s.compute)],
+    ['  optimizer', seconds(r.time_breakdown_s.optimizer)],
+    ['  exposed comm', `${seconds(r.time_breakdown_s.exposed_communication)}  (${pct(r.communication.exposed_ratio)} of the step)`],
+    ['  idle', seconds(r.time_breakdown_s.idle)],
+    ['communication', `busy ${seconds(r.communication.busy_s)} (${pct(r.communication.busy_ratio)}), ${bytesHuman(r.communication.bytes_per_gpu)} sent per GPU`],
+    ...Object.entries(r.communication.by_kind).map(([k, v]) => [`  ${k}`, `${bytesHuman(v.bytes_per_gpu)}, busy ${seconds(v.busy_s)}`] as [string, string]),
+  ]));
+  lines.push('');
+  const mm = r.memory;
+  const b = mm.breakdown_at_peak;
+  lines.push(table([
+    ['peak memory', `${gib(mm.peak_bytes)} allocated, ~${gib(mm.required_bytes)} with allocator overhead + CUDA context, of ${gib(mm.capacity_bytes)}  →  ${mm.fits ? 'fits' : 'DOES NOT FIT (OOM)'}`],
+    ['  at the peak', `params ${gib(b.parameters)}, grads ${gib(b.gradients)}, optimizer ${gib(b.optimizer_states)}, activations ${gib(b.activations)}, buffers ${gib(b.communication_buffers)}`],
+    ['model states', `${gib(mm.model_states_bytes)} per GPU (params + grads + optimizer states)`],
+    ['cost', `$${r.cost.usd_per_million_tokens.toFixed(3)} per million tokens at $${r.cost.usd_per_gpu_hour}/GPU-hour`],
+  ]));
+  if (r.straggler) lines.push('', `straggler: ${r.straggler.summary}`);
+  for (const w of r.warnings) lines.push(`warning: ${w}`);
+  return lines.join('\n');
+}

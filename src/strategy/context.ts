@@ -1,0 +1,24 @@
+import type { ResolvedConfig } from '../config/types.ts';
+import type { ModelSpec } from '../model/types.ts';
+import type { GroupPlacement } from '../network/index.ts';
+import type { StepCosts } from './costs.ts';
+import type { PlanBuilder } from './plan.ts';
+import type { GpuSpec } from '../compute/kernels.ts';
+
+/** Everything a strategy needs to lower one training step into tasks. */
+export interface StrategyContext {
+  cfg: ResolvedConfig;
+  model: ModelSpec;
+  costs: StepCosts;
+  gpu: GpuSpec;
+  builder: PlanBuilder;
+  /** The data-parallel group gradients are reduced over (the shard group under FSDP). */
+  dataParallel: GroupPlacement;
+}
+
+export interface StrategyResult {
+  /** Index of the last task of the step on each simulated rank. */
+  persistent: { parameters: number; optimizer_states: number; communication_buffers: number };
+  persistentGradientBytes: number;
+  hardwareFlopsPerRank: number;
+}

@@ -1,0 +1,135 @@
+import { bytesOf } from '../util/dtype.ts';
+import type { StrategyContext, StrategyResult } from './context.ts';
+import { mem, type OpTag } from './plan.ts';
+import { clipGradNormSeconds, optimizerStep } from './optimizer.ts';
+
+/** One DDP gradient bucket: parameters (in reverse registration order) and the layer whose backward fills it last. */
+export interface Bucket {
+  bytes: number;
+  params: number;
+  /** Index into the list of backward segments (in execution order) after which the bucket is full. */
+  readyAfterSegment: number;
+}
+
+/**
+ * DDP's bucket assignment (torch/csrc/distributed/c10d/reducer.cpp `compute_bucket_assignment_by_size`):
+ * parameters in reverse registration order — roughly the order backward produces their gradients — go into
+ * the current bucket until it reaches the size limit; the first bucket's limit is kDefaultFirstBucketBytes =
+ * 1 MiB, the rest `bucket_cap_mb` (25 MiB). A tensor larger than the limit gets a bucket of its own.
+ */
+export function assignBuckets(
+  segments: { params: number }[],
+  bytesPerParam: number,
+  firstBucketBytes: number,
+  bucketCapBytes: number,
+): Bucket[] {
+  const buckets: Bucket[] = [];
+  let limit = firstBucketBytes;
+  let cur = { bytes: 0, params: 0 };
+  segments.forEach((seg, i) => {
+    if (seg.params === 0) return;
+    cur.params += seg.params;
+    cur.bytes += seg.params * bytesPerParam;
+    if (cur.bytes >= limit) {
+      buckets.push({ ...cur, readyAfterSegment: i });
+      cur = { bytes: 0, params: 0 };
+      limit = bucketCapBytes;
+    }
+  });
+  if (cur.params > 0) buckets.push({ ...cur, readyAfterSegment: segments.length - 1 });
+  return buckets;
+}
+
+/**
+ * DDP (torch/nn/parallel/distributed.py + reducer.cpp) as HF Trainer drives it: full replicas; during the
+ * final micro-batch's backward each bucket's AllReduce is launched as soon as its last gradient is ready,
+ * overlapping the rest of backward; earlier micro-batches run under `no_sync()` and only accumulate.
+ * With `gradient_as_bucket_view=False` (the default; neither HF Trainer nor Axolotl sets it) the buckets
+ * are a second gradient-sized buffer. The optimizer waits for every bucket.
+ */
+export function lowerDdp(ctx: StrategyContext, rank: number): StrategyResult {
+  const { cfg, model, costs, builder: b } = ctx;
+  const L = model.numLayers;
+  const GA = cfg.batch.gradientAccumulationSteps;
+  const pr = cfg.precision;
+  const ckpt = cfg.activationCheckpointing === 'full';
+  const gradB = bytesOf(pr.gradDtype);
+  const saved = ckpt ? costs.layer.checkpointBytes : costs.layer.activationBytes;
+  const totalParams = costs.totalParams;
+  const tag = (t: Omit<OpTag, 'microBatch'>, mb: number): OpTag => ({ ...t, microBatch: mb });
+
+  // Backward segments of the whole model in execution order: head, layers L-1..0, embedding.
+  type Seg = { name: string; seconds: number; params: number; layer?: number; phase: 'backward' | 'recompute' };
+  const segments: Seg[] = [{ name: 'head (norm, lm_head, loss)', seconds: costs.head.backwardSeconds, params: costs.head.params, phase: 'backward' }];
+  for (let i = L - 1; i >= 0; i--) {
+    for (const s of costs.layer.backwardSegments) segments.push({ name: `layer ${i} ${s.name}`, seconds: s.seconds, params: s.params, layer: i, phase: 'backward' });
+  }
+  segments.push({ name: 'embedding', seconds: costs.embedding.backwardSeconds, params: costs.embedding.params, phase: 'backward' });
+  const buckets = assignBuckets(segments, gradB, cfg.ddp.firstBucketBytes, cfg.ddp.bucketCapBytes);
+  const gradBytes = totalParams * gradB;
+  const bucketBuffer = cfg.ddp.gradientAsBucketView || ctx.dataParallel.size <= 1 ? 0 : gradBytes;
+
+  let lastOfPrev = -1;
+  const allReduces: number[] = [];
+  let hardwareFlops = 0;
+
+  for (let mb = 0; mb < GA; mb++) {
+    const sync = mb === GA - 1;
+    let prev = b.compute(rank, costs.embedding.forwardSeconds, tag({ kind: 'compute', phase: 'forward', label: 'embedding' }, mb), [lastOfPrev]);
+    for (let i = 0; i < L; i++) {
+      prev = b.compute(rank, costs.layer.forwardSeconds, tag({ kind: 'compute', phase: 'forward', label: `layer ${i}`, layer: i, flops: costs.layer.forwardFlops }, mb), [prev],
+        [mem('start', saved, 'activations')]);
+    }
+    const logits = costs.head.logitsBf16Bytes + costs.head.logitsFp32Bytes;
+    prev = b.compute(rank, costs.head.forwardSeconds, tag({ kind: 'compute', phase: 'forward', label: 'head (norm, lm_head, loss)', flops: costs.head.forwardFlops }, mb), [prev],
+      [mem('start', logits, 'activations')]);
+
+    const segEnd: number[] = [];
+    let bucketIdx = 0;
+    segments.forEach((seg, si) => {
+      const memory = [];
+      // param.grad is allocated the first time backward produces it and lives until zero_grad(set_to_none).
+      if (mb === 0 && seg.params > 0) memory.push(mem('end', seg.params * gradB, 'gradients'));
+      if (si === 0) memory.push(mem('start', logits, 'activations'), mem('end', -2 * logits, 'activations'));
+      const firstOfLayer = seg.layer !== undefined && (si === 0 || segments[si - 1]!.layer !== seg.layer);
+      const lastOfLayer = seg.layer !== undefined && segments[si + 1]?.layer !== seg.layer;
+      if (ckpt && firstOfLayer) {
+        prev = b.compute(rank, costs.layer.forwardSeconds, tag({ kind: 'compute', phase: 'recompute', label: `layer ${seg.layer}`, layer: seg.layer!, flops: costs.layer.forwardFlops }, mb), [prev],
+          [mem('start', costs.layer.activationBytes, 'activations')]);
+        hardwareFlops += costs.layer.forwardFlops;
+      }
+      if (lastOfLayer) {
+        memory.push(mem('end', -saved, 'activations'));
+        if (ckpt) memory.push(mem('end', -costs.layer.activationBytes, 'activations'));
+      }
+      const flops = seg.layer !== undefined ? (costs.layer.backwardFlops * seg.seconds) / costs.layer.backwardSeconds : si === 0 ? 2 * costs.head.forwardFlops : 0;
+      prev = b.compute(rank, seg.seconds, tag({ kind: 'compute', phase: 'backward', label: seg.name, ...(seg.layer !== undefined ? { layer: seg.layer } : {}), flops }, mb), [prev], memory);
+      segEnd[si] = prev;
+      if (sync && ctx.dataParallel.size > 1) {
+        while (bucketIdx < buckets.length && buckets[bucketIdx]!.readyAfterSegment === si) {
+          const bk = buckets[bucketIdx]!;
+          allReduces.push(b.collective(rank, 'all_reduce', 'all_reduce', bk.bytes, ctx.dataParallel, `ar-bucket${bucketIdx}`,
+            { phase: 'backward', label: `bucket ${bucketIdx} (${(bk.bytes / 2 ** 20).toFixed(1)} MiB)`, microBatch: mb }, [prev]));
+          bucketIdx++;
+        }
+      }
+    });
+    lastOfPrev = prev;
+    hardwareFlops += L * (costs.layer.forwardFlops + costs.layer.backwardFlops) + 3 * costs.head.forwardFlops;
+  }
+
+  const clip = b.compute(rank, clipGradNormSeconds(cfg, totalParams, ctx.gpu), { kind: 'optimizer', phase: 'optimizer', label: 'clip_grad_norm', microBatch: GA - 1 }, [lastOfPrev, ...allReduces]);
+  const step = optimizerStep(cfg, totalParams, ctx.gpu);
+  b.compute(rank, step.seconds, { kind: 'optimizer', phase: 'optimizer', label: cfg.optimizer.fused ? 'AdamW (fused)' : 'AdamW (foreach)', microBatch: GA - 1 }, [clip],
+    [mem('start', step.temporaryBytes, 'optimizer_states'), mem('end', -step.temporaryBytes, 'optimizer_states'), mem('end', -gradBytes, 'gradients')]);
+
+  return {
+    persistent: {
+      parameters: totalParams * bytesOf(pr.paramDtype),
+      optimizer_states: totalParams * pr.optimizerBytesPerParam,
+      communication_buffers: bucketBuffer,
+    },
+    persistentGradientBytes: gradBytes,
+    hardwareFlopsPerRank: hardwareFlops,
+  };
+}

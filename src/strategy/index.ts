@@ -1,0 +1,64 @@
+import type { ResolvedConfig } from '../config/types.ts';
+import type { Cluster } from '../hardware/cluster.ts';
+import type { ModelSpec } from '../model/types.ts';
+import { networkParams } from '../network/index.ts';
+import type { GpuSpec } from '../compute/kernels.ts';
+import { stepCosts } from './costs.ts';
+import { lowerDdp } from './ddp.ts';
+import { lowerFsdp2 } from './fsdp2.ts';
+import { PlanBuilder, type Plan } from './plan.ts';
+import type { StrategyContext, StrategyResult } from './context.ts';
+
+export type { Plan, OpTag, OpKind, StreamName, MemoryCategory } from './plan.ts';
+export { stepCosts, type StepCosts } from './costs.ts';
+export { assignBuckets } from './ddp.ts';
+
+/**
+ * Lowers a resolved config into the task graph of one training step. Ranks are symmetric unless jitter
+ * or a straggler makes them differ: then every rank is simulated and collectives rendezvous; otherwise
+ * rank 0 stands for all of them.
+ */
+export function buildPlan(cfg: ResolvedConfig, model: ModelSpec, cluster: Cluster, stepIndex = 0): Plan {
+  const profile = cluster.profile;
+  const gpu: GpuSpec = { ...profile.gpu, kernels: profile.kernels };
+  const net = networkParams(profile, cfg.simulation.interNodeBandwidthBytesPerSecond);
+  const varied = cfg.simulation.jitter > 0 || cfg.simulation.stragglers.length > 0;
+  const ranks = varied ? Array.from({ length: cluster.worldSize }, (_, r) => r) : [0];
+  const builder = new PlanBuilder(ranks, net, cfg.simulation.stragglers);
+  const dpSize = cfg.strategy === 'fsdp2' || cfg.strategy === 'fsdp1' ? cfg.mesh.dpShard : cfg.mesh.dpReplicate;
+  const ctx: StrategyContext = {
+    cfg,
+    model,
+    costs: stepCosts(cfg, model, gpu),
+    gpu,
+    builder,
+    dataParallel: { size: dpSize, nodes: Math.ceil(cluster.worldSize / cluster.gpusPerNode) },
+  };
+  void stepIndex;
+  const lower = cfg.strategy === 'fsdp2' || cfg.strategy === 'fsdp1' ? lowerFsdp2 : lowerDdp;
+  let result: StrategyResult | undefined;
+  for (const r of ranks) result = lower(ctx, r);
+  const persistent = result!.persistent;
+  // Model states live from before the step starts: an allocation at t = 0 on each simulated rank.
+  const first = new Map<number, number>();
+  builder.tasks.forEach((t, i) => {
+    if (!first.has(t.process)) first.set(t.process, i);
+  });
+  for (const i of first.values()) {
+    const t = builder.tasks[i]!;
+    t.memory = [
+      { at: 'start', bytes: persistent.parameters, category: 'parameters' },
+      { at: 'start', bytes: persistent.optimizer_states, category: 'optimizer_states' },
+      { at: 'start', bytes: persistent.communication_buffers, category: 'communication_buffers' },
+      ...(t.memory ?? []),
+    ];
+  }
+  return {
+    tasks: builder.tasks,
+    resources: builder.resources,
+    ranks,
+    persistentBytes: { ...persistent, gradients: 0, activations: 0, other: 0 },
+    persistentGradientBytes: result!.persistentGradientBytes,
+    hardwareFlopsPerRank: result!.hardwareFlopsPerRank,
+  };
+}

@@ -1,0 +1,116 @@
+import type { MemoryChange, Task, Work } from '../engine/index.ts';
+import { collectiveCost, type CollectiveKind, type GroupPlacement, type NetworkParams } from '../network/index.ts';
+import type { Straggler } from '../config/types.ts';
+
+/** CUDA streams a rank uses, named as PyTorch creates them. */
+export type StreamName = 'compute' | 'all_gather' | 'reduce_scatter' | 'all_reduce';
+
+export type OpKind = 'compute' | 'optimizer' | CollectiveKind;
+
+/** What a task means to the ML side; the engine carries it through untouched. */
+export interface OpTag {
+  kind: OpKind;
+  phase: 'forward' | 'backward' | 'recompute' | 'optimizer';
+  /** "embedding", "layer 12", "head", "bucket 3", "root"… */
+  label: string;
+  layer?: number;
+  microBatch: number;
+  flops?: number;
+  /** Collective payload S (nccl-tests "size") and the group it runs on. */
+  bytes?: number;
+  groupSize?: number;
+  algorithm?: string;
+  /** Bytes this rank sends on the wire (S × bus factor). */
+  wireBytes?: number;
+}
+
+export type MemoryCategory = 'parameters' | 'gradients' | 'optimizer_states' | 'activations' | 'communication_buffers' | 'other';
+
+export interface Plan {
+  tasks: Task<OpTag>[];
+  /** Shared link capacities (bytes/s) by resource name. */
+  resources: Map<string, number>;
+  /** Ranks that were simulated (all of them when ranks differ, else one representative). */
+  ranks: number[];
+  /** Persistent per-rank model states at the start of the step (ZeRO's "model states" less gradients). */
+  persistentBytes: Record<MemoryCategory, number>;
+  /** Gradient bytes that persist through the step on one GPU (sharded under FSDP). */
+  persistentGradientBytes: number;
+  /** Training FLOPs one rank executes in the step, with recomputation (for HFU). */
+  hardwareFlopsPerRank: number;
+}
+
+export const mem = (at: 'start' | 'end', bytes: number, category: MemoryCategory): MemoryChange => ({ at, bytes, category });
+
+/**
+ * Accumulates tasks for every simulated rank. Compute on a straggler rank runs slower; its links too.
+ * Collectives become flows on the rank's link resource; a collective simulated on more than one rank
+ * is a rendezvous group, so it starts when the last member arrives.
+ */
+export class PlanBuilder {
+  readonly tasks: Task<OpTag>[] = [];
+  readonly resources = new Map<string, number>();
+  private readonly slow = new Map<number, Straggler>();
+
+  constructor(
+    readonly ranks: number[],
+    private readonly net: NetworkParams,
+    stragglers: Straggler[],
+  ) {
+    for (const s of stragglers) this.slow.set(s.rank, s);
+    for (const r of ranks) {
+      const linkSlow = this.slow.get(r)?.linkSlowdown ?? 1;
+      this.resources.set(`intra:${r}`, Math.max(net.intraRingBusBytesPerSecond, net.intraNvlsBusBytesPerSecond) / linkSlow);
+      this.resources.set(`inter:${r}`, net.interBusBytesPerSecondPerGpu / linkSlow);
+    }
+  }
+
+  get multiRank(): boolean {
+    return this.ranks.length > 1;
+  }
+
+  private push(rank: number, stream: StreamName, work: Work, tag: OpTag, deps: number[], memory: MemoryChange[], group?: string): number {
+    const task: Task<OpTag> = { process: rank, stream, work, tag };
+    const d = deps.filter((x) => x >= 0);
+    if (d.length > 0) task.deps = d;
+    if (memory.length > 0) task.memory = memory;
+    if (group !== undefined) task.group = group;
+    this.tasks.push(task);
+    return this.tasks.length - 1;
+  }
+
+  compute(rank: number, seconds: number, tag: OpTag, deps: number[] = [], memory: MemoryChange[] = []): number {
+    const slowdown = this.slow.get(rank)?.computeSlowdown ?? 1;
+    return this.push(rank, 'compute', { kind: 'delay', seconds: seconds * slowdown }, tag, deps, memory);
+  }
+
+  /**
+   * A collective on `stream`. `key` names the collective instance (the same on every member rank).
+   * The flow's bytes are scaled so that alone it takes latency + busBytes/busbw, while concurrent flows
+   * share the link's capacity.
+   */
+  collective(
+    rank: number,
+    stream: StreamName,
+    kind: CollectiveKind,
+    bytes: number,
+    placement: GroupPlacement,
+    key: string,
+    tag: Omit<OpTag, 'kind' | 'bytes' | 'groupSize' | 'algorithm' | 'wireBytes'>,
+    deps: number[] = [],
+    memory: MemoryChange[] = [],
+  ): number {
+    const cost = collectiveCost(kind, bytes, placement, this.net);
+    const full: OpTag = { ...tag, kind, bytes, groupSize: placement.size, algorithm: cost.algorithm, wireBytes: cost.busBytes };
+    let work: Work;
+    if (cost.busBytes === 0) work = { kind: 'delay', seconds: 0 };
+    else {
+      const resource = `${cost.link}:${rank}`;
+      const capacity = this.resources.get(resource)!;
+      const linkSlow = this.slow.get(rank)?.linkSlowdown ?? 1;
+      const rate = cost.busBytesPerSecond / linkSlow;
+      work = { kind: 'flow', latencySeconds: cost.latencySeconds, bytes: (cost.busBytes * capacity) / rate, maxBytesPerSecond: capacity, resources: [resource] };
+    }
+    return this.push(rank, stream, work, full, deps, memory, this.multiRank ? key : undefined);
+  }
+}
