@@ -62,6 +62,7 @@ export function buildProgram(): Command {
     .action(async (scenario: string, o: Record<string, unknown>) => {
       const run = await simulateFile(scenario, simulationOverrides(o));
       const r = run.result;
+      for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
       if (o.json) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
       else process.stdout.write(terminalSummary(r) + '\n');
       if (o.report !== false) {

@@ -39,7 +39,10 @@ export async function resolveConfig(loaded: LoadedScenario, cluster: ClusterShap
     throw new ShardsimError('no model given', { key: 'base_model', fix: 'set base_model to a Hugging Face id (see `shardsim list models`), a folder with config.json, or give model_config' });
   }
   for (const key of ['sequence_len', 'micro_batch_size'] as const) {
-    if (s[key] === undefined) throw new ShardsimError('is required', { key, fix: `set ${key} to a positive whole number` });
+    if (s[key] !== undefined) continue;
+    const typo = loaded.warnings.find((w) => w.includes(`"${key}"`));
+    const found = typo ? ` (the scenario has ${typo.split(' ')[2]}: a typo?)` : '';
+    throw new ShardsimError(`is required${found}`, { key, fix: `set ${key} to a positive whole number` });
   }
   if (s.deepspeed !== undefined) {
     throw new ShardsimError('DeepSpeed ZeRO is not yet supported by this version of shardsim', { key: 'deepspeed', fix: 'use fsdp_version: 2 (FSDP2, ≈ ZeRO-3) for now' });
@@ -61,8 +64,6 @@ export async function resolveConfig(loaded: LoadedScenario, cluster: ClusterShap
   if (wantsFsdp && s.fsdp_version === undefined) warnings.push('fsdp_config without fsdp_version: Axolotl uses FSDP1; set fsdp_version: 2 for FSDP2');
 
   const mesh = resolveMesh(s, worldSize, strategy);
-  if (mesh.tp > 1) throw new ShardsimError('tensor parallelism is not yet supported by this version of shardsim', { key: 'tensor_parallel_size', fix: 'remove it (or set 1) for now' });
-  if (mesh.cp > 1) throw new ShardsimError('context parallelism is not yet supported by this version of shardsim', { key: 'context_parallel_size', fix: 'remove it (or set 1) for now' });
   if (mesh.dpReplicate > 1 && (strategy === 'fsdp2' || strategy === 'fsdp1')) {
     throw new ShardsimError('HSDP (dp_replicate_size > 1 with FSDP) is not yet supported by this version of shardsim', { key: 'dp_replicate_size', fix: 'remove it so dp_shard_size spans all GPUs' });
   }
@@ -213,4 +214,22 @@ function parseMixedPrecisionPolicy(raw: unknown): { param_dtype?: Dtype; reduce_
   if (p) out.param_dtype = p;
   if (red) out.reduce_dtype = red;
   return out;
+}
+
+/**
+ * Checks that need the model: tensor parallelism shards attention by heads (Megatron column/row split),
+ * so `tensor_parallel_size` must divide the attention heads and the KV heads (or be a multiple of them).
+ */
+export function checkAgainstModel(cfg: ResolvedConfig, model: { numHeads: number; numKvHeads: number; id: string }): void {
+  const tp = cfg.mesh.tp;
+  if (tp > 1) {
+    if (model.numHeads % tp !== 0) {
+      throw new ShardsimError(`${tp} does not divide the ${model.numHeads} attention heads of ${model.id}`, { key: 'tensor_parallel_size', fix: `use a divisor of ${model.numHeads} (${divisors(model.numHeads).filter((d) => d <= 64).join(', ')})` });
+    }
+    if (model.numKvHeads % tp !== 0 && tp % model.numKvHeads !== 0) {
+      throw new ShardsimError(`${tp} neither divides nor is a multiple of the ${model.numKvHeads} KV heads of ${model.id}`, { key: 'tensor_parallel_size', fix: `use a divisor of ${model.numKvHeads}` });
+    }
+    throw new ShardsimError('tensor parallelism is not yet supported by this version of shardsim', { key: 'tensor_parallel_size', fix: 'remove it (or set 1) for now' });
+  }
+  if (cfg.mesh.cp > 1) throw new ShardsimError('context parallelism is not yet supported by this version of shardsim', { key: 'context_parallel_size', fix: 'remove it (or set 1) for now' });
 }

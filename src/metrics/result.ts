@@ -2,6 +2,7 @@ import type { ResolvedConfig } from '../config/types.ts';
 import type { Cluster } from '../hardware/cluster.ts';
 import type { ModelSpec } from '../model/types.ts';
 import { modelFlopsPerToken } from '../model/flops.ts';
+import { matmulParamsPerLayer } from '../model/params.ts';
 import type { Timeline } from '../engine/index.ts';
 import type { OpTag, Plan, MemoryCategory } from '../strategy/index.ts';
 import { rankBreakdown, waitReport, type WaitReport } from './step.ts';
@@ -81,8 +82,12 @@ export function buildResult(args: {
   const modelFlops = modelFlopsPerToken(model, cfg.batch.sequenceLength) * tokens;
   const peak = cfg.precision.computeDtype === 'fp32' ? profile.gpu.fp32_flops_per_second : profile.gpu.bf16_dense_flops_per_second;
   const tflopsPerGpu = modelFlops / step / world;
-  // Hardware FLOPs add recomputation (and count executed, causal-halved attention).
-  const hfu = plan.hardwareFlopsPerRank / step / peak;
+  // HFU counts what the GPUs execute: model FLOPs plus the forward recomputed under activation
+  // checkpointing (2·N_layer + 4·a·d·s per token per layer, the same convention as MFU).
+  const recomputePerToken = cfg.activationCheckpointing === 'full'
+    ? model.numLayers * (2 * matmulParamsPerLayer(model) + 4 * model.numHeads * model.headDim * cfg.batch.sequenceLength)
+    : 0;
+  const hfu = ((modelFlopsPerToken(model, cfg.batch.sequenceLength) + recomputePerToken) * tokens) / step / world / peak;
 
   // Memory: the highest peak over simulated ranks.
   let peakBytes = 0;

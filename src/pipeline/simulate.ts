@@ -1,4 +1,4 @@
-import { loadScenarioFile, resolveConfig, DEFAULT_HARDWARE, type LoadedScenario, type ResolvedConfig, type SimulationOverrides } from '../config/index.ts';
+import { loadScenarioFile, resolveConfig, checkAgainstModel, DEFAULT_HARDWARE, type LoadedScenario, type ResolvedConfig, type SimulationOverrides } from '../config/index.ts';
 import { loadHardwareProfile, buildCluster, type Cluster } from '../hardware/index.ts';
 import { loadModel, parameterCounts, type ModelSpec } from '../model/index.ts';
 import { buildPlan, type OpTag, type Plan } from '../strategy/index.ts';
@@ -27,6 +27,7 @@ export async function simulateLoaded(loaded: LoadedScenario, opts: RunOptions = 
   const cfg = await resolveConfig(loaded, { hardware: profile.id, gpusPerNode: profile.node.gpus_per_node });
   const cluster = buildCluster(profile, cfg.simulation.numNodes, cfg.simulation.gpus);
   const model = loadModel({ ...(cfg.model.baseModel ? { baseModel: cfg.model.baseModel } : {}), ...(cfg.model.modelConfig ? { modelConfig: cfg.model.modelConfig } : {}), baseDir: cfg.baseDir });
+  checkAgainstModel(cfg, model);
   const plan = buildPlan(cfg, model, cluster);
 
   const varied = cfg.simulation.jitter > 0;

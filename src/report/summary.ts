@@ -37,6 +37,5 @@ export function terminalSummary(r: SimulationResult): string {
     ['cost', `$${r.cost.usd_per_million_tokens.toFixed(3)} per million tokens at $${r.cost.usd_per_gpu_hour}/GPU-hour`],
   ]));
   if (r.straggler) lines.push('', `straggler: ${r.straggler.summary}`);
-  for (const w of r.warnings) lines.push(`warning: ${w}`);
   return lines.join('\n');
 }

@@ -17,8 +17,6 @@ export interface StrategyContext {
 }
 
 export interface StrategyResult {
-  /** Index of the last task of the step on each simulated rank. */
   persistent: { parameters: number; optimizer_states: number; communication_buffers: number };
   persistentGradientBytes: number;
-  hardwareFlopsPerRank: number;
 }

@@ -71,7 +71,6 @@ export function lowerDdp(ctx: StrategyContext, rank: number): StrategyResult {
 
   let lastOfPrev = -1;
   const allReduces: number[] = [];
-  let hardwareFlops = 0;
 
   for (let mb = 0; mb < GA; mb++) {
     const sync = mb === GA - 1;
@@ -96,7 +95,6 @@ export function lowerDdp(ctx: StrategyContext, rank: number): StrategyResult {
       if (ckpt && firstOfLayer) {
         prev = b.compute(rank, costs.layer.forwardSeconds, tag({ kind: 'compute', phase: 'recompute', label: `layer ${seg.layer}`, layer: seg.layer!, flops: costs.layer.forwardFlops }, mb), [prev],
           [mem('start', costs.layer.activationBytes, 'activations')]);
-        hardwareFlops += costs.layer.forwardFlops;
       }
       if (lastOfLayer) {
         memory.push(mem('end', -saved, 'activations'));
@@ -115,7 +113,6 @@ export function lowerDdp(ctx: StrategyContext, rank: number): StrategyResult {
       }
     });
     lastOfPrev = prev;
-    hardwareFlops += L * (costs.layer.forwardFlops + costs.layer.backwardFlops) + 3 * costs.head.forwardFlops;
   }
 
   const clip = b.compute(rank, clipGradNormSeconds(cfg, totalParams, ctx.gpu), { kind: 'optimizer', phase: 'optimizer', label: 'clip_grad_norm', microBatch: GA - 1 }, [lastOfPrev, ...allReduces]);
@@ -130,6 +127,5 @@ export function lowerDdp(ctx: StrategyContext, rank: number): StrategyResult {
       communication_buffers: bucketBuffer,
     },
     persistentGradientBytes: gradBytes,
-    hardwareFlopsPerRank: hardwareFlops,
   };
 }

@@ -56,7 +56,6 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
 
   let lastOfPrev = -1;
   const finalRs: number[] = [];
-  let hardwareFlops = 0;
 
   for (let mb = 0; mb < GA; mb++) {
     const sync = mb === GA - 1;
@@ -95,7 +94,6 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
       if (ckpt) {
         prevCompute = b.compute(rank, costs.layer.forwardSeconds, tag({ kind: 'compute', phase: 'recompute', label: `layer ${i}`, layer: i, flops: costs.layer.forwardFlops }, mb),
           [prevCompute, gathered], [mem('start', costs.layer.activationBytes, 'activations')]);
-        hardwareFlops += costs.layer.forwardFlops;
       }
       const memory = [mem('end', -saved, 'activations'), mem('end', -unshardedLayer, 'parameters')];
       if (ckpt) memory.push(mem('end', -costs.layer.activationBytes, 'activations'));
@@ -122,7 +120,6 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
         { phase: 'backward', label: 'root (embedding, norm, lm_head)', microBatch: mb }, [embedB], [mem('end', -gradRoot, 'gradients'), mem('end', shardedGrad(rootParams), 'gradients')]);
       finalRs.push(...rsLayers, rsRoot);
     }
-    hardwareFlops += L * (costs.layer.forwardFlops + costs.layer.backwardFlops) + 3 * costs.head.forwardFlops;
   }
 
   // ---- optimizer: clip_grad_norm_ (an all-reduce of the local norms), then AdamW on the local shard ----
@@ -140,6 +137,5 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
       communication_buffers: 0,
     },
     persistentGradientBytes: gradBytes,
-    hardwareFlopsPerRank: hardwareFlops,
   };
 }

@@ -18,7 +18,7 @@ export { assignBuckets } from './ddp.ts';
  * or a straggler makes them differ: then every rank is simulated and collectives rendezvous; otherwise
  * rank 0 stands for all of them.
  */
-export function buildPlan(cfg: ResolvedConfig, model: ModelSpec, cluster: Cluster, stepIndex = 0): Plan {
+export function buildPlan(cfg: ResolvedConfig, model: ModelSpec, cluster: Cluster): Plan {
   const profile = cluster.profile;
   const gpu: GpuSpec = { ...profile.gpu, kernels: profile.kernels };
   const net = networkParams(profile, cfg.simulation.interNodeBandwidthBytesPerSecond);
@@ -34,7 +34,6 @@ export function buildPlan(cfg: ResolvedConfig, model: ModelSpec, cluster: Cluste
     builder,
     dataParallel: { size: dpSize, nodes: Math.ceil(cluster.worldSize / cluster.gpusPerNode) },
   };
-  void stepIndex;
   const lower = cfg.strategy === 'fsdp2' || cfg.strategy === 'fsdp1' ? lowerFsdp2 : lowerDdp;
   let result: StrategyResult | undefined;
   for (const r of ranks) result = lower(ctx, r);
@@ -59,6 +58,5 @@ export function buildPlan(cfg: ResolvedConfig, model: ModelSpec, cluster: Cluste
     ranks,
     persistentBytes: { ...persistent, gradients: 0, activations: 0, other: 0 },
     persistentGradientBytes: result!.persistentGradientBytes,
-    hardwareFlopsPerRank: result!.hardwareFlopsPerRank,
   };
 }

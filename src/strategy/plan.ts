@@ -36,8 +36,6 @@ export interface Plan {
   persistentBytes: Record<MemoryCategory, number>;
   /** Gradient bytes that persist through the step on one GPU (sharded under FSDP). */
   persistentGradientBytes: number;
-  /** Training FLOPs one rank executes in the step, with recomputation (for HFU). */
-  hardwareFlopsPerRank: number;
 }
 
 export const mem = (at: 'start' | 'end', bytes: number, category: MemoryCategory): MemoryChange => ({ at, bytes, category });
