@@ -1,0 +1,41 @@
+import { readFileSync } from 'node:fs';
+import { ShardsimError } from '../util/errors.ts';
+
+/** One published measurement (shared/DESIGN.md validation data contract). */
+export interface ValidationRow {
+  id: string;
+  source: string;
+  hardware: string;
+  num_nodes: number;
+  scenario: Record<string, unknown>;
+  measured: {
+    tokens_per_s_per_gpu?: number;
+    mfu?: number;
+    step_time_s?: number;
+    peak_memory_bytes?: number;
+    peak_memory_kind?: 'allocated' | 'reserved' | 'active' | 'unspecified';
+  };
+  notes?: string;
+}
+
+export function readValidationRows(path: string): ValidationRow[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    throw new ShardsimError(`cannot read validation data "${path}"`, { key: '--data', fix: 'point --data at a .jsonl file such as ../shared/validation/training-calibration.jsonl' });
+  }
+  return text
+    .split('\n')
+    .map((l, i) => [l.trim(), i + 1] as const)
+    .filter(([l]) => l.length > 0)
+    .map(([l, line]) => {
+      try {
+        const row = JSON.parse(l) as ValidationRow;
+        if (!row.id || !row.scenario || !row.measured) throw new Error('missing id, scenario or measured');
+        return row;
+      } catch (e) {
+        throw new ShardsimError(`${path}:${line}: not a validation row (${(e as Error).message})`, { fix: 'one JSON object per line: {id, source, hardware, num_nodes, scenario, measured}' });
+      }
+    });
+}

@@ -1,0 +1,96 @@
+import { loadScenarioObject } from '../config/index.ts';
+import { simulateLoaded } from '../pipeline/simulate.ts';
+import type { SimulationResult } from '../metrics/result.ts';
+import { percentile } from '../metrics/result.ts';
+import { ShardsimError } from '../util/errors.ts';
+import type { ValidationRow } from './dataset.ts';
+
+export type MetricName = 'tokens_per_s_per_gpu' | 'step_time_s' | 'peak_memory_bytes';
+export const METRICS: MetricName[] = ['tokens_per_s_per_gpu', 'step_time_s', 'peak_memory_bytes'];
+
+export interface Comparison {
+  id: string;
+  source: string;
+  metric: MetricName;
+  predicted: number;
+  measured: number;
+  /** (predicted − measured) / measured. */
+  error: number;
+  /** For memory: which estimate was compared (allocated or reserved). */
+  kind?: string;
+  model: string;
+  parameters: number;
+  gpus: number;
+  hardware: string;
+}
+
+export interface Skipped {
+  id: string;
+  reason: string;
+}
+
+export interface MetricSummary {
+  n: number;
+  median_abs_error: number;
+  p90_abs_error: number;
+  /** Median signed error: > 0 means we over-predict. */
+  bias: number;
+}
+
+export interface ValidationReport {
+  rows: Comparison[];
+  skipped: Skipped[];
+  summary: Partial<Record<MetricName, MetricSummary>>;
+}
+
+/** The source's short name: the repository or paper before the first space or em dash. */
+export const sourceName = (s: string) => s.split(/\s|—/)[0] ?? s;
+
+function predicted(r: SimulationResult, metric: MetricName, kind?: string): number {
+  if (metric === 'tokens_per_s_per_gpu') return r.throughput.tokens_per_s_per_gpu;
+  if (metric === 'step_time_s') return r.step_time_s;
+  // max_memory_reserved ↔ our reserved estimate; allocated / active / unspecified ↔ peak allocated.
+  return kind === 'reserved' ? r.memory.reserved_bytes : r.memory.peak_bytes;
+}
+
+export async function validateRows(rows: ValidationRow[]): Promise<ValidationReport> {
+  const out: Comparison[] = [];
+  const skipped: Skipped[] = [];
+  for (const row of rows) {
+    const sim = { ...((row.scenario.simulation as Record<string, unknown> | undefined) ?? {}) };
+    const scenario = { ...row.scenario, simulation: { ...sim, hardware: row.hardware, num_nodes: row.num_nodes } };
+    let result: SimulationResult;
+    try {
+      result = (await simulateLoaded(loadScenarioObject(scenario, { name: row.id }))).result;
+    } catch (e) {
+      if (e instanceof ShardsimError) {
+        skipped.push({ id: row.id, reason: e.message });
+        continue;
+      }
+      throw e;
+    }
+    for (const metric of METRICS) {
+      const measured = row.measured[metric];
+      if (typeof measured !== 'number' || !(measured > 0)) continue;
+      const kind = metric === 'peak_memory_bytes' ? (row.measured.peak_memory_kind ?? 'unspecified') : undefined;
+      const p = predicted(result, metric, kind);
+      out.push({
+        id: row.id, source: sourceName(row.source), metric, predicted: p, measured, error: (p - measured) / measured,
+        ...(kind ? { kind } : {}), model: result.model.id, parameters: result.model.parameters, gpus: result.world_size, hardware: result.hardware,
+      });
+    }
+  }
+  return { rows: out, skipped, summary: summarise(out) };
+}
+
+export function summarise(rows: Comparison[]): Partial<Record<MetricName, MetricSummary>> {
+  const summary: Partial<Record<MetricName, MetricSummary>> = {};
+  for (const metric of METRICS) {
+    const errs = rows.filter((r) => r.metric === metric).map((r) => r.error);
+    if (errs.length === 0) continue;
+    const abs = errs.map(Math.abs).sort((a, b) => a - b);
+    const signed = [...errs].sort((a, b) => a - b);
+    summary[metric] = { n: errs.length, median_abs_error: percentile(abs, 0.5), p90_abs_error: percentile(abs, 0.9), bias: percentile(signed, 0.5) };
+  }
+  return summary;
+}
