@@ -1,0 +1,29 @@
+import type { Command } from 'commander';
+import { ShardsimError } from '../../util/errors.ts';
+import { readValidationRows, validateRows } from '../../validate/index.ts';
+import { validationTable } from '../../report/validation-table.ts';
+
+export function registerValidate(program: Command): void {
+  program
+    .command('validate')
+    .description('simulate published runs and compare: predicted vs measured, with median / p90 absolute error per metric')
+    .requiredOption('--data <files...>', 'validation .jsonl files (shared/DESIGN.md format)')
+    .option('--filter <regex>', 'only rows whose id, source or model matches')
+    .option('--json', 'print {rows, skipped, summary} as JSON')
+    .action(async (o: { data: string[]; filter?: string; json?: boolean }) => {
+      let rows = o.data.flatMap((f) => readValidationRows(f));
+      if (o.filter) {
+        let re: RegExp;
+        try {
+          re = new RegExp(o.filter, 'i');
+        } catch {
+          throw new ShardsimError(`--filter is not a valid regular expression: ${o.filter}`, { fix: 'e.g. --filter "llm-foundry|torchtitan"' });
+        }
+        rows = rows.filter((r) => re.test(r.id) || re.test(r.source) || re.test(JSON.stringify(r.scenario)));
+      }
+      const report = await validateRows(rows);
+      if (o.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+      else process.stdout.write(validationTable(report) + '\n');
+    });
+
+}
