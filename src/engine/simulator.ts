@@ -12,8 +12,11 @@ import { FluidNetwork } from './fluid.ts';
  */
 
 export type Work =
-  /** Fixed-duration work, e.g. a kernel whose time the cost model already knows. */
-  | { kind: 'delay'; seconds: number }
+  /**
+   * Fixed work, e.g. a kernel whose time the cost model already knows. With `sharesProcessor` it runs at
+   * the speed its process has left: 1 − the occupancy of the process's running occupant tasks.
+   */
+  | { kind: 'delay'; seconds: number; sharesProcessor?: boolean }
   /**
    * Bytes that move through shared resources after a fixed latency. The flow runs at its share of every
    * resource it crosses (max-min fair) but never faster than `maxBytesPerSecond`.
@@ -41,6 +44,11 @@ export interface Task<Tag> {
   work: Work;
   group?: string;
   memory?: readonly MemoryChange[];
+  /**
+   * Fraction of its process's processor this task holds from the moment it is launched (arrives at the
+   * head of its stream) until it ends; `sharesProcessor` delay work on that process slows accordingly.
+   */
+  occupancy?: number;
   /** Opaque payload handed back on the span (the engine never looks inside). */
   tag: Tag;
 }
@@ -74,6 +82,8 @@ export interface ProcessMemory {
 export interface SimulationOptions {
   /** Capacity (bytes/s) of each shared resource named by flow work. */
   resources?: ReadonlyMap<string, number>;
+  /** Lowest speed a shared-processor task keeps however occupied its process is. */
+  minimumShare?: number;
   /** Multiplicative per-task variation of delay work: factor ~ max(0.01, 1 + N(0, relativeStd)). */
   jitter?: { seed: string; relativeStd: number };
   /** Keep every memory change (for charts); peaks are tracked either way. */
@@ -95,7 +105,7 @@ interface StreamState {
 }
 
 type Event =
-  | { time: number; seq: number; type: 'delay-done'; task: number }
+  | { time: number; seq: number; type: 'delay-done'; task: number; version: number }
   | { time: number; seq: number; type: 'latency-done'; task: number }
   | { time: number; seq: number; type: 'flow-check' };
 
@@ -179,6 +189,31 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
     }
   };
 
+  // Processor sharing: occupancy per process and the shared-processor delay tasks running on it.
+  const occupied = new Map<number, number>();
+  const sharing = new Map<number, Set<number>>();
+  const remaining = new Float64Array(n);
+  const rate = new Float64Array(n);
+  const lastUpdate = new Float64Array(n);
+  const version = new Int32Array(n);
+  const minimumShare = options.minimumShare ?? 0.05;
+  const speedOf = (process: number) => Math.max(minimumShare, 1 - (occupied.get(process) ?? 0));
+  const scheduleDelay = (task: number) => {
+    heap.push({ time: now + remaining[task]! / rate[task]!, seq: seq++, type: 'delay-done', task, version: ++version[task]! });
+  };
+  const occupy = (task: number, sign: 1 | -1) => {
+    const t = tasks[task]!;
+    if (!t.occupancy) return;
+    occupied.set(t.process, (occupied.get(t.process) ?? 0) + sign * t.occupancy);
+    const speed = speedOf(t.process);
+    for (const d of sharing.get(t.process) ?? []) {
+      remaining[d] = Math.max(0, remaining[d]! - (now - lastUpdate[d]!) * rate[d]!);
+      lastUpdate[d] = now;
+      rate[d] = speed;
+      scheduleDelay(d);
+    }
+  };
+
   const network = new FluidNetwork(options.resources ?? new Map());
   let flowCheckAt = Infinity;
   const scheduleFlowCheck = () => {
@@ -197,7 +232,15 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
     if (w.kind === 'delay') {
       let seconds = w.seconds;
       if (rng) seconds *= Math.max(0.01, 1 + jitterStd * gaussian(rng));
-      heap.push({ time: now + seconds, seq: seq++, type: 'delay-done', task });
+      remaining[task] = seconds;
+      lastUpdate[task] = now;
+      rate[task] = w.sharesProcessor ? speedOf(t.process) : 1;
+      if (w.sharesProcessor) {
+        let set = sharing.get(t.process);
+        if (!set) sharing.set(t.process, (set = new Set()));
+        set.add(task);
+      }
+      scheduleDelay(task);
     } else {
       heap.push({ time: now + w.latencySeconds, seq: seq++, type: 'latency-done', task });
     }
@@ -207,6 +250,7 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
     const s = streamOf[task]!;
     s.busy = true;
     readyAt[task] = now;
+    occupy(task, 1);
     const g = tasks[task]!.group;
     if (g === undefined) {
       startWork(task);
@@ -230,6 +274,8 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
     const t = tasks[task]!;
     done[task] = 1;
     applyMemory(task, 'end');
+    sharing.get(t.process)?.delete(task);
+    occupy(task, -1);
     spans.push({ task, process: t.process, stream: t.stream, start: readyAt[task]!, workStart: workStart[task]!, end: now, tag: t.tag });
     const s = streamOf[task]!;
     s.busy = false;
@@ -259,6 +305,7 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
     events++;
     now = ev.time;
     if (ev.type === 'delay-done') {
+      if (ev.version !== version[ev.task]) continue; // re-rated since
       workDone(ev.task);
     } else if (ev.type === 'latency-done') {
       const w = tasks[ev.task]!.work as Extract<Work, { kind: 'flow' }>;

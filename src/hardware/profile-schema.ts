@@ -64,6 +64,7 @@ const ncclSchema = z
 const kernelsSchema = z
   .object({
     sm_count: count,
+    collective_sm_count: count,
     gemm_tile: count,
     launch_seconds: positive,
     flash_attention_forward_flops_per_second: positive,

@@ -60,6 +60,8 @@ export interface HardwareProfile {
   /** Software-level achieved rates and shapes the compute model needs (with sources like every number). */
   kernels: {
     sm_count: number;
+    /** SMs (CTAs, one per NCCL channel) a collective kernel holds while it runs: compute gets the rest. */
+    collective_sm_count: number;
     /** Output tile edge cuBLAS uses for large bf16 GEMMs (wave quantization). */
     gemm_tile: number;
     /** Fixed cost per kernel launch as the GPU sees it (launch + tail), seconds. */

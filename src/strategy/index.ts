@@ -24,7 +24,7 @@ export function buildPlan(cfg: ResolvedConfig, model: ModelSpec, cluster: Cluste
   const net = networkParams(profile, cfg.simulation.interNodeBandwidthBytesPerSecond);
   const varied = cfg.simulation.jitter > 0 || cfg.simulation.stragglers.length > 0;
   const ranks = varied ? Array.from({ length: cluster.worldSize }, (_, r) => r) : [0];
-  const builder = new PlanBuilder(ranks, net, cfg.simulation.stragglers);
+  const builder = new PlanBuilder(ranks, net, cfg.simulation.stragglers, profile.kernels.collective_sm_count / profile.kernels.sm_count);
   const dpSize = cfg.strategy === 'fsdp2' || cfg.strategy === 'fsdp1' ? cfg.mesh.dpShard : cfg.mesh.dpReplicate;
   const ctx: StrategyContext = {
     cfg,

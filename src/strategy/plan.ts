@@ -54,6 +54,8 @@ export class PlanBuilder {
     readonly ranks: number[],
     private readonly net: NetworkParams,
     stragglers: Straggler[],
+    /** Share of a GPU's SMs one running collective holds (NCCL CTAs ÷ SMs); compute gets the rest. */
+    private readonly collectiveOccupancy = 0,
   ) {
     for (const s of stragglers) this.slow.set(s.rank, s);
     for (const r of ranks) {
@@ -79,7 +81,8 @@ export class PlanBuilder {
 
   compute(rank: number, seconds: number, tag: OpTag, deps: number[] = [], memory: MemoryChange[] = []): number {
     const slowdown = this.slow.get(rank)?.computeSlowdown ?? 1;
-    return this.push(rank, 'compute', { kind: 'delay', seconds: seconds * slowdown }, tag, deps, memory);
+    // Kernels share the SMs with whatever NCCL kernels are resident on this GPU.
+    return this.push(rank, 'compute', { kind: 'delay', seconds: seconds * slowdown, sharesProcessor: true }, tag, deps, memory);
   }
 
   /**
@@ -109,6 +112,8 @@ export class PlanBuilder {
       const rate = cost.busBytesPerSecond / linkSlow;
       work = { kind: 'flow', latencySeconds: cost.latencySeconds, bytes: (cost.busBytes * capacity) / rate, maxBytesPerSecond: capacity, resources: [resource] };
     }
-    return this.push(rank, stream, work, full, deps, memory, this.multiRank ? key : undefined);
+    const index = this.push(rank, stream, work, full, deps, memory, this.multiRank ? key : undefined);
+    if (cost.busBytes > 0 && this.collectiveOccupancy > 0) this.tasks[index]!.occupancy = this.collectiveOccupancy;
+    return index;
   }
 }

@@ -151,3 +151,27 @@ describe('memory and jitter', () => {
     expect(a.makespan).toBeGreaterThan(40);
   });
 });
+
+describe('processor sharing (communication kernels hold SMs)', () => {
+  it('shared-processor work slows while an occupant runs, and speeds up again after', () => {
+    const tasks: Task<string>[] = [
+      { process: 0, stream: 'comm', work: { kind: 'delay', seconds: 1 }, occupancy: 0.25, tag: 'nccl' },
+      { process: 0, stream: 'compute', work: { kind: 'delay', seconds: 2, sharesProcessor: true }, tag: 'gemm' },
+    ];
+    const tl = simulate(tasks);
+    // 1 s at 75% speed does 0.75 s of work; the remaining 1.25 s runs at full speed.
+    expect(endOf(tl, 'gemm')).toBeCloseTo(2.25, 12);
+    expect(endOf(tl, 'nccl')).toBe(1);
+  });
+
+  it('work that does not share the processor, or another process, is unaffected', () => {
+    const tasks: Task<string>[] = [
+      { process: 0, stream: 'comm', work: { kind: 'delay', seconds: 1 }, occupancy: 0.5, tag: 'nccl' },
+      { process: 0, stream: 'copy', work: { kind: 'delay', seconds: 2 }, tag: 'dma' },
+      { process: 1, stream: 'compute', work: { kind: 'delay', seconds: 2, sharesProcessor: true }, tag: 'other-gpu' },
+    ];
+    const tl = simulate(tasks);
+    expect(endOf(tl, 'dma')).toBe(2);
+    expect(endOf(tl, 'other-gpu')).toBe(2);
+  });
+});
