@@ -16,7 +16,8 @@ export type GpuSpec = HardwareProfile['gpu'] & { kernels: HardwareProfile['kerne
 export function matmulRate(gpu: GpuSpec, dtype: Dtype): number {
   // The MAMF measurement is bf16; fp32 without TF32 runs on CUDA cores at the same achieved fraction.
   const fraction = gpu.achieved_bf16_matmul_flops_per_second / gpu.bf16_dense_flops_per_second;
-  return dtype === 'fp32' ? gpu.fp32_flops_per_second * fraction : gpu.achieved_bf16_matmul_flops_per_second;
+  const burst = dtype === 'fp32' ? gpu.fp32_flops_per_second * fraction : gpu.achieved_bf16_matmul_flops_per_second;
+  return burst * gpu.kernels.sustained_clock_fraction;
 }
 
 export function waveEfficiency(m: number, n: number, gpu: GpuSpec): number {
@@ -53,6 +54,7 @@ export function memoryBoundSeconds(bytes: number, gpu: GpuSpec, kernels = 1): nu
  * 2 plus recomputing the scores, i.e. 2.5× the forward FLOPs (Dao 2023, FlashAttention-2 §3.1).
  */
 export function flashAttentionSeconds(forwardFlops: number, gpu: GpuSpec, pass: 'forward' | 'backward'): number {
-  if (pass === 'forward') return forwardFlops / gpu.kernels.flash_attention_forward_flops_per_second + gpu.kernels.launch_seconds;
-  return (2.5 * forwardFlops) / gpu.kernels.flash_attention_backward_flops_per_second + gpu.kernels.launch_seconds;
+  const clock = gpu.kernels.sustained_clock_fraction;
+  if (pass === 'forward') return forwardFlops / (gpu.kernels.flash_attention_forward_flops_per_second * clock) + gpu.kernels.launch_seconds;
+  return (2.5 * forwardFlops) / (gpu.kernels.flash_attention_backward_flops_per_second * clock) + gpu.kernels.launch_seconds;
 }

@@ -18,7 +18,7 @@ export const IGNORED_AXOLOTL_KEYS: readonly string[] = [
   'lora_target_linear', 'lora_model_dir', 'peft_use_dora', 'xformers_attention', 'sdp_attention', 's2_attention',
   'flash_attn_cross_entropy', 'flash_attn_rms_norm', 'flash_attn_fuse_qkv', 'flash_attn_fuse_mlp', 'liger_kernel',
   'plugins', 'liger_rope', 'liger_rms_norm', 'liger_glu_activation', 'liger_fused_linear_cross_entropy',
-  'gradient_checkpointing_kwargs', 'early_stopping_patience', 'local_rank', 'torch_compile', 'torch_compile_backend',
+  'gradient_checkpointing_kwargs', 'early_stopping_patience', 'local_rank', 'torch_compile_backend',
   'ddp_timeout', 'ddp_broadcast_buffers', 'ddp_find_unused_parameters', 'dataloader_num_workers',
   'dataloader_pin_memory', 'dataloader_prefetch_factor', 'tf32', 'fp16', 'float16', 'bfloat16', 'eval_batch_size',
   'loss_watchdog_threshold', 'loss_watchdog_patience', 'gc_steps', 'unfrozen_parameters', 'neftune_noise_alpha',

@@ -119,6 +119,7 @@ export async function resolveConfig(loaded: LoadedScenario, cluster: ClusterShap
     precision,
     optimizer: { name: optimizerName, fused: optimizer.fused },
     flashAttention: s.flash_attention ?? false,
+    torchCompile: s.torch_compile === true,
     activationCheckpointing: checkpointing ? 'full' : 'none',
     fsdp: {
       reshardAfterForward,

@@ -57,6 +57,7 @@ export const scenarioSchema = z.object({
   gradient_accumulation_steps: positiveInt.optional(),
   bf16: z.union([z.boolean(), z.literal('auto')]).optional(),
   flash_attention: z.boolean().optional(),
+  torch_compile: z.union([z.boolean(), z.literal('auto')]).optional(),
   gradient_checkpointing: z.union([z.boolean(), z.literal('selective')]).optional(),
   optimizer: z.string().min(1).optional(),
   fsdp_version: z.union([z.literal(1), z.literal(2)], { error: 'must be 1 or 2' }).optional(),

@@ -54,6 +54,8 @@ export interface ResolvedConfig {
   precision: Precision;
   optimizer: { name: string; fused: boolean };
   flashAttention: boolean;
+  /** torch.compile fuses the elementwise chains (norms, rotary, activations) into single kernels. */
+  torchCompile: boolean;
   activationCheckpointing: 'none' | 'full';
   fsdp: {
     reshardAfterForward: boolean;

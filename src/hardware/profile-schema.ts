@@ -65,6 +65,7 @@ const kernelsSchema = z
   .object({
     sm_count: count,
     collective_sm_count: count,
+    sustained_clock_fraction: z.number().gt(0).max(1),
     gemm_tile: count,
     launch_seconds: positive,
     flash_attention_forward_flops_per_second: positive,

@@ -60,6 +60,11 @@ export interface HardwareProfile {
   /** Software-level achieved rates and shapes the compute model needs (with sources like every number). */
   kernels: {
     sm_count: number;
+    /**
+     * Tensor-core clock a GPU sustains through a training run relative to the short microbenchmarks
+     * behind the matmul and attention rates: power and thermal limits pull the clock below boost.
+     */
+    sustained_clock_fraction: number;
     /** SMs (CTAs, one per NCCL channel) a collective kernel holds while it runs: compute gets the rest. */
     collective_sm_count: number;
     /** Output tile edge cuBLAS uses for large bf16 GEMMs (wave quantization). */

@@ -1,3 +1,4 @@
+import { layerElementwiseTraffic } from '../compute/elementwise.ts';
 import { gemmBackwardSeconds, gemmSeconds, flashAttentionSeconds, memoryBoundSeconds, matmulRate, type GpuSpec } from '../compute/kernels.ts';
 import { attentionCoreFlops, gemmFlops, layerGemms, lmHeadGemm } from '../model/flops.ts';
 import { activationBytesPerLayer, checkpointedLayerInputBytes, logitsBytes } from '../model/activations.ts';
@@ -79,13 +80,10 @@ export function stepCosts(cfg: ResolvedConfig, model: ModelSpec, gpu: GpuSpec): 
     attnBwd = (2 * attnFlopsFull) / matmulRate(gpu, dtype) + memoryBoundSeconds(5 * scores * p, gpu, 3);
   }
 
-  // Memory-bound kernels per token (elements): two norms (read + write h each), rotary on q and k,
-  // two residual adds (read 2h, write h), the MLP activation (SwiGLU reads 2I writes I; GELU reads I writes I).
-  const actElems = model.mlpKind === 'gated' ? 3 * I : 2 * I;
-  const elementwiseFwdBytes = tokens * p * (4 * h + 2 * (q + kv) + 6 * h + actElems);
-  const elementwiseFwd = memoryBoundSeconds(elementwiseFwdBytes, gpu, 8);
-  // Backward reads the saved inputs and the output gradient and writes the input gradient: ~2× forward.
-  const elementwiseBwd = memoryBoundSeconds(2 * elementwiseFwdBytes, gpu, 10);
+  // Norms, rotary, the MLP activation and residual adds: memory-bound, eager or fused by torch.compile.
+  const ew = layerElementwiseTraffic(model, p, cfg.torchCompile);
+  const elementwiseFwd = memoryBoundSeconds(tokens * ew.forwardBytesPerToken, gpu, ew.forwardKernels);
+  const elementwiseBwd = memoryBoundSeconds(tokens * ew.backwardBytesPerToken, gpu, ew.backwardKernels);
 
   const forwardSeconds = [...gemmFwd.values()].reduce((a, x) => a + x, 0) + attnFwd + elementwiseFwd;
 

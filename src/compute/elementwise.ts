@@ -1,0 +1,62 @@
+import type { ModelSpec } from '../model/types.ts';
+
+/**
+ * Memory traffic of a decoder layer's non-matmul kernels (norms, rotary, the MLP activation, residual
+ * adds), in bytes per token, forward and backward, and how many kernels they launch. Counted from the
+ * modules as Hugging Face writes them in eager PyTorch, one read/write per op; with torch.compile the
+ * chains fuse into one kernel that reads its inputs and writes its output once.
+ *
+ * - RMSNorm, eager (transformers `LlamaRMSNorm.forward`, also Mistral/Qwen2): `x.to(float32)` (r p, w 4),
+ *   `pow(2)` (r 4, w 4), `mean(-1)` (r 4), `x * rsqrt(var + eps)` (r 4, w 4), `.to(input_dtype)` (r 4, w p),
+ *   `weight * x` (r p, w p): 22 + 3p bytes per element; its autograd backward about twice that.
+ * - LayerNorm (`nn.LayerNorm`, MPT's low-precision LayerNorm, GPT-2, GPT-NeoX): one fused kernel each way,
+ *   r p w p forward; backward reads x and dy and writes dx.
+ * - Rotary (`apply_rotary_pos_emb`: `q*cos + rotate_half(q)*sin`, rotate_half = cat(-x2, x1)): neg (half),
+ *   cat, two muls and an add over q and k — ~9.5p bytes per element, similar backward. MPT uses ALiBi inside
+ *   the attention kernel and GPT-2 learned positions: no rotary pass.
+ * - SwiGLU `act_fn(gate(x)) * up(x)`: silu (r p, w p) + mul (r 2p, w p) per intermediate element; backward
+ *   mul (r 3p, w 2p) + silu (r 2p, w p). GELU: one kernel, r p w p; backward r 2p w p.
+ * - Two residual adds per layer (r 2p, w p each); backward accumulates the two gradient paths.
+ */
+export interface ElementwiseTraffic {
+  forwardBytesPerToken: number;
+  backwardBytesPerToken: number;
+  forwardKernels: number;
+  backwardKernels: number;
+}
+
+export function layerElementwiseTraffic(model: ModelSpec, bytesPerElement: number, compiled: boolean): ElementwiseTraffic {
+  const p = bytesPerElement;
+  const h = model.hiddenSize;
+  const qk = (model.numHeads + model.numKvHeads) * model.headDim;
+  const I = model.intermediateSize;
+  const rotary = model.modelType === 'llama' || model.modelType === 'mistral' || model.modelType === 'qwen2' || model.modelType === 'gpt_neox';
+  const norms = 2;
+
+  let fwd = 0;
+  let bwd = 0;
+  let kf = 0;
+  let kb = 0;
+  const add = (f: number, b: number, kernelsF: number, kernelsB: number) => {
+    fwd += f;
+    bwd += b;
+    kf += kernelsF;
+    kb += kernelsB;
+  };
+
+  if (model.normKind === 'rmsnorm' && !compiled) add(norms * h * (22 + 3 * p), norms * h * 2 * (22 + 3 * p), norms * 6, norms * 10);
+  else add(norms * h * 2 * p, norms * h * 3 * p, norms, norms);
+
+  if (rotary) {
+    if (compiled) add(qk * 2 * p, qk * 2 * p, 1, 1);
+    else add(qk * 9.5 * p, qk * 9.5 * p, 5, 5);
+  }
+
+  if (model.mlpKind === 'gated') {
+    if (compiled) add(I * 3 * p, I * 5 * p, 1, 1);
+    else add(I * 5 * p, I * 8 * p, 2, 2);
+  } else add(I * 2 * p, I * 3 * p, 1, 1);
+
+  add(2 * h * 3 * p, 2 * h * 3 * p, 2, 2);
+  return { forwardBytesPerToken: fwd, backwardBytesPerToken: bwd, forwardKernels: kf, backwardKernels: kb };
+}
