@@ -10,7 +10,8 @@ export function registerValidate(program: Command): void {
     .requiredOption('--data <files...>', 'validation .jsonl files (shared/DESIGN.md format)')
     .option('--filter <regex>', 'only rows whose id, source or model matches')
     .option('--json', 'print {rows, skipped, summary} as JSON')
-    .action(async (o: { data: string[]; filter?: string; json?: boolean }) => {
+    .option('--out <dir>', 'also write the validation report (charts, validation.html) to this folder')
+    .action(async (o: { data: string[]; filter?: string; json?: boolean; out?: string }) => {
       let rows = o.data.flatMap((f) => readValidationRows(f));
       if (o.filter) {
         let re: RegExp;
@@ -24,6 +25,11 @@ export function registerValidate(program: Command): void {
       const report = await validateRows(rows);
       if (o.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
       else process.stdout.write(validationTable(report) + '\n');
+      if (o.out) {
+        const { writeValidationReport } = await import('../../report/validation-report.ts');
+        const files = await writeValidationReport(report, o.out);
+        if (!o.json) process.stdout.write(`\nreport: ${files[0]}\n`);
+      }
     });
 
 }
