@@ -72,4 +72,9 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+// A closed pipe (`shardsim … | head`) is not an error: stop quietly.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
 process.exitCode = await main(process.argv);

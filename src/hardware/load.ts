@@ -1,11 +1,10 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { closest, ShardsimError } from '../util/errors.ts';
+import { projectRoot } from '../util/paths.ts';
 import { hardwareProfileSchema } from './profile-schema.ts';
 import type { HardwareProfile } from './types.ts';
 
-const PROFILES_URL = new URL('../../hardware-profiles/', import.meta.url);
 const CONFIG_KEY = 'simulation.hardware';
 
 /** Loaded profiles by absolute file path. Profiles are deep-frozen, so sharing them is safe. */
@@ -13,7 +12,7 @@ const cache = new Map<string, HardwareProfile>();
 
 /** Absolute path of the bundled hardware-profiles/ folder. */
 export function hardwareProfilesDir(): string {
-  return fileURLToPath(PROFILES_URL);
+  return path.join(projectRoot(), 'hardware-profiles');
 }
 
 /** Ids of the bundled profiles (file names without `.json`), sorted. */

@@ -3,18 +3,20 @@
  * of that model's real `config.json` (plus `_id` and `_source`). File names are the id with `/` → `__`.
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { editDistance } from '../util/errors.ts';
+import { projectRoot } from '../util/paths.ts';
 
-const CATALOG_DIR = new URL('./catalog/', import.meta.url);
+const catalogDir = () => join(projectRoot(), 'src', 'model', 'catalog');
 
 let cache: Map<string, { id: string; config: Record<string, unknown> }> | undefined;
 
 function load(): Map<string, { id: string; config: Record<string, unknown> }> {
   if (cache) return cache;
   const map = new Map<string, { id: string; config: Record<string, unknown> }>();
-  for (const file of readdirSync(CATALOG_DIR).sort()) {
+  for (const file of readdirSync(catalogDir()).sort()) {
     if (!file.endsWith('.json')) continue;
-    const config = JSON.parse(readFileSync(new URL(file, CATALOG_DIR), 'utf8')) as Record<string, unknown>;
+    const config = JSON.parse(readFileSync(join(catalogDir(), file), 'utf8')) as Record<string, unknown>;
     const id = typeof config._id === 'string' ? config._id : file.slice(0, -'.json'.length).replace('__', '/');
     map.set(id.toLowerCase(), { id, config });
   }
