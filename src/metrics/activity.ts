@@ -1,0 +1,83 @@
+import type { Timeline } from '../engine/index.ts';
+import type { OpTag } from '../strategy/index.ts';
+import { total, type Interval } from './intervals.ts';
+import { rankBreakdown, waitReport } from './step.ts';
+
+/** Per-phase and per-collective tallies of one rank's step, for explanations and charts. */
+
+export interface CollectiveTally {
+  kind: string;
+  phase: OpTag['phase'];
+  count: number;
+  /** Sum of payloads S (nccl-tests "size"). */
+  bytes: number;
+  /** Sum of what this rank sent: S × bus factor. */
+  wireBytes: number;
+  busySeconds: number;
+  /** One payload and its group, for worked examples (the largest of the tally). */
+  example: { label: string; bytes: number; wireBytes: number; groupSize: number; algorithm: string };
+}
+
+export function collectiveTallies(timeline: Timeline<OpTag>, rank: number): CollectiveTally[] {
+  const groups = new Map<string, { tally: CollectiveTally; intervals: Interval[] }>();
+  for (const s of timeline.spans) {
+    const t = s.tag;
+    if (s.process !== rank || t.kind === 'compute' || t.kind === 'optimizer') continue;
+    const key = `${t.kind}|${t.phase}`;
+    let g = groups.get(key);
+    if (!g) {
+      g = {
+        tally: { kind: t.kind, phase: t.phase, count: 0, bytes: 0, wireBytes: 0, busySeconds: 0, example: { label: t.label, bytes: 0, wireBytes: 0, groupSize: t.groupSize ?? 1, algorithm: t.algorithm ?? '' } },
+        intervals: [],
+      };
+      groups.set(key, g);
+    }
+    g.tally.count++;
+    g.tally.bytes += t.bytes ?? 0;
+    g.tally.wireBytes += t.wireBytes ?? 0;
+    g.intervals.push([s.workStart, s.end]);
+    if ((t.bytes ?? 0) > g.tally.example.bytes) {
+      g.tally.example = { label: t.label, bytes: t.bytes ?? 0, wireBytes: t.wireBytes ?? 0, groupSize: t.groupSize ?? 1, algorithm: t.algorithm ?? '' };
+    }
+  }
+  return [...groups.values()].map(({ tally, intervals }) => ({ ...tally, busySeconds: total(intervals) }));
+}
+
+/** Busy seconds of compute kernels by phase (forward, backward, recompute) and of the optimizer. */
+export function gpuSecondsByPhase(timeline: Timeline<OpTag>, rank: number): Record<OpTag['phase'], number> {
+  const by: Record<OpTag['phase'], Interval[]> = { forward: [], backward: [], recompute: [], optimizer: [] };
+  for (const s of timeline.spans) {
+    if (s.process !== rank || (s.tag.kind !== 'compute' && s.tag.kind !== 'optimizer')) continue;
+    by[s.tag.phase].push([s.workStart, s.end]);
+  }
+  return { forward: total(by.forward), backward: total(by.backward), recompute: total(by.recompute), optimizer: total(by.optimizer) };
+}
+
+/**
+ * The rank to show next to rank 0 when ranks differ: the one that arrived last at most collectives (a
+ * straggler holds everyone back), else the one with the most compute time.
+ */
+export function slowestRank(timeline: Timeline<OpTag>, ranks: readonly number[]): number {
+  if (ranks.length <= 1) return ranks[0] ?? 0;
+  const wait = waitReport(timeline);
+  if (wait) return wait.lateRank;
+  let best = ranks[0]!;
+  let bestSeconds = -Infinity;
+  for (const r of ranks) {
+    const secs = Object.values(gpuSecondsByPhase(timeline, r)).reduce((a, b) => a + b, 0);
+    if (secs > bestSeconds) [best, bestSeconds] = [r, secs];
+  }
+  return best;
+}
+
+/** The rank the result's time breakdown describes: the one with the most exposed + idle time (as buildResult picks it). */
+export function breakdownRank(timeline: Timeline<OpTag>, ranks: readonly number[]): number {
+  if (ranks.length <= 1) return ranks[0] ?? 0;
+  let best = ranks[0]!;
+  let worst = -Infinity;
+  for (const r of ranks) {
+    const b = rankBreakdown(timeline, r);
+    if (b.commExposedSeconds + b.idleSeconds > worst) [best, worst] = [r, b.commExposedSeconds + b.idleSeconds];
+  }
+  return best;
+}

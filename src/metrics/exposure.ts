@@ -1,0 +1,113 @@
+import type { Span, Timeline } from '../engine/index.ts';
+import type { OpTag } from '../strategy/index.ts';
+import { union, type Interval } from './intervals.ts';
+
+/**
+ * *Where* communication is exposed, not just how much: the intervals, and each collective's share with
+ * the reason it could not hide. `rankBreakdown` (step.ts) gives the totals; these agree with it:
+ * the exposed intervals sum to its `commExposedSeconds`.
+ */
+
+const isComm = (t: OpTag) => t.kind !== 'compute' && t.kind !== 'optimizer';
+
+/** union(a) minus union(b): sorted, non-overlapping. */
+export function subtract(a: Interval[], b: Interval[]): Interval[] {
+  const ub = union(b);
+  const out: [number, number][] = [];
+  let j = 0;
+  for (const [s, e] of union(a)) {
+    let cur = s;
+    while (j < ub.length && ub[j]![1] <= cur) j++;
+    let k = j;
+    while (cur < e) {
+      const blk = ub[k];
+      if (!blk || blk[0] >= e) {
+        out.push([cur, e]);
+        break;
+      }
+      if (blk[0] > cur) out.push([cur, blk[0]]);
+      cur = Math.max(cur, blk[1]);
+      k++;
+    }
+  }
+  return out;
+}
+
+function rankIntervals(timeline: Timeline<OpTag>, rank: number) {
+  const gpuBusy: Interval[] = [];
+  const comm: Interval[] = [];
+  for (const s of timeline.spans) {
+    if (s.process !== rank) continue;
+    if (isComm(s.tag)) comm.push([s.workStart, s.end]);
+    else gpuBusy.push([s.workStart, s.end]);
+  }
+  return { gpuBusy: union(gpuBusy), comm };
+}
+
+/** Intervals in which some collective runs on `rank` while its compute stream is idle. */
+export function exposedIntervals(timeline: Timeline<OpTag>, rank: number): Interval[] {
+  const { gpuBusy, comm } = rankIntervals(timeline, rank);
+  return subtract(comm, gpuBusy);
+}
+
+/** Exposed seconds per collective kind: time a collective of that kind runs while compute is idle. */
+export function exposedSecondsByKind(timeline: Timeline<OpTag>, rank: number): Record<string, number> {
+  const { gpuBusy } = rankIntervals(timeline, rank);
+  const byKind: Record<string, Interval[]> = {};
+  for (const s of timeline.spans) if (s.process === rank && isComm(s.tag)) (byKind[s.tag.kind] ??= []).push([s.workStart, s.end]);
+  return Object.fromEntries(Object.entries(byKind).map(([k, iv]) => [k, subtract(iv, gpuBusy).reduce((a, [s, e]) => a + e - s, 0)]));
+}
+
+/**
+ * Why a collective could not hide behind compute:
+ * - `before-compute`: a forward collective that finishes before the first decoder layer of its
+ *   micro-batch runs: only the (tiny) embedding could hide it (FSDP's root and layer-0 AllGathers).
+ * - `after-compute`: it runs after the last forward/backward kernel of the step: nothing is left to
+ *   compute (the root ReduceScatter, DDP's last bucket).
+ * - `optimizer`: a collective the optimizer step itself waits on (the gradient-norm AllReduce).
+ * - `compute-waits`: in the middle of the step the collective took longer than the compute it could
+ *   overlap with, so the next kernel waited for it (communication-bound).
+ */
+export type ExposureReason = 'before-compute' | 'after-compute' | 'optimizer' | 'compute-waits';
+
+export interface ExposedCollective {
+  span: Span<OpTag>;
+  exposedSeconds: number;
+  /** The parts of the collective during which the compute stream was idle. */
+  intervals: Interval[];
+  reason: ExposureReason;
+  /** The first compute/optimizer kernel that started when the exposed part ended (what waited). */
+  blocked?: Span<OpTag>;
+}
+
+/** Each collective on `rank` with any exposed time, in time order. */
+export function exposedCollectives(timeline: Timeline<OpTag>, rank: number): ExposedCollective[] {
+  const mine = timeline.spans.filter((s) => s.process === rank);
+  const gpu = mine.filter((s) => !isComm(s.tag)).sort((a, b) => a.workStart - b.workStart);
+  const gpuBusy = union(gpu.map((s) => [s.workStart, s.end] as Interval));
+  const firstLayerOfMicroBatch = new Map<number, number>();
+  let lastForwardBackwardEnd = -Infinity;
+  for (const s of gpu) {
+    if (s.tag.kind !== 'compute') continue;
+    const mb = s.tag.microBatch;
+    if (s.tag.phase === 'forward' && s.tag.layer !== undefined) firstLayerOfMicroBatch.set(mb, Math.min(firstLayerOfMicroBatch.get(mb) ?? Infinity, s.workStart));
+    lastForwardBackwardEnd = Math.max(lastForwardBackwardEnd, s.end);
+  }
+  const out: ExposedCollective[] = [];
+  for (const s of mine) {
+    if (!isComm(s.tag)) continue;
+    const exposed = subtract([[s.workStart, s.end]], gpuBusy);
+    const seconds = exposed.reduce((a, [x, y]) => a + y - x, 0);
+    if (seconds <= 0) continue;
+    const lastEnd = exposed[exposed.length - 1]![1];
+    const firstStart = exposed[0]![0];
+    let reason: ExposureReason;
+    if (s.tag.phase === 'optimizer') reason = 'optimizer';
+    else if (firstStart >= lastForwardBackwardEnd) reason = 'after-compute';
+    else if (s.tag.phase === 'forward' && lastEnd <= (firstLayerOfMicroBatch.get(s.tag.microBatch) ?? Infinity) + 1e-12) reason = 'before-compute';
+    else reason = 'compute-waits';
+    const blocked = gpu.find((g) => g.workStart >= lastEnd - 1e-12);
+    out.push({ span: s, exposedSeconds: seconds, intervals: exposed, reason, ...(blocked ? { blocked } : {}) });
+  }
+  return out.sort((a, b) => a.span.workStart - b.span.workStart);
+}

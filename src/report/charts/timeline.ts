@@ -1,0 +1,181 @@
+import type { SimulationRun } from '../../pipeline/simulate.ts';
+import type { Span } from '../../engine/index.ts';
+import type { OpTag } from '../../strategy/index.ts';
+import { exposedIntervals } from '../../metrics/exposure.ts';
+import { slowestRank } from '../../metrics/activity.ts';
+import { bytesHuman } from '../format.ts';
+import { streamRank, streamView } from '../streams.ts';
+import { opName } from '../names.ts';
+import { seconds } from '../format.ts';
+import { CHART_WIDTH, TIMELINE_COLORS, VEGA_LITE_SCHEMA, chartConfig, colorScale, collectiveName } from './theme.ts';
+
+/** One bar of the Gantt chart. */
+export interface TimelineBar {
+  lane: string;
+  category: string;
+  start_ms: number;
+  end_ms: number;
+  duration_ms: number;
+  op: string;
+  detail: string;
+}
+
+/** Ranks drawn: rank 0, plus the slowest rank when ranks were simulated separately. */
+export function timelineRanks(run: SimulationRun): number[] {
+  const ranks = run.plan.ranks;
+  if (ranks.length <= 1) return [ranks[0] ?? 0];
+  const slow = slowestRank(run.timeline, ranks);
+  return slow === ranks[0] ? [ranks[0]!] : [ranks[0]!, slow];
+}
+
+const ms = (s: number) => s * 1e3;
+const fmtMs = (s: number) => ms(s).toLocaleString('en-US', { maximumFractionDigits: ms(s) >= 100 ? 0 : 1 });
+
+function detail(t: OpTag): string {
+  const parts = [`micro-batch ${t.microBatch}`];
+  if (t.layer !== undefined) parts.push(`layer ${t.layer}`);
+  if (t.bytes !== undefined) parts.push(`S = ${bytesHuman(t.bytes)}, sent ${bytesHuman(t.wireBytes ?? 0)} (${t.algorithm ?? '?'}, ${t.groupSize ?? 1} GPUs)`);
+  if (t.flops !== undefined) parts.push(`${(t.flops / 1e12).toFixed(2)} TFLOP`);
+  return parts.join(' · ');
+}
+
+const category = (t: OpTag) => (t.kind === 'compute' ? t.phase : collectiveName(t.kind));
+/** The bars: kernels per (rank, stream), time waiting for late peers, and exposed-communication lanes. */
+export function timelineBars(run: SimulationRun, ranks = timelineRanks(run)): { bars: TimelineBar[]; lanes: string[] } {
+  const bars: TimelineBar[] = [];
+  const lanes: string[] = [];
+  for (const rank of ranks) {
+    const spans = run.timeline.spans.filter((s) => s.process === rank);
+    const streams = [...new Set(spans.map((s) => s.stream))].sort((a, b) => streamRank(a) - streamRank(b));
+    const laneOf = new Map(streams.map((st) => {
+      const v = streamView(st);
+      return [st, `rank ${rank} · ${v.label} (stream ${v.id})`];
+    }));
+    lanes.push(...laneOf.values());
+    const exposedLane = `rank ${rank} · exposed communication`;
+    // One GPU has no collectives: no exposed lane.
+    if (streams.length > 1) lanes.push(exposedLane);
+    for (const s of spans as Span<OpTag>[]) {
+      const lane = laneOf.get(s.stream)!;
+      if (s.workStart > s.start) {
+        bars.push({ lane, category: 'waiting for peers', start_ms: ms(s.start), end_ms: ms(s.workStart), duration_ms: ms(s.workStart - s.start), op: `${opName(s.tag)}: waiting for the last rank to arrive`, detail: detail(s.tag) });
+      }
+      if (s.end <= s.workStart) continue;
+      bars.push({ lane, category: category(s.tag), start_ms: ms(s.workStart), end_ms: ms(s.end), duration_ms: ms(s.end - s.workStart), op: opName(s.tag), detail: detail(s.tag) });
+    }
+    for (const [a, b] of exposedIntervals(run.timeline, rank)) {
+      bars.push({ lane: exposedLane, category: 'exposed communication', start_ms: ms(a), end_ms: ms(b), duration_ms: ms(b - a), op: 'communication while the compute stream is idle', detail: `rank ${rank}` });
+    }
+  }
+  return { bars, lanes };
+}
+
+/** Compute kernels and collectives a zoom window spans at least. */
+const ZOOM_KERNELS = 4;
+const ZOOM_COLLECTIVES = 3;
+
+/**
+ * The two moments where communication is hardest to hide, as [start, end] in seconds. `first`: where
+ * communication starts (the step's start under FSDP, the final micro-batch's backward under DDP), over
+ * at least a few kernels and a few collectives. `last`: the last few compute kernels through the
+ * optimizer step. At full-step scale a collective is a hairline; these make them readable.
+ */
+export function zoomWindows(run: SimulationRun, rank: number): { first: [number, number]; last: [number, number] } {
+  const end = run.timeline.makespan;
+  const mine = run.timeline.spans.filter((s) => s.process === rank).sort((a, b) => a.workStart - b.workStart);
+  const compute = mine.filter((s) => s.tag.kind === 'compute');
+  const comm = mine.filter((s) => s.tag.kind !== 'compute' && s.tag.kind !== 'optimizer' && s.end > s.workStart);
+  const firstComm = comm[0];
+  let t0 = 0;
+  if (firstComm) {
+    const running = compute.filter((s) => s.workStart <= firstComm.workStart);
+    t0 = Math.min(firstComm.workStart, running[running.length - 1]?.workStart ?? 0);
+  }
+  const after = compute.filter((s) => s.workStart >= t0);
+  const commAfter = comm.filter((s) => s.workStart >= t0);
+  const t1 = Math.max(after[Math.min(after.length, ZOOM_KERNELS) - 1]?.end ?? 0, commAfter[Math.min(commAfter.length, ZOOM_COLLECTIVES) - 1]?.end ?? 0);
+  // With checkpointing each layer's backward is a recompute and a backward kernel.
+  const tail = compute[Math.max(0, compute.length - 2 * ZOOM_KERNELS)];
+  return {
+    first: [t0, t1 > t0 ? t1 : Math.min(end, t0 + end * 0.05)],
+    last: [tail ? tail.workStart : end * 0.95, end],
+  };
+}
+
+/**
+ * Gantt chart of the step: one lane per CUDA stream per rank, colour by kind, x in ms. Three panels:
+ * the whole step (exposed intervals marked with triangles), then zooms on its start and its end.
+ * In report.html each panel pans and zooms.
+ */
+export function timelineSpec(run: SimulationRun): object {
+  const ranks = timelineRanks(run);
+  const { bars, lanes } = timelineBars(run, ranks);
+  const r = run.result;
+  const who = ranks.length > 1 ? `rank ${ranks[0]} and the slowest rank, ${ranks[1]}` : `rank ${ranks[0]}`;
+  const windows = zoomWindows(run, ranks[0]!);
+  const communicates = run.timeline.spans.some((s) => s.tag.kind !== 'compute' && s.tag.kind !== 'optimizer');
+  const setup = r.world_size === 1 ? 'One GPU' : `${r.strategy.toUpperCase()} on ${r.world_size} GPUs`;
+  const laneHeight = 26;
+  const span = ([a, b]: [number, number]) => `${fmtMs(a)}–${fmtMs(b)} ms`;
+  const color = {
+    field: 'category',
+    type: 'nominal',
+    title: null,
+    scale: colorScale(TIMELINE_COLORS, new Set(bars.map((b) => b.category))),
+    legend: { orient: 'bottom', direction: 'horizontal', columns: 6 },
+  };
+  const tooltip = [
+    { field: 'op', title: 'op' },
+    { field: 'lane', title: 'stream' },
+    { field: 'start_ms', title: 'start (ms)', format: '.3f' },
+    { field: 'duration_ms', title: 'duration (ms)', format: '.3f' },
+    { field: 'detail', title: 'detail' },
+  ];
+  const panel = (name: string, title: string, [a, b]: [number, number], whole: boolean) => {
+    const x = { field: 'start_ms', type: 'quantitative', title: 'time since the step started (ms)', scale: { domain: [ms(a), ms(b)], nice: false } };
+    // Every panel lists every lane, even if its window has no bar on it, so the panels line up.
+    const y = { field: 'lane', type: 'nominal', sort: lanes, title: null, scale: { domain: lanes } };
+    // A zoom keeps the bars of its window and one window-width either side (room to pan in the HTML);
+    // drawing all of them, clipped, triples the SVG and the render time.
+    const margin = ms(b - a);
+    const keep = whole ? [] : [{ filter: `datum.end_ms >= ${ms(a) - margin} && datum.start_ms <= ${ms(b) + margin}` }];
+    return {
+      title: { text: title, fontSize: 13 },
+      transform: keep,
+      width: CHART_WIDTH,
+      height: { step: laneHeight },
+      layer: [
+        {
+          params: [{ name, select: { type: 'interval', encodings: ['x'] }, bind: 'scales' }],
+          mark: { type: 'bar', clip: true },
+          encoding: { y, x, x2: { field: 'end_ms' }, color, tooltip },
+        },
+        ...(whole
+          ? [{
+              transform: [{ filter: "datum.category === 'exposed communication'" }],
+              mark: { type: 'point', shape: 'triangle-down', filled: true, size: 70, opacity: 1, clip: true, yOffset: -6 },
+              encoding: { y, x, color, tooltip },
+            }]
+          : []),
+      ],
+    };
+  };
+  return {
+    $schema: VEGA_LITE_SCHEMA,
+    title: {
+      text: `Step timeline: ${r.scenario} (${who})`,
+      subtitle: [
+        `${setup}, step ${seconds(r.step_time_s)}. One lane per CUDA stream${communicates ? '; the red lane is communication while the compute stream is idle (exposed)' : ''}.`,
+        'In report.html: drag to pan, scroll to zoom, hover a bar for its layer, micro-batch and bytes.',
+      ],
+    },
+    data: { values: bars },
+    vconcat: [
+      panel('zoom_step', communicates ? 'The whole step (▼ marks exposed communication)' : 'The whole step', [0, run.timeline.makespan], true),
+      panel('zoom_first', `Zoom: ${communicates ? 'where communication starts' : 'the start of the step'} (${span(windows.first)})`, windows.first, false),
+      panel('zoom_last', `Zoom: the end of backward and the optimizer step (${span(windows.last)})`, windows.last, false),
+    ],
+    spacing: 24,
+    config: chartConfig(),
+  };
+}

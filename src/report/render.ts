@@ -1,0 +1,69 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { CHART_FONT_FAMILY, dejavuFontFiles, dejavuTextWidth } from './fonts.ts';
+import { loadVegaBundles } from './vega-bundles.ts';
+
+/**
+ * Vega-Lite spec → SVG and PNG files, headless: vega-lite compile → vega View (renderer 'none') → toSVG
+ * → resvg (shared/reference/ecosystem.md §1.1). vega, vega-lite, resvg and the font tables are loaded
+ * lazily, on the first render, so commands that draw nothing (`simulate --no-report`, `list`) never pay
+ * for them.
+ */
+
+/** PNGs at 2× for sharp text on high-density screens and in slides. */
+const PNG_ZOOM = 2;
+
+interface Renderer {
+  toSvg(spec: object): Promise<string>;
+  toPng(svg: string): Buffer;
+}
+
+let renderer: Promise<Renderer> | undefined;
+
+async function loadRenderer(): Promise<Renderer> {
+  const { vega, vegaLite: vl } = loadVegaBundles();
+  const [{ Resvg }, width] = await Promise.all([import('@resvg/resvg-js'), dejavuTextWidth()]);
+  // The exported textMetrics object is mutable and vega calls `textMetrics.width(item, text)` for layout
+  // and label truncation (vega-scenegraph `textMetrics`); real glyph widths replace its estimate.
+  (vega as unknown as { textMetrics: { width: typeof width } }).textMetrics.width = width;
+  const fonts = dejavuFontFiles();
+  return {
+    async toSvg(spec) {
+      const compiled = vl.compile(spec as Parameters<typeof vl.compile>[0]).spec;
+      const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
+      try {
+        return await view.toSVG();
+      } finally {
+        view.finalize();
+      }
+    },
+    toPng(svg) {
+      const resvg = new Resvg(svg, {
+        background: 'white',
+        fitTo: { mode: 'zoom', value: PNG_ZOOM },
+        font: {
+          loadSystemFonts: false,
+          fontFiles: [fonts.regular, fonts.bold],
+          defaultFontFamily: CHART_FONT_FAMILY,
+          sansSerifFamily: CHART_FONT_FAMILY,
+        },
+      });
+      return resvg.render().asPng();
+    },
+  };
+}
+
+/** Renders `spec` (Vega-Lite) to `outBase.vl.json`, `outBase.svg` and `outBase.png` (2×, white background). */
+export async function renderVegaLite(spec: object, outBase: string): Promise<{ svgPath: string; pngPath: string; specPath: string }> {
+  renderer ??= loadRenderer();
+  const r = await renderer;
+  mkdirSync(dirname(outBase), { recursive: true });
+  const specPath = `${outBase}.vl.json`;
+  const svgPath = `${outBase}.svg`;
+  const pngPath = `${outBase}.png`;
+  writeFileSync(specPath, JSON.stringify(spec, null, 2) + '\n');
+  const svg = await r.toSvg(spec);
+  writeFileSync(svgPath, svg);
+  writeFileSync(pngPath, r.toPng(svg));
+  return { svgPath, pngPath, specPath };
+}

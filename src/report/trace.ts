@@ -1,0 +1,191 @@
+import type { SimulationRun } from '../pipeline/simulate.ts';
+import type { Span } from '../engine/index.ts';
+import type { OpTag } from '../strategy/index.ts';
+import type { Dtype } from '../util/dtype.ts';
+import { BYTES_PER_ELEMENT } from '../util/dtype.ts';
+import { memorySeries, MEMORY_CATEGORIES } from '../metrics/memory-series.ts';
+import { slowestRank } from '../metrics/activity.ts';
+import { streamView } from './streams.ts';
+import { opName } from './names.ts';
+
+/**
+ * trace.json: the simulated step in Chrome Trace Event Format, laid out like a PyTorch profiler (Kineto)
+ * GPU trace so it opens in Perfetto / chrome://tracing next to a real one (shared/reference/ecosystem.md §2):
+ * one process per rank ("rank N"), one thread per CUDA stream ("stream 7 compute", "stream 20 nccl
+ * all_gather"…), kernels as complete (`X`) events with cat "kernel", memory as counters (`C`), and a flow
+ * arrow (`s` → `f` with bp "e") wherever a kernel waits on another stream, as a cudaStreamWaitEvent does.
+ * Timestamps are microseconds with ns precision, as Kineto writes them.
+ */
+
+export interface TraceEvent {
+  ph: 'X' | 'C' | 'M' | 's' | 'f';
+  name: string;
+  pid: number;
+  tid: number;
+  ts?: number;
+  dur?: number;
+  cat?: string;
+  id?: number;
+  bp?: 'e';
+  args?: Record<string, unknown>;
+}
+
+export interface ChromeTrace {
+  schemaVersion: number;
+  traceName: string;
+  displayTimeUnit: 'ms';
+  baseTimeNanoseconds: number;
+  deviceProperties: { id: number; name: string; totalGlobalMem: number }[];
+  distributedInfo: { backend: string; rank: number; world_size: number };
+  shardsim: Record<string, unknown>;
+  traceEvents: TraceEvent[];
+}
+
+/** More simulated ranks than this: the trace keeps rank 0 … and the slowest rank, to stay a few MB. */
+const MAX_TRACE_RANKS = 16;
+
+/** µs with ns precision; rounding both ends of every span the same way keeps one stream's kernels from overlapping. */
+const us = (seconds: number) => Math.round(seconds * 1e9) / 1e3;
+
+const NCCL_COLL: Record<string, string> = { all_gather: 'AllGather', reduce_scatter: 'ReduceScatter', all_reduce: 'AllReduce', broadcast: 'Broadcast' };
+const NCCL_DTYPE: Record<Dtype, string> = { bf16: 'bf16', fp16: 'f16', fp32: 'f32' };
+/** c10d op names as Kineto's "Collective name" shows them for FSDP2 / DDP. */
+const C10D_NAME: Record<string, string> = { all_gather: '_allgather_base', reduce_scatter: '_reduce_scatter_base', all_reduce: 'allreduce', broadcast: 'broadcast' };
+
+function collectiveDtype(run: SimulationRun, t: OpTag): Dtype {
+  if (t.kind === 'all_gather') return run.cfg.precision.gatherDtype;
+  // Gradient reductions run in reduce_dtype; the optimizer's small AllReduce (the global gradient norm) is fp32.
+  return t.phase === 'backward' ? run.cfg.precision.reduceDtype : 'fp32';
+}
+
+/**
+ * NCCL's kernel names: ncclDevKernel_<Coll>[_<RedOp>_<type>]_<ALGO>_<PROTO> (NVIDIA/nccl
+ * src/device/generate.py). Recent NCCL builds specialised entry points for few (algorithm, protocol)
+ * pairs and run the rest through them, which is why real traces show `…_RING_LL` even for large
+ * messages; NVLS exists only with the SIMPLE protocol.
+ */
+export function ncclKernelName(kind: string, dtype: Dtype, algorithm: string | undefined): string {
+  const coll = NCCL_COLL[kind] ?? kind;
+  const algo = algorithm === 'nvls' ? 'NVLS_SIMPLE' : 'RING_LL';
+  const reduces = kind === 'all_reduce' || kind === 'reduce_scatter';
+  return `ncclDevKernel_${coll}${reduces ? `_Sum_${NCCL_DTYPE[dtype]}` : ''}_${algo}`;
+}
+
+function kernelEvent(run: SimulationRun, s: Span<OpTag>): TraceEvent {
+  const t = s.tag;
+  const stream = streamView(s.stream);
+  const base = { layer: t.layer ?? null, op: t.label, phase: t.phase, microBatch: t.microBatch, device: s.process, stream: stream.id };
+  if (t.kind === 'compute' || t.kind === 'optimizer') {
+    return {
+      ph: 'X', cat: 'kernel', name: opName(t), pid: s.process, tid: stream.id, ts: us(s.workStart), dur: us(s.end) - us(s.workStart),
+      args: { ...base, ...(t.flops !== undefined ? { 'GFLOPs': Math.round(t.flops / 1e9) } : {}) },
+    };
+  }
+  const dtype = collectiveDtype(run, t);
+  const n = t.groupSize ?? 1;
+  const elements = Math.round((t.bytes ?? 0) / BYTES_PER_ELEMENT[dtype]);
+  // Kineto's collective args: AllGather's input is one shard, ReduceScatter's output is one shard.
+  const inElems = t.kind === 'all_gather' ? Math.round(elements / n) : elements;
+  const outElems = t.kind === 'reduce_scatter' ? Math.round(elements / n) : elements;
+  // A NCCL kernel is on its stream from launch and spins until every peer has arrived: the event starts
+  // at arrival, like a real trace; the wait is in the args.
+  return {
+    ph: 'X', cat: 'kernel', name: t.algorithm === 'local' ? `${t.kind} (no-op: group of 1)` : ncclKernelName(t.kind, dtype, t.algorithm), pid: s.process, tid: stream.id,
+    ts: us(s.start), dur: us(s.end) - us(s.start),
+    args: {
+      ...base,
+      'Collective name': C10D_NAME[t.kind] ?? t.kind,
+      'In msg nelems': inElems,
+      'Out msg nelems': outElems,
+      'Group size': n,
+      dtype: NCCL_DTYPE[dtype],
+      bytes: t.bytes ?? 0,
+      'wire bytes': t.wireBytes ?? 0,
+      algorithm: t.algorithm ?? '',
+      'waiting for peers (us)': us(s.workStart) - us(s.start),
+    },
+  };
+}
+
+/** The ranks the trace shows. */
+export function traceRanks(run: SimulationRun): number[] {
+  const ranks = run.plan.ranks;
+  if (ranks.length <= MAX_TRACE_RANKS) return [...ranks];
+  const slow = slowestRank(run.timeline, ranks);
+  const keep = ranks.slice(0, MAX_TRACE_RANKS - 1);
+  return keep.includes(slow) ? [...keep, ranks[MAX_TRACE_RANKS - 1]!] : [...keep, slow];
+}
+
+export function chromeTrace(run: SimulationRun): ChromeTrace {
+  const ranks = traceRanks(run);
+  const shown = new Set(ranks);
+  const events: TraceEvent[] = [];
+  const gpu = run.cluster.profile.gpu;
+
+  for (const r of ranks) {
+    events.push({ ph: 'M', name: 'process_name', pid: r, tid: 0, args: { name: `rank ${r}` } });
+    events.push({ ph: 'M', name: 'process_labels', pid: r, tid: 0, args: { labels: `GPU ${r}` } });
+    events.push({ ph: 'M', name: 'process_sort_index', pid: r, tid: 0, args: { sort_index: r } });
+    const streams = new Set(run.timeline.spans.filter((s) => s.process === r).map((s) => s.stream));
+    for (const st of streams) {
+      const v = streamView(st);
+      events.push({ ph: 'M', name: 'thread_name', pid: r, tid: v.id, args: { name: v.threadName } });
+      events.push({ ph: 'M', name: 'thread_sort_index', pid: r, tid: v.id, args: { sort_index: v.id } });
+    }
+  }
+
+  // Kernels, indexed by task for the flows.
+  const byTask = new Map<number, { span: Span<OpTag>; ev: TraceEvent }>();
+  for (const s of run.timeline.spans) {
+    if (!shown.has(s.process)) continue;
+    const ev = kernelEvent(run, s);
+    events.push(ev);
+    byTask.set(s.task, { span: s, ev });
+  }
+
+  // Cross-stream waits: an arrow from the kernel waited on to the kernel that waited.
+  let flowId = 1;
+  for (const { span, ev } of byTask.values()) {
+    if (!ev.dur) continue;
+    for (const d of run.plan.tasks[span.task]?.deps ?? []) {
+      const dep = byTask.get(d);
+      if (!dep || dep.span.stream === span.stream || dep.span.process !== span.process || !dep.ev.dur) continue;
+      const id = flowId++;
+      // `s` binds to the slice enclosing its ts, so it sits just inside the producer's end.
+      const sTs = Math.max(dep.ev.ts!, dep.ev.ts! + dep.ev.dur - 0.001);
+      events.push({ ph: 's', id, cat: 'stream_wait', name: 'stream_wait', pid: dep.span.process, tid: dep.ev.tid, ts: sTs });
+      events.push({ ph: 'f', id, cat: 'stream_wait', name: 'stream_wait', pid: span.process, tid: ev.tid, ts: ev.ts!, bp: 'e' });
+    }
+  }
+
+  // Memory: allocated bytes per category as one counter (stacked in chrome://tracing, a track per
+  // category in Perfetto), plus the total.
+  for (const r of ranks) {
+    for (const p of memorySeries(run.timeline, r)) {
+      const byCat = Object.fromEntries(MEMORY_CATEGORIES.map((c) => [c, Math.max(0, p.byCategory[c])]));
+      events.push({ ph: 'C', name: 'Memory allocated by category (bytes)', pid: r, tid: 0, ts: us(p.time), args: byCat });
+      events.push({ ph: 'C', name: 'Memory allocated (bytes)', pid: r, tid: 0, ts: us(p.time), args: { allocated: p.totalBytes } });
+    }
+  }
+
+  const r = run.result;
+  return {
+    schemaVersion: 1,
+    traceName: `shardsim ${r.scenario}`,
+    displayTimeUnit: 'ms',
+    baseTimeNanoseconds: 0,
+    deviceProperties: ranks.map((id) => ({ id, name: gpu.name, totalGlobalMem: gpu.memory_bytes })),
+    distributedInfo: { backend: 'nccl', rank: ranks[0] ?? 0, world_size: r.world_size },
+    shardsim: {
+      simulated: true,
+      scenario: r.scenario,
+      strategy: r.strategy,
+      hardware: r.hardware,
+      step_time_s: r.step_time_s,
+      ranks_shown: ranks,
+      ranks_simulated: run.plan.ranks.length,
+      note: run.plan.ranks.length === 1 ? `ranks are symmetric: rank 0 stands for all ${r.world_size}` : undefined,
+    },
+    traceEvents: events,
+  };
+}

@@ -1,0 +1,86 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import type { SimulationRun } from '../pipeline/simulate.ts';
+import { exposedSecondsByKind } from '../metrics/exposure.ts';
+import { breakdownRank } from '../metrics/activity.ts';
+import { markdownSummary } from './markdown.ts';
+import { renderVegaLite } from './render.ts';
+import { timelineSpec, timelineRanks } from './charts/timeline.ts';
+import { memorySpec } from './charts/memory.ts';
+import { stepBreakdownSpec } from './charts/breakdown.ts';
+import { communicationSpec, hasCommunication } from './charts/communication.ts';
+import { chromeTrace } from './trace.ts';
+import { explain } from './explain.ts';
+import { reportHtml, type HtmlChart } from './html.ts';
+
+export interface WrittenReport {
+  dir: string;
+  /** Every file written, relative to `dir`. */
+  files: string[];
+  /** Wall time per stage, seconds (printed by the CLI; never asserted on). */
+  timings: Record<string, number>;
+}
+
+/**
+ * The report folder of one run: summary.json and summary.md, each chart as .vl.json/.svg/.png,
+ * trace.json (Perfetto / chrome://tracing) and a self-contained report.html with the explanation.
+ * The memory chart needs a run simulated with `recordMemory: true`; without it that chart is skipped.
+ */
+export async function writeReport(run: SimulationRun, dir: string): Promise<WrittenReport> {
+  const files: string[] = [];
+  const timings: Record<string, number> = {};
+  let t = performance.now();
+  const lap = (name: string) => {
+    const now = performance.now();
+    timings[name] = (now - t) / 1e3;
+    t = now;
+  };
+  const write = (name: string, text: string) => {
+    writeFileSync(join(dir, name), text);
+    files.push(name);
+  };
+
+  mkdirSync(dir, { recursive: true });
+  const r = run.result;
+  write('summary.json', JSON.stringify(r, null, 2) + '\n');
+  write('summary.md', markdownSummary(r));
+  const explanation = explain(run);
+  lap('summary');
+
+  const specs: { id: string; title: string; spec: object }[] = [
+    { id: 'timeline', title: `Timeline of the step (${timelineRanks(run).map((x) => `rank ${x}`).join(', ')})`, spec: timelineSpec(run) },
+  ];
+  if (run.timeline.memorySamples.length > 0) specs.push({ id: 'memory', title: 'Memory over the step', spec: memorySpec(run) });
+  specs.push({ id: 'breakdown', title: 'Step-time breakdown', spec: stepBreakdownSpec([{ name: r.scenario, result: r }]) });
+  const commRun = { name: r.scenario, result: r, exposedSecondsByKind: exposedSecondsByKind(run.timeline, breakdownRank(run.timeline, run.plan.ranks)) };
+  if (hasCommunication([commRun])) specs.push({ id: 'communication', title: 'Communication by collective', spec: communicationSpec([commRun]) });
+  lap('specs');
+
+  const charts: HtmlChart[] = [];
+  for (const s of specs) {
+    const out = await renderVegaLite(s.spec, join(dir, s.id));
+    files.push(...[out.specPath, out.svgPath, out.pngPath].map((p) => basename(p)));
+    charts.push({ ...s, png: basename(out.pngPath) });
+    lap(`chart ${s.id}`);
+  }
+
+  write('trace.json', JSON.stringify(chromeTrace(run)));
+  lap('trace');
+
+  write(
+    'report.html',
+    reportHtml({
+      result: r,
+      explanation,
+      charts,
+      files: [
+        { href: 'trace.json', what: 'Chrome trace of the step (one process per rank, one thread per CUDA stream): open it in Perfetto (ui.perfetto.dev, “Open trace file”) or chrome://tracing' },
+        { href: 'summary.json', what: 'the JSON result (same as --json)' },
+        { href: 'summary.md', what: 'the summary as Markdown' },
+        ...charts.map((c) => ({ href: `${c.id}.vl.json`, what: `Vega-Lite spec of the ${c.id} chart` })),
+      ],
+    }),
+  );
+  lap('html');
+  return { dir, files, timings };
+}

@@ -1,0 +1,117 @@
+import { describe, expect, it, beforeAll } from 'vitest';
+import { compile } from 'vega-lite';
+import type { SimulationRun } from '../../src/pipeline/simulate.ts';
+import { timelineSpec, timelineBars, timelineRanks, zoomWindows } from '../../src/report/charts/timeline.ts';
+import { memorySpec } from '../../src/report/charts/memory.ts';
+import { stepBreakdownSpec } from '../../src/report/charts/breakdown.ts';
+import { communicationSpec, hasCommunication } from '../../src/report/charts/communication.ts';
+import { exposedSecondsByKind } from '../../src/metrics/exposure.ts';
+import { runForReport, fsdp2Small, ddpSmall } from './fixtures.ts';
+
+/** Compiles with vega-lite and collects every warning: a spec that compiles with warnings is a defect. */
+function compileStrict(spec: object): string[] {
+  const messages: string[] = [];
+  let lvl = 0;
+  const logger = {
+    level(l?: number) {
+      if (l === undefined) return lvl;
+      lvl = l;
+      return this;
+    },
+    error: (...a: unknown[]) => (messages.push(`error ${a.join(' ')}`), logger),
+    warn: (...a: unknown[]) => (messages.push(`warn ${a.join(' ')}`), logger),
+    info: () => logger,
+    debug: () => logger,
+  };
+  const out = compile(spec as Parameters<typeof compile>[0], { logger: logger as never });
+  expect(out.spec).toBeTruthy();
+  return messages;
+}
+
+let fsdp: SimulationRun;
+let ddp: SimulationRun;
+beforeAll(async () => {
+  [fsdp, ddp] = await Promise.all([runForReport(fsdp2Small, 'fsdp'), runForReport(ddpSmall, 'ddp')]);
+});
+
+describe('chart specs', () => {
+  it('the strict compile does catch a bad spec', () => {
+    expect(compileStrict({ data: { values: [] }, mark: 'bar', encoding: { x: { field: 'a', type: 'quantitative', aggregate: 'nope' } } }).length).toBeGreaterThan(0);
+  });
+
+  it('all four specs compile with vega-lite without a warning, for FSDP2 and DDP', () => {
+    for (const run of [fsdp, ddp]) {
+      const named = [{ name: run.result.scenario, result: run.result, exposedSecondsByKind: exposedSecondsByKind(run.timeline, 0) }];
+      for (const spec of [timelineSpec(run), memorySpec(run), stepBreakdownSpec(named), communicationSpec(named)]) {
+        expect(compileStrict(spec)).toEqual([]);
+      }
+    }
+  });
+
+  it('the breakdown and communication charts take several runs (for compare)', () => {
+    const runs = [fsdp, ddp].map((r) => ({ name: r.result.scenario, result: r.result }));
+    expect(compileStrict(stepBreakdownSpec(runs))).toEqual([]);
+    expect(compileStrict(communicationSpec(runs))).toEqual([]);
+    const rows = (stepBreakdownSpec(runs) as { layer: { data: { values: { run: string }[] } }[] }).layer[0]!.data.values;
+    expect(new Set(rows.map((r) => r.run))).toEqual(new Set(['fsdp', 'ddp']));
+  });
+
+  it('timeline: a lane per stream in use plus the exposed lane; bars are the spans; exposed bars sum to the exposed time', () => {
+    const { bars, lanes } = timelineBars(fsdp);
+    expect(lanes).toEqual([
+      'rank 0 · compute (stream 7)',
+      'rank 0 · nccl all_gather (stream 20)',
+      'rank 0 · nccl reduce_scatter (stream 24)',
+      'rank 0 · nccl all_reduce (stream 28)',
+      'rank 0 · exposed communication',
+    ]);
+    const kinds = new Set(bars.map((b) => b.category));
+    for (const k of ['forward', 'recompute', 'backward', 'optimizer', 'AllGather', 'ReduceScatter', 'exposed communication']) expect(kinds).toContain(k);
+    const exposedMs = bars.filter((b) => b.category === 'exposed communication').reduce((a, b) => a + b.duration_ms, 0);
+    expect(exposedMs).toBeCloseTo(fsdp.result.communication.exposed_s * 1e3, 6);
+    const layer3 = bars.find((b) => b.op === 'all_gather layer 3 (backward)')!;
+    expect(layer3.detail).toMatch(/micro-batch 0 · layer 3 · S = .*MiB, sent .*MiB \(ring, 8 GPUs\)/);
+    expect(ddp.plan.ranks).toEqual([0]);
+    expect(timelineBars(ddp).lanes).toEqual(['rank 0 · compute (stream 7)', 'rank 0 · nccl all_reduce (stream 28)', 'rank 0 · exposed communication']);
+  });
+
+  it('timeline zoom windows: FSDP2 starts at 0, DDP where its first AllReduce runs (the last micro-batch backward); both end at the step end', () => {
+    const f = zoomWindows(fsdp, 0);
+    expect(f.first[0]).toBe(0);
+    expect(f.last[1]).toBe(fsdp.timeline.makespan);
+    const d = zoomWindows(ddp, 0);
+    const firstAr = ddp.timeline.spans.filter((s) => s.tag.kind === 'all_reduce').sort((a, b) => a.workStart - b.workStart)[0]!;
+    expect(d.first[0]).toBeGreaterThan(0);
+    expect(d.first[0]).toBeLessThanOrEqual(firstAr.workStart);
+    expect(d.first[1]).toBeGreaterThan(firstAr.end);
+  });
+
+  it('with many simulated ranks the timeline shows rank 0 and the straggler only', async () => {
+    const run = await runForReport({ ...fsdp2Small, simulation: { hardware: 'dgx-h100', jitter: 0.01, seed: 3, stragglers: [{ rank: 6, compute_slowdown: 1.25 }] } });
+    expect(run.plan.ranks.length).toBe(8);
+    expect(timelineRanks(run)).toEqual([0, 6]);
+    const { bars, lanes } = timelineBars(run);
+    expect(new Set(lanes.map((l) => l.split(' · ')[0]))).toEqual(new Set(['rank 0', 'rank 6']));
+    // Rank 0 waits for the straggler at collectives: the wait is drawn.
+    expect(bars.some((b) => b.category === 'waiting for peers' && b.lane.startsWith('rank 0'))).toBe(true);
+    expect(compileStrict(timelineSpec(run))).toEqual([]);
+  });
+
+  it('memory: stacked categories reach the peak; capacity and reserved-estimate rules are drawn', () => {
+    const spec = memorySpec(fsdp) as { layer: { data: { values: { t_ms: number; gib: number; category: string }[] } }[] };
+    const values = spec.layer[0]!.data.values;
+    const byTime = new Map<number, number>();
+    for (const v of values) byTime.set(v.t_ms, (byTime.get(v.t_ms) ?? 0) + v.gib);
+    expect(Math.max(...byTime.values())).toBeCloseTo(fsdp.result.memory.peak_bytes / 2 ** 30, 3);
+    expect(new Set(values.map((v) => v.category))).toContain('optimizer states');
+    const rules = spec.layer[1]!.data.values as unknown as { y: number; label: string }[];
+    expect(rules[0]!.label).toMatch(/^GPU memory: /);
+    expect(rules.map((r) => r.y)).toEqual([fsdp.result.memory.capacity_bytes / 2 ** 30, fsdp.result.memory.required_bytes / 2 ** 30]);
+  });
+
+  it('communication: nothing to draw on one GPU', async () => {
+    const one = await runForReport({ ...ddpSmall, simulation: { hardware: 'dgx-h100', gpus: 1 } });
+    expect(hasCommunication([{ name: 'one', result: one.result }])).toBe(false);
+    expect(hasCommunication([{ name: 'fsdp', result: fsdp.result }])).toBe(true);
+  });
+});
