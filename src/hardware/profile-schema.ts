@@ -58,6 +58,11 @@ const ncclSchema = z
     inter_busbw_bytes_per_second_per_nic: positive,
     intra_latency_seconds: positive,
     inter_latency_seconds: positive,
+    intra_half_bandwidth_bytes: positive,
+    inter_half_bandwidth_bytes: positive,
+    size_efficiency_exponent: positive,
+    nvls_latency_seconds: nonNegative,
+    nvls_half_bandwidth_bytes: nonNegative,
   })
   .strict();
 
@@ -146,6 +151,15 @@ export const hardwareProfileSchema = z
         path: ['nccl', 'intra_nvls_busbw_bytes_per_second'],
         message: 'must be > 0 when node.intra.nvls is true',
       });
+    }
+    for (const key of ['nvls_latency_seconds', 'nvls_half_bandwidth_bytes'] as const) {
+      if (profile.node.intra.nvls !== profile.nccl[key] > 0) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['nccl', key],
+          message: profile.node.intra.nvls ? 'must be > 0 when node.intra.nvls is true' : 'must be 0 when node.intra.nvls is false',
+        });
+      }
     }
   });
 

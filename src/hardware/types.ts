@@ -53,9 +53,23 @@ export interface HardwareProfile {
     intra_nvls_busbw_bytes_per_second: number;
     /** Peak bus bandwidth per GPU across nodes (AllReduce, large messages), bytes/s, per rail NIC. */
     inter_busbw_bytes_per_second_per_nic: number;
-    /** Per-step latency α inside a node and across nodes, seconds. */
+    /** Per-step latency α of the LL protocol (small messages) inside a node and across nodes, seconds. */
     intra_latency_seconds: number;
     inter_latency_seconds: number;
+    /**
+     * Size efficiency of the Simple protocol (and NVLS): bandwidth = peak × 1 / (1 + (h / b)^k) where b is
+     * the bytes each rank owns (S/n for AllReduce, AllGather, ReduceScatter; S for Broadcast and
+     * send/recv), so h is the per-rank size at which it reaches half its peak — per link class, inside a
+     * node and across nodes — and k how sharply it rises. With NCCL's LL/Simple choice this keeps mid-size
+     * messages far below peak busbw (fitted on collectives-calibration.jsonl).
+     */
+    intra_half_bandwidth_bytes: number;
+    inter_half_bandwidth_bytes: number;
+    size_efficiency_exponent: number;
+    /** Fixed latency of an NVLS AllReduce (pipeline fill through the switch), seconds; 0 without NVLS. */
+    nvls_latency_seconds: number;
+    /** Per-rank half-bandwidth size of NVLS AllReduce (as `intra_half_bandwidth_bytes`), bytes; 0 without NVLS. */
+    nvls_half_bandwidth_bytes: number;
   };
   /** Software-level achieved rates and shapes the compute model needs (with sources like every number). */
   kernels: {

@@ -1,2 +1,15 @@
-export { busFactor, collectiveCost, networkParams } from './collective.ts';
-export type { CollectiveKind, CollectiveCost, GroupPlacement, LinkClass, NetworkParams } from './collective.ts';
+export { collectiveCost, collectiveCandidates } from './collective.ts';
+export { busFactor, ringSteps } from './bus.ts';
+export { networkParams, nicsForGroup } from './params.ts';
+export { meshGroups, placementOf, MESH_ORDER, type MeshShape, type MeshDimension, type DimensionGroups } from './placement.ts';
+export { COLLECTIVE_KINDS } from './types.ts';
+export type {
+  Algorithm,
+  CollectiveCost,
+  CollectiveKind,
+  CollectiveOptions,
+  GroupPlacement,
+  LinkClass,
+  NetworkParams,
+  Protocol,
+} from './types.ts';
