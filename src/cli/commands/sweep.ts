@@ -1,0 +1,137 @@
+import type { Command } from 'commander';
+import { availableParallelism } from 'node:os';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { positiveInt } from '../options.ts';
+import { ShardsimError } from '../../util/errors.ts';
+import { prepareSweep, runSweep } from '../../sweep/sweep.ts';
+import { parseShard } from '../../sweep/shard.ts';
+import { progressBar } from '../../sweep/progress.ts';
+import { sweepCsv } from '../../sweep/csv.ts';
+import { toJsonl } from '../../sweep/jsonl.ts';
+import { sweepTable } from '../../sweep/table.ts';
+import { heatmapKeys, writeSweepReport } from '../../sweep/report.ts';
+import { rankByIndex, reasonCounts } from '../../sweep/rank.ts';
+import type { SweepMeta, SweepRow } from '../../sweep/types.ts';
+
+const collect = (v: string, prev: string[]) => [...prev, v];
+
+export interface SweepOutputOptions {
+  csv?: string;
+  json?: boolean;
+  top?: number;
+  /** Report folder, or false for none. */
+  out?: string | false;
+  heatmap?: string;
+  /** Extra fields for the JSON output. */
+  extra?: Record<string, unknown>;
+}
+
+/** Table (or JSON) on stdout, CSV file, report folder: shared by `sweep` and `merge`. */
+export async function emitSweep(meta: SweepMeta, rows: SweepRow[], o: SweepOutputOptions): Promise<void> {
+  if (o.csv === '-') process.stdout.write(sweepCsv(rows, meta.keys));
+  else if (o.csv) writeFileSync(o.csv, sweepCsv(rows, meta.keys));
+  if (o.json) {
+    const rank = rankByIndex(rows);
+    const json = {
+      sweep: meta,
+      ...o.extra,
+      rows: rows.map((r) => ({ rank: rank.get(r.index) ?? null, ...r })),
+      skipped: reasonCounts(rows, 'skipped'),
+      failed: reasonCounts(rows, 'error'),
+    };
+    process.stdout.write(JSON.stringify(json, null, 2) + '\n');
+  } else if (o.csv !== '-') {
+    process.stdout.write(sweepTable(meta, rows, { top: o.top ?? 25 }) + '\n');
+  }
+  const dir = o.out;
+  if (dir !== false && dir !== undefined) {
+    const files = await writeSweepReport(dir, meta, rows, o.heatmap !== undefined ? { heatmap: o.heatmap } : {});
+    process.stderr.write(`report: ${dir}/ (${files.map((f) => f.slice(dir.length + 1)).filter((f) => !f.endsWith('.svg') && !f.endsWith('.vl.json')).join(', ')}, with .svg and .vl.json)\n`);
+  }
+}
+
+/** Internal errors are bugs: the sweep still prints everything, then fails (exit 1). */
+export function failOnInternalErrors(rows: readonly SweepRow[]): void {
+  const failed = reasonCounts(rows, 'error');
+  if (failed.length > 0) {
+    const n = failed.reduce((a, b) => a + b.count, 0);
+    throw new Error(`${n} config(s) failed with an internal error, e.g. ${failed[0]!.reason}`);
+  }
+}
+
+export function registerSweep(program: Command): void {
+  program
+    .command('sweep')
+    .description('simulate every combination of the varied keys (a cartesian grid) in parallel and rank them: best tokens/s per GPU that fits first')
+    .argument('<base>', 'base scenario (an Axolotl YAML) the varied keys are set on')
+    .option('--vary <KEY=v1,v2,…>', 'a scenario key path and its values (YAML scalars); repeat for more keys, e.g. --vary micro_batch_size=1,2,4 --vary fsdp_config.reshard_after_forward=true,false', collect, [] as string[])
+    .option('--hardware <ids>', 'hardware profiles to sweep, comma-separated (see `shardsim list hardware`)')
+    .option('--nodes <list>', 'node counts to sweep, comma-separated, e.g. 1,2,4')
+    .option('--jobs <n>', 'worker threads (default: all cores)', positiveInt('jobs'))
+    .option('--shard <i/n>', 'run only configs with index mod n = i-1 (for job arrays; merge the --jsonl files with `shardsim merge`)')
+    .option('--jsonl <file>', 'write one JSON line per config (skipped ones included), for `shardsim merge`')
+    .option('--csv <file>', 'write one CSV row per config ("-" for stdout instead of the table)')
+    .option('--json', 'print the rows as JSON instead of the table')
+    .option('--top <n>', 'table rows per section (fit / out of memory); 0 for all', (v: string) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0) throw new ShardsimError(`--top must be a whole number ≥ 0, got "${v}"`, { fix: 'e.g. --top 10' });
+      return n;
+    })
+    .option('--heatmap <x,y>', 'the two keys of the heatmap (default: the first two varied)')
+    .option('--out <dir>', 'report folder: sweep.csv, heatmap and Pareto charts (default reports/sweep-<base>/; none for a shard unless given)')
+    .option('--no-report', 'do not write the report folder')
+    .action(async (base: string, o: Record<string, unknown>) => {
+      const shard = o.shard !== undefined ? parseShard(String(o.shard)) : undefined;
+      const prepared = prepareSweep(base, {
+        vary: o.vary as string[],
+        ...(o.hardware !== undefined ? { hardware: String(o.hardware) } : {}),
+        ...(o.nodes !== undefined ? { nodes: String(o.nodes) } : {}),
+      }, shard);
+      for (const w of prepared.loaded.warnings) process.stderr.write(`warning: ${w}\n`);
+      // Check --heatmap before simulating, not after.
+      if (o.heatmap !== undefined) heatmapKeys(prepared.meta, [], String(o.heatmap));
+      const jobs = Math.min((o.jobs as number | undefined) ?? availableParallelism(), Math.max(1, prepared.tasks.length));
+
+      const controller = new AbortController();
+      const onSigint = () => {
+        process.stderr.write('\ninterrupted: stopping the workers…\n');
+        controller.abort();
+      };
+      process.once('SIGINT', onSigint);
+      const bar = progressBar(prepared.tasks.length);
+      const t0 = performance.now();
+      let outcome;
+      try {
+        outcome = await runSweep(prepared, { jobs, signal: controller.signal, onProgress: (done) => bar.update(done) });
+      } finally {
+        bar.stop();
+        process.removeListener('SIGINT', onSigint);
+      }
+      const seconds = (performance.now() - t0) / 1e3;
+      const { rows, interrupted } = outcome;
+      const simulated = rows.filter((r) => r.status === 'ok').length;
+      process.stderr.write(
+        `swept ${rows.length} config${rows.length === 1 ? '' : 's'}${shard ? ` (shard ${shard.i}/${shard.n} of ${prepared.meta.total})` : ''} in ${seconds.toFixed(2)} s: ` +
+          `${(rows.length / seconds).toFixed(1)} configs/s, ${simulated} simulated, ${rows.length - simulated} skipped or failed, ${jobs} worker${jobs > 1 ? 's' : ''}\n`,
+      );
+
+      if (o.jsonl) writeFileSync(String(o.jsonl), toJsonl(prepared.meta, rows));
+      const defaultOut = shard ? false : join('reports', `sweep-${prepared.meta.base}`);
+      const out = o.report === false || interrupted ? false : ((o.out as string | undefined) ?? defaultOut);
+      await emitSweep(prepared.meta, rows, {
+        ...(o.csv !== undefined ? { csv: String(o.csv) } : {}),
+        json: Boolean(o.json),
+        ...(o.top !== undefined ? { top: o.top as number } : {}),
+        out,
+        ...(o.heatmap !== undefined ? { heatmap: String(o.heatmap) } : {}),
+        extra: { configs_run: rows.length, ...(shard ? { shard } : {}), ...(interrupted ? { interrupted: true } : {}) },
+      });
+      process.stderr.write(`wall time ${process.uptime().toFixed(2)} s (start-up, sweep, output${out === false ? '' : ', charts'})\n`);
+      if (interrupted) {
+        process.stderr.write(`interrupted: ${rows.length} of ${prepared.tasks.length} configs finished\n`);
+        process.exit(130);
+      }
+      failOnInternalErrors(rows);
+    });
+}

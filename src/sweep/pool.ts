@@ -1,0 +1,121 @@
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Piscina } from 'piscina';
+import { runConfig, type ConfigTask } from './run-config.ts';
+import type { SweepRow } from './types.ts';
+
+export interface PoolOptions {
+  /** Worker threads; 1 runs in this thread (no pool, no start-up cost). */
+  jobs: number;
+  /** Called after each finished config with the count done so far. */
+  onProgress?: (done: number, total: number) => void;
+  /** Aborting stops submitting, destroys the pool and returns what finished. */
+  signal?: AbortSignal;
+}
+
+export interface PoolOutcome {
+  /** Finished rows in index order (all of them unless interrupted). */
+  rows: SweepRow[];
+  interrupted: boolean;
+}
+
+/**
+ * Runs configs on `jobs` piscina worker threads. Results are keyed by grid index and returned in index
+ * order, so the output does not depend on `jobs` or on which worker finished first. Submission is
+ * windowed (a few tasks per thread in flight) so that an interrupt has little queued work to discard.
+ */
+export async function runConfigs(tasks: readonly ConfigTask[], opts: PoolOptions): Promise<PoolOutcome> {
+  const jobs = Math.max(1, Math.min(opts.jobs, tasks.length));
+  const entry = jobs > 1 ? workerEntry() : undefined;
+  if (!entry) return runInThread(tasks, opts);
+
+  const pool = new Piscina<ConfigTask, SweepRow>({ ...entry, minThreads: jobs, maxThreads: jobs, idleTimeout: 1000 });
+  const done = new Map<number, SweepRow>();
+  const window = jobs * 4;
+  let next = 0;
+  let failure: unknown;
+  let interrupted = false;
+  let onAbort = () => {};
+
+  await new Promise<void>((resolveAll) => {
+    let inFlight = 0;
+    const finishIfIdle = () => {
+      if (inFlight === 0 && (next >= tasks.length || interrupted || failure !== undefined)) resolveAll();
+    };
+    onAbort = () => {
+      interrupted = true;
+      // destroy() rejects the in-flight runs; their handlers below ignore that and drain inFlight.
+      void pool.destroy().finally(finishIfIdle);
+    };
+    if (opts.signal?.aborted) onAbort();
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    const submit = () => {
+      while (!interrupted && failure === undefined && inFlight < window && next < tasks.length) {
+        const task = tasks[next++]!;
+        inFlight++;
+        pool.run(task).then(
+          (row) => {
+            inFlight--;
+            done.set(task.index, row);
+            if (!interrupted) opts.onProgress?.(done.size, tasks.length);
+            submit();
+            finishIfIdle();
+          },
+          (err: unknown) => {
+            inFlight--;
+            // A rejection is the pool itself failing (runConfig never throws), or destroy() after an interrupt.
+            if (!interrupted && failure === undefined) failure = err;
+            finishIfIdle();
+          },
+        );
+      }
+    };
+    submit();
+    finishIfIdle();
+  });
+  opts.signal?.removeEventListener('abort', onAbort);
+  if (!interrupted) await pool.destroy();
+  if (failure !== undefined) throw failure;
+  return { rows: [...done.values()].sort((a, b) => a.index - b.index), interrupted };
+}
+
+async function runInThread(tasks: readonly ConfigTask[], opts: PoolOptions): Promise<PoolOutcome> {
+  const rows: SweepRow[] = [];
+  for (const task of tasks) {
+    if (opts.signal?.aborted) return { rows, interrupted: true };
+    rows.push(await runConfig(task));
+    opts.onProgress?.(rows.length, tasks.length);
+    // Let a pending SIGINT handler run between configs.
+    await new Promise<void>((r) => setImmediate(r));
+  }
+  return { rows, interrupted: opts.signal?.aborted ?? false };
+}
+
+/**
+ * The worker's file and loader flags, or undefined when there is no worker file to start.
+ * - From source (tsx): the worker must be the `.ts` file and the thread needs tsx's loader: hooks
+ *   installed with tsx's `register()` in bin/shardsim.js are not inherited by worker threads on Node 20,
+ *   and under vitest there is no tsx at all, so pass `--import <tsx loader>` explicitly (ecosystem.md
+ *   §3.7: tsx's `.js`→`.ts` mapping does not apply to imports from node_modules, where piscina lives).
+ * - From the esbuild bundle: `worker.js` is its own entry point in dist/, next to this code or one level
+ *   up (shared code lands in dist/chunks/). A bundle built without that entry falls back to the source
+ *   worker through tsx.
+ */
+export function workerEntry(here: string = import.meta.url): { filename: string; execArgv: string[] } | undefined {
+  const exists = (u: URL) => existsSync(fileURLToPath(u));
+  const fromSource = (u: URL) => {
+    const tsxLoader = pathToFileURL(createRequire(here).resolve('tsx')).href;
+    return { filename: u.href, execArgv: [...process.execArgv, '--import', tsxLoader] };
+  };
+  if (here.endsWith('.ts')) return fromSource(new URL('./worker.ts', here));
+  for (const rel of ['./worker.js', '../worker.js']) {
+    const u = new URL(rel, here);
+    if (exists(u)) return { filename: u.href, execArgv: [...process.execArgv] };
+  }
+  for (const rel of ['../src/sweep/worker.ts', '../../src/sweep/worker.ts']) {
+    const u = new URL(rel, here);
+    if (exists(u)) return fromSource(u);
+  }
+  return undefined;
+}
