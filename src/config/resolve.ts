@@ -104,8 +104,8 @@ export async function resolveConfig(loaded: LoadedScenario, cluster: ClusterShap
     ...(mpp ? { mixedPrecisionPolicy: mpp } : {}),
   });
 
-  const checkpointing = s.gradient_checkpointing === true || s.gradient_checkpointing === 'selective' || fsdpRaw.activation_checkpointing === true;
-  if (s.gradient_checkpointing === 'selective') warnings.push('gradient_checkpointing: "selective" is simulated as full checkpointing in this version');
+  const checkpointing: ResolvedConfig['activationCheckpointing'] =
+    s.gradient_checkpointing === 'selective' ? 'selective' : s.gradient_checkpointing === true || fsdpRaw.activation_checkpointing === true ? 'full' : 'none';
 
   const bucketCap = s.ddp_bucket_cap_mb ?? 25;
   const config: ResolvedConfig = {
@@ -120,7 +120,7 @@ export async function resolveConfig(loaded: LoadedScenario, cluster: ClusterShap
     optimizer: { name: optimizerName, fused: optimizer.fused },
     flashAttention: s.flash_attention ?? false,
     torchCompile: s.torch_compile === true,
-    activationCheckpointing: checkpointing ? 'full' : 'none',
+    activationCheckpointing: checkpointing,
     fsdp: {
       reshardAfterForward,
       offloadParams: false,

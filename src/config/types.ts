@@ -56,7 +56,12 @@ export interface ResolvedConfig {
   flashAttention: boolean;
   /** torch.compile fuses the elementwise chains (norms, rotary, activations) into single kernels. */
   torchCompile: boolean;
-  activationCheckpointing: 'none' | 'full';
+  /**
+   * 'full': every decoder layer keeps only its input and recomputes its forward in backward (HF
+   * gradient_checkpointing). 'selective': torchtitan's op-level selective AC (save matmul outputs except every
+   * second one, and the attention kernel's outputs; recompute the rest), see src/memory/step-memory.ts.
+   */
+  activationCheckpointing: 'none' | 'full' | 'selective';
   fsdp: {
     reshardAfterForward: boolean;
     offloadParams: boolean;

@@ -35,6 +35,11 @@ export interface MemoryChange {
   /** Positive allocates, negative frees. */
   bytes: number;
   category: string;
+  /**
+   * Allocator pool the bytes belong to (default "default"). A caching allocator reuses a freed block only
+   * for requests from the pool that made it, so each pool keeps its own high-water mark reserved.
+   */
+  pool?: string;
 }
 
 export interface Task<Tag> {
@@ -77,6 +82,8 @@ export interface ProcessMemory {
   peakTime: number;
   breakdownAtPeak: Record<string, number>;
   finalBytes: number;
+  /** Highest bytes held at once in each allocator pool. */
+  poolPeakBytes: Record<string, number>;
 }
 
 export interface SimulationOptions {
@@ -155,13 +162,15 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
 
   // Memory accounting per process.
   const memNow = new Map<number, Map<string, number>>();
+  const poolNow = new Map<number, Map<string, number>>();
   const memTotal = new Map<number, number>();
   const memory = new Map<number, ProcessMemory>();
   const memorySamples: MemorySample[] = [];
+  // A task's changes apply in list order and the peak is checked after each one, so a list can say
+  // "allocate the new buffer, then free the old one" (both alive for an instant) or the reverse.
   const applyMemory = (task: number, at: 'start' | 'end') => {
     const t = tasks[task]!;
     if (!t.memory) return;
-    let changed = false;
     for (const m of t.memory) {
       if (m.at !== at || m.bytes === 0) continue;
       let cats = memNow.get(t.process);
@@ -170,22 +179,29 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
         memNow.set(t.process, cats);
       }
       cats.set(m.category, (cats.get(m.category) ?? 0) + m.bytes);
-      memTotal.set(t.process, (memTotal.get(t.process) ?? 0) + m.bytes);
+      const total = (memTotal.get(t.process) ?? 0) + m.bytes;
+      memTotal.set(t.process, total);
       if (options.recordMemory) memorySamples.push({ time: now, process: t.process, category: m.category, bytes: m.bytes });
-      changed = true;
-    }
-    if (!changed) return;
-    const total = memTotal.get(t.process)!;
-    let rec = memory.get(t.process);
-    if (!rec) {
-      rec = { peakBytes: 0, peakTime: 0, breakdownAtPeak: {}, finalBytes: 0 };
-      memory.set(t.process, rec);
-    }
-    rec.finalBytes = total;
-    if (total > rec.peakBytes) {
-      rec.peakBytes = total;
-      rec.peakTime = now;
-      rec.breakdownAtPeak = Object.fromEntries(memNow.get(t.process)!);
+      let rec = memory.get(t.process);
+      if (!rec) {
+        rec = { peakBytes: 0, peakTime: 0, breakdownAtPeak: {}, finalBytes: 0, poolPeakBytes: {} };
+        memory.set(t.process, rec);
+      }
+      rec.finalBytes = total;
+      let pools = poolNow.get(t.process);
+      if (!pools) {
+        pools = new Map();
+        poolNow.set(t.process, pools);
+      }
+      const pool = m.pool ?? 'default';
+      const inPool = (pools.get(pool) ?? 0) + m.bytes;
+      pools.set(pool, inPool);
+      if (inPool > (rec.poolPeakBytes[pool] ?? 0)) rec.poolPeakBytes[pool] = inPool;
+      if (total > rec.peakBytes) {
+        rec.peakBytes = total;
+        rec.peakTime = now;
+        rec.breakdownAtPeak = Object.fromEntries(cats);
+      }
     }
   };
 

@@ -6,6 +6,7 @@ import { matmulParamsPerLayer } from '../model/params.ts';
 import type { Timeline } from '../engine/index.ts';
 import type { OpTag, Plan, MemoryCategory } from '../strategy/index.ts';
 import { rankBreakdown, waitReport, type WaitReport } from './step.ts';
+import type { AdviceDebug, AdviceEntry } from '../advisor/types.ts';
 
 const CATEGORIES: MemoryCategory[] = ['parameters', 'gradients', 'optimizer_states', 'activations', 'communication_buffers', 'other'];
 
@@ -48,6 +49,9 @@ export interface SimulationResult {
   straggler?: WaitReport & { summary: string };
   simulation: { seed: string; jitter: number; simulated_ranks: number; events: number; tasks: number };
   warnings: string[];
+  /** What to change (src/advisor/): present when the run was asked for advice; fitting first, fastest first. */
+  advice?: AdviceEntry[];
+  advice_debug?: AdviceDebug;
 }
 
 export function percentile(sorted: number[], p: number): number {
@@ -84,7 +88,7 @@ export function buildResult(args: {
   const tflopsPerGpu = modelFlops / step / world;
   // HFU counts what the GPUs execute: model FLOPs plus the forward recomputed under activation
   // checkpointing (2·N_layer + 4·a·d·s per token per layer, the same convention as MFU).
-  const recomputePerToken = cfg.activationCheckpointing === 'full'
+  const recomputePerToken = cfg.activationCheckpointing !== 'none'
     ? model.numLayers * (2 * matmulParamsPerLayer(model) + 4 * model.numHeads * model.headDim * cfg.batch.sequenceLength)
     : 0;
   const hfu = ((modelFlopsPerToken(model, cfg.batch.sequenceLength) + recomputePerToken) * tokens) / step / world / peak;
@@ -92,14 +96,19 @@ export function buildResult(args: {
   // Memory: the highest peak over simulated ranks.
   let peakBytes = 0;
   let breakdown: Record<string, number> = {};
+  let poolHighWater = 0;
   for (const m of timeline.memory.values()) {
     if (m.peakBytes > peakBytes) {
       peakBytes = m.peakBytes;
       breakdown = m.breakdownAtPeak;
+      poolHighWater = Object.values(m.poolPeakBytes).reduce((a, b) => a + b, 0);
     }
   }
   const byCat = Object.fromEntries(CATEGORIES.map((c) => [c, Math.max(0, breakdown[c] ?? 0)])) as Record<MemoryCategory, number>;
-  const reserved = peakBytes * profile.runtime.allocator_reserved_over_allocated;
+  // Reserved: PyTorch's caching allocator never returns memory and reuses a freed block only for the stream
+  // that allocated it, so each stream's pool keeps its own high-water mark (FSDP's all-gather outputs and
+  // sharded gradients live on their streams); fragmentation inside the pools is the profile's fitted factor.
+  const reserved = Math.max(peakBytes, poolHighWater) * profile.runtime.allocator_reserved_over_allocated;
   const nonAllocator = profile.runtime.cuda_context_bytes;
   const required = reserved + nonAllocator;
   const modelStates = plan.persistentBytes.parameters + plan.persistentBytes.optimizer_states + plan.persistentGradientBytes;
@@ -161,7 +170,7 @@ export function buildResult(args: {
       required_bytes: required,
       capacity_bytes: profile.gpu.memory_bytes,
       fits: required <= profile.gpu.memory_bytes,
-      capacity_check: 'reserved estimate (peak allocated × allocator overhead) + CUDA context/NCCL ≤ GPU memory',
+      capacity_check: 'reserved estimate (each allocator pool\'s high-water mark, summed, × fragmentation factor) + CUDA context/NCCL ≤ GPU memory',
       model_states_bytes: modelStates,
       breakdown_at_peak: byCat,
     },

@@ -38,6 +38,20 @@ export interface ActivationOptions {
   sequenceParallel?: boolean;
   /** Dropout masks and post-dropout copies are kept (1 byte per mask element). Default false. */
   dropout?: boolean;
+  /**
+   * Count what the eager Hugging Face transformers modules really save (default false: the paper's count).
+   * - LlamaRMSNorm (modeling_llama.py) upcasts its input (`hidden_states.to(torch.float32)`), and pow/mul
+   *   save that fp32 copy; `self.weight * hidden_states.to(input_dtype)` saves the 16-bit normalized tensor
+   *   for the weight's gradient, and its product is the next linear's input: fp32 input + normalized + output
+   *   per norm (torchtitan, torchtune and litgpt RMSNorms do the same). nn.LayerNorm runs in fp32 under
+   *   autocast (an fp32-list op, aten/src/ATen/autocast_mode.cpp), so native_layer_norm saves an fp32 copy of
+   *   its input; its fp32 output is cast again by the next linear, which saves the 16-bit cast. Autocast casts
+   *   each call's input anew, so a parallel-residual layer (gpt_neox) keeps two fp32 copies.
+   * - Eager attention (`eager_attention_forward`): `repeat_kv` materialises K and V at the query width, the
+   *   softmax runs in fp32 (`softmax(..., dtype=torch.float32)`, saved for its backward) and its 16-bit cast is
+   *   saved by the P·V matmul. FlashAttention-2 takes GQA K/V as they are (no repeat).
+   */
+  transformersEager?: boolean;
 }
 
 export interface ActivationTensor {
@@ -63,16 +77,25 @@ export function activationTensorsPerLayer(spec: ModelSpec, opts: ActivationOptio
   // h-wide tensors: replicated across TP ranks unless sequence parallel shards them along s.
   const hWide = (tokens * h) / (sp ? tp : 1);
 
+  const hf = opts.transformersEager ?? false;
+  // A 16-bit norm input upcast to fp32 is a 4-byte copy; in fp32 training it is the input itself.
+  const normInputBytes = hf ? Math.max(p, 4) : p;
+  const rms = hf && spec.normKind === 'rmsnorm';
+  // Eager attention repeats GQA K/V to every query head; flash kernels read the grouped K/V directly.
+  const kvSaved = hf && !opts.flashAttention ? qWidth : kvWidth;
+
   const t: ActivationTensor[] = [];
-  t.push({ name: 'attn_norm_input', bytes: hWide * p });
+  t.push({ name: 'attn_norm_input', bytes: hWide * normInputBytes });
+  if (rms) t.push({ name: 'attn_norm_normalized', bytes: hWide * p });
   t.push({ name: 'qkv_input', bytes: hWide * p });
   t.push({ name: 'q', bytes: tokens * qWidth * p });
-  t.push({ name: 'k', bytes: tokens * kvWidth * p });
-  t.push({ name: 'v', bytes: tokens * kvWidth * p });
+  t.push({ name: 'k', bytes: tokens * kvSaved * p });
+  t.push({ name: 'v', bytes: tokens * kvSaved * p });
   if (opts.flashAttention) {
     t.push({ name: 'softmax_lse', bytes: b * heads * sLocal * 4 });
   } else {
     const scores = b * heads * sLocal * opts.seqLen;
+    if (hf && p < 4) t.push({ name: 'softmax_output_fp32', bytes: scores * 4 });
     t.push({ name: 'softmax_output', bytes: scores * p });
     if (dropout) {
       t.push({ name: 'attn_dropout_mask', bytes: scores });
@@ -81,7 +104,8 @@ export function activationTensorsPerLayer(spec: ModelSpec, opts: ActivationOptio
   }
   t.push({ name: 'o_proj_input', bytes: tokens * qWidth * p });
   if (dropout) t.push({ name: 'attn_out_dropout_mask', bytes: hWide });
-  if (!spec.parallelResidual) t.push({ name: 'mlp_norm_input', bytes: hWide * p });
+  if (!spec.parallelResidual || (hf && p < 4)) t.push({ name: 'mlp_norm_input', bytes: hWide * normInputBytes });
+  if (rms) t.push({ name: 'mlp_norm_normalized', bytes: hWide * p });
   t.push({ name: 'mlp_input', bytes: hWide * p });
   if (spec.mlpKind === 'gated') {
     t.push({ name: 'gate_output', bytes: tokens * I * p });

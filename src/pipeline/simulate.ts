@@ -4,6 +4,7 @@ import { loadModel, parameterCounts, type ModelSpec } from '../model/index.ts';
 import { buildPlan, type OpTag, type Plan } from '../strategy/index.ts';
 import { simulate, type Timeline } from '../engine/index.ts';
 import { buildResult, type SimulationResult } from '../metrics/result.ts';
+import { advise } from '../advisor/index.ts';
 
 /** Everything one simulation produced: the result contract plus the timeline reports draw from. */
 export interface SimulationRun {
@@ -18,6 +19,13 @@ export interface SimulationRun {
 export interface RunOptions {
   /** Keep every memory change for charts (costs memory on big runs). */
   recordMemory?: boolean;
+  /**
+   * Attach the OOM advisor's `advice` (src/advisor/): what to change when the scenario does not fit, or
+   * faster configurations when it fits with room to spare. Off by default; the advice runs never advise.
+   */
+  advice?: boolean;
+  /** A model already loaded for this scenario (the advisor's variants reuse the base run's). */
+  model?: ModelSpec;
 }
 
 /** scenario → resolved config → model + hardware → plan → engine → metrics. */
@@ -26,7 +34,7 @@ export async function simulateLoaded(loaded: LoadedScenario, opts: RunOptions = 
   const profile = loadHardwareProfile(sim.hardware ?? DEFAULT_HARDWARE);
   const cfg = await resolveConfig(loaded, { hardware: profile.id, gpusPerNode: profile.node.gpus_per_node });
   const cluster = buildCluster(profile, cfg.simulation.numNodes, cfg.simulation.gpus);
-  const model = loadModel({ ...(cfg.model.baseModel ? { baseModel: cfg.model.baseModel } : {}), ...(cfg.model.modelConfig ? { modelConfig: cfg.model.modelConfig } : {}), baseDir: cfg.baseDir });
+  const model = opts.model ?? loadModel({ ...(cfg.model.baseModel ? { baseModel: cfg.model.baseModel } : {}), ...(cfg.model.modelConfig ? { modelConfig: cfg.model.modelConfig } : {}), baseDir: cfg.baseDir });
   checkAgainstModel(cfg, model);
   const plan = buildPlan(cfg, model, cluster);
 
@@ -46,7 +54,13 @@ export async function simulateLoaded(loaded: LoadedScenario, opts: RunOptions = 
   // Without jitter every step is the same.
   while (stepTimes.length < steps) stepTimes.push(stepTimes[0]!);
   const result = buildResult({ cfg, model, totalParams: parameterCounts(model).total, cluster, plan, timeline: first!, stepTimes });
-  return { result, cfg, model, cluster, plan, timeline: first! };
+  const run: SimulationRun = { result, cfg, model, cluster, plan, timeline: first! };
+  if (opts.advice) {
+    const { advice, debug } = await advise(run, loaded, { simulate: (variant) => simulateLoaded(variant, { model }) });
+    result.advice = advice;
+    result.advice_debug = debug;
+  }
+  return run;
 }
 
 export async function simulateFile(path: string, overrides: SimulationOverrides = {}, opts: RunOptions = {}): Promise<SimulationRun> {

@@ -1,5 +1,6 @@
 import type { SimulationResult } from '../metrics/result.ts';
 import { bytesHuman, count, gib, pct, seconds, table } from './format.ts';
+import { adviceSummary } from './advice.ts';
 
 /** The terminal summary of one simulation. */
 export function terminalSummary(r: SimulationResult): string {
@@ -37,5 +38,7 @@ export function terminalSummary(r: SimulationResult): string {
     ['cost', `$${r.cost.usd_per_million_tokens.toFixed(3)} per million tokens at $${r.cost.usd_per_gpu_hour}/GPU-hour`],
   ]));
   if (r.straggler) lines.push('', `straggler: ${r.straggler.summary}`);
+  const advice = adviceSummary(r);
+  if (advice) lines.push('', advice);
   return lines.join('\n');
 }

@@ -4,12 +4,15 @@ import type { GroupPlacement } from '../network/index.ts';
 import type { StepCosts } from './costs.ts';
 import type { PlanBuilder } from './plan.ts';
 import type { GpuSpec } from '../compute/kernels.ts';
+import type { StepMemory } from '../memory/step-memory.ts';
 
 /** Everything a strategy needs to lower one training step into tasks. */
 export interface StrategyContext {
   cfg: ResolvedConfig;
   model: ModelSpec;
   costs: StepCosts;
+  /** Transient memory sizes of one micro-batch (saved activations, recompute, logits, autocast cache). */
+  memory: StepMemory;
   gpu: GpuSpec;
   builder: PlanBuilder;
   /** The data-parallel group gradients are reduced over (the shard group under FSDP). */

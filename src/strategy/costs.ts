@@ -1,7 +1,7 @@
 import { layerElementwiseTraffic } from '../compute/elementwise.ts';
 import { gemmBackwardSeconds, gemmSeconds, flashAttentionSeconds, memoryBoundSeconds, matmulRate, type GpuSpec } from '../compute/kernels.ts';
 import { attentionCoreFlops, gemmFlops, layerGemms, lmHeadGemm } from '../model/flops.ts';
-import { activationBytesPerLayer, checkpointedLayerInputBytes, logitsBytes } from '../model/activations.ts';
+import { logitsBytes } from '../model/activations.ts';
 import { parameterCounts } from '../model/params.ts';
 import type { ModelSpec } from '../model/types.ts';
 import type { ResolvedConfig } from '../config/types.ts';
@@ -22,9 +22,6 @@ export interface LayerCosts {
   forwardFlops: number;
   backwardFlops: number;
   params: number;
-  /** Saved for backward without checkpointing / the input kept with it. */
-  activationBytes: number;
-  checkpointBytes: number;
 }
 
 export interface StepCosts {
@@ -36,8 +33,6 @@ export interface StepCosts {
     forwardSeconds: number;
     backwardSeconds: number;
     forwardFlops: number;
-    logitsBf16Bytes: number;
-    logitsFp32Bytes: number;
   };
   totalParams: number;
   /** Parameters per FSDP group: the root (embedding, final norm, lm_head) and each decoder block. */
@@ -101,9 +96,6 @@ export function stepCosts(cfg: ResolvedConfig, model: ModelSpec, gpu: GpuSpec): 
   segments[segments.length - 1]!.params += counts.perLayer - listed;
   const backwardSeconds = segments.reduce((a, x) => a + x.seconds, 0);
 
-  const actBytes = activationBytesPerLayer(model, { microBatch: b, seqLen: s, flashAttention: cfg.flashAttention, bytesPerElement: p });
-  const ckptBytes = checkpointedLayerInputBytes(model, { microBatch: b, seqLen: s, bytesPerElement: p });
-
   // Embedding: a gather of b·s rows forward; backward zeroes and scatter-adds into a V×h gradient.
   const embedForward = memoryBoundSeconds(2 * tokens * h * p, gpu, 1);
   const embedBackward = memoryBoundSeconds(2 * model.vocabSize * h * bytesOf(cfg.precision.gradDtype) + 2 * tokens * h * p, gpu, 2);
@@ -124,8 +116,6 @@ export function stepCosts(cfg: ResolvedConfig, model: ModelSpec, gpu: GpuSpec): 
       forwardFlops: matmulFlops + (cfg.flashAttention ? attentionCoreFlops(model, b, s, { causal: true }) : attnFlopsFull),
       backwardFlops: 2 * matmulFlops + 2.5 * (cfg.flashAttention ? attentionCoreFlops(model, b, s, { causal: true }) : attnFlopsFull),
       params: counts.perLayer,
-      activationBytes: actBytes,
-      checkpointBytes: ckptBytes,
     },
     embedding: { params: counts.embedding + counts.positional, forwardSeconds: embedForward, backwardSeconds: embedBackward },
     head: {
@@ -133,8 +123,6 @@ export function stepCosts(cfg: ResolvedConfig, model: ModelSpec, gpu: GpuSpec): 
       forwardSeconds: headForward,
       backwardSeconds: headBackward,
       forwardFlops: gemmFlops(head),
-      logitsBf16Bytes: logits.bf16Bytes,
-      logitsFp32Bytes: logits.fp32Bytes,
     },
     totalParams: counts.total,
     rootParams: counts.total - model.numLayers * counts.perLayer,

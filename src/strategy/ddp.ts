@@ -45,17 +45,23 @@ export function assignBuckets(
  * final micro-batch's backward each bucket's AllReduce is launched as soon as its last gradient is ready,
  * overlapping the rest of backward; earlier micro-batches run under `no_sync()` and only accumulate.
  * With `gradient_as_bucket_view=False` (the default; neither HF Trainer nor Axolotl sets it) the buckets
- * are a second gradient-sized buffer. The optimizer waits for every bucket.
+ * are a second gradient-sized buffer, allocated when the Reducer is built (`initialize_buckets`) and kept.
+ * The optimizer waits for every bucket.
  */
 export function lowerDdp(ctx: StrategyContext, rank: number): StrategyResult {
-  const { cfg, model, costs, builder: b } = ctx;
+  const { cfg, model, costs, memory: M, builder: b } = ctx;
   const L = model.numLayers;
   const GA = cfg.batch.gradientAccumulationSteps;
   const pr = cfg.precision;
-  const ckpt = cfg.activationCheckpointing === 'full';
+  // Selective AC skips the saved matmuls and attention when it recomputes; its recompute task still costs
+  // the whole forward (unchanged time model, to be refined in costs.ts).
+  const ckpt = cfg.activationCheckpointing !== 'none';
   const gradB = bytesOf(pr.gradDtype);
-  const saved = ckpt ? costs.layer.checkpointBytes : costs.layer.activationBytes;
   const totalParams = costs.totalParams;
+  const act = M.layer;
+  const H = M.head;
+  const cacheLayer = M.autocastCache.layerBytes;
+  const cacheRoot = M.autocastCache.rootBytes;
   const tag = (t: Omit<OpTag, 'microBatch'>, mb: number): OpTag => ({ ...t, microBatch: mb });
 
   // Backward segments of the whole model in execution order: head, layers L-1..0, embedding.
@@ -68,6 +74,11 @@ export function lowerDdp(ctx: StrategyContext, rank: number): StrategyResult {
   const buckets = assignBuckets(segments, gradB, cfg.ddp.firstBucketBytes, cfg.ddp.bucketCapBytes);
   const gradBytes = totalParams * gradB;
   const bucketBuffer = cfg.ddp.gradientAsBucketView || ctx.dataParallel.size <= 1 ? 0 : gradBytes;
+  // With tied embeddings the lm_head matmul's V×h gradient is the embedding's: it exists from the head's
+  // backward on; the embedding's own backward adds a transient contribution into it (autograd's InputBuffer).
+  const Vh = model.vocabSize * model.hiddenSize;
+  const tied = model.tiedEmbeddings ? Vh : 0;
+  const gradParamsOf = (si: number, seg: Seg) => (si === 0 ? seg.params + tied : seg.layer === undefined && si === segments.length - 1 ? seg.params - tied : seg.params);
 
   let lastOfPrev = -1;
   const allReduces: number[] = [];
@@ -77,29 +88,35 @@ export function lowerDdp(ctx: StrategyContext, rank: number): StrategyResult {
     let prev = b.compute(rank, costs.embedding.forwardSeconds, tag({ kind: 'compute', phase: 'forward', label: 'embedding' }, mb), [lastOfPrev]);
     for (let i = 0; i < L; i++) {
       prev = b.compute(rank, costs.layer.forwardSeconds, tag({ kind: 'compute', phase: 'forward', label: `layer ${i}`, layer: i, flops: costs.layer.forwardFlops }, mb), [prev],
-        [mem('start', saved, 'activations')]);
+        [mem('start', cacheLayer, 'parameters'), mem('start', act.savedBytes, 'activations')]);
     }
-    const logits = costs.head.logitsBf16Bytes + costs.head.logitsFp32Bytes;
-    prev = b.compute(rank, costs.head.forwardSeconds, tag({ kind: 'compute', phase: 'forward', label: 'head (norm, lm_head, loss)', flops: costs.head.forwardFlops }, mb), [prev],
-      [mem('start', logits, 'activations')]);
+    const headFMem = [mem('start', cacheRoot, 'parameters'), mem('start', H.savedBytes, 'activations'), mem('start', H.lossForwardBytes, 'activations'),
+      mem('end', -(H.lossForwardBytes - H.lossHeldBytes), 'activations')];
+    // Autocast's exit drops the weight-cast cache, which checkpointed layers were the only holders of.
+    if (ckpt) headFMem.push(mem('end', -L * cacheLayer, 'parameters'));
+    prev = b.compute(rank, costs.head.forwardSeconds, tag({ kind: 'compute', phase: 'forward', label: 'head (norm, lm_head, loss)', flops: costs.head.forwardFlops }, mb), [prev], headFMem);
 
     const segEnd: number[] = [];
     let bucketIdx = 0;
     segments.forEach((seg, si) => {
       const memory = [];
-      // param.grad is allocated the first time backward produces it and lives until zero_grad(set_to_none).
-      if (mb === 0 && seg.params > 0) memory.push(mem('end', seg.params * gradB, 'gradients'));
-      if (si === 0) memory.push(mem('start', logits, 'activations'), mem('end', -2 * logits, 'activations'));
+      // param.grad is allocated the first time backward produces it and lives until zero_grad(set_to_none);
+      // later micro-batches' AccumulateGrad adds a transient new gradient into it.
+      const g = gradParamsOf(si, seg) * gradB;
+      if (g > 0) memory.push(mem('start', g, 'gradients'));
+      if (mb > 0 && g > 0) memory.push(mem('end', -g, 'gradients'));
+      if (si === segments.length - 1 && tied > 0) memory.push(mem('start', tied * gradB, 'gradients'), mem('end', -tied * gradB, 'gradients'));
+      if (si === 0) {
+        memory.push(mem('start', H.lossBackwardBytes, 'activations'), mem('end', -(H.lossHeldBytes + H.lossBackwardBytes + H.savedBytes), 'activations'), mem('end', -cacheRoot, 'parameters'));
+      }
       const firstOfLayer = seg.layer !== undefined && (si === 0 || segments[si - 1]!.layer !== seg.layer);
       const lastOfLayer = seg.layer !== undefined && segments[si + 1]?.layer !== seg.layer;
       if (ckpt && firstOfLayer) {
         prev = b.compute(rank, costs.layer.forwardSeconds, tag({ kind: 'compute', phase: 'recompute', label: `layer ${seg.layer}`, layer: seg.layer!, flops: costs.layer.forwardFlops }, mb), [prev],
-          [mem('start', costs.layer.activationBytes, 'activations')]);
+          [mem('start', cacheLayer, 'parameters'), mem('start', act.recomputeBytes, 'activations')]);
       }
-      if (lastOfLayer) {
-        memory.push(mem('end', -saved, 'activations'));
-        if (ckpt) memory.push(mem('end', -costs.layer.activationBytes, 'activations'));
-      }
+      if (firstOfLayer) memory.push(mem('start', act.backwardWorkingBytes, 'activations'));
+      if (lastOfLayer) memory.push(mem('end', -(act.backwardWorkingBytes + act.savedBytes + act.recomputeBytes), 'activations'), mem('end', -cacheLayer, 'parameters'));
       const flops = seg.layer !== undefined ? (costs.layer.backwardFlops * seg.seconds) / costs.layer.backwardSeconds : si === 0 ? 2 * costs.head.forwardFlops : 0;
       prev = b.compute(rank, seg.seconds, tag({ kind: 'compute', phase: 'backward', label: seg.name, ...(seg.layer !== undefined ? { layer: seg.layer } : {}), flops }, mb), [prev], memory);
       segEnd[si] = prev;
@@ -117,6 +134,7 @@ export function lowerDdp(ctx: StrategyContext, rank: number): StrategyResult {
 
   const clip = b.compute(rank, clipGradNormSeconds(cfg, totalParams, ctx.gpu), { kind: 'optimizer', phase: 'optimizer', label: 'clip_grad_norm', microBatch: GA - 1 }, [lastOfPrev, ...allReduces]);
   const step = optimizerStep(cfg, totalParams, ctx.gpu);
+  // zero_grad(set_to_none=True) after the step frees the gradients; the buckets stay.
   b.compute(rank, step.seconds, { kind: 'optimizer', phase: 'optimizer', label: cfg.optimizer.fused ? 'AdamW (fused)' : 'AdamW (foreach)', microBatch: GA - 1 }, [clip],
     [mem('start', step.temporaryBytes, 'optimizer_states'), mem('end', -step.temporaryBytes, 'optimizer_states'), mem('end', -gradBytes, 'gradients')]);
 

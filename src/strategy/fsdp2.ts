@@ -1,6 +1,7 @@
 import { bytesOf } from '../util/dtype.ts';
 import type { StrategyContext, StrategyResult } from './context.ts';
 import { mem, type OpTag } from './plan.ts';
+import type { MemoryChange } from '../engine/index.ts';
 import { clipGradNormSeconds, optimizerStep } from './optimizer.ts';
 
 /**
@@ -27,30 +28,92 @@ import { clipGradNormSeconds, optimizerStep } from './optimizer.ts';
  * accumulate in `reduce_dtype` (`_fsdp_param.py` `to_accumulated_grad_if_needed`) until the final one.
  */
 export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
-  const { cfg, model, costs, builder: b } = ctx;
+  const { cfg, model, costs, memory: M, builder: b } = ctx;
   const L = model.numLayers;
   const GA = cfg.batch.gradientAccumulationSteps;
   const shard = ctx.dataParallel.size;
   const pr = cfg.precision;
   const reshard = cfg.fsdp.reshardAfterForward;
-  const ckpt = cfg.activationCheckpointing === 'full';
+  // Selective AC skips the saved matmuls and attention when it recomputes; its recompute task still costs
+  // the whole forward (unchanged time model, to be refined in costs.ts).
+  const ckpt = cfg.activationCheckpointing !== 'none';
+  const fsdp2 = cfg.strategy === 'fsdp2';
 
   const gatherB = bytesOf(pr.gatherDtype);
   const reduceB = bytesOf(pr.reduceDtype);
-  const computeB = bytesOf(pr.computeDtype);
   const layerParams = costs.layer.params;
   const rootParams = costs.rootParams;
   const unshardedLayer = layerParams * gatherB;
   const unshardedRoot = rootParams * gatherB;
-  // Autograd produces unsharded gradients in the compute dtype; a different reduce_dtype needs an upcast copy.
-  const gradLayer = layerParams * (computeB + (reduceB !== computeB ? reduceB : 0));
-  const gradRoot = rootParams * (computeB + (reduceB !== computeB ? reduceB : 0));
-  const accumulatedLayer = layerParams * reduceB;
-  const accumulatedRoot = rootParams * reduceB;
   const shardedGrad = (n: number) => Math.ceil(n / shard) * bytesOf(pr.gradDtype);
   const localParams = Math.ceil(layerParams / shard) * L + Math.ceil(rootParams / shard);
 
-  const saved = ckpt ? costs.layer.checkpointBytes : costs.layer.activationBytes;
+  // ---- memory rules (sizes from src/memory/step-memory.ts; lifetimes from torch/distributed/fsdp/_fully_shard) ----
+  // All-gather: FSDP2 gathers into one flat `all_gather_output` (unsharded size) on the all-gather stream, then
+  // `foreach_all_gather_copy_out` copies it into per-parameter storages that the unsharded parameters view
+  // (`_fsdp_collectives.py`), so both exist between copy-out and the flat buffer's free. In forward that free
+  // is deferred to the *next* group's `wait_for_unshard` (`comm_ctx.all_gather_state`, "defer free to allow for
+  // overlap of this copy-out with next all-gather"), and the root's post-forward frees the last one
+  // (`_fsdp_state.py`); in backward it is freed right after copy-out. FSDP1 all-gathers straight into the
+  // padded unsharded flat parameter (`_flat_param.py` `_all_gather_flat_param`): no second buffer.
+  // Both are allocated on the all-gather (copy-in / unshard) stream, so they live in its allocator pool; the
+  // FSDP2 per-parameter storages are allocated by the copy-out on the compute stream.
+  const gatherMem = (bytes: number) => mem('start', bytes, fsdp2 ? 'communication_buffers' : 'parameters', 'all_gather');
+  const paramPool = fsdp2 ? 'default' : 'all_gather';
+  const copyOut = (bytes: number, freeFlat: number): MemoryChange[] =>
+    fsdp2 ? [mem('start', bytes, 'parameters'), ...(freeFlat > 0 ? [mem('start', -freeFlat, 'communication_buffers', 'all_gather')] : [])] : [];
+  // Gradients: autograd produces unsharded grads in param_dtype. Under no_sync (non-final micro-batches)
+  // `accumulate_unsharded_grad_if_needed` / `to_accumulated_grad_if_needed` (`_fsdp_param.py`) keep them,
+  // upcast to reduce_dtype when it differs, and add each later micro-batch's (transient) grad into them.
+  // The final micro-batch's `foreach_reduce` (`_fsdp_collectives.py`) allocates the reduce-scatter input
+  // (unsharded, reduce_dtype), copies the grads in and frees them; that input is held until the next group's
+  // post_backward frees it (`comm_ctx.reduce_scatter_state`), the last one at the end of backward. FSDP1
+  // reduces the grad tensor itself (a reduce_dtype copy only if the dtypes differ), freed when the
+  // reduce-scatter ends (`_post_backward_hook`, `_no_dispatch_record_stream`).
+  const accumulated = (n: number) => n * (reduceB !== gatherB ? reduceB : gatherB);
+  const pendingGrad = (n: number) => (GA > 1 ? accumulated(n) : n * gatherB);
+  const postBackward = (n: number, mb: number, sync: boolean): MemoryChange[] => {
+    if (GA === 1) return [];
+    if (mb === 0 && !sync) return reduceB !== gatherB ? [mem('end', accumulated(n), 'gradients'), mem('end', -n * gatherB, 'gradients')] : [];
+    return [mem('end', -n * gatherB, 'gradients')];
+  };
+  // The reduce-scatter output (sharded, reduce_dtype) is allocated on the reduce-scatter stream and, cast to
+  // the sharded parameter's dtype if that differs, becomes the sharded gradient: it stays in that stream's
+  // pool until zero_grad frees it. FSDP2's post_backward first waits for the previous reduce-scatter and
+  // drops its input, then `foreach_reduce` allocates this group's input, copies the grads in and frees them,
+  // all on the compute stream (`compute`, at the end of the group's backward); the collective's own side is
+  // `start`/`end`.
+  let heldRsInput = 0;
+  const gradB = bytesOf(pr.gradDtype);
+  const reduceScatterMem = (n: number): { compute: MemoryChange[]; start: MemoryChange[]; end: MemoryChange[] } => {
+    const out = Math.ceil(n / shard) * reduceB;
+    const castOut = reduceB !== gradB ? [mem('end', shardedGrad(n), 'gradients', 'reduce_scatter'), mem('end', -out, 'gradients', 'reduce_scatter')] : [];
+    if (fsdp2) {
+      const compute = [mem('end', -heldRsInput, 'communication_buffers'), mem('end', n * reduceB, 'communication_buffers'), mem('end', -pendingGrad(n), 'gradients')];
+      heldRsInput = n * reduceB;
+      return { compute, start: [mem('start', out, 'gradients', 'reduce_scatter')], end: castOut };
+    }
+    const cast = reduceB !== gatherB ? n * reduceB : 0;
+    return {
+      compute: [],
+      start: [mem('start', cast, 'communication_buffers', 'reduce_scatter'), mem('start', out, 'gradients', 'reduce_scatter')],
+      end: [mem('end', -cast, 'communication_buffers', 'reduce_scatter'), mem('end', -pendingGrad(n), 'gradients'), ...castOut],
+    };
+  };
+  // Root gradients appear in two places: the final norm and lm_head at the head's backward (for tied
+  // embeddings the lm_head matmul's V×h contribution is the embedding's gradient, held from then on), the
+  // embedding (and learned positions) at the embedding's backward.
+  const Vh = model.vocabSize * model.hiddenSize;
+  const headGradParams = costs.head.params + (model.tiedEmbeddings ? Vh : 0);
+  const embedGradParams = rootParams - headGradParams;
+  const tiedContribution = model.tiedEmbeddings ? Vh * gatherB : 0;
+  // Autocast (fp32 weights seen by a 16-bit forward): each linear saves the 16-bit cast of its weight, which
+  // the cast cache also holds until forward ends; checkpointed layers drop theirs at the end of forward and
+  // re-cast during recompute.
+  const cacheLayer = M.autocastCache.layerBytes;
+  const cacheRoot = M.autocastCache.rootBytes;
+
+  const act = M.layer;
   const tag = (t: Omit<OpTag, 'microBatch'>, mb: number): OpTag => ({ ...t, microBatch: mb });
   const key = (what: string, mb: number) => `${what}:mb${mb}`;
 
@@ -59,28 +122,33 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
 
   for (let mb = 0; mb < GA; mb++) {
     const sync = mb === GA - 1;
-    const firstMb = mb === 0;
     // ---- forward ----
     const agRoot = b.collective(rank, 'all_gather', 'all_gather', unshardedRoot, ctx.dataParallel, key('ag-root', mb),
-      { phase: 'forward', label: 'root (embedding, norm, lm_head)', microBatch: mb }, [lastOfPrev], [mem('start', unshardedRoot, 'parameters')]);
-    let prevCompute = b.compute(rank, costs.embedding.forwardSeconds, tag({ kind: 'compute', phase: 'forward', label: 'embedding' }, mb), [agRoot]);
+      { phase: 'forward', label: 'root (embedding, norm, lm_head)', microBatch: mb }, [lastOfPrev], [gatherMem(unshardedRoot)]);
+    let prevCompute = b.compute(rank, costs.embedding.forwardSeconds, tag({ kind: 'compute', phase: 'forward', label: 'embedding' }, mb), [agRoot], copyOut(unshardedRoot, 0));
     const fwd: number[] = [];
     const agF: number[] = [];
     for (let i = 0; i < L; i++) {
       const throttle = i >= 2 ? fwd[i - 2]! : -1;
       agF[i] = b.collective(rank, 'all_gather', 'all_gather', unshardedLayer, ctx.dataParallel, key(`ag-f${i}`, mb),
-        { phase: 'forward', label: `layer ${i}`, layer: i, microBatch: mb }, [throttle, lastOfPrev], [mem('start', unshardedLayer, 'parameters')]);
-      const memory = [mem('start', saved, 'activations')];
-      if (reshard) memory.push(mem('end', -unshardedLayer, 'parameters'));
+        { phase: 'forward', label: `layer ${i}`, layer: i, microBatch: mb }, [throttle, lastOfPrev], [gatherMem(unshardedLayer)]);
+      const memory = [...copyOut(unshardedLayer, i === 0 ? unshardedRoot : unshardedLayer), mem('start', cacheLayer, 'parameters'), mem('start', act.savedBytes, 'activations')];
+      if (reshard) memory.push(mem('end', -unshardedLayer, 'parameters', paramPool));
       fwd[i] = b.compute(rank, costs.layer.forwardSeconds, tag({ kind: 'compute', phase: 'forward', label: `layer ${i}`, layer: i, flops: costs.layer.forwardFlops }, mb), [agF[i]!, prevCompute], memory);
       prevCompute = fwd[i]!;
     }
-    const logits = costs.head.logitsBf16Bytes + costs.head.logitsFp32Bytes;
-    const headF = b.compute(rank, costs.head.forwardSeconds, tag({ kind: 'compute', phase: 'forward', label: 'head (norm, lm_head, loss)', flops: costs.head.forwardFlops }, mb), [prevCompute],
-      [mem('start', logits, 'activations')]);
+    const H = M.head;
+    const headFMem = [mem('start', cacheRoot, 'parameters'), mem('start', H.savedBytes, 'activations'), mem('start', H.lossForwardBytes, 'activations'),
+      mem('end', -(H.lossForwardBytes - H.lossHeldBytes), 'activations')];
+    // The root's post-forward frees the last deferred all-gather output; autocast's exit drops the cache,
+    // which checkpointed layers were the only holders of.
+    if (fsdp2) headFMem.push(mem('end', -unshardedLayer, 'communication_buffers', 'all_gather'));
+    if (ckpt) headFMem.push(mem('end', -L * cacheLayer, 'parameters'));
+    const headF = b.compute(rank, costs.head.forwardSeconds, tag({ kind: 'compute', phase: 'forward', label: 'head (norm, lm_head, loss)', flops: costs.head.forwardFlops }, mb), [prevCompute], headFMem);
     // ---- backward ----
     const headB = b.compute(rank, costs.head.backwardSeconds, tag({ kind: 'compute', phase: 'backward', label: 'head (norm, lm_head, loss)', flops: 2 * costs.head.forwardFlops }, mb), [headF],
-      [mem('start', costs.head.logitsFp32Bytes + costs.head.logitsBf16Bytes, 'activations'), mem('end', -(2 * logits), 'activations')]);
+      [mem('start', headGradParams * gatherB, 'gradients'), mem('start', H.lossBackwardBytes, 'activations'),
+        mem('end', -(H.lossHeldBytes + H.lossBackwardBytes + H.savedBytes), 'activations'), mem('end', -cacheRoot, 'parameters')]);
     prevCompute = headB;
     const bwd: number[] = [];
     const rsLayers: number[] = [];
@@ -89,35 +157,38 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
       if (reshard) {
         const prefetchGate = i + 2 <= L - 1 ? bwd[i + 2]! : headF;
         gathered = b.collective(rank, 'all_gather', 'all_gather', unshardedLayer, ctx.dataParallel, key(`ag-b${i}`, mb),
-          { phase: 'backward', label: `layer ${i}`, layer: i, microBatch: mb }, [prefetchGate], [mem('start', unshardedLayer, 'parameters')]);
+          { phase: 'backward', label: `layer ${i}`, layer: i, microBatch: mb }, [prefetchGate], [gatherMem(unshardedLayer)]);
       }
       if (ckpt) {
         prevCompute = b.compute(rank, costs.layer.forwardSeconds, tag({ kind: 'compute', phase: 'recompute', label: `layer ${i}`, layer: i, flops: costs.layer.forwardFlops }, mb),
-          [prevCompute, gathered], [mem('start', costs.layer.activationBytes, 'activations')]);
+          [prevCompute, gathered], [...(reshard ? copyOut(unshardedLayer, unshardedLayer) : []), mem('start', cacheLayer, 'parameters'), mem('start', act.recomputeBytes, 'activations')]);
       }
-      const memory = [mem('end', -saved, 'activations'), mem('end', -unshardedLayer, 'parameters')];
-      if (ckpt) memory.push(mem('end', -costs.layer.activationBytes, 'activations'));
-      // The first backward of the step allocates the unsharded gradient; under no_sync it stays allocated.
-      if (firstMb || sync) memory.push(mem('start', firstMb ? gradLayer : gradLayer - accumulatedLayer, 'gradients'));
+      const memory: MemoryChange[] = [];
+      if (reshard && !ckpt) memory.push(...copyOut(unshardedLayer, unshardedLayer));
+      memory.push(mem('start', layerParams * gatherB, 'gradients'), mem('start', act.backwardWorkingBytes, 'activations'));
+      memory.push(mem('end', -(act.backwardWorkingBytes + act.savedBytes + act.recomputeBytes), 'activations'), mem('end', -cacheLayer, 'parameters'), mem('end', -unshardedLayer, 'parameters', paramPool));
+      memory.push(...postBackward(layerParams, mb, sync));
+      const rs = sync ? reduceScatterMem(layerParams) : undefined;
+      if (rs) memory.push(...rs.compute);
       bwd[i] = b.compute(rank, costs.layer.backwardSeconds, tag({ kind: 'compute', phase: 'backward', label: `layer ${i}`, layer: i, flops: costs.layer.backwardFlops }, mb), [prevCompute, gathered], memory);
       prevCompute = bwd[i]!;
-      if (!sync && firstMb && gradLayer !== accumulatedLayer) {
-        // Keep only the accumulated copy between micro-batches.
-        b.tasks[bwd[i]!]!.memory = [...b.tasks[bwd[i]!]!.memory!, mem('end', -(gradLayer - accumulatedLayer), 'gradients')];
-      }
-      if (sync) {
+      if (rs) {
         rsLayers.push(b.collective(rank, 'reduce_scatter', 'reduce_scatter', layerParams * reduceB, ctx.dataParallel, key(`rs${i}`, mb),
-          { phase: 'backward', label: `layer ${i}`, layer: i, microBatch: mb }, [bwd[i]!], [mem('end', -gradLayer, 'gradients'), mem('end', shardedGrad(layerParams), 'gradients')]));
+          { phase: 'backward', label: `layer ${i}`, layer: i, microBatch: mb }, [bwd[i]!], [...rs.start, ...rs.end]));
       }
     }
-    const embedMem = [mem('end', -unshardedRoot, 'parameters')];
-    if (firstMb || sync) embedMem.unshift(mem('start', firstMb ? gradRoot : gradRoot - accumulatedRoot, 'gradients'));
-    if (!sync && firstMb && gradRoot !== accumulatedRoot) embedMem.push(mem('end', -(gradRoot - accumulatedRoot), 'gradients'));
+    const embedMem = [mem('start', embedGradParams * gatherB + tiedContribution, 'gradients'), mem('end', -tiedContribution, 'gradients'),
+      mem('end', -unshardedRoot, 'parameters', paramPool), ...postBackward(rootParams, mb, sync)];
+    const rsRootMem = sync ? reduceScatterMem(rootParams) : undefined;
+    if (rsRootMem) embedMem.push(...rsRootMem.compute);
     const embedB = b.compute(rank, costs.embedding.backwardSeconds, tag({ kind: 'compute', phase: 'backward', label: 'embedding' }, mb), [prevCompute], embedMem);
     lastOfPrev = embedB;
-    if (sync) {
+    if (rsRootMem) {
+      const rs = rsRootMem;
+      // The last reduce-scatter input is freed at the end of backward (`_root_post_backward_final_callback`).
       const rsRoot = b.collective(rank, 'reduce_scatter', 'reduce_scatter', rootParams * reduceB, ctx.dataParallel, key('rs-root', mb),
-        { phase: 'backward', label: 'root (embedding, norm, lm_head)', microBatch: mb }, [embedB], [mem('end', -gradRoot, 'gradients'), mem('end', shardedGrad(rootParams), 'gradients')]);
+        { phase: 'backward', label: 'root (embedding, norm, lm_head)', microBatch: mb }, [embedB], [...rs.start, ...rs.end, mem('end', -heldRsInput, 'communication_buffers')]);
+      heldRsInput = 0;
       finalRs.push(...rsLayers, rsRoot);
     }
   }
@@ -127,8 +198,9 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
   const clip = b.compute(rank, clipGradNormSeconds(cfg, localParams, ctx.gpu), { kind: 'optimizer', phase: 'optimizer', label: 'clip_grad_norm', microBatch: GA - 1 }, [lastOfPrev, ...finalRs]);
   const norm = b.collective(rank, 'all_reduce', 'all_reduce', 4, ctx.dataParallel, 'grad-norm', { phase: 'optimizer', label: 'grad norm', microBatch: GA - 1 }, [clip]);
   const step = optimizerStep(cfg, localParams, ctx.gpu);
+  // zero_grad(set_to_none=True) after the step frees the sharded gradients.
   b.compute(rank, step.seconds, { kind: 'optimizer', phase: 'optimizer', label: cfg.optimizer.fused ? 'AdamW (fused)' : 'AdamW (foreach)', microBatch: GA - 1 }, [norm],
-    [mem('start', step.temporaryBytes, 'optimizer_states'), mem('end', -step.temporaryBytes, 'optimizer_states'), mem('end', -gradBytes, 'gradients')]);
+    [mem('start', step.temporaryBytes, 'optimizer_states'), mem('end', -step.temporaryBytes, 'optimizer_states'), mem('end', -gradBytes, 'gradients', 'reduce_scatter')]);
 
   return {
     persistent: {

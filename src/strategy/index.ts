@@ -4,6 +4,7 @@ import type { ModelSpec } from '../model/types.ts';
 import { networkParams } from '../network/index.ts';
 import type { GpuSpec } from '../compute/kernels.ts';
 import { stepCosts } from './costs.ts';
+import { stepMemory } from '../memory/step-memory.ts';
 import { lowerDdp } from './ddp.ts';
 import { lowerFsdp2 } from './fsdp2.ts';
 import { PlanBuilder, type Plan } from './plan.ts';
@@ -30,6 +31,7 @@ export function buildPlan(cfg: ResolvedConfig, model: ModelSpec, cluster: Cluste
     cfg,
     model,
     costs: stepCosts(cfg, model, gpu),
+    memory: stepMemory(cfg, model),
     gpu,
     builder,
     dataParallel: { size: dpSize, nodes: Math.ceil(cluster.worldSize / cluster.gpusPerNode) },

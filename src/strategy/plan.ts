@@ -38,7 +38,15 @@ export interface Plan {
   persistentGradientBytes: number;
 }
 
-export const mem = (at: 'start' | 'end', bytes: number, category: MemoryCategory): MemoryChange => ({ at, bytes, category });
+/**
+ * The caching allocator's pools: PyTorch reuses a freed block only for requests on the stream that
+ * allocated it (c10/cuda/CUDACachingAllocator.cpp `get_free_block`: `(*it)->stream != p.stream()`), so
+ * memory FSDP allocates on its all-gather and reduce-scatter streams stays reserved for them.
+ */
+export type AllocatorPool = 'default' | 'all_gather' | 'reduce_scatter';
+
+export const mem = (at: 'start' | 'end', bytes: number, category: MemoryCategory, pool: AllocatorPool = 'default'): MemoryChange =>
+  pool === 'default' ? { at, bytes, category } : { at, bytes, category, pool };
 
 /**
  * Accumulates tasks for every simulated rank. Compute on a straggler rank runs slower; its links too.

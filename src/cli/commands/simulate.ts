@@ -1,9 +1,7 @@
 import type { Command } from 'commander';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { simulateFile } from '../../pipeline/simulate.ts';
 import { terminalSummary } from '../../report/summary.ts';
-import { markdownSummary } from '../../report/markdown.ts';
 import { positiveInt, simulationOverrides } from '../options.ts';
 
 export function registerSimulate(program: Command): void {
@@ -19,20 +17,32 @@ export function registerSimulate(program: Command): void {
     .option('--jitter <x>', 'relative standard deviation of kernel times, e.g. 0.02')
     .option('--inter-node-bandwidth <bw>', 'what-if scale-out bandwidth per node, e.g. "400 Gb/s"')
     .option('--json', 'print the JSON result instead of the summary')
-    .option('--out <dir>', 'report folder (default reports/<scenario-name>/)')
+    .option('--out <dir>', 'report folder: summary, charts (SVG/PNG), trace.json, report.html (default reports/<scenario-name>/)')
     .option('--no-report', 'do not write the report folder')
+    .option('--no-advice', 'skip the OOM advisor (what to change when it does not fit, or to go faster when it fits with room)')
+    .option('--explain', 'explain the step: where the time goes, which collectives are exposed and why, the formulas')
     .action(async (scenario: string, o: Record<string, unknown>) => {
-      const run = await simulateFile(scenario, simulationOverrides(o));
+      const report = o.report !== false;
+      // The memory chart needs every allocation over time; without a report only the peaks are kept.
+      const run = await simulateFile(scenario, simulationOverrides(o), { recordMemory: report, advice: o.advice !== false });
       const r = run.result;
       for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
       if (o.json) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
       else process.stdout.write(terminalSummary(r) + '\n');
-      if (o.report !== false) {
+      // With --json stdout stays pure JSON; the explanation goes to stderr.
+      // Report modules load only when used, so `--no-report` stays as fast as before.
+      if (o.explain) {
+        const { explainText } = await import('../../report/explain.ts');
+        (o.json ? process.stderr : process.stdout).write(`\n${explainText(run)}\n`);
+      }
+      if (report) {
+        const started = performance.now();
         const dir = (o.out as string | undefined) ?? join('reports', r.scenario);
-        mkdirSync(dir, { recursive: true });
-        writeFileSync(join(dir, 'summary.json'), JSON.stringify(r, null, 2) + '\n');
-        writeFileSync(join(dir, 'summary.md'), markdownSummary(r));
-        if (!o.json) process.stdout.write(`\nreport: ${dir}/\n`);
+        const { writeReport } = await import('../../report/write.ts');
+        const written = await writeReport(run, dir);
+        const charts = written.files.filter((f) => f.endsWith('.png')).length;
+        const line = `report: ${dir}/ (report.html, trace.json, ${charts} charts as SVG + PNG; ${((performance.now() - started) / 1e3).toFixed(1)} s)\n`;
+        (o.json ? process.stderr : process.stdout).write(`\n${line}`);
       }
     });
 

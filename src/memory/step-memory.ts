@@ -1,0 +1,148 @@
+import type { ResolvedConfig } from '../config/types.ts';
+import { activationTensorsPerLayer, checkpointedLayerInputBytes, logitsBytes } from '../model/activations.ts';
+import { layerGemms } from '../model/flops.ts';
+import { matmulParamsPerLayer } from '../model/params.ts';
+import type { ModelSpec } from '../model/types.ts';
+import { bytesOf } from '../util/dtype.ts';
+
+/**
+ * Transient memory of one micro-batch on one GPU: what each decoder layer keeps between its forward and
+ * its backward, what backward re-creates, the head's logits and loss tensors, and autocast's weight cache.
+ * Pure sizes; the strategies (src/strategy/ddp.ts, fsdp2.ts) decide when each is allocated and freed.
+ * Tensor by tensor as Hugging Face transformers' eager modules save them (src/model/activations.ts,
+ * `transformersEager`), because Axolotl trains the transformers model classes.
+ */
+export interface LayerMemory {
+  /** Kept from the layer's forward until its backward: every saved tensor, the checkpoint input, or the SAC set. */
+  savedBytes: number;
+  /** Allocated when backward re-runs the layer's forward (checkpointing), freed at the end of its backward. */
+  recomputeBytes: number;
+  /** Activation gradients alive at once inside the layer's backward, on top of its saved tensors. */
+  backwardWorkingBytes: number;
+  /** Every tensor the layer's backward reads (the no-checkpointing saved set). */
+  fullBytes: number;
+}
+
+export interface HeadMemory {
+  /** Final norm's saved tensors and the lm_head input, kept until the head's backward. */
+  savedBytes: number;
+  /** At the loss: 16-bit logits + their fp32 upcast + the log-softmax output. */
+  lossForwardBytes: number;
+  /** Still held when forward returns: the log-softmax output that cross-entropy's backward reads. */
+  lossHeldBytes: number;
+  /** Allocated by the loss backward on top of the held output: NLL's grad and log-softmax's grad (fp32). */
+  lossBackwardBytes: number;
+}
+
+export interface StepMemory {
+  layer: LayerMemory;
+  head: HeadMemory;
+  /**
+   * Autocast's cast cache (aten/src/ATen/autocast_mode.cpp `cached_cast`): when forward runs 16-bit matmuls
+   * on fp32 leaf weights, each weight's 16-bit copy is cached until the outermost autocast region exits
+   * (torch/amp/autocast_mode.py `__exit__` → `torch.clear_autocast_cache()`), i.e. until the end of the
+   * model's forward. Zero when the weights forward sees are already 16-bit (Axolotl's bf16 loading, FSDP
+   * param_dtype bf16).
+   */
+  autocastCache: { layerBytes: number; rootBytes: number };
+}
+
+/**
+ * torchtitan's op-level selective activation checkpointing (torchtitan `parallelize_llama.py`
+ * `_apply_ac_to_transformer_block`, `selective_ac_option = "op"`): inside each checkpointed block the policy
+ * saves the outputs of ops in `_save_list` — `aten.mm`, the SDPA flash / efficient kernels — "except every
+ * second mm" (a per-block counter of mm calls in forward order), and recomputes everything else in backward.
+ * The block input is kept as the checkpoint's argument. We map the mm calls onto the layer's GEMMs in
+ * forward order (q, k, v, o, [gate], up, down: torchtitan's wq, wk, wv, wo, w1, w3, w2), so the saved
+ * outputs are q_proj, v_proj, gate (w1) and down (w2).
+ *
+ * Backward re-runs the block's forward; saved outputs come from the cache instead of being recomputed, so
+ * during the block's backward every tensor of the full saved set exists again, except those that *are* a
+ * cached output (v_proj's output is the `v` flash reads; gate's output is SiLU's input; the attention output
+ * and logsumexp).
+ */
+function selectiveSet(model: ModelSpec, cfg: ResolvedConfig, full: Map<string, number>, p: number): { savedBytes: number; overlapBytes: number } {
+  const b = cfg.batch.microBatchSize;
+  const s = cfg.batch.sequenceLength;
+  const tokens = b * s;
+  let saved = checkpointedLayerInputBytes(model, { microBatch: b, seqLen: s, bytesPerElement: p });
+  let overlap = 0;
+  // The full-set tensor each GEMM's output *is* (same storage), when there is one.
+  const sameTensor: Record<string, string> = {
+    v_proj: 'v',
+    gate_proj: 'gate_output',
+    up_proj: model.mlpKind === 'gated' ? 'up_output' : 'act_input',
+  };
+  layerGemms(model, tokens).forEach((g, i) => {
+    if (i % 2 !== 0) return; // mm #1, #3, #5, #7 are saved; #2, #4, #6 recomputed
+    const bytes = tokens * g.n * p;
+    saved += bytes;
+    const name = sameTensor[g.name];
+    // Eager attention saves repeat_kv's copy of V for GQA, not v_proj's output.
+    if (name && full.has(name) && full.get(name) === bytes) overlap += bytes;
+  });
+  if (cfg.flashAttention) {
+    for (const name of ['o_proj_input', 'softmax_lse']) {
+      const bytes = full.get(name) ?? 0;
+      saved += bytes;
+      overlap += bytes;
+    }
+  }
+  return { savedBytes: saved, overlapBytes: overlap };
+}
+
+export function stepMemory(cfg: ResolvedConfig, model: ModelSpec): StepMemory {
+  const b = cfg.batch.microBatchSize;
+  const s = cfg.batch.sequenceLength;
+  const tokens = b * s;
+  const p = bytesOf(cfg.precision.computeDtype);
+  const h = model.hiddenSize;
+  const I = model.intermediateSize;
+
+  const tensors = activationTensorsPerLayer(model, { microBatch: b, seqLen: s, flashAttention: cfg.flashAttention, bytesPerElement: p, transformersEager: true });
+  const full = new Map(tensors.map((t) => [t.name, t.bytes]));
+  const fullBytes = tensors.reduce((a, t) => a + t.bytes, 0);
+
+  let savedBytes = fullBytes;
+  let recomputeBytes = 0;
+  if (cfg.activationCheckpointing === 'full') {
+    // torch.utils.checkpoint keeps the block's inputs and re-runs its forward in backward.
+    savedBytes = checkpointedLayerInputBytes(model, { microBatch: b, seqLen: s, bytesPerElement: p });
+    recomputeBytes = fullBytes;
+  } else if (cfg.activationCheckpointing === 'selective') {
+    const sac = selectiveSet(model, cfg, full, p);
+    savedBytes = sac.savedBytes;
+    recomputeBytes = fullBytes - sac.overlapBytes;
+  }
+
+  // Inside the MLP's backward (the widest point): the layer-output gradient (h) is held for the residual
+  // branch while down_proj's input gradient (I) and MulBackward's two outputs (I each) exist; down_proj's own
+  // input has been released, so the net over the saved set is h + 2I (SwiGLU) or h + I (GELU: act grad + up grad).
+  const backwardWorkingBytes = tokens * p * (h + (model.mlpKind === 'gated' ? 2 : 1) * I);
+
+  // Head: the final norm saves like a layer norm (fp32 input copy, [normalized,] output = lm_head input).
+  const rms = model.normKind === 'rmsnorm';
+  const headSaved = tokens * h * (Math.max(p, 4) + (rms ? p : 0) + p);
+  // transformers ForCausalLMLoss (loss/loss_utils.py): `logits = logits.float()` then cross_entropy, whose
+  // log_softmax saves its fp32 output for nll_loss's backward. The upcast is not saved (ToCopyBackward keeps
+  // no tensor) and is freed when the loss returns; the 16-bit logits die with `outputs` when HF Trainer's
+  // compute_loss returns, before backward. Backward: NllLossBackward allocates a zero fp32 grad and
+  // LogSoftmaxBackward its fp32 grad input while the saved output is still alive: 12 bytes per logit.
+  const E = logitsBytes(model, b, s).elements;
+  const upcast = p < 4 ? 4 : 0;
+  const head: HeadMemory = {
+    savedBytes: headSaved,
+    lossForwardBytes: E * (p + upcast + 4),
+    lossHeldBytes: E * 4,
+    lossBackwardBytes: E * 8,
+  };
+
+  const fsdp = cfg.strategy === 'fsdp2' || cfg.strategy === 'fsdp1';
+  const forwardWeightDtype = fsdp ? cfg.precision.gatherDtype : cfg.precision.paramDtype;
+  const cached = forwardWeightDtype === 'fp32' && p < 4;
+  const autocastCache = cached
+    ? { layerBytes: matmulParamsPerLayer(model) * p, rootBytes: model.vocabSize * h * p }
+    : { layerBytes: 0, rootBytes: 0 };
+
+  return { layer: { savedBytes, recomputeBytes, backwardWorkingBytes, fullBytes }, head, autocastCache };
+}

@@ -1,0 +1,125 @@
+import { describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { loadScenarioObject, type LoadedScenario } from '../../src/config/index.ts';
+import { simulateLoaded, type SimulationRun } from '../../src/pipeline/simulate.ts';
+import { advise, applyChange } from '../../src/advisor/index.ts';
+
+const oom = {
+  base_model: 'meta-llama/Llama-3.1-8B',
+  sequence_len: 8192,
+  micro_batch_size: 8,
+  gradient_accumulation_steps: 1,
+  bf16: true,
+  flash_attention: true,
+  gradient_checkpointing: false,
+  simulation: { hardware: 'dgx-h100' },
+};
+
+const load = (s: Record<string, unknown>): LoadedScenario => loadScenarioObject(s, { name: 'advisor' });
+
+describe('OOM advisor', () => {
+  it('Llama-3.1-8B DDP, micro 8 × 8192, no checkpointing on a DGX H100 does not fit, and the advice has fitting changes', async () => {
+    const run = await simulateLoaded(load(oom), { advice: true });
+    const r = run.result;
+    expect(r.strategy).toBe('ddp');
+    expect(r.memory.fits).toBe(false);
+    expect(r.advice_debug?.mode).toBe('out_of_memory');
+    const advice = r.advice!;
+    const fitting = advice.filter((a) => a.fits);
+    expect(fitting.length).toBeGreaterThan(0);
+    for (const a of fitting) expect(a.required_bytes).toBeLessThanOrEqual(r.memory.capacity_bytes);
+    // Fitting first, fastest first among them; the rest by the memory they need.
+    const firstMiss = advice.findIndex((a) => !a.fits);
+    if (firstMiss >= 0) expect(advice.slice(firstMiss).every((a) => !a.fits)).toBe(true);
+    for (let i = 1; i < fitting.length; i++) expect(fitting[i]!.tokens_per_s_per_gpu).toBeLessThanOrEqual(fitting[i - 1]!.tokens_per_s_per_gpu);
+    // Every fitting change shards the model or shrinks what a GPU holds: DDP alone cannot hold 8B with AdamW here.
+    for (const a of fitting) expect(a.change.fsdp_version).toBe(2);
+  });
+
+  it('the advised change, applied to the scenario and simulated on its own, gives the reported peak and step time', async () => {
+    const run = await simulateLoaded(load(oom), { advice: true });
+    const best = run.result.advice!.find((a) => a.fits)!;
+    const again = await simulateLoaded(load(applyChange(oom, best.change)));
+    expect(again.result.memory.peak_bytes).toBe(best.peak_bytes);
+    expect(again.result.step_time_s).toBeCloseTo(best.step_time_s, 9);
+    expect(again.result.memory.fits).toBe(true);
+  });
+
+  it('tensor parallelism and CPU offload are tried, refused as not yet supported, and kept in the debug field', async () => {
+    const r = (await simulateLoaded(load(oom), { advice: true })).result;
+    const reasons = r.advice_debug!.skipped.map((s) => `${JSON.stringify(s.change)} ${s.reason}`);
+    expect(reasons.some((x) => x.includes('tensor_parallel_size') && /not yet supported/.test(x))).toBe(true);
+    expect(reasons.some((x) => x.includes('offload_params') && /not yet supported/.test(x))).toBe(true);
+    expect(r.advice!.some((a) => 'tensor_parallel_size' in a.change || 'fsdp_config.offload_params' in a.change)).toBe(false);
+  });
+
+  it('advice runs never advise, stay within the budget, and run one nominal step', async () => {
+    const loaded = load({ ...oom, simulation: { hardware: 'dgx-h100', steps: 5, jitter: 0.02, seed: 3 } });
+    const base = await simulateLoaded(loaded);
+    const seen: SimulationRun[] = [];
+    const out = await advise(base, loaded, {
+      budget: 7,
+      simulate: async (variant) => {
+        expect(variant.input.simulation?.steps).toBe(1);
+        expect(variant.input.simulation?.jitter).toBe(0);
+        const r = await simulateLoaded(variant);
+        seen.push(r);
+        return r;
+      },
+    });
+    expect(out.debug.evaluated).toBeLessThanOrEqual(7);
+    expect(seen.length).toBe(out.debug.evaluated - out.debug.skipped.length);
+    for (const r of seen) expect(r.result.advice).toBeUndefined();
+  });
+
+  it('a scenario that fits with room to spare gets only faster configurations that still fit', async () => {
+    const roomy = { base_model: 'meta-llama/Llama-3.2-1B', sequence_len: 2048, micro_batch_size: 1, gradient_accumulation_steps: 8, bf16: true, flash_attention: true, gradient_checkpointing: true, fsdp_version: 2 };
+    const r = (await simulateLoaded(load(roomy), { advice: true })).result;
+    expect(r.memory.fits).toBe(true);
+    expect(r.advice_debug?.mode).toBe('headroom');
+    expect(r.advice!.length).toBeGreaterThan(0);
+    for (const a of r.advice!) {
+      expect(a.fits).toBe(true);
+      expect(a.tokens_per_s_per_gpu).toBeGreaterThan(r.throughput.tokens_per_s_per_gpu);
+    }
+  });
+
+  it('a scenario that fits without much room gets no advice', async () => {
+    const snug = { ...oom, micro_batch_size: 2, gradient_accumulation_steps: 4, gradient_checkpointing: true, fsdp_version: 2 };
+    const r = (await simulateLoaded(load(snug), { advice: true })).result;
+    expect(r.memory.fits).toBe(true);
+    expect(r.memory.required_bytes).toBeGreaterThan(0.6 * r.memory.capacity_bytes);
+    expect(r.advice).toEqual([]);
+    expect(r.advice_debug?.mode).toBe('fits');
+  });
+});
+
+describe('applyChange', () => {
+  it('sets dotted keys, creates parents, and removes keys set to null', () => {
+    const s = { fsdp_version: 2, fsdp_config: { reshard_after_forward: false }, micro_batch_size: 4 };
+    expect(applyChange(s, { 'fsdp_config.reshard_after_forward': true, 'simulation.num_nodes': 2 })).toEqual({
+      fsdp_version: 2, fsdp_config: { reshard_after_forward: true }, micro_batch_size: 4, simulation: { num_nodes: 2 },
+    });
+    expect(applyChange(s, { fsdp_version: null, fsdp_config: null, 'simulation.gpus': null })).toEqual({ micro_batch_size: 4 });
+    expect(s.fsdp_config.reshard_after_forward).toBe(false);
+  });
+});
+
+describe('simulate --json', () => {
+  const exec = promisify(execFile);
+  const BIN = join(import.meta.dirname, '../../bin/shardsim.js');
+  it('includes advice by default and omits it with --no-advice', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'shardsim-advice-'));
+    const file = join(dir, 'oom.yaml');
+    writeFileSync(file, JSON.stringify(oom));
+    const withAdvice = JSON.parse((await exec('node', [BIN, 'simulate', file, '--json', '--no-report'], { timeout: 120_000 })).stdout);
+    expect(withAdvice.memory.fits).toBe(false);
+    expect(withAdvice.advice.some((a: { fits: boolean }) => a.fits)).toBe(true);
+    const without = JSON.parse((await exec('node', [BIN, 'simulate', file, '--json', '--no-report', '--no-advice'], { timeout: 120_000 })).stdout);
+    expect(without.advice).toBeUndefined();
+  }, 180_000);
+});
