@@ -25,11 +25,15 @@ export interface ElementwiseTraffic {
   backwardKernels: number;
 }
 
-export function layerElementwiseTraffic(model: ModelSpec, bytesPerElement: number, compiled: boolean): ElementwiseTraffic {
+/**
+ * Per rank under tensor parallelism: the head- and MLP-column tensors are split tp ways; the h-wide ones
+ * (norms, residual adds) are replicated unless sequence parallelism splits them along the sequence.
+ */
+export function layerElementwiseTraffic(model: ModelSpec, bytesPerElement: number, compiled: boolean, par: { tp: number; sequenceParallel: boolean } = { tp: 1, sequenceParallel: false }): ElementwiseTraffic {
   const p = bytesPerElement;
-  const h = model.hiddenSize;
-  const qk = (model.numHeads + model.numKvHeads) * model.headDim;
-  const I = model.intermediateSize;
+  const h = model.hiddenSize / (par.sequenceParallel ? par.tp : 1);
+  const qk = (model.numHeads / par.tp + Math.ceil(model.numKvHeads / par.tp)) * model.headDim;
+  const I = model.intermediateSize / par.tp;
   const rotary = model.modelType === 'llama' || model.modelType === 'mistral' || model.modelType === 'qwen2' || model.modelType === 'gpt_neox';
   const norms = 2;
 

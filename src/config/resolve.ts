@@ -64,16 +64,30 @@ export async function resolveConfig(loaded: LoadedScenario, cluster: ClusterShap
   if (wantsFsdp && s.fsdp_version === undefined) warnings.push('fsdp_config without fsdp_version: Axolotl uses FSDP1; set fsdp_version: 2 for FSDP2');
 
   const mesh = resolveMesh(s, worldSize, strategy);
-  if (mesh.dpReplicate > 1 && (strategy === 'fsdp2' || strategy === 'fsdp1')) {
-    throw new ShardsimError('HSDP (dp_replicate_size > 1 with FSDP) is not yet supported by this version of shardsim', { key: 'dp_replicate_size', fix: 'remove it so dp_shard_size spans all GPUs' });
+  const sharding = fsdpRaw.sharding_strategy ?? (fsdpFlags.includes('hybrid_shard') ? 'HYBRID_SHARD' : fsdpFlags.includes('shard_grad_op') ? 'SHARD_GRAD_OP' : undefined);
+  if ((sharding === 'HYBRID_SHARD' || sharding === '_HYBRID_SHARD_ZERO2') && s.dp_replicate_size === undefined && s.dp_shard_size === undefined) {
+    // FSDP1 HYBRID_SHARD shards inside a node and replicates across nodes (torch fsdp `_init_utils.py`
+    // `_init_intra_and_inter_node_groups`: intra-node group of `gpus per node` ranks).
+    const perNode = Math.min(worldSize, cluster.gpusPerNode) / (mesh.tp * mesh.cp);
+    if (Number.isInteger(perNode) && perNode >= 1 && mesh.dpShard % perNode === 0) {
+      mesh.dpReplicate = mesh.dpShard / perNode;
+      mesh.dpShard = perNode;
+    }
+  }
+  const seqForCp = s.sequence_len ?? 1;
+  if (mesh.cp > 1 && seqForCp % (2 * mesh.cp) !== 0) {
+    // torch context parallel splits the sequence into 2·cp chunks for causal load balancing
+    // (torch/distributed/tensor/experimental/_attention.py `_RoundRobinLoadBalancer` / head-tail sharding).
+    throw new ShardsimError(`sequence_len ${seqForCp} cannot be split into 2 × ${mesh.cp} equal chunks for ring attention`, { key: 'context_parallel_size', fix: `use a sequence_len divisible by ${2 * mesh.cp}, or a smaller context_parallel_size` });
   }
 
-  const sharding = fsdpRaw.sharding_strategy ?? (fsdpFlags.includes('shard_grad_op') ? 'SHARD_GRAD_OP' : undefined);
-  if (sharding === 'HYBRID_SHARD' || sharding === '_HYBRID_SHARD_ZERO2') {
-    throw new ShardsimError(`${sharding} is not yet supported`, { key: 'fsdp_config.sharding_strategy', fix: 'use FULL_SHARD or SHARD_GRAD_OP for now' });
+  if (sharding === 'NO_SHARD') {
+    // NO_SHARD is DDP-like: every rank replicates the model.
+    strategy = worldSize > 1 ? 'ddp' : 'single';
+    mesh.dpReplicate *= mesh.dpShard;
+    mesh.dpShard = 1;
   }
-  if (sharding === 'NO_SHARD') strategy = worldSize > 1 ? 'ddp' : 'single';
-  const reshardAfterForward = fsdpRaw.reshard_after_forward ?? (sharding ? sharding === 'FULL_SHARD' : true);
+  const reshardAfterForward = fsdpRaw.reshard_after_forward ?? (sharding ? sharding === 'FULL_SHARD' || sharding === 'HYBRID_SHARD' : true);
   if (fsdpRaw.offload_params) {
     throw new ShardsimError('CPU offload is not yet supported by this version of shardsim', { key: 'fsdp_config.offload_params', fix: 'set it to false for now' });
   }
@@ -167,8 +181,9 @@ function resolveMesh(s: LoadedScenario['input'], world: number, strategy: Strate
     );
   }
   // DDP replicates the model on every data-parallel rank: report its degree as dp_replicate.
-  if (strategy === 'ddp' || strategy === 'single') return { dpReplicate: rep * shard, dpShard: 1, cp, tp };
-  return { dpReplicate: rep, dpShard: shard, cp, tp };
+  const sequenceParallel = tp > 1 && (s.simulation?.sequence_parallel ?? false);
+  if (strategy === 'ddp' || strategy === 'single') return { dpReplicate: rep * shard, dpShard: 1, cp, tp, sequenceParallel };
+  return { dpReplicate: rep, dpShard: shard, cp, tp, sequenceParallel };
 }
 
 function divisors(n: number): number[] {
@@ -230,7 +245,5 @@ export function checkAgainstModel(cfg: ResolvedConfig, model: { numHeads: number
     if (model.numKvHeads % tp !== 0 && tp % model.numKvHeads !== 0) {
       throw new ShardsimError(`${tp} neither divides nor is a multiple of the ${model.numKvHeads} KV heads of ${model.id}`, { key: 'tensor_parallel_size', fix: `use a divisor of ${model.numKvHeads}` });
     }
-    throw new ShardsimError('tensor parallelism is not yet supported by this version of shardsim', { key: 'tensor_parallel_size', fix: 'remove it (or set 1) for now' });
   }
-  if (cfg.mesh.cp > 1) throw new ShardsimError('context parallelism is not yet supported by this version of shardsim', { key: 'context_parallel_size', fix: 'remove it (or set 1) for now' });
 }

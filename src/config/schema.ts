@@ -25,6 +25,7 @@ export const simulationSchema = z
     stragglers: z.array(straggler).optional(),
     inter_node_bandwidth: z.union([z.string(), z.number()]).optional(),
     master_weights: z.enum(['fp32', 'bf16']).optional(),
+    sequence_parallel: z.boolean().optional(),
   })
   .strict();
 

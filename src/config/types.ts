@@ -8,6 +8,8 @@ export interface Mesh {
   dpShard: number;
   cp: number;
   tp: number;
+  /** Megatron sequence parallelism: TP's AllReduces become AllGather + ReduceScatter, norms see s/tp tokens. */
+  sequenceParallel: boolean;
 }
 
 export interface Straggler {

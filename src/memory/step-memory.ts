@@ -64,8 +64,9 @@ export interface StepMemory {
 function selectiveSet(model: ModelSpec, cfg: ResolvedConfig, full: Map<string, number>, p: number): { savedBytes: number; overlapBytes: number } {
   const b = cfg.batch.microBatchSize;
   const s = cfg.batch.sequenceLength;
-  const tokens = b * s;
-  let saved = checkpointedLayerInputBytes(model, { microBatch: b, seqLen: s, bytesPerElement: p });
+  const { tp, cp, sequenceParallel } = cfg.mesh;
+  const tokens = (b * s) / cp;
+  let saved = checkpointedLayerInputBytes(model, { microBatch: b, seqLen: s, bytesPerElement: p, tp, cp, sequenceParallel });
   let overlap = 0;
   // The full-set tensor each GEMM's output *is* (same storage), when there is one.
   const sameTensor: Record<string, string> = {
@@ -73,7 +74,7 @@ function selectiveSet(model: ModelSpec, cfg: ResolvedConfig, full: Map<string, n
     gate_proj: 'gate_output',
     up_proj: model.mlpKind === 'gated' ? 'up_output' : 'act_input',
   };
-  layerGemms(model, tokens).forEach((g, i) => {
+  layerGemms(model, tokens, tp).forEach((g, i) => {
     if (i % 2 !== 0) return; // mm #1, #3, #5, #7 are saved; #2, #4, #6 recomputed
     const bytes = tokens * g.n * p;
     saved += bytes;
@@ -91,15 +92,22 @@ function selectiveSet(model: ModelSpec, cfg: ResolvedConfig, full: Map<string, n
   return { savedBytes: saved, overlapBytes: overlap };
 }
 
+/**
+ * Under tensor parallelism the head- and MLP-column tensors are split tp ways and the h-wide ones are
+ * replicated unless sequence parallel splits them (Korthikanti et al. §4.2; src/model/activations.ts);
+ * under context parallelism each rank keeps s/cp tokens. The loss sees the TP-gathered logits (transformers'
+ * tp_plan lm_head "colwise_rep"), so logits are not divided by tp.
+ */
 export function stepMemory(cfg: ResolvedConfig, model: ModelSpec): StepMemory {
   const b = cfg.batch.microBatchSize;
   const s = cfg.batch.sequenceLength;
-  const tokens = b * s;
+  const { tp, cp, sequenceParallel } = cfg.mesh;
+  const tokens = (b * s) / cp;
   const p = bytesOf(cfg.precision.computeDtype);
   const h = model.hiddenSize;
   const I = model.intermediateSize;
 
-  const tensors = activationTensorsPerLayer(model, { microBatch: b, seqLen: s, flashAttention: cfg.flashAttention, bytesPerElement: p, transformersEager: true });
+  const tensors = activationTensorsPerLayer(model, { microBatch: b, seqLen: s, flashAttention: cfg.flashAttention, bytesPerElement: p, transformersEager: true, tp, cp, sequenceParallel });
   const full = new Map(tensors.map((t) => [t.name, t.bytes]));
   const fullBytes = tensors.reduce((a, t) => a + t.bytes, 0);
 
@@ -107,7 +115,7 @@ export function stepMemory(cfg: ResolvedConfig, model: ModelSpec): StepMemory {
   let recomputeBytes = 0;
   if (cfg.activationCheckpointing === 'full') {
     // torch.utils.checkpoint keeps the block's inputs and re-runs its forward in backward.
-    savedBytes = checkpointedLayerInputBytes(model, { microBatch: b, seqLen: s, bytesPerElement: p });
+    savedBytes = checkpointedLayerInputBytes(model, { microBatch: b, seqLen: s, bytesPerElement: p, tp, cp, sequenceParallel });
     recomputeBytes = fullBytes;
   } else if (cfg.activationCheckpointing === 'selective') {
     const sac = selectiveSet(model, cfg, full, p);
@@ -118,7 +126,7 @@ export function stepMemory(cfg: ResolvedConfig, model: ModelSpec): StepMemory {
   // Inside the MLP's backward (the widest point): the layer-output gradient (h) is held for the residual
   // branch while down_proj's input gradient (I) and MulBackward's two outputs (I each) exist; down_proj's own
   // input has been released, so the net over the saved set is h + 2I (SwiGLU) or h + I (GELU: act grad + up grad).
-  const backwardWorkingBytes = tokens * p * (h + (model.mlpKind === 'gated' ? 2 : 1) * I);
+  const backwardWorkingBytes = tokens * p * (h / (sequenceParallel ? tp : 1) + ((model.mlpKind === 'gated' ? 2 : 1) * I) / tp);
 
   // Head: the final norm saves like a layer norm (fp32 input copy, [normalized,] output = lm_head input).
   const rms = model.normKind === 'rmsnorm';
@@ -128,7 +136,7 @@ export function stepMemory(cfg: ResolvedConfig, model: ModelSpec): StepMemory {
   // no tensor) and is freed when the loss returns; the 16-bit logits die with `outputs` when HF Trainer's
   // compute_loss returns, before backward. Backward: NllLossBackward allocates a zero fp32 grad and
   // LogSoftmaxBackward its fp32 grad input while the saved output is still alive: 12 bytes per logit.
-  const E = logitsBytes(model, b, s).elements;
+  const E = logitsBytes(model, b, s, 1, cp).elements;
   const upcast = p < 4 ? 4 : 0;
   const head: HeadMemory = {
     savedBytes: headSaved,
@@ -141,7 +149,7 @@ export function stepMemory(cfg: ResolvedConfig, model: ModelSpec): StepMemory {
   const forwardWeightDtype = fsdp ? cfg.precision.gatherDtype : cfg.precision.paramDtype;
   const cached = forwardWeightDtype === 'fp32' && p < 4;
   const autocastCache = cached
-    ? { layerBytes: matmulParamsPerLayer(model) * p, rootBytes: model.vocabSize * h * p }
+    ? { layerBytes: (matmulParamsPerLayer(model) * p) / tp, rootBytes: (model.vocabSize * h * p) / tp }
     : { layerBytes: 0, rootBytes: 0 };
 
   return { layer: { savedBytes, recomputeBytes, backwardWorkingBytes, fullBytes }, head, autocastCache };

@@ -5,6 +5,7 @@ import type { StepCosts } from './costs.ts';
 import type { PlanBuilder } from './plan.ts';
 import type { GpuSpec } from '../compute/kernels.ts';
 import type { StepMemory } from '../memory/step-memory.ts';
+import type { ParallelLayout } from './layout.ts';
 
 /** Everything a strategy needs to lower one training step into tasks. */
 export interface StrategyContext {
@@ -17,6 +18,8 @@ export interface StrategyContext {
   builder: PlanBuilder;
   /** The data-parallel group gradients are reduced over (the shard group under FSDP). */
   dataParallel: GroupPlacement;
+  /** Every process group of the mesh (dp / replicate / tp / cp) with placement and instance ids. */
+  layout: ParallelLayout;
 }
 
 export interface StrategyResult {

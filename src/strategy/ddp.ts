@@ -2,6 +2,7 @@ import { bytesOf } from '../util/dtype.ts';
 import type { StrategyContext, StrategyResult } from './context.ts';
 import { mem, type OpTag } from './plan.ts';
 import { clipGradNormSeconds, optimizerStep } from './optimizer.ts';
+import { cpRing, emitLayerForward, tpGatherLogits, tpSync, type LayerForwardSeconds } from './tensor-parallel.ts';
 
 /** One DDP gradient bucket: parameters (in reverse registration order) and the layer whose backward fills it last. */
 export interface Bucket {
@@ -65,10 +66,10 @@ export function lowerDdp(ctx: StrategyContext, rank: number): StrategyResult {
   const tag = (t: Omit<OpTag, 'microBatch'>, mb: number): OpTag => ({ ...t, microBatch: mb });
 
   // Backward segments of the whole model in execution order: head, layers L-1..0, embedding.
-  type Seg = { name: string; seconds: number; params: number; layer?: number; phase: 'backward' | 'recompute' };
+  type Seg = { name: string; seconds: number; params: number; layer?: number; part?: 'mlp' | 'attention'; phase: 'backward' | 'recompute' };
   const segments: Seg[] = [{ name: 'head (norm, lm_head, loss)', seconds: costs.head.backwardSeconds, params: costs.head.params, phase: 'backward' }];
   for (let i = L - 1; i >= 0; i--) {
-    for (const s of costs.layer.backwardSegments) segments.push({ name: `layer ${i} ${s.name}`, seconds: s.seconds, params: s.params, layer: i, phase: 'backward' });
+    for (const s of costs.layer.backwardSegments) segments.push({ name: `layer ${i} ${s.name}`, seconds: s.seconds, params: s.params, layer: i, part: s.part, phase: 'backward' });
   }
   segments.push({ name: 'embedding', seconds: costs.embedding.backwardSeconds, params: costs.embedding.params, phase: 'backward' });
   const buckets = assignBuckets(segments, gradB, cfg.ddp.firstBucketBytes, cfg.ddp.bucketCapBytes);
@@ -82,21 +83,29 @@ export function lowerDdp(ctx: StrategyContext, rank: number): StrategyResult {
 
   let lastOfPrev = -1;
   const allReduces: number[] = [];
+  const dpId = ctx.layout.dataParallel.id(rank);
+  const key = (what: string, mb: number) => `${what}:mb${mb}:${dpId}`;
+  const fullForward: LayerForwardSeconds = { full: costs.layer.forwardSeconds, attention: costs.layer.attentionForwardSeconds, mlp: costs.layer.mlpForwardSeconds };
+  const recompute: LayerForwardSeconds = cfg.activationCheckpointing === 'selective'
+    ? { full: costs.layer.recomputeSeconds, attention: costs.layer.recomputeSeconds / 2, mlp: costs.layer.recomputeSeconds / 2 }
+    : fullForward;
 
   for (let mb = 0; mb < GA; mb++) {
     const sync = mb === GA - 1;
-    let prev = b.compute(rank, costs.embedding.forwardSeconds, tag({ kind: 'compute', phase: 'forward', label: 'embedding' }, mb), [lastOfPrev]);
+    let waitFor = [b.compute(rank, costs.embedding.forwardSeconds, tag({ kind: 'compute', phase: 'forward', label: 'embedding' }, mb), [lastOfPrev])];
     for (let i = 0; i < L; i++) {
-      prev = b.compute(rank, costs.layer.forwardSeconds, tag({ kind: 'compute', phase: 'forward', label: `layer ${i}`, layer: i, flops: costs.layer.forwardFlops }, mb), [prev],
-        [mem('start', cacheLayer, 'parameters'), mem('start', act.savedBytes, 'activations')]);
+      [, waitFor] = emitLayerForward(ctx, rank, { layer: i, microBatch: mb, phase: 'forward' }, waitFor,
+        [mem('start', cacheLayer, 'parameters'), mem('start', act.savedBytes, 'activations')], fullForward, (what) => key(what, mb));
     }
     const headFMem = [mem('start', cacheRoot, 'parameters'), mem('start', H.savedBytes, 'activations'), mem('start', H.lossForwardBytes, 'activations'),
       mem('end', -(H.lossForwardBytes - H.lossHeldBytes), 'activations')];
     // Autocast's exit drops the weight-cast cache, which checkpointed layers were the only holders of.
     if (ckpt) headFMem.push(mem('end', -L * cacheLayer, 'parameters'));
-    prev = b.compute(rank, costs.head.forwardSeconds, tag({ kind: 'compute', phase: 'forward', label: 'head (norm, lm_head, loss)', flops: costs.head.forwardFlops }, mb), [prev], headFMem);
+    const headF = b.compute(rank, costs.head.forwardSeconds, tag({ kind: 'compute', phase: 'forward', label: 'head (norm, lm_head, loss)', flops: costs.head.forwardFlops }, mb), waitFor, headFMem);
+    waitFor = tpGatherLogits(ctx, rank, { phase: 'forward', microBatch: mb }, [headF], key('tp-logits', mb));
 
     const segEnd: number[] = [];
+    let pendingRing = -1;
     let bucketIdx = 0;
     segments.forEach((seg, si) => {
       const memory = [];
@@ -112,24 +121,38 @@ export function lowerDdp(ctx: StrategyContext, rank: number): StrategyResult {
       const firstOfLayer = seg.layer !== undefined && (si === 0 || segments[si - 1]!.layer !== seg.layer);
       const lastOfLayer = seg.layer !== undefined && segments[si + 1]?.layer !== seg.layer;
       if (ckpt && firstOfLayer) {
-        prev = b.compute(rank, costs.layer.forwardSeconds, tag({ kind: 'compute', phase: 'recompute', label: `layer ${seg.layer}`, layer: seg.layer!, flops: costs.layer.forwardFlops }, mb), [prev],
-          [mem('start', cacheLayer, 'parameters'), mem('start', act.recomputeBytes, 'activations')]);
+        [, waitFor] = emitLayerForward(ctx, rank, { layer: seg.layer!, microBatch: mb, phase: 'recompute' }, waitFor,
+          [mem('start', cacheLayer, 'parameters'), mem('start', act.recomputeBytes, 'activations')], recompute, (what) => key(what, mb));
       }
       if (firstOfLayer) memory.push(mem('start', act.backwardWorkingBytes, 'activations'));
       if (lastOfLayer) memory.push(mem('end', -(act.backwardWorkingBytes + act.savedBytes + act.recomputeBytes), 'activations'), mem('end', -cacheLayer, 'parameters'));
       const flops = seg.layer !== undefined ? (costs.layer.backwardFlops * seg.seconds) / costs.layer.backwardSeconds : si === 0 ? 2 * costs.head.forwardFlops : 0;
-      prev = b.compute(rank, seg.seconds, tag({ kind: 'compute', phase: 'backward', label: seg.name, ...(seg.layer !== undefined ? { layer: seg.layer } : {}), flops }, mb), [prev], memory);
-      segEnd[si] = prev;
+      const c = b.compute(rank, seg.seconds, tag({ kind: 'compute', phase: 'backward', label: seg.name, ...(seg.layer !== undefined ? { layer: seg.layer } : {}), flops }, mb), waitFor, memory);
+      waitFor = [c];
+      segEnd[si] = c;
+      const t = { phase: 'backward' as const, microBatch: mb, ...(seg.layer !== undefined ? { layer: seg.layer } : {}) };
+      // TP: the input gradients of the column-parallel blocks are all-reduced once the MLP half and the
+      // attention half of a layer are done, and the lm_head's after the head; CP: the dK/dV ring beside the
+      // attention backward.
+      if (si === 0) waitFor = tpSync(ctx, rank, 'lm_head input gradient', t, [c], key('tp-head', mb));
+      else if (seg.part === 'mlp' && segments[si + 1]?.part === 'attention') {
+        const sync = tpSync(ctx, rank, `mlp input gradient, layer ${seg.layer}`, t, [c], key(`tp-b${seg.layer}m`, mb));
+        pendingRing = cpRing(ctx, rank, 'backward', t, sync, key(`cp-b${seg.layer}`, mb));
+        waitFor = sync;
+      } else if (lastOfLayer) {
+        waitFor = tpSync(ctx, rank, `attention input gradient, layer ${seg.layer}`, t, [c, pendingRing], key(`tp-b${seg.layer}a`, mb));
+        pendingRing = -1;
+      }
       if (sync && ctx.dataParallel.size > 1) {
         while (bucketIdx < buckets.length && buckets[bucketIdx]!.readyAfterSegment === si) {
           const bk = buckets[bucketIdx]!;
-          allReduces.push(b.collective(rank, 'all_reduce', 'all_reduce', bk.bytes, ctx.dataParallel, `ar-bucket${bucketIdx}`,
-            { phase: 'backward', label: `bucket ${bucketIdx} (${(bk.bytes / 2 ** 20).toFixed(1)} MiB)`, microBatch: mb }, [prev]));
+          allReduces.push(b.collective(rank, 'all_reduce', 'all_reduce', bk.bytes, ctx.dataParallel, key(`ar-bucket${bucketIdx}`, mb),
+            { phase: 'backward', label: `bucket ${bucketIdx} (${(bk.bytes / 2 ** 20).toFixed(1)} MiB)`, microBatch: mb }, waitFor));
           bucketIdx++;
         }
       }
     });
-    lastOfPrev = prev;
+    lastOfPrev = waitFor[waitFor.length - 1]!;
   }
 
   const clip = b.compute(rank, clipGradNormSeconds(cfg, totalParams, ctx.gpu), { kind: 'optimizer', phase: 'optimizer', label: 'clip_grad_norm', microBatch: GA - 1 }, [lastOfPrev, ...allReduces]);

@@ -3,6 +3,7 @@ import type { StrategyContext, StrategyResult } from './context.ts';
 import { mem, type OpTag } from './plan.ts';
 import type { MemoryChange } from '../engine/index.ts';
 import { clipGradNormSeconds, optimizerStep } from './optimizer.ts';
+import { cpRing, emitLayerForward, memoryAt, tpGatherLogits, tpSync, type LayerForwardSeconds } from './tensor-parallel.ts';
 
 /**
  * FSDP2 (`fully_shard`, torch/distributed/fsdp/_fully_shard/) as accelerate applies it: one parameter group
@@ -26,6 +27,16 @@ import { clipGradNormSeconds, optimizerStep } from './optimizer.ts';
  * (transformers trainer.py `_inner_training_loop`), which for FSDP2 calls
  * `set_requires_gradient_sync(False)` (accelerate ≥ 1.11): no ReduceScatter, and unsharded gradients
  * accumulate in `reduce_dtype` (`_fsdp_param.py` `to_accumulated_grad_if_needed`) until the final one.
+ *
+ * With tensor / context parallelism each layer's compute splits into its attention and MLP halves with the
+ * TP collectives and the ring-attention exchange between them (tensor-parallel.ts). HSDP (dp_replicate > 1)
+ * all-reduces each sharded gradient across replicas after its ReduceScatter (`_fsdp_collectives.py`
+ * `foreach_reduce`: reduce-scatter on the shard mesh, then all-reduce on the replicate mesh).
+ *
+ * FSDP1 differences that change the schedule: `backward_prefetch=BACKWARD_PRE` (default) issues the next
+ * unit's AllGather when the current unit's backward starts, BACKWARD_POST / None only after it ends
+ * (torch/distributed/fsdp/_runtime_utils.py `_prefetch_handle`); `limit_all_gathers=False` lets forward
+ * gathers run ahead without the two-in-flight rate limiter (`_limiter_utils.py`).
  */
 export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
   const { cfg, model, costs, memory: M, builder: b } = ctx;
@@ -115,7 +126,25 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
 
   const act = M.layer;
   const tag = (t: Omit<OpTag, 'microBatch'>, mb: number): OpTag => ({ ...t, microBatch: mb });
-  const key = (what: string, mb: number) => `${what}:mb${mb}`;
+  const dpId = ctx.layout.dataParallel.id(rank);
+  const key = (what: string, mb: number) => `${what}:mb${mb}:${dpId}`;
+  const split = cfg.mesh.tp > 1 || cfg.mesh.cp > 1;
+  const hsdp = ctx.layout.replicate.placement.size > 1;
+  // FSDP1's BACKWARD_POST / no prefetch issue a unit's backward gather only after the unit above finishes.
+  const prefetchAhead = !fsdp2 && cfg.fsdp.backwardPrefetch !== 'BACKWARD_PRE' ? 1 : 2;
+  const throttleForward = fsdp2 || cfg.fsdp.limitAllGathers;
+
+  const layerForward = (i: number, mb: number, phase: 'forward' | 'recompute', deps: number[], memory: MemoryChange[], seconds: LayerForwardSeconds) =>
+    emitLayerForward(ctx, rank, { layer: i, microBatch: mb, phase }, deps, memory, seconds, (what) => key(what, mb));
+  const fullForward: LayerForwardSeconds = { full: costs.layer.forwardSeconds, attention: costs.layer.attentionForwardSeconds, mlp: costs.layer.mlpForwardSeconds };
+  const recompute: LayerForwardSeconds = cfg.activationCheckpointing === 'selective'
+    ? { full: costs.layer.recomputeSeconds, attention: costs.layer.recomputeSeconds / 2, mlp: costs.layer.recomputeSeconds / 2 }
+    : fullForward;
+  const mlpBackward = costs.layer.backwardSegments.filter((x) => x.part === 'mlp').reduce((a, x) => a + x.seconds, 0);
+  const attentionBackward = costs.layer.backwardSeconds - mlpBackward;
+  const replicaAllReduce = (n: number, what: string, label: string, mb: number, layer: number | undefined, deps: number[]): number =>
+    b.collective(rank, 'all_reduce', 'all_reduce', Math.ceil(n / shard) * reduceB, ctx.layout.replicate.placement, `${what}:mb${mb}:${ctx.layout.replicate.id(rank)}`,
+      { phase: 'backward', label: `${label} (HSDP replicas)`, ...(layer !== undefined ? { layer } : {}), microBatch: mb }, deps);
 
   let lastOfPrev = -1;
   const finalRs: number[] = [];
@@ -126,16 +155,16 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
     const agRoot = b.collective(rank, 'all_gather', 'all_gather', unshardedRoot, ctx.dataParallel, key('ag-root', mb),
       { phase: 'forward', label: 'root (embedding, norm, lm_head)', microBatch: mb }, [lastOfPrev], [gatherMem(unshardedRoot)]);
     let prevCompute = b.compute(rank, costs.embedding.forwardSeconds, tag({ kind: 'compute', phase: 'forward', label: 'embedding' }, mb), [agRoot], copyOut(unshardedRoot, 0));
+    let waitFor: number[] = [prevCompute];
     const fwd: number[] = [];
     const agF: number[] = [];
     for (let i = 0; i < L; i++) {
-      const throttle = i >= 2 ? fwd[i - 2]! : -1;
+      const throttle = throttleForward && i >= 2 ? fwd[i - 2]! : -1;
       agF[i] = b.collective(rank, 'all_gather', 'all_gather', unshardedLayer, ctx.dataParallel, key(`ag-f${i}`, mb),
         { phase: 'forward', label: `layer ${i}`, layer: i, microBatch: mb }, [throttle, lastOfPrev], [gatherMem(unshardedLayer)]);
       const memory = [...copyOut(unshardedLayer, i === 0 ? unshardedRoot : unshardedLayer), mem('start', cacheLayer, 'parameters'), mem('start', act.savedBytes, 'activations')];
       if (reshard) memory.push(mem('end', -unshardedLayer, 'parameters', paramPool));
-      fwd[i] = b.compute(rank, costs.layer.forwardSeconds, tag({ kind: 'compute', phase: 'forward', label: `layer ${i}`, layer: i, flops: costs.layer.forwardFlops }, mb), [agF[i]!, prevCompute], memory);
-      prevCompute = fwd[i]!;
+      [fwd[i], waitFor] = layerForward(i, mb, 'forward', [agF[i]!, ...waitFor], memory, fullForward);
     }
     const H = M.head;
     const headFMem = [mem('start', cacheRoot, 'parameters'), mem('start', H.savedBytes, 'activations'), mem('start', H.lossForwardBytes, 'activations'),
@@ -144,24 +173,25 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
     // which checkpointed layers were the only holders of.
     if (fsdp2) headFMem.push(mem('end', -unshardedLayer, 'communication_buffers', 'all_gather'));
     if (ckpt) headFMem.push(mem('end', -L * cacheLayer, 'parameters'));
-    const headF = b.compute(rank, costs.head.forwardSeconds, tag({ kind: 'compute', phase: 'forward', label: 'head (norm, lm_head, loss)', flops: costs.head.forwardFlops }, mb), [prevCompute], headFMem);
+    const headF = b.compute(rank, costs.head.forwardSeconds, tag({ kind: 'compute', phase: 'forward', label: 'head (norm, lm_head, loss)', flops: costs.head.forwardFlops }, mb), waitFor, headFMem);
+    const logitsGathered = tpGatherLogits(ctx, rank, { phase: 'forward', microBatch: mb }, [headF], key('tp-logits', mb));
     // ---- backward ----
-    const headB = b.compute(rank, costs.head.backwardSeconds, tag({ kind: 'compute', phase: 'backward', label: 'head (norm, lm_head, loss)', flops: 2 * costs.head.forwardFlops }, mb), [headF],
+    const headB = b.compute(rank, costs.head.backwardSeconds, tag({ kind: 'compute', phase: 'backward', label: 'head (norm, lm_head, loss)', flops: 2 * costs.head.forwardFlops }, mb), logitsGathered,
       [mem('start', headGradParams * gatherB, 'gradients'), mem('start', H.lossBackwardBytes, 'activations'),
         mem('end', -(H.lossHeldBytes + H.lossBackwardBytes + H.savedBytes), 'activations'), mem('end', -cacheRoot, 'parameters')]);
-    prevCompute = headB;
+    waitFor = tpSync(ctx, rank, 'lm_head input gradient', { phase: 'backward', microBatch: mb }, [headB], key('tp-head', mb));
     const bwd: number[] = [];
     const rsLayers: number[] = [];
     for (let i = L - 1; i >= 0; i--) {
       let gathered = -1;
       if (reshard) {
-        const prefetchGate = i + 2 <= L - 1 ? bwd[i + 2]! : headF;
+        const prefetchGate = i + prefetchAhead <= L - 1 ? bwd[i + prefetchAhead]! : headF;
         gathered = b.collective(rank, 'all_gather', 'all_gather', unshardedLayer, ctx.dataParallel, key(`ag-b${i}`, mb),
           { phase: 'backward', label: `layer ${i}`, layer: i, microBatch: mb }, [prefetchGate], [gatherMem(unshardedLayer)]);
       }
       if (ckpt) {
-        prevCompute = b.compute(rank, costs.layer.forwardSeconds, tag({ kind: 'compute', phase: 'recompute', label: `layer ${i}`, layer: i, flops: costs.layer.forwardFlops }, mb),
-          [prevCompute, gathered], [...(reshard ? copyOut(unshardedLayer, unshardedLayer) : []), mem('start', cacheLayer, 'parameters'), mem('start', act.recomputeBytes, 'activations')]);
+        [, waitFor] = layerForward(i, mb, 'recompute', [...waitFor, gathered],
+          [...(reshard ? copyOut(unshardedLayer, unshardedLayer) : []), mem('start', cacheLayer, 'parameters'), mem('start', act.recomputeBytes, 'activations')], recompute);
       }
       const memory: MemoryChange[] = [];
       if (reshard && !ckpt) memory.push(...copyOut(unshardedLayer, unshardedLayer));
@@ -170,18 +200,31 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
       memory.push(...postBackward(layerParams, mb, sync));
       const rs = sync ? reduceScatterMem(layerParams) : undefined;
       if (rs) memory.push(...rs.compute);
-      bwd[i] = b.compute(rank, costs.layer.backwardSeconds, tag({ kind: 'compute', phase: 'backward', label: `layer ${i}`, layer: i, flops: costs.layer.backwardFlops }, mb), [prevCompute, gathered], memory);
-      prevCompute = bwd[i]!;
+      let gradsReady: number[];
+      if (!split) {
+        bwd[i] = b.compute(rank, costs.layer.backwardSeconds, tag({ kind: 'compute', phase: 'backward', label: `layer ${i}`, layer: i, flops: costs.layer.backwardFlops }, mb), [...waitFor, gathered], memory);
+        waitFor = [bwd[i]!];
+        gradsReady = [bwd[i]!];
+      } else {
+        const t = { phase: 'backward', layer: i, microBatch: mb } as const;
+        const bm = b.compute(rank, mlpBackward, tag({ kind: 'compute', phase: 'backward', label: `layer ${i} mlp`, layer: i, flops: (costs.layer.backwardFlops * mlpBackward) / costs.layer.backwardSeconds }, mb), [...waitFor, gathered], memoryAt('start', memory));
+        const t3 = tpSync(ctx, rank, `mlp input gradient, layer ${i}`, t, [bm], key(`tp-b${i}m`, mb));
+        const ring = cpRing(ctx, rank, 'backward', t, t3, key(`cp-b${i}`, mb));
+        bwd[i] = b.compute(rank, attentionBackward, tag({ kind: 'compute', phase: 'backward', label: `layer ${i} attention`, layer: i, flops: (costs.layer.backwardFlops * attentionBackward) / costs.layer.backwardSeconds }, mb), t3, memoryAt('end', memory));
+        waitFor = [...tpSync(ctx, rank, `attention input gradient, layer ${i}`, t, [bwd[i]!], key(`tp-b${i}a`, mb)), ring];
+        gradsReady = [bwd[i]!, ring];
+      }
       if (rs) {
-        rsLayers.push(b.collective(rank, 'reduce_scatter', 'reduce_scatter', layerParams * reduceB, ctx.dataParallel, key(`rs${i}`, mb),
-          { phase: 'backward', label: `layer ${i}`, layer: i, microBatch: mb }, [bwd[i]!], [...rs.start, ...rs.end]));
+        const r = b.collective(rank, 'reduce_scatter', 'reduce_scatter', layerParams * reduceB, ctx.dataParallel, key(`rs${i}`, mb),
+          { phase: 'backward', label: `layer ${i}`, layer: i, microBatch: mb }, gradsReady, [...rs.start, ...rs.end]);
+        rsLayers.push(hsdp ? replicaAllReduce(layerParams, `hsdp-ar${i}`, `layer ${i}`, mb, i, [r]) : r);
       }
     }
     const embedMem = [mem('start', embedGradParams * gatherB + tiedContribution, 'gradients'), mem('end', -tiedContribution, 'gradients'),
       mem('end', -unshardedRoot, 'parameters', paramPool), ...postBackward(rootParams, mb, sync)];
     const rsRootMem = sync ? reduceScatterMem(rootParams) : undefined;
     if (rsRootMem) embedMem.push(...rsRootMem.compute);
-    const embedB = b.compute(rank, costs.embedding.backwardSeconds, tag({ kind: 'compute', phase: 'backward', label: 'embedding' }, mb), [prevCompute], embedMem);
+    const embedB = b.compute(rank, costs.embedding.backwardSeconds, tag({ kind: 'compute', phase: 'backward', label: 'embedding' }, mb), waitFor, embedMem);
     lastOfPrev = embedB;
     if (rsRootMem) {
       const rs = rsRootMem;
@@ -189,14 +232,14 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
       const rsRoot = b.collective(rank, 'reduce_scatter', 'reduce_scatter', rootParams * reduceB, ctx.dataParallel, key('rs-root', mb),
         { phase: 'backward', label: 'root (embedding, norm, lm_head)', microBatch: mb }, [embedB], [...rs.start, ...rs.end, mem('end', -heldRsInput, 'communication_buffers')]);
       heldRsInput = 0;
-      finalRs.push(...rsLayers, rsRoot);
+      finalRs.push(...rsLayers, hsdp ? replicaAllReduce(rootParams, 'hsdp-ar-root', 'root', mb, undefined, [rsRoot]) : rsRoot);
     }
   }
 
   // ---- optimizer: clip_grad_norm_ (an all-reduce of the local norms), then AdamW on the local shard ----
   const gradBytes = shardedGrad(layerParams) * L + shardedGrad(rootParams);
   const clip = b.compute(rank, clipGradNormSeconds(cfg, localParams, ctx.gpu), { kind: 'optimizer', phase: 'optimizer', label: 'clip_grad_norm', microBatch: GA - 1 }, [lastOfPrev, ...finalRs]);
-  const norm = b.collective(rank, 'all_reduce', 'all_reduce', 4, ctx.dataParallel, 'grad-norm', { phase: 'optimizer', label: 'grad norm', microBatch: GA - 1 }, [clip]);
+  const norm = b.collective(rank, 'all_reduce', 'all_reduce', 4, ctx.dataParallel, `grad-norm:${dpId}`, { phase: 'optimizer', label: 'grad norm', microBatch: GA - 1 }, [clip]);
   const step = optimizerStep(cfg, localParams, ctx.gpu);
   // zero_grad(set_to_none=True) after the step frees the sharded gradients.
   b.compute(rank, step.seconds, { kind: 'optimizer', phase: 'optimizer', label: cfg.optimizer.fused ? 'AdamW (fused)' : 'AdamW (foreach)', microBatch: GA - 1 }, [norm],

@@ -8,6 +8,7 @@ import { stepMemory } from '../memory/step-memory.ts';
 import { lowerDdp } from './ddp.ts';
 import { lowerFsdp2 } from './fsdp2.ts';
 import { PlanBuilder, type Plan } from './plan.ts';
+import { parallelLayout } from './layout.ts';
 import type { StrategyContext, StrategyResult } from './context.ts';
 
 export type { Plan, OpTag, OpKind, StreamName, MemoryCategory } from './plan.ts';
@@ -26,7 +27,7 @@ export function buildPlan(cfg: ResolvedConfig, model: ModelSpec, cluster: Cluste
   const varied = cfg.simulation.jitter > 0 || cfg.simulation.stragglers.length > 0;
   const ranks = varied ? Array.from({ length: cluster.worldSize }, (_, r) => r) : [0];
   const builder = new PlanBuilder(ranks, net, cfg.simulation.stragglers, profile.kernels.collective_sm_count / profile.kernels.sm_count);
-  const dpSize = cfg.strategy === 'fsdp2' || cfg.strategy === 'fsdp1' ? cfg.mesh.dpShard : cfg.mesh.dpReplicate;
+  const layout = parallelLayout(cfg.strategy, cfg.mesh, cluster.worldSize, cluster.gpusPerNode);
   const ctx: StrategyContext = {
     cfg,
     model,
@@ -34,7 +35,8 @@ export function buildPlan(cfg: ResolvedConfig, model: ModelSpec, cluster: Cluste
     memory: stepMemory(cfg, model),
     gpu,
     builder,
-    dataParallel: { size: dpSize, nodes: Math.ceil(cluster.worldSize / cluster.gpusPerNode) },
+    dataParallel: layout.dataParallel.placement,
+    layout,
   };
   const lower = cfg.strategy === 'fsdp2' || cfg.strategy === 'fsdp1' ? lowerFsdp2 : lowerDdp;
   let result: StrategyResult | undefined;

@@ -3,7 +3,7 @@ import { collectiveCost, type CollectiveKind, type GroupPlacement, type NetworkP
 import type { Straggler } from '../config/types.ts';
 
 /** CUDA streams a rank uses, named as PyTorch creates them. */
-export type StreamName = 'compute' | 'all_gather' | 'reduce_scatter' | 'all_reduce';
+export type StreamName = 'compute' | 'all_gather' | 'reduce_scatter' | 'all_reduce' | 'tensor_parallel' | 'context_parallel';
 
 export type OpKind = 'compute' | 'optimizer' | CollectiveKind;
 

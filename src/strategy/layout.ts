@@ -1,0 +1,44 @@
+import type { Mesh, StrategyName } from '../config/types.ts';
+import { meshGroups, type GroupPlacement } from '../network/index.ts';
+
+/** One kind of process group as a rank sees it: where its members sit, and which instance it is. */
+export interface GroupRef {
+  placement: GroupPlacement;
+  /** A name for the group instance `rank` belongs to (collectives rendezvous per instance). */
+  id(rank: number): string;
+}
+
+export interface ParallelLayout {
+  /** Gradients are reduced (and, under FSDP, parameters sharded) over this group. */
+  dataParallel: GroupRef;
+  /** HSDP: the replicas the sharded gradients are all-reduced across (size 1 without HSDP). */
+  replicate: GroupRef;
+  tensor: GroupRef;
+  context: GroupRef;
+}
+
+/**
+ * Process groups from the device mesh in PyTorch's order (dp_replicate, dp_shard, cp, tp), tp innermost
+ * (torch DeviceMesh row-major; src/network/placement.ts). FSDP shards over dp_shard × cp flattened, as
+ * torchtitan and accelerate's ParallelismConfig build the `dp_shard_cp` mesh, and HSDP all-reduces over
+ * dp_replicate; DDP all-reduces over every data-parallel and context-parallel rank (`dp_cp`).
+ */
+export function parallelLayout(strategy: StrategyName, mesh: Mesh, worldSize: number, gpusPerNode: number): ParallelLayout {
+  const fsdp = strategy === 'fsdp2' || strategy === 'fsdp1';
+  const flat = fsdp
+    ? { dpReplicate: mesh.dpReplicate, dpShard: mesh.dpShard * mesh.cp, cp: 1, tp: mesh.tp }
+    : { dpReplicate: 1, dpShard: mesh.dpReplicate * mesh.dpShard * mesh.cp, cp: 1, tp: mesh.tp };
+  const dims = meshGroups(worldSize, gpusPerNode, { dpReplicate: mesh.dpReplicate, dpShard: mesh.dpShard, cp: mesh.cp, tp: mesh.tp });
+  const flatDims = meshGroups(worldSize, gpusPerNode, flat);
+  const ref = (name: string, groups: number[][], placement: GroupPlacement): GroupRef => {
+    const index = new Map<number, number>();
+    groups.forEach((g, i) => g.forEach((r) => index.set(r, i)));
+    return { placement, id: (rank) => `${name}${index.get(rank) ?? 0}` };
+  };
+  return {
+    dataParallel: ref('dp', flatDims.dpShard.groups, flatDims.dpShard.placement),
+    replicate: ref('rep', flatDims.dpReplicate.groups, flatDims.dpReplicate.placement),
+    tensor: ref('tp', dims.tp.groups, dims.tp.placement),
+    context: ref('cp', dims.cp.groups, dims.cp.placement),
+  };
+}
