@@ -168,6 +168,7 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
   const memorySamples: MemorySample[] = [];
   // A task's changes apply in list order and the peak is checked after each one, so a list can say
   // "allocate the new buffer, then free the old one" (both alive for an instant) or the reverse.
+  const peakDirty = new Set<number>();
   const applyMemory = (task: number, at: 'start' | 'end') => {
     const t = tasks[task]!;
     if (!t.memory) return;
@@ -177,6 +178,12 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
       if (!cats) {
         cats = new Map();
         memNow.set(t.process, cats);
+      }
+      // The breakdown at a peak is copied lazily, at the first free after it: until then every change was
+      // an allocation that raised the peak, so the live state *is* the state at the peak.
+      if (m.bytes < 0 && peakDirty.has(t.process)) {
+        memory.get(t.process)!.breakdownAtPeak = Object.fromEntries(cats);
+        peakDirty.delete(t.process);
       }
       cats.set(m.category, (cats.get(m.category) ?? 0) + m.bytes);
       const total = (memTotal.get(t.process) ?? 0) + m.bytes;
@@ -200,7 +207,7 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
       if (total > rec.peakBytes) {
         rec.peakBytes = total;
         rec.peakTime = now;
-        rec.breakdownAtPeak = Object.fromEntries(cats);
+        peakDirty.add(t.process);
       }
     }
   };
@@ -336,6 +343,7 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
     }
   }
 
+  for (const p of peakDirty) memory.get(p)!.breakdownAtPeak = Object.fromEntries(memNow.get(p)!);
   const stuck = n - spans.length;
   if (stuck > 0) {
     const first = tasks.findIndex((_, i) => !done[i]);

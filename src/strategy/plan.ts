@@ -1,5 +1,5 @@
 import type { MemoryChange, Task, Work } from '../engine/index.ts';
-import { collectiveCost, type CollectiveKind, type GroupPlacement, type NetworkParams } from '../network/index.ts';
+import { collectiveCost, type CollectiveCost, type CollectiveKind, type GroupPlacement, type NetworkParams } from '../network/index.ts';
 import type { Straggler } from '../config/types.ts';
 
 /** CUDA streams a rank uses, named as PyTorch creates them. */
@@ -57,6 +57,7 @@ export class PlanBuilder {
   readonly tasks: Task<OpTag>[] = [];
   readonly resources = new Map<string, number>();
   private readonly slow = new Map<number, Straggler>();
+  private readonly costCache = new Map<string, CollectiveCost>();
 
   constructor(
     readonly ranks: number[],
@@ -109,7 +110,13 @@ export class PlanBuilder {
     deps: number[] = [],
     memory: MemoryChange[] = [],
   ): number {
-    const cost = collectiveCost(kind, bytes, placement, this.net);
+    // The same collective (kind, size, group shape) recurs for every layer and micro-batch: cost it once.
+    const costKey = `${kind}|${bytes}|${placement.size}|${placement.nodes}|${placement.gpusPerNode ?? ''}`;
+    let cost = this.costCache.get(costKey);
+    if (!cost) {
+      cost = collectiveCost(kind, bytes, placement, this.net);
+      this.costCache.set(costKey, cost);
+    }
     const full: OpTag = { ...tag, kind, bytes, groupSize: placement.size, algorithm: cost.algorithm, wireBytes: cost.busBytes };
     let work: Work;
     if (cost.busBytes === 0) work = { kind: 'delay', seconds: 0 };
