@@ -88,8 +88,8 @@ export async function resolveConfig(loaded: LoadedScenario, cluster: ClusterShap
     mesh.dpShard = 1;
   }
   const reshardAfterForward = fsdpRaw.reshard_after_forward ?? (sharding ? sharding === 'FULL_SHARD' || sharding === 'HYBRID_SHARD' : true);
-  if (fsdpRaw.offload_params) {
-    throw new ShardsimError('CPU offload is not yet supported by this version of shardsim', { key: 'fsdp_config.offload_params', fix: 'set it to false for now' });
+  if (fsdpRaw.offload_params && strategy !== 'fsdp2' && strategy !== 'fsdp1') {
+    throw new ShardsimError('CPU offload of parameters needs FSDP', { key: 'fsdp_config.offload_params', fix: 'add fsdp_version: 2 (or use deepspeed: with offload_optimizer)' });
   }
 
   const optimizerName = s.optimizer ?? 'adamw_torch_fused';
@@ -137,7 +137,8 @@ export async function resolveConfig(loaded: LoadedScenario, cluster: ClusterShap
     activationCheckpointing: checkpointing,
     fsdp: {
       reshardAfterForward,
-      offloadParams: false,
+      offloadParams: fsdpRaw.offload_params ?? false,
+      offloadPinMemory: fsdpRaw.cpu_offload_pin_memory ?? true,
       forwardPrefetch: fsdpRaw.forward_prefetch ?? false,
       backwardPrefetch: fsdpRaw.backward_prefetch === 'NO_PREFETCH' ? 'NONE' : (fsdpRaw.backward_prefetch ?? 'BACKWARD_PRE'),
       limitAllGathers: fsdpRaw.limit_all_gathers ?? true,

@@ -19,10 +19,15 @@ const KNOWN: Record<string, Omit<StreamView, 'threadName'> & { what: string }> =
   all_gather: { id: 20, what: 'nccl all_gather', label: 'nccl all_gather' },
   reduce_scatter: { id: 24, what: 'nccl reduce_scatter', label: 'nccl reduce_scatter' },
   all_reduce: { id: 28, what: 'nccl all_reduce', label: 'nccl all_reduce' },
+  tensor_parallel: { id: 32, what: 'nccl tensor parallel', label: 'nccl tensor parallel' },
+  context_parallel: { id: 36, what: 'nccl ring attention (send/recv)', label: 'nccl ring attention' },
+  host_to_device: { id: 40, what: 'memcpy HtoD (offload)', label: 'memcpy HtoD' },
+  device_to_host: { id: 44, what: 'memcpy DtoH (offload)', label: 'memcpy DtoH' },
+  host: { id: 48, what: 'host CPU (optimizer)', label: 'host CPU' },
 };
 
 /** Display order of streams within a rank. */
-export const STREAM_ORDER = ['compute', 'all_gather', 'reduce_scatter', 'all_reduce'];
+export const STREAM_ORDER = ['compute', 'tensor_parallel', 'context_parallel', 'all_gather', 'reduce_scatter', 'all_reduce', 'host_to_device', 'device_to_host', 'host'];
 
 export function streamView(stream: string): StreamView {
   const k = KNOWN[stream];

@@ -18,6 +18,8 @@ export interface StrategyContext {
   builder: PlanBuilder;
   /** The data-parallel group gradients are reduced over (the shard group under FSDP). */
   dataParallel: GroupPlacement;
+  /** Host side of CPU offload: copy rates over the host link and the CPU optimizer rate one rank gets. */
+  host: { h2dBytesPerSecond: number; d2hBytesPerSecond: number; cpuAdamParamsPerSecond: number };
   /** Every process group of the mesh (dp / replicate / tp / cp) with placement and instance ids. */
   layout: ParallelLayout;
 }

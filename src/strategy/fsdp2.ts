@@ -142,6 +142,25 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
     : fullForward;
   const mlpBackward = costs.layer.backwardSegments.filter((x) => x.part === 'mlp').reduce((a, x) => a + x.seconds, 0);
   const attentionBackward = costs.layer.backwardSeconds - mlpBackward;
+  // CPU offload (`offload_params`, FSDP2 CPUOffloadPolicy / FSDP1 CPUOffload): sharded parameters, gradients
+  // and optimizer states live in host memory. Each unshard first copies the rank's shard to the GPU
+  // (`_fsdp_param.py` `FSDPParam.unshard` → `sharded_param.to(device, non_blocking=True)` on the all-gather
+  // copy-in stream), each reduced gradient shard goes back (`_fsdp_collectives.py` `foreach_reduce`:
+  // `to("cpu", non_blocking=True)`), and the optimizer steps on the CPU.
+  const offload = cfg.fsdp.offloadParams;
+  const shardBytes = (n: number) => Math.ceil(n / shard) * bytesOf(pr.paramDtype);
+  const h2d = (n: number, label: string, mb: number, phase: 'forward' | 'backward', deps: number[], layer?: number): number[] => {
+    if (!offload) return deps;
+    const bytes = shardBytes(n);
+    return [b.copy(rank, 'host_to_device', bytes, ctx.host.h2dBytesPerSecond, { phase, label: `${label} shard → GPU`, microBatch: mb, ...(layer !== undefined ? { layer } : {}) }, deps,
+      [mem('start', bytes, 'parameters', 'all_gather')])];
+  };
+  const freeCopyIn = (n: number): MemoryChange[] => (offload ? [mem('end', -shardBytes(n), 'parameters', 'all_gather')] : []);
+  const d2h = (n: number, label: string, mb: number, deps: number[], layer?: number): number => {
+    const bytes = shardedGrad(n);
+    return b.copy(rank, 'device_to_host', bytes, ctx.host.d2hBytesPerSecond, { phase: 'backward', label: `${label} gradient → CPU`, microBatch: mb, ...(layer !== undefined ? { layer } : {}) }, deps,
+      [mem('end', -bytes, 'gradients', 'reduce_scatter')]);
+  };
   const replicaAllReduce = (n: number, what: string, label: string, mb: number, layer: number | undefined, deps: number[]): number =>
     b.collective(rank, 'all_reduce', 'all_reduce', Math.ceil(n / shard) * reduceB, ctx.layout.replicate.placement, `${what}:mb${mb}:${ctx.layout.replicate.id(rank)}`,
       { phase: 'backward', label: `${label} (HSDP replicas)`, ...(layer !== undefined ? { layer } : {}), microBatch: mb }, deps);
@@ -153,7 +172,7 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
     const sync = mb === GA - 1;
     // ---- forward ----
     const agRoot = b.collective(rank, 'all_gather', 'all_gather', unshardedRoot, ctx.dataParallel, key('ag-root', mb),
-      { phase: 'forward', label: 'root (embedding, norm, lm_head)', microBatch: mb }, [lastOfPrev], [gatherMem(unshardedRoot)]);
+      { phase: 'forward', label: 'root (embedding, norm, lm_head)', microBatch: mb }, h2d(rootParams, 'root', mb, 'forward', [lastOfPrev]), [gatherMem(unshardedRoot), ...freeCopyIn(rootParams)]);
     let prevCompute = b.compute(rank, costs.embedding.forwardSeconds, tag({ kind: 'compute', phase: 'forward', label: 'embedding' }, mb), [agRoot], copyOut(unshardedRoot, 0));
     let waitFor: number[] = [prevCompute];
     const fwd: number[] = [];
@@ -161,7 +180,7 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
     for (let i = 0; i < L; i++) {
       const throttle = throttleForward && i >= 2 ? fwd[i - 2]! : -1;
       agF[i] = b.collective(rank, 'all_gather', 'all_gather', unshardedLayer, ctx.dataParallel, key(`ag-f${i}`, mb),
-        { phase: 'forward', label: `layer ${i}`, layer: i, microBatch: mb }, [throttle, lastOfPrev], [gatherMem(unshardedLayer)]);
+        { phase: 'forward', label: `layer ${i}`, layer: i, microBatch: mb }, h2d(layerParams, `layer ${i}`, mb, 'forward', [throttle, lastOfPrev], i), [gatherMem(unshardedLayer), ...freeCopyIn(layerParams)]);
       const memory = [...copyOut(unshardedLayer, i === 0 ? unshardedRoot : unshardedLayer), mem('start', cacheLayer, 'parameters'), mem('start', act.savedBytes, 'activations')];
       if (reshard) memory.push(mem('end', -unshardedLayer, 'parameters', paramPool));
       [fwd[i], waitFor] = layerForward(i, mb, 'forward', [agF[i]!, ...waitFor], memory, fullForward);
@@ -187,7 +206,7 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
       if (reshard) {
         const prefetchGate = i + prefetchAhead <= L - 1 ? bwd[i + prefetchAhead]! : headF;
         gathered = b.collective(rank, 'all_gather', 'all_gather', unshardedLayer, ctx.dataParallel, key(`ag-b${i}`, mb),
-          { phase: 'backward', label: `layer ${i}`, layer: i, microBatch: mb }, [prefetchGate], [gatherMem(unshardedLayer)]);
+          { phase: 'backward', label: `layer ${i}`, layer: i, microBatch: mb }, h2d(layerParams, `layer ${i}`, mb, 'backward', [prefetchGate], i), [gatherMem(unshardedLayer), ...freeCopyIn(layerParams)]);
       }
       if (ckpt) {
         [, waitFor] = layerForward(i, mb, 'recompute', [...waitFor, gathered],
@@ -217,7 +236,8 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
       if (rs) {
         const r = b.collective(rank, 'reduce_scatter', 'reduce_scatter', layerParams * reduceB, ctx.dataParallel, key(`rs${i}`, mb),
           { phase: 'backward', label: `layer ${i}`, layer: i, microBatch: mb }, gradsReady, [...rs.start, ...rs.end]);
-        rsLayers.push(hsdp ? replicaAllReduce(layerParams, `hsdp-ar${i}`, `layer ${i}`, mb, i, [r]) : r);
+        const reduced = hsdp ? replicaAllReduce(layerParams, `hsdp-ar${i}`, `layer ${i}`, mb, i, [r]) : r;
+        rsLayers.push(offload ? d2h(layerParams, `layer ${i}`, mb, [reduced], i) : reduced);
       }
     }
     const embedMem = [mem('start', embedGradParams * gatherB + tiedContribution, 'gradients'), mem('end', -tiedContribution, 'gradients'),
@@ -232,12 +252,23 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
       const rsRoot = b.collective(rank, 'reduce_scatter', 'reduce_scatter', rootParams * reduceB, ctx.dataParallel, key('rs-root', mb),
         { phase: 'backward', label: 'root (embedding, norm, lm_head)', microBatch: mb }, [embedB], [...rs.start, ...rs.end, mem('end', -heldRsInput, 'communication_buffers')]);
       heldRsInput = 0;
-      finalRs.push(...rsLayers, hsdp ? replicaAllReduce(rootParams, 'hsdp-ar-root', 'root', mb, undefined, [rsRoot]) : rsRoot);
+      const reducedRoot = hsdp ? replicaAllReduce(rootParams, 'hsdp-ar-root', 'root', mb, undefined, [rsRoot]) : rsRoot;
+      finalRs.push(...rsLayers, offload ? d2h(rootParams, 'root', mb, [reducedRoot]) : reducedRoot);
     }
   }
 
   // ---- optimizer: clip_grad_norm_ (an all-reduce of the local norms), then AdamW on the local shard ----
   const gradBytes = shardedGrad(layerParams) * L + shardedGrad(rootParams);
+  if (offload) {
+    // clip_grad_norm_ and AdamW run on the CPU over the host-resident shard (torch's CPU AdamW kernels); the
+    // node's cores are shared by its ranks.
+    const norm = b.collective(rank, 'all_reduce', 'all_reduce', 4, ctx.dataParallel, `grad-norm:${dpId}`, { phase: 'optimizer', label: 'grad norm', microBatch: GA - 1 }, [lastOfPrev, ...finalRs]);
+    b.host(rank, localParams / ctx.host.cpuAdamParamsPerSecond, { kind: 'optimizer', phase: 'optimizer', label: 'clip_grad_norm + AdamW (CPU)', microBatch: GA - 1 }, [norm]);
+    return {
+      persistent: { parameters: 0, optimizer_states: 0, communication_buffers: 0 },
+      persistentGradientBytes: 0,
+    };
+  }
   const clip = b.compute(rank, clipGradNormSeconds(cfg, localParams, ctx.gpu), { kind: 'optimizer', phase: 'optimizer', label: 'clip_grad_norm', microBatch: GA - 1 }, [lastOfPrev, ...finalRs]);
   const norm = b.collective(rank, 'all_reduce', 'all_reduce', 4, ctx.dataParallel, `grad-norm:${dpId}`, { phase: 'optimizer', label: 'grad norm', microBatch: GA - 1 }, [clip]);
   const step = optimizerStep(cfg, localParams, ctx.gpu);

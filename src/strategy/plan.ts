@@ -3,9 +3,10 @@ import { collectiveCost, type CollectiveCost, type CollectiveKind, type GroupPla
 import type { Straggler } from '../config/types.ts';
 
 /** CUDA streams a rank uses, named as PyTorch creates them. */
-export type StreamName = 'compute' | 'all_gather' | 'reduce_scatter' | 'all_reduce' | 'tensor_parallel' | 'context_parallel';
+export type StreamName = 'compute' | 'all_gather' | 'reduce_scatter' | 'all_reduce' | 'tensor_parallel' | 'context_parallel' | 'host_to_device' | 'device_to_host' | 'host';
 
-export type OpKind = 'compute' | 'optimizer' | CollectiveKind;
+/** `copy`: a host↔device transfer over PCIe (offload); it uses copy engines, not SMs. */
+export type OpKind = 'compute' | 'optimizer' | 'copy' | CollectiveKind;
 
 /** What a task means to the ML side; the engine carries it through untouched. */
 export interface OpTag {
@@ -92,6 +93,16 @@ export class PlanBuilder {
     const slowdown = this.slow.get(rank)?.computeSlowdown ?? 1;
     // Kernels share the SMs with whatever NCCL kernels are resident on this GPU.
     return this.push(rank, 'compute', { kind: 'delay', seconds: seconds * slowdown, sharesProcessor: true }, tag, deps, memory);
+  }
+
+  /** A host↔device copy (CPU offload) on its own stream at the host link's rate. */
+  copy(rank: number, stream: 'host_to_device' | 'device_to_host', bytes: number, bytesPerSecond: number, tag: Omit<OpTag, 'kind'>, deps: number[] = [], memory: MemoryChange[] = []): number {
+    return this.push(rank, stream, { kind: 'delay', seconds: bytes / bytesPerSecond }, { ...tag, kind: 'copy', bytes }, deps, memory);
+  }
+
+  /** Work on the host CPU (e.g. the optimizer step under CPU offload): blocks the step, uses no SMs. */
+  host(rank: number, seconds: number, tag: OpTag, deps: number[] = [], memory: MemoryChange[] = []): number {
+    return this.push(rank, 'host', { kind: 'delay', seconds }, tag, deps, memory);
   }
 
   /**

@@ -106,3 +106,25 @@ describe("the card's 4-D scenarios", () => {
     expect(r.mesh.dp_shard).toBe(8);
   });
 });
+
+describe('CPU offload (fsdp_config.offload_params)', () => {
+  it('trades step time for memory: shards copied over PCIe, optimizer on the CPU', async () => {
+    const on = await run({ ...base, fsdp_config: { offload_params: true }, simulation: { hardware: 'dgx-h100' } });
+    const off = await run({ ...base, fsdp_config: { offload_params: false }, simulation: { hardware: 'dgx-h100' } });
+    expect(on.result.memory.peak_bytes).toBeLessThan(off.result.memory.peak_bytes);
+    expect(on.result.memory.model_states_bytes).toBe(0);
+    expect(on.result.step_time_s).toBeGreaterThan(off.result.step_time_s);
+    // Every gather is preceded by its shard's host-to-device copy; every reduced shard goes back.
+    const copies = on.timeline.spans.filter((s) => s.tag.kind === 'copy');
+    const gathers = on.timeline.spans.filter((s) => s.tag.kind === 'all_gather');
+    expect(copies.filter((s) => s.stream === 'host_to_device')).toHaveLength(gathers.length);
+    expect(copies.filter((s) => s.stream === 'device_to_host')).toHaveLength(on.timeline.spans.filter((s) => s.tag.kind === 'reduce_scatter').length);
+    expect(on.timeline.spans.some((s) => s.stream === 'host' && s.tag.kind === 'optimizer')).toBe(true);
+  });
+
+  it('pageable host memory copies slower than pinned', async () => {
+    const pinned = (await run({ ...base, fsdp_config: { offload_params: true }, simulation: { hardware: 'dgx-h100' } })).result;
+    const pageable = (await run({ ...base, fsdp_config: { offload_params: true, cpu_offload_pin_memory: false }, simulation: { hardware: 'dgx-h100' } })).result;
+    expect(pageable.communication.by_kind.copy!.busy_s).toBeGreaterThan(pinned.communication.by_kind.copy!.busy_s);
+  });
+});
