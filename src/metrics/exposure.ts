@@ -1,6 +1,6 @@
 import type { Span, Timeline } from '../engine/index.ts';
 import type { OpTag } from '../strategy/index.ts';
-import { union, type Interval } from './intervals.ts';
+import { subtract, union, type Interval } from './intervals.ts';
 
 /**
  * *Where* communication is exposed, not just how much: the intervals, and each collective's share with
@@ -10,28 +10,6 @@ import { union, type Interval } from './intervals.ts';
 
 const isComm = (t: OpTag) => t.kind !== 'compute' && t.kind !== 'optimizer';
 
-/** union(a) minus union(b): sorted, non-overlapping. */
-export function subtract(a: Interval[], b: Interval[]): Interval[] {
-  const ub = union(b);
-  const out: [number, number][] = [];
-  let j = 0;
-  for (const [s, e] of union(a)) {
-    let cur = s;
-    while (j < ub.length && ub[j]![1] <= cur) j++;
-    let k = j;
-    while (cur < e) {
-      const blk = ub[k];
-      if (!blk || blk[0] >= e) {
-        out.push([cur, e]);
-        break;
-      }
-      if (blk[0] > cur) out.push([cur, blk[0]]);
-      cur = Math.max(cur, blk[1]);
-      k++;
-    }
-  }
-  return out;
-}
 
 function rankIntervals(timeline: Timeline<OpTag>, rank: number) {
   const gpuBusy: Interval[] = [];

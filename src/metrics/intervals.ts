@@ -17,26 +17,30 @@ export function total(intervals: Interval[]): number {
   return union(intervals).reduce((s, [a, b]) => s + (b - a), 0);
 }
 
-/** Length of `a` not covered by `b` (both arbitrary lists). */
-export function uncovered(a: Interval[], b: Interval[]): number {
-  const ua = union(a);
+/** union(a) minus union(b): sorted, non-overlapping. */
+export function subtract(a: Interval[], b: Interval[]): Interval[] {
   const ub = union(b);
-  let sum = 0;
+  const out: [number, number][] = [];
   let j = 0;
-  for (const [s, e] of ua) {
+  for (const [s, e] of union(a)) {
     let cur = s;
     while (j < ub.length && ub[j]![1] <= cur) j++;
     let k = j;
     while (cur < e) {
       const blk = ub[k];
       if (!blk || blk[0] >= e) {
-        sum += e - cur;
+        out.push([cur, e]);
         break;
       }
-      if (blk[0] > cur) sum += blk[0] - cur;
+      if (blk[0] > cur) out.push([cur, blk[0]]);
       cur = Math.max(cur, blk[1]);
       k++;
     }
   }
-  return sum;
+  return out;
+}
+
+/** Length of `a` not covered by `b` (both arbitrary lists). */
+export function uncovered(a: Interval[], b: Interval[]): number {
+  return subtract(a, b).reduce((sum, [s, e]) => sum + (e - s), 0);
 }

@@ -1,3 +1,4 @@
+import { COLLECTIVE_CLI_NAMES } from './types.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import { ShardsimError } from '../util/errors.ts';
 import type { HardwareProfile } from '../hardware/types.ts';
@@ -57,13 +58,7 @@ export const TARGET_SMALL = 0.35;
 /** Rows that state only a peak busbw are compared at this size (nccl-tests sweeps usually end at 8–16 GiB). */
 export const PEAK_SIZE_BYTES = 8 * 2 ** 30;
 
-const KINDS: Record<string, CollectiveKind> = {
-  allreduce: 'all_reduce',
-  allgather: 'all_gather',
-  reducescatter: 'reduce_scatter',
-  broadcast: 'broadcast',
-  sendrecv: 'send_recv',
-};
+const KINDS = COLLECTIVE_CLI_NAMES;
 
 export function readCalibrationRows(file: string): CalibrationRow[] {
   if (!existsSync(file)) {

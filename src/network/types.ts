@@ -93,3 +93,12 @@ export interface NetworkParams {
   nvlsHalfBandwidthBytes: number;
   nvlsAlgBytesPerSecond: number;
 }
+
+/** nccl-tests' names for the collectives (all_reduce_perf → allreduce …), as the CLI and calibration rows spell them. */
+export const COLLECTIVE_CLI_NAMES: Readonly<Record<string, CollectiveKind>> = {
+  allreduce: 'all_reduce',
+  allgather: 'all_gather',
+  reducescatter: 'reduce_scatter',
+  broadcast: 'broadcast',
+  sendrecv: 'send_recv',
+};

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { subtract, exposedIntervals, exposedCollectives, exposedSecondsByKind } from '../../src/metrics/exposure.ts';
+import { exposedIntervals, exposedCollectives, exposedSecondsByKind } from '../../src/metrics/exposure.ts';
+import { subtract } from '../../src/metrics/intervals.ts';
 import { rankBreakdown } from '../../src/metrics/step.ts';
 import { breakdownRank, collectiveTallies, slowestRank } from '../../src/metrics/activity.ts';
 import { memorySeries } from '../../src/metrics/memory-series.ts';

@@ -1,3 +1,4 @@
+import { COLLECTIVE_CLI_NAMES } from '../../network/types.ts';
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { parseBandwidth, parseBytes } from '../../config/units.ts';
@@ -22,13 +23,7 @@ import type { Algorithm, CollectiveKind, CollectiveOptions, GroupPlacement } fro
 import { ShardsimError } from '../../util/errors.ts';
 import { positiveInt } from '../options.ts';
 
-const KINDS: Record<string, CollectiveKind> = {
-  allreduce: 'all_reduce',
-  allgather: 'all_gather',
-  reducescatter: 'reduce_scatter',
-  broadcast: 'broadcast',
-  sendrecv: 'send_recv',
-};
+const KINDS = COLLECTIVE_CLI_NAMES;
 const ALGORITHMS: readonly Algorithm[] = ['ring', 'tree', 'nvls', 'nvls_tree', 'p2p'];
 const DEFAULT_DATA = '../shared/validation/collectives-calibration.jsonl';
 
