@@ -3,6 +3,7 @@ import type { Dtype } from '../util/dtype.ts';
 import type { LoadedScenario } from './load.ts';
 import { fsdpConfigSchema, type FsdpConfigInput } from './schema.ts';
 import { resolvePrecision } from './precision.ts';
+import { loadDeepSpeedConfig, resolveDeepSpeed } from './deepspeed.ts';
 import { parseBandwidth } from './units.ts';
 import type { Mesh, ResolvedConfig, StrategyName } from './types.ts';
 
@@ -44,9 +45,8 @@ export async function resolveConfig(loaded: LoadedScenario, cluster: ClusterShap
     const found = typo ? ` (the scenario has ${typo.split(' ')[2]}: a typo?)` : '';
     throw new ShardsimError(`is required${found}`, { key, fix: `set ${key} to a positive whole number` });
   }
-  if (s.deepspeed !== undefined) {
-    throw new ShardsimError('DeepSpeed ZeRO is not yet supported by this version of shardsim', { key: 'deepspeed', fix: 'use fsdp_version: 2 (FSDP2, ≈ ZeRO-3) for now' });
-  }
+  // `deepspeed:` is a path to a DeepSpeed JSON (relative to the scenario's folder) or, in validation rows, the object.
+  const deepspeed = s.deepspeed !== undefined ? loadDeepSpeedConfig(s.deepspeed, loaded.baseDir) : undefined;
 
   const numNodes = sim.num_nodes ?? 1;
   const capacity = numNodes * cluster.gpusPerNode;
@@ -62,6 +62,10 @@ export async function resolveConfig(loaded: LoadedScenario, cluster: ClusterShap
   if (wantsFsdp) strategy = s.fsdp_version === 2 ? 'fsdp2' : 'fsdp1';
   else strategy = worldSize > 1 ? 'ddp' : 'single';
   if (wantsFsdp && s.fsdp_version === undefined) warnings.push('fsdp_config without fsdp_version: Axolotl uses FSDP1; set fsdp_version: 2 for FSDP2');
+  if (deepspeed) {
+    if (wantsFsdp) throw new ShardsimError('cannot be combined with FSDP (Axolotl refuses both)', { key: 'deepspeed', fix: 'remove the fsdp keys or the deepspeed key' });
+    if (deepspeed.stage > 0) strategy = `zero${deepspeed.stage}` as StrategyName;
+  }
 
   const mesh = resolveMesh(s, worldSize, strategy);
   const sharding = fsdpRaw.sharding_strategy ?? (fsdpFlags.includes('hybrid_shard') ? 'HYBRID_SHARD' : fsdpFlags.includes('shard_grad_op') ? 'SHARD_GRAD_OP' : undefined);
@@ -110,7 +114,12 @@ export async function resolveConfig(loaded: LoadedScenario, cluster: ClusterShap
   });
 
   const mpp = parseMixedPrecisionPolicy(fsdpRaw.mixed_precision_policy);
-  const precision = resolvePrecision({
+  const bf16 = s.bf16 === undefined ? false : s.bf16 === 'auto' ? true : s.bf16;
+  const zero = deepspeed
+    ? resolveDeepSpeed(deepspeed, { bf16, microBatchSize: micro, gradientAccumulationSteps: ga, mesh, worldSize, ...(sim.master_weights ? { masterWeights: sim.master_weights } : {}) })
+    : undefined;
+  if (zero) warnings.push(...zero.warnings);
+  const precision = zero ? zero.precision : resolvePrecision({
     strategy,
     bf16: s.bf16 === undefined ? false : s.bf16 === 'auto' ? true : s.bf16,
     tf32: false,
@@ -135,6 +144,7 @@ export async function resolveConfig(loaded: LoadedScenario, cluster: ClusterShap
     flashAttention: s.flash_attention ?? false,
     torchCompile: s.torch_compile === true,
     activationCheckpointing: checkpointing,
+    ...(deepspeed ? { deepspeed } : {}),
     fsdp: {
       reshardAfterForward,
       offloadParams: fsdpRaw.offload_params ?? false,

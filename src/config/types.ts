@@ -1,6 +1,8 @@
 import type { Dtype } from '../util/dtype.ts';
+import type { DeepSpeedConfig } from './deepspeed.ts';
 
-export type StrategyName = 'single' | 'ddp' | 'fsdp2' | 'fsdp1';
+/** zero1 / zero2 / zero3: DeepSpeed ZeRO through Axolotl's `deepspeed:` key (src/config/deepspeed.ts). */
+export type StrategyName = 'single' | 'ddp' | 'fsdp2' | 'fsdp1' | 'zero1' | 'zero2' | 'zero3';
 
 /** The device mesh in PyTorch's order (dp_replicate, dp_shard, cp, tp), tp innermost. */
 export interface Mesh {
@@ -64,9 +66,13 @@ export interface ResolvedConfig {
    * second one, and the attention kernel's outputs; recompute the rest), see src/memory/step-memory.ts.
    */
   activationCheckpointing: 'none' | 'full' | 'selective';
+  /** The DeepSpeed config when `deepspeed:` selects ZeRO (strategy zero1/zero2/zero3). */
+  deepspeed?: DeepSpeedConfig;
   fsdp: {
     reshardAfterForward: boolean;
     offloadParams: boolean;
+    /** CPUOffloadPolicy(pin_memory=…): pinned host buffers copy at full PCIe speed, pageable ones do not. */
+    offloadPinMemory: boolean;
     /** FSDP1 knobs (defaults are PyTorch's). */
     forwardPrefetch: boolean;
     backwardPrefetch: 'BACKWARD_PRE' | 'BACKWARD_POST' | 'NONE';

@@ -113,6 +113,7 @@ export const hardwareProfileSchema = z
     nccl: ncclSchema,
     kernels: kernelsSchema,
     runtime: runtimeSchema,
+    host: z.object({ cpu_adam_params_per_second: positive, torch_cpu_adam_params_per_second: positive }).strict(),
     price: z.object({ usd_per_gpu_hour: positive }).strict(),
     sources: z.record(z.string(), z.string().min(1)),
   })

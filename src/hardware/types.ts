@@ -96,6 +96,16 @@ export interface HardwareProfile {
     /** PyTorch caching allocator: reserved ÷ allocated at the peak (block rounding, fragmentation). */
     allocator_reserved_over_allocated: number;
   };
+  /** The host CPUs, as DeepSpeed's ZeRO-Offload uses them. */
+  host: {
+    /**
+     * DeepSpeedCPUAdam throughput of one node's CPUs: fp32 parameters updated per second (Adam on the
+     * master weights, momentum and variance in host memory). The GPUs' processes of a node share it.
+     */
+    cpu_adam_params_per_second: number;
+    /** torch.optim.AdamW stepping fp32 parameters on the CPU (FSDP CPU offload), params/s per node. */
+    torch_cpu_adam_params_per_second: number;
+  };
   price: { usd_per_gpu_hour: number };
   sources: Record<string, string>;
 }

@@ -7,6 +7,7 @@ import { stepCosts } from './costs.ts';
 import { stepMemory } from '../memory/step-memory.ts';
 import { lowerDdp } from './ddp.ts';
 import { lowerFsdp2 } from './fsdp2.ts';
+import { lowerZero } from './zero.ts';
 import { PlanBuilder, type Plan } from './plan.ts';
 import { parallelLayout } from './layout.ts';
 import type { StrategyContext, StrategyResult } from './context.ts';
@@ -43,7 +44,8 @@ export function buildPlan(cfg: ResolvedConfig, model: ModelSpec, cluster: Cluste
     },
     layout,
   };
-  const lower = cfg.strategy === 'fsdp2' || cfg.strategy === 'fsdp1' ? lowerFsdp2 : lowerDdp;
+  const zero = cfg.strategy === 'zero1' || cfg.strategy === 'zero2' || cfg.strategy === 'zero3';
+  const lower = zero ? (c: StrategyContext, r: number) => lowerZero(c, r, cluster) : cfg.strategy === 'fsdp2' || cfg.strategy === 'fsdp1' ? lowerFsdp2 : lowerDdp;
   let result: StrategyResult | undefined;
   for (const r of ranks) result = lower(ctx, r);
   const persistent = result!.persistent;
