@@ -152,6 +152,17 @@ function strategyStory(run: SimulationRun, tallies: CollectiveTally[]): string {
       `${GA > 2 ? `; the first ${GA - 1} micro-batches run under no_sync and communicate nothing` : GA === 2 ? '; the first micro-batch runs under no_sync and communicates nothing' : ''}.`
     );
   }
+  if (cfg.strategy === 'zero1' || cfg.strategy === 'zero2' || cfg.strategy === 'zero3') {
+    const stage = cfg.strategy.slice(-1);
+    const sent = tallies.reduce((a, t) => a + t.wireBytes, 0);
+    const what = stage === '1' ? 'the optimizer states' : stage === '2' ? 'the optimizer states and gradients' : 'the optimizer states, gradients and parameters';
+    return (
+      `DeepSpeed ZeRO stage ${stage} partitions ${what} across the ${cfg.mesh.dpShard * cfg.mesh.dpReplicate} data-parallel GPUs, keeping fp32 master weights in the partitions. ` +
+      `Gradients are reduced in buckets during backward${stage === '3' ? ', parameters are gathered layer by layer before use and released after' : ' and the updated parameters are all-gathered after the optimizer step'}: ` +
+      `${bytesHuman(sent)} sent per GPU in this step.`
+    );
+  }
+  if (cfg.mesh.tp > 1 || cfg.mesh.cp > 1) return 'Tensor / context parallelism only: no data-parallel gradient reduction.';
   return 'One GPU: no data parallelism, so there is nothing to shard or reduce.';
 }
 
