@@ -3,6 +3,7 @@ import type { StrategyContext, StrategyResult } from './context.ts';
 import { mem, type OpTag } from './plan.ts';
 import type { MemoryChange } from '../engine/index.ts';
 import { clipGradNormSeconds, optimizerStep } from './optimizer.ts';
+import { memoryBoundSeconds } from '../compute/kernels.ts';
 import { cpRing, emitLayerForward, memoryAt, tpGatherLogits, tpSync, type LayerForwardSeconds } from './tensor-parallel.ts';
 
 /**
@@ -136,7 +137,12 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
 
   const layerForward = (i: number, mb: number, phase: 'forward' | 'recompute', deps: number[], memory: MemoryChange[], seconds: LayerForwardSeconds) =>
     emitLayerForward(ctx, rank, { layer: i, microBatch: mb, phase }, deps, memory, seconds, (what) => key(what, mb));
-  const fullForward: LayerForwardSeconds = { full: costs.layer.forwardSeconds, attention: costs.layer.attentionForwardSeconds, mlp: costs.layer.mlpForwardSeconds };
+  // FSDP2's `foreach_all_gather_copy_out` splits the flat all-gather output into the per-parameter tensors on
+  // the compute stream before the layer runs (`_fsdp_collectives.py`, called from `wait_for_unshard`): a
+  // memory-bound read + write of the unsharded layer each time it is gathered. FSDP1 gathers in place.
+  const copyOutSeconds = fsdp2 ? memoryBoundSeconds(2 * unshardedLayer, ctx.gpu, 1) : 0;
+  const withCopyOut = (x: LayerForwardSeconds): LayerForwardSeconds => ({ full: x.full + copyOutSeconds, attention: x.attention + copyOutSeconds, mlp: x.mlp });
+  const fullForward: LayerForwardSeconds = withCopyOut({ full: costs.layer.forwardSeconds, attention: costs.layer.attentionForwardSeconds, mlp: costs.layer.mlpForwardSeconds });
   const recompute: LayerForwardSeconds = cfg.activationCheckpointing === 'selective'
     ? { full: costs.layer.recomputeSeconds, attention: costs.layer.recomputeSeconds / 2, mlp: costs.layer.recomputeSeconds / 2 }
     : fullForward;
@@ -210,7 +216,7 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
       }
       if (ckpt) {
         [, waitFor] = layerForward(i, mb, 'recompute', [...waitFor, gathered],
-          [...(reshard ? copyOut(unshardedLayer, unshardedLayer) : []), mem('start', cacheLayer, 'parameters'), mem('start', act.recomputeBytes, 'activations')], recompute);
+          [...(reshard ? copyOut(unshardedLayer, unshardedLayer) : []), mem('start', cacheLayer, 'parameters'), mem('start', act.recomputeBytes, 'activations')], reshard ? withCopyOut(recompute) : recompute);
       }
       const memory: MemoryChange[] = [];
       if (reshard && !ckpt) memory.push(...copyOut(unshardedLayer, unshardedLayer));
@@ -221,12 +227,12 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
       if (rs) memory.push(...rs.compute);
       let gradsReady: number[];
       if (!split) {
-        bwd[i] = b.compute(rank, costs.layer.backwardSeconds, tag({ kind: 'compute', phase: 'backward', label: `layer ${i}`, layer: i, flops: costs.layer.backwardFlops }, mb), [...waitFor, gathered], memory);
+        bwd[i] = b.compute(rank, costs.layer.backwardSeconds + (reshard && !ckpt ? copyOutSeconds : 0), tag({ kind: 'compute', phase: 'backward', label: `layer ${i}`, layer: i, flops: costs.layer.backwardFlops }, mb), [...waitFor, gathered], memory);
         waitFor = [bwd[i]!];
         gradsReady = [bwd[i]!];
       } else {
         const t = { phase: 'backward', layer: i, microBatch: mb } as const;
-        const bm = b.compute(rank, mlpBackward, tag({ kind: 'compute', phase: 'backward', label: `layer ${i} mlp`, layer: i, flops: (costs.layer.backwardFlops * mlpBackward) / costs.layer.backwardSeconds }, mb), [...waitFor, gathered], memoryAt('start', memory));
+        const bm = b.compute(rank, mlpBackward + (reshard && !ckpt ? copyOutSeconds : 0), tag({ kind: 'compute', phase: 'backward', label: `layer ${i} mlp`, layer: i, flops: (costs.layer.backwardFlops * mlpBackward) / costs.layer.backwardSeconds }, mb), [...waitFor, gathered], memoryAt('start', memory));
         const t3 = tpSync(ctx, rank, `mlp input gradient, layer ${i}`, t, [bm], key(`tp-b${i}m`, mb));
         const ring = cpRing(ctx, rank, 'backward', t, t3, key(`cp-b${i}`, mb));
         bwd[i] = b.compute(rank, attentionBackward, tag({ kind: 'compute', phase: 'backward', label: `layer ${i} attention`, layer: i, flops: (costs.layer.backwardFlops * attentionBackward) / costs.layer.backwardSeconds }, mb), t3, memoryAt('end', memory));
