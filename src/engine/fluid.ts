@@ -74,6 +74,14 @@ export class FluidNetwork {
 
   /** Progressive filling: raise all unfrozen flows together until a resource or a flow's cap binds. */
   private rerate(): void {
+    // One flow alone (the common case) needs no progressive filling.
+    if (this.flows.length === 1) {
+      const f = this.flows[0]!;
+      let rate = f.maxRate;
+      for (const r of f.resources) rate = Math.min(rate, this.capacity[r]!);
+      f.rate = rate;
+      return;
+    }
     const left = this.capacity.slice();
     const users = new Array<number>(left.length).fill(0);
     let open = this.flows.slice();

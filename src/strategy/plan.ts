@@ -59,6 +59,7 @@ export class PlanBuilder {
   readonly resources = new Map<string, number>();
   private readonly slow = new Map<number, Straggler>();
   private readonly costCache = new Map<string, CollectiveCost>();
+  private readonly workCache = new Map<string, Work>();
 
   constructor(
     readonly ranks: number[],
@@ -129,14 +130,19 @@ export class PlanBuilder {
       this.costCache.set(costKey, cost);
     }
     const full: OpTag = { ...tag, kind, bytes, groupSize: placement.size, algorithm: cost.algorithm, wireBytes: cost.busBytes };
-    let work: Work;
-    if (cost.busBytes === 0) work = { kind: 'delay', seconds: 0 };
-    else {
-      const resource = `${cost.link}:${rank}`;
-      const capacity = this.resources.get(resource)!;
-      const linkSlow = this.slow.get(rank)?.linkSlowdown ?? 1;
-      const rate = cost.busBytesPerSecond / linkSlow;
-      work = { kind: 'flow', latencySeconds: cost.latencySeconds, bytes: (cost.busBytes * capacity) / rate, maxBytesPerSecond: capacity, resources: [resource] };
+    // Work descriptions are immutable: share one per (collective shape, rank).
+    const workKey = `${costKey}|${rank}`;
+    let work = this.workCache.get(workKey);
+    if (!work) {
+      if (cost.busBytes === 0) work = { kind: 'delay', seconds: 0 };
+      else {
+        const resource = `${cost.link}:${rank}`;
+        const capacity = this.resources.get(resource)!;
+        const linkSlow = this.slow.get(rank)?.linkSlowdown ?? 1;
+        const rate = cost.busBytesPerSecond / linkSlow;
+        work = { kind: 'flow', latencySeconds: cost.latencySeconds, bytes: (cost.busBytes * capacity) / rate, maxBytesPerSecond: capacity, resources: [resource] };
+      }
+      this.workCache.set(workKey, work);
     }
     const index = this.push(rank, stream, work, full, deps, memory, this.multiRank ? key : undefined);
     if (cost.busBytes > 0 && this.collectiveOccupancy > 0) this.tasks[index]!.occupancy = this.collectiveOccupancy;
