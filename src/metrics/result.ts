@@ -5,7 +5,7 @@ import { modelFlopsPerToken } from '../model/flops.ts';
 import { matmulParamsPerLayer } from '../model/params.ts';
 import type { Timeline } from '../engine/index.ts';
 import type { OpTag, Plan, MemoryCategory } from '../strategy/index.ts';
-import { rankBreakdown, waitReport, type WaitReport } from './step.ts';
+import { extendBySteadyState, rankBreakdown, waitReport, type WaitReport } from './step.ts';
 import type { AdviceDebug, AdviceEntry } from '../advisor/types.ts';
 
 const CATEGORIES: MemoryCategory[] = ['parameters', 'gradients', 'optimizer_states', 'activations', 'communication_buffers', 'other'];
@@ -47,7 +47,7 @@ export interface SimulationResult {
   };
   cost: { usd_per_gpu_hour: number; usd_per_million_tokens: number };
   straggler?: WaitReport & { summary: string };
-  simulation: { seed: string; jitter: number; simulated_ranks: number; events: number; tasks: number };
+  simulation: { seed: string; jitter: number; simulated_ranks: number; events: number; tasks: number; steady_state: boolean };
   warnings: string[];
   /** What to change (src/advisor/): present when the run was asked for advice; fitting first, fastest first. */
   advice?: AdviceEntry[];
@@ -76,10 +76,15 @@ export function buildResult(args: {
   const world = cluster.worldSize;
 
   // The slowest simulated rank defines the step; report its breakdown.
-  const perRank = plan.ranks.map((r) => rankBreakdown(timeline, r));
+  const repeat = plan.repeatedMicroBatch;
+  const perRank = plan.ranks.map((r) => {
+    const b = rankBreakdown(timeline, r);
+    return repeat ? extendBySteadyState(timeline, r, b, repeat) : b;
+  });
   const rank = perRank.reduce((a, b) => (b.commExposedSeconds + b.idleSeconds > a.commExposedSeconds + a.idleSeconds ? b : a));
-  const step = timeline.makespan;
-  const sorted = [...args.stepTimes].sort((a, b) => a - b);
+  // A steady-state plan's timeline is shorter than the step it stands for (see strategy/index.ts PlanOptions).
+  const step = repeat ? Math.max(...perRank.map((r) => r.stepSeconds)) : timeline.makespan;
+  const sorted = (repeat ? args.stepTimes.map(() => step) : [...args.stepTimes]).sort((a, b) => a - b);
   const mean = sorted.reduce((a, b) => a + b, 0) / sorted.length;
 
   const tokens = cfg.batch.tokensPerStep;
@@ -175,7 +180,7 @@ export function buildResult(args: {
       breakdown_at_peak: byCat,
     },
     cost: { usd_per_gpu_hour: price, usd_per_million_tokens: ((price * world * step) / 3600 / tokens) * 1e6 },
-    simulation: { seed: cfg.simulation.seed, jitter: cfg.simulation.jitter, simulated_ranks: plan.ranks.length, events: timeline.eventsProcessed, tasks: plan.tasks.length },
+    simulation: { seed: cfg.simulation.seed, jitter: cfg.simulation.jitter, simulated_ranks: plan.ranks.length, events: timeline.eventsProcessed, tasks: plan.tasks.length, steady_state: repeat !== undefined },
     warnings: cfg.warnings,
   };
   if (wait) {

@@ -19,8 +19,12 @@ export interface RankTimeBreakdown {
 
 const isComm = (t: OpTag) => t.kind !== 'compute' && t.kind !== 'optimizer';
 
-/** Where one rank's step time goes, from its spans. */
-export function rankBreakdown(timeline: Timeline<OpTag>, rank: number): RankTimeBreakdown {
+/**
+ * Where one rank's step time goes, from its spans. With `window`, only the part of each span inside
+ * [start, end) counts and the step is the window, and wire bytes count the spans of `window.microBatch`:
+ * the contribution of one steady-state micro-batch.
+ */
+export function rankBreakdown(timeline: Timeline<OpTag>, rank: number, window?: { start: number; end: number; microBatch: number }): RankTimeBreakdown {
   const compute: Interval[] = [];
   const optimizer: Interval[] = [];
   const comm: Interval[] = [];
@@ -28,16 +32,17 @@ export function rankBreakdown(timeline: Timeline<OpTag>, rank: number): RankTime
   const busyByKind: Record<string, Interval[]> = {};
   for (const s of timeline.spans) {
     if (s.process !== rank) continue;
-    const iv: Interval = [s.workStart, s.end];
+    const iv: Interval = window ? [Math.max(s.workStart, window.start), Math.min(s.end, window.end)] : [s.workStart, s.end];
+    if (window && iv[1] <= iv[0] && s.tag.microBatch !== window.microBatch) continue;
     if (s.tag.kind === 'compute') compute.push(iv);
     else if (s.tag.kind === 'optimizer') optimizer.push(iv);
     else {
       comm.push(iv);
-      wireBytesByKind[s.tag.kind] = (wireBytesByKind[s.tag.kind] ?? 0) + (s.tag.wireBytes ?? 0);
+      if (!window || s.tag.microBatch === window.microBatch) wireBytesByKind[s.tag.kind] = (wireBytesByKind[s.tag.kind] ?? 0) + (s.tag.wireBytes ?? 0);
       (busyByKind[s.tag.kind] ??= []).push(iv);
     }
   }
-  const stepSeconds = timeline.makespan;
+  const stepSeconds = window ? window.end - window.start : timeline.makespan;
   const gpuBusy = [...compute, ...optimizer];
   const computeSeconds = total(compute);
   const optimizerSeconds = total(optimizer);
@@ -96,4 +101,37 @@ export function waitReport(timeline: Timeline<OpTag>): WaitReport | undefined {
   if (!worst || collectives === 0) return undefined;
   const [lateRank, lateCount] = [...lateCounts.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0]!;
   return { ...worst, lateRank, lateCount, collectives };
+}
+
+/**
+ * A steady-state plan lowered one middle micro-batch for `extraTimes` more: extend the breakdown by that
+ * micro-batch's window (from its first compute to the next micro-batch's first compute) that many times.
+ */
+export function extendBySteadyState(timeline: Timeline<OpTag>, rank: number, base: RankTimeBreakdown, repeat: { microBatch: number; extraTimes: number }): RankTimeBreakdown {
+  const firstCompute = (mb: number) => {
+    let t = Infinity;
+    for (const s of timeline.spans) if (s.process === rank && s.tag.kind === 'compute' && s.tag.microBatch === mb) t = Math.min(t, s.workStart);
+    return t;
+  };
+  const start = firstCompute(repeat.microBatch);
+  let end = Infinity;
+  for (const s of timeline.spans) if (s.process === rank && s.tag.kind === 'compute' && s.tag.microBatch > repeat.microBatch) end = Math.min(end, s.workStart);
+  if (!Number.isFinite(start) || !Number.isFinite(end) || end <= start) return base;
+  const one = rankBreakdown(timeline, rank, { start, end, microBatch: repeat.microBatch });
+  const k = repeat.extraTimes;
+  const add = (a: Record<string, number>, b: Record<string, number>) => {
+    const out = { ...a };
+    for (const [key, v] of Object.entries(b)) out[key] = (out[key] ?? 0) + k * v;
+    return out;
+  };
+  return {
+    stepSeconds: base.stepSeconds + k * one.stepSeconds,
+    computeSeconds: base.computeSeconds + k * one.computeSeconds,
+    optimizerSeconds: base.optimizerSeconds + k * one.optimizerSeconds,
+    commBusySeconds: base.commBusySeconds + k * one.commBusySeconds,
+    commExposedSeconds: base.commExposedSeconds + k * one.commExposedSeconds,
+    idleSeconds: base.idleSeconds + k * one.idleSeconds,
+    wireBytesByKind: add(base.wireBytesByKind, one.wireBytesByKind),
+    busySecondsByKind: add(base.busySecondsByKind, one.busySecondsByKind),
+  };
 }

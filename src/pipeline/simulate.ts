@@ -17,6 +17,8 @@ export interface SimulationRun {
 }
 
 export interface RunOptions {
+  /** Lower one middle micro-batch for all of them (same numbers, less work; no full timeline). */
+  steadyState?: boolean;
   /** Keep every memory change for charts (costs memory on big runs). */
   recordMemory?: boolean;
   /**
@@ -36,7 +38,7 @@ export async function simulateLoaded(loaded: LoadedScenario, opts: RunOptions = 
   const cluster = buildCluster(profile, cfg.simulation.numNodes, cfg.simulation.gpus);
   const model = opts.model ?? loadModel({ ...(cfg.model.baseModel ? { baseModel: cfg.model.baseModel } : {}), ...(cfg.model.modelConfig ? { modelConfig: cfg.model.modelConfig } : {}), baseDir: cfg.baseDir });
   checkAgainstModel(cfg, model);
-  const plan = buildPlan(cfg, model, cluster);
+  const plan = buildPlan(cfg, model, cluster, { steadyState: (opts.steadyState ?? false) && !opts.recordMemory });
 
   const varied = cfg.simulation.jitter > 0;
   const steps = cfg.simulation.steps;
@@ -56,7 +58,7 @@ export async function simulateLoaded(loaded: LoadedScenario, opts: RunOptions = 
   const result = buildResult({ cfg, model, totalParams: parameterCounts(model).total, cluster, plan, timeline: first!, stepTimes });
   const run: SimulationRun = { result, cfg, model, cluster, plan, timeline: first! };
   if (opts.advice) {
-    const { advice, debug } = await advise(run, loaded, { simulate: (variant) => simulateLoaded(variant, { model }) });
+    const { advice, debug } = await advise(run, loaded, { simulate: (variant) => simulateLoaded(variant, { model, steadyState: true }) });
     result.advice = advice;
     result.advice_debug = debug;
   }

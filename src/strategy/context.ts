@@ -20,6 +20,11 @@ export interface StrategyContext {
   dataParallel: GroupPlacement;
   /** Host side of CPU offload: copy rates over the host link and the CPU optimizer rate one rank gets. */
   host: { h2dBytesPerSecond: number; d2hBytesPerSecond: number; cpuAdamParamsPerSecond: number };
+  /**
+   * The micro-batches to lower, in order: all of them, or — for a steady-state run — the first, the second
+   * and the last, the second standing for every middle one (they are identical without jitter).
+   */
+  microBatches: number[];
   /** Every process group of the mesh (dp / replicate / tp / cp) with placement and instance ids. */
   layout: ParallelLayout;
 }

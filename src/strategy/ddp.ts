@@ -90,7 +90,7 @@ export function lowerDdp(ctx: StrategyContext, rank: number): StrategyResult {
     ? { full: costs.layer.recomputeSeconds, attention: costs.layer.recomputeSeconds / 2, mlp: costs.layer.recomputeSeconds / 2 }
     : fullForward;
 
-  for (let mb = 0; mb < GA; mb++) {
+  for (const mb of ctx.microBatches) {
     const sync = mb === GA - 1;
     let waitFor = [b.compute(rank, costs.embedding.forwardSeconds, tag({ kind: 'compute', phase: 'forward', label: 'embedding' }, mb), [lastOfPrev])];
     for (let i = 0; i < L; i++) {

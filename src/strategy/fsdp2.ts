@@ -174,7 +174,7 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
   let lastOfPrev = -1;
   const finalRs: number[] = [];
 
-  for (let mb = 0; mb < GA; mb++) {
+  for (const mb of ctx.microBatches) {
     const sync = mb === GA - 1;
     // ---- forward ----
     const agRoot = b.collective(rank, 'all_gather', 'all_gather', unshardedRoot, ctx.dataParallel, key('ag-root', mb),

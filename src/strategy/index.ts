@@ -21,13 +21,25 @@ export { assignBuckets } from './ddp.ts';
  * or a straggler makes them differ: then every rank is simulated and collectives rendezvous; otherwise
  * rank 0 stands for all of them.
  */
-export function buildPlan(cfg: ResolvedConfig, model: ModelSpec, cluster: Cluster): Plan {
+export interface PlanOptions {
+  /**
+   * Lower only micro-batches 0, 1 and the last; metrics count micro-batch 1 for all the middle ones. The
+   * middle micro-batches of a step are identical (same tasks, same state, no jitter), so the result is the
+   * same as the full timeline's at a fraction of the work — for sweeps and the advisor, not for reports.
+   */
+  steadyState?: boolean;
+}
+
+export function buildPlan(cfg: ResolvedConfig, model: ModelSpec, cluster: Cluster, opts: PlanOptions = {}): Plan {
   const profile = cluster.profile;
   const gpu: GpuSpec = { ...profile.gpu, kernels: profile.kernels };
   const net = networkParams(profile, cfg.simulation.interNodeBandwidthBytesPerSecond);
   const varied = cfg.simulation.jitter > 0 || cfg.simulation.stragglers.length > 0;
   const ranks = varied ? Array.from({ length: cluster.worldSize }, (_, r) => r) : [0];
   const builder = new PlanBuilder(ranks, net, cfg.simulation.stragglers, profile.kernels.collective_sm_count / profile.kernels.sm_count);
+  const GA = cfg.batch.gradientAccumulationSteps;
+  const compress = (opts.steadyState ?? false) && !varied && GA > 3;
+  const microBatches = compress ? [0, 1, GA - 1] : Array.from({ length: GA }, (_, i) => i);
   const layout = parallelLayout(cfg.strategy, cfg.mesh, cluster.worldSize, cluster.gpusPerNode);
   const ctx: StrategyContext = {
     cfg,
@@ -43,6 +55,7 @@ export function buildPlan(cfg: ResolvedConfig, model: ModelSpec, cluster: Cluste
       cpuAdamParamsPerSecond: profile.host.torch_cpu_adam_params_per_second / cluster.gpusPerNode,
     },
     layout,
+    microBatches,
   };
   const zero = cfg.strategy === 'zero1' || cfg.strategy === 'zero2' || cfg.strategy === 'zero3';
   const lower = zero ? (c: StrategyContext, r: number) => lowerZero(c, r, cluster) : cfg.strategy === 'fsdp2' || cfg.strategy === 'fsdp1' ? lowerFsdp2 : lowerDdp;
@@ -69,5 +82,6 @@ export function buildPlan(cfg: ResolvedConfig, model: ModelSpec, cluster: Cluste
     ranks,
     persistentBytes: { ...persistent, gradients: 0, activations: 0, other: 0 },
     persistentGradientBytes: result!.persistentGradientBytes,
+    ...(compress ? { repeatedMicroBatch: { microBatch: 1, extraTimes: GA - 3 } } : {}),
   };
 }

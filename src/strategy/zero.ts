@@ -114,7 +114,7 @@ function lowerZero12(ctx: StrategyContext, rank: number, cluster: Cluster): Stra
   let lastOfPrev = -1;
   let lastReduce = -1;
 
-  for (let mb = 0; mb < GA; mb++) {
+  for (const mb of ctx.microBatches) {
     const boundary = mb === GA - 1;
     const hooks = hookReduces(mb);
     // ---- forward (as DDP: a full replica) ----

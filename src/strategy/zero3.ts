@@ -127,7 +127,7 @@ export function lowerZero3(ctx: StrategyContext, rank: number, cluster: Cluster)
   let lastOfPrev = -1;
   let lastOfPrevRs = -1;
 
-  for (let mb = 0; mb < GA; mb++) {
+  for (const mb of ctx.microBatches) {
     const boundary = mb === GA - 1;
     const unitEnd: number[] = [];
     const gatherTask: number[] = [];

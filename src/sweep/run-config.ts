@@ -58,7 +58,7 @@ export async function runConfig(task: ConfigTask): Promise<SweepRow> {
     row.hardware = String(getKeyPath(obj, HARDWARE_KEY) ?? DEFAULT_HARDWARE);
     row.nodes = Number(getKeyPath(obj, NODES_KEY) ?? 1);
     const loaded = loadScenarioObject(obj, { name: `${task.name}[${task.index}]`, baseDir: task.baseDir });
-    const run = await simulateLoaded(loaded);
+    const run = await simulateLoaded(loaded, { steadyState: true });
     row.metrics = metricsOf(run.result);
     if (run.result.warnings.length > 0) row.warnings = [...run.result.warnings];
   } catch (err) {
