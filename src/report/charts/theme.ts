@@ -31,6 +31,8 @@ export const TIMELINE_COLORS: [string, string][] = [
   ['ReduceScatter', '#f58518'],
   ['AllReduce', '#b279a2'],
   ['Broadcast', '#72b7b2'],
+  ['SendRecv', '#eeca3b'],
+  ['host copy', '#ff9da6'],
   ['waiting for peers', '#bab0ac'],
   ['exposed communication', '#e45756'],
 ];
@@ -60,6 +62,8 @@ export const COLLECTIVE_NAMES: Record<string, string> = {
   reduce_scatter: 'ReduceScatter',
   all_reduce: 'AllReduce',
   broadcast: 'Broadcast',
+  send_recv: 'SendRecv',
+  copy: 'host copy',
 };
 
 export const collectiveName = (kind: string) => COLLECTIVE_NAMES[kind] ?? kind;
