@@ -79,8 +79,22 @@ export const OOM_MOVES: Move[] = [
   },
   {
     id: 'tensor-parallel',
+    repeatable: true,
+    // Double TP while it stays inside a node (TP's AllReduces are on the critical path: NVLink only).
+    edits: ({ cfg, gpusPerNode, dpShardKey }) => {
+      if (cfg.mesh.tp * 2 > gpusPerNode) return undefined;
+      // An explicit dp_shard_size gives up the GPUs TP takes, so the mesh still multiplies to the world.
+      if (dpShardKey !== undefined) return dpShardKey % 2 === 0 ? { tensor_parallel_size: cfg.mesh.tp * 2, dp_shard_size: dpShardKey / 2 } : undefined;
+      return { tensor_parallel_size: cfg.mesh.tp * 2 };
+    },
+  },
+  {
+    id: 'no-accumulation',
     repeatable: false,
-    edits: ({ cfg, gpusPerNode }) => (cfg.mesh.tp === 1 && gpusPerNode >= 2 ? { tensor_parallel_size: 2 } : undefined),
+    // Under HF Trainer, FSDP keeps unsharded gradients across accumulation micro-batches (no_sync, see
+    // strategy/fsdp2.ts); without accumulation each backward reduce-scatters them at once. The global
+    // batch shrinks (every advice entry shows it); more nodes restore it.
+    edits: ({ cfg }) => (isFsdp(cfg) && cfg.batch.gradientAccumulationSteps > 1 ? { gradient_accumulation_steps: 1 } : undefined),
   },
   {
     id: 'offload-params',

@@ -123,3 +123,14 @@ describe('simulate --json', () => {
     expect(without.advice).toBeUndefined();
   }, 180_000);
 });
+
+describe("OOM advisor on the card's 70B TP2 × FSDP4 scenario", () => {
+  it('finds a fitting change: accumulation kept unsharded gradients (no_sync), so it drops accumulation and scales out', async () => {
+    const { loadScenarioFile } = await import('../../src/config/index.ts');
+    const r = (await simulateLoaded(loadScenarioFile('scenarios/llama-3.1-70b-tp2-fsdp4-8xh100.yaml'), { advice: true })).result;
+    expect(r.memory.fits).toBe(false);
+    const fitting = r.advice!.filter((a) => a.fits);
+    expect(fitting.length).toBeGreaterThan(0);
+    expect(fitting.some((a) => a.change.gradient_accumulation_steps === 1)).toBe(true);
+  });
+});
