@@ -1,7 +1,7 @@
 import type { ResolvedConfig } from '../config/types.ts';
 import type { Cluster } from '../hardware/cluster.ts';
 import type { ModelSpec } from '../model/types.ts';
-import { modelFlopsPerToken } from '../model/flops.ts';
+import { layerGemms, modelFlopsPerToken } from '../model/flops.ts';
 import { matmulParamsPerLayer } from '../model/params.ts';
 import type { Timeline } from '../engine/index.ts';
 import type { OpTag, Plan, MemoryCategory } from '../strategy/index.ts';
@@ -91,11 +91,15 @@ export function buildResult(args: {
   const modelFlops = modelFlopsPerToken(model, cfg.batch.sequenceLength) * tokens;
   const peak = cfg.precision.computeDtype === 'fp32' ? profile.gpu.fp32_flops_per_second : profile.gpu.bf16_dense_flops_per_second;
   const tflopsPerGpu = modelFlops / step / world;
-  // HFU counts what the GPUs execute: model FLOPs plus the forward recomputed under activation
-  // checkpointing (2·N_layer + 4·a·d·s per token per layer, the same convention as MFU).
-  const recomputePerToken = cfg.activationCheckpointing !== 'none'
-    ? model.numLayers * (2 * matmulParamsPerLayer(model) + 4 * model.numHeads * model.headDim * cfg.batch.sequenceLength)
-    : 0;
+  // HFU counts what the GPUs execute: model FLOPs plus what activation checkpointing recomputes — the
+  // whole forward (2·N_layer + 4·a·d·s per token per layer, the same convention as MFU), or under the
+  // selective policy only the matmuls it does not save (every other one; src/strategy/costs.ts).
+  const recomputedMatmulParams = cfg.activationCheckpointing === 'selective'
+    ? layerGemms(model, 1).filter((_, i) => i % 2 !== 0).reduce((a, g) => a + g.k * g.n, 0)
+    : matmulParamsPerLayer(model);
+  const recomputePerToken = cfg.activationCheckpointing === 'none'
+    ? 0
+    : model.numLayers * (2 * recomputedMatmulParams + (cfg.activationCheckpointing === 'full' ? 4 * model.numHeads * model.headDim * cfg.batch.sequenceLength : 0));
   const hfu = ((modelFlopsPerToken(model, cfg.batch.sequenceLength) + recomputePerToken) * tokens) / step / world / peak;
 
   // Memory: the highest peak over simulated ranks.
@@ -123,7 +127,7 @@ export function buildResult(args: {
   const byKind = Object.fromEntries(Object.keys({ ...wire, ...rank.busySecondsByKind }).map((k) => [k, { bytes_per_gpu: wire[k] ?? 0, busy_s: rank.busySecondsByKind[k] ?? 0 }]));
 
   const price = profile.price.usd_per_gpu_hour;
-  const wait = plan.ranks.length > 1 ? waitReport(timeline) : undefined;
+  const wait = plan.ranks.length > 1 ? waitReport(timeline, (task) => plan.tasks[task]?.group) : undefined;
 
   const result: SimulationResult = {
     schema_version: 1,

@@ -72,11 +72,12 @@ export interface WaitReport {
 }
 
 /** Which collective waited, and for whom: only meaningful when several ranks were simulated. */
-export function waitReport(timeline: Timeline<OpTag>): WaitReport | undefined {
+export function waitReport(timeline: Timeline<OpTag>, groupOf?: (task: number) => string | undefined): WaitReport | undefined {
   const byTask = new Map<string, { arrivals: [number, number][]; label: string; kind: string }>();
   for (const s of timeline.spans) {
     if (!isComm(s.tag)) continue;
-    const key = `${s.tag.kind}|${s.tag.label}|${s.tag.phase}|${s.tag.microBatch}|${s.workStart}`;
+    // One entry per collective instance: its rendezvous group when known.
+    const key = groupOf?.(s.task) ?? `${s.tag.kind}|${s.tag.label}|${s.tag.phase}|${s.tag.microBatch}|${s.workStart}`;
     let g = byTask.get(key);
     if (!g) byTask.set(key, (g = { arrivals: [], label: `${s.tag.kind} ${s.tag.phase} ${s.tag.label} (micro-batch ${s.tag.microBatch})`, kind: s.tag.kind }));
     g.arrivals.push([s.process, s.start]);

@@ -32,14 +32,15 @@ export interface DimensionGroups {
   placement: Required<GroupPlacement>;
 }
 
-/** Nodes a rank list spans and the most of its ranks on any one node (rank r sits on node ⌊r / gpusPerNode⌋). */
+/** Nodes a rank list spans and the fewest of its ranks on any of them (rank r sits on node ⌊r / gpusPerNode⌋). */
 export function placementOf(ranks: readonly number[], gpusPerNode: number): Required<GroupPlacement> {
   const perNode = new Map<number, number>();
   for (const r of ranks) {
     const node = Math.floor(r / gpusPerNode);
     perNode.set(node, (perNode.get(node) ?? 0) + 1);
   }
-  return { size: ranks.length, nodes: perNode.size, gpusPerNode: Math.max(...perNode.values()) };
+  // The node with the fewest members drives the fewest NICs: it bounds a ring that crosses nodes.
+  return { size: ranks.length, nodes: perNode.size, gpusPerNode: Math.min(...perNode.values()) };
 }
 
 /**

@@ -54,8 +54,7 @@ export function lowerDdp(ctx: StrategyContext, rank: number): StrategyResult {
   const L = model.numLayers;
   const GA = cfg.batch.gradientAccumulationSteps;
   const pr = cfg.precision;
-  // Selective AC skips the saved matmuls and attention when it recomputes; its recompute task still costs
-  // the whole forward (unchanged time model, to be refined in costs.ts).
+  // Selective AC recomputes only what its policy does not save (costs.ts `recomputeSeconds`).
   const ckpt = cfg.activationCheckpointing !== 'none';
   const gradB = bytesOf(pr.gradDtype);
   const totalParams = costs.totalParams;
@@ -85,6 +84,8 @@ export function lowerDdp(ctx: StrategyContext, rank: number): StrategyResult {
   const allReduces: number[] = [];
   const dpId = ctx.layout.dataParallel.id(rank);
   const key = (what: string, mb: number) => `${what}:mb${mb}:${dpId}`;
+  // TP / CP collectives name their own group instance (tensor-parallel.ts); a TP group spans DP groups.
+  const meshKey = (what: string, mb: number) => `${what}:mb${mb}`;
   const fullForward: LayerForwardSeconds = { full: costs.layer.forwardSeconds, attention: costs.layer.attentionForwardSeconds, mlp: costs.layer.mlpForwardSeconds };
   const recompute: LayerForwardSeconds = cfg.activationCheckpointing === 'selective'
     ? { full: costs.layer.recomputeSeconds, attention: costs.layer.recomputeSeconds / 2, mlp: costs.layer.recomputeSeconds / 2 }
@@ -95,14 +96,14 @@ export function lowerDdp(ctx: StrategyContext, rank: number): StrategyResult {
     let waitFor = [b.compute(rank, costs.embedding.forwardSeconds, tag({ kind: 'compute', phase: 'forward', label: 'embedding' }, mb), [lastOfPrev])];
     for (let i = 0; i < L; i++) {
       [, waitFor] = emitLayerForward(ctx, rank, { layer: i, microBatch: mb, phase: 'forward' }, waitFor,
-        [mem('start', cacheLayer, 'parameters'), mem('start', act.savedBytes, 'activations')], fullForward, (what) => key(what, mb));
+        [mem('start', cacheLayer, 'parameters'), mem('start', act.savedBytes, 'activations')], fullForward, (what) => meshKey(what, mb));
     }
     const headFMem = [mem('start', cacheRoot, 'parameters'), mem('start', H.savedBytes, 'activations'), mem('start', H.lossForwardBytes, 'activations'),
       mem('end', -(H.lossForwardBytes - H.lossHeldBytes), 'activations')];
     // Autocast's exit drops the weight-cast cache, which checkpointed layers were the only holders of.
     if (ckpt) headFMem.push(mem('end', -L * cacheLayer, 'parameters'));
     const headF = b.compute(rank, costs.head.forwardSeconds, tag({ kind: 'compute', phase: 'forward', label: 'head (norm, lm_head, loss)', flops: costs.head.forwardFlops }, mb), waitFor, headFMem);
-    waitFor = tpGatherLogits(ctx, rank, { phase: 'forward', microBatch: mb }, [headF], key('tp-logits', mb));
+    waitFor = tpGatherLogits(ctx, rank, { phase: 'forward', microBatch: mb }, [headF], meshKey('tp-logits', mb));
 
     const segEnd: number[] = [];
     let pendingRing = -1;
@@ -122,7 +123,7 @@ export function lowerDdp(ctx: StrategyContext, rank: number): StrategyResult {
       const lastOfLayer = seg.layer !== undefined && segments[si + 1]?.layer !== seg.layer;
       if (ckpt && firstOfLayer) {
         [, waitFor] = emitLayerForward(ctx, rank, { layer: seg.layer!, microBatch: mb, phase: 'recompute' }, waitFor,
-          [mem('start', cacheLayer, 'parameters'), mem('start', act.recomputeBytes, 'activations')], recompute, (what) => key(what, mb));
+          [mem('start', cacheLayer, 'parameters'), mem('start', act.recomputeBytes, 'activations')], recompute, (what) => meshKey(what, mb));
       }
       if (firstOfLayer) memory.push(mem('start', act.backwardWorkingBytes, 'activations'));
       if (lastOfLayer) memory.push(mem('end', -(act.backwardWorkingBytes + act.savedBytes + act.recomputeBytes), 'activations'), mem('end', -cacheLayer, 'parameters'));
@@ -134,13 +135,13 @@ export function lowerDdp(ctx: StrategyContext, rank: number): StrategyResult {
       // TP: the input gradients of the column-parallel blocks are all-reduced once the MLP half and the
       // attention half of a layer are done, and the lm_head's after the head; CP: the dK/dV ring beside the
       // attention backward.
-      if (si === 0) waitFor = tpSync(ctx, rank, 'lm_head input gradient', t, [c], key('tp-head', mb));
+      if (si === 0) waitFor = tpSync(ctx, rank, 'lm_head input gradient', t, [c], meshKey('tp-head', mb));
       else if (seg.part === 'mlp' && segments[si + 1]?.part === 'attention') {
-        const sync = tpSync(ctx, rank, `mlp input gradient, layer ${seg.layer}`, t, [c], key(`tp-b${seg.layer}m`, mb));
-        pendingRing = cpRing(ctx, rank, 'backward', t, sync, key(`cp-b${seg.layer}`, mb));
+        const sync = tpSync(ctx, rank, `mlp input gradient, layer ${seg.layer}`, t, [c], meshKey(`tp-b${seg.layer}m`, mb));
+        pendingRing = cpRing(ctx, rank, 'backward', t, sync, meshKey(`cp-b${seg.layer}`, mb));
         waitFor = sync;
       } else if (lastOfLayer) {
-        waitFor = tpSync(ctx, rank, `attention input gradient, layer ${seg.layer}`, t, [c, pendingRing], key(`tp-b${seg.layer}a`, mb));
+        waitFor = tpSync(ctx, rank, `attention input gradient, layer ${seg.layer}`, t, [c, pendingRing], meshKey(`tp-b${seg.layer}a`, mb));
         pendingRing = -1;
       }
       if (sync && ctx.dataParallel.size > 1) {

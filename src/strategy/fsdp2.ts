@@ -46,8 +46,7 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
   const shard = ctx.dataParallel.size;
   const pr = cfg.precision;
   const reshard = cfg.fsdp.reshardAfterForward;
-  // Selective AC skips the saved matmuls and attention when it recomputes; its recompute task still costs
-  // the whole forward (unchanged time model, to be refined in costs.ts).
+  // Selective AC recomputes only what its policy does not save (costs.ts `recomputeSeconds`).
   const ckpt = cfg.activationCheckpointing !== 'none';
   const fsdp2 = cfg.strategy === 'fsdp2';
 
@@ -129,6 +128,8 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
   const tag = (t: Omit<OpTag, 'microBatch'>, mb: number): OpTag => ({ ...t, microBatch: mb });
   const dpId = ctx.layout.dataParallel.id(rank);
   const key = (what: string, mb: number) => `${what}:mb${mb}:${dpId}`;
+  // TP / CP collectives name their own group instance (tensor-parallel.ts); a TP group spans DP groups.
+  const meshKey = (what: string, mb: number) => `${what}:mb${mb}`;
   const split = cfg.mesh.tp > 1 || cfg.mesh.cp > 1;
   const hsdp = ctx.layout.replicate.placement.size > 1;
   // FSDP1's BACKWARD_POST / no prefetch issue a unit's backward gather only after the unit above finishes.
@@ -136,7 +137,7 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
   const throttleForward = fsdp2 || cfg.fsdp.limitAllGathers;
 
   const layerForward = (i: number, mb: number, phase: 'forward' | 'recompute', deps: number[], memory: MemoryChange[], seconds: LayerForwardSeconds) =>
-    emitLayerForward(ctx, rank, { layer: i, microBatch: mb, phase }, deps, memory, seconds, (what) => key(what, mb));
+    emitLayerForward(ctx, rank, { layer: i, microBatch: mb, phase }, deps, memory, seconds, (what) => meshKey(what, mb));
   // FSDP2's `foreach_all_gather_copy_out` splits the flat all-gather output into the per-parameter tensors on
   // the compute stream before the layer runs (`_fsdp_collectives.py`, called from `wait_for_unshard`): a
   // memory-bound read + write of the unsharded layer each time it is gathered. FSDP1 gathers in place.
@@ -199,12 +200,12 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
     if (fsdp2) headFMem.push(mem('end', -unshardedLayer, 'communication_buffers', 'all_gather'));
     if (ckpt) headFMem.push(mem('end', -L * cacheLayer, 'parameters'));
     const headF = b.compute(rank, costs.head.forwardSeconds, tag({ kind: 'compute', phase: 'forward', label: 'head (norm, lm_head, loss)', flops: costs.head.forwardFlops }, mb), waitFor, headFMem);
-    const logitsGathered = tpGatherLogits(ctx, rank, { phase: 'forward', microBatch: mb }, [headF], key('tp-logits', mb));
+    const logitsGathered = tpGatherLogits(ctx, rank, { phase: 'forward', microBatch: mb }, [headF], meshKey('tp-logits', mb));
     // ---- backward ----
     const headB = b.compute(rank, costs.head.backwardSeconds, tag({ kind: 'compute', phase: 'backward', label: 'head (norm, lm_head, loss)', flops: 2 * costs.head.forwardFlops }, mb), logitsGathered,
       [mem('start', headGradParams * gatherB, 'gradients'), mem('start', H.lossBackwardBytes, 'activations'),
         mem('end', -(H.lossHeldBytes + H.lossBackwardBytes + H.savedBytes), 'activations'), mem('end', -cacheRoot, 'parameters')]);
-    waitFor = tpSync(ctx, rank, 'lm_head input gradient', { phase: 'backward', microBatch: mb }, [headB], key('tp-head', mb));
+    waitFor = tpSync(ctx, rank, 'lm_head input gradient', { phase: 'backward', microBatch: mb }, [headB], meshKey('tp-head', mb));
     const bwd: number[] = [];
     const rsLayers: number[] = [];
     for (let i = L - 1; i >= 0; i--) {
@@ -233,10 +234,10 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
       } else {
         const t = { phase: 'backward', layer: i, microBatch: mb } as const;
         const bm = b.compute(rank, mlpBackward + (reshard && !ckpt ? copyOutSeconds : 0), tag({ kind: 'compute', phase: 'backward', label: `layer ${i} mlp`, layer: i, flops: (costs.layer.backwardFlops * mlpBackward) / costs.layer.backwardSeconds }, mb), [...waitFor, gathered], memoryAt('start', memory));
-        const t3 = tpSync(ctx, rank, `mlp input gradient, layer ${i}`, t, [bm], key(`tp-b${i}m`, mb));
-        const ring = cpRing(ctx, rank, 'backward', t, t3, key(`cp-b${i}`, mb));
+        const t3 = tpSync(ctx, rank, `mlp input gradient, layer ${i}`, t, [bm], meshKey(`tp-b${i}m`, mb));
+        const ring = cpRing(ctx, rank, 'backward', t, t3, meshKey(`cp-b${i}`, mb));
         bwd[i] = b.compute(rank, attentionBackward, tag({ kind: 'compute', phase: 'backward', label: `layer ${i} attention`, layer: i, flops: (costs.layer.backwardFlops * attentionBackward) / costs.layer.backwardSeconds }, mb), t3, memoryAt('end', memory));
-        waitFor = [...tpSync(ctx, rank, `attention input gradient, layer ${i}`, t, [bwd[i]!], key(`tp-b${i}a`, mb)), ring];
+        waitFor = [...tpSync(ctx, rank, `attention input gradient, layer ${i}`, t, [bwd[i]!], meshKey(`tp-b${i}a`, mb)), ring];
         gradsReady = [bwd[i]!, ring];
       }
       if (rs) {

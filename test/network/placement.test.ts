@@ -51,13 +51,14 @@ describe('mesh → process groups and their placement (DeviceMesh order dp_repli
     // tp 3 on 8-GPU nodes: ranks 6,7,8 span two nodes.
     const m = meshGroups(24, 8, { dpReplicate: 1, dpShard: 8, cp: 1, tp: 3 });
     expect(m.tp.groups[2]).toEqual([6, 7, 8]);
-    expect(m.tp.placements[2]).toEqual({ size: 3, nodes: 2, gpusPerNode: 2 });
+    // Node 0 holds 2 of them, node 1 only rank 8: its single NIC bounds the ring.
+    expect(m.tp.placements[2]).toEqual({ size: 3, nodes: 2, gpusPerNode: 1 });
     expect(m.tp.placements[0]).toEqual({ size: 3, nodes: 1, gpusPerNode: 3 });
-    expect(m.tp.placement).toEqual({ size: 3, nodes: 2, gpusPerNode: 2 });
+    expect(m.tp.placement).toEqual({ size: 3, nodes: 2, gpusPerNode: 1 });
   });
 
-  it('placementOf counts nodes and the busiest node', () => {
-    expect(placementOf([0, 1, 8, 9, 10], 8)).toEqual({ size: 5, nodes: 2, gpusPerNode: 3 });
+  it('placementOf counts nodes and the members on the emptiest node (the NIC bottleneck)', () => {
+    expect(placementOf([0, 1, 8, 9, 10], 8)).toEqual({ size: 5, nodes: 2, gpusPerNode: 2 });
   });
 
   it('refuses a mesh whose product is not the world size', () => {
