@@ -126,7 +126,8 @@ export function stepCosts(cfg: ResolvedConfig, model: ModelSpec, gpu: GpuSpec): 
   }
   // Biases and norm weights (replicated across TP): fold the rest of the layer's parameters into the last
   // segment (ready last).
-  const layerParams = matmulParamsPerLayer(model) / tp + (counts.perLayer - matmulParamsPerLayer(model));
+  // Per rank: the local GEMM weights (k/v replicated whole when tp exceeds the KV heads) plus norms and biases.
+  const layerParams = gemms.reduce((a, g) => a + g.k * g.n, 0) + (counts.perLayer - matmulParamsPerLayer(model));
   const listed = segments.reduce((a, x) => a + x.params, 0);
   segments[segments.length - 1]!.params += Math.max(0, layerParams - listed);
   const backwardSeconds = segments.reduce((a, x) => a + x.seconds, 0);
