@@ -111,7 +111,7 @@ function fromObject(
 
 function hintForUnknown(bad: string, parent: string): string {
   if (parent === 'simulation') {
-    const guess = closest(bad, ['hardware', 'num_nodes', 'gpus', 'seed', 'steps', 'jitter', 'stragglers', 'inter_node_bandwidth', 'master_weights'], 1)[0];
+    const guess = closest(bad, ['hardware', 'num_nodes', 'gpus', 'seed', 'steps', 'jitter', 'stragglers', 'inter_node_bandwidth', 'master_weights', 'sequence_parallel', 'fsdp_gradient_sync'], 1)[0];
     return `did you mean "${guess}"?`;
   }
   return 'remove it or check its spelling';

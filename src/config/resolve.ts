@@ -164,6 +164,7 @@ export async function resolveConfig(loaded: LoadedScenario, cluster: ClusterShap
       steps: sim.steps ?? 1,
       jitter: sim.jitter ?? 0,
       stragglers,
+      fsdpGradientSync: sim.fsdp_gradient_sync ?? 'final_micro_batch',
       ...(sim.inter_node_bandwidth !== undefined
         ? { interNodeBandwidthBytesPerSecond: await parseBandwidth(sim.inter_node_bandwidth, 'simulation.inter_node_bandwidth') }
         : {}),

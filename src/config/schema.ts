@@ -26,6 +26,7 @@ export const simulationSchema = z
     inter_node_bandwidth: z.union([z.string(), z.number()]).optional(),
     master_weights: z.enum(['fp32', 'bf16']).optional(),
     sequence_parallel: z.boolean().optional(),
+    fsdp_gradient_sync: z.enum(['final_micro_batch', 'every_micro_batch']).optional(),
   })
   .strict();
 

@@ -87,6 +87,8 @@ export interface ResolvedConfig {
     steps: number;
     jitter: number;
     stragglers: Straggler[];
+    /** FSDP under gradient accumulation: reduce on the final micro-batch only (HF Trainer no_sync) or every one. */
+    fsdpGradientSync: 'final_micro_batch' | 'every_micro_batch';
     interNodeBandwidthBytesPerSecond?: number;
   };
   warnings: string[];

@@ -81,10 +81,15 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
   // post_backward frees it (`comm_ctx.reduce_scatter_state`), the last one at the end of backward. FSDP1
   // reduces the grad tensor itself (a reduce_dtype copy only if the dtypes differ), freed when the
   // reduce-scatter ends (`_post_backward_hook`, `_no_dispatch_record_stream`).
+  // `simulation.fsdp_gradient_sync: every_micro_batch` models the other behaviour (accelerate before
+  // no_sync reached FSDP2, torchtitan's default): reduce-scatter after every micro-batch, accumulating
+  // into the sharded gradient, with no unsharded gradients kept in between.
+  const everyMb = cfg.simulation.fsdpGradientSync === 'every_micro_batch' && GA > 1;
+  const GAacc = everyMb ? 1 : GA;
   const accumulated = (n: number) => n * (reduceB !== gatherB ? reduceB : gatherB);
-  const pendingGrad = (n: number) => (GA > 1 ? accumulated(n) : n * gatherB);
+  const pendingGrad = (n: number) => (GAacc > 1 ? accumulated(n) : n * gatherB);
   const postBackward = (n: number, mb: number, sync: boolean): MemoryChange[] => {
-    if (GA === 1) return [];
+    if (GAacc === 1) return [];
     if (mb === 0 && !sync) return reduceB !== gatherB ? [mem('end', accumulated(n), 'gradients'), mem('end', -n * gatherB, 'gradients')] : [];
     return [mem('end', -n * gatherB, 'gradients')];
   };
@@ -96,9 +101,11 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
   // `start`/`end`.
   let heldRsInput = 0;
   const gradB = bytesOf(pr.gradDtype);
-  const reduceScatterMem = (n: number): { compute: MemoryChange[]; start: MemoryChange[]; end: MemoryChange[] } => {
+  const reduceScatterMem = (n: number, mb: number): { compute: MemoryChange[]; start: MemoryChange[]; end: MemoryChange[] } => {
     const out = Math.ceil(n / shard) * reduceB;
     const castOut = reduceB !== gradB ? [mem('end', shardedGrad(n), 'gradients', 'reduce_scatter'), mem('end', -out, 'gradients', 'reduce_scatter')] : [];
+    // Reducing every micro-batch, later outputs are added into the sharded gradient the first one made.
+    if (everyMb && mb > 0 && !cfg.fsdp.offloadParams) castOut.push(mem('end', -(reduceB !== gradB ? shardedGrad(n) : out), 'gradients', 'reduce_scatter'));
     if (fsdp2) {
       const compute = [mem('end', -heldRsInput, 'communication_buffers'), mem('end', n * reduceB, 'communication_buffers'), mem('end', -pendingGrad(n), 'gradients')];
       heldRsInput = n * reduceB;
@@ -176,7 +183,7 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
   const finalRs: number[] = [];
 
   for (const mb of ctx.microBatches) {
-    const sync = mb === GA - 1;
+    const sync = everyMb || mb === GA - 1;
     // ---- forward ----
     const agRoot = b.collective(rank, 'all_gather', 'all_gather', unshardedRoot, ctx.dataParallel, key('ag-root', mb),
       { phase: 'forward', label: 'root (embedding, norm, lm_head)', microBatch: mb }, h2d(rootParams, 'root', mb, 'forward', [lastOfPrev]), [gatherMem(unshardedRoot), ...freeCopyIn(rootParams)]);
@@ -224,7 +231,7 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
       memory.push(mem('start', layerParams * gatherB, 'gradients'), mem('start', act.backwardWorkingBytes, 'activations'));
       memory.push(mem('end', -(act.backwardWorkingBytes + act.savedBytes + act.recomputeBytes), 'activations'), mem('end', -cacheLayer, 'parameters'), mem('end', -unshardedLayer, 'parameters', paramPool));
       memory.push(...postBackward(layerParams, mb, sync));
-      const rs = sync ? reduceScatterMem(layerParams) : undefined;
+      const rs = sync ? reduceScatterMem(layerParams, mb) : undefined;
       if (rs) memory.push(...rs.compute);
       let gradsReady: number[];
       if (!split) {
@@ -249,7 +256,7 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
     }
     const embedMem = [mem('start', embedGradParams * gatherB + tiedContribution, 'gradients'), mem('end', -tiedContribution, 'gradients'),
       mem('end', -unshardedRoot, 'parameters', paramPool), ...postBackward(rootParams, mb, sync)];
-    const rsRootMem = sync ? reduceScatterMem(rootParams) : undefined;
+    const rsRootMem = sync ? reduceScatterMem(rootParams, mb) : undefined;
     if (rsRootMem) embedMem.push(...rsRootMem.compute);
     const embedB = b.compute(rank, costs.embedding.backwardSeconds, tag({ kind: 'compute', phase: 'backward', label: 'embedding' }, mb), waitFor, embedMem);
     lastOfPrev = embedB;
@@ -260,7 +267,9 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
         { phase: 'backward', label: 'root (embedding, norm, lm_head)', microBatch: mb }, [embedB], [...rs.start, ...rs.end, mem('end', -heldRsInput, 'communication_buffers')]);
       heldRsInput = 0;
       const reducedRoot = hsdp ? replicaAllReduce(rootParams, 'hsdp-ar-root', 'root', mb, undefined, [rsRoot]) : rsRoot;
-      finalRs.push(...rsLayers, offload ? d2h(rootParams, 'root', mb, [reducedRoot]) : reducedRoot);
+      const lastReduce = offload ? d2h(rootParams, 'root', mb, [reducedRoot]) : reducedRoot;
+      // The optimizer waits for the last micro-batch's reductions (earlier ones finish before them).
+      if (mb === GA - 1) finalRs.push(...rsLayers, lastReduce);
     }
   }
 

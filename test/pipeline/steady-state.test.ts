@@ -8,6 +8,7 @@ const cases: [string, Record<string, unknown>][] = [
   ['FSDP2, no_sync accumulation', { base_model: 'meta-llama/Llama-3.2-1B', fsdp_version: 2, micro_batch_size: 2, gradient_accumulation_steps: 7, sequence_len: 2048 }],
   ['DDP on 2 nodes', { base_model: 'meta-llama/Llama-3.2-1B', micro_batch_size: 2, gradient_accumulation_steps: 5, sequence_len: 2048, simulation: { hardware: 'dgx-h100', num_nodes: 2 } }],
   ['TP 2 × FSDP with checkpointing', { base_model: 'meta-llama/Llama-3.1-8B', fsdp_version: 2, tensor_parallel_size: 2, micro_batch_size: 1, gradient_accumulation_steps: 6, sequence_len: 4096, gradient_checkpointing: true }],
+  ['FSDP2 reducing every micro-batch', { base_model: 'meta-llama/Llama-3.2-1B', fsdp_version: 2, micro_batch_size: 2, gradient_accumulation_steps: 6, sequence_len: 2048, simulation: { hardware: 'dgx-h100', fsdp_gradient_sync: 'every_micro_batch' } }],
   ['ZeRO-2 reducing every micro-batch', { base_model: 'meta-llama/Llama-3.2-1B', deepspeed: { zero_optimization: { stage: 2 }, bf16: { enabled: true } }, micro_batch_size: 2, gradient_accumulation_steps: 4, sequence_len: 2048 }],
 ];
 
