@@ -2,7 +2,7 @@ import { bytesOf } from '../util/dtype.ts';
 import type { StrategyContext, StrategyResult } from './context.ts';
 import { mem, type OpTag } from './plan.ts';
 import { clipGradNormSeconds, optimizerStep } from './optimizer.ts';
-import { cpRing, emitLayerForward, tpGatherLogits, tpSync, type LayerForwardSeconds } from './tensor-parallel.ts';
+import { cpRing, emitLayerForward, layerForwardSeconds, tpGatherLogits, tpSync } from './tensor-parallel.ts';
 
 /** One DDP gradient bucket: parameters (in reverse registration order) and the layer whose backward fills it last. */
 export interface Bucket {
@@ -86,10 +86,7 @@ export function lowerDdp(ctx: StrategyContext, rank: number): StrategyResult {
   const key = (what: string, mb: number) => `${what}:mb${mb}:${dpId}`;
   // TP / CP collectives name their own group instance (tensor-parallel.ts); a TP group spans DP groups.
   const meshKey = (what: string, mb: number) => `${what}:mb${mb}`;
-  const fullForward: LayerForwardSeconds = { full: costs.layer.forwardSeconds, attention: costs.layer.attentionForwardSeconds, mlp: costs.layer.mlpForwardSeconds };
-  const recompute: LayerForwardSeconds = cfg.activationCheckpointing === 'selective'
-    ? { full: costs.layer.recomputeSeconds, attention: costs.layer.recomputeSeconds / 2, mlp: costs.layer.recomputeSeconds / 2 }
-    : fullForward;
+  const { forward: fullForward, recompute } = layerForwardSeconds(costs, cfg);
 
   for (const mb of ctx.microBatches) {
     const sync = mb === GA - 1;

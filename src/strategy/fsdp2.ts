@@ -4,7 +4,7 @@ import { mem, type OpTag } from './plan.ts';
 import type { MemoryChange } from '../engine/index.ts';
 import { clipGradNormSeconds, optimizerStep } from './optimizer.ts';
 import { memoryBoundSeconds } from '../compute/kernels.ts';
-import { cpRing, emitLayerForward, memoryAt, tpGatherLogits, tpSync, type LayerForwardSeconds } from './tensor-parallel.ts';
+import { cpRing, emitLayerForward, layerForwardSeconds, memoryAt, tpGatherLogits, tpSync, type LayerForwardSeconds } from './tensor-parallel.ts';
 
 /**
  * FSDP2 (`fully_shard`, torch/distributed/fsdp/_fully_shard/) as accelerate applies it: one parameter group
@@ -150,10 +150,9 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
   // memory-bound read + write of the unsharded layer each time it is gathered. FSDP1 gathers in place.
   const copyOutSeconds = fsdp2 ? memoryBoundSeconds(2 * unshardedLayer, ctx.gpu, 1) : 0;
   const withCopyOut = (x: LayerForwardSeconds): LayerForwardSeconds => ({ full: x.full + copyOutSeconds, attention: x.attention + copyOutSeconds, mlp: x.mlp });
-  const fullForward: LayerForwardSeconds = withCopyOut({ full: costs.layer.forwardSeconds, attention: costs.layer.attentionForwardSeconds, mlp: costs.layer.mlpForwardSeconds });
-  const recompute: LayerForwardSeconds = cfg.activationCheckpointing === 'selective'
-    ? { full: costs.layer.recomputeSeconds, attention: costs.layer.recomputeSeconds / 2, mlp: costs.layer.recomputeSeconds / 2 }
-    : fullForward;
+  const timings = layerForwardSeconds(costs, cfg);
+  const fullForward = withCopyOut(timings.forward);
+  const recompute = cfg.activationCheckpointing === 'selective' ? timings.recompute : fullForward;
   const mlpBackward = costs.layer.backwardSegments.filter((x) => x.part === 'mlp').reduce((a, x) => a + x.seconds, 0);
   const attentionBackward = costs.layer.backwardSeconds - mlpBackward;
   // CPU offload (`offload_params`, FSDP2 CPUOffloadPolicy / FSDP1 CPUOffload): sharded parameters, gradients

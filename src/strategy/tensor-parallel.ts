@@ -50,6 +50,13 @@ export interface LayerForwardSeconds {
   mlp: number;
 }
 
+/** A layer's forward and what checkpointing re-runs of it, split into the halves TP/CP put collectives between. */
+export function layerForwardSeconds(costs: StrategyContext['costs'], cfg: StrategyContext['cfg']): { forward: LayerForwardSeconds; recompute: LayerForwardSeconds } {
+  const forward = { full: costs.layer.forwardSeconds, attention: costs.layer.attentionForwardSeconds, mlp: costs.layer.mlpForwardSeconds };
+  const r = costs.layer.recomputeSeconds;
+  return { forward, recompute: cfg.activationCheckpointing === 'selective' ? { full: r, attention: r / 2, mlp: r / 2 } : forward };
+}
+
 /** The memory changes of a task that happen at its start or at its end (for splitting a task in two). */
 export const memoryAt = (at: 'start' | 'end', memory: MemoryChange[]) => memory.filter((m) => m.at === at);
 

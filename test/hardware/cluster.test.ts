@@ -1,18 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { buildCluster, loadHardwareProfile } from '../../src/hardware/index.ts';
-import { ShardsimError } from '../../src/util/errors.ts';
+import { errorOf } from '../helpers/errors.ts';
 
 const h100 = loadHardwareProfile('dgx-h100');
 
-function errorOf(fn: () => unknown): ShardsimError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ShardsimError);
-    return err as ShardsimError;
-  }
-  throw new Error('expected a ShardsimError');
-}
 
 describe('buildCluster', () => {
   it('uses every GPU of every node by default', () => {

@@ -8,7 +8,7 @@ import {
   listHardwareIds,
   loadHardwareProfile,
 } from '../../src/hardware/index.ts';
-import { ShardsimError } from '../../src/util/errors.ts';
+import { errorOf } from '../helpers/errors.ts';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'shardsim-hw-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -23,15 +23,6 @@ function writeProfile(name: string, data: unknown): string {
   return file;
 }
 
-function catchError(fn: () => unknown): ShardsimError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ShardsimError);
-    return err as ShardsimError;
-  }
-  throw new Error('expected a ShardsimError');
-}
 
 describe('listHardwareIds', () => {
   it('lists bundled ids sorted, without extensions', () => {
@@ -59,7 +50,7 @@ describe('loadHardwareProfile', () => {
   });
 
   it('names the closest ids for an unknown id', () => {
-    const err = catchError(() => loadHardwareProfile('dgx-h10'));
+    const err = errorOf(() => loadHardwareProfile('dgx-h10'));
     expect(err.key).toBe('simulation.hardware');
     expect(err.message).toContain('unknown hardware profile "dgx-h10"');
     expect(err.message).toMatch(/did you mean dgx-h100\b/);
@@ -67,18 +58,18 @@ describe('loadHardwareProfile', () => {
   });
 
   it('suggests several ids for a typo of a longer id', () => {
-    const err = catchError(() => loadHardwareProfile('8x-rtx-4090'));
+    const err = errorOf(() => loadHardwareProfile('8x-rtx-4090'));
     expect(err.message).toContain('8x-rtx4090-pcie');
   });
 
   it('reports a missing file path', () => {
-    const err = catchError(() => loadHardwareProfile(path.join(tmp, 'nope.json')));
+    const err = errorOf(() => loadHardwareProfile(path.join(tmp, 'nope.json')));
     expect(err.message).toContain('nope.json');
   });
 
   it('reports invalid JSON with the file name', () => {
     const file = writeProfile('broken.json', '{ "id": ');
-    const err = catchError(() => loadHardwareProfile(file));
+    const err = errorOf(() => loadHardwareProfile(file));
     expect(err.message).toContain(file);
     expect(err.message).toContain('invalid JSON');
   });
@@ -87,7 +78,7 @@ describe('loadHardwareProfile', () => {
     const data = bundled('dgx-h100');
     data.gpu.memory_bytes = -1;
     const file = writeProfile('negative.json', data);
-    const err = catchError(() => loadHardwareProfile(file));
+    const err = errorOf(() => loadHardwareProfile(file));
     expect(err.message).toContain(file);
     expect(err.message).toContain('gpu.memory_bytes');
   });
@@ -96,28 +87,28 @@ describe('loadHardwareProfile', () => {
     const data = bundled('dgx-h100');
     data.nccl.tree_busbw = 1;
     const file = writeProfile('extra.json', data);
-    const err = catchError(() => loadHardwareProfile(file));
+    const err = errorOf(() => loadHardwareProfile(file));
     expect(err.message).toContain('nccl.tree_busbw');
   });
 
   it('rejects a wrong enum value', () => {
     const data = bundled('dgx-h100');
     data.scale_out.kind = 'carrier-pigeon';
-    const err = catchError(() => loadHardwareProfile(writeProfile('enum.json', data)));
+    const err = errorOf(() => loadHardwareProfile(writeProfile('enum.json', data)));
     expect(err.message).toContain('scale_out.kind');
   });
 
   it('requires a source for every number', () => {
     const data = bundled('dgx-h100');
     delete data.sources['nccl.intra_latency_seconds'];
-    const err = catchError(() => loadHardwareProfile(writeProfile('nosource.json', data)));
+    const err = errorOf(() => loadHardwareProfile(writeProfile('nosource.json', data)));
     expect(err.message).toContain('nccl.intra_latency_seconds');
   });
 
   it('rejects NVLS bandwidth on a system without NVLS', () => {
     const data = bundled('dgx-a100-80gb');
     data.nccl.intra_nvls_busbw_bytes_per_second = 3e11;
-    const err = catchError(() => loadHardwareProfile(writeProfile('nvls.json', data)));
+    const err = errorOf(() => loadHardwareProfile(writeProfile('nvls.json', data)));
     expect(err.message).toContain('nccl.intra_nvls_busbw_bytes_per_second');
   });
 });

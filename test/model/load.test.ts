@@ -3,17 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { catalogConfig, catalogIds, loadModel, specFromHfConfig } from '../../src/model/index.ts';
-import { ShardsimError } from '../../src/util/errors.ts';
+import { errorOf } from '../helpers/errors.ts';
 
-function errorOf(f: () => unknown): ShardsimError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ShardsimError);
-    return e as ShardsimError;
-  }
-  throw new Error('expected a ShardsimError');
-}
 
 describe('catalog', () => {
   it('has the required ids, each with a _source, matched case-insensitively', () => {

@@ -20,12 +20,4 @@ export const fsdp2Small = {
   simulation: { hardware: 'dgx-h100' },
 };
 
-export const ddpSmall = {
-  base_model: 'meta-llama/Llama-3.2-1B',
-  sequence_len: 2048,
-  micro_batch_size: 2,
-  gradient_accumulation_steps: 2,
-  bf16: true,
-  flash_attention: true,
-  simulation: { hardware: 'dgx-h100' },
-};
+export const ddpSmall = (({ fsdp_version: _v, fsdp_config: _c, gradient_checkpointing: _g, ...rest }) => rest)(fsdp2Small);
