@@ -152,7 +152,8 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
   const withCopyOut = (x: LayerForwardSeconds): LayerForwardSeconds => ({ full: x.full + copyOutSeconds, attention: x.attention + copyOutSeconds, mlp: x.mlp });
   const timings = layerForwardSeconds(costs, cfg);
   const fullForward = withCopyOut(timings.forward);
-  const recompute = cfg.activationCheckpointing === 'selective' ? timings.recompute : fullForward;
+  // Copy-out is charged where a gather precedes: the forward, and the recompute only when resharded.
+  const recompute = timings.recompute;
   const mlpBackward = costs.layer.backwardSegments.filter((x) => x.part === 'mlp').reduce((a, x) => a + x.seconds, 0);
   const attentionBackward = costs.layer.backwardSeconds - mlpBackward;
   // CPU offload (`offload_params`, FSDP2 CPUOffloadPolicy / FSDP1 CPUOffload): sharded parameters, gradients
