@@ -65,9 +65,10 @@ export async function main(argv: string[]): Promise<number> {
       return EXIT_BAD_INPUT;
     }
     const e = err as Error;
-    process.stderr.write(`internal error: ${e?.message ?? String(err)}\n`);
-    if (process.env.SHARDSIM_DEBUG) process.stderr.write(`${e?.stack ?? ''}\n`);
-    else process.stderr.write('(set SHARDSIM_DEBUG=1 for the stack trace, and please report it)\n');
+    // One line, as for bad input: the first line of the message (a native error can span several).
+    const first = String(e?.message ?? err).split('\n')[0]!.trim();
+    if (process.env.SHARDSIM_DEBUG) process.stderr.write(`internal error: ${first}\n${e?.stack ?? ''}\n`);
+    else process.stderr.write(`internal error: ${first} (a bug: please report it; SHARDSIM_DEBUG=1 shows the stack trace)\n`);
     return 1;
   }
 }

@@ -2,7 +2,7 @@ import { loadScenarioFile, resolveConfig, checkAgainstModel, DEFAULT_HARDWARE, t
 import { loadHardwareProfile, buildCluster, type Cluster } from '../hardware/index.ts';
 import { loadModel, parameterCounts, type ModelSpec } from '../model/index.ts';
 import { buildPlan, type OpTag, type Plan } from '../strategy/index.ts';
-import { simulate, type Timeline } from '../engine/index.ts';
+import { simulate, EngineStallError, type Timeline } from '../engine/index.ts';
 import { buildResult, type SimulationResult } from '../metrics/result.ts';
 import { advise } from '../advisor/index.ts';
 
@@ -45,8 +45,7 @@ export async function simulateLoaded(loaded: LoadedScenario, opts: RunOptions = 
   let first: Timeline<OpTag> | undefined;
   const stepTimes: number[] = [];
   for (let i = 0; i < (varied ? steps : 1); i++) {
-    const tl = simulate(plan.tasks, {
-      resources: plan.resources,
+    const tl = runEngine(cfg.name, plan, {
       ...(varied ? { jitter: { seed: `${cfg.simulation.seed}:${i}`, relativeStd: cfg.simulation.jitter } } : {}),
       recordMemory: i === 0 && (opts.recordMemory ?? false),
     });
@@ -63,6 +62,21 @@ export async function simulateLoaded(loaded: LoadedScenario, opts: RunOptions = 
     result.advice_debug = debug;
   }
   return run;
+}
+
+/**
+ * The engine on a plan. A stall (the engine's progress guard) is a bug, not an answer: it becomes one line
+ * naming the scenario, where the engine stopped and what most likely caused it.
+ */
+function runEngine(scenario: string, plan: Plan, options: { jitter?: { seed: string; relativeStd: number }; recordMemory: boolean }): Timeline<OpTag> {
+  try {
+    return simulate(plan.tasks, { resources: plan.resources, ...options });
+  } catch (err) {
+    if (!(err instanceof EngineStallError)) throw err;
+    throw new Error(
+      `scenario ${scenario}: ${err.message}; likely cause: a scheduling loop in the engine at this time scale (${plan.tasks.length} tasks) — please report it with the scenario`,
+    );
+  }
 }
 
 export async function simulateFile(path: string, overrides: SimulationOverrides = {}, opts: RunOptions = {}): Promise<SimulationRun> {

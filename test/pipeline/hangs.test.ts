@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { run, llama8b } from '../helpers/run.ts';
+
+/**
+ * Issue 16's hang reproductions: each ran forever at 100% CPU once simulated time passed ~1.6·10⁴ s (the
+ * flow check rescheduled itself at the same instant). Each now ends, in seconds, with finite numbers.
+ */
+function expectSane(r: Awaited<ReturnType<typeof run>>, minStepSeconds: number): void {
+  const x = r.result;
+  expect(Number.isFinite(x.step_time_s)).toBe(true);
+  expect(x.step_time_s).toBeGreaterThan(minStepSeconds);
+  const parts = x.time_breakdown_s.compute + x.time_breakdown_s.optimizer + x.time_breakdown_s.exposed_communication + x.time_breakdown_s.idle;
+  expect(parts).toBeCloseTo(x.step_time_s, 3);
+  expect(x.throughput.mfu).toBeGreaterThan(0);
+  expect(x.throughput.mfu).toBeLessThan(1);
+}
+
+const seventy2node = {
+  base_model: 'meta-llama/Llama-3.1-70B',
+  fsdp_version: 2,
+  fsdp_config: { reshard_after_forward: true },
+  sequence_len: 4096,
+  micro_batch_size: 1,
+  bf16: true,
+  flash_attention: true,
+  gradient_checkpointing: true,
+  simulation: { hardware: 'dgx-h100', num_nodes: 2 },
+};
+
+describe('the hangs of issue 16 end within seconds', { timeout: 30_000 }, () => {
+  it('scenarios/sweeps/llama-3.1-70b-2node.yaml with gradient_accumulation_steps: 16 at 1 Gb/s between nodes', async () => {
+    const r = await run({ ...seventy2node, gradient_accumulation_steps: 16, simulation: { ...seventy2node.simulation, inter_node_bandwidth: '1 Gb/s' } });
+    expectSane(r, 1.6e4);
+  });
+
+  it('a bare inter_node_bandwidth: 400 (bytes/s)', async () => {
+    expectSane(await run({ ...llama8b, simulation: { num_nodes: 2, inter_node_bandwidth: 400 } }), 1e6);
+  });
+
+  it('a huge sequence length, and a huge micro-batch', async () => {
+    expectSane(await run({ ...llama8b, sequence_len: 4_194_304, micro_batch_size: 1 }), 1.6e4);
+    expectSane(await run({ ...llama8b, micro_batch_size: 100_000 }), 1.6e4);
+  });
+
+  it('an extreme straggler', async () => {
+    const r = await run({ ...llama8b, simulation: { stragglers: [{ rank: 3, compute_slowdown: 1e6, link_slowdown: 1e6 }] } });
+    expectSane(r, 1.6e4);
+    expect(r.result.straggler!.lateRank).toBe(3);
+  });
+
+  it('a very deep model', async () => {
+    expectSane(await run({ ...llama8b, micro_batch_size: 4096, model_config: { num_hidden_layers: 2000 } }), 1.6e4);
+  });
+
+  it('a very slow hardware profile (every rate 10⁶ × lower)', async () => {
+    const profile = JSON.parse(readFileSync(join(import.meta.dirname, '../../hardware-profiles/dgx-h100.json'), 'utf8'));
+    const slow = (o: Record<string, unknown>) => {
+      for (const [k, v] of Object.entries(o)) if (typeof v === 'number' && /per_second$/.test(k)) o[k] = v / 1e6;
+    };
+    for (const part of [profile.gpu, profile.node.intra, profile.node.host_link, profile.scale_out, profile.nccl, profile.kernels, profile.host]) slow(part);
+    profile.id = 'slow-h100';
+    const file = join(mkdtempSync(join(tmpdir(), 'shardsim-slow-')), 'slow-h100.json');
+    writeFileSync(file, JSON.stringify(profile));
+    expectSane(await run({ ...llama8b, simulation: { hardware: file, num_nodes: 2 } }), 1e5);
+  });
+});
