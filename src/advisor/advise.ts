@@ -9,6 +9,12 @@ export interface AdviseOptions {
   simulate: (loaded: LoadedScenario) => Promise<SimulationRun>;
   /** At most this many variants are simulated (default 24). */
   budget?: number;
+  /**
+   * Tasks the variants may simulate in all (default ADVICE_TASKS): a deterministic work bound, so a huge
+   * plan gets fewer variants rather than minutes of advice (a wall-clock limit would make advice depend
+   * on the machine).
+   */
+  taskBudget?: number;
   /** A fitting scenario whose requirement is below this share of GPU memory gets headroom advice (default 0.6). */
   headroomShare?: number;
 }
@@ -27,6 +33,8 @@ interface Node {
   depth: number;
 }
 
+/** Tasks all advice runs may simulate: ~24 variants of a 70B step on 16 nodes many times over, a few seconds of engine time. */
+const ADVICE_TASKS = 1_000_000;
 /** Changes combined at most. */
 const MAX_DEPTH = 5;
 /** Out of memory: stop once this many fitting configurations are known (the summary shows three). */
@@ -90,6 +98,7 @@ export async function advise(base: SimulationRun, loaded: LoadedScenario, opts: 
   const skipped: AdviceDebug['skipped'] = [];
   const seen = new Set<string>([keyOf({})]);
   let evaluated = 0;
+  let tasksLeft = opts.taskBudget ?? ADVICE_TASKS;
   // A move the simulator refuses (e.g. "not yet supported") is not retried in combinations.
   const refused = new Set<string>();
   const root: Node = { change: {}, input: loaded.input, run: base, applied: new Set(), depth: 0 };
@@ -99,13 +108,14 @@ export async function advise(base: SimulationRun, loaded: LoadedScenario, opts: 
   const open: Node[] = [root];
   let fitting = 0;
 
-  while (open.length > 0 && evaluated < budget && !(mode === 'out_of_memory' && fitting >= ENOUGH_FITTING)) {
+  const spent = () => evaluated >= budget || tasksLeft <= 0;
+  while (open.length > 0 && !spent() && !(mode === 'out_of_memory' && fitting >= ENOUGH_FITTING)) {
     open.sort((a, b) => score(a) - score(b));
     const node = open.shift()!;
     if (node.depth >= MAX_DEPTH) continue;
     const ctx = contextOf(node);
     for (const move of moves) {
-      if (evaluated >= budget) break;
+      if (spent()) break;
       if (refused.has(move.id) || (!move.repeatable && node.applied.has(move.id))) continue;
       const edits = move.edits(ctx);
       if (!edits) continue;
@@ -126,6 +136,7 @@ export async function advise(base: SimulationRun, loaded: LoadedScenario, opts: 
         }
         throw e;
       }
+      tasksLeft -= run.plan.tasks.length;
       const entry = entryOf(change, run);
       entries.push(entry);
       if (entry.fits) fitting++;

@@ -1,6 +1,6 @@
 import { ShardsimError } from '../util/errors.ts';
 import type { Dtype } from '../util/dtype.ts';
-import type { LoadedScenario } from './load.ts';
+import { allowedValues, type LoadedScenario } from './load.ts';
 import { fsdpConfigSchema, type FsdpConfigInput } from './schema.ts';
 import { resolvePrecision } from './precision.ts';
 import { loadDeepSpeedConfig, resolveDeepSpeed } from './deepspeed.ts';
@@ -219,7 +219,9 @@ function normaliseFsdpConfig(raw: Record<string, unknown> | undefined): FsdpConf
       const bad = (issue as { keys: string[] }).keys[0]!;
       throw new ShardsimError(`unknown key "fsdp_config.${bad}"`, { fix: `known keys: ${Object.keys(fsdpConfigSchema.shape).join(', ')}` });
     }
-    throw new ShardsimError(issue.message, { key: `fsdp_config.${issue.path.join('.')}` });
+    const got = issue.path.reduce<unknown>((o, k) => (o as Record<PropertyKey, unknown> | undefined)?.[k], plain);
+    const allowed = allowedValues(issue);
+    throw new ShardsimError(`${allowed ? `must be ${allowed}` : issue.message} (got ${JSON.stringify(got)})`, { key: `fsdp_config.${issue.path.join('.')}` });
   }
   return parsed.data;
 }

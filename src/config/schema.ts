@@ -4,7 +4,8 @@ import { z } from 'zod';
  * The keys the simulator reads, with Axolotl's names and types. Anything else in a scenario is either a
  * known Axolotl key we ignore (axolotl-keys.ts) or gets a "did you mean" warning.
  */
-const positiveInt = z.number().int('must be a whole number').positive('must be positive');
+// Range before integrality: zod's int check also rejects numbers past 2^53, which are whole but uncountable.
+const positiveInt = z.number().positive('must be positive').max(Number.MAX_SAFE_INTEGER, 'must be at most 2^53 − 1 = 9007199254740991').int('must be a whole number');
 
 const straggler = z
   .object({

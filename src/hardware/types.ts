@@ -51,8 +51,12 @@ export interface HardwareProfile {
     intra_ring_busbw_bytes_per_second: number;
     /** Peak NVLS AllReduce bus bandwidth inside a node, bytes/s; 0 when the system has no NVLS. */
     intra_nvls_busbw_bytes_per_second: number;
-    /** Peak bus bandwidth per GPU across nodes (AllReduce, large messages), bytes/s, per rail NIC. */
-    inter_busbw_bytes_per_second_per_nic: number;
+    /**
+     * Peak bus bandwidth across nodes (AllReduce, large messages) per rail NIC, as a share of the NIC's line
+     * rate (`scale_out.bytes_per_second_per_nic`): dimensionless, in (0, 1]. A ratio, not an absolute
+     * figure, so that the line rate (and `simulation.inter_node_bandwidth`) flows through to the step.
+     */
+    inter_busbw_efficiency: number;
     /** Per-step latency α of the LL protocol (small messages) inside a node and across nodes, seconds. */
     intra_latency_seconds: number;
     inter_latency_seconds: number;

@@ -69,7 +69,10 @@ export function buildResult(args: {
   cluster: Cluster;
   plan: Plan;
   timeline: Timeline<OpTag>;
+  /** The simulated step times: one per step with jitter, else one standing for all `stepCount`. */
   stepTimes: number[];
+  /** Steps the run stands for (default: one per entry of `stepTimes`). */
+  stepCount?: number;
 }): SimulationResult {
   const { cfg, model, cluster, plan, timeline } = args;
   const profile = cluster.profile;
@@ -85,6 +88,7 @@ export function buildResult(args: {
   // A steady-state plan's timeline is shorter than the step it stands for (see strategy/index.ts PlanOptions).
   const step = repeat ? Math.max(...perRank.map((r) => r.stepSeconds)) : timeline.makespan;
   const sorted = (repeat ? args.stepTimes.map(() => step) : [...args.stepTimes]).sort((a, b) => a - b);
+  const stepCount = Math.max(args.stepCount ?? sorted.length, sorted.length);
   const mean = sorted.reduce((a, b) => a + b, 0) / sorted.length;
 
   const tokens = cfg.batch.tokensPerStep;
@@ -155,7 +159,7 @@ export function buildResult(args: {
       tokens_per_step: tokens,
     },
     step_time_s: step,
-    steps: { count: sorted.length, mean_s: mean, p50_s: percentile(sorted, 0.5), p95_s: percentile(sorted, 0.95), min_s: sorted[0]!, max_s: sorted[sorted.length - 1]! },
+    steps: { count: stepCount, mean_s: mean, p50_s: percentile(sorted, 0.5), p95_s: percentile(sorted, 0.95), min_s: sorted[0]!, max_s: sorted[sorted.length - 1]! },
     throughput: {
       tokens_per_s: tokens / step,
       tokens_per_s_per_gpu: tokens / step / world,

@@ -1,7 +1,8 @@
 import { loadScenarioFile, resolveConfig, checkAgainstModel, DEFAULT_HARDWARE, type LoadedScenario, type ResolvedConfig, type SimulationOverrides } from '../config/index.ts';
 import { loadHardwareProfile, buildCluster, type Cluster } from '../hardware/index.ts';
 import { loadModel, parameterCounts, type ModelSpec } from '../model/index.ts';
-import { buildPlan, type OpTag, type Plan } from '../strategy/index.ts';
+import { buildPlan, planShape, type OpTag, type Plan } from '../strategy/index.ts';
+import { checkPlanLowerBound, checkReportSize, checkSteps, heapBudgetBytes, maxPlanTasks, planTooLarge } from './limits.ts';
 import { simulate, EngineStallError, type Timeline } from '../engine/index.ts';
 import { buildResult, type SimulationResult } from '../metrics/result.ts';
 import { advise } from '../advisor/index.ts';
@@ -30,6 +31,9 @@ export interface RunOptions {
   model?: ModelSpec;
 }
 
+/** Ranks the report draws task by task (the trace's most; the timeline chart draws at most two). */
+const REPORT_RANKS = 16;
+
 /** scenario → resolved config → model + hardware → plan → engine → metrics. */
 export async function simulateLoaded(loaded: LoadedScenario, opts: RunOptions = {}): Promise<SimulationRun> {
   const sim = loaded.input.simulation ?? {};
@@ -38,10 +42,17 @@ export async function simulateLoaded(loaded: LoadedScenario, opts: RunOptions = 
   const cluster = buildCluster(profile, cfg.simulation.numNodes, cfg.simulation.gpus);
   const model = opts.model ?? loadModel({ ...(cfg.model.baseModel ? { baseModel: cfg.model.baseModel } : {}), ...(cfg.model.modelConfig ? { modelConfig: cfg.model.modelConfig } : {}), baseDir: cfg.baseDir });
   checkAgainstModel(cfg, model);
-  const plan = buildPlan(cfg, model, cluster, { steadyState: (opts.steadyState ?? false) && !opts.recordMemory });
-
+  // Sizes first (pipeline/limits.ts): a plan the heap cannot hold is refused before it is built.
+  const planOpts = { steadyState: (opts.steadyState ?? false) && !opts.recordMemory };
+  const shape = planShape(cfg, cluster.worldSize, planOpts);
+  const budget = heapBudgetBytes();
+  checkPlanLowerBound({ ranks: shape.ranks, microBatches: shape.microBatches, layers: model.numLayers }, budget);
+  const plan = buildPlan(cfg, model, cluster, { ...planOpts, limit: { maxTasks: maxPlanTasks(budget), error: (n) => planTooLarge(n, budget) } });
   const varied = cfg.simulation.jitter > 0;
   const steps = cfg.simulation.steps;
+  checkSteps(steps, varied, plan.tasks.length);
+  if (opts.recordMemory) checkReportSize(plan.tasks.length, (plan.tasks.length / plan.ranks.length) * Math.min(plan.ranks.length, REPORT_RANKS), budget);
+
   let first: Timeline<OpTag> | undefined;
   const stepTimes: number[] = [];
   for (let i = 0; i < (varied ? steps : 1); i++) {
@@ -52,9 +63,8 @@ export async function simulateLoaded(loaded: LoadedScenario, opts: RunOptions = 
     first ??= tl;
     stepTimes.push(tl.makespan);
   }
-  // Without jitter every step is the same.
-  while (stepTimes.length < steps) stepTimes.push(stepTimes[0]!);
-  const result = buildResult({ cfg, model, totalParams: parameterCounts(model).total, cluster, plan, timeline: first!, stepTimes });
+  // Without jitter every step is the same: one time stands for all `steps`.
+  const result = buildResult({ cfg, model, totalParams: parameterCounts(model).total, cluster, plan, timeline: first!, stepTimes, stepCount: steps });
   const run: SimulationRun = { result, cfg, model, cluster, plan, timeline: first! };
   if (opts.advice) {
     const { advice, debug } = await advise(run, loaded, { simulate: (variant) => simulateLoaded(variant, { model, steadyState: true }) });
