@@ -419,6 +419,11 @@ export function resolveDeepSpeed(ds: DeepSpeedConfig, ax: AxolotlBatch): { strat
   if (typeof ds.bf16 === 'boolean' && ds.bf16 !== ax.bf16) {
     throw new ShardsimError(`${ds.bf16} disagrees with bf16 (${ax.bf16}); HF Trainer refuses mismatched values`, { key: 'deepspeed.bf16.enabled', fix: 'set it to "auto", or make the two agree' });
   }
+  // HF Trainer also fill_match-es "fp16.enabled" with `args.fp16`, which Axolotl leaves false under bf16:
+  // an enabled fp16 section next to `bf16: true` is a mismatch Trainer refuses (and DeepSpeed would train fp16).
+  if (ds.fp16 === true && ax.bf16) {
+    throw new ShardsimError('true contradicts bf16: true (HF Trainer fills fp16.enabled from the fp16 key and refuses a mismatch)', { key: 'deepspeed.fp16.enabled', fix: 'set it to "auto" or false, or use bf16: false with fp16: true' });
+  }
   return { strategy: `zero${ds.stage}` as StrategyName, precision: deepspeedPrecision(ds, ax), warnings };
 }
 

@@ -108,8 +108,14 @@ export async function resolveConfig(loaded: LoadedScenario, cluster: ClusterShap
   const dataParallel = mesh.dpShard * mesh.dpReplicate;
   const globalBatchSize = micro * ga * dataParallel;
 
+  const stragglerAt = new Map<number, number>();
   const stragglers = (sim.stragglers ?? []).map((x, i) => {
     if (x.rank >= worldSize) throw new ShardsimError(`rank ${x.rank} does not exist in a world of ${worldSize}`, { key: `simulation.stragglers.${i}.rank`, fix: `use a rank below ${worldSize}` });
+    const first = stragglerAt.get(x.rank);
+    if (first !== undefined) {
+      throw new ShardsimError(`rank ${x.rank} is listed twice (also stragglers.${first}); only one entry would apply`, { key: `simulation.stragglers.${i}.rank`, fix: 'give each rank one entry with both compute_slowdown and link_slowdown' });
+    }
+    stragglerAt.set(x.rank, i);
     return { rank: x.rank, computeSlowdown: x.compute_slowdown ?? 1, linkSlowdown: x.link_slowdown ?? 1 };
   });
 
@@ -250,7 +256,14 @@ function parseMixedPrecisionPolicy(raw: unknown): { param_dtype?: Dtype; reduce_
  * Checks that need the model: tensor parallelism shards attention by heads (Megatron column/row split),
  * so `tensor_parallel_size` must divide the attention heads and the KV heads (or be a multiple of them).
  */
-export function checkAgainstModel(cfg: ResolvedConfig, model: { numHeads: number; numKvHeads: number; id: string }): void {
+export function checkAgainstModel(cfg: ResolvedConfig, model: { numHeads: number; numKvHeads: number; id: string; learnedPositions: boolean; maxPositions: number; modelType: string }): void {
+  // A learned position table (gpt2's wpe, mpt without ALiBi) has maxPositions rows: longer sequences index
+  // past it and the embedding lookup fails (transformers GPT2Model: `self.wpe(position_ids)`, IndexError).
+  // Rotary models run past max_position_embeddings (it only sizes the RoPE cache).
+  const seq = cfg.batch.sequenceLength;
+  if (model.learnedPositions && seq > model.maxPositions) {
+    throw new ShardsimError(`${seq} is beyond the ${model.maxPositions} learned positions of ${model.id} (${model.modelType})`, { key: 'sequence_len', fix: `use sequence_len ≤ ${model.maxPositions}` });
+  }
   const tp = cfg.mesh.tp;
   if (tp > 1) {
     if (model.numHeads % tp !== 0) {
