@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { ShardsimError } from '../../util/errors.ts';
 import { readValidationRows, validateRows } from '../../validate/index.ts';
 import { validationTable } from '../../report/validation-table.ts';
+import { prepareOutputDir } from '../../util/output.ts';
 
 export function registerValidate(program: Command): void {
   program
@@ -22,6 +23,7 @@ export function registerValidate(program: Command): void {
         }
         rows = rows.filter((r) => re.test(r.id) || re.test(r.source) || re.test(JSON.stringify(r.scenario)));
       }
+      if (o.out) prepareOutputDir(o.out, '--out');
       const report = await validateRows(rows);
       if (o.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
       else process.stdout.write(validationTable(report) + '\n');
