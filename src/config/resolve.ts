@@ -205,9 +205,15 @@ function resolveMesh(s: LoadedScenario['input'], world: number, strategy: Strate
 }
 
 function divisors(n: number): number[] {
-  const out: number[] = [];
-  for (let d = 1; d <= n; d++) if (n % d === 0) out.push(d);
-  return out;
+  // Pairs up to √n: a world of 10⁹ GPUs in an error message must not take seconds.
+  const low: number[] = [];
+  const high: number[] = [];
+  for (let d = 1; d * d <= n; d++) {
+    if (n % d !== 0) continue;
+    low.push(d);
+    if (d * d !== n) high.unshift(n / d);
+  }
+  return [...low, ...high];
 }
 
 /** Accepts both `reshard_after_forward` and accelerate's legacy `fsdp_reshard_after_forward` spellings. */

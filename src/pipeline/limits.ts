@@ -14,6 +14,11 @@ export { heapBudgetBytes };
  * to go further.
  */
 const SIMULATION_BYTES_PER_TASK = 2_500;
+/**
+ * The device mesh's process groups list every rank of every dimension (network/placement.ts meshGroups,
+ * strategy/layout.ts): 1.14 GB peak RSS for 10⁶ ranks (Llama-3.1-8B DDP on 125,000 nodes).
+ */
+const LAYOUT_BYTES_PER_RANK = 1_200;
 const REPORT_BYTES_PER_DRAWN_TASK = 12_000;
 /**
  * Tasks simulated over all jittered steps of one run: the engine runs ~3·10⁵ tasks/s on one core, so this
@@ -39,6 +44,15 @@ export function checkPlanLowerBound(shape: { ranks: number; microBatches: number
     `the step needs at least ${count(least)} tasks (${shape.ranks} simulated rank(s) × ${count(shape.microBatches)} micro-batch(es) × ${count(shape.layers)} layers × forward and backward), ` +
       `~${gb(least * SIMULATION_BYTES_PER_TASK)}, more than this process can hold (~${gb(budgetBytes)} of heap)`,
     { fix: planFix(shape) },
+  );
+}
+
+/** Before lowering: the device mesh of `worldSize` ranks must fit; returns the heap left for the plan. */
+export function checkWorldSize(worldSize: number, budgetBytes: number): number {
+  if (worldSize * LAYOUT_BYTES_PER_RANK <= budgetBytes) return budgetBytes - worldSize * LAYOUT_BYTES_PER_RANK;
+  throw new ShardsimError(
+    `a world of ${count(worldSize)} GPUs needs ~${gb(worldSize * LAYOUT_BYTES_PER_RANK)} for its process groups, more than this process can hold (~${gb(budgetBytes)} of heap)`,
+    { key: 'simulation.num_nodes', fix: `use at most ~${count(Math.floor(budgetBytes / LAYOUT_BYTES_PER_RANK))} GPUs (the largest clusters hold ~10⁵)` },
   );
 }
 

@@ -2,7 +2,7 @@ import { loadScenarioFile, resolveConfig, checkAgainstModel, DEFAULT_HARDWARE, t
 import { loadHardwareProfile, buildCluster, type Cluster } from '../hardware/index.ts';
 import { loadModel, parameterCounts, type ModelSpec } from '../model/index.ts';
 import { buildPlan, planShape, type OpTag, type Plan } from '../strategy/index.ts';
-import { checkPlanLowerBound, checkReportSize, checkSteps, heapBudgetBytes, maxPlanTasks, planTooLarge } from './limits.ts';
+import { checkPlanLowerBound, checkReportSize, checkSteps, checkWorldSize, heapBudgetBytes, maxPlanTasks, planTooLarge } from './limits.ts';
 import { simulate, EngineStallError, type Timeline } from '../engine/index.ts';
 import { buildResult, type SimulationResult } from '../metrics/result.ts';
 import { advise } from '../advisor/index.ts';
@@ -45,7 +45,7 @@ export async function simulateLoaded(loaded: LoadedScenario, opts: RunOptions = 
   // Sizes first (pipeline/limits.ts): a plan the heap cannot hold is refused before it is built.
   const planOpts = { steadyState: (opts.steadyState ?? false) && !opts.recordMemory };
   const shape = planShape(cfg, cluster.worldSize, planOpts);
-  const budget = heapBudgetBytes();
+  const budget = checkWorldSize(cluster.worldSize, heapBudgetBytes());
   checkPlanLowerBound({ ranks: shape.ranks, microBatches: shape.microBatches, layers: model.numLayers }, budget);
   const plan = buildPlan(cfg, model, cluster, { ...planOpts, limit: { maxTasks: maxPlanTasks(budget), error: (n) => planTooLarge(n, budget) } });
   const varied = cfg.simulation.jitter > 0;
