@@ -70,6 +70,13 @@ function fromObject(
   opts: { name: string; path?: string; baseDir?: string; overrides?: SimulationOverrides; doc?: Document; where: (o?: number) => string },
 ): LoadedScenario {
   const warnings: string[] = [];
+  // A key left empty (`deepspeed:`) is YAML null, which Axolotl's schema reads as unset (its fields are
+  // `… | None`, and DictDefault answers None for a missing key alike): drop it, as in the nested blocks.
+  dropNulls(raw);
+  for (const block of ['simulation', 'fsdp_config']) {
+    const b = raw[block];
+    if (b && typeof b === 'object' && !Array.isArray(b)) dropNulls(b as Record<string, unknown>);
+  }
   const known = new Set([...MODELLED_KEYS, ...IGNORED_AXOLOTL_KEYS]);
   for (const key of Object.keys(raw)) {
     if (known.has(key)) continue;
@@ -110,6 +117,10 @@ function fromObject(
   return { name: opts.name, ...(opts.path ? { path: opts.path } : {}), baseDir: opts.baseDir ?? process.cwd(), input: parsed.data, warnings };
 }
 
+function dropNulls(obj: Record<string, unknown>): void {
+  for (const [k, v] of Object.entries(obj)) if (v === null) delete obj[k];
+}
+
 function hintForUnknown(bad: string, parent: string): string {
   if (parent === 'simulation') {
     const guess = closest(bad, Object.keys(simulationSchema.shape), 1)[0];
@@ -146,7 +157,7 @@ export function allowedValues(issue: z.core.$ZodIssue): string | undefined {
   if (issue.code !== 'invalid_value' && issue.code !== 'invalid_union') return undefined;
   if (!collect(issue) || options.length === 0) return undefined;
   const unique = [...new Set(options.join(', ').split(', '))];
-  return unique.length === 1 ? unique[0] : `one of ${unique.slice(0, -1).join(', ')} or ${unique[unique.length - 1]}`;
+  return unique.length === 1 ? unique[0] : `${unique.slice(0, -1).join(', ')} or ${unique[unique.length - 1]}`;
 }
 
 function getPath(obj: unknown, path: readonly PropertyKey[]): unknown {
