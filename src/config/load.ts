@@ -84,6 +84,10 @@ function fromObject(
     warnings.push(`unknown key "${key}" ignored${guess ? ` — did you mean "${guess}"?` : ''}`);
     delete raw[key];
   }
+  // fp16 mixed precision changes time and memory but is not modelled: say so rather than simulate fp32 quietly.
+  if ((raw.fp16 === true || raw.float16 === true) && raw.bf16 !== true && raw.bf16 !== 'auto') {
+    warnings.push('fp16: true (fp16 mixed precision) is not modelled: the run is simulated in fp32, as with bf16: false');
+  }
   for (const key of IGNORED_AXOLOTL_KEYS) delete raw[key];
 
   const overrides = Object.fromEntries(Object.entries(opts.overrides ?? {}).filter(([, v]) => v !== undefined));

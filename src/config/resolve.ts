@@ -137,7 +137,7 @@ export async function resolveConfig(loaded: LoadedScenario, cluster: ClusterShap
   // only support fp16 and bf16 data type"); fp32 training with it fails at the first forward, and its
   // tensor-core rate would count fp32 FLOPs faster than the fp32 peak.
   if (s.flash_attention === true && precision.computeDtype === 'fp32') {
-    throw new ShardsimError('needs bf16 or fp16 compute: FlashAttention-2 only supports fp16 and bf16 tensors, and this config trains in fp32', { key: 'flash_attention', fix: 'set bf16: true (or auto), or flash_attention: false' });
+    throw new ShardsimError('needs bf16 compute: FlashAttention-2 only supports fp16 and bf16 tensors, and this config trains in fp32 (fp16 mixed precision is not modelled)', { key: 'flash_attention', fix: 'set bf16: true (or auto), or flash_attention: false' });
   }
 
   const checkpointing: ResolvedConfig['activationCheckpointing'] =

@@ -67,3 +67,17 @@ describe('the hangs of issue 16 end within seconds', { timeout: 30_000 }, () => 
     expectSane(await run({ ...llama8b, simulation: { hardware: file, num_nodes: 2 } }), 1e5);
   });
 });
+
+describe('a sweep over the hanging configs ends, every row written', { timeout: 60_000 }, () => {
+  it('gradient_accumulation_steps 16 at 1 Gb/s among others', async () => {
+    const { prepareSweep, runSweep } = await import('../../src/sweep/sweep.ts');
+    const base = join(import.meta.dirname, '../../scenarios/sweeps/llama-3.1-70b-2node.yaml');
+    const prepared = prepareSweep(base, { vary: ['gradient_accumulation_steps=1,16', 'simulation.inter_node_bandwidth=1 Gb/s,400 Gb/s'] });
+    const streamed: number[] = [];
+    const { rows } = await runSweep(prepared, { jobs: 1, onRow: (r) => streamed.push(r.index) });
+    expect(rows.map((r) => r.status)).toEqual(['ok', 'ok', 'ok', 'ok']);
+    expect(streamed.sort()).toEqual([0, 1, 2, 3]);
+    const slow = rows.find((r) => r.values.gradient_accumulation_steps === 16 && r.values['simulation.inter_node_bandwidth'] === '1 Gb/s')!;
+    expect(slow.metrics!.step_time_s).toBeGreaterThan(1.6e4);
+  });
+});
