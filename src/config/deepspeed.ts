@@ -1,4 +1,5 @@
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { readTextFile } from '../util/read-text.ts';
 import { resolve as resolvePath } from 'node:path';
 import { closest, ShardsimError } from '../util/errors.ts';
 import { bytesOf, type Dtype } from '../util/dtype.ts';
@@ -136,13 +137,11 @@ const DTYPES: Record<string, Dtype> = {
 export function loadDeepSpeedConfig(value: string | Record<string, unknown>, baseDir: string): DeepSpeedConfig {
   if (typeof value !== 'string') return parseDeepSpeedConfig(value, 'inline');
   const path = resolvePath(baseDir, value);
-  let text: string;
-  try {
-    if (!statSync(path).isFile()) throw new Error('not a file');
-    text = readFileSync(path, 'utf8');
-  } catch {
+  // Bounded, regular files only, UTF-8 only (util/read-text.ts).
+  if (!existsSync(path)) {
     throw new ShardsimError(`cannot read DeepSpeed config "${value}" (looked for ${path})`, { key: 'deepspeed', fix: 'give a path to a DeepSpeed JSON file, relative to the scenario file (e.g. deepspeed_configs/zero3_bf16.json)' });
   }
+  const text = readTextFile(path, { what: 'DeepSpeed config', key: 'deepspeed', fix: 'give a path to a DeepSpeed JSON file, relative to the scenario file (e.g. deepspeed_configs/zero3_bf16.json)', heapBytesPerByte: 10 });
   let raw: unknown;
   try {
     raw = JSON.parse(text);

@@ -1,4 +1,5 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
+import { readTextFile } from '../util/read-text.ts';
 import path from 'node:path';
 import { closest, ShardsimError } from '../util/errors.ts';
 import { projectRoot } from '../util/paths.ts';
@@ -78,12 +79,8 @@ export function clearHardwareProfileCache(): void {
 }
 
 function parseProfileFile(file: string): HardwareProfile {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new ShardsimError(`cannot read hardware profile ${file}: ${(err as Error).message}`, { key: CONFIG_KEY });
-  }
+  // Bounded, regular files only, UTF-8 only (util/read-text.ts).
+  const text = readTextFile(file, { what: 'hardware profile', key: CONFIG_KEY, fix: 'give a bundled profile id (run `shardsim list hardware`) or a path to a .json file', heapBytesPerByte: 10 });
   let data: unknown;
   try {
     data = JSON.parse(text);
