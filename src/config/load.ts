@@ -53,7 +53,13 @@ export function loadScenarioText(
   if (!isMap(doc.contents)) {
     throw new ShardsimError(`${where(0)}: a scenario must be a YAML mapping of Axolotl keys`, { fix: 'start with e.g. `base_model: meta-llama/Llama-3.1-8B`' });
   }
-  const raw = doc.toJS() as Record<string, unknown>;
+  let raw: Record<string, unknown>;
+  try {
+    raw = doc.toJS() as Record<string, unknown>;
+  } catch (e) {
+    // The yaml package stops alias expansion that would blow up (a "billion laughs" document).
+    throw new ShardsimError(`${where(0)}: the YAML cannot be expanded: ${(e as Error).message.split('\n')[0]}`, { fix: 'use fewer nested aliases (*anchor) in the scenario' });
+  }
   return fromObject(raw, { ...opts, doc, where });
 }
 

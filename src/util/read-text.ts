@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { ShardsimError } from './errors.ts';
 import { gigabytes, heapBudgetBytes } from './heap.ts';
 
@@ -25,7 +25,9 @@ export function readTextFile(path: string, opts: ReadTextOptions): string {
   const where = opts.key ? { key: opts.key } : {};
   let fd: number;
   try {
-    fd = openSync(path, 'r');
+    // Non-blocking: opening a FIFO for reading would otherwise wait for a writer forever. Regular files
+    // read the same either way; anything else is refused below.
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : (code ?? 'unreadable');

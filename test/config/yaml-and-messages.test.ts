@@ -89,3 +89,22 @@ describe('scenario files are read bounded and as UTF-8', () => {
     expect(e.message).toMatch(/scenario file ".*big.yaml" is .* GB; parsing it needs ~.*, more than this process can hold/);
   });
 });
+
+describe('hostile inputs end in one line', () => {
+  it('an alias bomb ("billion laughs") is refused, not expanded', () => {
+    let text = ok + 'a: &a [x, x, x, x, x, x, x, x, x]\n';
+    for (let i = 1; i < 12; i++) text += `a${i}: &a${i} [${Array(9).fill(`*${i === 1 ? 'a' : `a${i - 1}`}`).join(', ')}]\n`;
+    expect(errorOf(() => loadScenarioText(text, { name: 'bomb' })).message).toMatch(/the YAML cannot be expanded: Excessive alias count/);
+  });
+
+  it('a FIFO is refused without waiting for a writer', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const fifo = join(dir, 'fifo.yaml');
+    try {
+      execFileSync('mkfifo', [fifo]);
+    } catch {
+      return; // no mkfifo here
+    }
+    expect(errorOf(() => loadScenarioFile(fifo)).message).toMatch(/not a regular file/);
+  });
+});
