@@ -1,4 +1,4 @@
-import type { ModelSpec } from '../model/types.ts';
+import type { LayerSpec } from '../model/types.ts';
 
 /**
  * Memory traffic of a decoder layer's non-matmul kernels (norms, rotary, the MLP activation, residual
@@ -29,13 +29,17 @@ export interface ElementwiseTraffic {
  * Per rank under tensor parallelism: the head- and MLP-column tensors are split tp ways; the h-wide ones
  * (norms, residual adds) are replicated unless sequence parallelism splits them along the sequence.
  */
-export function layerElementwiseTraffic(model: ModelSpec, bytesPerElement: number, compiled: boolean, par: { tp: number; sequenceParallel: boolean } = { tp: 1, sequenceParallel: false }): ElementwiseTraffic {
+export function layerElementwiseTraffic(layer: LayerSpec, bytesPerElement: number, compiled: boolean, par: { tp: number; sequenceParallel: boolean } = { tp: 1, sequenceParallel: false }): ElementwiseTraffic {
   const p = bytesPerElement;
-  const h = model.hiddenSize / (par.sequenceParallel ? par.tp : 1);
-  const qk = (model.numHeads / par.tp + Math.ceil(model.numKvHeads / par.tp)) * model.headDim;
-  const I = model.intermediateSize / par.tp;
-  const rotary = model.modelType === 'llama' || model.modelType === 'mistral' || model.modelType === 'qwen2' || model.modelType === 'gpt_neox';
-  const norms = 2;
+  const h = layer.hiddenSize / (par.sequenceParallel ? par.tp : 1);
+  const attn = layer.mixer?.kind === 'attention' ? layer.mixer : undefined;
+  const qk = attn ? (attn.numHeads / par.tp + Math.ceil(attn.numKvHeads / par.tp)) * attn.headDim : 0;
+  const down = layer.linears.find((l) => l.part === 'mlp' && l.tp === 'rowwise');
+  const I = layer.ffn ? (down ? (par.tp > 1 ? down.in / par.tp : down.in) : layer.ffn.intermediate / par.tp) : 0;
+  // Partial rotary (gpt_neox rotary_pct) still reads and re-concatenates the whole q and k.
+  const rotary = attn !== undefined && attn.rotaryDims > 0;
+  const norms = layer.norms.length;
+  const rmsNorm = layer.norms[0]?.kind === 'rmsnorm';
 
   let fwd = 0;
   let bwd = 0;
@@ -48,7 +52,7 @@ export function layerElementwiseTraffic(model: ModelSpec, bytesPerElement: numbe
     kb += kernelsB;
   };
 
-  if (model.normKind === 'rmsnorm' && !compiled) add(norms * h * (22 + 3 * p), norms * h * 2 * (22 + 3 * p), norms * 6, norms * 10);
+  if (rmsNorm && !compiled) add(norms * h * (22 + 3 * p), norms * h * 2 * (22 + 3 * p), norms * 6, norms * 10);
   else add(norms * h * 2 * p, norms * h * 3 * p, norms, norms);
 
   if (rotary) {
@@ -56,10 +60,10 @@ export function layerElementwiseTraffic(model: ModelSpec, bytesPerElement: numbe
     else add(qk * 9.5 * p, qk * 9.5 * p, 5, 5);
   }
 
-  if (model.mlpKind === 'gated') {
+  if (layer.ffn?.gated) {
     if (compiled) add(I * 3 * p, I * 5 * p, 1, 1);
     else add(I * 5 * p, I * 8 * p, 2, 2);
-  } else add(I * 2 * p, I * 3 * p, 1, 1);
+  } else if (layer.ffn) add(I * 2 * p, I * 3 * p, 1, 1);
 
   add(2 * h * 3 * p, 2 * h * 3 * p, 2, 2);
   return { forwardBytesPerToken: fwd, backwardBytesPerToken: bwd, forwardKernels: kf, backwardKernels: kb };

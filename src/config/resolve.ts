@@ -6,6 +6,7 @@ import { resolvePrecision } from './precision.ts';
 import { loadDeepSpeedConfig, resolveDeepSpeed } from './deepspeed.ts';
 import { parseBandwidth } from './units.ts';
 import type { Mesh, ResolvedConfig, StrategyName } from './types.ts';
+import type { ModelSpec } from '../model/types.ts';
 
 /** What the hardware stage tells the config stage: enough to size the world. */
 export interface ClusterShape {
@@ -248,14 +249,17 @@ function parseMixedPrecisionPolicy(raw: unknown): { param_dtype?: Dtype; reduce_
  * Checks that need the model: tensor parallelism shards attention by heads (Megatron column/row split),
  * so `tensor_parallel_size` must divide the attention heads and the KV heads (or be a multiple of them).
  */
-export function checkAgainstModel(cfg: ResolvedConfig, model: { numHeads: number; numKvHeads: number; id: string }): void {
+export function checkAgainstModel(cfg: ResolvedConfig, model: ModelSpec): void {
   const tp = cfg.mesh.tp;
-  if (tp > 1) {
-    if (model.numHeads % tp !== 0) {
-      throw new ShardsimError(`${tp} does not divide the ${model.numHeads} attention heads of ${model.id}`, { key: 'tensor_parallel_size', fix: `use a divisor of ${model.numHeads} (${divisors(model.numHeads).filter((d) => d <= 64).join(', ')})` });
+  if (tp <= 1) return;
+  for (const layer of model.layers) {
+    const attn = layer.mixer?.kind === 'attention' ? layer.mixer : undefined;
+    if (!attn) continue;
+    if (attn.numHeads % tp !== 0) {
+      throw new ShardsimError(`${tp} does not divide the ${attn.numHeads} attention heads of ${model.id}`, { key: 'tensor_parallel_size', fix: `use a divisor of ${attn.numHeads} (${divisors(attn.numHeads).filter((d) => d <= 64).join(', ')})` });
     }
-    if (model.numKvHeads % tp !== 0 && tp % model.numKvHeads !== 0) {
-      throw new ShardsimError(`${tp} neither divides nor is a multiple of the ${model.numKvHeads} KV heads of ${model.id}`, { key: 'tensor_parallel_size', fix: `use a divisor of ${model.numKvHeads}` });
+    if (attn.numKvHeads % tp !== 0 && tp % attn.numKvHeads !== 0) {
+      throw new ShardsimError(`${tp} neither divides nor is a multiple of the ${attn.numKvHeads} KV heads of ${model.id}`, { key: 'tensor_parallel_size', fix: `use a divisor of ${attn.numKvHeads}` });
     }
   }
 }

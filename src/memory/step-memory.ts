@@ -1,8 +1,8 @@
 import type { ResolvedConfig } from '../config/types.ts';
 import { activationTensorsPerLayer, checkpointedLayerInputBytes, logitsBytes } from '../model/activations.ts';
 import { layerGemms } from '../model/flops.ts';
-import { matmulParamsPerLayer } from '../model/params.ts';
-import type { ModelSpec } from '../model/types.ts';
+import { matmulParamsOfLayer } from '../model/params.ts';
+import type { LayerSpec, ModelSpec } from '../model/types.ts';
 import { bytesOf } from '../util/dtype.ts';
 
 /**
@@ -35,7 +35,8 @@ export interface HeadMemory {
 }
 
 export interface StepMemory {
-  layer: LayerMemory;
+  /** Per decoder layer, in order; identical layers share one object. */
+  layers: LayerMemory[];
   head: HeadMemory;
   /**
    * Autocast's cast cache (aten/src/ATen/autocast_mode.cpp `cached_cast`): when forward runs 16-bit matmuls
@@ -44,7 +45,7 @@ export interface StepMemory {
    * model's forward. Zero when the weights forward sees are already 16-bit (Axolotl's bf16 loading, FSDP
    * param_dtype bf16).
    */
-  autocastCache: { layerBytes: number; rootBytes: number };
+  autocastCache: { layerBytes: number[]; rootBytes: number };
 }
 
 /**
@@ -61,20 +62,20 @@ export interface StepMemory {
  * cached output (v_proj's output is the `v` flash reads; gate's output is SiLU's input; the attention output
  * and logsumexp).
  */
-function selectiveSet(model: ModelSpec, cfg: ResolvedConfig, full: Map<string, number>, p: number): { savedBytes: number; overlapBytes: number } {
+function selectiveSet(layer: LayerSpec, cfg: ResolvedConfig, full: Map<string, number>, p: number): { savedBytes: number; overlapBytes: number } {
   const b = cfg.batch.microBatchSize;
   const s = cfg.batch.sequenceLength;
   const { tp, cp, sequenceParallel } = cfg.mesh;
   const tokens = (b * s) / cp;
-  let saved = checkpointedLayerInputBytes(model, { microBatch: b, seqLen: s, bytesPerElement: p, tp, cp, sequenceParallel });
+  let saved = checkpointedLayerInputBytes(layer, { microBatch: b, seqLen: s, bytesPerElement: p, tp, cp, sequenceParallel });
   let overlap = 0;
   // The full-set tensor each GEMM's output *is* (same storage), when there is one.
   const sameTensor: Record<string, string> = {
     v_proj: 'v',
     gate_proj: 'gate_output',
-    up_proj: model.mlpKind === 'gated' ? 'up_output' : 'act_input',
+    up_proj: layer.ffn?.gated ? 'up_output' : 'act_input',
   };
-  layerGemms(model, tokens, tp).forEach((g, i) => {
+  layerGemms(layer, tokens, tp).forEach((g, i) => {
     if (i % 2 !== 0) return; // mm #1, #3, #5, #7 are saved; #2, #4, #6 recomputed
     const bytes = tokens * g.n * p;
     saved += bytes;
@@ -105,31 +106,16 @@ export function stepMemory(cfg: ResolvedConfig, model: ModelSpec): StepMemory {
   const tokens = (b * s) / cp;
   const p = bytesOf(cfg.precision.computeDtype);
   const h = model.hiddenSize;
-  const I = model.intermediateSize;
 
-  const tensors = activationTensorsPerLayer(model, { microBatch: b, seqLen: s, flashAttention: cfg.flashAttention, bytesPerElement: p, transformersEager: true, tp, cp, sequenceParallel });
-  const full = new Map(tensors.map((t) => [t.name, t.bytes]));
-  const fullBytes = tensors.reduce((a, t) => a + t.bytes, 0);
-
-  let savedBytes = fullBytes;
-  let recomputeBytes = 0;
-  if (cfg.activationCheckpointing === 'full') {
-    // torch.utils.checkpoint keeps the block's inputs and re-runs its forward in backward.
-    savedBytes = checkpointedLayerInputBytes(model, { microBatch: b, seqLen: s, bytesPerElement: p, tp, cp, sequenceParallel });
-    recomputeBytes = fullBytes;
-  } else if (cfg.activationCheckpointing === 'selective') {
-    const sac = selectiveSet(model, cfg, full, p);
-    savedBytes = sac.savedBytes;
-    recomputeBytes = fullBytes - sac.overlapBytes;
-  }
-
-  // Inside the MLP's backward (the widest point): the layer-output gradient (h) is held for the residual
-  // branch while down_proj's input gradient (I) and MulBackward's two outputs (I each) exist; down_proj's own
-  // input has been released, so the net over the saved set is h + 2I (SwiGLU) or h + I (GELU: act grad + up grad).
-  const backwardWorkingBytes = tokens * p * (h / (sequenceParallel ? tp : 1) + ((model.mlpKind === 'gated' ? 2 : 1) * I) / tp);
+  const bySignature = new Map<string, LayerMemory>();
+  const layers = model.layers.map((layer) => {
+    let m = bySignature.get(layer.signature);
+    if (!m) bySignature.set(layer.signature, (m = layerMemory(layer, cfg)));
+    return m;
+  });
 
   // Head: the final norm saves like a layer norm (fp32 input copy, [normalized,] output = lm_head input).
-  const rms = model.normKind === 'rmsnorm';
+  const rms = model.finalNorm.kind === 'rmsnorm';
   const headSaved = tokens * h * (Math.max(p, 4) + (rms ? p : 0) + p);
   // transformers ForCausalLMLoss (loss/loss_utils.py): `logits = logits.float()` then cross_entropy, whose
   // log_softmax saves its fp32 output for nll_loss's backward. The upcast is not saved (ToCopyBackward keeps
@@ -148,9 +134,45 @@ export function stepMemory(cfg: ResolvedConfig, model: ModelSpec): StepMemory {
   const fsdp = cfg.strategy === 'fsdp2' || cfg.strategy === 'fsdp1';
   const forwardWeightDtype = fsdp ? cfg.precision.gatherDtype : cfg.precision.paramDtype;
   const cached = forwardWeightDtype === 'fp32' && p < 4;
-  const autocastCache = cached
-    ? { layerBytes: (matmulParamsPerLayer(model) * p) / tp, rootBytes: (model.vocabSize * h * p) / tp }
-    : { layerBytes: 0, rootBytes: 0 };
+  const autocastCache = {
+    layerBytes: model.layers.map((layer) => (cached ? (matmulParamsOfLayer(layer) * p) / tp : 0)),
+    rootBytes: cached ? (model.vocabSize * h * p) / tp : 0,
+  };
 
-  return { layer: { savedBytes, recomputeBytes, backwardWorkingBytes, fullBytes }, head, autocastCache };
+  return { layers, head, autocastCache };
+}
+
+/** What one decoder layer keeps, re-creates and works with during one micro-batch. */
+function layerMemory(layer: LayerSpec, cfg: ResolvedConfig): LayerMemory {
+  const b = cfg.batch.microBatchSize;
+  const s = cfg.batch.sequenceLength;
+  const { tp, cp, sequenceParallel } = cfg.mesh;
+  const tokens = (b * s) / cp;
+  const p = bytesOf(cfg.precision.computeDtype);
+  const h = layer.hiddenSize;
+
+  const tensors = activationTensorsPerLayer(layer, { microBatch: b, seqLen: s, flashAttention: cfg.flashAttention, bytesPerElement: p, transformersEager: true, tp, cp, sequenceParallel });
+  const full = new Map(tensors.map((t) => [t.name, t.bytes]));
+  const fullBytes = tensors.reduce((a, t) => a + t.bytes, 0);
+
+  let savedBytes = fullBytes;
+  let recomputeBytes = 0;
+  if (cfg.activationCheckpointing === 'full') {
+    // torch.utils.checkpoint keeps the block's inputs and re-runs its forward in backward.
+    savedBytes = checkpointedLayerInputBytes(layer, { microBatch: b, seqLen: s, bytesPerElement: p, tp, cp, sequenceParallel });
+    recomputeBytes = fullBytes;
+  } else if (cfg.activationCheckpointing === 'selective') {
+    const sac = selectiveSet(layer, cfg, full, p);
+    savedBytes = sac.savedBytes;
+    recomputeBytes = fullBytes - sac.overlapBytes;
+  }
+
+  // Inside the MLP's backward (the widest point): the layer-output gradient (h) is held for the residual
+  // branch while down_proj's input gradient (I) and MulBackward's two outputs (I each) exist; down_proj's own
+  // input has been released, so the net over the saved set is h + 2I (SwiGLU) or h + I (GELU: act grad + up grad).
+  const down = layer.linears.find((l) => l.part === 'mlp' && l.tp === 'rowwise');
+  const I = layer.ffn ? (down ? down.in : layer.ffn.intermediate) / tp : 0;
+  const backwardWorkingBytes = tokens * p * (h / (sequenceParallel ? tp : 1) + (layer.ffn?.gated ? 2 : 1) * I);
+
+  return { savedBytes, recomputeBytes, backwardWorkingBytes, fullBytes };
 }

@@ -2,7 +2,7 @@ import type { ResolvedConfig } from '../config/types.ts';
 import type { Cluster } from '../hardware/cluster.ts';
 import type { ModelSpec } from '../model/types.ts';
 import { layerGemms, modelFlopsPerToken } from '../model/flops.ts';
-import { matmulParamsPerLayer } from '../model/params.ts';
+import { attentionOf } from '../model/layer.ts';
 import type { Timeline } from '../engine/index.ts';
 import type { OpTag, Plan, MemoryCategory } from '../strategy/index.ts';
 import { extendBySteadyState, rankBreakdown, waitReport, type WaitReport } from './step.ts';
@@ -94,12 +94,7 @@ export function buildResult(args: {
   // HFU counts what the GPUs execute: model FLOPs plus what activation checkpointing recomputes — the
   // whole forward (2·N_layer + 4·a·d·s per token per layer, the same convention as MFU), or under the
   // selective policy only the matmuls it does not save (every other one; src/strategy/costs.ts).
-  const recomputedMatmulParams = cfg.activationCheckpointing === 'selective'
-    ? layerGemms(model, 1).filter((_, i) => i % 2 !== 0).reduce((a, g) => a + g.k * g.n, 0)
-    : matmulParamsPerLayer(model);
-  const recomputePerToken = cfg.activationCheckpointing === 'none'
-    ? 0
-    : model.numLayers * (2 * recomputedMatmulParams + (cfg.activationCheckpointing === 'full' ? 4 * model.numHeads * model.headDim * cfg.batch.sequenceLength : 0));
+  const recomputePerToken = cfg.activationCheckpointing === 'none' ? 0 : recomputeFlopsPerToken(model, cfg);
   const hfu = ((modelFlopsPerToken(model, cfg.batch.sequenceLength) + recomputePerToken) * tokens) / step / world / peak;
 
   // Memory: the highest peak over simulated ranks.
@@ -194,4 +189,21 @@ export function buildResult(args: {
     };
   }
   return result;
+}
+
+/**
+ * Forward FLOPs per token that activation checkpointing runs again in backward: the whole forward of every
+ * layer (its matmuls, top-k experts only, and the attention core by the MFU convention), or under the
+ * selective policy only the matmuls it does not save (every other one; src/strategy/costs.ts).
+ */
+function recomputeFlopsPerToken(model: ModelSpec, cfg: ResolvedConfig): number {
+  let total = 0;
+  for (const layer of model.layers) {
+    const gemms = layerGemms(layer, 1);
+    const recomputed = cfg.activationCheckpointing === 'selective' ? gemms.filter((_, i) => i % 2 !== 0) : gemms;
+    total += 2 * recomputed.reduce((a, g) => a + g.m * g.k * g.n, 0);
+    const attn = attentionOf(layer);
+    if (cfg.activationCheckpointing === 'full' && attn) total += 2 * attn.numHeads * (attn.headDim + attn.vHeadDim) * cfg.batch.sequenceLength;
+  }
+  return total;
 }

@@ -26,7 +26,8 @@
  * unless sequence parallelism shards them along s, giving sbh/t·(34 + 5as/h). Context parallel c gives every
  * rank s/c of the tokens; its queries still see all s keys, so a non-flash score matrix is a·(s/c)·s·b.
  */
-import type { ModelSpec } from './types.ts';
+import { shardedLinear } from './flops.ts';
+import type { LayerSpec, ModelSpec } from './types.ts';
 
 export interface ActivationOptions {
   microBatch: number;
@@ -60,7 +61,7 @@ export interface ActivationTensor {
 }
 
 /** The tensors one decoder layer saves for backward, per rank, in bytes (see the file comment for each term). */
-export function activationTensorsPerLayer(spec: ModelSpec, opts: ActivationOptions): ActivationTensor[] {
+export function activationTensorsPerLayer(layer: LayerSpec, opts: ActivationOptions): ActivationTensor[] {
   const p = opts.bytesPerElement ?? 2;
   const tp = opts.tp ?? 1;
   const cp = opts.cp ?? 1;
@@ -69,60 +70,71 @@ export function activationTensorsPerLayer(spec: ModelSpec, opts: ActivationOptio
   const b = opts.microBatch;
   const sLocal = opts.seqLen / cp;
   const tokens = b * sLocal;
-  const h = spec.hiddenSize;
-  const heads = spec.numHeads / tp;
-  const qWidth = heads * spec.headDim;
-  const kvWidth = Math.ceil(spec.numKvHeads / tp) * spec.headDim;
-  const I = spec.intermediateSize / tp;
+  const h = layer.hiddenSize;
   // h-wide tensors: replicated across TP ranks unless sequence parallel shards them along s.
   const hWide = (tokens * h) / (sp ? tp : 1);
 
   const hf = opts.transformersEager ?? false;
   // A 16-bit norm input upcast to fp32 is a 4-byte copy; in fp32 training it is the input itself.
   const normInputBytes = hf ? Math.max(p, 4) : p;
-  const rms = hf && spec.normKind === 'rmsnorm';
-  // Eager attention repeats GQA K/V to every query head; flash kernels read the grouped K/V directly.
-  const kvSaved = hf && !opts.flashAttention ? qWidth : kvWidth;
+  const rms = hf && layer.norms[0]?.kind === 'rmsnorm';
 
   const t: ActivationTensor[] = [];
-  t.push({ name: 'attn_norm_input', bytes: hWide * normInputBytes });
-  if (rms) t.push({ name: 'attn_norm_normalized', bytes: hWide * p });
-  t.push({ name: 'qkv_input', bytes: hWide * p });
-  t.push({ name: 'q', bytes: tokens * qWidth * p });
-  t.push({ name: 'k', bytes: tokens * kvSaved * p });
-  t.push({ name: 'v', bytes: tokens * kvSaved * p });
-  if (opts.flashAttention) {
-    t.push({ name: 'softmax_lse', bytes: b * heads * sLocal * 4 });
-  } else {
-    const scores = b * heads * sLocal * opts.seqLen;
-    if (hf && p < 4) t.push({ name: 'softmax_output_fp32', bytes: scores * 4 });
-    t.push({ name: 'softmax_output', bytes: scores * p });
-    if (dropout) {
-      t.push({ name: 'attn_dropout_mask', bytes: scores });
-      t.push({ name: 'attn_dropout_output', bytes: scores * p });
+  const attn = layer.mixer?.kind === 'attention' ? layer.mixer : undefined;
+  if (attn) {
+    const heads = attn.numHeads / tp;
+    const qWidth = heads * attn.headDim;
+    const kvWidth = Math.ceil(attn.numKvHeads / tp) * attn.headDim;
+    const vWidth = Math.ceil(attn.numKvHeads / tp) * attn.vHeadDim;
+    const oWidth = heads * attn.vHeadDim;
+    // Eager attention repeats GQA K/V to every query head; flash kernels read the grouped K/V directly.
+    const repeat = hf && !opts.flashAttention;
+    t.push({ name: 'attn_norm_input', bytes: hWide * normInputBytes });
+    if (rms) t.push({ name: 'attn_norm_normalized', bytes: hWide * p });
+    t.push({ name: 'qkv_input', bytes: hWide * p });
+    t.push({ name: 'q', bytes: tokens * qWidth * p });
+    t.push({ name: 'k', bytes: tokens * (repeat ? qWidth : kvWidth) * p });
+    t.push({ name: 'v', bytes: tokens * (repeat ? oWidth : vWidth) * p });
+    if (opts.flashAttention) {
+      t.push({ name: 'softmax_lse', bytes: b * heads * sLocal * 4 });
+    } else {
+      const scores = b * heads * sLocal * opts.seqLen;
+      if (hf && p < 4) t.push({ name: 'softmax_output_fp32', bytes: scores * 4 });
+      t.push({ name: 'softmax_output', bytes: scores * p });
+      if (dropout) {
+        t.push({ name: 'attn_dropout_mask', bytes: scores });
+        t.push({ name: 'attn_dropout_output', bytes: scores * p });
+      }
     }
+    t.push({ name: 'o_proj_input', bytes: tokens * oWidth * p });
+    if (dropout) t.push({ name: 'attn_out_dropout_mask', bytes: hWide });
   }
-  t.push({ name: 'o_proj_input', bytes: tokens * qWidth * p });
-  if (dropout) t.push({ name: 'attn_out_dropout_mask', bytes: hWide });
-  if (!spec.parallelResidual || (hf && p < 4)) t.push({ name: 'mlp_norm_input', bytes: hWide * normInputBytes });
-  if (rms) t.push({ name: 'mlp_norm_normalized', bytes: hWide * p });
-  t.push({ name: 'mlp_input', bytes: hWide * p });
-  if (spec.mlpKind === 'gated') {
-    t.push({ name: 'gate_output', bytes: tokens * I * p });
-    t.push({ name: 'up_output', bytes: tokens * I * p });
-    t.push({ name: 'act_output', bytes: tokens * I * p });
-    t.push({ name: 'down_input', bytes: tokens * I * p });
-  } else {
-    t.push({ name: 'act_input', bytes: tokens * I * p });
-    t.push({ name: 'down_input', bytes: tokens * I * p });
+  const ffn = layer.ffn;
+  if (ffn) {
+    // A parallel-residual layer's MLP norm reads the same input as the attention norm (stored once, unless
+    // autocast casts it anew for each call).
+    if (!attn || !layer.parallelResidual || (hf && p < 4)) t.push({ name: 'mlp_norm_input', bytes: hWide * normInputBytes });
+    if (rms) t.push({ name: 'mlp_norm_normalized', bytes: hWide * p });
+    t.push({ name: 'mlp_input', bytes: hWide * p });
+    const down = layer.linears.find((l) => l.part === 'mlp' && l.tp === 'rowwise');
+    const I = down ? shardedLinear(down, tp).in : ffn.intermediate / tp;
+    if (ffn.gated) {
+      t.push({ name: 'gate_output', bytes: tokens * I * p });
+      t.push({ name: 'up_output', bytes: tokens * I * p });
+      t.push({ name: 'act_output', bytes: tokens * I * p });
+      t.push({ name: 'down_input', bytes: tokens * I * p });
+    } else {
+      t.push({ name: 'act_input', bytes: tokens * I * p });
+      t.push({ name: 'down_input', bytes: tokens * I * p });
+    }
+    if (dropout) t.push({ name: 'mlp_dropout_mask', bytes: hWide });
   }
-  if (dropout) t.push({ name: 'mlp_dropout_mask', bytes: hWide });
   return t;
 }
 
 /** Bytes one decoder layer keeps for backward without activation checkpointing, per rank. */
-export function activationBytesPerLayer(spec: ModelSpec, opts: ActivationOptions): number {
-  return activationTensorsPerLayer(spec, opts).reduce((sum, x) => sum + x.bytes, 0);
+export function activationBytesPerLayer(layer: LayerSpec, opts: ActivationOptions): number {
+  return activationTensorsPerLayer(layer, opts).reduce((sum, x) => sum + x.bytes, 0);
 }
 
 /**
@@ -130,7 +142,7 @@ export function activationBytesPerLayer(spec: ModelSpec, opts: ActivationOptions
  * and /tp when sequence parallel shards it), and recomputes the rest during backward.
  */
 export function checkpointedLayerInputBytes(
-  spec: ModelSpec,
+  spec: { hiddenSize: number },
   opts: { microBatch: number; seqLen: number; bytesPerElement?: number; tp?: number; cp?: number; sequenceParallel?: boolean },
 ): number {
   const p = opts.bytesPerElement ?? 2;

@@ -1,9 +1,10 @@
-export type { ModelSpec, ModelType, ParameterCounts, Gemm } from './types.ts';
+export type { ModelSpec, ModelType, ParameterCounts, Gemm, LayerSpec, LinearSpec, NormSpec, AttentionMixer, DenseFfn, Mixer, Ffn } from './types.ts';
 export { catalogIds, catalogConfig, canonicalCatalogId, suggestCatalogIds } from './catalog.ts';
 export { specFromHfConfig, SUPPORTED_MODEL_TYPES } from './hf-config.ts';
 export { loadModel, type LoadModelOptions } from './load.ts';
-export { parameterCounts, matmulParams, matmulParamsPerLayer, biasParamsPerLayer, normParams } from './params.ts';
-export { layerGemms, lmHeadGemm, gemmFlops, attentionCoreFlops, modelFlopsPerToken } from './flops.ts';
+export { parameterCounts, matmulParams, matmulParamsOfLayer, layerParams, linearParams, normParams } from './params.ts';
+export { layerGemms, lmHeadGemm, gemmFlops, attentionCoreFlops, modelFlopsPerToken, shardedLinear } from './flops.ts';
+export { attentionOf } from './layer.ts';
 export {
   activationBytesPerLayer,
   activationTensorsPerLayer,

@@ -1,43 +1,121 @@
-/** Decoder-only transformer families whose Hugging Face config.json we understand. */
-export type ModelType = 'llama' | 'mistral' | 'qwen2' | 'mpt' | 'gpt2' | 'gpt_neox';
+/**
+ * A normalised description of a decoder-only language model, independent of the Hugging Face family's key
+ * names: the embedding, a list of decoder layers — each carrying the ops it runs (its projection matrices,
+ * its token mixer: attention variant, SSM or convolution, and its feed-forward: dense MLP or experts) — and
+ * the head. Layers may differ from one another (sliding-window and global attention, dense and MoE layers,
+ * Mamba and attention blocks in hybrids); identical layers share a `signature`, so costs are computed once
+ * per distinct layer. All sizes are element counts, not bytes.
+ */
+
+/** The HF `model_type` of the config (a family the loader knows; see src/model/families/). */
+export type ModelType = string;
+
+export interface NormSpec {
+  /** 'layernorm' has weight + bias unless `bias` is false; 'rmsnorm' has a weight only. */
+  kind: 'rmsnorm' | 'layernorm';
+  bias: boolean;
+  /** Elements normalised (the hidden size, or a head dim for q/k norms applied per head). */
+  width: number;
+}
 
 /**
- * A normalised description of a decoder-only transformer, independent of the HF family's key names.
- * Everything the cost and memory models need; all sizes are element counts, not bytes.
+ * How tensor parallelism splits a matrix (transformers' `base_model_tp_plan`, Megatron): 'colwise' shards the
+ * output features, 'rowwise' the input features (its partial outputs are all-reduced), 'replicated' keeps it
+ * whole on every rank (small matrices such as a router or a low-rank projection).
  */
+export type TpStyle = 'colwise' | 'rowwise' | 'replicated';
+
+/** Routed experts: one matrix of this shape per expert; every token runs through `topK` of them. */
+export interface ExpertSpec {
+  count: number;
+  topK: number;
+}
+
+/** One projection y = x·W (+ b), W in × out, named by its Hugging Face module (q_proj, Wqkv, c_fc, …). */
+export interface LinearSpec {
+  name: string;
+  in: number;
+  out: number;
+  bias: boolean;
+  /** Which half of the layer it belongs to: the token mixer ('attention') or the feed-forward ('mlp'). */
+  part: 'attention' | 'mlp';
+  tp: TpStyle;
+  /**
+   * The output features are this many equal attention heads: tensor parallelism splits them whole, and
+   * when tp exceeds them each rank keeps whole (replicated) heads — ceil(heads/tp) of them (Megatron,
+   * vLLM's KV-head replication).
+   */
+  heads?: number;
+  experts?: ExpertSpec;
+}
+
+/** Softmax attention (MHA / GQA / MQA), optionally windowed, as most decoder layers run it. */
+export interface AttentionMixer {
+  kind: 'attention';
+  numHeads: number;
+  numKvHeads: number;
+  /** Query/key head dim (MLA: nope + rope dims). */
+  headDim: number;
+  /** Value head dim (equal to headDim except in MLA-style attention). */
+  vHeadDim: number;
+  /** Sliding-window size in tokens for local layers; undefined for global causal attention. */
+  window?: number;
+  /** Dims of each q/k head that get rotary embeddings (0: ALiBi or learned positions). */
+  rotaryDims: number;
+  /** RMSNorm on q and k per head (Qwen3, Gemma 3, OLMo 2/3 …). */
+  qkNorm: boolean;
+}
+
+export type Mixer = AttentionMixer;
+
+/** A dense MLP: gated (SwiGLU / GeGLU: gate, up, down) or plain (up, down). */
+export interface DenseFfn {
+  kind: 'dense';
+  intermediate: number;
+  gated: boolean;
+}
+
+export type Ffn = DenseFfn;
+
+export interface LayerSpec {
+  /** Identical layers have the same signature (costs and memory are computed once per signature). */
+  signature: string;
+  hiddenSize: number;
+  mixer: Mixer | null;
+  ffn: Ffn | null;
+  /** Every projection of the layer in forward order: the mixer's, then the feed-forward's. */
+  linears: LinearSpec[];
+  /** Every norm of the layer (the two pre-norms of a Llama layer; four in Gemma 2/3; q/k norms …). */
+  norms: NormSpec[];
+  /** Parameters that are neither projections nor norms (SSM A/D/dt, conv kernels, attention sinks …). */
+  extraParams: number;
+  /** The mixer and the feed-forward read the same normalised input (gpt_neox, phi): one residual. */
+  parallelResidual: boolean;
+}
+
 export interface ModelSpec {
   /** Hugging Face id, folder path, or "inline". */
   id: string;
   modelType: ModelType;
   hiddenSize: number;
-  numLayers: number;
-  numHeads: number;
-  numKvHeads: number;
-  headDim: number;
-  intermediateSize: number;
-  /** 'gated': SwiGLU (gate, up, down: 3 matrices). 'plain': up + down with GELU (2 matrices). */
-  mlpKind: 'gated' | 'plain';
   vocabSize: number;
   tiedEmbeddings: boolean;
   /** Learned absolute position table (gpt2, and mpt when it is not ALiBi) of maxPositions × hidden. */
   learnedPositions: boolean;
   maxPositions: number;
-  /** Biases on q/k/v, on the attention output projection, on MLP linears. */
-  qkvBias: boolean;
-  attnOutBias: boolean;
-  mlpBias: boolean;
-  /** 'layernorm' has weight+bias (2h params) unless normBias is false; 'rmsnorm' has weight only. */
-  normKind: 'rmsnorm' | 'layernorm';
-  normBias: boolean;
-  /** gpt_neox: attention and MLP run in parallel from the same input (one residual). Affects nothing in params. */
-  parallelResidual: boolean;
+  numLayers: number;
+  layers: LayerSpec[];
+  finalNorm: NormSpec;
 }
 
 /** Parameter counts (elements) of one model, by module. */
 export interface ParameterCounts {
   embedding: number;
   positional: number;
-  perLayer: number;
+  /** The decoder layers together. */
+  layers: number;
+  /** Parameters of each decoder layer, in order. */
+  perLayer: number[];
   finalNorm: number;
   /** 0 when tied to the embedding. */
   lmHead: number;

@@ -58,9 +58,9 @@ export function lowerDdp(ctx: StrategyContext, rank: number): StrategyResult {
   const ckpt = cfg.activationCheckpointing !== 'none';
   const gradB = bytesOf(pr.gradDtype);
   const totalParams = costs.totalParams;
-  const act = M.layer;
   const H = M.head;
-  const cacheLayer = M.autocastCache.layerBytes;
+  const cacheLayers = M.autocastCache.layerBytes;
+  const cacheAllLayers = cacheLayers.reduce((a, x) => a + x, 0);
   const cacheRoot = M.autocastCache.rootBytes;
   const tag = (t: Omit<OpTag, 'microBatch'>, mb: number): OpTag => ({ ...t, microBatch: mb });
 
@@ -68,7 +68,7 @@ export function lowerDdp(ctx: StrategyContext, rank: number): StrategyResult {
   type Seg = { name: string; seconds: number; params: number; layer?: number; part?: 'mlp' | 'attention'; phase: 'backward' | 'recompute' };
   const segments: Seg[] = [{ name: 'head (norm, lm_head, loss)', seconds: costs.head.backwardSeconds, params: costs.head.params, phase: 'backward' }];
   for (let i = L - 1; i >= 0; i--) {
-    for (const s of costs.layer.backwardSegments) segments.push({ name: `layer ${i} ${s.name}`, seconds: s.seconds, params: s.params, layer: i, part: s.part, phase: 'backward' });
+    for (const s of costs.layers[i]!.backwardSegments) segments.push({ name: `layer ${i} ${s.name}`, seconds: s.seconds, params: s.params, layer: i, part: s.part, phase: 'backward' });
   }
   segments.push({ name: 'embedding', seconds: costs.embedding.backwardSeconds, params: costs.embedding.params, phase: 'backward' });
   const buckets = assignBuckets(segments, gradB, cfg.ddp.firstBucketBytes, cfg.ddp.bucketCapBytes);
@@ -86,19 +86,19 @@ export function lowerDdp(ctx: StrategyContext, rank: number): StrategyResult {
   const key = (what: string, mb: number) => `${what}:mb${mb}:${dpId}`;
   // TP / CP collectives name their own group instance (tensor-parallel.ts); a TP group spans DP groups.
   const meshKey = (what: string, mb: number) => `${what}:mb${mb}`;
-  const { forward: fullForward, recompute } = layerForwardSeconds(costs, cfg);
+  const timings = costs.layers.map((l) => layerForwardSeconds(l, cfg));
 
   for (const mb of ctx.microBatches) {
     const sync = mb === GA - 1;
     let waitFor = [b.compute(rank, costs.embedding.forwardSeconds, tag({ kind: 'compute', phase: 'forward', label: 'embedding' }, mb), [lastOfPrev])];
     for (let i = 0; i < L; i++) {
       [, waitFor] = emitLayerForward(ctx, rank, { layer: i, microBatch: mb, phase: 'forward' }, waitFor,
-        [mem('start', cacheLayer, 'parameters'), mem('start', act.savedBytes, 'activations')], fullForward, (what) => meshKey(what, mb));
+        [mem('start', cacheLayers[i]!, 'parameters'), mem('start', M.layers[i]!.savedBytes, 'activations')], timings[i]!.forward, (what) => meshKey(what, mb));
     }
     const headFMem = [mem('start', cacheRoot, 'parameters'), mem('start', H.savedBytes, 'activations'), mem('start', H.lossForwardBytes, 'activations'),
       mem('end', -(H.lossForwardBytes - H.lossHeldBytes), 'activations')];
     // Autocast's exit drops the weight-cast cache, which checkpointed layers were the only holders of.
-    if (ckpt) headFMem.push(mem('end', -L * cacheLayer, 'parameters'));
+    if (ckpt) headFMem.push(mem('end', -cacheAllLayers, 'parameters'));
     const headF = b.compute(rank, costs.head.forwardSeconds, tag({ kind: 'compute', phase: 'forward', label: 'head (norm, lm_head, loss)', flops: costs.head.forwardFlops }, mb), waitFor, headFMem);
     waitFor = tpGatherLogits(ctx, rank, { phase: 'forward', microBatch: mb }, [headF], meshKey('tp-logits', mb));
 
@@ -118,13 +118,16 @@ export function lowerDdp(ctx: StrategyContext, rank: number): StrategyResult {
       }
       const firstOfLayer = seg.layer !== undefined && (si === 0 || segments[si - 1]!.layer !== seg.layer);
       const lastOfLayer = seg.layer !== undefined && segments[si + 1]?.layer !== seg.layer;
+      const act = seg.layer !== undefined ? M.layers[seg.layer]! : undefined;
+      const cacheLayer = seg.layer !== undefined ? cacheLayers[seg.layer]! : 0;
       if (ckpt && firstOfLayer) {
         [, waitFor] = emitLayerForward(ctx, rank, { layer: seg.layer!, microBatch: mb, phase: 'recompute' }, waitFor,
-          [mem('start', cacheLayer, 'parameters'), mem('start', act.recomputeBytes, 'activations')], recompute, (what) => meshKey(what, mb));
+          [mem('start', cacheLayer, 'parameters'), mem('start', act!.recomputeBytes, 'activations')], timings[seg.layer!]!.recompute, (what) => meshKey(what, mb));
       }
-      if (firstOfLayer) memory.push(mem('start', act.backwardWorkingBytes, 'activations'));
-      if (lastOfLayer) memory.push(mem('end', -(act.backwardWorkingBytes + act.savedBytes + act.recomputeBytes), 'activations'), mem('end', -cacheLayer, 'parameters'));
-      const flops = seg.layer !== undefined ? (costs.layer.backwardFlops * seg.seconds) / costs.layer.backwardSeconds : si === 0 ? 2 * costs.head.forwardFlops : 0;
+      if (firstOfLayer) memory.push(mem('start', act!.backwardWorkingBytes, 'activations'));
+      if (lastOfLayer) memory.push(mem('end', -(act!.backwardWorkingBytes + act!.savedBytes + act!.recomputeBytes), 'activations'), mem('end', -cacheLayer, 'parameters'));
+      const lc = seg.layer !== undefined ? costs.layers[seg.layer]! : undefined;
+      const flops = lc ? (lc.backwardFlops * seg.seconds) / lc.backwardSeconds : si === 0 ? 2 * costs.head.forwardFlops : 0;
       const c = b.compute(rank, seg.seconds, tag({ kind: 'compute', phase: 'backward', label: seg.name, ...(seg.layer !== undefined ? { layer: seg.layer } : {}), flops }, mb), waitFor, memory);
       waitFor = [c];
       segEnd[si] = c;
@@ -133,9 +136,9 @@ export function lowerDdp(ctx: StrategyContext, rank: number): StrategyResult {
       // attention half of a layer are done, and the lm_head's after the head; CP: the dK/dV ring beside the
       // attention backward.
       if (si === 0) waitFor = tpSync(ctx, rank, 'lm_head input gradient', t, [c], meshKey('tp-head', mb));
-      else if (seg.part === 'mlp' && segments[si + 1]?.part === 'attention') {
+      else if (seg.part === 'mlp' && segments[si + 1]?.part === 'attention' && segments[si + 1]?.layer === seg.layer) {
         const sync = tpSync(ctx, rank, `mlp input gradient, layer ${seg.layer}`, t, [c], meshKey(`tp-b${seg.layer}m`, mb));
-        pendingRing = cpRing(ctx, rank, 'backward', t, sync, meshKey(`cp-b${seg.layer}`, mb));
+        pendingRing = cpRing(ctx, rank, 'backward', { ...t, layer: seg.layer! }, sync, meshKey(`cp-b${seg.layer}`, mb));
         waitFor = sync;
       } else if (lastOfLayer) {
         waitFor = tpSync(ctx, rank, `attention input gradient, layer ${seg.layer}`, t, [c, pendingRing], meshKey(`tp-b${seg.layer}a`, mb));

@@ -52,12 +52,10 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
 
   const gatherB = bytesOf(pr.gatherDtype);
   const reduceB = bytesOf(pr.reduceDtype);
-  const layerParams = costs.layer.params;
   const rootParams = costs.rootParams;
-  const unshardedLayer = layerParams * gatherB;
   const unshardedRoot = rootParams * gatherB;
   const shardedGrad = (n: number) => Math.ceil(n / shard) * bytesOf(pr.gradDtype);
-  const localParams = Math.ceil(layerParams / shard) * L + Math.ceil(rootParams / shard);
+  const localParams = costs.layers.reduce((a, l) => a + Math.ceil(l.params / shard), 0) + Math.ceil(rootParams / shard);
 
   // ---- memory rules (sizes from src/memory/step-memory.ts; lifetimes from torch/distributed/fsdp/_fully_shard) ----
   // All-gather: FSDP2 gathers into one flat `all_gather_output` (unsharded size) on the all-gather stream, then
@@ -128,10 +126,7 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
   // Autocast (fp32 weights seen by a 16-bit forward): each linear saves the 16-bit cast of its weight, which
   // the cast cache also holds until forward ends; checkpointed layers drop theirs at the end of forward and
   // re-cast during recompute.
-  const cacheLayer = M.autocastCache.layerBytes;
   const cacheRoot = M.autocastCache.rootBytes;
-
-  const act = M.layer;
   const tag = (t: Omit<OpTag, 'microBatch'>, mb: number): OpTag => ({ ...t, microBatch: mb });
   const dpId = ctx.layout.dataParallel.id(rank);
   const key = (what: string, mb: number) => `${what}:mb${mb}:${dpId}`;
@@ -148,14 +143,18 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
   // FSDP2's `foreach_all_gather_copy_out` splits the flat all-gather output into the per-parameter tensors on
   // the compute stream before the layer runs (`_fsdp_collectives.py`, called from `wait_for_unshard`): a
   // memory-bound read + write of the unsharded layer each time it is gathered. FSDP1 gathers in place.
-  const copyOutSeconds = fsdp2 ? memoryBoundSeconds(2 * unshardedLayer, ctx.gpu, 1) : 0;
-  const withCopyOut = (x: LayerForwardSeconds): LayerForwardSeconds => ({ full: x.full + copyOutSeconds, attention: x.attention + copyOutSeconds, mlp: x.mlp });
-  const timings = layerForwardSeconds(costs, cfg);
-  const fullForward = withCopyOut(timings.forward);
   // Copy-out is charged where a gather precedes: the forward, and the recompute only when resharded.
-  const recompute = timings.recompute;
-  const mlpBackward = costs.layer.backwardSegments.filter((x) => x.part === 'mlp').reduce((a, x) => a + x.seconds, 0);
-  const attentionBackward = costs.layer.backwardSeconds - mlpBackward;
+  const withCopyOut = (x: LayerForwardSeconds, copyOutSeconds: number): LayerForwardSeconds => ({ full: x.full + copyOutSeconds, attention: x.attention + copyOutSeconds, mlp: x.mlp });
+  const views = costs.layers.map((lc, i) => {
+    const unsharded = lc.params * gatherB;
+    const copyOutSeconds = fsdp2 ? memoryBoundSeconds(2 * unsharded, ctx.gpu, 1) : 0;
+    const timings = layerForwardSeconds(lc, cfg);
+    const mlpBackward = lc.backwardSegments.filter((x) => x.part === 'mlp').reduce((a, x) => a + x.seconds, 0);
+    return {
+      lc, params: lc.params, unsharded, copyOutSeconds, act: M.layers[i]!, cache: M.autocastCache.layerBytes[i]!,
+      fullForward: withCopyOut(timings.forward, copyOutSeconds), recompute: timings.recompute, mlpBackward, attentionBackward: lc.backwardSeconds - mlpBackward,
+    };
+  });
   // CPU offload (`offload_params`, FSDP2 CPUOffloadPolicy / FSDP1 CPUOffload): sharded parameters, gradients
   // and optimizer states live in host memory. Each unshard first copies the rank's shard to the GPU
   // (`_fsdp_param.py` `FSDPParam.unshard` → `sharded_param.to(device, non_blocking=True)` on the all-gather
@@ -192,20 +191,21 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
     const fwd: number[] = [];
     const agF: number[] = [];
     for (let i = 0; i < L; i++) {
+      const v = views[i]!;
       const throttle = throttleForward && i >= 2 ? fwd[i - 2]! : -1;
-      agF[i] = b.collective(rank, 'all_gather', 'all_gather', unshardedLayer, ctx.dataParallel, key(`ag-f${i}`, mb),
-        { phase: 'forward', label: `layer ${i}`, layer: i, microBatch: mb }, h2d(layerParams, `layer ${i}`, mb, 'forward', [throttle, lastOfPrev], i), [gatherMem(unshardedLayer), ...freeCopyIn(layerParams)]);
-      const memory = [...copyOut(unshardedLayer, i === 0 ? unshardedRoot : unshardedLayer), mem('start', cacheLayer, 'parameters'), mem('start', act.savedBytes, 'activations')];
-      if (reshard) memory.push(mem('end', -unshardedLayer, 'parameters', paramPool));
-      [fwd[i], waitFor] = layerForward(i, mb, 'forward', [agF[i]!, ...waitFor], memory, fullForward);
+      agF[i] = b.collective(rank, 'all_gather', 'all_gather', v.unsharded, ctx.dataParallel, key(`ag-f${i}`, mb),
+        { phase: 'forward', label: `layer ${i}`, layer: i, microBatch: mb }, h2d(v.params, `layer ${i}`, mb, 'forward', [throttle, lastOfPrev], i), [gatherMem(v.unsharded), ...freeCopyIn(v.params)]);
+      const memory = [...copyOut(v.unsharded, i === 0 ? unshardedRoot : views[i - 1]!.unsharded), mem('start', v.cache, 'parameters'), mem('start', v.act.savedBytes, 'activations')];
+      if (reshard) memory.push(mem('end', -v.unsharded, 'parameters', paramPool));
+      [fwd[i], waitFor] = layerForward(i, mb, 'forward', [agF[i]!, ...waitFor], memory, v.fullForward);
     }
     const H = M.head;
     const headFMem = [mem('start', cacheRoot, 'parameters'), mem('start', H.savedBytes, 'activations'), mem('start', H.lossForwardBytes, 'activations'),
       mem('end', -(H.lossForwardBytes - H.lossHeldBytes), 'activations')];
     // The root's post-forward frees the last deferred all-gather output; autocast's exit drops the cache,
     // which checkpointed layers were the only holders of.
-    if (fsdp2) headFMem.push(mem('end', -unshardedLayer, 'communication_buffers', 'all_gather'));
-    if (ckpt) headFMem.push(mem('end', -L * cacheLayer, 'parameters'));
+    if (fsdp2) headFMem.push(mem('end', -views[L - 1]!.unsharded, 'communication_buffers', 'all_gather'));
+    if (ckpt) headFMem.push(mem('end', -views.reduce((a, v) => a + v.cache, 0), 'parameters'));
     const headF = b.compute(rank, costs.head.forwardSeconds, tag({ kind: 'compute', phase: 'forward', label: 'head (norm, lm_head, loss)', flops: costs.head.forwardFlops }, mb), waitFor, headFMem);
     const logitsGathered = tpGatherLogits(ctx, rank, { phase: 'forward', microBatch: mb }, [headF], meshKey('tp-logits', mb));
     // ---- backward ----
@@ -216,42 +216,46 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
     const bwd: number[] = [];
     const rsLayers: number[] = [];
     for (let i = L - 1; i >= 0; i--) {
+      const v = views[i]!;
+      const act = v.act;
       let gathered = -1;
       if (reshard) {
         const prefetchGate = i + prefetchAhead <= L - 1 ? bwd[i + prefetchAhead]! : headF;
-        gathered = b.collective(rank, 'all_gather', 'all_gather', unshardedLayer, ctx.dataParallel, key(`ag-b${i}`, mb),
-          { phase: 'backward', label: `layer ${i}`, layer: i, microBatch: mb }, h2d(layerParams, `layer ${i}`, mb, 'backward', [prefetchGate], i), [gatherMem(unshardedLayer), ...freeCopyIn(layerParams)]);
+        gathered = b.collective(rank, 'all_gather', 'all_gather', v.unsharded, ctx.dataParallel, key(`ag-b${i}`, mb),
+          { phase: 'backward', label: `layer ${i}`, layer: i, microBatch: mb }, h2d(v.params, `layer ${i}`, mb, 'backward', [prefetchGate], i), [gatherMem(v.unsharded), ...freeCopyIn(v.params)]);
       }
       if (ckpt) {
         [, waitFor] = layerForward(i, mb, 'recompute', [...waitFor, gathered],
-          [...(reshard ? copyOut(unshardedLayer, unshardedLayer) : []), mem('start', cacheLayer, 'parameters'), mem('start', act.recomputeBytes, 'activations')], reshard ? withCopyOut(recompute) : recompute);
+          [...(reshard ? copyOut(v.unsharded, v.unsharded) : []), mem('start', v.cache, 'parameters'), mem('start', act.recomputeBytes, 'activations')], reshard ? withCopyOut(v.recompute, v.copyOutSeconds) : v.recompute);
       }
       const memory: MemoryChange[] = [];
-      if (reshard && !ckpt) memory.push(...copyOut(unshardedLayer, unshardedLayer));
-      memory.push(mem('start', layerParams * gatherB, 'gradients'), mem('start', act.backwardWorkingBytes, 'activations'));
-      memory.push(mem('end', -(act.backwardWorkingBytes + act.savedBytes + act.recomputeBytes), 'activations'), mem('end', -cacheLayer, 'parameters'), mem('end', -unshardedLayer, 'parameters', paramPool));
-      memory.push(...postBackward(layerParams, mb, sync));
-      const rs = sync ? reduceScatterMem(layerParams, mb) : undefined;
+      if (reshard && !ckpt) memory.push(...copyOut(v.unsharded, v.unsharded));
+      memory.push(mem('start', v.params * gatherB, 'gradients'), mem('start', act.backwardWorkingBytes, 'activations'));
+      memory.push(mem('end', -(act.backwardWorkingBytes + act.savedBytes + act.recomputeBytes), 'activations'), mem('end', -v.cache, 'parameters'), mem('end', -v.unsharded, 'parameters', paramPool));
+      memory.push(...postBackward(v.params, mb, sync));
+      const rs = sync ? reduceScatterMem(v.params, mb) : undefined;
       if (rs) memory.push(...rs.compute);
       let gradsReady: number[];
+      const copyOutHere = reshard && !ckpt ? v.copyOutSeconds : 0;
       if (!split) {
-        bwd[i] = b.compute(rank, costs.layer.backwardSeconds + (reshard && !ckpt ? copyOutSeconds : 0), tag({ kind: 'compute', phase: 'backward', label: `layer ${i}`, layer: i, flops: costs.layer.backwardFlops }, mb), [...waitFor, gathered], memory);
+        bwd[i] = b.compute(rank, v.lc.backwardSeconds + copyOutHere, tag({ kind: 'compute', phase: 'backward', label: `layer ${i}`, layer: i, flops: v.lc.backwardFlops }, mb), [...waitFor, gathered], memory);
         waitFor = [bwd[i]!];
         gradsReady = [bwd[i]!];
       } else {
         const t = { phase: 'backward', layer: i, microBatch: mb } as const;
-        const bm = b.compute(rank, mlpBackward + (reshard && !ckpt ? copyOutSeconds : 0), tag({ kind: 'compute', phase: 'backward', label: `layer ${i} mlp`, layer: i, flops: (costs.layer.backwardFlops * mlpBackward) / costs.layer.backwardSeconds }, mb), [...waitFor, gathered], memoryAt('start', memory));
+        const flopsOf = (sec: number) => (v.lc.backwardFlops * sec) / v.lc.backwardSeconds;
+        const bm = b.compute(rank, v.mlpBackward + copyOutHere, tag({ kind: 'compute', phase: 'backward', label: `layer ${i} mlp`, layer: i, flops: flopsOf(v.mlpBackward) }, mb), [...waitFor, gathered], memoryAt('start', memory));
         const t3 = tpSync(ctx, rank, `mlp input gradient, layer ${i}`, t, [bm], meshKey(`tp-b${i}m`, mb));
         const ring = cpRing(ctx, rank, 'backward', t, t3, meshKey(`cp-b${i}`, mb));
-        bwd[i] = b.compute(rank, attentionBackward, tag({ kind: 'compute', phase: 'backward', label: `layer ${i} attention`, layer: i, flops: (costs.layer.backwardFlops * attentionBackward) / costs.layer.backwardSeconds }, mb), t3, memoryAt('end', memory));
+        bwd[i] = b.compute(rank, v.attentionBackward, tag({ kind: 'compute', phase: 'backward', label: `layer ${i} attention`, layer: i, flops: flopsOf(v.attentionBackward) }, mb), t3, memoryAt('end', memory));
         waitFor = [...tpSync(ctx, rank, `attention input gradient, layer ${i}`, t, [bwd[i]!], meshKey(`tp-b${i}a`, mb)), ring];
         gradsReady = [bwd[i]!, ring];
       }
       if (rs) {
-        const r = b.collective(rank, 'reduce_scatter', 'reduce_scatter', layerParams * reduceB, ctx.dataParallel, key(`rs${i}`, mb),
+        const r = b.collective(rank, 'reduce_scatter', 'reduce_scatter', v.params * reduceB, ctx.dataParallel, key(`rs${i}`, mb),
           { phase: 'backward', label: `layer ${i}`, layer: i, microBatch: mb }, gradsReady, [...rs.start, ...rs.end]);
-        const reduced = hsdp ? replicaAllReduce(layerParams, `hsdp-ar${i}`, `layer ${i}`, mb, i, [r]) : r;
-        rsLayers.push(offload ? d2h(layerParams, `layer ${i}`, mb, [reduced], i) : reduced);
+        const reduced = hsdp ? replicaAllReduce(v.params, `hsdp-ar${i}`, `layer ${i}`, mb, i, [r]) : r;
+        rsLayers.push(offload ? d2h(v.params, `layer ${i}`, mb, [reduced], i) : reduced);
       }
     }
     const embedMem = [mem('start', embedGradParams * gatherB + tiedContribution, 'gradients'), mem('end', -tiedContribution, 'gradients'),
@@ -274,7 +278,7 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
   }
 
   // ---- optimizer: clip_grad_norm_ (an all-reduce of the local norms), then AdamW on the local shard ----
-  const gradBytes = shardedGrad(layerParams) * L + shardedGrad(rootParams);
+  const gradBytes = views.reduce((a, v) => a + shardedGrad(v.params), 0) + shardedGrad(rootParams);
   if (offload) {
     // clip_grad_norm_ and AdamW run on the CPU over the host-resident shard (torch's CPU AdamW kernels); the
     // node's cores are shared by its ranks.

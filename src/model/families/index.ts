@@ -1,0 +1,21 @@
+/**
+ * The families the loader understands: Hugging Face `model_type` → a normaliser that turns that family's
+ * config.json into a ModelSpec (src/model/types.ts), with the transformers config class's defaults.
+ */
+import type { ConfigReader } from '../config-keys.ts';
+import type { ModelSpec } from '../types.ts';
+import { gpt2 } from './gpt2.ts';
+import { gptNeox } from './gpt-neox.ts';
+import { llamaLike } from './llama.ts';
+import { mpt } from './mpt.ts';
+
+export type FamilyNormaliser = (r: ConfigReader) => ModelSpec;
+
+export const FAMILIES: Readonly<Record<string, FamilyNormaliser>> = {
+  llama: (r) => llamaLike(r, 'llama'),
+  mistral: (r) => llamaLike(r, 'mistral'),
+  qwen2: (r) => llamaLike(r, 'qwen2'),
+  mpt,
+  gpt2,
+  gpt_neox: gptNeox,
+};
