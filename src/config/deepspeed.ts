@@ -455,6 +455,7 @@ export function deepspeedPrecision(ds: DeepSpeedConfig, ax: { bf16: boolean; mas
     computeDtype: model,
     paramDtype: model,
     gradDtype: grad,
+    frozenDtype: model,
     optimizerBytesPerParam: bytesOf(master) + 2 * bytesOf(states),
     gatherDtype: model,
     reduceDtype: comm,

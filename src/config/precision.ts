@@ -33,7 +33,7 @@ export function resolvePrecision(opts: {
   if (!bf16) {
     const all: Dtype = 'fp32';
     return {
-      computeDtype: 'fp32', paramDtype: all, gradDtype: all, optimizerBytesPerParam: 8,
+      computeDtype: 'fp32', paramDtype: all, gradDtype: all, frozenDtype: all, optimizerBytesPerParam: 8,
       gatherDtype: all, reduceDtype: all,
       rationale: 'bf16: false trains in fp32: 4 (param) + 4 (grad) + 8 (AdamW m, v) bytes/param',
     };
@@ -64,6 +64,7 @@ export function resolvePrecision(opts: {
     computeDtype: 'bf16',
     paramDtype: persistent,
     gradDtype: persistent,
+    frozenDtype: persistent,
     optimizerBytesPerParam: 2 * bytesOf(persistent),
     gatherDtype: gather,
     reduceDtype: reduce,

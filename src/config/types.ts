@@ -25,11 +25,16 @@ export interface Straggler {
 export interface Precision {
   /** Dtype of the matmuls (autocast / param_dtype). */
   computeDtype: Dtype;
-  /** Dtype in which parameters persist on the GPU (sharded under FSDP). */
+  /** Dtype in which trainable parameters persist on the GPU (sharded under FSDP). */
   paramDtype: Dtype;
   /** Dtype of the persistent gradients (sharded under FSDP). */
   gradDtype: Dtype;
-  /** Bytes per parameter of optimizer state (AdamW: m and v, plus an fp32 master copy when kept). */
+  /**
+   * Dtype frozen parameters are kept in (PEFT's base weights, norms and embeddings; unquantised ones): the
+   * loaded dtype, or fp32 when the strategy upcasts every parameter (FSDP1 through accelerate).
+   */
+  frozenDtype: Dtype;
+  /** Bytes per trainable parameter of optimizer state (AdamW: m and v, plus an fp32 master copy when kept). */
   optimizerBytesPerParam: number;
   /** Dtype FSDP all-gathers parameters in. */
   gatherDtype: Dtype;

@@ -27,7 +27,7 @@
  * rank s/c of the tokens; its queries still see all s keys, so a non-flash score matrix is a·(s/c)·s·b.
  */
 import { shardedLinear } from './flops.ts';
-import type { LayerSpec, ModelSpec } from './types.ts';
+import type { LayerSpec, LinearSpec, ModelSpec } from './types.ts';
 
 export interface ActivationOptions {
   microBatch: number;
@@ -53,11 +53,40 @@ export interface ActivationOptions {
    *   saved by the P·V matmul. FlashAttention-2 takes GQA K/V as they are (no repeat).
    */
   transformersEager?: boolean;
+  /**
+   * Norm weights are frozen (PEFT): `weight * normalized` no longer saves the normalized tensor (MulBackward
+   * keeps an operand only when the other one needs a gradient, torch/csrc/autograd derivatives.yaml `mul`).
+   */
+  frozenNorms?: boolean;
 }
 
 export interface ActivationTensor {
   name: string;
   bytes: number;
+}
+
+/**
+ * Whether a projection keeps its input for backward. A linear's MmBackward saves its input only to compute
+ * the weight's gradient (derivatives.yaml `mm`: self is saved when mat2 requires grad): a trainable weight
+ * needs it; a frozen one does not, unless its quantised matmul keeps it anyway. A LoRA adapter's A matmul
+ * needs x (or, with dropout, its own dropout(x) copy, counted with the adapter).
+ */
+function keepsInput(l: LinearSpec): boolean {
+  return !l.frozen || (l.lora !== undefined && !l.lora.dropout);
+}
+
+/**
+ * What a LoRA adapter adds (peft/tuners/lora/layer.py `Linear.forward`: lora_B(lora_A(dropout(x))) * scaling):
+ * with lora_dropout > 0 each adapted projection has its own nn.Dropout, whose output (saved by A) and 1-byte
+ * mask are new tensors; A's output (tokens × r) is saved for B's weight gradient. Adapter activations are in
+ * the compute dtype (autocast runs the fp32 adapter matmuls in bf16).
+ */
+function adapterTensors(l: LinearSpec, name: string, tokens: number, inLocal: number, p: number): ActivationTensor[] {
+  if (!l.lora) return [];
+  const t: ActivationTensor[] = [];
+  if (l.lora.dropout) t.push({ name: `${name}.lora_dropout_output`, bytes: tokens * inLocal * p }, { name: `${name}.lora_dropout_mask`, bytes: tokens * inLocal });
+  t.push({ name: `${name}.lora_A_output`, bytes: tokens * l.lora.r * p });
+  return t;
 }
 
 /** The tensors one decoder layer saves for backward, per rank, in bytes (see the file comment for each term). */
@@ -77,7 +106,9 @@ export function activationTensorsPerLayer(layer: LayerSpec, opts: ActivationOpti
   const hf = opts.transformersEager ?? false;
   // A 16-bit norm input upcast to fp32 is a 4-byte copy; in fp32 training it is the input itself.
   const normInputBytes = hf ? Math.max(p, 4) : p;
-  const rms = hf && layer.norms[0]?.kind === 'rmsnorm';
+  const rms = hf && layer.norms[0]?.kind === 'rmsnorm' && !opts.frozenNorms;
+  const part = (x: 'attention' | 'mlp') => layer.linears.filter((l) => l.part === x);
+  const lora = (ls: LinearSpec[]) => ls.flatMap((l) => adapterTensors(l, l.name, tokens, shardedLinear(l, tp).in, p));
 
   const t: ActivationTensor[] = [];
   const attn = layer.mixer?.kind === 'attention' ? layer.mixer : undefined;
@@ -87,11 +118,15 @@ export function activationTensorsPerLayer(layer: LayerSpec, opts: ActivationOpti
     const kvWidth = Math.ceil(attn.numKvHeads / tp) * attn.headDim;
     const vWidth = Math.ceil(attn.numKvHeads / tp) * attn.vHeadDim;
     const oWidth = heads * attn.vHeadDim;
+    const linears = part('attention');
+    const inputs = linears.slice(0, -1);
+    const out = linears[linears.length - 1];
     // Eager attention repeats GQA K/V to every query head; flash kernels read the grouped K/V directly.
     const repeat = hf && !opts.flashAttention;
     t.push({ name: 'attn_norm_input', bytes: hWide * normInputBytes });
     if (rms) t.push({ name: 'attn_norm_normalized', bytes: hWide * p });
-    t.push({ name: 'qkv_input', bytes: hWide * p });
+    if (inputs.some(keepsInput)) t.push({ name: 'qkv_input', bytes: hWide * p });
+    t.push(...lora(inputs));
     t.push({ name: 'q', bytes: tokens * qWidth * p });
     t.push({ name: 'k', bytes: tokens * (repeat ? qWidth : kvWidth) * p });
     t.push({ name: 'v', bytes: tokens * (repeat ? oWidth : vWidth) * p });
@@ -106,27 +141,33 @@ export function activationTensorsPerLayer(layer: LayerSpec, opts: ActivationOpti
         t.push({ name: 'attn_dropout_output', bytes: scores * p });
       }
     }
-    t.push({ name: 'o_proj_input', bytes: tokens * oWidth * p });
+    // The attention output: flash kernels save it for their own backward; eager attention's P·V product is
+    // kept only when the output projection needs it.
+    if (opts.flashAttention || !out || keepsInput(out)) t.push({ name: 'o_proj_input', bytes: tokens * oWidth * p });
+    if (out) t.push(...lora([out]));
     if (dropout) t.push({ name: 'attn_out_dropout_mask', bytes: hWide });
   }
   const ffn = layer.ffn;
   if (ffn) {
+    const linears = part('mlp');
+    const down = linears.find((l) => l.tp === 'rowwise');
+    const inputs = linears.filter((l) => l !== down);
     // A parallel-residual layer's MLP norm reads the same input as the attention norm (stored once, unless
     // autocast casts it anew for each call).
     if (!attn || !layer.parallelResidual || (hf && p < 4)) t.push({ name: 'mlp_norm_input', bytes: hWide * normInputBytes });
     if (rms) t.push({ name: 'mlp_norm_normalized', bytes: hWide * p });
-    t.push({ name: 'mlp_input', bytes: hWide * p });
-    const down = layer.linears.find((l) => l.part === 'mlp' && l.tp === 'rowwise');
+    if (inputs.some(keepsInput)) t.push({ name: 'mlp_input', bytes: hWide * p });
+    t.push(...lora(inputs));
     const I = down ? shardedLinear(down, tp).in : ffn.intermediate / tp;
     if (ffn.gated) {
       t.push({ name: 'gate_output', bytes: tokens * I * p });
       t.push({ name: 'up_output', bytes: tokens * I * p });
       t.push({ name: 'act_output', bytes: tokens * I * p });
-      t.push({ name: 'down_input', bytes: tokens * I * p });
     } else {
       t.push({ name: 'act_input', bytes: tokens * I * p });
-      t.push({ name: 'down_input', bytes: tokens * I * p });
     }
+    if (!down || keepsInput(down)) t.push({ name: 'down_input', bytes: tokens * I * p });
+    if (down) t.push(...lora([down]));
     if (dropout) t.push({ name: 'mlp_dropout_mask', bytes: hWide });
   }
   return t;

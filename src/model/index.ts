@@ -1,8 +1,8 @@
 export type { ModelSpec, ModelType, ParameterCounts, Gemm, LayerSpec, LinearSpec, NormSpec, AttentionMixer, DenseFfn, Mixer, Ffn } from './types.ts';
-export { catalogIds, catalogConfig, canonicalCatalogId, suggestCatalogIds } from './catalog.ts';
+export { catalogIds, catalogIdsWithAliases, catalogAliasOf, catalogConfig, canonicalCatalogId, suggestCatalogIds } from './catalog.ts';
 export { specFromHfConfig, SUPPORTED_MODEL_TYPES } from './hf-config.ts';
 export { loadModel, type LoadModelOptions } from './load.ts';
-export { parameterCounts, matmulParams, matmulParamsOfLayer, layerParams, linearParams, normParams } from './params.ts';
+export { parameterCounts, activeParameters, trainableParameters, matmulParams, matmulParamsOfLayer, layerParams, linearParams, normParams } from './params.ts';
 export { layerGemms, lmHeadGemm, gemmFlops, attentionCoreFlops, modelFlopsPerToken, shardedLinear } from './flops.ts';
 export { attentionOf } from './layer.ts';
 export {
@@ -13,3 +13,4 @@ export {
   type ActivationOptions,
   type ActivationTensor,
 } from './activations.ts';
+export { applyPeft, loraParams, hasAdapters, isTargeted, linearPath, type PeftOptions, type LoraTargets } from './peft.ts';

@@ -11,6 +11,7 @@
  * Checked against the published counts (e.g. Llama-2-7b 6,738,415,616; Llama-3.1-8B 8,030,261,248;
  * gpt2 124,439,808; pythia-1b 1,011,781,632) in test/model/params.test.ts.
  */
+import { loraParams } from './peft.ts';
 import type { LayerSpec, LinearSpec, ModelSpec, NormSpec, ParameterCounts } from './types.ts';
 
 /** Parameters of one norm module. */
@@ -52,5 +53,32 @@ export function parameterCounts(spec: ModelSpec): ParameterCounts {
 export function matmulParams(spec: ModelSpec): number {
   let n = spec.vocabSize * spec.hiddenSize;
   for (const layer of spec.layers) for (const l of layer.linears) n += (l.experts?.topK ?? 1) * l.in * l.out;
+  return n;
+}
+
+/**
+ * Parameters a token touches: every parameter except the routed experts it does not visit (for each routed
+ * projection, count − topK experts' weights and biases). Equal to the total for dense models.
+ */
+export function activeParameters(spec: ModelSpec): number {
+  let inactive = 0;
+  for (const layer of spec.layers) {
+    for (const l of layer.linears) if (l.experts) inactive += (l.experts.count - l.experts.topK) * (l.in * l.out + (l.bias ? l.out : 0));
+  }
+  return parameterCounts(spec).total - inactive;
+}
+
+/**
+ * What PEFT's `print_trainable_parameters` reports as trainable: without PEFT every parameter; with it the
+ * LoRA adapters (r·(in + out) per adapted projection, DoRA's magnitude vectors) and the trainable copies
+ * `modules_to_save` makes (ModulesToSaveWrapper), nothing of the frozen base.
+ */
+export function trainableParameters(spec: ModelSpec): number {
+  if (!spec.peft) return parameterCounts(spec).total;
+  let n = 0;
+  for (const layer of spec.layers) for (const l of layer.linears) n += loraParams(l);
+  const vh = spec.vocabSize * spec.hiddenSize;
+  if (spec.peft.trainableCopies.embedding) n += vh;
+  if (spec.peft.trainableCopies.lmHead) n += vh;
   return n;
 }

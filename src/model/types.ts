@@ -47,6 +47,27 @@ export interface LinearSpec {
    */
   heads?: number;
   experts?: ExpertSpec;
+  /** The weight (and bias) is frozen (PEFT): no weight gradient is computed, no optimizer state is kept. */
+  frozen?: boolean;
+  /** How the frozen weight is stored when it is quantised (bitsandbytes NF4/FP4, LLM.int8, GPTQ …). */
+  quantized?: WeightQuantization;
+  /** A LoRA adapter beside this projection (PEFT `lora.Linear`): y = W·x + B·A·dropout(x)·scale. */
+  lora?: LoraAdapter;
+}
+
+export interface WeightQuantization {
+  /** 'nf4' / 'fp4' (bitsandbytes 4-bit), 'int8' (LLM.int8), 'gptq' (packed int4 with group scales). */
+  kind: string;
+  /** Bytes per weight element in memory, including the quantisation state (absmax, scales). */
+  bytesPerParam: number;
+}
+
+export interface LoraAdapter {
+  r: number;
+  /** lora_dropout > 0: dropout(x) is a new tensor (and mask) saved for A's gradient. */
+  dropout: boolean;
+  /** DoRA: a magnitude vector of `out` and the weight-norm computation each forward. */
+  dora: boolean;
 }
 
 /** Softmax attention (MHA / GQA / MQA), optionally windowed, as most decoder layers run it. */
@@ -106,6 +127,18 @@ export interface ModelSpec {
   numLayers: number;
   layers: LayerSpec[];
   finalNorm: NormSpec;
+  /** Parameter-efficient training: what outside the adapters stays frozen. Absent: everything trains. */
+  peft?: PeftState;
+}
+
+export interface PeftState {
+  /** Norms, the embedding and lm_head are frozen unless saved (modules_to_save). */
+  frozenBase: true;
+  /**
+   * PEFT's `modules_to_save` wraps a module in ModulesToSaveWrapper: the original stays (frozen) and a
+   * trainable copy is made beside it.
+   */
+  trainableCopies: { embedding: boolean; lmHead: boolean };
 }
 
 /** Parameter counts (elements) of one model, by module. */

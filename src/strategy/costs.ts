@@ -2,7 +2,8 @@ import { layerElementwiseTraffic } from '../compute/elementwise.ts';
 import { gemmBackwardSeconds, gemmSeconds, flashAttentionSeconds, memoryBoundSeconds, matmulRate, type GpuSpec } from '../compute/kernels.ts';
 import { attentionCoreFlops, gemmFlops, layerGemms, lmHeadGemm } from '../model/flops.ts';
 import { attentionOf } from '../model/layer.ts';
-import { layerParams, matmulParamsOfLayer, parameterCounts } from '../model/params.ts';
+import { normParams, parameterCounts } from '../model/params.ts';
+import { projectionCosts } from './projection-costs.ts';
 import type { LayerSpec, ModelSpec } from '../model/types.ts';
 import type { ResolvedConfig } from '../config/types.ts';
 import { bytesOf } from '../util/dtype.ts';
@@ -11,13 +12,25 @@ import { bytesOf } from '../util/dtype.ts';
 export interface BackwardSegment {
   name: string;
   seconds: number;
-  /** Parameters (on this rank) whose gradients are ready when this segment ends. */
+  /** Trainable parameters (on this rank) whose gradients are ready when this segment ends. */
   params: number;
   /** Which half of the layer: backward runs the MLP first, then attention. */
   part: 'mlp' | 'attention';
 }
 
-export interface LayerCosts {
+/**
+ * Parameter elements on one rank, split by what happens to them: trainable ones get gradients and optimizer
+ * state; frozen ones (PEFT's base) are kept in the model dtype; quantised frozen weights are counted in
+ * `params` and stored in `quantizedBytes`.
+ */
+export interface ParamShare {
+  params: number;
+  trainableParams: number;
+  frozenParams: number;
+  quantizedBytes: number;
+}
+
+export interface LayerCosts extends ParamShare {
   forwardSeconds: number;
   /** The mixer half (norm, q/k/v, the core, o_proj, residual) and the MLP half of the forward. */
   attentionForwardSeconds: number;
@@ -28,8 +41,6 @@ export interface LayerCosts {
   backwardSeconds: number;
   forwardFlops: number;
   backwardFlops: number;
-  /** Parameters of this decoder layer on this rank (÷ tp for the sharded matrices). */
-  params: number;
   /** One ring-attention K+V block sent to the next CP rank (0 without attention). */
   cpKvBlockBytes: number;
 }
@@ -37,18 +48,20 @@ export interface LayerCosts {
 export interface StepCosts {
   /** Per decoder layer, in order; identical layers share one object. */
   layers: LayerCosts[];
-  embedding: { params: number; forwardSeconds: number; backwardSeconds: number };
-  head: {
-    /** Final norm + lm_head on this rank (0 lm_head when tied: it lives in the embedding). */
-    params: number;
+  /** The embedding (and learned positions); under PEFT frozen, plus a trainable copy with modules_to_save. */
+  embedding: ParamShare & { forwardSeconds: number; backwardSeconds: number };
+  head: ParamShare & {
+    /** Final norm + lm_head on this rank (no lm_head when tied: it lives in the embedding). */
     forwardSeconds: number;
     backwardSeconds: number;
     forwardFlops: number;
   };
   /** Parameters one rank holds before data-parallel sharding (÷ tp for the sharded matrices). */
   totalParams: number;
-  /** Parameters per FSDP group on this rank: the root (embedding, final norm, lm_head); layers are `layers[i].params`. */
+  total: ParamShare;
+  /** Parameters per FSDP group on this rank: the root (embedding, final norm, lm_head); layers are `layers[i]`. */
   rootParams: number;
+  root: ParamShare;
   /** Tensor parallel traffic per micro-batch (bytes of one collective's payload). */
   parallel: {
     /** b·(s/cp)·h activations: each TP AllReduce (or AllGather + ReduceScatter with sequence parallel). */
@@ -64,7 +77,7 @@ export interface StepCosts {
  * `base_model_tp_plan`: q/k/v/gate/up "colwise", o/down "rowwise"); under context parallelism each rank holds
  * s/cp tokens and its queries attend over all s keys as the K/V blocks come round the ring.
  */
-export function layerCosts(layer: LayerSpec, cfg: ResolvedConfig, gpu: GpuSpec): LayerCosts {
+export function layerCosts(layer: LayerSpec, cfg: ResolvedConfig, gpu: GpuSpec, frozenBase = false): LayerCosts {
   const { tp, cp, sequenceParallel } = cfg.mesh;
   const b = cfg.batch.microBatchSize;
   const s = cfg.batch.sequenceLength;
@@ -73,9 +86,11 @@ export function layerCosts(layer: LayerSpec, cfg: ResolvedConfig, gpu: GpuSpec):
   const p = bytesOf(dtype);
 
   const gemms = layerGemms(layer, tokens, tp);
-  const gemmFwd = gemms.map((g) => gemmSeconds(g, gpu, dtype));
-  const gemmBwd = gemms.map((g) => gemmBackwardSeconds(g, gpu, dtype));
-  const matmulFlops = gemms.reduce((sum, g) => sum + gemmFlops(g), 0);
+  const projections = layer.linears.map((l, i) => projectionCosts(l, gemms[i]!, gpu, dtype));
+  const gemmFwd = projections.map((x) => x.forwardSeconds);
+  const gemmBwd = projections.map((x) => x.backwardSeconds);
+  const matmulFlops = projections.reduce((sum, x) => sum + x.forwardFlops, 0);
+  const matmulBackwardFlops = projections.reduce((sum, x) => sum + x.backwardFlops, 0);
 
   // Attention core on this rank: a/tp heads, s/cp queries over all s keys. Flash kernels skip the masked
   // half (and CP's head-tail chunking balances it across ranks); the eager path computes every score as two
@@ -121,16 +136,19 @@ export function layerCosts(layer: LayerSpec, cfg: ResolvedConfig, gpu: GpuSpec):
   const elementwiseShare = elementwiseBwd / order.length;
   const lastAttentionLinear = Math.max(-1, ...layer.linears.map((l, i) => (l.part === 'attention' ? i : -1)));
   for (const i of order) {
-    const g = gemms[i]!;
-    segments.push({ name: g.name, seconds: gemmBwd[i]! + elementwiseShare, params: g.k * g.n * (g.experts ?? 1), part: partOf(i) === 'mlp' ? 'mlp' : 'attention' });
+    segments.push({ name: gemms[i]!.name, seconds: gemmBwd[i]! + elementwiseShare, params: projections[i]!.trainableParams, part: partOf(i) === 'mlp' ? 'mlp' : 'attention' });
     if (i === lastAttentionLinear && attn) segments.push({ name: 'attention_core', seconds: attnBwd, params: 0, part: 'attention' });
   }
-  // Biases and norm weights (replicated across TP): fold the rest of the layer's parameters into the last
-  // segment (ready last).
-  // Per rank: the local GEMM weights (k/v replicated whole when tp exceeds the KV heads) plus norms and biases.
-  const localParams = segments.reduce((a, x) => a + x.params, 0) + (layerParams(layer) - matmulParamsOfLayer(layer));
-  const listed = segments.reduce((a, x) => a + x.params, 0);
-  segments[segments.length - 1]!.params += Math.max(0, localParams - listed);
+  // Norm weights and other non-projection parameters (replicated across TP) are ready last: fold them into the
+  // last segment. Under PEFT they are frozen.
+  const others = layer.norms.reduce((a, n) => a + normParams(n), 0) + layer.extraParams;
+  if (!frozenBase) segments[segments.length - 1]!.params += others;
+  const trainableParams = segments.reduce((a, x) => a + x.params, 0);
+  const frozenParams = projections.reduce((a, x) => a + x.frozenParams, 0) + (frozenBase ? others : 0);
+  const quantizedBytes = projections.reduce((a, x) => a + x.quantizedBytes, 0);
+  // Per rank: the local GEMM weights (k/v replicated whole when tp exceeds the KV heads), biases and norms.
+  const quantizedParams = layer.linears.reduce((a, l, i) => a + (l.frozen && l.quantized ? gemms[i]!.k * gemms[i]!.n * (gemms[i]!.experts ?? 1) : 0), 0);
+  const localParams = trainableParams + frozenParams + quantizedParams;
   const backwardSeconds = segments.reduce((a, x) => a + x.seconds, 0);
 
   return {
@@ -141,8 +159,11 @@ export function layerCosts(layer: LayerSpec, cfg: ResolvedConfig, gpu: GpuSpec):
     backwardSegments: segments,
     backwardSeconds,
     forwardFlops: matmulFlops + coreFlops,
-    backwardFlops: 2 * matmulFlops + 2.5 * coreFlops,
+    backwardFlops: matmulBackwardFlops + 2.5 * coreFlops,
     params: localParams,
+    trainableParams,
+    frozenParams,
+    quantizedBytes,
     cpKvBlockBytes: attn ? tokens * (Math.ceil(attn.numKvHeads / tp) * (attn.headDim + attn.vHeadDim)) * p : 0,
   };
 }
@@ -163,35 +184,56 @@ export function stepCosts(cfg: ResolvedConfig, model: ModelSpec, gpu: GpuSpec): 
   const bySignature = new Map<string, LayerCosts>();
   const layers = model.layers.map((layer) => {
     let c = bySignature.get(layer.signature);
-    if (!c) bySignature.set(layer.signature, (c = layerCosts(layer, cfg, gpu)));
+    if (!c) bySignature.set(layer.signature, (c = layerCosts(layer, cfg, gpu, model.peft !== undefined)));
     return c;
   });
 
   // Embedding (replicated under TP: transformers' tp plans shard the decoder layers and lm_head, not
-  // embed_tokens): a gather of b·s rows forward; backward zeroes and scatter-adds into its V × h gradient.
+  // embed_tokens): a gather of b·s rows forward; backward zeroes and scatter-adds into its V × h gradient —
+  // unless it is frozen (PEFT without a trainable copy), when autograd never reaches its weight.
+  const peft = model.peft;
+  const embeddingTrains = !peft || peft.trainableCopies.embedding;
   const embedForward = memoryBoundSeconds(2 * tokens * h * p, gpu, 1);
-  const embedBackward = memoryBoundSeconds(2 * model.vocabSize * h * bytesOf(cfg.precision.gradDtype) + 2 * tokens * h * p, gpu, 2);
+  const embedBackward = embeddingTrains ? memoryBoundSeconds(2 * model.vocabSize * h * bytesOf(cfg.precision.gradDtype) + 2 * tokens * h * p, gpu, 2) : 0;
 
   // Head: final norm, lm_head GEMM (V/tp columns), cross-entropy over the gathered fp32 logits (upcast,
-  // log-softmax, gather, and its gradient): ~5 passes over b·s·V fp32 forward and 3 backward.
+  // log-softmax, gather, and its gradient): ~5 passes over b·s·V fp32 forward and 3 backward. A frozen
+  // lm_head skips its weight gradient.
+  const headTrains = !peft || peft.trainableCopies.lmHead || (model.tiedEmbeddings && embeddingTrains);
   const head = lmHeadGemm(model, tokens, tp);
   const logitsElements = tokens * model.vocabSize;
   const headForward = gemmSeconds(head, gpu, dtype) + memoryBoundSeconds(4 * tokens * h * p + logitsElements * (p + 5 * 4), gpu, 6);
-  const headBackward = gemmBackwardSeconds(head, gpu, dtype) + memoryBoundSeconds(4 * tokens * h * p + logitsElements * (p + 3 * 4), gpu, 5);
+  const headGemmBackward = headTrains ? gemmBackwardSeconds(head, gpu, dtype) : gemmSeconds({ name: 'lm_head.dgrad', m: head.m, n: head.k, k: head.n }, gpu, dtype);
+  const headBackward = headGemmBackward + memoryBoundSeconds(4 * tokens * h * p + logitsElements * (p + 3 * 4), gpu, 5);
   const lmHeadLocal = counts.lmHead / tp;
   const embeddingLocal = counts.embedding + counts.positional;
+  // modules_to_save keeps the frozen original and trains a copy (PEFT ModulesToSaveWrapper).
+  const vh = model.vocabSize * h;
+  const embedding: ParamShare = peft
+    ? { params: embeddingLocal + (peft.trainableCopies.embedding ? vh : 0), trainableParams: peft.trainableCopies.embedding ? vh : 0, frozenParams: embeddingLocal, quantizedBytes: 0 }
+    : { params: embeddingLocal, trainableParams: embeddingLocal, frozenParams: 0, quantizedBytes: 0 };
+  const headLocal = counts.finalNorm + lmHeadLocal;
+  const headCopy = peft && peft.trainableCopies.lmHead ? Math.ceil(model.vocabSize / tp) * h : 0;
+  const headShare: ParamShare = peft
+    ? { params: headLocal + headCopy, trainableParams: headCopy, frozenParams: headLocal, quantizedBytes: 0 }
+    : { params: headLocal, trainableParams: headLocal, frozenParams: 0, quantizedBytes: 0 };
+  const sum = (xs: ParamShare[]): ParamShare => ({
+    params: xs.reduce((a, x) => a + x.params, 0),
+    trainableParams: xs.reduce((a, x) => a + x.trainableParams, 0),
+    frozenParams: xs.reduce((a, x) => a + x.frozenParams, 0),
+    quantizedBytes: xs.reduce((a, x) => a + x.quantizedBytes, 0),
+  });
+  const root = sum([embedding, headShare]);
+  const total = sum([root, ...layers]);
 
   return {
     layers,
-    embedding: { params: embeddingLocal, forwardSeconds: embedForward, backwardSeconds: embedBackward },
-    head: {
-      params: counts.finalNorm + lmHeadLocal,
-      forwardSeconds: headForward,
-      backwardSeconds: headBackward,
-      forwardFlops: gemmFlops(head),
-    },
-    totalParams: embeddingLocal + layers.reduce((a, l) => a + l.params, 0) + counts.finalNorm + lmHeadLocal,
-    rootParams: embeddingLocal + counts.finalNorm + lmHeadLocal,
+    embedding: { ...embedding, forwardSeconds: embedForward, backwardSeconds: embedBackward },
+    head: { ...headShare, forwardSeconds: headForward, backwardSeconds: headBackward, forwardFlops: gemmFlops(head) },
+    totalParams: total.params,
+    total,
+    rootParams: root.params,
+    root,
     parallel: {
       tpActivationBytes: tokens * h * p,
       tpLogitsBytes: logitsElements * p,

@@ -2,6 +2,7 @@ import { bytesOf } from '../util/dtype.ts';
 import type { StrategyContext, StrategyResult } from './context.ts';
 import { mem, type OpTag } from './plan.ts';
 import { clipGradNormSeconds, optimizerStep } from './optimizer.ts';
+import { storedBytes } from './param-bytes.ts';
 import { cpRing, emitLayerForward, layerForwardSeconds, tpGatherLogits, tpSync } from './tensor-parallel.ts';
 
 /** One DDP gradient bucket: parameters (in reverse registration order) and the layer whose backward fills it last. */
@@ -57,7 +58,8 @@ export function lowerDdp(ctx: StrategyContext, rank: number): StrategyResult {
   // Selective AC recomputes only what its policy does not save (costs.ts `recomputeSeconds`).
   const ckpt = cfg.activationCheckpointing !== 'none';
   const gradB = bytesOf(pr.gradDtype);
-  const totalParams = costs.totalParams;
+  // Only trainable parameters have gradients, buckets and optimizer state (DDP buckets `requires_grad` params).
+  const trainable = costs.total.trainableParams;
   const H = M.head;
   const cacheLayers = M.autocastCache.layerBytes;
   const cacheAllLayers = cacheLayers.reduce((a, x) => a + x, 0);
@@ -66,18 +68,18 @@ export function lowerDdp(ctx: StrategyContext, rank: number): StrategyResult {
 
   // Backward segments of the whole model in execution order: head, layers L-1..0, embedding.
   type Seg = { name: string; seconds: number; params: number; layer?: number; part?: 'mlp' | 'attention'; phase: 'backward' | 'recompute' };
-  const segments: Seg[] = [{ name: 'head (norm, lm_head, loss)', seconds: costs.head.backwardSeconds, params: costs.head.params, phase: 'backward' }];
+  const segments: Seg[] = [{ name: 'head (norm, lm_head, loss)', seconds: costs.head.backwardSeconds, params: costs.head.trainableParams, phase: 'backward' }];
   for (let i = L - 1; i >= 0; i--) {
     for (const s of costs.layers[i]!.backwardSegments) segments.push({ name: `layer ${i} ${s.name}`, seconds: s.seconds, params: s.params, layer: i, part: s.part, phase: 'backward' });
   }
-  segments.push({ name: 'embedding', seconds: costs.embedding.backwardSeconds, params: costs.embedding.params, phase: 'backward' });
+  segments.push({ name: 'embedding', seconds: costs.embedding.backwardSeconds, params: costs.embedding.trainableParams, phase: 'backward' });
   const buckets = assignBuckets(segments, gradB, cfg.ddp.firstBucketBytes, cfg.ddp.bucketCapBytes);
-  const gradBytes = totalParams * gradB;
+  const gradBytes = trainable * gradB;
   const bucketBuffer = cfg.ddp.gradientAsBucketView || ctx.dataParallel.size <= 1 ? 0 : gradBytes;
   // With tied embeddings the lm_head matmul's V×h gradient is the embedding's: it exists from the head's
   // backward on; the embedding's own backward adds a transient contribution into it (autograd's InputBuffer).
   const Vh = model.vocabSize * model.hiddenSize;
-  const tied = model.tiedEmbeddings ? Vh : 0;
+  const tied = model.tiedEmbeddings && costs.embedding.trainableParams > 0 ? Vh : 0;
   const gradParamsOf = (si: number, seg: Seg) => (si === 0 ? seg.params + tied : seg.layer === undefined && si === segments.length - 1 ? seg.params - tied : seg.params);
 
   let lastOfPrev = -1;
@@ -156,16 +158,16 @@ export function lowerDdp(ctx: StrategyContext, rank: number): StrategyResult {
     lastOfPrev = waitFor[waitFor.length - 1]!;
   }
 
-  const clip = b.compute(rank, clipGradNormSeconds(cfg, totalParams, ctx.gpu), { kind: 'optimizer', phase: 'optimizer', label: 'clip_grad_norm', microBatch: GA - 1 }, [lastOfPrev, ...allReduces]);
-  const step = optimizerStep(cfg, totalParams, ctx.gpu);
+  const clip = b.compute(rank, clipGradNormSeconds(cfg, trainable, ctx.gpu), { kind: 'optimizer', phase: 'optimizer', label: 'clip_grad_norm', microBatch: GA - 1 }, [lastOfPrev, ...allReduces]);
+  const step = optimizerStep(cfg, trainable, ctx.gpu);
   // zero_grad(set_to_none=True) after the step frees the gradients; the buckets stay.
   b.compute(rank, step.seconds, { kind: 'optimizer', phase: 'optimizer', label: cfg.optimizer.fused ? 'AdamW (fused)' : 'AdamW (foreach)', microBatch: GA - 1 }, [clip],
     [mem('start', step.temporaryBytes, 'optimizer_states'), mem('end', -step.temporaryBytes, 'optimizer_states'), mem('end', -gradBytes, 'gradients')]);
 
   return {
     persistent: {
-      parameters: totalParams * bytesOf(pr.paramDtype),
-      optimizer_states: totalParams * pr.optimizerBytesPerParam,
+      parameters: storedBytes(costs.total, pr),
+      optimizer_states: trainable * pr.optimizerBytesPerParam,
       communication_buffers: bucketBuffer,
     },
     persistentGradientBytes: gradBytes,

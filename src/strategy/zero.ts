@@ -67,7 +67,9 @@ function lowerZero12(ctx: StrategyContext, rank: number, cluster: Cluster): Stra
   const d = zeroDtypes(cfg);
   const P = bytesOf(d.model);
   const commB = bytesOf(d.comm);
-  const psi = costs.totalParams;
+  // ZeRO-1/2 partition what trains (gradients, master weights, optimizer states); every GPU keeps all the
+  // (model-dtype) parameters, frozen ones included (PEFT under DeepSpeed).
+  const psi = costs.total.trainableParams;
   const local = Math.ceil(psi / N);
   const offload = ds.offloadOptimizer !== undefined;
   const host = hostShare(cluster, ds.offloadOptimizer?.pinMemory ?? false, ds);
@@ -87,13 +89,13 @@ function lowerZero12(ctx: StrategyContext, rank: number, cluster: Cluster): Stra
 
   // Backward segments in execution order (head, layers L-1..0, embedding), one per weight tensor.
   type Seg = GradSegment & { name: string; seconds: number; layer?: number };
-  const segments: Seg[] = [{ name: 'head (norm, lm_head, loss)', seconds: costs.head.backwardSeconds, params: costs.head.params }];
+  const segments: Seg[] = [{ name: 'head (norm, lm_head, loss)', seconds: costs.head.backwardSeconds, params: costs.head.trainableParams }];
   for (let i = L - 1; i >= 0; i--) {
     for (const s of costs.layers[i]!.backwardSegments) segments.push({ name: `layer ${i} ${s.name}`, seconds: s.seconds, params: s.params, layer: i });
   }
-  segments.push({ name: 'embedding', seconds: costs.embedding.backwardSeconds, params: costs.embedding.params });
+  segments.push({ name: 'embedding', seconds: costs.embedding.backwardSeconds, params: costs.embedding.trainableParams });
   const Vh = model.vocabSize * model.hiddenSize;
-  const tied = model.tiedEmbeddings ? Vh : 0;
+  const tied = model.tiedEmbeddings && costs.embedding.trainableParams > 0 ? Vh : 0;
   // With tied embeddings the lm_head matmul produces the embedding's gradient at the head's backward.
   const gradParamsOf = (si: number) => (si === 0 ? segments[0]!.params + tied : si === segments.length - 1 ? segments[si]!.params - tied : segments[si]!.params);
   const gradSegments = segments.map((_, i) => ({ params: gradParamsOf(i) }));
@@ -263,7 +265,7 @@ function lowerZero12(ctx: StrategyContext, rank: number, cluster: Cluster): Stra
 
   return {
     persistent: {
-      parameters: psi * P,
+      parameters: psi * P + costs.total.frozenParams * bytesOf(cfg.precision.frozenDtype) + costs.total.quantizedBytes,
       optimizer_states: offload ? 0 : local * (bytesOf(d.master) + 2 * bytesOf(d.state)),
       communication_buffers: persistentBuffers,
     },

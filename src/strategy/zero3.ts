@@ -2,6 +2,7 @@ import type { Cluster } from '../hardware/cluster.ts';
 import type { MemoryChange } from '../engine/index.ts';
 import { resolveZeroBuckets, usesDeepSpeedCpuAdam } from '../config/deepspeed.ts';
 import { parameterCounts } from '../model/params.ts';
+import type { ParamShare } from './costs.ts';
 import { bytesOf } from '../util/dtype.ts';
 import type { StrategyContext, StrategyResult } from './context.ts';
 import { mem, type OpTag } from './plan.ts';
@@ -53,7 +54,13 @@ export function lowerZero3(ctx: StrategyContext, rank: number, cluster: Cluster)
   const G = bytesOf(d.grad);
   const M = bytesOf(d.master);
   const commB = bytesOf(d.comm);
-  const psi = costs.totalParams;
+  // ZeRO-3 partitions every parameter (frozen PEFT bases too; quantised storage as its model-dtype-byte
+  // equivalent) and gathers it for use; gradients and optimizer state concern what trains.
+  const P0 = bytesOf(zeroDtypes(cfg).model);
+  const stored = (x: ParamShare) => x.trainableParams + x.frozenParams + x.quantizedBytes / P0;
+  const psiAll = stored(costs.total);
+  const localAll = Math.ceil(psiAll / N);
+  const psi = costs.total.trainableParams;
   const local = Math.ceil(psi / N);
   const sizes = resolveZeroBuckets(ds, model.hiddenSize);
   const offloadOpt = ds.offloadOptimizer !== undefined;
@@ -70,7 +77,7 @@ export function lowerZero3(ctx: StrategyContext, rank: number, cluster: Cluster)
   const thr = sizes.paramPersistenceThreshold;
   const Vh = model.vocabSize * model.hiddenSize;
   const tied = model.tiedEmbeddings;
-  const Lp = costs.layers.map((l) => l.params);
+  const Lp = costs.layers.map(stored);
   const layerPersistent = model.layers.map((layer) => persistentParamsOfLayer(layer, thr));
   const layerGathered = Lp.map((n, i) => n - layerPersistent[i]!);
   const allLayers = Lp.reduce((a, n) => a + n, 0);
@@ -84,7 +91,7 @@ export function lowerZero3(ctx: StrategyContext, rank: number, cluster: Cluster)
 
   // ---- release decisions (elements of the trace between a module's use and its next use) ----
   const maxReuse = ds.maxReuseDistance;
-  const headTraversed = costs.head.params + (tied ? Vh : 0);
+  const headTraversed = stored(costs.head) + (tied ? Vh : 0);
   const bwdFactor = ckpt ? 2 : 1; // checkpointed layers run their forward again in backward
   // Elements of the layers after layer i (between its forward use and its backward use).
   const after = Lp.map((_, i) => Lp.slice(i + 1).reduce((a, n) => a + n, 0));
@@ -100,11 +107,11 @@ export function lowerZero3(ctx: StrategyContext, rank: number, cluster: Cluster)
 
   // ---- gradient buckets over backward segments (head, layers L-1..0, embedding) ----
   type Seg = { name: string; seconds: number; params: number; layer?: number };
-  const segments: Seg[] = [{ name: 'head (norm, lm_head, loss)', seconds: costs.head.backwardSeconds, params: costs.head.params + (tied ? Vh : 0) }];
+  const segments: Seg[] = [{ name: 'head (norm, lm_head, loss)', seconds: costs.head.backwardSeconds, params: costs.head.trainableParams + (tied && costs.embedding.trainableParams > 0 ? Vh : 0) }];
   for (let i = L - 1; i >= 0; i--) {
     for (const s of costs.layers[i]!.backwardSegments) segments.push({ name: `layer ${i} ${s.name}`, seconds: s.seconds, params: s.params, layer: i });
   }
-  segments.push({ name: 'embedding', seconds: costs.embedding.backwardSeconds, params: costs.embedding.params - (tied ? Vh : 0) });
+  segments.push({ name: 'embedding', seconds: costs.embedding.backwardSeconds, params: costs.embedding.trainableParams - (tied && costs.embedding.trainableParams > 0 ? Vh : 0) });
   const buckets = zeroBuckets(segments, sizes.reduceBucketElements);
   const ipgBytes = ds.contiguousGradients ? sizes.reduceBucketElements * commB : 0;
   const gradPartitionBytes = offloadOpt ? 0 : local * G;
@@ -262,7 +269,7 @@ export function lowerZero3(ctx: StrategyContext, rank: number, cluster: Cluster)
 
   return {
     persistent: {
-      parameters: (offloadParam ? 0 : local * P) + persistentParams * P,
+      parameters: (offloadParam ? 0 : localAll * P) + persistentParams * P,
       optimizer_states: offloadOpt ? 0 : local * (M + 2 * bytesOf(d.state)),
       communication_buffers: ipgBytes,
     },
