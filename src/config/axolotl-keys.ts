@@ -14,8 +14,8 @@ export const IGNORED_AXOLOTL_KEYS: readonly string[] = [
   'wandb_project', 'wandb_entity', 'wandb_name', 'wandb_log_model', 'wandb_watch', 'wandb_run_id', 'mlflow_tracking_uri',
   'hub_model_id', 'push_dataset_to_hub', 'hf_use_auth_token', 'strict', 'debug', 'train_on_inputs', 'group_by_length',
   'sample_packing', 'pad_to_sequence_len', 'eval_sample_packing', 'sample_packing_eff_est', 'multipack_real_batches',
-  'load_in_8bit', 'load_in_4bit', 'adapter', 'lora_r', 'lora_alpha', 'lora_dropout', 'lora_target_modules',
-  'lora_target_linear', 'lora_model_dir', 'peft_use_dora', 'xformers_attention', 'sdp_attention', 's2_attention',
+
+  'lora_model_dir', 'xformers_attention', 'sdp_attention', 's2_attention',
   'flash_attn_cross_entropy', 'flash_attn_rms_norm', 'flash_attn_fuse_qkv', 'flash_attn_fuse_mlp', 'liger_kernel',
   'plugins', 'liger_rope', 'liger_rms_norm', 'liger_glu_activation', 'liger_fused_linear_cross_entropy',
   'gradient_checkpointing_kwargs', 'early_stopping_patience', 'local_rank', 'torch_compile_backend',

@@ -71,3 +71,20 @@ export function resolvePrecision(opts: {
     rationale,
   };
 }
+
+/**
+ * Under PEFT the trainable parameters are the adapters: their weights, gradients and AdamW states are in the
+ * adapter dtype (PEFT upcasts adapters to fp32 by default, `autocast_adapter_dtype`); the frozen base stays in
+ * the dtype the strategy keeps parameters in (loaded bf16, or fp32 where FSDP1 upcasts the flat params).
+ */
+export function adapterPrecision(base: Precision, peft: { adapterDtype: Dtype; kind: string }): Precision {
+  const a = peft.adapterDtype;
+  return {
+    ...base,
+    paramDtype: a,
+    gradDtype: a,
+    frozenDtype: base.paramDtype,
+    optimizerBytesPerParam: 2 * bytesOf(a),
+    rationale: `${base.rationale}; ${peft.kind}: frozen base in ${base.paramDtype}, ${a} adapters with ${a} gradients and AdamW states (PEFT autocast_adapter_dtype)`,
+  };
+}

@@ -2,7 +2,8 @@ import { ShardsimError } from '../util/errors.ts';
 import type { Dtype } from '../util/dtype.ts';
 import type { LoadedScenario } from './load.ts';
 import { fsdpConfigSchema, type FsdpConfigInput } from './schema.ts';
-import { resolvePrecision } from './precision.ts';
+import { adapterPrecision, resolvePrecision } from './precision.ts';
+import { resolvePeft } from './peft.ts';
 import { loadDeepSpeedConfig, resolveDeepSpeed } from './deepspeed.ts';
 import { parseBandwidth } from './units.ts';
 import type { Mesh, ResolvedConfig, StrategyName } from './types.ts';
@@ -128,6 +129,9 @@ export async function resolveConfig(loaded: LoadedScenario, cluster: ClusterShap
     ...(mpp ? { mixedPrecisionPolicy: mpp } : {}),
   });
 
+  const peft = resolvePeft(s, bf16);
+  const trainedPrecision = peft ? adapterPrecision(precision, peft) : precision;
+
   const checkpointing: ResolvedConfig['activationCheckpointing'] =
     s.gradient_checkpointing === 'selective' ? 'selective' : s.gradient_checkpointing === true || fsdpRaw.activation_checkpointing === true ? 'full' : 'none';
 
@@ -140,8 +144,9 @@ export async function resolveConfig(loaded: LoadedScenario, cluster: ClusterShap
     worldSize,
     mesh,
     batch: { microBatchSize: micro, gradientAccumulationSteps: ga, sequenceLength: seq, globalBatchSize, tokensPerStep: globalBatchSize * seq },
-    precision,
+    precision: trainedPrecision,
     optimizer: { name: optimizerName, fused: optimizer.fused },
+    ...(peft ? { peft } : {}),
     flashAttention: s.flash_attention ?? false,
     torchCompile: s.torch_compile === true,
     activationCheckpointing: checkpointing,

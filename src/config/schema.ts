@@ -71,6 +71,21 @@ export const scenarioSchema = z.object({
   tensor_parallel_size: positiveInt.optional(),
   context_parallel_size: positiveInt.optional(),
   ddp_bucket_cap_mb: z.number().positive('must be positive').optional(),
+  // PEFT (src/config/peft.ts)
+  adapter: z.string().nullable().optional(),
+  lora_r: positiveInt.nullable().optional(),
+  lora_alpha: z.number().positive('must be positive').nullable().optional(),
+  lora_dropout: z.number().min(0, 'must be ≥ 0').max(1, 'must be ≤ 1').nullable().optional(),
+  lora_target_modules: z.union([z.string(), z.array(z.string())]).nullable().optional(),
+  lora_target_linear: z.boolean().nullable().optional(),
+  lora_modules_to_save: z.array(z.string()).nullable().optional(),
+  peft_use_dora: z.boolean().nullable().optional(),
+  peft_use_rslora: z.boolean().nullable().optional(),
+  peft_layers_to_transform: z.array(z.number().int().nonnegative()).nullable().optional(),
+  peft_autocast_adapter_dtype: z.boolean().nullable().optional(),
+  load_in_4bit: z.boolean().nullable().optional(),
+  load_in_8bit: z.boolean().nullable().optional(),
+  bnb_config_kwargs: z.record(z.string(), z.unknown()).nullable().optional(),
   simulation: simulationSchema.optional(),
 });
 

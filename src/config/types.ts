@@ -1,5 +1,6 @@
 import type { Dtype } from '../util/dtype.ts';
 import type { DeepSpeedConfig } from './deepspeed.ts';
+import type { PeftConfig } from './peft.ts';
 
 /** zero1 / zero2 / zero3: DeepSpeed ZeRO through Axolotl's `deepspeed:` key (src/config/deepspeed.ts). */
 export type StrategyName = 'single' | 'ddp' | 'fsdp2' | 'fsdp1' | 'zero1' | 'zero2' | 'zero3';
@@ -71,6 +72,8 @@ export interface ResolvedConfig {
    * second one, and the attention kernel's outputs; recompute the rest), see src/memory/step-memory.ts.
    */
   activationCheckpointing: 'none' | 'full' | 'selective';
+  /** LoRA / QLoRA (src/config/peft.ts); absent for a full fine-tune. */
+  peft?: PeftConfig;
   /** The DeepSpeed config when `deepspeed:` selects ZeRO (strategy zero1/zero2/zero3). */
   deepspeed?: DeepSpeedConfig;
   fsdp: {

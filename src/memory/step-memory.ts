@@ -1,7 +1,7 @@
 import type { ResolvedConfig } from '../config/types.ts';
 import { activationTensorsPerLayer, checkpointedLayerInputBytes, logitsBytes } from '../model/activations.ts';
 import { layerGemms } from '../model/flops.ts';
-import { matmulParamsOfLayer } from '../model/params.ts';
+import { loraParams } from '../model/peft.ts';
 import type { LayerSpec, ModelSpec } from '../model/types.ts';
 import { bytesOf } from '../util/dtype.ts';
 
@@ -131,12 +131,26 @@ export function stepMemory(cfg: ResolvedConfig, model: ModelSpec): StepMemory {
     lossBackwardBytes: E * 8,
   };
 
+  // Which weights forward sees in fp32: FSDP hands the layer what it gathered (param_dtype); otherwise the
+  // parameter itself — trainable ones in the parameter dtype, a frozen PEFT base in the frozen dtype, LoRA
+  // adapters in the adapter dtype; quantised weights are dequantised to the compute dtype (never cached).
   const fsdp = cfg.strategy === 'fsdp2' || cfg.strategy === 'fsdp1';
-  const forwardWeightDtype = fsdp ? cfg.precision.gatherDtype : cfg.precision.paramDtype;
-  const cached = forwardWeightDtype === 'fp32' && p < 4;
+  const fp32 = (dtype: string) => dtype === 'fp32' && p < 4;
+  const trainableFp32 = fp32(fsdp ? cfg.precision.gatherDtype : cfg.precision.paramDtype);
+  const frozenFp32 = fp32(fsdp ? cfg.precision.gatherDtype : cfg.precision.frozenDtype);
+  const cachedOfLayer = (layer: LayerSpec): number => {
+    let n = 0;
+    for (const l of layer.linears) {
+      const weight = (l.experts?.count ?? 1) * l.in * l.out;
+      if (!l.frozen ? trainableFp32 : !l.quantized && frozenFp32) n += weight;
+      if (l.lora && trainableFp32) n += loraParams(l);
+    }
+    return (n * p) / tp;
+  };
+  const headFp32 = model.peft && !model.peft.trainableCopies.lmHead && !(model.tiedEmbeddings && model.peft.trainableCopies.embedding) ? frozenFp32 : trainableFp32;
   const autocastCache = {
-    layerBytes: model.layers.map((layer) => (cached ? (matmulParamsOfLayer(layer) * p) / tp : 0)),
-    rootBytes: cached ? (model.vocabSize * h * p) / tp : 0,
+    layerBytes: model.layers.map(cachedOfLayer),
+    rootBytes: headFp32 ? (model.vocabSize * h * p) / tp : 0,
   };
 
   return { layers, head, autocastCache };

@@ -3,7 +3,7 @@ import type { Cluster } from '../hardware/cluster.ts';
 import type { ModelSpec } from '../model/types.ts';
 import { layerGemms, modelFlopsPerToken } from '../model/flops.ts';
 import { attentionOf } from '../model/layer.ts';
-import { activeParameters } from '../model/params.ts';
+import { activeParameters, trainableParameters } from '../model/params.ts';
 import type { Timeline } from '../engine/index.ts';
 import type { OpTag, Plan, MemoryCategory } from '../strategy/index.ts';
 import { extendBySteadyState, rankBreakdown, waitReport, type WaitReport } from './step.ts';
@@ -131,7 +131,7 @@ export function buildResult(args: {
     hardware: profile.id,
     num_nodes: cluster.numNodes,
     world_size: world,
-    model: { id: model.id, parameters: args.totalParams, active_parameters: activeParameters(model), trainable_parameters: args.totalParams },
+    model: { id: model.id, parameters: args.totalParams, active_parameters: activeParameters(model), trainable_parameters: trainableParameters(model) },
     mesh: { dp_replicate: cfg.mesh.dpReplicate, dp_shard: cfg.mesh.dpShard, cp: cfg.mesh.cp, tp: cfg.mesh.tp },
     strategy: cfg.strategy,
     precision: {

@@ -1,4 +1,4 @@
-export type { ModelSpec, ModelType, ParameterCounts, Gemm, LayerSpec, LinearSpec, NormSpec, AttentionMixer, DenseFfn, Mixer, Ffn } from './types.ts';
+export type { ModelSpec, ModelType, ParameterCounts, Gemm, LayerSpec, LinearSpec, NormSpec, AttentionMixer, DenseFfn, Mixer, Ffn, WeightQuantization, LoraAdapter, PeftState } from './types.ts';
 export { catalogIds, catalogIdsWithAliases, catalogAliasOf, catalogConfig, canonicalCatalogId, suggestCatalogIds } from './catalog.ts';
 export { specFromHfConfig, SUPPORTED_MODEL_TYPES } from './hf-config.ts';
 export { loadModel, type LoadModelOptions } from './load.ts';
@@ -14,3 +14,4 @@ export {
   type ActivationTensor,
 } from './activations.ts';
 export { applyPeft, loraParams, hasAdapters, isTargeted, linearPath, type PeftOptions, type LoraTargets } from './peft.ts';
+export { quantizationOf, type QuantizationRequest } from './quantization.ts';

@@ -1,6 +1,6 @@
 import { loadScenarioFile, resolveConfig, checkAgainstModel, DEFAULT_HARDWARE, type LoadedScenario, type ResolvedConfig, type SimulationOverrides } from '../config/index.ts';
 import { loadHardwareProfile, buildCluster, type Cluster } from '../hardware/index.ts';
-import { loadModel, parameterCounts, type ModelSpec } from '../model/index.ts';
+import { applyPeft, loadModel, parameterCounts, type ModelSpec } from '../model/index.ts';
 import { buildPlan, type OpTag, type Plan } from '../strategy/index.ts';
 import { simulate, type Timeline } from '../engine/index.ts';
 import { buildResult, type SimulationResult } from '../metrics/result.ts';
@@ -36,8 +36,10 @@ export async function simulateLoaded(loaded: LoadedScenario, opts: RunOptions = 
   const profile = loadHardwareProfile(sim.hardware ?? DEFAULT_HARDWARE);
   const cfg = await resolveConfig(loaded, { hardware: profile.id, gpusPerNode: profile.node.gpus_per_node });
   const cluster = buildCluster(profile, cfg.simulation.numNodes, cfg.simulation.gpus);
-  const model = opts.model ?? loadModel({ ...(cfg.model.baseModel ? { baseModel: cfg.model.baseModel } : {}), ...(cfg.model.modelConfig ? { modelConfig: cfg.model.modelConfig } : {}), baseDir: cfg.baseDir });
-  checkAgainstModel(cfg, model);
+  const base = opts.model ?? loadModel({ ...(cfg.model.baseModel ? { baseModel: cfg.model.baseModel } : {}), ...(cfg.model.modelConfig ? { modelConfig: cfg.model.modelConfig } : {}), baseDir: cfg.baseDir });
+  checkAgainstModel(cfg, base);
+  // What trains: the whole model, or PEFT's adapters over a frozen (possibly quantised) base.
+  const model = trainedModel(base, cfg);
   const plan = buildPlan(cfg, model, cluster, { steadyState: (opts.steadyState ?? false) && !opts.recordMemory });
 
   const varied = cfg.simulation.jitter > 0;
@@ -58,11 +60,25 @@ export async function simulateLoaded(loaded: LoadedScenario, opts: RunOptions = 
   const result = buildResult({ cfg, model, totalParams: parameterCounts(model).total, cluster, plan, timeline: first!, stepTimes });
   const run: SimulationRun = { result, cfg, model, cluster, plan, timeline: first! };
   if (opts.advice) {
-    const { advice, debug } = await advise(run, loaded, { simulate: (variant) => simulateLoaded(variant, { model, steadyState: true }) });
+    const { advice, debug } = await advise(run, loaded, { simulate: (variant) => simulateLoaded(variant, { model: base, steadyState: true }) });
     result.advice = advice;
     result.advice_debug = debug;
   }
   return run;
+}
+
+function trainedModel(base: ModelSpec, cfg: ResolvedConfig): ModelSpec {
+  const p = cfg.peft;
+  if (!p) return base;
+  return applyPeft(base, {
+    r: p.r,
+    dropout: p.dropout > 0,
+    dora: p.dora,
+    targets: p.targets,
+    modulesToSave: p.modulesToSave,
+    ...(p.layersToTransform ? { layersToTransform: p.layersToTransform } : {}),
+    ...(p.quantization ? { quantization: p.quantization } : {}),
+  });
 }
 
 export async function simulateFile(path: string, overrides: SimulationOverrides = {}, opts: RunOptions = {}): Promise<SimulationRun> {
