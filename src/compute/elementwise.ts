@@ -34,12 +34,13 @@ export function layerElementwiseTraffic(layer: LayerSpec, bytesPerElement: numbe
   const h = layer.hiddenSize / (par.sequenceParallel ? par.tp : 1);
   const attn = layer.mixer?.kind === 'attention' ? layer.mixer : undefined;
   const qk = attn ? (attn.numHeads / par.tp + Math.ceil(attn.numKvHeads / par.tp)) * attn.headDim : 0;
-  const down = layer.linears.find((l) => l.part === 'mlp' && l.tp === 'rowwise');
-  const I = layer.ffn ? (down ? (par.tp > 1 ? down.in / par.tp : down.in) : layer.ffn.intermediate / par.tp) : 0;
+  const I = ffnWidthPerToken(layer) / par.tp;
   // Partial rotary (gpt_neox rotary_pct) still reads and re-concatenates the whole q and k.
   const rotary = attn !== undefined && attn.rotaryDims > 0;
-  const norms = layer.norms.length;
+  // Norms over the hidden size (pre/post norms); per-head q/k norms run over the q and k widths instead.
+  const norms = layer.norms.filter((n) => n.width === layer.hiddenSize).length;
   const rmsNorm = layer.norms[0]?.kind === 'rmsnorm';
+  const qkNormWidth = attn?.qkNorm ? qk / h : 0;
 
   let fwd = 0;
   let bwd = 0;
@@ -52,8 +53,10 @@ export function layerElementwiseTraffic(layer: LayerSpec, bytesPerElement: numbe
     kb += kernelsB;
   };
 
-  if (rmsNorm && !compiled) add(norms * h * (22 + 3 * p), norms * h * 2 * (22 + 3 * p), norms * 6, norms * 10);
-  else add(norms * h * 2 * p, norms * h * 3 * p, norms, norms);
+  const normCount = norms + qkNormWidth;
+  const qkKernels = attn?.qkNorm ? 2 : 0;
+  if (rmsNorm && !compiled) add(normCount * h * (22 + 3 * p), normCount * h * 2 * (22 + 3 * p), (norms + qkKernels) * 6, (norms + qkKernels) * 10);
+  else add(normCount * h * 2 * p, normCount * h * 3 * p, norms + qkKernels, norms + qkKernels);
 
   if (rotary) {
     if (compiled) add(qk * 2 * p, qk * 2 * p, 1, 1);
@@ -67,4 +70,16 @@ export function layerElementwiseTraffic(layer: LayerSpec, bytesPerElement: numbe
 
   add(2 * h * 3 * p, 2 * h * 3 * p, 2, 2);
   return { forwardBytesPerToken: fwd, backwardBytesPerToken: bwd, forwardKernels: kf, backwardKernels: kb };
+}
+
+/**
+ * Intermediate elements one token passes through in the layer's feed-forward: the MLP width, or for routed
+ * experts top-k expert widths plus the shared experts' (each routed copy runs the activation).
+ */
+export function ffnWidthPerToken(layer: LayerSpec): number {
+  const f = layer.ffn;
+  if (!f) return 0;
+  if (f.kind === 'moe') return f.topK * f.expertIntermediate + f.sharedIntermediate;
+  const down = layer.linears.find((l) => l.part === 'mlp' && l.tp === 'rowwise');
+  return down ? down.in : f.intermediate;
 }

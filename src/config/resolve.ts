@@ -149,6 +149,7 @@ export async function resolveConfig(loaded: LoadedScenario, cluster: ClusterShap
     ...(peft ? { peft } : {}),
     flashAttention: s.flash_attention ?? false,
     torchCompile: s.torch_compile === true,
+    expertsImplementation: resolveExpertsImplementation(s.experts_implementation),
     activationCheckpointing: checkpointing,
     ...(deepspeed ? { deepspeed } : {}),
     fsdp: {
@@ -267,4 +268,15 @@ export function checkAgainstModel(cfg: ResolvedConfig, model: ModelSpec): void {
       throw new ShardsimError(`${tp} neither divides nor is a multiple of the ${attn.numKvHeads} KV heads of ${model.id}`, { key: 'tensor_parallel_size', fix: `use a divisor of ${attn.numKvHeads}` });
     }
   }
+}
+
+/**
+ * `experts_implementation`: transformers' "eager" loop, its "grouped_mm" / "batched_mm" kernels, or Axolotl's
+ * kernel plugins ("scattermoe", "sonicmoe") that group every expert's rows into one kernel; absent means
+ * transformers' default, grouped_mm (modeling_utils.py `get_correct_experts_implementation`).
+ */
+function resolveExpertsImplementation(v: string | null | undefined): ResolvedConfig['expertsImplementation'] {
+  if (v === undefined || v === null || v === 'grouped_mm' || v === 'batched_mm' || v === 'scattermoe' || v === 'sonicmoe') return 'grouped_mm';
+  if (v === 'eager') return 'eager';
+  throw new ShardsimError(`unknown experts implementation "${v}"`, { key: 'experts_implementation', fix: 'use eager, grouped_mm, batched_mm, scattermoe or sonicmoe' });
 }

@@ -71,6 +71,7 @@ export const scenarioSchema = z.object({
   tensor_parallel_size: positiveInt.optional(),
   context_parallel_size: positiveInt.optional(),
   ddp_bucket_cap_mb: z.number().positive('must be positive').optional(),
+  experts_implementation: z.string().nullable().optional(),
   // PEFT (src/config/peft.ts)
   adapter: z.string().nullable().optional(),
   lora_r: positiveInt.nullable().optional(),

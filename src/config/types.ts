@@ -64,6 +64,8 @@ export interface ResolvedConfig {
   precision: Precision;
   optimizer: { name: string; fused: boolean };
   flashAttention: boolean;
+  /** How routed experts' matmuls run (`experts_implementation`; src/strategy/projection-costs.ts). */
+  expertsImplementation: 'eager' | 'grouped_mm';
   /** torch.compile fuses the elementwise chains (norms, rotary, activations) into single kernels. */
   torchCompile: boolean;
   /**

@@ -4,6 +4,7 @@ import { layerGemms } from '../model/flops.ts';
 import { loraParams } from '../model/peft.ts';
 import type { LayerSpec, ModelSpec } from '../model/types.ts';
 import { bytesOf } from '../util/dtype.ts';
+import { ffnWidthPerToken } from '../compute/elementwise.ts';
 
 /**
  * Transient memory of one micro-batch on one GPU: what each decoder layer keeps between its forward and
@@ -184,8 +185,7 @@ function layerMemory(layer: LayerSpec, cfg: ResolvedConfig): LayerMemory {
   // Inside the MLP's backward (the widest point): the layer-output gradient (h) is held for the residual
   // branch while down_proj's input gradient (I) and MulBackward's two outputs (I each) exist; down_proj's own
   // input has been released, so the net over the saved set is h + 2I (SwiGLU) or h + I (GELU: act grad + up grad).
-  const down = layer.linears.find((l) => l.part === 'mlp' && l.tp === 'rowwise');
-  const I = layer.ffn ? (down ? down.in : layer.ffn.intermediate) / tp : 0;
+  const I = ffnWidthPerToken(layer) / tp;
   const backwardWorkingBytes = tokens * p * (h / (sequenceParallel ? tp : 1) + (layer.ffn?.gated ? 2 : 1) * I);
 
   return { savedBytes, recomputeBytes, backwardWorkingBytes, fullBytes };

@@ -27,7 +27,7 @@
  * rank s/c of the tokens; its queries still see all s keys, so a non-flash score matrix is a·(s/c)·s·b.
  */
 import { shardedLinear } from './flops.ts';
-import type { LayerSpec, LinearSpec, ModelSpec } from './types.ts';
+import type { LayerSpec, LinearSpec, ModelSpec, MoeFfn } from './types.ts';
 
 export interface ActivationOptions {
   microBatch: number;
@@ -127,6 +127,12 @@ export function activationTensorsPerLayer(layer: LayerSpec, opts: ActivationOpti
     if (rms) t.push({ name: 'attn_norm_normalized', bytes: hWide * p });
     if (inputs.some(keepsInput)) t.push({ name: 'qkv_input', bytes: hWide * p });
     t.push(...lora(inputs));
+    if (attn.qkNorm) {
+      // Per-head RMSNorm on q and k (Qwen3, Gemma 3, OLMo 2/3): the fp32 input copy, and the normalized tensor
+      // when the norm weight trains; its output is the q / k attention reads.
+      t.push({ name: 'q_norm_input', bytes: tokens * qWidth * normInputBytes }, { name: 'k_norm_input', bytes: tokens * kvWidth * normInputBytes });
+      if (rms) t.push({ name: 'qk_norm_normalized', bytes: tokens * (qWidth + kvWidth) * p });
+    }
     t.push({ name: 'q', bytes: tokens * qWidth * p });
     t.push({ name: 'k', bytes: tokens * (repeat ? qWidth : kvWidth) * p });
     t.push({ name: 'v', bytes: tokens * (repeat ? oWidth : vWidth) * p });
@@ -150,25 +156,67 @@ export function activationTensorsPerLayer(layer: LayerSpec, opts: ActivationOpti
   const ffn = layer.ffn;
   if (ffn) {
     const linears = part('mlp');
-    const down = linears.find((l) => l.tp === 'rowwise');
-    const inputs = linears.filter((l) => l !== down);
     // A parallel-residual layer's MLP norm reads the same input as the attention norm (stored once, unless
     // autocast casts it anew for each call).
     if (!attn || !layer.parallelResidual || (hf && p < 4)) t.push({ name: 'mlp_norm_input', bytes: hWide * normInputBytes });
     if (rms) t.push({ name: 'mlp_norm_normalized', bytes: hWide * p });
-    if (inputs.some(keepsInput)) t.push({ name: 'mlp_input', bytes: hWide * p });
-    t.push(...lora(inputs));
-    const I = down ? shardedLinear(down, tp).in : ffn.intermediate / tp;
-    if (ffn.gated) {
-      t.push({ name: 'gate_output', bytes: tokens * I * p });
-      t.push({ name: 'up_output', bytes: tokens * I * p });
-      t.push({ name: 'act_output', bytes: tokens * I * p });
+    if (ffn.kind === 'dense') {
+      const down = linears.find((l) => l.tp === 'rowwise');
+      const inputs = linears.filter((l) => l !== down);
+      if (inputs.some(keepsInput)) t.push({ name: 'mlp_input', bytes: hWide * p });
+      t.push(...lora(inputs));
+      const I = down ? shardedLinear(down, tp).in : ffn.intermediate / tp;
+      t.push(...mlpTensors('', ffn.gated, tokens, I, p, !down || keepsInput(down)));
+      if (down) t.push(...lora([down]));
     } else {
-      t.push({ name: 'act_input', bytes: tokens * I * p });
+      t.push(...moeTensors(ffn, linears, { tokens, hWide, h, tp, p, lora }));
     }
-    if (!down || keepsInput(down)) t.push({ name: 'down_input', bytes: tokens * I * p });
-    if (down) t.push(...lora([down]));
     if (dropout) t.push({ name: 'mlp_dropout_mask', bytes: hWide });
+  }
+  return t;
+}
+
+/** An MLP's saved intermediates for `rows` rows of width I (gated: gate, up, act; plain: act input), and the down input. */
+function mlpTensors(prefix: string, gated: boolean, rows: number, I: number, p: number, downInput: boolean): ActivationTensor[] {
+  const t: ActivationTensor[] = gated
+    ? [{ name: `${prefix}gate_output`, bytes: rows * I * p }, { name: `${prefix}up_output`, bytes: rows * I * p }, { name: `${prefix}act_output`, bytes: rows * I * p }]
+    : [{ name: `${prefix}act_input`, bytes: rows * I * p }];
+  if (downInput) t.push({ name: `${prefix}down_input`, bytes: rows * I * p });
+  return t;
+}
+
+/**
+ * What a routed-experts block saves (transformers MoE blocks with the grouped_mm / eager experts functions):
+ * the router input (for the router's weight gradient), the fp32 routing softmax (its backward needs the
+ * output) and the top-k weights, the tokens gathered into expert order (tokens·topK rows, for the experts'
+ * weight gradients), each routed row's MLP intermediates, and every expert output row (the top-k weights'
+ * gradient is the dot product with it). Shared experts save like a dense MLP.
+ */
+function moeTensors(
+  ffn: MoeFfn,
+  linears: LinearSpec[],
+  c: { tokens: number; hWide: number; h: number; tp: number; p: number; lora: (ls: LinearSpec[]) => ActivationTensor[] },
+): ActivationTensor[] {
+  const { tokens, hWide, h, tp, p } = c;
+  const router = linears.find((l) => l.router);
+  const gateUp = linears.find((l) => l.experts && l.tp === 'colwise');
+  const down = linears.find((l) => l.experts && l.tp === 'rowwise');
+  const shared = linears.filter((l) => !l.router && !l.experts);
+  const rows = tokens * ffn.topK;
+  const I = ffn.expertIntermediate / tp;
+  const t: ActivationTensor[] = [];
+  if ((router && keepsInput(router)) || shared.some(keepsInput)) t.push({ name: 'mlp_input', bytes: hWide * p });
+  t.push({ name: 'router_probs', bytes: tokens * ffn.numExperts * 4 }, { name: 'topk_weights', bytes: rows * 4 });
+  if (!gateUp || keepsInput(gateUp)) t.push({ name: 'experts_input', bytes: rows * h * p });
+  if (gateUp) t.push(...c.lora([gateUp]));
+  t.push(...mlpTensors('experts_', ffn.gated, rows, I, p, !down || keepsInput(down)));
+  if (down) t.push(...c.lora([down]));
+  t.push({ name: 'experts_output', bytes: rows * h * p });
+  if (ffn.sharedIntermediate > 0) {
+    const sharedDown = shared.find((l) => l.tp === 'rowwise');
+    t.push(...c.lora(shared.filter((l) => l !== sharedDown)));
+    t.push(...mlpTensors('shared_', ffn.gated, tokens, ffn.sharedIntermediate / tp, p, !sharedDown || keepsInput(sharedDown)));
+    if (sharedDown) t.push(...c.lora([sharedDown]));
   }
   return t;
 }

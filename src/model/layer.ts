@@ -3,7 +3,7 @@
  * Hugging Face modules are named (so adapters can target them by name), and the layer record with its
  * signature. Family normalisers (src/model/families/) compose these.
  */
-import type { AttentionMixer, DenseFfn, LayerSpec, LinearSpec, NormSpec } from './types.ts';
+import type { AttentionMixer, DenseFfn, LayerSpec, LinearSpec, MoeFfn, NormSpec } from './types.ts';
 
 export interface AttentionNames {
   /** Separate q/k/v projections, or one fused projection (gpt_neox query_key_value, mpt Wqkv, gpt2 c_attn). */
@@ -63,4 +63,36 @@ export function norms(count: number, norm: Omit<NormSpec, 'width'>, width: numbe
 /** The attention mixer of a layer, or undefined for attention-free layers. */
 export function attentionOf(layer: LayerSpec): AttentionMixer | undefined {
   return layer.mixer?.kind === 'attention' ? layer.mixer : undefined;
+}
+
+export interface MoeNames {
+  router: string;
+  /** Routed experts: one fused gate/up projection (transformers 5 `experts.gate_up_proj`) and the down one. */
+  gateUp: string;
+  down: string;
+  /** Shared (always-on) experts' projections. */
+  shared?: MlpNames;
+  /** Qwen2-MoE's sigmoid gate on the shared expert's output (h → 1). */
+  sharedGate?: string;
+}
+
+export const TRANSFORMERS_MOE: MoeNames = { router: 'gate', gateUp: 'experts.gate_up_proj', down: 'experts.down_proj', shared: { gate: 'shared_experts.gate_proj', up: 'shared_experts.up_proj', down: 'shared_experts.down_proj' } };
+
+/**
+ * The projections of a routed-experts feed-forward in forward order: the router (h → E, replicated under TP),
+ * the experts' gate/up (h → 2I, or h → I when not gated) and down (I → h) projections held as 3-D
+ * parameters (one matrix per expert), then the shared experts as a dense MLP (and Qwen2-MoE's shared gate).
+ */
+export function moeLinears(h: number, f: MoeFfn, bias: { router: boolean; experts: boolean; shared: boolean }, names: MoeNames = TRANSFORMERS_MOE): LinearSpec[] {
+  const experts = { count: f.numExperts, topK: f.topK };
+  const out: LinearSpec[] = [
+    { name: names.router, in: h, out: f.numExperts, bias: bias.router, part: 'mlp', tp: 'replicated', router: true },
+    { name: names.gateUp, in: h, out: (f.gated ? 2 : 1) * f.expertIntermediate, bias: bias.experts, part: 'mlp', tp: 'colwise', experts },
+    { name: names.down, in: f.expertIntermediate, out: h, bias: bias.experts, part: 'mlp', tp: 'rowwise', experts },
+  ];
+  if (f.sharedIntermediate > 0) {
+    out.push(...denseMlpLinears(h, { kind: 'dense', intermediate: f.sharedIntermediate, gated: f.gated }, bias.shared, names.shared ?? TRANSFORMERS_MOE.shared!));
+    if (names.sharedGate) out.push({ name: names.sharedGate, in: h, out: 1, bias: false, part: 'mlp', tp: 'replicated' });
+  }
+  return out;
 }

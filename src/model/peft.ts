@@ -42,7 +42,7 @@ export function linearPath(i: number, l: LinearSpec): string {
 
 /** Whether LoRA targets this projection of layer `i`. */
 export function isTargeted(targets: LoraTargets, i: number, l: LinearSpec): boolean {
-  if (targets.kind === 'all-linear') return !l.experts;
+  if (targets.kind === 'all-linear') return !l.experts && !l.router;
   if (targets.kind === 'names') return targets.names.some((t) => t === l.name || linearPath(i, l).endsWith(`.${t}`));
   return new RegExp(`^(?:${targets.pattern})$`).test(linearPath(i, l));
 }
@@ -54,7 +54,7 @@ export function applyPeft(model: ModelSpec, opts: PeftOptions): ModelSpec {
     const adapt = opts.layersToTransform === undefined || opts.layersToTransform.includes(i);
     const linears = layer.linears.map((l): LinearSpec => {
       const out: LinearSpec = { ...l, frozen: true };
-      if (opts.quantization && !l.experts) out.quantized = opts.quantization;
+      if (opts.quantization && !l.experts && !l.router) out.quantized = opts.quantization;
       if (adapt && isTargeted(opts.targets, i, l)) out.lora = { r: opts.r, dropout: opts.dropout, dora: opts.dora };
       return out;
     });

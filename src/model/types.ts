@@ -47,6 +47,11 @@ export interface LinearSpec {
    */
   heads?: number;
   experts?: ExpertSpec;
+  /**
+   * The MoE router: transformers holds it as a plain parameter in a TopKRouter module (not an nn.Linear), so
+   * Axolotl's `lora_target_linear` does not adapt it and bitsandbytes does not quantise it.
+   */
+  router?: boolean;
   /** The weight (and bias) is frozen (PEFT): no weight gradient is computed, no optimizer state is kept. */
   frozen?: boolean;
   /** How the frozen weight is stored when it is quantised (bitsandbytes NF4/FP4, LLM.int8, GPTQ …). */
@@ -96,7 +101,22 @@ export interface DenseFfn {
   gated: boolean;
 }
 
-export type Ffn = DenseFfn;
+/**
+ * Routed experts (Mixtral, Qwen2/3-MoE, DeepSeek, gpt-oss …): a router scores every expert per token, each
+ * token goes through its top-k experts (each a gated or plain MLP of `expertIntermediate`), and optional
+ * shared experts run on every token.
+ */
+export interface MoeFfn {
+  kind: 'moe';
+  numExperts: number;
+  topK: number;
+  expertIntermediate: number;
+  gated: boolean;
+  /** Total intermediate width of the always-on shared experts (0 when there are none). */
+  sharedIntermediate: number;
+}
+
+export type Ffn = DenseFfn | MoeFfn;
 
 export interface LayerSpec {
   /** Identical layers have the same signature (costs and memory are computed once per signature). */

@@ -4,6 +4,7 @@ import { attentionCoreFlops, gemmFlops, layerGemms, lmHeadGemm } from '../model/
 import { attentionOf } from '../model/layer.ts';
 import { normParams, parameterCounts } from '../model/params.ts';
 import { projectionCosts } from './projection-costs.ts';
+import { moeRoutingSeconds } from './moe-costs.ts';
 import type { LayerSpec, ModelSpec } from '../model/types.ts';
 import type { ResolvedConfig } from '../config/types.ts';
 import { bytesOf } from '../util/dtype.ts';
@@ -86,7 +87,7 @@ export function layerCosts(layer: LayerSpec, cfg: ResolvedConfig, gpu: GpuSpec, 
   const p = bytesOf(dtype);
 
   const gemms = layerGemms(layer, tokens, tp);
-  const projections = layer.linears.map((l, i) => projectionCosts(l, gemms[i]!, gpu, dtype));
+  const projections = layer.linears.map((l, i) => projectionCosts(l, gemms[i]!, gpu, dtype, cfg.expertsImplementation));
   const gemmFwd = projections.map((x) => x.forwardSeconds);
   const gemmBwd = projections.map((x) => x.backwardSeconds);
   const matmulFlops = projections.reduce((sum, x) => sum + x.forwardFlops, 0);
@@ -120,14 +121,15 @@ export function layerCosts(layer: LayerSpec, cfg: ResolvedConfig, gpu: GpuSpec, 
   const partOf = (i: number) => layer.linears[i]!.part;
   const sumWhere = (pred: (i: number) => boolean) => gemmFwd.reduce((a, t, i) => a + (pred(i) ? t : 0), 0);
   const attentionForwardSeconds = sumWhere((i) => partOf(i) === 'attention') + attnFwd + elementwiseFwd / 2;
-  const mlpForwardSeconds = sumWhere((i) => partOf(i) === 'mlp') + elementwiseFwd / 2;
+  const routing = layer.ffn?.kind === 'moe' ? moeRoutingSeconds(layer.ffn, tokens, layer.hiddenSize, p, gpu) : { forward: 0, backward: 0 };
+  const mlpForwardSeconds = sumWhere((i) => partOf(i) === 'mlp') + elementwiseFwd / 2 + routing.forward;
   const forwardSeconds = attentionForwardSeconds + mlpForwardSeconds;
 
   // Recomputation: full checkpointing re-runs the whole forward; torchtitan's op-level selective policy
   // (see src/memory/step-memory.ts) keeps the attention output and every other matmul's output, so backward
   // re-runs the other matmuls and the memory-bound ops only.
   let recomputeSeconds = forwardSeconds;
-  if (cfg.activationCheckpointing === 'selective') recomputeSeconds = sumWhere((i) => i % 2 !== 0) + elementwiseFwd;
+  if (cfg.activationCheckpointing === 'selective') recomputeSeconds = sumWhere((i) => i % 2 !== 0) + elementwiseFwd + routing.forward;
 
   // Backward in autograd order: the reverse of forward — the MLP's projections, then the mixer's output
   // projection, the attention core, and its input projections.
@@ -135,6 +137,8 @@ export function layerCosts(layer: LayerSpec, cfg: ResolvedConfig, gpu: GpuSpec, 
   const segments: BackwardSegment[] = [];
   const elementwiseShare = elementwiseBwd / order.length;
   const lastAttentionLinear = Math.max(-1, ...layer.linears.map((l, i) => (l.part === 'attention' ? i : -1)));
+  // The combine's backward comes first in the MoE block's backward.
+  if (routing.backward > 0) segments.push({ name: 'moe_routing', seconds: routing.backward, params: 0, part: 'mlp' });
   for (const i of order) {
     segments.push({ name: gemms[i]!.name, seconds: gemmBwd[i]! + elementwiseShare, params: projections[i]!.trainableParams, part: partOf(i) === 'mlp' ? 'mlp' : 'attention' });
     if (i === lastAttentionLinear && attn) segments.push({ name: 'attention_core', seconds: attnBwd, params: 0, part: 'attention' });

@@ -32,20 +32,59 @@ export interface ProjectionCosts {
   quantizedBytes: number;
 }
 
+/**
+ * How routed experts' matmuls run (transformers `experts_implementation`, default "grouped_mm" with a fallback
+ * to "eager"; modeling_utils.py `get_correct_experts_implementation`): 'eager' loops over the experts with
+ * one GEMM each; 'grouped_mm' (torch._grouped_mm, and Axolotl's ScatterMoE / SonicMoE kernels) runs every
+ * expert's rows in one kernel.
+ */
+export type ExpertsImplementation = 'eager' | 'grouped_mm';
+
+/**
+ * The experts' GEMM `g` (m = all routed rows, k × n one expert's matrix) spread evenly over `count` experts.
+ * Grouped: one launch over every expert's tiles, each expert's rows padded to whole tiles, and never faster
+ * than streaming all experts' weights; eager: one GEMM per expert.
+ */
+function expertGemmSeconds(g: Gemm, count: number, impl: ExpertsImplementation, gpu: GpuSpec, dtype: Dtype): number {
+  const rows = g.m / count;
+  const one = (x: Gemm) => gemmSeconds(x, gpu, dtype);
+  if (impl === 'eager') return count * one({ ...g, m: Math.max(1, Math.round(rows)) });
+  const tile = gpu.kernels.gemm_tile;
+  const padded = count * Math.ceil(rows / tile) * tile;
+  const weights = memoryBoundSeconds(count * g.k * g.n * bytesOf(dtype) + g.m * (g.k + g.n) * bytesOf(dtype), gpu, 1);
+  return Math.max(one({ ...g, m: padded }), weights);
+}
+
+/** dX = dY·Wᵀ per expert (rows × k from rows × n) and dW = Xᵀ·dY per expert (k × n, inner dimension = its rows). */
+function expertBackwardSeconds(g: Gemm, count: number, impl: ExpertsImplementation, gpu: GpuSpec, dtype: Dtype, weightGrad: boolean): number {
+  const dgrad = expertGemmSeconds({ name: `${g.name}.dgrad`, m: g.m, n: g.k, k: g.n }, count, impl, gpu, dtype);
+  if (!weightGrad) return dgrad;
+  const rows = Math.max(1, Math.round(g.m / count));
+  const perExpert = gemmSeconds({ name: `${g.name}.wgrad`, m: g.k, n: g.n, k: rows }, gpu, dtype);
+  const launches = impl === 'eager' ? 0 : (count - 1) * gpu.kernels.launch_seconds;
+  return dgrad + count * perExpert - launches;
+}
+
 /** `g` is the projection's local GEMM (src/model/flops.ts layerGemms: TP-sharded, experts' rows included). */
-export function projectionCosts(l: LinearSpec, g: Gemm & { experts?: number }, gpu: GpuSpec, dtype: Dtype): ProjectionCosts {
+export function projectionCosts(l: LinearSpec, g: Gemm & { experts?: number }, gpu: GpuSpec, dtype: Dtype, expertsImpl: ExpertsImplementation = 'grouped_mm'): ProjectionCosts {
   const p = bytesOf(dtype);
   const experts = g.experts ?? 1;
   const weight = g.k * g.n * experts;
   const bias = l.bias ? l.out * experts : 0;
   const fwdFlops = gemmFlops(g);
-  let forwardSeconds = gemmSeconds(g, gpu, dtype);
+  let forwardSeconds: number;
   let backwardSeconds: number;
   let backwardFlops: number;
-  if (l.frozen) {
+  if (g.experts) {
+    forwardSeconds = expertGemmSeconds(g, experts, expertsImpl, gpu, dtype);
+    backwardSeconds = expertBackwardSeconds(g, experts, expertsImpl, gpu, dtype, !l.frozen);
+    backwardFlops = (l.frozen ? 1 : 2) * fwdFlops;
+  } else if (l.frozen) {
+    forwardSeconds = gemmSeconds(g, gpu, dtype);
     backwardSeconds = gemmSeconds({ name: `${g.name}.dgrad`, m: g.m, n: g.k, k: g.n }, gpu, dtype);
     backwardFlops = fwdFlops;
   } else {
+    forwardSeconds = gemmSeconds(g, gpu, dtype);
     backwardSeconds = gemmBackwardSeconds(g, gpu, dtype);
     backwardFlops = 2 * fwdFlops;
   }

@@ -8,6 +8,7 @@ import { gpt2 } from './gpt2.ts';
 import { gptNeox } from './gpt-neox.ts';
 import { llamaLike } from './llama.ts';
 import { mpt } from './mpt.ts';
+import { llamaMoe } from './moe.ts';
 
 export type FamilyNormaliser = (r: ConfigReader) => ModelSpec;
 
@@ -15,6 +16,10 @@ export const FAMILIES: Readonly<Record<string, FamilyNormaliser>> = {
   llama: (r) => llamaLike(r, 'llama'),
   mistral: (r) => llamaLike(r, 'mistral'),
   qwen2: (r) => llamaLike(r, 'qwen2'),
+  qwen3: (r) => llamaLike(r, 'qwen3'),
+  mixtral: (r) => llamaMoe(r, 'mixtral'),
+  qwen2_moe: (r) => llamaMoe(r, 'qwen2_moe'),
+  qwen3_moe: (r) => llamaMoe(r, 'qwen3_moe'),
   mpt,
   gpt2,
   gpt_neox: gptNeox,
