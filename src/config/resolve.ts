@@ -4,6 +4,7 @@ import type { LoadedScenario } from './load.ts';
 import { fsdpConfigSchema, type FsdpConfigInput } from './schema.ts';
 import { adapterPrecision, resolvePrecision } from './precision.ts';
 import { resolvePeft } from './peft.ts';
+import { optimizerStateBytes, resolveOptimizer } from './optimizers.ts';
 import { loadDeepSpeedConfig, resolveDeepSpeed } from './deepspeed.ts';
 import { parseBandwidth } from './units.ts';
 import type { Mesh, ResolvedConfig, StrategyName } from './types.ts';
@@ -18,15 +19,6 @@ export interface ClusterShape {
 /** Defaults of the `simulation:` block. */
 export const DEFAULT_HARDWARE = 'dgx-h100';
 const DEFAULT_SEED = '0';
-
-/** Optimizers we model, with their state bytes relative to AdamW's (m and v in the param dtype). */
-const OPTIMIZERS: Record<string, { fused: boolean; stateScale: number }> = {
-  adamw_torch_fused: { fused: true, stateScale: 1 },
-  adamw_torch: { fused: false, stateScale: 1 },
-  adamw_hf: { fused: false, stateScale: 1 },
-  adamw: { fused: false, stateScale: 1 },
-  adamw_apex_fused: { fused: true, stateScale: 1 },
-};
 
 /**
  * Applies Axolotl's rules to a validated scenario (axolotl `utils/config/__init__.py` normalize_config,
@@ -98,11 +90,7 @@ export async function resolveConfig(loaded: LoadedScenario, cluster: ClusterShap
     throw new ShardsimError('CPU offload of parameters needs FSDP', { key: 'fsdp_config.offload_params', fix: 'add fsdp_version: 2 (or use deepspeed: with offload_optimizer)' });
   }
 
-  const optimizerName = s.optimizer ?? 'adamw_torch_fused';
-  const optimizer = OPTIMIZERS[optimizerName];
-  if (!optimizer) {
-    throw new ShardsimError(`optimizer "${optimizerName}" is not modelled`, { key: 'optimizer', fix: `use one of ${Object.keys(OPTIMIZERS).join(', ')}` });
-  }
+  const optimizer = resolveOptimizer(s.optimizer);
 
   const ga = s.gradient_accumulation_steps ?? 1;
   const micro = s.micro_batch_size!;
@@ -130,7 +118,12 @@ export async function resolveConfig(loaded: LoadedScenario, cluster: ClusterShap
   });
 
   const peft = resolvePeft(s, bf16);
-  const trainedPrecision = peft ? adapterPrecision(precision, peft) : precision;
+  const adapted = peft ? adapterPrecision(precision, peft) : precision;
+  // The optimizer decides what its states cost per trainable parameter (DeepSpeed builds its own: kept).
+  const trainedPrecision = zero ? adapted : { ...adapted, optimizerBytesPerParam: optimizerStateBytes(optimizer, adapted.paramDtype) };
+  if (zero && optimizer.storage !== 'param') {
+    warnings.push(`optimizer: ${optimizer.name} under DeepSpeed ZeRO is modelled with ZeRO's partitioned fp32 master weights and Adam states; its ${optimizer.storage} state compression is not modelled`);
+  }
 
   const checkpointing: ResolvedConfig['activationCheckpointing'] =
     s.gradient_checkpointing === 'selective' ? 'selective' : s.gradient_checkpointing === true || fsdpRaw.activation_checkpointing === true ? 'full' : 'none';
@@ -145,7 +138,7 @@ export async function resolveConfig(loaded: LoadedScenario, cluster: ClusterShap
     mesh,
     batch: { microBatchSize: micro, gradientAccumulationSteps: ga, sequenceLength: seq, globalBatchSize, tokensPerStep: globalBatchSize * seq },
     precision: trainedPrecision,
-    optimizer: { name: optimizerName, fused: optimizer.fused },
+    optimizer: { name: optimizer.name, fused: optimizer.launches === 'fused', spec: optimizer },
     ...(peft ? { peft } : {}),
     flashAttention: s.flash_attention ?? false,
     torchCompile: s.torch_compile === true,

@@ -1,6 +1,7 @@
 import type { Dtype } from '../util/dtype.ts';
 import type { DeepSpeedConfig } from './deepspeed.ts';
 import type { PeftConfig } from './peft.ts';
+import type { OptimizerSpec } from './optimizers.ts';
 
 /** zero1 / zero2 / zero3: DeepSpeed ZeRO through Axolotl's `deepspeed:` key (src/config/deepspeed.ts). */
 export type StrategyName = 'single' | 'ddp' | 'fsdp2' | 'fsdp1' | 'zero1' | 'zero2' | 'zero3';
@@ -62,7 +63,7 @@ export interface ResolvedConfig {
     tokensPerStep: number;
   };
   precision: Precision;
-  optimizer: { name: string; fused: boolean };
+  optimizer: { name: string; fused: boolean; spec: OptimizerSpec };
   flashAttention: boolean;
   /** How routed experts' matmuls run (`experts_implementation`; src/strategy/projection-costs.ts). */
   expertsImplementation: 'eager' | 'grouped_mm';

@@ -44,6 +44,13 @@ export interface SimulationResult {
     fits: boolean;
     capacity_check: string;
     model_states_bytes: number;
+    /**
+     * Optimizer state in CUDA unified memory (bitsandbytes paged optimizers): resident on the GPU while there is
+     * room, paged to host memory under pressure, and outside PyTorch's allocator statistics — so it is not in
+     * peak_bytes and cannot make a run OOM; `paged_fits` says whether it stays resident beside the peak.
+     */
+    paged_optimizer_bytes: number;
+    paged_fits: boolean;
     breakdown_at_peak: Record<MemoryCategory, number>;
   };
   cost: { usd_per_gpu_hour: number; usd_per_million_tokens: number };
@@ -116,7 +123,7 @@ export function buildResult(args: {
   const reserved = Math.max(peakBytes, poolHighWater) * profile.runtime.allocator_reserved_over_allocated;
   const nonAllocator = profile.runtime.cuda_context_bytes;
   const required = reserved + nonAllocator;
-  const modelStates = plan.persistentBytes.parameters + plan.persistentBytes.optimizer_states + plan.persistentGradientBytes;
+  const modelStates = plan.persistentBytes.parameters + plan.persistentBytes.optimizer_states + plan.persistentGradientBytes + plan.pagedOptimizerBytes;
 
   const wire = rank.wireBytesByKind;
   const bytesPerGpu = Object.values(wire).reduce((a, b) => a + b, 0);
@@ -177,6 +184,8 @@ export function buildResult(args: {
       fits: required <= profile.gpu.memory_bytes,
       capacity_check: 'reserved estimate (each allocator pool\'s high-water mark, summed, × fragmentation factor) + CUDA context/NCCL ≤ GPU memory',
       model_states_bytes: modelStates,
+      paged_optimizer_bytes: plan.pagedOptimizerBytes,
+      paged_fits: required + plan.pagedOptimizerBytes <= profile.gpu.memory_bytes,
       breakdown_at_peak: byCat,
     },
     cost: { usd_per_gpu_hour: price, usd_per_million_tokens: ((price * world * step) / 3600 / tokens) * 1e6 },

@@ -2,7 +2,7 @@ export type { ModelSpec, ModelType, ParameterCounts, Gemm, LayerSpec, LinearSpec
 export { catalogIds, catalogIdsWithAliases, catalogAliasOf, catalogConfig, canonicalCatalogId, suggestCatalogIds } from './catalog.ts';
 export { specFromHfConfig, SUPPORTED_MODEL_TYPES } from './hf-config.ts';
 export { loadModel, type LoadModelOptions } from './load.ts';
-export { parameterCounts, activeParameters, trainableParameters, matmulParams, matmulParamsOfLayer, layerParams, linearParams, normParams } from './params.ts';
+export { parameterCounts, activeParameters, trainableParameters, trainableTensorCount, hiddenMatrices, matmulParams, matmulParamsOfLayer, layerParams, linearParams, normParams } from './params.ts';
 export { layerGemms, lmHeadGemm, gemmFlops, attentionCoreFlops, modelFlopsPerToken, shardedLinear } from './flops.ts';
 export { attentionOf } from './layer.ts';
 export {

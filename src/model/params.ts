@@ -82,3 +82,37 @@ export function trainableParameters(spec: ModelSpec): number {
   if (spec.peft.trainableCopies.lmHead) n += vh;
   return n;
 }
+
+/**
+ * Trainable parameter tensors (each a separate optimizer state and, for per-tensor optimizers, a separate
+ * kernel): under PEFT two per adapter (A, B; DoRA's magnitude a third) and the trainable copies; otherwise
+ * every weight, bias and norm (transformers holds each routed projection's experts as one 3-D tensor).
+ */
+export function trainableTensorCount(spec: ModelSpec): number {
+  let n = 0;
+  if (spec.peft) {
+    for (const layer of spec.layers) for (const l of layer.linears) if (l.lora) n += l.lora.dora ? 3 : 2;
+    return n + (spec.peft.trainableCopies.embedding ? 1 : 0) + (spec.peft.trainableCopies.lmHead ? 1 : 0);
+  }
+  for (const layer of spec.layers) {
+    for (const l of layer.linears) n += l.bias ? 2 : 1;
+    n += layer.norms.reduce((a, x) => a + (x.kind === 'layernorm' && x.bias ? 2 : 1), 0) + (layer.extraParams > 0 ? 1 : 0);
+  }
+  return n + 1 + (spec.learnedPositions ? 1 : 0) + (spec.tiedEmbeddings ? 0 : 1) + (spec.finalNorm.kind === 'layernorm' && spec.finalNorm.bias ? 2 : 1);
+}
+
+/**
+ * The hidden 2-D matrices Muon orthogonalises: every trainable projection weight of the decoder layers
+ * (experts: one matrix per expert); embeddings, the head, norms and biases step with AdamW.
+ */
+export function hiddenMatrices(spec: ModelSpec): { rows: number; cols: number; count: number }[] {
+  const out: { rows: number; cols: number; count: number }[] = [];
+  for (const layer of spec.layers) {
+    for (const l of layer.linears) {
+      if (spec.peft) {
+        if (l.lora) out.push({ rows: l.lora.r, cols: l.in, count: 1 }, { rows: l.out, cols: l.lora.r, count: 1 });
+      } else out.push({ rows: l.out, cols: l.in, count: l.experts?.count ?? 1 });
+    }
+  }
+  return out;
+}

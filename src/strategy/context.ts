@@ -32,4 +32,6 @@ export interface StrategyContext {
 export interface StrategyResult {
   persistent: { parameters: number; optimizer_states: number; communication_buffers: number };
   persistentGradientBytes: number;
+  /** Optimizer state in CUDA unified memory (bitsandbytes paged optimizers): outside the allocator's peak. */
+  pagedBytes?: number;
 }

@@ -1,7 +1,8 @@
 import { bytesOf } from '../util/dtype.ts';
 import type { StrategyContext, StrategyResult } from './context.ts';
 import { mem, type OpTag } from './plan.ts';
-import { clipGradNormSeconds, optimizerStep } from './optimizer.ts';
+import { clipGradNormSeconds, deviceOptimizerStateBytes, optimizerLabel, optimizerStep, pagedOptimizerStateBytes } from './optimizer.ts';
+import { hiddenMatrices, trainableTensorCount } from '../model/params.ts';
 import { storedBytes } from './param-bytes.ts';
 import { cpRing, emitLayerForward, layerForwardSeconds, tpGatherLogits, tpSync } from './tensor-parallel.ts';
 
@@ -159,17 +160,18 @@ export function lowerDdp(ctx: StrategyContext, rank: number): StrategyResult {
   }
 
   const clip = b.compute(rank, clipGradNormSeconds(cfg, trainable, ctx.gpu), { kind: 'optimizer', phase: 'optimizer', label: 'clip_grad_norm', microBatch: GA - 1 }, [lastOfPrev, ...allReduces]);
-  const step = optimizerStep(cfg, trainable, ctx.gpu);
+  const step = optimizerStep(cfg, { params: trainable, tensors: trainableTensorCount(model), matrices: hiddenMatrices(model) }, ctx.gpu);
   // zero_grad(set_to_none=True) after the step frees the gradients; the buckets stay.
-  b.compute(rank, step.seconds, { kind: 'optimizer', phase: 'optimizer', label: cfg.optimizer.fused ? 'AdamW (fused)' : 'AdamW (foreach)', microBatch: GA - 1 }, [clip],
+  b.compute(rank, step.seconds, { kind: 'optimizer', phase: 'optimizer', label: optimizerLabel(cfg), microBatch: GA - 1 }, [clip],
     [mem('start', step.temporaryBytes, 'optimizer_states'), mem('end', -step.temporaryBytes, 'optimizer_states'), mem('end', -gradBytes, 'gradients')]);
 
   return {
     persistent: {
       parameters: storedBytes(costs.total, pr),
-      optimizer_states: trainable * pr.optimizerBytesPerParam,
+      optimizer_states: deviceOptimizerStateBytes(cfg, trainable),
       communication_buffers: bucketBuffer,
     },
     persistentGradientBytes: gradBytes,
+    pagedBytes: pagedOptimizerStateBytes(cfg, trainable),
   };
 }

@@ -2,7 +2,8 @@ import { bytesOf } from '../util/dtype.ts';
 import type { StrategyContext, StrategyResult } from './context.ts';
 import { mem, type OpTag } from './plan.ts';
 import type { MemoryChange } from '../engine/index.ts';
-import { clipGradNormSeconds, optimizerStep } from './optimizer.ts';
+import { clipGradNormSeconds, deviceOptimizerStateBytes, optimizerLabel, optimizerStep, pagedOptimizerStateBytes } from './optimizer.ts';
+import { hiddenMatrices, trainableTensorCount } from '../model/params.ts';
 import { gatheredBytes, shardOf, storedBytes } from './param-bytes.ts';
 import type { ParamShare } from './costs.ts';
 import { memoryBoundSeconds } from '../compute/kernels.ts';
@@ -299,17 +300,18 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
   }
   const clip = b.compute(rank, clipGradNormSeconds(cfg, localTrainable, ctx.gpu), { kind: 'optimizer', phase: 'optimizer', label: 'clip_grad_norm', microBatch: GA - 1 }, [lastOfPrev, ...finalRs]);
   const norm = b.collective(rank, 'all_reduce', 'all_reduce', 4, ctx.dataParallel, `grad-norm:${dpId}`, { phase: 'optimizer', label: 'grad norm', microBatch: GA - 1 }, [clip]);
-  const step = optimizerStep(cfg, localTrainable, ctx.gpu);
+  const step = optimizerStep(cfg, { params: localTrainable, tensors: trainableTensorCount(model), matrices: hiddenMatrices(model), matrixShare: 1 / shard }, ctx.gpu);
   // zero_grad(set_to_none=True) after the step frees the sharded gradients.
-  b.compute(rank, step.seconds, { kind: 'optimizer', phase: 'optimizer', label: cfg.optimizer.fused ? 'AdamW (fused)' : 'AdamW (foreach)', microBatch: GA - 1 }, [norm],
+  b.compute(rank, step.seconds, { kind: 'optimizer', phase: 'optimizer', label: optimizerLabel(cfg), microBatch: GA - 1 }, [norm],
     [mem('start', step.temporaryBytes, 'optimizer_states'), mem('end', -step.temporaryBytes, 'optimizer_states'), mem('end', -gradBytes, 'gradients', 'reduce_scatter')]);
 
   return {
     persistent: {
       parameters: localStored,
-      optimizer_states: localTrainable * pr.optimizerBytesPerParam,
+      optimizer_states: deviceOptimizerStateBytes(cfg, localTrainable),
       communication_buffers: 0,
     },
     persistentGradientBytes: gradBytes,
+    pagedBytes: pagedOptimizerStateBytes(cfg, localTrainable),
   };
 }

@@ -82,6 +82,7 @@ export function buildPlan(cfg: ResolvedConfig, model: ModelSpec, cluster: Cluste
     ranks,
     persistentBytes: { ...persistent, gradients: 0, activations: 0, other: 0 },
     persistentGradientBytes: result!.persistentGradientBytes,
+    pagedOptimizerBytes: result!.pagedBytes ?? 0,
     ...(compress ? { repeatedMicroBatch: { microBatch: 1, extraTimes: GA - 3 } } : {}),
   };
 }

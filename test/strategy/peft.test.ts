@@ -56,3 +56,28 @@ describe('LoRA / QLoRA as PEFT and bitsandbytes run them', () => {
     expect(ag).toBeGreaterThan((1.5 * TOTAL * 2 * 7) / 8);
   });
 });
+
+describe('optimizers as Axolotl names them', () => {
+  const one = { ...base, ...lora, simulation: { gpus: 1 } };
+  it('8-bit (bitsandbytes / torchao) and 4-bit (torchao) states: 2 × (1 + 4/256) and 2 × (0.5 + 4/128) bytes per parameter', async () => {
+    const b8 = (await run({ ...one, optimizer: 'adamw_bnb_8bit' })).result;
+    const ao8 = (await run({ ...one, optimizer: 'adamw_torch_8bit' })).result;
+    const ao4 = (await run({ ...one, optimizer: 'adamw_torch_4bit' })).result;
+    expect(b8.memory.breakdown_at_peak.optimizer_states).toBeCloseTo(TRAINABLE * 2 * (1 + 4 / 256), 0);
+    expect(ao8.memory.breakdown_at_peak.optimizer_states).toBeCloseTo(TRAINABLE * 2 * (1 + 4 / 256), 0);
+    expect(ao4.memory.breakdown_at_peak.optimizer_states).toBeCloseTo(TRAINABLE * 2 * (0.5 + 4 / 128), 0);
+  });
+
+  it('paged optimizers keep their states in unified memory: outside the allocator peak, reported apart', async () => {
+    const paged = (await run({ ...one, optimizer: 'paged_adamw_32bit' })).result;
+    const plain = (await run({ ...one, optimizer: 'adamw_torch_fused' })).result;
+    expect(paged.memory.paged_optimizer_bytes).toBe(TRAINABLE * 8);
+    expect(paged.memory.breakdown_at_peak.optimizer_states).toBe(0);
+    expect(plain.memory.paged_optimizer_bytes).toBe(0);
+    expect(paged.memory.peak_bytes).toBeLessThan(plain.memory.peak_bytes);
+  });
+
+  it('an unknown optimizer is refused with the list of modelled ones', async () => {
+    await expect(run({ ...one, optimizer: 'adamw_magic' })).rejects.toThrow(/adamw_bnb_8bit/);
+  });
+});
