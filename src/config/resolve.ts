@@ -42,12 +42,18 @@ export async function resolveConfig(loaded: LoadedScenario, cluster: ClusterShap
   // `deepspeed:` is a path to a DeepSpeed JSON (relative to the scenario's folder) or, in validation rows, the object.
   const deepspeed = s.deepspeed !== undefined ? loadDeepSpeedConfig(s.deepspeed, loaded.baseDir) : undefined;
 
-  const numNodes = sim.num_nodes ?? 1;
+  // World size: what the scenario says (simulation.gpus / num_nodes), else what the config's explicit mesh
+  // implies — Axolotl requires dp_replicate × dp_shard × cp × tp to equal the launched processes, so a config
+  // that names dp_shard_size describes that many GPUs — else every GPU of one node (`accelerate launch`
+  // defaults num_processes to the visible GPUs).
+  const meshProduct = s.dp_shard_size !== undefined ? s.dp_shard_size * (s.dp_replicate_size ?? 1) * (s.tensor_parallel_size ?? 1) * (s.context_parallel_size ?? 1) : undefined;
+  const numNodes = sim.num_nodes ?? (sim.gpus === undefined && meshProduct !== undefined ? Math.max(1, Math.ceil(meshProduct / cluster.gpusPerNode)) : 1);
   const capacity = numNodes * cluster.gpusPerNode;
   if (sim.gpus !== undefined && sim.gpus > capacity) {
     throw new ShardsimError(`${sim.gpus} GPUs do not fit on ${numNodes} node(s) of ${cluster.gpusPerNode}`, { key: 'simulation.gpus', fix: `use at most ${capacity} or raise simulation.num_nodes` });
   }
-  const worldSize = sim.gpus ?? capacity;
+  const impliedByMesh = sim.gpus === undefined && sim.num_nodes === undefined && meshProduct !== undefined;
+  const worldSize = sim.gpus ?? (impliedByMesh ? meshProduct! : capacity);
 
   const fsdpRaw = normaliseFsdpConfig(s.fsdp_config);
   const fsdpFlags = typeof s.fsdp === 'string' ? s.fsdp.split(/\s+/) : (s.fsdp ?? []);
@@ -159,7 +165,7 @@ export async function resolveConfig(loaded: LoadedScenario, cluster: ClusterShap
     simulation: {
       hardware: cluster.hardware,
       numNodes,
-      ...(sim.gpus !== undefined ? { gpus: sim.gpus } : {}),
+      ...(sim.gpus !== undefined ? { gpus: sim.gpus } : impliedByMesh && worldSize !== capacity ? { gpus: worldSize } : {}),
       seed: String(sim.seed ?? DEFAULT_SEED),
       steps: sim.steps ?? 1,
       jitter: sim.jitter ?? 0,
