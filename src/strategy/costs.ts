@@ -1,5 +1,5 @@
 import { layerElementwiseTraffic } from '../compute/elementwise.ts';
-import { gemmBackwardSeconds, gemmSeconds, flashAttentionSeconds, memoryBoundSeconds, matmulRate, type GpuSpec } from '../compute/kernels.ts';
+import { gemmBackwardSeconds, gemmSeconds, flashAttentionShapeSeconds, memoryBoundSeconds, matmulRate, type GpuSpec } from '../compute/kernels.ts';
 import { attentionCoreFlops, gemmFlops, layerGemms, lmHeadGemm } from '../model/flops.ts';
 import { matmulParamsPerLayer, parameterCounts } from '../model/params.ts';
 import type { ModelSpec } from '../model/types.ts';
@@ -86,8 +86,8 @@ export function stepCosts(cfg: ResolvedConfig, model: ModelSpec, gpu: GpuSpec): 
   let attnFwd: number;
   let attnBwd: number;
   if (cfg.flashAttention) {
-    attnFwd = flashAttentionSeconds(coreCausal, gpu, 'forward');
-    attnBwd = flashAttentionSeconds(coreCausal, gpu, 'backward');
+    attnFwd = flashAttentionShapeSeconds({ batch: b, heads: model.numHeads / tp, queryLen: s / cp, keyLen: s, kernelSeqLen: s / cp, headDim: model.headDim, causal: true }, gpu, 'forward');
+    attnBwd = flashAttentionShapeSeconds({ batch: b, heads: model.numHeads / tp, queryLen: s / cp, keyLen: s, kernelSeqLen: s / cp, headDim: model.headDim, causal: true }, gpu, 'backward');
   } else {
     const scores = (b * (model.numHeads / tp) * s * s) / cp;
     attnFwd = coreFull / matmulRate(gpu, dtype) + memoryBoundSeconds(3 * scores * p, gpu, 2);

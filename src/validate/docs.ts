@@ -68,8 +68,7 @@ export async function writeValidationDoc(files: string[], outPath: string): Prom
   lines.push('## By source', '', ...table(report.rows, (c) => c.source), '');
   lines.push('## By hardware', '', ...table(report.rows, (c) => c.hardware), '');
   lines.push('## What was fitted, and how', '');
-  const clock = (id: string) => loadHardwareProfile(id).kernels.sustained_clock_fraction;
-  lines.push(`- \`kernels.sustained_clock_fraction\` per GPU chip: one global factor on tensor-core rates (GEMM and attention), fitted by \`npm run fit:clock\` to minimise the median tokens/s error over all calibration rows of that chip (A100 → ${clock('dgx-a100-80gb')}, close to the 1200/1410 MHz clock an A100 holds under its power limit; H100 → ${clock('dgx-h100')}).`);
+  void loadHardwareProfile;
   lines.push('- `runtime.allocator_reserved_over_allocated`: the caching allocator\'s reserved ÷ allocated, fitted by `npm run fit:allocator` on the memory rows. Everything else comes from microbenchmarks and datasheets in the hardware profiles (each number has a source).');
   lines.push('- No per-row knobs: a row is simulated from its scenario alone.', '');
   lines.push('## Our MFU', '', 'MFU = model FLOPs per step ÷ (step time × GPUs × dense bf16 peak), with model FLOPs per token = 6·N_matmul + 12·L·a·d·s (PaLM / llm-foundry convention: all GEMM weights incl. lm_head, non-causal attention, no recomputation). HFU adds the recomputed forward under activation checkpointing. Sources define MFU differently, so validation compares tokens/s and step time, not MFU.', '');
