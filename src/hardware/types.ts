@@ -111,6 +111,11 @@ export interface HardwareProfile {
     /** torch.optim.AdamW stepping fp32 parameters on the CPU (FSDP CPU offload), params/s per node. */
     torch_cpu_adam_params_per_second: number;
   };
+  /** Host-side costs of the software stack (src/compute/host-overhead.ts). */
+  framework: {
+    /** Host CPU time eager PyTorch spends per launched kernel in a training step (dispatch + autograd). */
+    eager_kernel_host_seconds: number;
+  };
   price: { usd_per_gpu_hour: number };
   sources: Record<string, string>;
 }
