@@ -1,4 +1,5 @@
 import type { ResolvedConfig } from '../config/types.ts';
+import { computeCalibration, type Calibration } from '../compute/calibration.ts';
 import type { Cluster } from '../hardware/cluster.ts';
 import type { ModelSpec } from '../model/types.ts';
 import { layerGemms, modelFlopsPerToken } from '../model/flops.ts';
@@ -16,6 +17,8 @@ export interface SimulationResult {
   schema_version: 1;
   scenario: string;
   hardware: string;
+  /** How the hardware profile's compute rates were obtained (src/compute/calibration.ts). */
+  calibration: Calibration;
   num_nodes: number;
   world_size: number;
   model: { id: string; parameters: number; active_parameters: number; trainable_parameters: number };
@@ -136,6 +139,7 @@ export function buildResult(args: {
     schema_version: 1,
     scenario: cfg.name,
     hardware: profile.id,
+    calibration: computeCalibration(profile),
     num_nodes: cluster.numNodes,
     world_size: world,
     model: { id: model.id, parameters: args.totalParams, active_parameters: activeParameters(model), trainable_parameters: trainableParameters(model) },

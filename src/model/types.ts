@@ -181,4 +181,6 @@ export interface Gemm {
   m: number;
   n: number;
   k: number;
+  /** Independent products of this shape run by one kernel (batched / grouped GEMM); 1 when absent. */
+  batch?: number;
 }

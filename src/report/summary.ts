@@ -12,6 +12,7 @@ export function terminalSummary(r: SimulationResult): string {
     ['strategy', `${r.strategy.toUpperCase()}  mesh dp_replicate=${m.dp_replicate} dp_shard=${m.dp_shard} cp=${m.cp} tp=${m.tp}`],
     ['batch', `micro ${r.batch.micro_batch_size} × accumulation ${r.batch.gradient_accumulation_steps} × dp ${m.dp_shard * m.dp_replicate} = global ${r.batch.global_batch_size} sequences (${count(r.batch.tokens_per_step)} tokens)`],
     ['precision', `compute ${r.precision.compute}, params ${r.precision.parameters}, gather ${r.precision.all_gather}, reduce ${r.precision.reduce}`],
+    ...(r.calibration.compute === 'measured' ? [] : [['calibration', `${r.calibration.compute}: ${r.hardware}'s ${r.calibration.derived.length} compute input(s) not measured on this GPU (${r.calibration.derived.slice(0, 3).join(', ')}${r.calibration.derived.length > 3 ? ', …' : ''})`] as [string, string]]),
   ]));
   lines.push('');
   const stepLine = r.steps.count > 1 && r.steps.max_s !== r.steps.min_s

@@ -1,5 +1,5 @@
 import { layerElementwiseTraffic } from '../compute/elementwise.ts';
-import { gemmBackwardSeconds, gemmSeconds, flashAttentionSeconds, memoryBoundSeconds, matmulRate, type GpuSpec } from '../compute/kernels.ts';
+import { gemmBackwardSeconds, gemmSeconds, flashAttentionShapeSeconds, memoryBoundSeconds, matmulRate, type GpuSpec } from '../compute/kernels.ts';
 import { attentionCoreFlops, gemmFlops, layerGemms, lmHeadGemm } from '../model/flops.ts';
 import { attentionOf } from '../model/layer.ts';
 import { normParams, parameterCounts } from '../model/params.ts';
@@ -103,8 +103,9 @@ export function layerCosts(layer: LayerSpec, cfg: ResolvedConfig, gpu: GpuSpec, 
   if (attn) {
     coreFull = attentionCoreFlops(attn, b, s, { causal: false, tp }) / cp;
     if (cfg.flashAttention) {
-      attnFwd = flashAttentionSeconds(coreFull / 2, gpu, 'forward');
-      attnBwd = flashAttentionSeconds(coreFull / 2, gpu, 'backward');
+      const shape = { batch: b, heads: attn.numHeads / tp, queryLen: s / cp, keyLen: s, kernelSeqLen: s / cp, headDim: Math.max(attn.headDim, attn.vHeadDim), causal: true };
+      attnFwd = flashAttentionShapeSeconds(shape, gpu, 'forward');
+      attnBwd = flashAttentionShapeSeconds(shape, gpu, 'backward');
     } else {
       const scores = (b * (attn.numHeads / tp) * s * s) / cp;
       attnFwd = coreFull / matmulRate(gpu, dtype) + memoryBoundSeconds(3 * scores * p, gpu, 2);

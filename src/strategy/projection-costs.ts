@@ -42,17 +42,14 @@ export type ExpertsImplementation = 'eager' | 'grouped_mm';
 
 /**
  * The experts' GEMM `g` (m = all routed rows, k × n one expert's matrix) spread evenly over `count` experts.
- * Grouped: one launch over every expert's tiles, each expert's rows padded to whole tiles, and never faster
- * than streaming all experts' weights; eager: one GEMM per expert.
+ * Grouped: one kernel of `count` independent products (each expert's rows are its own tiles, so small
+ * per-expert row counts waste tile work), never faster than streaming every expert's weights; eager: one
+ * GEMM launch per expert.
  */
 function expertGemmSeconds(g: Gemm, count: number, impl: ExpertsImplementation, gpu: GpuSpec, dtype: Dtype): number {
-  const rows = g.m / count;
-  const one = (x: Gemm) => gemmSeconds(x, gpu, dtype);
-  if (impl === 'eager') return count * one({ ...g, m: Math.max(1, Math.round(rows)) });
-  const tile = gpu.kernels.gemm_tile;
-  const padded = count * Math.ceil(rows / tile) * tile;
-  const weights = memoryBoundSeconds(count * g.k * g.n * bytesOf(dtype) + g.m * (g.k + g.n) * bytesOf(dtype), gpu, 1);
-  return Math.max(one({ ...g, m: padded }), weights);
+  const rows = Math.max(1, Math.round(g.m / count));
+  if (impl === 'eager') return count * gemmSeconds({ ...g, m: rows }, gpu, dtype);
+  return gemmSeconds({ ...g, m: rows, batch: count }, gpu, dtype);
 }
 
 /** dX = dY·Wᵀ per expert (rows × k from rows × n) and dW = Xᵀ·dY per expert (k × n, inner dimension = its rows). */
@@ -60,9 +57,8 @@ function expertBackwardSeconds(g: Gemm, count: number, impl: ExpertsImplementati
   const dgrad = expertGemmSeconds({ name: `${g.name}.dgrad`, m: g.m, n: g.k, k: g.n }, count, impl, gpu, dtype);
   if (!weightGrad) return dgrad;
   const rows = Math.max(1, Math.round(g.m / count));
-  const perExpert = gemmSeconds({ name: `${g.name}.wgrad`, m: g.k, n: g.n, k: rows }, gpu, dtype);
-  const launches = impl === 'eager' ? 0 : (count - 1) * gpu.kernels.launch_seconds;
-  return dgrad + count * perExpert - launches;
+  const wgrad: Gemm = { name: `${g.name}.wgrad`, m: g.k, n: g.n, k: rows };
+  return dgrad + (impl === 'eager' ? count * gemmSeconds(wgrad, gpu, dtype) : gemmSeconds({ ...wgrad, batch: count }, gpu, dtype));
 }
 
 /** `g` is the projection's local GEMM (src/model/flops.ts layerGemms: TP-sharded, experts' rows included). */
