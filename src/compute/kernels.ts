@@ -17,7 +17,11 @@ import { flashAttentionKernelSeconds, type FlashAttentionShape } from './flash-a
  *   limit through a training run holds a lower SM clock than a short benchmark (nvidia-smi measurements in the
  *   profile's sources). HBM bandwidth does not scale with it (the memory clock does not move).
  */
-export type GpuSpec = HardwareProfile['gpu'] & { kernels: HardwareProfile['kernels'] };
+export type GpuSpec = HardwareProfile['gpu'] & {
+  kernels: HardwareProfile['kernels'];
+  /** Host-side framework costs (src/compute/host-overhead.ts); absent: the GPU is never launch-bound. */
+  framework?: HardwareProfile['framework'];
+};
 
 /** fp32 GEMMs (no TF32) run on the CUDA cores at the same achieved fraction of their peak as bf16 on tensor cores. */
 function dtypeScale(gpu: GpuSpec, dtype: Dtype): number {

@@ -4,6 +4,7 @@ import { attentionCoreFlops, gemmFlops, layerGemms, lmHeadGemm } from '../model/
 import { attentionOf } from '../model/layer.ts';
 import { normParams, parameterCounts } from '../model/params.ts';
 import { projectionCosts } from './projection-costs.ts';
+import { launchBoundSeconds } from '../compute/host-overhead.ts';
 import { moeRoutingSeconds } from './moe-costs.ts';
 import type { LayerSpec, ModelSpec } from '../model/types.ts';
 import type { ResolvedConfig } from '../config/types.ts';
@@ -154,12 +155,23 @@ export function layerCosts(layer: LayerSpec, cfg: ResolvedConfig, gpu: GpuSpec, 
   // Per rank: the local GEMM weights (k/v replicated whole when tp exceeds the KV heads), biases and norms.
   const quantizedParams = layer.linears.reduce((a, l, i) => a + (l.frozen && l.quantized ? gemms[i]!.k * gemms[i]!.n * (gemms[i]!.experts ?? 1) : 0), 0);
   const localParams = trainableParams + frozenParams + quantizedParams;
+  // Eager PyTorch launches every kernel from the host: when the GPU work is shorter than its launches the
+  // layer is launch-bound (src/compute/host-overhead.ts). Stretch the layer's parts in proportion.
+  const kernelsF = projections.reduce((a, x) => a + x.kernels.forward, 0) + (attn ? 2 : 0) + ew.forwardKernels + (routing.forward > 0 ? 8 : 0);
+  const kernelsB = projections.reduce((a, x) => a + x.kernels.backward, 0) + (attn ? 3 : 0) + ew.backwardKernels + (routing.backward > 0 ? 8 : 0);
+  const framework = gpu.framework;
+  const fwdFloor = framework ? launchBoundSeconds(attentionForwardSeconds + mlpForwardSeconds, kernelsF, framework) / (attentionForwardSeconds + mlpForwardSeconds) : 1;
+  const bwdGpu = segments.reduce((a, x) => a + x.seconds, 0);
+  const bwdFloor = framework ? launchBoundSeconds(bwdGpu, kernelsB, framework) / bwdGpu : 1;
+  if (bwdFloor > 1) for (const x of segments) x.seconds *= bwdFloor;
   const backwardSeconds = segments.reduce((a, x) => a + x.seconds, 0);
+  const recomputeKernels = cfg.activationCheckpointing === 'selective' ? Math.ceil(kernelsF / 2) : kernelsF;
+  if (framework) recomputeSeconds = launchBoundSeconds(recomputeSeconds, recomputeKernels, framework);
 
   return {
-    forwardSeconds,
-    attentionForwardSeconds,
-    mlpForwardSeconds,
+    forwardSeconds: forwardSeconds * fwdFloor,
+    attentionForwardSeconds: attentionForwardSeconds * fwdFloor,
+    mlpForwardSeconds: mlpForwardSeconds * fwdFloor,
     recomputeSeconds,
     backwardSegments: segments,
     backwardSeconds,

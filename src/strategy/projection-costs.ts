@@ -30,6 +30,8 @@ export interface ProjectionCosts {
   frozenParams: number;
   /** Local bytes of quantised frozen storage (weight + quantisation state). */
   quantizedBytes: number;
+  /** Kernels this projection launches forward and backward (for the host launch floor). */
+  kernels: { forward: number; backward: number };
 }
 
 /**
@@ -96,6 +98,8 @@ export function projectionCosts(l: LinearSpec, g: Gemm & { experts?: number }, g
     frozenParams = weight + bias;
   }
   let trainableParams = l.frozen ? 0 : weight + bias;
+  const launches = g.experts && expertsImpl === 'eager' ? experts : 1;
+  const kernels = { forward: launches + (l.frozen && l.quantized ? 1 : 0), backward: launches * (l.frozen ? 1 : 2) + (l.frozen && l.quantized ? 1 : 0) };
 
   if (l.lora) {
     const r = l.lora.r;
@@ -113,7 +117,10 @@ export function projectionCosts(l: LinearSpec, g: Gemm & { experts?: number }, g
     const adapterFlops = gemmFlops(a) + gemmFlops(bm);
     backwardFlops += 2 * adapterFlops;
     trainableParams += experts * (r * (g.k + g.n) + (l.lora.dora ? g.n : 0));
-    return { forwardSeconds, backwardSeconds, forwardFlops: fwdFlops + adapterFlops, backwardFlops, trainableParams, frozenParams, quantizedBytes };
+    // dropout, A, B, scale, add; backward: B and A (dgrad + wgrad each), scale, dropout, accumulate.
+    kernels.forward += (l.lora.dropout ? 1 : 0) + 4;
+    kernels.backward += 4 + 2 + (l.lora.dropout ? 1 : 0);
+    return { forwardSeconds, backwardSeconds, forwardFlops: fwdFlops + adapterFlops, backwardFlops, trainableParams, frozenParams, quantizedBytes, kernels };
   }
-  return { forwardSeconds, backwardSeconds, forwardFlops: fwdFlops, backwardFlops, trainableParams, frozenParams, quantizedBytes };
+  return { forwardSeconds, backwardSeconds, forwardFlops: fwdFlops, backwardFlops, trainableParams, frozenParams, quantizedBytes, kernels };
 }
