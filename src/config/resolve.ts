@@ -4,6 +4,7 @@ import type { LoadedScenario } from './load.ts';
 import { fsdpConfigSchema, type FsdpConfigInput } from './schema.ts';
 import { adapterPrecision, resolvePrecision } from './precision.ts';
 import { resolvePeft } from './peft.ts';
+import { isFusedAttention, resolveAttentionImpl, resolveDataShape, type AttentionInput } from './attention.ts';
 import { optimizerStateBytes, resolveOptimizer } from './optimizers.ts';
 import { loadDeepSpeedConfig, resolveDeepSpeed } from './deepspeed.ts';
 import { parseBandwidth } from './units.ts';
@@ -123,6 +124,8 @@ export async function resolveConfig(loaded: LoadedScenario, cluster: ClusterShap
     ...(mpp ? { mixedPrecisionPolicy: mpp } : {}),
   });
 
+  const attnImpl = resolveAttentionImpl(s as AttentionInput);
+  const data = resolveDataShape({ ...(s as AttentionInput), ...(sim.document_length ? { document_length: sim.document_length } : {}) }, attnImpl);
   const peft = resolvePeft(s, bf16);
   const adapted = peft ? adapterPrecision(precision, peft) : precision;
   // The optimizer decides what its states cost per trainable parameter (DeepSpeed builds its own: kept).
@@ -142,11 +145,20 @@ export async function resolveConfig(loaded: LoadedScenario, cluster: ClusterShap
     strategy,
     worldSize,
     mesh,
-    batch: { microBatchSize: micro, gradientAccumulationSteps: ga, sequenceLength: seq, globalBatchSize, tokensPerStep: globalBatchSize * seq },
+    batch: {
+      microBatchSize: micro,
+      gradientAccumulationSteps: ga,
+      sequenceLength: seq,
+      globalBatchSize,
+      tokensPerStep: data.shape.rows * data.shape.rowTokens * ga * dataParallel,
+      realTokensPerStep: data.shape.realTokens * ga * dataParallel,
+    },
     precision: trainedPrecision,
     optimizer: { name: optimizer.name, fused: optimizer.launches === 'fused', spec: optimizer },
     ...(peft ? { peft } : {}),
-    flashAttention: s.flash_attention ?? false,
+    flashAttention: isFusedAttention(attnImpl),
+    attention: data.attention,
+    shape: data.shape,
     torchCompile: s.torch_compile === true,
     expertsImplementation: resolveExpertsImplementation(s.experts_implementation),
     activationCheckpointing: checkpointing,

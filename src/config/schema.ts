@@ -27,6 +27,10 @@ export const simulationSchema = z
     master_weights: z.enum(['fp32', 'bf16']).optional(),
     sequence_parallel: z.boolean().optional(),
     fsdp_gradient_sync: z.enum(['final_micro_batch', 'every_micro_batch']).optional(),
+    document_length: z
+      .object({ mean_tokens: z.number().positive('must be positive').optional(), sigma: z.number().min(0, 'must be ≥ 0').max(3, 'must be ≤ 3').optional() })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -58,7 +62,19 @@ export const scenarioSchema = z.object({
   micro_batch_size: positiveInt.optional(),
   gradient_accumulation_steps: positiveInt.optional(),
   bf16: z.union([z.boolean(), z.literal('auto')]).optional(),
-  flash_attention: z.boolean().optional(),
+  flash_attention: z.boolean().nullable().optional(),
+  attn_implementation: z.string().nullable().optional(),
+  sdp_attention: z.boolean().nullable().optional(),
+  flex_attention: z.boolean().nullable().optional(),
+  xformers_attention: z.boolean().nullable().optional(),
+  sage_attention: z.boolean().nullable().optional(),
+  eager_attention: z.boolean().nullable().optional(),
+  sample_packing: z.boolean().nullable().optional(),
+  pad_to_sequence_len: z.boolean().nullable().optional(),
+  multipack_real_batches: z.boolean().nullable().optional(),
+  // Present or not (its contents do not change a step): a config that trains on datasets has variable-length samples.
+  datasets: z.unknown().optional(),
+  pretraining_dataset: z.unknown().optional(),
   torch_compile: z.union([z.boolean(), z.literal('auto')]).optional(),
   gradient_checkpointing: z.union([z.boolean(), z.literal('selective')]).optional(),
   optimizer: z.string().min(1).optional(),

@@ -2,6 +2,7 @@ import type { Dtype } from '../util/dtype.ts';
 import type { DeepSpeedConfig } from './deepspeed.ts';
 import type { PeftConfig } from './peft.ts';
 import type { OptimizerSpec } from './optimizers.ts';
+import type { AttentionConfig, DataShape } from './attention.ts';
 
 /** zero1 / zero2 / zero3: DeepSpeed ZeRO through Axolotl's `deepspeed:` key (src/config/deepspeed.ts). */
 export type StrategyName = 'single' | 'ddp' | 'fsdp2' | 'fsdp1' | 'zero1' | 'zero2' | 'zero3';
@@ -60,11 +61,19 @@ export interface ResolvedConfig {
     sequenceLength: number;
     /** micro × accumulation × dp_shard × dp_replicate (TP and CP do not multiply it). */
     globalBatchSize: number;
+    /** Tokens the kernels process per step, padding included (rows × row tokens × accumulation × data parallel). */
     tokensPerStep: number;
+    /** Non-padding tokens per step. */
+    realTokensPerStep: number;
   };
   precision: Precision;
   optimizer: { name: string; fused: boolean; spec: OptimizerSpec };
+  /** The attention kernel never materialises the score matrix (every backend but eager). */
   flashAttention: boolean;
+  /** Attention backend and how it masks a row (src/config/attention.ts). */
+  attention: AttentionConfig;
+  /** What one micro-batch looks like to the kernels: rows × tokens per row (packing, padding). */
+  shape: DataShape;
   /** How routed experts' matmuls run (`experts_implementation`; src/strategy/projection-costs.ts). */
   expertsImplementation: 'eager' | 'grouped_mm';
   /** torch.compile fuses the elementwise chains (norms, rotary, activations) into single kernels. */

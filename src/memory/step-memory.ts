@@ -64,8 +64,9 @@ export interface StepMemory {
  * and logsumexp).
  */
 function selectiveSet(layer: LayerSpec, cfg: ResolvedConfig, full: Map<string, number>, p: number): { savedBytes: number; overlapBytes: number } {
-  const b = cfg.batch.microBatchSize;
-  const s = cfg.batch.sequenceLength;
+  // The kernels see rows × row tokens (packing, padding: src/config/attention.ts).
+  const b = cfg.shape.rows;
+  const s = cfg.shape.rowTokens;
   const { tp, cp, sequenceParallel } = cfg.mesh;
   const tokens = (b * s) / cp;
   let saved = checkpointedLayerInputBytes(layer, { microBatch: b, seqLen: s, bytesPerElement: p, tp, cp, sequenceParallel });
@@ -101,8 +102,9 @@ function selectiveSet(layer: LayerSpec, cfg: ResolvedConfig, full: Map<string, n
  * tp_plan lm_head "colwise_rep"), so logits are not divided by tp.
  */
 export function stepMemory(cfg: ResolvedConfig, model: ModelSpec): StepMemory {
-  const b = cfg.batch.microBatchSize;
-  const s = cfg.batch.sequenceLength;
+  // The kernels see rows × row tokens (packing, padding: src/config/attention.ts).
+  const b = cfg.shape.rows;
+  const s = cfg.shape.rowTokens;
   const { tp, cp, sequenceParallel } = cfg.mesh;
   const tokens = (b * s) / cp;
   const p = bytesOf(cfg.precision.computeDtype);
@@ -159,8 +161,9 @@ export function stepMemory(cfg: ResolvedConfig, model: ModelSpec): StepMemory {
 
 /** What one decoder layer keeps, re-creates and works with during one micro-batch. */
 function layerMemory(layer: LayerSpec, cfg: ResolvedConfig): LayerMemory {
-  const b = cfg.batch.microBatchSize;
-  const s = cfg.batch.sequenceLength;
+  // The kernels see rows × row tokens (packing, padding: src/config/attention.ts).
+  const b = cfg.shape.rows;
+  const s = cfg.shape.rowTokens;
   const { tp, cp, sequenceParallel } = cfg.mesh;
   const tokens = (b * s) / cp;
   const p = bytesOf(cfg.precision.computeDtype);

@@ -4,6 +4,7 @@ import type { Cluster } from '../hardware/cluster.ts';
 import type { ModelSpec } from '../model/types.ts';
 import { layerGemms, modelFlopsPerToken } from '../model/flops.ts';
 import { attentionOf } from '../model/layer.ts';
+import { attentionEquivalent } from '../model/attention-work.ts';
 import { activeParameters, trainableParameters } from '../model/params.ts';
 import type { Timeline } from '../engine/index.ts';
 import type { OpTag, Plan, MemoryCategory } from '../strategy/index.ts';
@@ -25,10 +26,24 @@ export interface SimulationResult {
   mesh: { dp_replicate: number; dp_shard: number; cp: number; tp: number };
   strategy: string;
   precision: { compute: string; parameters: string; gradients: string; all_gather: string; reduce: string; optimizer_bytes_per_parameter: number; rationale: string };
-  batch: { micro_batch_size: number; gradient_accumulation_steps: number; global_batch_size: number; sequence_len: number; tokens_per_step: number };
+  batch: {
+    micro_batch_size: number;
+    gradient_accumulation_steps: number;
+    global_batch_size: number;
+    sequence_len: number;
+    /** Tokens the kernels process per step (padding included). */
+    tokens_per_step: number;
+    /** Non-padding tokens per step. */
+    real_tokens_per_step: number;
+    /** What a micro-batch looks like to the kernels: rows × tokens per row (packing makes one long row). */
+    rows_per_micro_batch: number;
+    tokens_per_row: number;
+    packing: boolean;
+    attention: { implementation: string; masking: string; document_mean_tokens?: number };
+  };
   step_time_s: number;
   steps: { count: number; mean_s: number; p50_s: number; p95_s: number; min_s: number; max_s: number };
-  throughput: { tokens_per_s: number; tokens_per_s_per_gpu: number; tflops_per_gpu: number; mfu: number; hfu: number };
+  throughput: { tokens_per_s: number; tokens_per_s_per_gpu: number; real_tokens_per_s_per_gpu: number; tflops_per_gpu: number; mfu: number; hfu: number };
   time_breakdown_s: { compute: number; optimizer: number; exposed_communication: number; idle: number };
   communication: {
     busy_s: number;
@@ -99,14 +114,17 @@ export function buildResult(args: {
   const mean = sorted.reduce((a, b) => a + b, 0) / sorted.length;
 
   const tokens = cfg.batch.tokensPerStep;
-  const modelFlops = modelFlopsPerToken(model, cfg.batch.sequenceLength) * tokens;
+  // The attention term of model FLOPs uses the length a token actually attends over (its document's when
+  // rows are packed or padded samples; PaLM's convention otherwise).
+  const attentionSeq = attentionSeqLen(cfg);
+  const modelFlops = modelFlopsPerToken(model, attentionSeq) * tokens;
   const peak = cfg.precision.computeDtype === 'fp32' ? profile.gpu.fp32_flops_per_second : profile.gpu.bf16_dense_flops_per_second;
   const tflopsPerGpu = modelFlops / step / world;
   // HFU counts what the GPUs execute: model FLOPs plus what activation checkpointing recomputes — the
   // whole forward (2·N_layer + 4·a·d·s per token per layer, the same convention as MFU), or under the
   // selective policy only the matmuls it does not save (every other one; src/strategy/costs.ts).
   const recomputePerToken = cfg.activationCheckpointing === 'none' ? 0 : recomputeFlopsPerToken(model, cfg);
-  const hfu = ((modelFlopsPerToken(model, cfg.batch.sequenceLength) + recomputePerToken) * tokens) / step / world / peak;
+  const hfu = ((modelFlopsPerToken(model, attentionSeq) + recomputePerToken) * tokens) / step / world / peak;
 
   // Memory: the highest peak over simulated ranks.
   let peakBytes = 0;
@@ -160,12 +178,18 @@ export function buildResult(args: {
       global_batch_size: cfg.batch.globalBatchSize,
       sequence_len: cfg.batch.sequenceLength,
       tokens_per_step: tokens,
+      real_tokens_per_step: cfg.batch.realTokensPerStep,
+      rows_per_micro_batch: cfg.shape.rows,
+      tokens_per_row: cfg.shape.rowTokens,
+      packing: cfg.shape.packing,
+      attention: { implementation: cfg.attention.implementation, masking: cfg.attention.masking, ...(cfg.attention.documents ? { document_mean_tokens: cfg.attention.documents.meanTokens } : {}) },
     },
     step_time_s: step,
     steps: { count: sorted.length, mean_s: mean, p50_s: percentile(sorted, 0.5), p95_s: percentile(sorted, 0.95), min_s: sorted[0]!, max_s: sorted[sorted.length - 1]! },
     throughput: {
       tokens_per_s: tokens / step,
       tokens_per_s_per_gpu: tokens / step / world,
+      real_tokens_per_s_per_gpu: cfg.batch.realTokensPerStep / step / world,
       tflops_per_gpu: tflopsPerGpu / 1e12,
       mfu: tflopsPerGpu / peak,
       hfu,
@@ -217,7 +241,13 @@ function recomputeFlopsPerToken(model: ModelSpec, cfg: ResolvedConfig): number {
     const recomputed = cfg.activationCheckpointing === 'selective' ? gemms.filter((_, i) => i % 2 !== 0) : gemms;
     total += 2 * recomputed.reduce((a, g) => a + g.m * g.k * g.n, 0);
     const attn = attentionOf(layer);
-    if (cfg.activationCheckpointing === 'full' && attn) total += 2 * attn.numHeads * (attn.headDim + attn.vHeadDim) * cfg.batch.sequenceLength;
+    if (cfg.activationCheckpointing === 'full' && attn) total += 2 * attn.numHeads * (attn.headDim + attn.vHeadDim) * attentionSeqLen(cfg);
   }
   return total;
+}
+
+/** The key length a token's attention spans on average, for the MFU convention (src/model/attention-work.ts). */
+function attentionSeqLen(cfg: ResolvedConfig): number {
+  if (!cfg.attention.documents || cfg.attention.masking === 'causal') return cfg.shape.rowTokens;
+  return attentionEquivalent({ rows: cfg.shape.rows, rowTokens: cfg.shape.rowTokens, packing: cfg.shape.packing }, 'documents', cfg.attention.documents).seqLen;
 }

@@ -4,6 +4,7 @@ import { attentionCoreFlops, gemmFlops, layerGemms, lmHeadGemm } from '../model/
 import { attentionOf } from '../model/layer.ts';
 import { normParams, parameterCounts } from '../model/params.ts';
 import { projectionCosts } from './projection-costs.ts';
+import { attentionEquivalent } from '../model/attention-work.ts';
 import { launchBoundSeconds } from '../compute/host-overhead.ts';
 import { moeRoutingSeconds } from './moe-costs.ts';
 import type { LayerSpec, ModelSpec } from '../model/types.ts';
@@ -81,8 +82,9 @@ export interface StepCosts {
  */
 export function layerCosts(layer: LayerSpec, cfg: ResolvedConfig, gpu: GpuSpec, frozenBase = false): LayerCosts {
   const { tp, cp, sequenceParallel } = cfg.mesh;
-  const b = cfg.batch.microBatchSize;
-  const s = cfg.batch.sequenceLength;
+  // The kernels see rows × row tokens (packing, padding: src/config/attention.ts).
+  const b = cfg.shape.rows;
+  const s = cfg.shape.rowTokens;
   const tokens = (b * s) / cp;
   const dtype = cfg.precision.computeDtype;
   const p = bytesOf(dtype);
@@ -94,26 +96,30 @@ export function layerCosts(layer: LayerSpec, cfg: ResolvedConfig, gpu: GpuSpec, 
   const matmulFlops = projections.reduce((sum, x) => sum + x.forwardFlops, 0);
   const matmulBackwardFlops = projections.reduce((sum, x) => sum + x.backwardFlops, 0);
 
-  // Attention core on this rank: a/tp heads, s/cp queries over all s keys. Flash kernels skip the masked
-  // half (and CP's head-tail chunking balances it across ranks); the eager path computes every score as two
-  // batched GEMMs and streams the score matrix through softmax (read + write forward; twice in backward).
+  // Attention core on this rank: a/tp heads, s/cp queries over all s keys. The call is an equivalent batch of
+  // sequences (src/model/attention-work.ts): documents attend within themselves; a dense 4-D mask makes the
+  // kernel compute every score of the row. Fused kernels skip what a causal mask hides; the eager path
+  // computes every score as two batched GEMMs and streams the score matrix through softmax (read + write
+  // forward; twice in backward).
   const attn = attentionOf(layer);
-  let coreFull = 0;
+  let coreFlops = 0;
   let attnFwd = 0;
   let attnBwd = 0;
   if (attn) {
-    coreFull = attentionCoreFlops(attn, b, s, { causal: false, tp }) / cp;
     if (cfg.flashAttention) {
-      const shape = { batch: b, heads: attn.numHeads / tp, queryLen: s / cp, keyLen: s, kernelSeqLen: s / cp, headDim: Math.max(attn.headDim, attn.vHeadDim), causal: true };
+      const eq = attentionEquivalent({ rows: b, rowTokens: s, packing: cfg.shape.packing }, cfg.attention.masking, cfg.attention.documents);
+      const full = attentionCoreFlops(attn, eq.batch, eq.seqLen, { causal: false, tp }) / cp;
+      coreFlops = eq.causal ? full / 2 : full;
+      const shape = { batch: eq.batch, heads: attn.numHeads / tp, queryLen: eq.seqLen / cp, keyLen: eq.seqLen, kernelSeqLen: eq.seqLen / cp, headDim: Math.max(attn.headDim, attn.vHeadDim), causal: eq.causal, ...(attn.window ? { window: attn.window } : {}) };
       attnFwd = flashAttentionShapeSeconds(shape, gpu, 'forward');
       attnBwd = flashAttentionShapeSeconds(shape, gpu, 'backward');
     } else {
       const scores = (b * (attn.numHeads / tp) * s * s) / cp;
-      attnFwd = coreFull / matmulRate(gpu, dtype) + memoryBoundSeconds(3 * scores * p, gpu, 2);
-      attnBwd = (2 * coreFull) / matmulRate(gpu, dtype) + memoryBoundSeconds(5 * scores * p, gpu, 3);
+      coreFlops = attentionCoreFlops(attn, b, s, { causal: false, tp }) / cp;
+      attnFwd = coreFlops / matmulRate(gpu, dtype) + memoryBoundSeconds(3 * scores * p, gpu, 2);
+      attnBwd = (2 * coreFlops) / matmulRate(gpu, dtype) + memoryBoundSeconds(5 * scores * p, gpu, 3);
     }
   }
-  const coreFlops = cfg.flashAttention ? coreFull / 2 : coreFull;
 
   // Norms, rotary, the MLP activation and residual adds: memory-bound, eager or fused by torch.compile.
   const ew = layerElementwiseTraffic(layer, p, cfg.torchCompile, { tp, sequenceParallel });
@@ -191,8 +197,9 @@ export function layerCosts(layer: LayerSpec, cfg: ResolvedConfig, gpu: GpuSpec, 
  */
 export function stepCosts(cfg: ResolvedConfig, model: ModelSpec, gpu: GpuSpec): StepCosts {
   const { tp, cp } = cfg.mesh;
-  const b = cfg.batch.microBatchSize;
-  const s = cfg.batch.sequenceLength;
+  // The kernels see rows × row tokens (packing, padding: src/config/attention.ts).
+  const b = cfg.shape.rows;
+  const s = cfg.shape.rowTokens;
   const tokens = (b * s) / cp;
   const dtype = cfg.precision.computeDtype;
   const p = bytesOf(dtype);

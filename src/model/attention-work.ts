@@ -60,3 +60,30 @@ export function normalQuantile(p: number): number {
   const r = q * q;
   return ((((((a[0]! * r + a[1]!) * r + a[2]!) * r + a[3]!) * r + a[4]!) * r + a[5]!) * q) / (((((b[0]! * r + b[1]!) * r + b[2]!) * r + b[3]!) * r + b[4]!) * r + 1);
 }
+
+/** Truncated log-normal moments: E[l] and E[l²] of document lengths cut at `cap` tokens (clamped, not renormalised). */
+export function documentMoments(docs: DocumentLengths, cap: number): { mean: number; meanSq: number } {
+  const mean = Math.min(docs.meanTokens, cap);
+  const meanSq = Math.min(mean * mean * Math.exp(docs.sigma * docs.sigma), cap * mean);
+  return { mean, meanSq };
+}
+
+/**
+ * One attention call over a micro-batch, as an equivalent batch of equal causal sequences for the kernel model:
+ * rows of `rowTokens` that are one causal sequence each ('causal'), every score of the row ('dense': a 4-D
+ * mask the kernel applies without skipping), or documents attending within themselves ('documents': packed
+ * rows hold rowTokens / E[l] of them, unpacked rows one). For documents the equivalent length is
+ * L = E[l²] / E[l] and the batch B = (documents) · E[l] / L, so that B·L tokens and B·L² pairs match.
+ */
+export function attentionEquivalent(
+  shape: { rows: number; rowTokens: number; packing: boolean },
+  masking: 'causal' | 'dense' | 'documents',
+  docs?: DocumentLengths,
+): { batch: number; seqLen: number; causal: boolean } {
+  if (masking === 'causal' || !docs) return { batch: shape.rows, seqLen: shape.rowTokens, causal: true };
+  if (masking === 'dense') return { batch: shape.rows, seqLen: shape.rowTokens, causal: false };
+  const { mean, meanSq } = documentMoments(docs, shape.rowTokens);
+  const L = Math.min(shape.rowTokens, meanSq / mean);
+  const documents = shape.rows * (shape.packing ? shape.rowTokens / mean : 1);
+  return { batch: (documents * mean) / L, seqLen: L, causal: true };
+}

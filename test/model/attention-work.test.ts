@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { causalPairs, expectedLongest, normalQuantile, packedCausalPairs } from '../../src/strategy/attention-work.ts';
+import { causalPairs, expectedLongest, normalQuantile, packedCausalPairs } from '../../src/model/attention-work.ts';
 
 describe('attention work: causal pairs, windows, packed documents, padding', () => {
   it('a causal document of l tokens has l(l+1)/2 pairs; a window w caps each query at w keys', () => {
