@@ -25,6 +25,20 @@ import type { LayerSpec } from '../model/types.ts';
  * 3.2 1B at 1 × 512, launch-bound, gains 3.9× (stas00/ml-engineering training/performance/README.md
  * 'torch.compile', torch 2.13, measured 2026-08-09). So no GEMM-selection gain is modelled.
  */
+/**
+ * Which elementwise chains run as one fused kernel: all of them under torch.compile; each by itself with a
+ * fused kernel library (Liger's RMSNorm / SwiGLU / RoPE Triton kernels read their inputs and write their
+ * outputs once, linkedin/Liger-Kernel src/liger_kernel/ops/rms_norm.py, swiglu.py, rope.py).
+ */
+export interface Fusion {
+  norm: boolean;
+  rope: boolean;
+  activation: boolean;
+}
+
+export const EAGER: Fusion = { norm: false, rope: false, activation: false };
+export const COMPILED: Fusion = { norm: true, rope: true, activation: true };
+
 export interface ElementwiseTraffic {
   forwardBytesPerToken: number;
   backwardBytesPerToken: number;
@@ -36,8 +50,9 @@ export interface ElementwiseTraffic {
  * Per rank under tensor parallelism: the head- and MLP-column tensors are split tp ways; the h-wide ones
  * (norms, residual adds) are replicated unless sequence parallelism splits them along the sequence.
  */
-export function layerElementwiseTraffic(layer: LayerSpec, bytesPerElement: number, compiled: boolean, par: { tp: number; sequenceParallel: boolean } = { tp: 1, sequenceParallel: false }): ElementwiseTraffic {
+export function layerElementwiseTraffic(layer: LayerSpec, bytesPerElement: number, fused: boolean | Fusion, par: { tp: number; sequenceParallel: boolean } = { tp: 1, sequenceParallel: false }): ElementwiseTraffic {
   const p = bytesPerElement;
+  const f: Fusion = typeof fused === 'boolean' ? (fused ? COMPILED : EAGER) : fused;
   const h = layer.hiddenSize / (par.sequenceParallel ? par.tp : 1);
   const attn = layer.mixer?.kind === 'attention' ? layer.mixer : undefined;
   const qk = attn ? (attn.numHeads / par.tp + Math.ceil(attn.numKvHeads / par.tp)) * attn.headDim : 0;
@@ -62,16 +77,16 @@ export function layerElementwiseTraffic(layer: LayerSpec, bytesPerElement: numbe
 
   const normCount = norms + qkNormWidth;
   const qkKernels = attn?.qkNorm ? 2 : 0;
-  if (rmsNorm && !compiled) add(normCount * h * (22 + 3 * p), normCount * h * 2 * (22 + 3 * p), (norms + qkKernels) * 6, (norms + qkKernels) * 10);
+  if (rmsNorm && !f.norm) add(normCount * h * (22 + 3 * p), normCount * h * 2 * (22 + 3 * p), (norms + qkKernels) * 6, (norms + qkKernels) * 10);
   else add(normCount * h * 2 * p, normCount * h * 3 * p, norms + qkKernels, norms + qkKernels);
 
   if (rotary) {
-    if (compiled) add(qk * 2 * p, qk * 2 * p, 1, 1);
+    if (f.rope) add(qk * 2 * p, qk * 2 * p, 1, 1);
     else add(qk * 9.5 * p, qk * 9.5 * p, 5, 5);
   }
 
   if (layer.ffn?.gated) {
-    if (compiled) add(I * 3 * p, I * 5 * p, 1, 1);
+    if (f.activation) add(I * 3 * p, I * 5 * p, 1, 1);
     else add(I * 5 * p, I * 8 * p, 2, 2);
   } else if (layer.ffn) add(I * 2 * p, I * 3 * p, 1, 1);
 

@@ -17,14 +17,14 @@ export const IGNORED_AXOLOTL_KEYS: readonly string[] = [
 
   'lora_model_dir', 's2_attention',
   'flash_attn_cross_entropy', 'flash_attn_rms_norm', 'flash_attn_fuse_qkv', 'flash_attn_fuse_mlp', 'liger_kernel',
-  'plugins', 'liger_rope', 'liger_rms_norm', 'liger_glu_activation', 'liger_fused_linear_cross_entropy',
+  'plugins', 
   'gradient_checkpointing_kwargs', 'early_stopping_patience', 'local_rank', 'torch_compile_backend',
   'ddp_timeout', 'ddp_broadcast_buffers', 'ddp_find_unused_parameters', 'dataloader_num_workers',
   'dataloader_pin_memory', 'dataloader_prefetch_factor', 'tf32', 'fp16', 'float16', 'bfloat16', 'eval_batch_size',
   'loss_watchdog_threshold', 'loss_watchdog_patience', 'gc_steps', 'unfrozen_parameters', 'neftune_noise_alpha',
   'rl', 'trl', 'dpo_beta', 'remove_unused_columns', 'train_on_eos', 'sequence_parallel_degree', 'heads_k_stride',
   'ring_attn_func', 'save_safetensors', 'save_only_model', 'use_tensorboard', 'profiler_steps', 'include_tokens_per_second',
-  'base_model_config', 'tokenizer_legacy', 'resize_token_embeddings_to_32x', 'embeddings_skip_upcast', 'chunked_cross_entropy',
+  'base_model_config', 'tokenizer_legacy', 'resize_token_embeddings_to_32x', 'embeddings_skip_upcast', 
   'low_cpu_mem_usage', 'fsdp_final_state_dict_type', 'lr_quadratic_warmup', 'optim_args', 'optim_target_modules',
   'torchdistx_path', 'streaming', 'max_packed_sequence_len', 'skip_prepare_dataset',
 ];

@@ -4,6 +4,7 @@ import type { LoadedScenario } from './load.ts';
 import { fsdpConfigSchema, type FsdpConfigInput } from './schema.ts';
 import { adapterPrecision, resolvePrecision } from './precision.ts';
 import { resolvePeft } from './peft.ts';
+import { resolveKernels } from './kernels.ts';
 import { isFusedAttention, resolveAttentionImpl, resolveDataShape, type AttentionInput } from './attention.ts';
 import { optimizerStateBytes, resolveOptimizer } from './optimizers.ts';
 import { loadDeepSpeedConfig, resolveDeepSpeed } from './deepspeed.ts';
@@ -156,6 +157,7 @@ export async function resolveConfig(loaded: LoadedScenario, cluster: ClusterShap
     precision: trainedPrecision,
     optimizer: { name: optimizer.name, fused: optimizer.launches === 'fused', spec: optimizer },
     ...(peft ? { peft } : {}),
+    kernels: resolveKernels(s),
     flashAttention: isFusedAttention(attnImpl),
     attention: data.attention,
     shape: data.shape,

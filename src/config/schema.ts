@@ -88,6 +88,16 @@ export const scenarioSchema = z.object({
   context_parallel_size: positiveInt.optional(),
   ddp_bucket_cap_mb: z.number().positive('must be positive').optional(),
   experts_implementation: z.string().nullable().optional(),
+  // Fused kernels and losses (src/config/kernels.ts)
+  liger_rms_norm: z.boolean().nullable().optional(),
+  liger_layer_norm: z.boolean().nullable().optional(),
+  liger_glu_activation: z.boolean().nullable().optional(),
+  liger_rope: z.boolean().nullable().optional(),
+  liger_cross_entropy: z.boolean().nullable().optional(),
+  liger_fused_linear_cross_entropy: z.boolean().nullable().optional(),
+  cut_cross_entropy: z.boolean().nullable().optional(),
+  chunked_cross_entropy: z.boolean().nullable().optional(),
+  chunked_cross_entropy_num_chunks: positiveInt.nullable().optional(),
   // PEFT (src/config/peft.ts)
   adapter: z.string().nullable().optional(),
   lora_r: positiveInt.nullable().optional(),

@@ -3,6 +3,7 @@ import type { DeepSpeedConfig } from './deepspeed.ts';
 import type { PeftConfig } from './peft.ts';
 import type { OptimizerSpec } from './optimizers.ts';
 import type { AttentionConfig, DataShape } from './attention.ts';
+import type { KernelChoices } from './kernels.ts';
 
 /** zero1 / zero2 / zero3: DeepSpeed ZeRO through Axolotl's `deepspeed:` key (src/config/deepspeed.ts). */
 export type StrategyName = 'single' | 'ddp' | 'fsdp2' | 'fsdp1' | 'zero1' | 'zero2' | 'zero3';
@@ -68,6 +69,8 @@ export interface ResolvedConfig {
   };
   precision: Precision;
   optimizer: { name: string; fused: boolean; spec: OptimizerSpec };
+  /** Fused-kernel replacements (torch.compile, Liger) and the loss implementation (src/config/kernels.ts). */
+  kernels: KernelChoices;
   /** The attention kernel never materialises the score matrix (every backend but eager). */
   flashAttention: boolean;
   /** Attention backend and how it masks a row (src/config/attention.ts). */

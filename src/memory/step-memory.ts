@@ -113,26 +113,13 @@ export function stepMemory(cfg: ResolvedConfig, model: ModelSpec): StepMemory {
   const bySignature = new Map<string, LayerMemory>();
   const layers = model.layers.map((layer) => {
     let m = bySignature.get(layer.signature);
-    if (!m) bySignature.set(layer.signature, (m = layerMemory(layer, cfg)));
+    if (!m) bySignature.set(layer.signature, (m = layerMemory(layer, cfg, model.peft !== undefined)));
     return m;
   });
 
   // Head: the final norm saves like a layer norm (fp32 input copy, [normalized,] output = lm_head input).
   const rms = model.finalNorm.kind === 'rmsnorm';
-  const headSaved = tokens * h * (Math.max(p, 4) + (rms ? p : 0) + p);
-  // transformers ForCausalLMLoss (loss/loss_utils.py): `logits = logits.float()` then cross_entropy, whose
-  // log_softmax saves its fp32 output for nll_loss's backward. The upcast is not saved (ToCopyBackward keeps
-  // no tensor) and is freed when the loss returns; the 16-bit logits die with `outputs` when HF Trainer's
-  // compute_loss returns, before backward. Backward: NllLossBackward allocates a zero fp32 grad and
-  // LogSoftmaxBackward its fp32 grad input while the saved output is still alive: 12 bytes per logit.
-  const E = logitsBytes(model, b, s, 1, cp).elements;
-  const upcast = p < 4 ? 4 : 0;
-  const head: HeadMemory = {
-    savedBytes: headSaved,
-    lossForwardBytes: E * (p + upcast + 4),
-    lossHeldBytes: E * 4,
-    lossBackwardBytes: E * 8,
-  };
+  const head = headMemory(model, cfg, tokens, h, p, rms);
 
   // Which weights forward sees in fp32: FSDP hands the layer what it gathered (param_dtype); otherwise the
   // parameter itself — trainable ones in the parameter dtype, a frozen PEFT base in the frozen dtype, LoRA
@@ -160,7 +147,7 @@ export function stepMemory(cfg: ResolvedConfig, model: ModelSpec): StepMemory {
 }
 
 /** What one decoder layer keeps, re-creates and works with during one micro-batch. */
-function layerMemory(layer: LayerSpec, cfg: ResolvedConfig): LayerMemory {
+function layerMemory(layer: LayerSpec, cfg: ResolvedConfig, frozenNorms: boolean): LayerMemory {
   // The kernels see rows × row tokens (packing, padding: src/config/attention.ts).
   const b = cfg.shape.rows;
   const s = cfg.shape.rowTokens;
@@ -169,7 +156,10 @@ function layerMemory(layer: LayerSpec, cfg: ResolvedConfig): LayerMemory {
   const p = bytesOf(cfg.precision.computeDtype);
   const h = layer.hiddenSize;
 
-  const tensors = activationTensorsPerLayer(layer, { microBatch: b, seqLen: s, flashAttention: cfg.flashAttention, bytesPerElement: p, transformersEager: true, tp, cp, sequenceParallel });
+  const tensors = activationTensorsPerLayer(layer, {
+    microBatch: b, seqLen: s, flashAttention: cfg.flashAttention, bytesPerElement: p, transformersEager: true, tp, cp, sequenceParallel,
+    frozenNorms, fusedNorm: cfg.kernels.fusedSaves.norm, fusedActivation: cfg.kernels.fusedSaves.activation,
+  });
   const full = new Map(tensors.map((t) => [t.name, t.bytes]));
   const fullBytes = tensors.reduce((a, t) => a + t.bytes, 0);
 
@@ -192,4 +182,53 @@ function layerMemory(layer: LayerSpec, cfg: ResolvedConfig): LayerMemory {
   const backwardWorkingBytes = tokens * p * (h / (sequenceParallel ? tp : 1) + (layer.ffn?.gated ? 2 : 1) * I);
 
   return { savedBytes, recomputeBytes, backwardWorkingBytes, fullBytes };
+}
+
+/**
+ * The head's memory by loss implementation (src/config/kernels.ts). The final norm saves like a layer norm
+ * (fp32 input copy, [normalized,] and its output, the lm_head input); then:
+ *
+ * - 'hf', transformers ForCausalLMLoss (loss/loss_utils.py): `logits = logits.float()` then cross_entropy,
+ *   whose log_softmax saves its fp32 output for nll_loss's backward. The upcast is not saved (ToCopyBackward
+ *   keeps no tensor) and is freed when the loss returns; the 16-bit logits die with `outputs` when HF
+ *   Trainer's compute_loss returns, before backward. Backward: NllLossBackward allocates a zero fp32 grad and
+ *   LogSoftmaxBackward its fp32 grad input while the saved output is still alive: 12 bytes per logit.
+ * - 'chunked': the same, upcasting one chunk at a time: the fp32 copy is one chunk, the 16-bit logits live
+ *   through the loss, and backward's fp32 gradients are one chunk's before they are cast into the 16-bit one.
+ * - 'liger_ce': Liger's cross-entropy kernel writes the logits' gradient into the 16-bit logits during
+ *   forward and keeps that tensor for backward: E·p, nothing in fp32.
+ * - 'liger_flce': no logits beyond one chunk of `nextPow2(ceil(T / ceil(V/h)))` rows (≈ T·h elements): forward
+ *   computes the input gradient (T × h, kept for backward) and accumulates lm_head's weight gradient (V × h,
+ *   when it trains); the lm_head input is not saved.
+ * - 'cce': Cut Cross-Entropy keeps the per-token log-sum-exp (fp32) and the lm_head input; backward
+ *   recomputes logit blocks in on-chip memory and allocates only the input gradient.
+ */
+function headMemory(model: ModelSpec, cfg: ResolvedConfig, tokens: number, h: number, p: number, rms: boolean): HeadMemory {
+  const { cp } = cfg.mesh;
+  const E = logitsBytes(model, cfg.shape.rows, cfg.shape.rowTokens, 1, cp).elements;
+  const V = model.vocabSize;
+  // A fused (Liger / compiled) final norm keeps its 16-bit input and a per-row statistic; a frozen one (PEFT)
+  // does not keep the normalized tensor for its weight's gradient.
+  const fusedNorm = cfg.kernels.fusedSaves.norm;
+  const normSaved = fusedNorm ? tokens * (h * p + 4) : tokens * h * (Math.max(p, 4) + (rms && !model.peft ? p : 0));
+  const lmInput = tokens * h * p;
+  const upcast = p < 4 ? 4 : 0;
+  switch (cfg.kernels.loss) {
+    case 'hf':
+      return { savedBytes: normSaved + lmInput, lossForwardBytes: E * (p + upcast + 4), lossHeldBytes: E * 4, lossBackwardBytes: E * 8 };
+    case 'chunked': {
+      const chunk = E / Math.max(1, cfg.kernels.lossChunks);
+      return { savedBytes: normSaved + lmInput, lossForwardBytes: E * (p + 4) + chunk * upcast, lossHeldBytes: E * 4, lossBackwardBytes: E * p + chunk * 8 };
+    }
+    case 'liger_ce':
+      return { savedBytes: normSaved + lmInput, lossForwardBytes: E * p, lossHeldBytes: E * p, lossBackwardBytes: 0 };
+    case 'liger_flce': {
+      const inc = Math.ceil(V / h);
+      const chunkRows = 2 ** Math.ceil(Math.log2(Math.max(1, Math.ceil(tokens / inc))));
+      const weightGrad = !model.peft || model.peft.trainableCopies.lmHead ? V * h * p : 0;
+      return { savedBytes: normSaved, lossForwardBytes: lmInput + weightGrad + Math.min(tokens, chunkRows) * V * p, lossHeldBytes: lmInput + weightGrad, lossBackwardBytes: 0 };
+    }
+    case 'cce':
+      return { savedBytes: normSaved + lmInput, lossForwardBytes: tokens * 4, lossHeldBytes: tokens * 4, lossBackwardBytes: lmInput };
+  }
 }

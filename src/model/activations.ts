@@ -58,6 +58,14 @@ export interface ActivationOptions {
    * keeps an operand only when the other one needs a gradient, torch/csrc/autograd derivatives.yaml `mul`).
    */
   frozenNorms?: boolean;
+  /**
+   * Fused norm / activation kernels (Liger's Triton kernels, or torch.compile's partitioner): a fused RMSNorm or
+   * LayerNorm saves its 16-bit input and the per-row 1/rms (fp32) instead of the fp32 copy and the normalized
+   * tensor (Liger ops/rms_norm.py `LigerRMSNormFunction` saves X and RSTD); a fused SwiGLU saves gate and up and
+   * recomputes silu(gate) in backward (ops/swiglu.py), so its activation output is not kept.
+   */
+  fusedNorm?: boolean;
+  fusedActivation?: boolean;
 }
 
 export interface ActivationTensor {
@@ -105,8 +113,10 @@ export function activationTensorsPerLayer(layer: LayerSpec, opts: ActivationOpti
 
   const hf = opts.transformersEager ?? false;
   // A 16-bit norm input upcast to fp32 is a 4-byte copy; in fp32 training it is the input itself.
-  const normInputBytes = hf ? Math.max(p, 4) : p;
-  const rms = hf && layer.norms[0]?.kind === 'rmsnorm' && !opts.frozenNorms;
+  // A fused norm keeps its 16-bit input plus one fp32 statistic per row (normalised per token below).
+  const fusedNorm = opts.fusedNorm ?? false;
+  const normInputBytes = fusedNorm ? p + 4 / Math.max(1, layer.hiddenSize) : hf ? Math.max(p, 4) : p;
+  const rms = hf && !fusedNorm && layer.norms[0]?.kind === 'rmsnorm' && !opts.frozenNorms;
   const part = (x: 'attention' | 'mlp') => layer.linears.filter((l) => l.part === x);
   const lora = (ls: LinearSpec[]) => ls.flatMap((l) => adapterTensors(l, l.name, tokens, shardedLinear(l, tp).in, p));
 
@@ -166,10 +176,10 @@ export function activationTensorsPerLayer(layer: LayerSpec, opts: ActivationOpti
       if (inputs.some(keepsInput)) t.push({ name: 'mlp_input', bytes: hWide * p });
       t.push(...lora(inputs));
       const I = down ? shardedLinear(down, tp).in : ffn.intermediate / tp;
-      t.push(...mlpTensors('', ffn.gated, tokens, I, p, !down || keepsInput(down)));
+      t.push(...mlpTensors('', ffn.gated, tokens, I, p, !down || keepsInput(down), opts.fusedActivation ?? false));
       if (down) t.push(...lora([down]));
     } else {
-      t.push(...moeTensors(ffn, linears, { tokens, hWide, h, tp, p, lora }));
+      t.push(...moeTensors(ffn, linears, { tokens, hWide, h, tp, p, lora, fusedActivation: opts.fusedActivation ?? false }));
     }
     if (dropout) t.push({ name: 'mlp_dropout_mask', bytes: hWide });
   }
@@ -177,9 +187,9 @@ export function activationTensorsPerLayer(layer: LayerSpec, opts: ActivationOpti
 }
 
 /** An MLP's saved intermediates for `rows` rows of width I (gated: gate, up, act; plain: act input), and the down input. */
-function mlpTensors(prefix: string, gated: boolean, rows: number, I: number, p: number, downInput: boolean): ActivationTensor[] {
+function mlpTensors(prefix: string, gated: boolean, rows: number, I: number, p: number, downInput: boolean, fused: boolean): ActivationTensor[] {
   const t: ActivationTensor[] = gated
-    ? [{ name: `${prefix}gate_output`, bytes: rows * I * p }, { name: `${prefix}up_output`, bytes: rows * I * p }, { name: `${prefix}act_output`, bytes: rows * I * p }]
+    ? [{ name: `${prefix}gate_output`, bytes: rows * I * p }, { name: `${prefix}up_output`, bytes: rows * I * p }, ...(fused ? [] : [{ name: `${prefix}act_output`, bytes: rows * I * p }])]
     : [{ name: `${prefix}act_input`, bytes: rows * I * p }];
   if (downInput) t.push({ name: `${prefix}down_input`, bytes: rows * I * p });
   return t;
@@ -195,7 +205,7 @@ function mlpTensors(prefix: string, gated: boolean, rows: number, I: number, p: 
 function moeTensors(
   ffn: MoeFfn,
   linears: LinearSpec[],
-  c: { tokens: number; hWide: number; h: number; tp: number; p: number; lora: (ls: LinearSpec[]) => ActivationTensor[] },
+  c: { tokens: number; hWide: number; h: number; tp: number; p: number; lora: (ls: LinearSpec[]) => ActivationTensor[]; fusedActivation: boolean },
 ): ActivationTensor[] {
   const { tokens, hWide, h, tp, p } = c;
   const router = linears.find((l) => l.router);
@@ -209,13 +219,13 @@ function moeTensors(
   t.push({ name: 'router_probs', bytes: tokens * ffn.numExperts * 4 }, { name: 'topk_weights', bytes: rows * 4 });
   if (!gateUp || keepsInput(gateUp)) t.push({ name: 'experts_input', bytes: rows * h * p });
   if (gateUp) t.push(...c.lora([gateUp]));
-  t.push(...mlpTensors('experts_', ffn.gated, rows, I, p, !down || keepsInput(down)));
+  t.push(...mlpTensors('experts_', ffn.gated, rows, I, p, !down || keepsInput(down), c.fusedActivation));
   if (down) t.push(...c.lora([down]));
   t.push({ name: 'experts_output', bytes: rows * h * p });
   if (ffn.sharedIntermediate > 0) {
     const sharedDown = shared.find((l) => l.tp === 'rowwise');
     t.push(...c.lora(shared.filter((l) => l !== sharedDown)));
-    t.push(...mlpTensors('shared_', ffn.gated, tokens, ffn.sharedIntermediate / tp, p, !sharedDown || keepsInput(sharedDown)));
+    t.push(...mlpTensors('shared_', ffn.gated, tokens, ffn.sharedIntermediate / tp, p, !sharedDown || keepsInput(sharedDown), c.fusedActivation));
     if (sharedDown) t.push(...c.lora([sharedDown]));
   }
   return t;

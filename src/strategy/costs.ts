@@ -4,6 +4,7 @@ import { attentionCoreFlops, gemmFlops, layerGemms, lmHeadGemm } from '../model/
 import { attentionOf } from '../model/layer.ts';
 import { normParams, parameterCounts } from '../model/params.ts';
 import { projectionCosts } from './projection-costs.ts';
+import { headSeconds } from './head-costs.ts';
 import { attentionEquivalent } from '../model/attention-work.ts';
 import { launchBoundSeconds } from '../compute/host-overhead.ts';
 import { moeRoutingSeconds } from './moe-costs.ts';
@@ -122,7 +123,7 @@ export function layerCosts(layer: LayerSpec, cfg: ResolvedConfig, gpu: GpuSpec, 
   }
 
   // Norms, rotary, the MLP activation and residual adds: memory-bound, eager or fused by torch.compile.
-  const ew = layerElementwiseTraffic(layer, p, cfg.torchCompile, { tp, sequenceParallel });
+  const ew = layerElementwiseTraffic(layer, p, cfg.kernels.fusion, { tp, sequenceParallel });
   const elementwiseFwd = memoryBoundSeconds(tokens * ew.forwardBytesPerToken, gpu, ew.forwardKernels);
   const elementwiseBwd = memoryBoundSeconds(tokens * ew.backwardBytesPerToken, gpu, ew.backwardKernels);
 
@@ -220,15 +221,14 @@ export function stepCosts(cfg: ResolvedConfig, model: ModelSpec, gpu: GpuSpec): 
   const embedForward = memoryBoundSeconds(2 * tokens * h * p, gpu, 1);
   const embedBackward = embeddingTrains ? memoryBoundSeconds(2 * model.vocabSize * h * bytesOf(cfg.precision.gradDtype) + 2 * tokens * h * p, gpu, 2) : 0;
 
-  // Head: final norm, lm_head GEMM (V/tp columns), cross-entropy over the gathered fp32 logits (upcast,
-  // log-softmax, gather, and its gradient): ~5 passes over b·s·V fp32 forward and 3 backward. A frozen
+  // Head: final norm, lm_head GEMM (V/tp columns) and the loss (src/strategy/head-costs.ts). A frozen
   // lm_head skips its weight gradient.
   const headTrains = !peft || peft.trainableCopies.lmHead || (model.tiedEmbeddings && embeddingTrains);
   const head = lmHeadGemm(model, tokens, tp);
   const logitsElements = tokens * model.vocabSize;
-  const headForward = gemmSeconds(head, gpu, dtype) + memoryBoundSeconds(4 * tokens * h * p + logitsElements * (p + 5 * 4), gpu, 6);
-  const headGemmBackward = headTrains ? gemmBackwardSeconds(head, gpu, dtype) : gemmSeconds({ name: 'lm_head.dgrad', m: head.m, n: head.k, k: head.n }, gpu, dtype);
-  const headBackward = headGemmBackward + memoryBoundSeconds(4 * tokens * h * p + logitsElements * (p + 3 * 4), gpu, 5);
+  const headTimes = headSeconds(cfg.kernels, head, { tokens, hidden: h, vocab: model.vocabSize, bytesPerElement: p, weightGrad: headTrains }, gpu, dtype);
+  const headForward = headTimes.forward;
+  const headBackward = headTimes.backward;
   const lmHeadLocal = counts.lmHead / tp;
   const embeddingLocal = counts.embedding + counts.positional;
   // modules_to_save keeps the frozen original and trains a copy (PEFT ModulesToSaveWrapper).
