@@ -136,7 +136,16 @@ export async function resolveConfig(loaded: LoadedScenario, cluster: ClusterShap
   }
 
   const checkpointing: ResolvedConfig['activationCheckpointing'] =
-    s.gradient_checkpointing === 'selective' ? 'selective' : s.gradient_checkpointing === true || fsdpRaw.activation_checkpointing === true ? 'full' : 'none';
+    s.gradient_checkpointing === 'selective'
+      ? 'selective'
+      : s.gradient_checkpointing === true || s.gradient_checkpointing === 'offload' || s.gradient_checkpointing === 'offload_disk' || fsdpRaw.activation_checkpointing === true
+        ? 'full'
+        : 'none';
+  // `gradient_checkpointing: offload` is Axolotl's deprecated spelling of checkpointing + activation_offloading
+  // (validation.py `check_gradient_checkpointing_w_offload`); "offload_disk" / "disk" spill to disk instead.
+  const offloadSetting = s.gradient_checkpointing === 'offload' ? true : s.gradient_checkpointing === 'offload_disk' ? 'disk' : (s.activation_offloading ?? false);
+  if (offloadSetting !== false && zero) warnings.push('activation_offloading under DeepSpeed ZeRO is not modelled: activations are kept on the GPU');
+  if (offloadSetting === 'disk') warnings.push('activation_offloading: disk is modelled as offloading to pinned host memory (the disk writes are not modelled)');
 
   const bucketCap = s.ddp_bucket_cap_mb ?? 25;
   const config: ResolvedConfig = {
@@ -164,6 +173,7 @@ export async function resolveConfig(loaded: LoadedScenario, cluster: ClusterShap
     torchCompile: s.torch_compile === true,
     expertsImplementation: resolveExpertsImplementation(s.experts_implementation),
     activationCheckpointing: checkpointing,
+    activationOffloading: offloadSetting !== false,
     ...(deepspeed ? { deepspeed } : {}),
     fsdp: {
       reshardAfterForward,

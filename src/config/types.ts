@@ -87,6 +87,12 @@ export interface ResolvedConfig {
    * second one, and the attention kernel's outputs; recompute the rest), see src/memory/step-memory.ts.
    */
   activationCheckpointing: 'none' | 'full' | 'selective';
+  /**
+   * Activation offloading (Axolotl `activation_offloading`, or the deprecated `gradient_checkpointing:
+   * offload`): TRL's OffloadActivations moves every saved tensor of the decoder layers to pinned host memory
+   * on a side stream during forward and brings it back ahead of backward (src/strategy/activation-offload.ts).
+   */
+  activationOffloading: boolean;
   /** LoRA / QLoRA (src/config/peft.ts); absent for a full fine-tune. */
   peft?: PeftConfig;
   /** The DeepSpeed config when `deepspeed:` selects ZeRO (strategy zero1/zero2/zero3). */

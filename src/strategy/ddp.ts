@@ -4,6 +4,7 @@ import { mem, type OpTag } from './plan.ts';
 import { clipGradNormSeconds, deviceOptimizerStateBytes, optimizerLabel, optimizerStep, pagedOptimizerStateBytes } from './optimizer.ts';
 import { hiddenMatrices, trainableTensorCount } from '../model/params.ts';
 import { storedBytes } from './param-bytes.ts';
+import { offloadAfterForward, reloadBeforeBackward } from './activation-offload.ts';
 import { cpRing, emitLayerForward, layerForwardSeconds, tpGatherLogits, tpSync } from './tensor-parallel.ts';
 
 /** One DDP gradient bucket: parameters (in reverse registration order) and the layer whose backward fills it last. */
@@ -95,8 +96,10 @@ export function lowerDdp(ctx: StrategyContext, rank: number): StrategyResult {
     const sync = mb === GA - 1;
     let waitFor = [b.compute(rank, costs.embedding.forwardSeconds, tag({ kind: 'compute', phase: 'forward', label: 'embedding' }, mb), [lastOfPrev])];
     for (let i = 0; i < L; i++) {
-      [, waitFor] = emitLayerForward(ctx, rank, { layer: i, microBatch: mb, phase: 'forward' }, waitFor,
+      let last: number;
+      [last, waitFor] = emitLayerForward(ctx, rank, { layer: i, microBatch: mb, phase: 'forward' }, waitFor,
         [mem('start', cacheLayers[i]!, 'parameters'), mem('start', M.layers[i]!.savedBytes, 'activations')], timings[i]!.forward, (what) => meshKey(what, mb));
+      offloadAfterForward(ctx, rank, i, mb, last);
     }
     const headFMem = [mem('start', cacheRoot, 'parameters'), mem('start', H.savedBytes, 'activations'), mem('start', H.lossForwardBytes, 'activations'),
       mem('end', -(H.lossForwardBytes - H.lossHeldBytes), 'activations')];
@@ -107,6 +110,8 @@ export function lowerDdp(ctx: StrategyContext, rank: number): StrategyResult {
 
     const segEnd: number[] = [];
     let pendingRing = -1;
+    // Offloaded activations come back one layer ahead: each reload starts when the layer above starts.
+    let reloadGate = headF;
     let bucketIdx = 0;
     segments.forEach((seg, si) => {
       const memory = [];
@@ -123,6 +128,10 @@ export function lowerDdp(ctx: StrategyContext, rank: number): StrategyResult {
       const lastOfLayer = seg.layer !== undefined && segments[si + 1]?.layer !== seg.layer;
       const act = seg.layer !== undefined ? M.layers[seg.layer]! : undefined;
       const cacheLayer = seg.layer !== undefined ? cacheLayers[seg.layer]! : 0;
+      if (firstOfLayer) {
+        const reload = reloadBeforeBackward(ctx, rank, seg.layer!, mb, reloadGate);
+        if (reload >= 0) waitFor = [...waitFor, reload];
+      }
       if (ckpt && firstOfLayer) {
         [, waitFor] = emitLayerForward(ctx, rank, { layer: seg.layer!, microBatch: mb, phase: 'recompute' }, waitFor,
           [mem('start', cacheLayer, 'parameters'), mem('start', act!.recomputeBytes, 'activations')], timings[seg.layer!]!.recompute, (what) => meshKey(what, mb));
@@ -134,6 +143,7 @@ export function lowerDdp(ctx: StrategyContext, rank: number): StrategyResult {
       const c = b.compute(rank, seg.seconds, tag({ kind: 'compute', phase: 'backward', label: seg.name, ...(seg.layer !== undefined ? { layer: seg.layer } : {}), flops }, mb), waitFor, memory);
       waitFor = [c];
       segEnd[si] = c;
+      if (firstOfLayer) reloadGate = c;
       const t = { phase: 'backward' as const, microBatch: mb, ...(seg.layer !== undefined ? { layer: seg.layer } : {}) };
       // TP: the input gradients of the column-parallel blocks are all-reduced once the MLP half and the
       // attention half of a layer are done, and the lm_head's after the head; CP: the dK/dV ring beside the

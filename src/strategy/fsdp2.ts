@@ -5,6 +5,7 @@ import type { MemoryChange } from '../engine/index.ts';
 import { clipGradNormSeconds, deviceOptimizerStateBytes, optimizerLabel, optimizerStep, pagedOptimizerStateBytes } from './optimizer.ts';
 import { hiddenMatrices, trainableTensorCount } from '../model/params.ts';
 import { gatheredBytes, shardOf, storedBytes } from './param-bytes.ts';
+import { offloadAfterForward, reloadBeforeBackward } from './activation-offload.ts';
 import type { ParamShare } from './costs.ts';
 import { memoryBoundSeconds } from '../compute/kernels.ts';
 import { cpRing, emitLayerForward, layerForwardSeconds, memoryAt, tpGatherLogits, tpSync, type LayerForwardSeconds } from './tensor-parallel.ts';
@@ -206,6 +207,7 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
       const memory = [...copyOut(v.unsharded, i === 0 ? unshardedRoot : views[i - 1]!.unsharded), mem('start', v.cache, 'parameters'), mem('start', v.act.savedBytes, 'activations')];
       if (reshard) memory.push(mem('end', -v.unsharded, 'parameters', paramPool));
       [fwd[i], waitFor] = layerForward(i, mb, 'forward', [agF[i]!, ...waitFor], memory, v.fullForward);
+      offloadAfterForward(ctx, rank, i, mb, fwd[i]!);
     }
     const H = M.head;
     const headFMem = [mem('start', cacheRoot, 'parameters'), mem('start', H.savedBytes, 'activations'), mem('start', H.lossForwardBytes, 'activations'),
@@ -232,6 +234,9 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
         gathered = b.collective(rank, 'all_gather', 'all_gather', v.unsharded, ctx.dataParallel, key(`ag-b${i}`, mb),
           { phase: 'backward', label: `layer ${i}`, layer: i, microBatch: mb }, h2d(v.share, `layer ${i}`, mb, 'backward', [prefetchGate], i), [gatherMem(v.unsharded), ...freeCopyIn(v.share)]);
       }
+      // Offloaded activations come back while the layer above runs its backward.
+      const reload = reloadBeforeBackward(ctx, rank, i, mb, i + 2 <= L - 1 ? bwd[i + 2]! : headF);
+      if (reload >= 0) waitFor = [...waitFor, reload];
       if (ckpt) {
         [, waitFor] = layerForward(i, mb, 'recompute', [...waitFor, gathered],
           [...(reshard ? copyOut(v.unsharded, v.unsharded) : []), mem('start', v.cache, 'parameters'), mem('start', act.recomputeBytes, 'activations')], reshard ? withCopyOut(v.recompute, v.copyOutSeconds) : v.recompute);

@@ -53,6 +53,8 @@ export function buildPlan(cfg: ResolvedConfig, model: ModelSpec, cluster: Cluste
       h2dBytesPerSecond: cfg.fsdp.offloadPinMemory ? profile.node.host_link.h2d_pinned_bytes_per_second : profile.node.host_link.h2d_pageable_bytes_per_second,
       d2hBytesPerSecond: cfg.fsdp.offloadPinMemory ? profile.node.host_link.d2h_pinned_bytes_per_second : profile.node.host_link.d2h_pageable_bytes_per_second,
       cpuAdamParamsPerSecond: profile.host.torch_cpu_adam_params_per_second / cluster.gpusPerNode,
+      pinnedH2dBytesPerSecond: profile.node.host_link.h2d_pinned_bytes_per_second,
+      pinnedD2hBytesPerSecond: profile.node.host_link.d2h_pinned_bytes_per_second,
     },
     layout,
     microBatches,
