@@ -78,17 +78,31 @@ export interface AttentionInput {
   [legacy: string]: unknown;
 }
 
-export function resolveAttentionImpl(s: AttentionInput): AttentionImpl {
+/**
+ * The backend, and a warning when it is approximated. Hub-kernel paths (a name with "/", e.g.
+ * kernels-community/vllm-flash-attn3) pass through Axolotl to transformers' kernels hub; they are modelled as
+ * the flash kernel they package.
+ */
+export function resolveAttentionImpl(s: AttentionInput): { impl: AttentionImpl; warning?: string } {
   const legacy = LEGACY_FLAGS.filter(([flag]) => s[flag] === true);
   if (s.attn_implementation !== undefined && s.attn_implementation !== null) {
     if (legacy.length > 0) {
       throw new ShardsimError(`cannot be combined with the deprecated ${legacy.map(([f]) => f).join(', ')} (Axolotl refuses both)`, { key: 'attn_implementation', fix: 'keep only attn_implementation' });
     }
     const v = s.attn_implementation;
-    if ((ATTENTION_IMPLS as readonly string[]).includes(v)) return v as AttentionImpl;
-    throw new ShardsimError(`unknown attention implementation "${v}"`, { key: 'attn_implementation', fix: `use one of ${ATTENTION_IMPLS.join(', ')}` });
+    if (v.includes('/')) {
+      const impl: AttentionImpl = /flash[-_]?attn[-_]?3|fa3/i.test(v) ? 'flash_attention_3' : /sage/i.test(v) ? 'sage' : 'flash_attention_2';
+      return { impl, warning: `attn_implementation: hub kernel "${v}" is modelled as ${impl}` };
+    }
+    if ((ATTENTION_IMPLS as readonly string[]).includes(v)) {
+      const impl = v as AttentionImpl;
+      if (impl === 'flash_attention_3' || impl === 'sage' || impl === 'xformers') return { impl, warning: `attn_implementation: ${impl} runs at FlashAttention-2's measured rates (no ${impl} kernel table in the hardware profiles)` };
+      if (impl === 'fp8') return { impl, warning: 'attn_implementation: fp8 loads as sdpa and is modelled as bf16 sdpa (the fp8 attention kernel is not modelled)' };
+      return { impl };
+    }
+    throw new ShardsimError(`unknown attention implementation "${v}"`, { key: 'attn_implementation', fix: `use one of ${ATTENTION_IMPLS.join(', ')}, or a hub kernel path with "/"` });
   }
-  return legacy[0]?.[1] ?? 'sdpa';
+  return { impl: legacy[0]?.[1] ?? 'sdpa' };
 }
 
 /** Whether the backend's kernel never materialises the score matrix (everything but eager). */

@@ -135,13 +135,23 @@ const DTYPES: Record<string, Dtype> = {
  */
 export function loadDeepSpeedConfig(value: string | Record<string, unknown>, baseDir: string): DeepSpeedConfig {
   if (typeof value !== 'string') return parseDeepSpeedConfig(value, 'inline');
-  const path = resolvePath(baseDir, value);
+  // Axolotl opens the path as given, i.e. relative to the working directory (axolotl utils/config/__init__.py
+  // normalize_config: `os.path.exists(cfg.deepspeed)`), so its example configs run from the repository root;
+  // beside the scenario file is tried next.
+  const candidates = [...new Set([resolvePath(process.cwd(), value), resolvePath(baseDir, value)])];
+  const path = candidates.find((c) => {
+    try {
+      return statSync(c).isFile();
+    } catch {
+      return false;
+    }
+  });
   let text: string;
   try {
-    if (!statSync(path).isFile()) throw new Error('not a file');
+    if (!path) throw new Error('not found');
     text = readFileSync(path, 'utf8');
   } catch {
-    throw new ShardsimError(`cannot read DeepSpeed config "${value}" (looked for ${path})`, { key: 'deepspeed', fix: 'give a path to a DeepSpeed JSON file, relative to the scenario file (e.g. deepspeed_configs/zero3_bf16.json)' });
+    throw new ShardsimError(`cannot read DeepSpeed config "${value}" (looked for ${candidates.join(' and ')})`, { key: 'deepspeed', fix: 'give a path to a DeepSpeed JSON file, relative to the working directory (as Axolotl opens it) or to the scenario file' });
   }
   let raw: unknown;
   try {

@@ -27,6 +27,8 @@ export interface PeftConfig {
   dora: boolean;
   rslora: boolean;
   targets: LoraTargets;
+  /** lora_target_parameters: routed experts' 3-D parameters by name. */
+  parameters: string[];
   modulesToSave: string[];
   layersToTransform?: number[];
   /** Quantised base storage from load_in_4bit / load_in_8bit (a pre-quantised checkpoint is read with the model). */
@@ -61,6 +63,7 @@ export function resolvePeft(s: ScenarioInput, bf16: boolean): PeftConfig | undef
   if (s.lora_target_linear) lora = { kind: 'all-linear' };
   else if (typeof s.lora_target_modules === 'string') lora = { kind: 'regex', pattern: s.lora_target_modules };
   else if (targets.length > 0) lora = { kind: 'names', names: targets };
+  else if ((s.lora_target_parameters ?? []).length > 0) lora = { kind: 'none' };
   else {
     throw new ShardsimError('no LoRA target modules', { key: 'lora_target_modules', fix: 'list the modules (e.g. [q_proj, v_proj]) or set lora_target_linear: true' });
   }
@@ -79,6 +82,7 @@ export function resolvePeft(s: ScenarioInput, bf16: boolean): PeftConfig | undef
     dora: s.peft_use_dora === true,
     rslora: s.peft_use_rslora === true,
     targets: lora,
+    parameters: s.lora_target_parameters === undefined || s.lora_target_parameters === null ? [] : Array.isArray(s.lora_target_parameters) ? s.lora_target_parameters : [s.lora_target_parameters],
     modulesToSave: s.lora_modules_to_save ?? [],
     ...(s.peft_layers_to_transform ? { layersToTransform: s.peft_layers_to_transform } : {}),
     ...(quantization ? { quantization } : {}),

@@ -42,7 +42,7 @@ export async function resolveConfig(loaded: LoadedScenario, cluster: ClusterShap
     throw new ShardsimError(`is required${found}`, { key, fix: `set ${key} to a positive whole number` });
   }
   // `deepspeed:` is a path to a DeepSpeed JSON (relative to the scenario's folder) or, in validation rows, the object.
-  const deepspeed = s.deepspeed !== undefined ? loadDeepSpeedConfig(s.deepspeed, loaded.baseDir) : undefined;
+  const deepspeed = s.deepspeed !== undefined && s.deepspeed !== null && s.deepspeed !== "" ? loadDeepSpeedConfig(s.deepspeed, loaded.baseDir) : undefined;
 
   // World size: what the scenario says (simulation.gpus / num_nodes), else what the config's explicit mesh
   // implies — Axolotl requires dp_replicate × dp_shard × cp × tp to equal the launched processes, so a config
@@ -125,7 +125,9 @@ export async function resolveConfig(loaded: LoadedScenario, cluster: ClusterShap
     ...(mpp ? { mixedPrecisionPolicy: mpp } : {}),
   });
 
-  const attnImpl = resolveAttentionImpl(s as AttentionInput);
+  const attnChoice = resolveAttentionImpl(s as AttentionInput);
+  const attnImpl = attnChoice.impl;
+  if (attnChoice.warning) warnings.push(attnChoice.warning);
   const data = resolveDataShape({ ...(s as AttentionInput), ...(sim.document_length ? { document_length: sim.document_length } : {}) }, attnImpl);
   const peft = resolvePeft(s, bf16);
   const adapted = peft ? adapterPrecision(precision, peft) : precision;

@@ -18,13 +18,18 @@
 import type { LayerSpec, LinearSpec, ModelSpec, WeightQuantization } from './types.ts';
 import { makeLayer } from './layer.ts';
 
-export type LoraTargets = { kind: 'names'; names: readonly string[] } | { kind: 'regex'; pattern: string } | { kind: 'all-linear' };
+export type LoraTargets = { kind: 'names'; names: readonly string[] } | { kind: 'regex'; pattern: string } | { kind: 'all-linear' } | { kind: 'none' };
 
 export interface PeftOptions {
   r: number;
   dropout: boolean;
   dora: boolean;
   targets: LoraTargets;
+  /**
+   * `target_parameters` (Axolotl `lora_target_parameters`): parameter names matched by suffix, for routed
+   * experts that transformers holds as 3-D parameters (PEFT's ParamWrapper: A and B per expert).
+   */
+  parameters?: readonly string[];
   /** `modules_to_save` names (embed_tokens / lm_head and their family aliases). */
   modulesToSave: readonly string[];
   /** `layers_to_transform`: only these decoder layers get adapters (all when absent). */
@@ -42,6 +47,7 @@ export function linearPath(i: number, l: LinearSpec): string {
 
 /** Whether LoRA targets this projection of layer `i`. */
 export function isTargeted(targets: LoraTargets, i: number, l: LinearSpec): boolean {
+  if (targets.kind === 'none') return false;
   if (targets.kind === 'all-linear') return !l.experts && !l.router;
   if (targets.kind === 'names') return targets.names.some((t) => t === l.name || linearPath(i, l).endsWith(`.${t}`));
   return new RegExp(`^(?:${targets.pattern})$`).test(linearPath(i, l));
@@ -55,7 +61,10 @@ export function applyPeft(model: ModelSpec, opts: PeftOptions): ModelSpec {
     const linears = layer.linears.map((l): LinearSpec => {
       const out: LinearSpec = { ...l, frozen: true };
       if (opts.quantization && !l.experts && !l.router) out.quantized = opts.quantization;
-      if (adapt && isTargeted(opts.targets, i, l)) out.lora = { r: opts.r, dropout: opts.dropout, dora: opts.dora };
+      const byParameter = l.experts !== undefined && (opts.parameters ?? []).some((t) => linearPath(i, l).endsWith(`.${t}`) || l.name === t);
+      // PEFT's ParamWrapper has no dropout slot (Axolotl patches it to nn.Identity for the experts).
+      if (adapt && byParameter) out.lora = { r: opts.r, dropout: false, dora: false };
+      else if (adapt && isTargeted(opts.targets, i, l)) out.lora = { r: opts.r, dropout: opts.dropout, dora: opts.dora };
       return out;
     });
     const next = makeLayer({ ...layer, linears });

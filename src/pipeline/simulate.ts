@@ -75,6 +75,7 @@ function trainedModel(base: ModelSpec, cfg: ResolvedConfig): ModelSpec {
     dropout: p.dropout > 0,
     dora: p.dora,
     targets: p.targets,
+    parameters: p.parameters,
     modulesToSave: p.modulesToSave,
     ...(p.layersToTransform ? { layersToTransform: p.layersToTransform } : {}),
     ...(p.quantization ? { quantization: p.quantization } : {}),
