@@ -74,7 +74,8 @@ export interface SimulationResult {
   cost: { usd_per_gpu_hour: number; usd_per_million_tokens: number };
   straggler?: WaitReport & { summary: string };
   simulation: { seed: string; jitter: number; simulated_ranks: number; events: number; tasks: number; steady_state: boolean };
-  warnings: string[];
+  /** Keys that change the answer but are not (exactly) modelled, and what is assumed instead. */
+  warnings: ResultWarning[];
   /** What to change (src/advisor/): present when the run was asked for advice; fitting first, fastest first. */
   advice?: AdviceEntry[];
   advice_debug?: AdviceDebug;
@@ -218,7 +219,7 @@ export function buildResult(args: {
     },
     cost: { usd_per_gpu_hour: price, usd_per_million_tokens: ((price * world * step) / 3600 / tokens) * 1e6 },
     simulation: { seed: cfg.simulation.seed, jitter: cfg.simulation.jitter, simulated_ranks: plan.ranks.length, events: timeline.eventsProcessed, tasks: plan.tasks.length, steady_state: repeat !== undefined },
-    warnings: cfg.warnings,
+    warnings: cfg.warnings.map(toResultWarning),
   };
   if (wait) {
     result.straggler = {
@@ -250,4 +251,21 @@ function recomputeFlopsPerToken(model: ModelSpec, cfg: ResolvedConfig): number {
 function attentionSeqLen(cfg: ResolvedConfig): number {
   if (!cfg.attention.documents || cfg.attention.masking === 'causal') return cfg.shape.rowTokens;
   return attentionEquivalent({ rows: cfg.shape.rows, rowTokens: cfg.shape.rowTokens, packing: cfg.shape.packing }, 'documents', cfg.attention.documents).seqLen;
+}
+
+export interface ResultWarning {
+  /** The scenario key the warning is about (dotted path), or "" when it concerns no single key. */
+  key: string;
+  message: string;
+}
+
+/**
+ * Warnings are written "key: message" (or `unknown key "x" …`) where they arise in src/config/; the JSON
+ * contract carries the key apart.
+ */
+export function toResultWarning(w: string): ResultWarning {
+  const unknown = /^unknown key "([^"]+)"/.exec(w);
+  if (unknown) return { key: unknown[1]!, message: w };
+  const keyed = /^([a-z_][a-z0-9_]*(?:\.[a-z0-9_]+)*):\s/i.exec(w);
+  return { key: keyed ? keyed[1]! : '', message: w };
 }
