@@ -281,6 +281,9 @@ function parseMixedPrecisionPolicy(raw: unknown): { param_dtype?: Dtype; reduce_
  * so `tensor_parallel_size` must divide the attention heads and the KV heads (or be a multiple of them).
  */
 export function checkAgainstModel(cfg: ResolvedConfig, model: ModelSpec): void {
+  if (cfg.mesh.cp > 1 && model.layers.some((l) => l.mixer && l.mixer.kind !== 'attention')) {
+    throw new ShardsimError(`${model.id} has recurrent (SSM / linear-attention / convolution) layers, which ring attention cannot split`, { key: 'context_parallel_size', fix: 'remove context_parallel_size (or set it to 1)' });
+  }
   const tp = cfg.mesh.tp;
   if (tp <= 1) return;
   for (const layer of model.layers) {

@@ -27,6 +27,7 @@
  * rank s/c of the tokens; its queries still see all s keys, so a non-flash score matrix is a·(s/c)·s·b.
  */
 import { shardedLinear } from './flops.ts';
+import { recurrentCore } from './recurrent.ts';
 import type { LayerSpec, LinearSpec, ModelSpec, MoeFfn } from './types.ts';
 
 export interface ActivationOptions {
@@ -162,6 +163,20 @@ export function activationTensorsPerLayer(layer: LayerSpec, opts: ActivationOpti
     if (opts.flashAttention || !out || keepsInput(out)) t.push({ name: 'o_proj_input', bytes: tokens * oWidth * p });
     if (out) t.push(...lora([out]));
     if (dropout) t.push({ name: 'attn_out_dropout_mask', bytes: hWide });
+  }
+  if (layer.mixer && layer.mixer.kind !== 'attention') {
+    // SSM / linear attention / convolution (src/model/recurrent.ts): the norm, the in-projections' input,
+    // what the core keeps, and the out-projection's input.
+    const linears = part('attention');
+    const out = linears.find((l) => l.tp === 'rowwise');
+    const inputs = linears.filter((l) => l !== out);
+    t.push({ name: 'mixer_norm_input', bytes: hWide * normInputBytes });
+    if (rms) t.push({ name: 'mixer_norm_normalized', bytes: hWide * p });
+    if (inputs.some(keepsInput)) t.push({ name: 'mixer_input', bytes: hWide * p });
+    t.push(...lora(inputs));
+    t.push(...recurrentCore(layer.mixer, tokens, tp, p).saved);
+    if (out && keepsInput(out)) t.push({ name: 'mixer_out_input', bytes: tokens * shardedLinear(out, tp).in * p });
+    if (out) t.push(...lora([out]));
   }
   const ffn = layer.ffn;
   if (ffn) {

@@ -92,7 +92,53 @@ export interface AttentionMixer {
   qkNorm: boolean;
 }
 
-export type Mixer = AttentionMixer;
+/**
+ * Recurrent / convolutional token mixers of hybrid models, the parts that are not projections (those are in
+ * the layer's `linears`):
+ * - 'mamba2': Mamba-2's SSD (state-space duality) chunked scan over `nHeads` heads of `headDim` with a
+ *   `dState` state per head (`nGroups` shared B/C groups), after a depthwise causal conv1d of `convKernel`
+ *   over the x/B/C channels (mamba_ssm ops/triton/ssd_combined.py `mamba_chunk_scan_combined`).
+ * - 'mamba1': Mamba's selective scan over `dInner` channels with a `dState` state each (Jamba).
+ * - 'linear_attention': gated delta-rule linear attention (Gated DeltaNet in Qwen3-Next / Qwen3.5, Kimi Delta
+ *   Attention): chunked (`chunk` tokens) with a dk × dv state per value head, after short convolutions on q/k/v.
+ * - 'short_conv': a gated depthwise causal convolution over `channels` (LFM2).
+ */
+export interface Mamba2Mixer {
+  kind: 'mamba2';
+  nHeads: number;
+  headDim: number;
+  dState: number;
+  nGroups: number;
+  convKernel: number;
+  chunk: number;
+}
+
+export interface Mamba1Mixer {
+  kind: 'mamba1';
+  dInner: number;
+  dState: number;
+  convKernel: number;
+}
+
+export interface LinearAttentionMixer {
+  kind: 'linear_attention';
+  numKeyHeads: number;
+  numValueHeads: number;
+  keyDim: number;
+  valueDim: number;
+  convKernel: number;
+  chunk: number;
+}
+
+export interface ShortConvMixer {
+  kind: 'short_conv';
+  channels: number;
+  convKernel: number;
+}
+
+export type RecurrentMixer = Mamba2Mixer | Mamba1Mixer | LinearAttentionMixer | ShortConvMixer;
+
+export type Mixer = AttentionMixer | RecurrentMixer;
 
 /** A dense MLP: gated (SwiGLU / GeGLU: gate, up, down) or plain (up, down). */
 export interface DenseFfn {

@@ -6,6 +6,7 @@ import { normParams, parameterCounts } from '../model/params.ts';
 import { projectionCosts } from './projection-costs.ts';
 import { headSeconds } from './head-costs.ts';
 import { attentionEquivalent } from '../model/attention-work.ts';
+import { recurrentCore } from '../model/recurrent.ts';
 import { launchBoundSeconds } from '../compute/host-overhead.ts';
 import { moeRoutingSeconds } from './moe-costs.ts';
 import type { LayerSpec, ModelSpec } from '../model/types.ts';
@@ -120,6 +121,13 @@ export function layerCosts(layer: LayerSpec, cfg: ResolvedConfig, gpu: GpuSpec, 
       attnFwd = coreFlops / matmulRate(gpu, dtype) + memoryBoundSeconds(3 * scores * p, gpu, 2);
       attnBwd = (2 * coreFlops) / matmulRate(gpu, dtype) + memoryBoundSeconds(5 * scores * p, gpu, 3);
     }
+  } else if (layer.mixer && layer.mixer.kind !== 'attention') {
+    // SSM / linear-attention / convolution mixers (src/model/recurrent.ts): their chunked products at the
+    // matmul rate, scalar recurrences on the CUDA cores, and their HBM traffic.
+    const w = recurrentCore(layer.mixer, tokens, tp, p);
+    coreFlops = w.forwardFlops;
+    attnFwd = w.forwardFlops / matmulRate(gpu, dtype) + w.forwardScalarFlops / gpu.fp32_flops_per_second + memoryBoundSeconds(w.forwardBytes, gpu, w.forwardKernels);
+    attnBwd = w.backwardFlops / matmulRate(gpu, dtype) + (2 * w.forwardScalarFlops) / gpu.fp32_flops_per_second + memoryBoundSeconds(w.backwardBytes, gpu, w.backwardKernels);
   }
 
   // Norms, rotary, the MLP activation and residual adds: memory-bound, eager or fused by torch.compile.
@@ -150,7 +158,7 @@ export function layerCosts(layer: LayerSpec, cfg: ResolvedConfig, gpu: GpuSpec, 
   if (routing.backward > 0) segments.push({ name: 'moe_routing', seconds: routing.backward, params: 0, part: 'mlp' });
   for (const i of order) {
     segments.push({ name: gemms[i]!.name, seconds: gemmBwd[i]! + elementwiseShare, params: projections[i]!.trainableParams, part: partOf(i) === 'mlp' ? 'mlp' : 'attention' });
-    if (i === lastAttentionLinear && attn) segments.push({ name: 'attention_core', seconds: attnBwd, params: 0, part: 'attention' });
+    if (i === lastAttentionLinear && layer.mixer) segments.push({ name: attn ? 'attention_core' : `${layer.mixer.kind}_core`, seconds: attnBwd, params: 0, part: 'attention' });
   }
   // Norm weights and other non-projection parameters (replicated across TP) are ready last: fold them into the
   // last segment. Under PEFT they are frozen.
@@ -164,8 +172,8 @@ export function layerCosts(layer: LayerSpec, cfg: ResolvedConfig, gpu: GpuSpec, 
   const localParams = trainableParams + frozenParams + quantizedParams;
   // Eager PyTorch launches every kernel from the host: when the GPU work is shorter than its launches the
   // layer is launch-bound (src/compute/host-overhead.ts). Stretch the layer's parts in proportion.
-  const kernelsF = projections.reduce((a, x) => a + x.kernels.forward, 0) + (attn ? 2 : 0) + ew.forwardKernels + (routing.forward > 0 ? 8 : 0);
-  const kernelsB = projections.reduce((a, x) => a + x.kernels.backward, 0) + (attn ? 3 : 0) + ew.backwardKernels + (routing.backward > 0 ? 8 : 0);
+  const kernelsF = projections.reduce((a, x) => a + x.kernels.forward, 0) + (layer.mixer ? 2 : 0) + ew.forwardKernels + (routing.forward > 0 ? 8 : 0);
+  const kernelsB = projections.reduce((a, x) => a + x.kernels.backward, 0) + (layer.mixer ? 3 : 0) + ew.backwardKernels + (routing.backward > 0 ? 8 : 0);
   const framework = gpu.framework;
   const fwdFloor = framework ? launchBoundSeconds(attentionForwardSeconds + mlpForwardSeconds, kernelsF, framework) / (attentionForwardSeconds + mlpForwardSeconds) : 1;
   const bwdGpu = segments.reduce((a, x) => a + x.seconds, 0);

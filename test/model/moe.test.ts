@@ -42,3 +42,27 @@ describe('MoE training step', () => {
     expect(eager.step_time_s).toBeGreaterThan(grouped.step_time_s);
   });
 });
+
+describe('hybrid SSM models: nemotron_h', () => {
+  // NVIDIA-Nemotron-3-Nano-30B-A3B config.json (architecture keys).
+  const NANO = {
+    model_type: 'nemotron_h', hidden_size: 2688, num_hidden_layers: 52, vocab_size: 131072, tie_word_embeddings: false,
+    hybrid_override_pattern: 'MEMEM*EMEMEM*EMEMEM*EMEMEM*EMEMEM*EMEMEMEM*EMEMEMEME',
+    num_attention_heads: 32, num_key_value_heads: 2, head_dim: 128, attention_bias: false,
+    mamba_num_heads: 64, mamba_head_dim: 64, ssm_state_size: 128, n_groups: 8, conv_kernel: 4, chunk_size: 128, use_bias: false, use_conv_bias: true,
+    intermediate_size: 1856, moe_intermediate_size: 1856, moe_shared_expert_intermediate_size: 3712, n_routed_experts: 128, n_shared_experts: 1, num_experts_per_tok: 6, mlp_bias: false,
+  };
+  it('Nemotron-3-Nano-30B-A3B: 31,577,940,288 total (NVIDIA: 31.6 B), 3,580,076,352 active (3.6 B with embeddings)', () => {
+    const m = specFromHfConfig(NANO, 'nano');
+    expect(parameterCounts(m).total).toBe(31_577_940_288);
+    expect(activeParameters(m)).toBe(3_580_076_352);
+    expect(m.layers.filter((l) => l.mixer?.kind === 'mamba2')).toHaveLength(23);
+  });
+
+  it('simulates a step: Mamba-2 scans, attention and experts on the timeline; a bad pattern is one error', async () => {
+    const r = (await run({ model_config: NANO, sequence_len: 4096, micro_batch_size: 1, bf16: true, flash_attention: true, gradient_checkpointing: true, fsdp_version: 2 })).result;
+    expect(r.step_time_s).toBeGreaterThan(0);
+    expect(r.model.active_parameters).toBe(3_580_076_352);
+    expect(() => specFromHfConfig({ ...NANO, hybrid_override_pattern: 'MX' }, 'x')).toThrow(/hybrid_override_pattern/);
+  });
+});

@@ -9,6 +9,7 @@ import { gptNeox } from './gpt-neox.ts';
 import { llamaLike } from './llama.ts';
 import { mpt } from './mpt.ts';
 import { llamaMoe } from './moe.ts';
+import { nemotronH } from './nemotron-h.ts';
 
 export type FamilyNormaliser = (r: ConfigReader) => ModelSpec;
 
@@ -21,6 +22,7 @@ export const FAMILIES: Readonly<Record<string, FamilyNormaliser>> = {
   qwen2_moe: (r) => llamaMoe(r, 'qwen2_moe'),
   qwen3_moe: (r) => llamaMoe(r, 'qwen3_moe'),
   mpt,
+  nemotron_h: nemotronH,
   gpt2,
   gpt_neox: gptNeox,
 };
