@@ -219,7 +219,10 @@ export function buildResult(args: {
     },
     cost: { usd_per_gpu_hour: price, usd_per_million_tokens: ((price * world * step) / 3600 / tokens) * 1e6 },
     simulation: { seed: cfg.simulation.seed, jitter: cfg.simulation.jitter, simulated_ranks: plan.ranks.length, events: timeline.eventsProcessed, tasks: plan.tasks.length, steady_state: repeat !== undefined },
-    warnings: cfg.warnings.map(toResultWarning),
+    warnings: [
+      ...cfg.warnings.map(toResultWarning),
+      ...(model.omitted ?? []).map((o) => ({ key: 'base_model', message: `base_model: the ${o.name} (≈ ${(o.params / 1e6).toFixed(0)} M parameters) is not simulated: only the language model's step is (no image/audio tokens, no tower memory)` })),
+    ],
   };
   if (wait) {
     result.straggler = {

@@ -6,6 +6,7 @@
 import { ShardsimError } from '../util/errors.ts';
 import { ConfigReader, keyName } from './config-keys.ts';
 import { FAMILIES } from './families/index.ts';
+import { omittedTowers } from './towers.ts';
 import type { ModelSpec } from './types.ts';
 
 export const SUPPORTED_MODEL_TYPES: readonly string[] = Object.keys(FAMILIES);
@@ -20,11 +21,26 @@ export function specFromHfConfig(config: Record<string, unknown>, id: string): M
     });
   }
   const family = typeof modelType === 'string' ? FAMILIES[modelType] : undefined;
+  // Multimodal wrappers (Gemma 3, Llama 4, Mistral 3, InternVL …): the language model is `text_config` with a
+  // family of its own; the towers beside it are left out and reported.
+  const text = config.text_config;
+  if (!family && text && typeof text === 'object' && !Array.isArray(text)) {
+    const t = text as Record<string, unknown>;
+    const inner = typeof t.model_type === 'string' ? FAMILIES[t.model_type] : undefined;
+    if (inner) {
+      const merged: Record<string, unknown> = { ...t };
+      for (const k of ['vocab_size', 'tie_word_embeddings']) if (merged[k] === undefined && config[k] !== undefined) merged[k] = config[k];
+      const spec = inner(new ConfigReader(merged, id));
+      return { ...spec, omitted: [...(spec.omitted ?? []), ...omittedTowers(config)] };
+    }
+  }
   if (!family) {
     throw new ShardsimError(`unsupported model_type ${JSON.stringify(modelType)} (model ${id})`, {
       key: keyName('model_type'),
       fix: `supported: ${SUPPORTED_MODEL_TYPES.join(', ')}`,
     });
   }
-  return family(new ConfigReader(config, id));
+  const spec = family(new ConfigReader(config, id));
+  const towers = omittedTowers(config);
+  return towers.length > 0 ? { ...spec, omitted: [...(spec.omitted ?? []), ...towers] } : spec;
 }

@@ -195,6 +195,11 @@ export interface ModelSpec {
   finalNorm: NormSpec;
   /** Parameter-efficient training: what outside the adapters stays frozen. Absent: everything trains. */
   peft?: PeftState;
+  /**
+   * Parts of the checkpoint the simulation leaves out (vision / audio towers of multimodal models), with an
+   * estimate of their parameters; the result's warnings name them.
+   */
+  omitted?: { name: string; params: number }[];
 }
 
 export interface PeftState {

@@ -10,6 +10,7 @@ import { llamaLike } from './llama.ts';
 import { mpt } from './mpt.ts';
 import { llamaMoe } from './moe.ts';
 import { nemotronH } from './nemotron-h.ts';
+import { gemma } from './gemma.ts';
 
 export type FamilyNormaliser = (r: ConfigReader) => ModelSpec;
 
@@ -21,6 +22,9 @@ export const FAMILIES: Readonly<Record<string, FamilyNormaliser>> = {
   mixtral: (r) => llamaMoe(r, 'mixtral'),
   qwen2_moe: (r) => llamaMoe(r, 'qwen2_moe'),
   qwen3_moe: (r) => llamaMoe(r, 'qwen3_moe'),
+  gemma: (r) => gemma(r, 'gemma'),
+  gemma2: (r) => gemma(r, 'gemma2'),
+  gemma3_text: (r) => gemma(r, 'gemma3_text'),
   mpt,
   nemotron_h: nemotronH,
   gpt2,
