@@ -9,7 +9,26 @@ import { FAMILIES } from './families/index.ts';
 import { omittedTowers } from './towers.ts';
 import type { ModelSpec } from './types.ts';
 
-export const SUPPORTED_MODEL_TYPES: readonly string[] = Object.keys(FAMILIES);
+/**
+ * Multimodal model types whose language model is a known family (used when `text_config` names no
+ * model_type of its own, or when the config is flat): transformers' Qwen2-VL / Qwen2.5-VL wrap a Qwen2
+ * decoder, Mllama a Llama decoder (its cross-attention layers see no image tokens here), LLaVA-style and
+ * Mistral 3 / Pixtral models their text_config's family.
+ */
+const MULTIMODAL_TEXT_FAMILY: Readonly<Record<string, string>> = {
+  qwen2_vl: 'qwen2',
+  qwen2_5_vl: 'qwen2',
+  mllama: 'llama',
+  llava: 'llama',
+  pixtral: 'mistral',
+  mistral3: 'mistral',
+  voxtral: 'llama',
+  smolvlm: 'llama',
+  idefics3: 'llama',
+  internvl: 'qwen2',
+};
+
+export const SUPPORTED_MODEL_TYPES: readonly string[] = [...Object.keys(FAMILIES), ...Object.keys(MULTIMODAL_TEXT_FAMILY)];
 
 /** Normalise one HF config.json object; `id` names the model in messages and in the spec. */
 export function specFromHfConfig(config: Record<string, unknown>, id: string): ModelSpec {
@@ -24,9 +43,16 @@ export function specFromHfConfig(config: Record<string, unknown>, id: string): M
   // Multimodal wrappers (Gemma 3, Llama 4, Mistral 3, InternVL …): the language model is `text_config` with a
   // family of its own; the towers beside it are left out and reported.
   const text = config.text_config;
+  const wrapped = typeof modelType === 'string' ? MULTIMODAL_TEXT_FAMILY[modelType] : undefined;
+  if (!family && wrapped && !(text && typeof text === 'object')) {
+    // A flat multimodal config (Qwen2.5-VL): the language model's keys sit at the top level.
+    const spec = FAMILIES[wrapped]!(new ConfigReader(config, id));
+    return { ...spec, omitted: [...(spec.omitted ?? []), ...omittedTowers(config)] };
+  }
   if (!family && text && typeof text === 'object' && !Array.isArray(text)) {
     const t = text as Record<string, unknown>;
-    const inner = typeof t.model_type === 'string' ? FAMILIES[t.model_type] : undefined;
+    const textType = typeof t.model_type === 'string' && FAMILIES[t.model_type] ? t.model_type : wrapped;
+    const inner = textType ? FAMILIES[textType] : undefined;
     if (inner) {
       const merged: Record<string, unknown> = { ...t };
       for (const k of ['vocab_size', 'tie_word_embeddings']) if (merged[k] === undefined && config[k] !== undefined) merged[k] = config[k];

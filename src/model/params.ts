@@ -40,7 +40,7 @@ export function parameterCounts(spec: ModelSpec): ParameterCounts {
   const perLayer = spec.layers.map(layerParams);
   const layers = perLayer.reduce((a, b) => a + b, 0);
   const finalNorm = normParams(spec.finalNorm);
-  const lmHead = spec.tiedEmbeddings ? 0 : spec.vocabSize * spec.hiddenSize;
+  const lmHead = (spec.tiedEmbeddings ? 0 : spec.vocabSize * spec.hiddenSize) + (spec.lmHeadBias ? spec.vocabSize : 0);
   const total = embedding + positional + layers + finalNorm + lmHead;
   return { embedding, positional, layers, perLayer, finalNorm, lmHead, total };
 }

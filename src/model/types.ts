@@ -193,6 +193,8 @@ export interface ModelSpec {
   numLayers: number;
   layers: LayerSpec[];
   finalNorm: NormSpec;
+  /** The output layer has a bias (phi, GPT-J). */
+  lmHeadBias?: boolean;
   /** Parameter-efficient training: what outside the adapters stays frozen. Absent: everything trains. */
   peft?: PeftState;
   /**

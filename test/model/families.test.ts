@@ -34,3 +34,19 @@ describe('gemma families', () => {
     expect(activeParameters(m)).toBe(lm);
   });
 });
+
+describe('dense families (hub totals)', () => {
+  const cases: [string, Record<string, unknown>, number][] = [
+    ['phi-2', { model_type: 'phi', hidden_size: 2560, num_hidden_layers: 32, num_attention_heads: 32, intermediate_size: 10240, partial_rotary_factor: 0.4, vocab_size: 51200 }, 2_779_683_840],
+    ['Phi-3-mini', { model_type: 'phi3', hidden_size: 3072, intermediate_size: 8192, num_attention_heads: 32, num_hidden_layers: 32, num_key_value_heads: 32, vocab_size: 32064, sliding_window: 2047 }, 3_821_079_552],
+    ['phi-4', { model_type: 'phi3', hidden_size: 5120, intermediate_size: 17920, num_attention_heads: 40, num_hidden_layers: 40, num_key_value_heads: 10, vocab_size: 100352 }, 14_659_507_200],
+    ['gpt-j-6b', { model_type: 'gptj', n_embd: 4096, n_head: 16, n_layer: 28, rotary_dim: 64, vocab_size: 50400, tie_word_embeddings: false }, 6_050_882_784],
+    ['falcon-7b', { model_type: 'falcon', hidden_size: 4544, num_hidden_layers: 32, num_attention_heads: 71, multi_query: true, parallel_attn: true, bias: false, vocab_size: 65024 }, 6_921_720_704],
+    ['stablelm-2-1_6b', { model_type: 'stablelm', hidden_size: 2048, intermediate_size: 5632, num_attention_heads: 32, num_hidden_layers: 24, num_key_value_heads: 32, partial_rotary_factor: 0.25, use_qkv_bias: true, vocab_size: 100352, tie_word_embeddings: false }, 1_644_515_328],
+    ['starcoder2-3b', { model_type: 'starcoder2', vocab_size: 49152, hidden_size: 3072, intermediate_size: 12288, num_hidden_layers: 30, num_attention_heads: 24, num_key_value_heads: 2, sliding_window: 4096, use_bias: true }, 3_030_371_328],
+    ['Qwen-1_8B (Qwen-1)', { model_type: 'qwen', hidden_size: 2048, intermediate_size: 11008, num_attention_heads: 16, num_hidden_layers: 24, vocab_size: 151936, no_bias: true, tie_word_embeddings: false }, 1_836_828_672],
+  ];
+  for (const [name, cfg, total] of cases) {
+    it(`${name}: ${total.toLocaleString('en-US')}`, () => expect(parameterCounts(specFromHfConfig(cfg, name)).total).toBe(total));
+  }
+});

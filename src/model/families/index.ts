@@ -11,6 +11,7 @@ import { mpt } from './mpt.ts';
 import { llamaMoe } from './moe.ts';
 import { nemotronH } from './nemotron-h.ts';
 import { gemma } from './gemma.ts';
+import { falcon, gptj, llamaUpDown, nemotron, olmo, phi, phi3, qwen1, seedOss, stablelm, starcoder2 } from './dense.ts';
 
 export type FamilyNormaliser = (r: ConfigReader) => ModelSpec;
 
@@ -25,6 +26,19 @@ export const FAMILIES: Readonly<Record<string, FamilyNormaliser>> = {
   gemma: (r) => gemma(r, 'gemma'),
   gemma2: (r) => gemma(r, 'gemma2'),
   gemma3_text: (r) => gemma(r, 'gemma3_text'),
+  phi,
+  phi3,
+  gptj,
+  falcon,
+  stablelm,
+  starcoder2,
+  olmo2: (r) => olmo(r, 'olmo2'),
+  olmo3: (r) => olmo(r, 'olmo3'),
+  seed_oss: seedOss,
+  qwen: qwen1,
+  nemotron,
+  arcee: (r) => llamaUpDown(r, 'arcee'),
+  apertus: (r) => llamaUpDown(r, 'apertus'),
   mpt,
   nemotron_h: nemotronH,
   gpt2,
