@@ -50,3 +50,26 @@ describe('dense families (hub totals)', () => {
     it(`${name}: ${total.toLocaleString('en-US')}`, () => expect(parameterCounts(specFromHfConfig(cfg, name)).total).toBe(total));
   }
 });
+
+describe('MoE and MLA families (hub totals; active = all but the unvisited experts)', () => {
+  const GPT_OSS_20B = { model_type: 'gpt_oss', hidden_size: 2880, intermediate_size: 2880, num_hidden_layers: 24, num_attention_heads: 64, num_key_value_heads: 8, head_dim: 64, num_local_experts: 32, num_experts_per_tok: 4, vocab_size: 201088, sliding_window: 128, attention_bias: true, tie_word_embeddings: false };
+  const DS_V2_LITE = { model_type: 'deepseek_v2', hidden_size: 2048, intermediate_size: 10944, kv_lora_rank: 512, moe_intermediate_size: 1408, moe_layer_freq: 1, first_k_dense_replace: 1, n_routed_experts: 64, n_shared_experts: 2, num_attention_heads: 16, num_experts_per_tok: 6, num_hidden_layers: 27, num_key_value_heads: 16, q_lora_rank: null, qk_nope_head_dim: 128, qk_rope_head_dim: 64, v_head_dim: 128, vocab_size: 102400, topk_method: 'greedy' };
+  const GLM45_AIR = { model_type: 'glm4_moe', attention_bias: true, head_dim: 128, hidden_size: 4096, intermediate_size: 10944, moe_intermediate_size: 1408, num_attention_heads: 96, n_routed_experts: 128, n_shared_experts: 1, topk_method: 'noaux_tc', num_experts_per_tok: 8, first_k_dense_replace: 1, num_hidden_layers: 46, num_key_value_heads: 8, partial_rotary_factor: 0.5, vocab_size: 151552 };
+  it('gpt-oss-20b: 20,914,757,184 (sinks, biased router and experts); sliding and full layers alternate', () => {
+    const m = specFromHfConfig(GPT_OSS_20B, 'x');
+    expect(parameterCounts(m).total).toBe(20_914_757_184);
+    expect((m.layers[0]!.mixer as AttentionMixer).window).toBe(128);
+    expect((m.layers[1]!.mixer as AttentionMixer).window).toBeUndefined();
+  });
+  it('DeepSeek-V2-Lite (MLA, one dense layer, 2 shared experts): 15,706,484,224', () => {
+    const m = specFromHfConfig(DS_V2_LITE, 'x');
+    expect(parameterCounts(m).total).toBe(15_706_484_224);
+    expect((m.layers[0]!.mixer as AttentionMixer)).toMatchObject({ headDim: 192, vHeadDim: 128, numKvHeads: 16 });
+    expect(m.layers[0]!.ffn!.kind).toBe('dense');
+  });
+  it('GLM-4.5-Air: 106,852,251,264 total, 12 B-class active', () => {
+    const m = specFromHfConfig(GLM45_AIR, 'x');
+    expect(parameterCounts(m).total).toBe(106_852_251_264);
+    expect(activeParameters(m)).toBeLessThan(14e9);
+  });
+});

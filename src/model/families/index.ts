@@ -11,6 +11,7 @@ import { mpt } from './mpt.ts';
 import { llamaMoe } from './moe.ts';
 import { nemotronH } from './nemotron-h.ts';
 import { gemma } from './gemma.ts';
+import { deepseek, glm4Moe, gptOss, llama4Text, mimo, minimaxM2 } from './moe-families.ts';
 import { falcon, gptj, llamaUpDown, nemotron, olmo, phi, phi3, qwen1, seedOss, stablelm, starcoder2 } from './dense.ts';
 
 export type FamilyNormaliser = (r: ConfigReader) => ModelSpec;
@@ -39,6 +40,14 @@ export const FAMILIES: Readonly<Record<string, FamilyNormaliser>> = {
   nemotron,
   arcee: (r) => llamaUpDown(r, 'arcee'),
   apertus: (r) => llamaUpDown(r, 'apertus'),
+  gpt_oss: gptOss,
+  deepseek_v2: (r) => deepseek(r, 'deepseek_v2'),
+  deepseek_v3: (r) => deepseek(r, 'deepseek_v3'),
+  glm4_moe_lite: (r) => deepseek(r, 'glm4_moe_lite'),
+  glm4_moe: glm4Moe,
+  minimax_m2: minimaxM2,
+  llama4_text: llama4Text,
+  mimo,
   mpt,
   nemotron_h: nemotronH,
   gpt2,
