@@ -118,7 +118,7 @@ export function activationTensorsPerLayer(layer: LayerSpec, opts: ActivationOpti
   const fusedNorm = opts.fusedNorm ?? false;
   const normInputBytes = fusedNorm ? p + 4 / Math.max(1, layer.hiddenSize) : hf ? Math.max(p, 4) : p;
   const rms = hf && !fusedNorm && layer.norms[0]?.kind === 'rmsnorm' && !opts.frozenNorms;
-  const part = (x: 'attention' | 'mlp') => layer.linears.filter((l) => l.part === x);
+  const part = (x: 'attention' | 'mlp') => layer.linears.filter((l) => l.part === x && l.branch !== 'parallel');
   const lora = (ls: LinearSpec[]) => ls.flatMap((l) => adapterTensors(l, l.name, tokens, shardedLinear(l, tp).in, p));
 
   const t: ActivationTensor[] = [];
@@ -176,6 +176,16 @@ export function activationTensorsPerLayer(layer: LayerSpec, opts: ActivationOpti
     t.push(...lora(inputs));
     t.push(...recurrentCore(layer.mixer, tokens, tp, p).saved);
     if (out && keepsInput(out)) t.push({ name: 'mixer_out_input', bytes: tokens * shardedLinear(out, tp).in * p });
+    if (out) t.push(...lora([out]));
+  }
+  if (layer.parallelMixer) {
+    // Falcon-H1: the parallel Mamba-2 reads the same normalised input; its projections and core save alongside.
+    const linears = layer.linears.filter((l) => l.branch === 'parallel');
+    const out = linears.find((l) => l.tp === 'rowwise');
+    const inputs = linears.filter((l) => l !== out);
+    t.push(...lora(inputs));
+    t.push(...recurrentCore(layer.parallelMixer, tokens, tp, p).saved.map((x) => ({ ...x, name: `parallel_${x.name}` })));
+    if (out && keepsInput(out)) t.push({ name: 'parallel_mixer_out_input', bytes: tokens * shardedLinear(out, tp).in * p });
     if (out) t.push(...lora([out]));
   }
   const ffn = layer.ffn;

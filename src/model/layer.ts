@@ -51,8 +51,11 @@ export function denseMlpLinears(h: number, f: DenseFfn, bias: boolean, names: Ml
 
 /** A layer record; its signature is its whole structure, so equal layers share costs. */
 export function makeLayer(parts: Omit<LayerSpec, 'signature'> & { signature?: string }): LayerSpec {
-  const { hiddenSize, mixer, ffn, linears, norms, extraParams, parallelResidual } = parts;
-  return { hiddenSize, mixer, ffn, linears, norms, extraParams, parallelResidual, signature: JSON.stringify([hiddenSize, mixer, ffn, linears, norms, extraParams, parallelResidual]) };
+  const { hiddenSize, mixer, parallelMixer, ffn, linears, norms, extraParams, parallelResidual } = parts;
+  return {
+    hiddenSize, mixer, ...(parallelMixer ? { parallelMixer } : {}), ffn, linears, norms, extraParams, parallelResidual,
+    signature: JSON.stringify([hiddenSize, mixer, parallelMixer ?? null, ffn, linears, norms, extraParams, parallelResidual]),
+  };
 }
 
 /** `count` norms of one kind over the hidden size. */

@@ -52,6 +52,8 @@ export interface LinearSpec {
    * Axolotl's `lora_target_linear` does not adapt it and bitsandbytes does not quantise it.
    */
   router?: boolean;
+  /** Belongs to the layer's parallel mixer (Falcon-H1's Mamba-2 beside its attention), not the main one. */
+  branch?: 'parallel';
   /** The weight (and bias) is frozen (PEFT): no weight gradient is computed, no optimizer state is kept. */
   frozen?: boolean;
   /** How the frozen weight is stored when it is quantised (bitsandbytes NF4/FP4, LLM.int8, GPTQ …). */
@@ -169,6 +171,11 @@ export interface LayerSpec {
   signature: string;
   hiddenSize: number;
   mixer: Mixer | null;
+  /**
+   * A second token mixer reading the same normalised input, its output added to the main mixer's (Falcon-H1:
+   * Mamba-2 beside attention in every layer). Its projections are in `linears` with `branch: 'parallel'`.
+   */
+  parallelMixer?: RecurrentMixer;
   ffn: Ffn | null;
   /** Every projection of the layer in forward order: the mixer's, then the feed-forward's. */
   linears: LinearSpec[];

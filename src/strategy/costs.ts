@@ -130,6 +130,13 @@ export function layerCosts(layer: LayerSpec, cfg: ResolvedConfig, gpu: GpuSpec, 
     attnBwd = w.backwardFlops / matmulRate(gpu, dtype) + (2 * w.forwardScalarFlops) / gpu.fp32_flops_per_second + memoryBoundSeconds(w.backwardBytes, gpu, w.backwardKernels);
   }
 
+  if (layer.parallelMixer) {
+    const w = recurrentCore(layer.parallelMixer, tokens, tp, p);
+    coreFlops += w.forwardFlops;
+    attnFwd += w.forwardFlops / matmulRate(gpu, dtype) + w.forwardScalarFlops / gpu.fp32_flops_per_second + memoryBoundSeconds(w.forwardBytes, gpu, w.forwardKernels);
+    attnBwd += w.backwardFlops / matmulRate(gpu, dtype) + (2 * w.forwardScalarFlops) / gpu.fp32_flops_per_second + memoryBoundSeconds(w.backwardBytes, gpu, w.backwardKernels);
+  }
+
   // Norms, rotary, the MLP activation and residual adds: memory-bound, eager or fused by torch.compile.
   const ew = layerElementwiseTraffic(layer, p, cfg.kernels.fusion, { tp, sequenceParallel });
   const elementwiseFwd = memoryBoundSeconds(tokens * ew.forwardBytesPerToken, gpu, ew.forwardKernels);

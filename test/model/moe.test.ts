@@ -66,3 +66,25 @@ describe('hybrid SSM models: nemotron_h', () => {
     expect(() => specFromHfConfig({ ...NANO, hybrid_override_pattern: 'MX' }, 'x')).toThrow(/hybrid_override_pattern/);
   });
 });
+
+describe('hybrid SSM models: falcon_h1 (parallel attention + Mamba-2) and jamba (Mamba-1, attention, MoE)', () => {
+  const FALCON_H1_05B = {
+    model_type: 'falcon_h1', hidden_size: 1024, intermediate_size: 2048, num_hidden_layers: 36, num_attention_heads: 8, num_key_value_heads: 2, head_dim: 64, vocab_size: 32784, tie_word_embeddings: false,
+    mamba_chunk_size: 128, mamba_conv_bias: true, mamba_d_conv: 4, mamba_d_head: 64, mamba_d_ssm: 1536, mamba_d_state: 128, mamba_n_groups: 1, mamba_n_heads: 24, mamba_proj_bias: false, mamba_rms_norm: false,
+  };
+  const JAMBA = { model_type: 'jamba', hidden_size: 4096, intermediate_size: 14336, num_hidden_layers: 32, num_attention_heads: 32, num_key_value_heads: 8, attn_layer_offset: 4, attn_layer_period: 8, expert_layer_offset: 1, expert_layer_period: 2, mamba_d_conv: 4, mamba_d_state: 16, mamba_expand: 2, mamba_dt_rank: 256, num_experts: 16, num_experts_per_tok: 2, vocab_size: 65536, tie_word_embeddings: false };
+  it('Falcon-H1-0.5B: 521,411,104 (hub 0.52 B); Jamba-v0.1: 51,570,323,328 total, ~12 B active', () => {
+    expect(parameterCounts(specFromHfConfig(FALCON_H1_05B, 'x')).total).toBe(521_411_104);
+    const j = specFromHfConfig(JAMBA, 'x');
+    expect(parameterCounts(j).total).toBe(51_570_323_328);
+    expect(activeParameters(j) / 1e9).toBeCloseTo(12.1, 1);
+    expect(j.layers.filter((l) => l.mixer?.kind === 'attention')).toHaveLength(4);
+  });
+  it('both simulate a step with their scans on the timeline', async () => {
+    for (const cfg of [FALCON_H1_05B, JAMBA]) {
+      const r = await run({ model_config: cfg, sequence_len: 2048, micro_batch_size: 1, bf16: true, flash_attention: true, gradient_checkpointing: true, fsdp_version: 2 });
+      expect(r.result.step_time_s).toBeGreaterThan(0);
+      expect(r.timeline.spans.some((s) => s.tag.kind === 'compute' && s.tag.phase === 'backward')).toBe(true);
+    }
+  });
+});

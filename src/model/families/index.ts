@@ -11,6 +11,7 @@ import { mpt } from './mpt.ts';
 import { llamaMoe } from './moe.ts';
 import { nemotronH } from './nemotron-h.ts';
 import { gemma } from './gemma.ts';
+import { falconH1, jamba } from './hybrid.ts';
 import { deepseek, glm4Moe, gptOss, llama4Text, mimo, minimaxM2 } from './moe-families.ts';
 import { falcon, gptj, llamaUpDown, nemotron, olmo, phi, phi3, qwen1, seedOss, stablelm, starcoder2 } from './dense.ts';
 
@@ -48,6 +49,8 @@ export const FAMILIES: Readonly<Record<string, FamilyNormaliser>> = {
   minimax_m2: minimaxM2,
   llama4_text: llama4Text,
   mimo,
+  falcon_h1: falconH1,
+  jamba,
   mpt,
   nemotron_h: nemotronH,
   gpt2,
