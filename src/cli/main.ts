@@ -1,7 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ShardsimError } from '../util/errors.ts';
 import { listHardwareIds, loadHardwareProfile } from '../hardware/index.ts';
-import { catalogIds, loadModel, parameterCounts } from '../model/index.ts';
+import { activeParameters, catalogAliasOf, catalogIds, catalogIdsWithAliases, loadModel, parameterCounts } from '../model/index.ts';
 import { runBench } from './bench.ts';
 import { COMMANDS } from './commands/index.ts';
 
@@ -21,11 +21,16 @@ export function buildProgram(): Command {
   const list = program.command('list').description('list what the simulator knows');
   list
     .command('models')
-    .description('catalog model ids with their parameter counts')
+    .description('catalog model ids with their total and active (per-token) parameter counts')
     .action(() => {
+      process.stdout.write(`${'id'.padEnd(56)} ${'type'.padEnd(16)} ${'total'.padStart(9)} ${'active'.padStart(9)}\n`);
       for (const id of catalogIds()) {
-        const n = parameterCounts(loadModel({ baseModel: id })).total;
-        process.stdout.write(`${id.padEnd(52)} ${(n / 1e9).toFixed(2).padStart(7)} B\n`);
+        const spec = loadModel({ baseModel: id });
+        const total = parameterCounts(spec).total;
+        const active = activeParameters(spec);
+        const aliases = catalogIdsWithAliases().filter((a) => catalogAliasOf(a) === id);
+        const b = (n: number) => `${(n / 1e9).toFixed(2)} B`.padStart(9);
+        process.stdout.write(`${id.padEnd(56)} ${spec.modelType.padEnd(16)} ${b(total)} ${b(active)}${aliases.length ? `  (also: ${aliases.join(', ')})` : ''}\n`);
       }
     });
   list

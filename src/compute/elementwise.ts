@@ -1,4 +1,4 @@
-import type { ModelSpec } from '../model/types.ts';
+import type { LayerSpec } from '../model/types.ts';
 
 /**
  * Memory traffic of a decoder layer's non-matmul kernels (norms, rotary, the MLP activation, residual
@@ -17,7 +17,28 @@ import type { ModelSpec } from '../model/types.ts';
  * - SwiGLU `act_fn(gate(x)) * up(x)`: silu (r p, w p) + mul (r 2p, w p) per intermediate element; backward
  *   mul (r 3p, w 2p) + silu (r 2p, w p). GELU: one kernel, r p w p; backward r 2p w p.
  * - Two residual adds per layer (r 2p, w p each); backward accumulates the two gradient paths.
+ *
+ * What torch.compile buys, and what it does not: fusing these memory-bound chains (less traffic, here) and
+ * launching fewer kernels (the launch-bound floor of src/compute/host-overhead.ts counts the fused kernels).
+ * It does not speed up the GEMMs or the attention kernel: on Llama 3.1 8B at 1 × 8192 on a B200 every
+ * compiled mode, max-autotune included, runs the forward+backward at 0.93–0.94× eager speed, while Llama
+ * 3.2 1B at 1 × 512, launch-bound, gains 3.9× (stas00/ml-engineering training/performance/README.md
+ * 'torch.compile', torch 2.13, measured 2026-08-09). So no GEMM-selection gain is modelled.
  */
+/**
+ * Which elementwise chains run as one fused kernel: all of them under torch.compile; each by itself with a
+ * fused kernel library (Liger's RMSNorm / SwiGLU / RoPE Triton kernels read their inputs and write their
+ * outputs once, linkedin/Liger-Kernel src/liger_kernel/ops/rms_norm.py, swiglu.py, rope.py).
+ */
+export interface Fusion {
+  norm: boolean;
+  rope: boolean;
+  activation: boolean;
+}
+
+export const EAGER: Fusion = { norm: false, rope: false, activation: false };
+export const COMPILED: Fusion = { norm: true, rope: true, activation: true };
+
 export interface ElementwiseTraffic {
   forwardBytesPerToken: number;
   backwardBytesPerToken: number;
@@ -29,13 +50,19 @@ export interface ElementwiseTraffic {
  * Per rank under tensor parallelism: the head- and MLP-column tensors are split tp ways; the h-wide ones
  * (norms, residual adds) are replicated unless sequence parallelism splits them along the sequence.
  */
-export function layerElementwiseTraffic(model: ModelSpec, bytesPerElement: number, compiled: boolean, par: { tp: number; sequenceParallel: boolean } = { tp: 1, sequenceParallel: false }): ElementwiseTraffic {
+export function layerElementwiseTraffic(layer: LayerSpec, bytesPerElement: number, fused: boolean | Fusion, par: { tp: number; sequenceParallel: boolean } = { tp: 1, sequenceParallel: false }): ElementwiseTraffic {
   const p = bytesPerElement;
-  const h = model.hiddenSize / (par.sequenceParallel ? par.tp : 1);
-  const qk = (model.numHeads / par.tp + Math.ceil(model.numKvHeads / par.tp)) * model.headDim;
-  const I = model.intermediateSize / par.tp;
-  const rotary = model.modelType === 'llama' || model.modelType === 'mistral' || model.modelType === 'qwen2' || model.modelType === 'gpt_neox';
-  const norms = 2;
+  const f: Fusion = typeof fused === 'boolean' ? (fused ? COMPILED : EAGER) : fused;
+  const h = layer.hiddenSize / (par.sequenceParallel ? par.tp : 1);
+  const attn = layer.mixer?.kind === 'attention' ? layer.mixer : undefined;
+  const qk = attn ? (attn.numHeads / par.tp + Math.ceil(attn.numKvHeads / par.tp)) * attn.headDim : 0;
+  const I = ffnWidthPerToken(layer) / par.tp;
+  // Partial rotary (gpt_neox rotary_pct) still reads and re-concatenates the whole q and k.
+  const rotary = attn !== undefined && attn.rotaryDims > 0;
+  // Norms over the hidden size (pre/post norms); per-head q/k norms run over the q and k widths instead.
+  const norms = layer.norms.filter((n) => n.width === layer.hiddenSize).length;
+  const rmsNorm = layer.norms[0]?.kind === 'rmsnorm';
+  const qkNormWidth = attn?.qkNorm ? qk / h : 0;
 
   let fwd = 0;
   let bwd = 0;
@@ -48,19 +75,33 @@ export function layerElementwiseTraffic(model: ModelSpec, bytesPerElement: numbe
     kb += kernelsB;
   };
 
-  if (model.normKind === 'rmsnorm' && !compiled) add(norms * h * (22 + 3 * p), norms * h * 2 * (22 + 3 * p), norms * 6, norms * 10);
-  else add(norms * h * 2 * p, norms * h * 3 * p, norms, norms);
+  const normCount = norms + qkNormWidth;
+  const qkKernels = attn?.qkNorm ? 2 : 0;
+  if (rmsNorm && !f.norm) add(normCount * h * (22 + 3 * p), normCount * h * 2 * (22 + 3 * p), (norms + qkKernels) * 6, (norms + qkKernels) * 10);
+  else add(normCount * h * 2 * p, normCount * h * 3 * p, norms + qkKernels, norms + qkKernels);
 
   if (rotary) {
-    if (compiled) add(qk * 2 * p, qk * 2 * p, 1, 1);
+    if (f.rope) add(qk * 2 * p, qk * 2 * p, 1, 1);
     else add(qk * 9.5 * p, qk * 9.5 * p, 5, 5);
   }
 
-  if (model.mlpKind === 'gated') {
-    if (compiled) add(I * 3 * p, I * 5 * p, 1, 1);
+  if (layer.ffn?.gated) {
+    if (f.activation) add(I * 3 * p, I * 5 * p, 1, 1);
     else add(I * 5 * p, I * 8 * p, 2, 2);
-  } else add(I * 2 * p, I * 3 * p, 1, 1);
+  } else if (layer.ffn) add(I * 2 * p, I * 3 * p, 1, 1);
 
   add(2 * h * 3 * p, 2 * h * 3 * p, 2, 2);
   return { forwardBytesPerToken: fwd, backwardBytesPerToken: bwd, forwardKernels: kf, backwardKernels: kb };
+}
+
+/**
+ * Intermediate elements one token passes through in the layer's feed-forward: the MLP width, or for routed
+ * experts top-k expert widths plus the shared experts' (each routed copy runs the activation).
+ */
+export function ffnWidthPerToken(layer: LayerSpec): number {
+  const f = layer.ffn;
+  if (!f) return 0;
+  if (f.kind === 'moe') return f.topK * f.expertIntermediate + f.sharedIntermediate;
+  const down = layer.linears.find((l) => l.part === 'mlp' && l.tp === 'rowwise');
+  return down ? down.in : f.intermediate;
 }

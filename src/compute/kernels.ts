@@ -2,37 +2,47 @@ import type { Gemm } from '../model/types.ts';
 import type { HardwareProfile } from '../hardware/types.ts';
 import type { Dtype } from '../util/dtype.ts';
 import { bytesOf } from '../util/dtype.ts';
+import { bestWaveEfficiency, gemmKernelSeconds } from './gemm.ts';
+import { flashAttentionKernelSeconds, type FlashAttentionShape } from './flash-attention.ts';
 
 /**
- * Kernel time models: pure functions from work (flops, bytes, shapes) and a GPU to seconds.
+ * Kernel time models: pure functions from work (flops, bytes, shapes) and a GPU to seconds. Every rate comes
+ * from a published microbenchmark in the hardware profile (never from end-to-end training rows):
  *
- * A GEMM runs at the GPU's measured best matmul rate (MAMF microbenchmark) scaled by wave quantization —
- * cuBLAS tiles C into blocks and runs them in waves of one block per SM, so a grid that leaves the last
- * wave part-empty wastes the rest (NVIDIA "Matrix Multiplication Background User's Guide", wave
- * quantization) — and never faster than its operands can stream from HBM (roofline).
+ * - GEMMs: the per-shape model of src/compute/gemm.ts (waves of output tiles, a per-tile k-loop overhead),
+ *   fitted on a per-shape GEMM table, never faster than its operands stream from HBM (roofline);
+ * - FlashAttention: the measured throughput table of src/compute/flash-attention.ts;
+ * - memory-bound kernels: bytes over the STREAM-like achieved HBM bandwidth;
+ * - tensor-core work runs at `kernels.sustained_clock_ratio` of the microbenchmarks' clock: a GPU at its power
+ *   limit through a training run holds a lower SM clock than a short benchmark (nvidia-smi measurements in the
+ *   profile's sources). HBM bandwidth does not scale with it (the memory clock does not move).
  */
-export type GpuSpec = HardwareProfile['gpu'] & { kernels: HardwareProfile['kernels'] };
+export type GpuSpec = HardwareProfile['gpu'] & {
+  kernels: HardwareProfile['kernels'];
+  /** Host-side framework costs (src/compute/host-overhead.ts); absent: the GPU is never launch-bound. */
+  framework?: HardwareProfile['framework'];
+};
 
-export function matmulRate(gpu: GpuSpec, dtype: Dtype): number {
-  // The MAMF measurement is bf16; fp32 without TF32 runs on CUDA cores at the same achieved fraction.
-  const fraction = gpu.achieved_bf16_matmul_flops_per_second / gpu.bf16_dense_flops_per_second;
-  const burst = dtype === 'fp32' ? gpu.fp32_flops_per_second * fraction : gpu.achieved_bf16_matmul_flops_per_second;
-  return burst * gpu.kernels.sustained_clock_fraction;
+/** fp32 GEMMs (no TF32) run on the CUDA cores at the same achieved fraction of their peak as bf16 on tensor cores. */
+function dtypeScale(gpu: GpuSpec, dtype: Dtype): number {
+  return dtype === 'fp32' ? gpu.fp32_flops_per_second / gpu.bf16_dense_flops_per_second : 1;
 }
 
+/** Sustained rate of a large GEMM (full waves, long k) in `dtype`. */
+export function matmulRate(gpu: GpuSpec, dtype: Dtype): number {
+  return gpu.kernels.gemm.full_wave_flops_per_second * gpu.kernels.sustained_clock_ratio * dtypeScale(gpu, dtype);
+}
+
+/** Wave-quantization efficiency of an m×n output on this GPU (best of the candidate tiles). */
 export function waveEfficiency(m: number, n: number, gpu: GpuSpec): number {
-  const tile = gpu.kernels.gemm_tile;
-  const tiles = Math.ceil(m / tile) * Math.ceil(n / tile);
-  const waves = Math.ceil(tiles / gpu.kernels.sm_count);
-  // Padding m and n up to whole tiles also wastes work.
-  const padding = (m * n) / (Math.ceil(m / tile) * tile * Math.ceil(n / tile) * tile);
-  return (tiles / (waves * gpu.kernels.sm_count)) * padding;
+  return bestWaveEfficiency(m, n, gpu.kernels.sm_count, gpu.kernels.gemm.tile_shapes);
 }
 
 export function gemmSeconds(g: Gemm, gpu: GpuSpec, dtype: Dtype): number {
-  const flops = 2 * g.m * g.n * g.k;
-  const compute = flops / (matmulRate(gpu, dtype) * waveEfficiency(g.m, g.n, gpu));
-  const bytes = bytesOf(dtype) * (g.m * g.k + g.k * g.n + g.m * g.n);
+  const model = gpu.kernels.gemm;
+  const scale = dtypeScale(gpu, dtype);
+  const compute = gemmKernelSeconds(g, { ...model, full_wave_flops_per_second: model.full_wave_flops_per_second * scale }, gpu.kernels.sm_count, gpu.kernels.sustained_clock_ratio);
+  const bytes = bytesOf(dtype) * (g.batch ?? 1) * (g.m * g.k + g.k * g.n + g.m * g.n);
   return Math.max(compute, bytes / gpu.achieved_hbm_bytes_per_second) + gpu.kernels.launch_seconds;
 }
 
@@ -50,11 +60,22 @@ export function memoryBoundSeconds(bytes: number, gpu: GpuSpec, kernels = 1): nu
 }
 
 /**
- * Fused (flash) attention: its measured throughput per direction. Backward does 5 matmuls to forward's
- * 2 plus recomputing the scores, i.e. 2.5× the forward FLOPs (Dao 2023, FlashAttention-2 §3.1).
+ * FlashAttention-2 from the shape of the call (batch, heads, query and key lengths, head dim, causal,
+ * window): the measured table of src/compute/flash-attention.ts at the sustained clock, plus a launch gap.
+ */
+export function flashAttentionShapeSeconds(shape: FlashAttentionShape, gpu: GpuSpec, pass: 'forward' | 'backward'): number {
+  return flashAttentionKernelSeconds(shape, gpu.kernels.flash_attention, pass, gpu.kernels.sustained_clock_ratio) + gpu.kernels.launch_seconds;
+}
+
+/**
+ * FlashAttention-2 from its causal forward FLOPs alone (kept for callers that do not know the shape): the
+ * table's rate at head dim 128 and sequence length 2048, a typical training shape. Prefer
+ * `flashAttentionShapeSeconds`.
  */
 export function flashAttentionSeconds(forwardFlops: number, gpu: GpuSpec, pass: 'forward' | 'backward'): number {
-  const clock = gpu.kernels.sustained_clock_fraction;
-  if (pass === 'forward') return forwardFlops / (gpu.kernels.flash_attention_forward_flops_per_second * clock) + gpu.kernels.launch_seconds;
-  return (2.5 * forwardFlops) / (gpu.kernels.flash_attention_backward_flops_per_second * clock) + gpu.kernels.launch_seconds;
+  // A shape with the same causal FLOPs at head dim 128 and s = 2048: 4·b·h·s²·d / 2 = forwardFlops.
+  const headDim = 128;
+  const seq = 2048;
+  const heads = forwardFlops / (2 * seq * seq * headDim);
+  return flashAttentionShapeSeconds({ batch: 1, heads, queryLen: seq, keyLen: seq, headDim, causal: true }, gpu, pass);
 }

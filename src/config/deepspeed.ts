@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { readTextFile } from '../util/read-text.ts';
 import { resolve as resolvePath } from 'node:path';
 import { closest, ShardsimError } from '../util/errors.ts';
@@ -136,12 +136,22 @@ const DTYPES: Record<string, Dtype> = {
  */
 export function loadDeepSpeedConfig(value: string | Record<string, unknown>, baseDir: string): DeepSpeedConfig {
   if (typeof value !== 'string') return parseDeepSpeedConfig(value, 'inline');
-  const path = resolvePath(baseDir, value);
-  // Bounded, regular files only, UTF-8 only (util/read-text.ts).
-  if (!existsSync(path)) {
-    throw new ShardsimError(`cannot read DeepSpeed config "${value}" (looked for ${path})`, { key: 'deepspeed', fix: 'give a path to a DeepSpeed JSON file, relative to the scenario file (e.g. deepspeed_configs/zero3_bf16.json)' });
+  // Axolotl opens the path as given, i.e. relative to the working directory (axolotl utils/config/__init__.py
+  // normalize_config: `os.path.exists(cfg.deepspeed)`), so its example configs run from the repository root;
+  // beside the scenario file is tried next.
+  const candidates = [...new Set([resolvePath(process.cwd(), value), resolvePath(baseDir, value)])];
+  const path = candidates.find((c) => {
+    try {
+      return statSync(c).isFile();
+    } catch {
+      return false;
+    }
+  });
+  if (!path) {
+    throw new ShardsimError(`cannot read DeepSpeed config "${value}" (looked for ${candidates.join(' and ')})`, { key: 'deepspeed', fix: 'give a path to a DeepSpeed JSON file, relative to the working directory (as Axolotl opens it) or to the scenario file' });
   }
-  const text = readTextFile(path, { what: 'DeepSpeed config', key: 'deepspeed', fix: 'give a path to a DeepSpeed JSON file, relative to the scenario file (e.g. deepspeed_configs/zero3_bf16.json)', heapBytesPerByte: 10 });
+  // Bounded, regular files only, UTF-8 only (util/read-text.ts).
+  const text = readTextFile(path, { what: 'DeepSpeed config', key: 'deepspeed', fix: 'give a path to a DeepSpeed JSON file, relative to the working directory (as Axolotl opens it) or to the scenario file', heapBytesPerByte: 10 });
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -459,6 +469,7 @@ export function deepspeedPrecision(ds: DeepSpeedConfig, ax: { bf16: boolean; mas
     computeDtype: model,
     paramDtype: model,
     gradDtype: grad,
+    frozenDtype: model,
     optimizerBytesPerParam: bytesOf(master) + 2 * bytesOf(states),
     gatherDtype: model,
     reduceDtype: comm,

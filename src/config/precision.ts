@@ -33,7 +33,7 @@ export function resolvePrecision(opts: {
   if (!bf16) {
     const all: Dtype = 'fp32';
     return {
-      computeDtype: 'fp32', paramDtype: all, gradDtype: all, optimizerBytesPerParam: 8,
+      computeDtype: 'fp32', paramDtype: all, gradDtype: all, frozenDtype: all, optimizerBytesPerParam: 8,
       gatherDtype: all, reduceDtype: all,
       rationale: 'bf16: false trains in fp32: 4 (param) + 4 (grad) + 8 (AdamW m, v) bytes/param',
     };
@@ -64,9 +64,27 @@ export function resolvePrecision(opts: {
     computeDtype: 'bf16',
     paramDtype: persistent,
     gradDtype: persistent,
+    frozenDtype: persistent,
     optimizerBytesPerParam: 2 * bytesOf(persistent),
     gatherDtype: gather,
     reduceDtype: reduce,
     rationale,
+  };
+}
+
+/**
+ * Under PEFT the trainable parameters are the adapters: their weights, gradients and AdamW states are in the
+ * adapter dtype (PEFT upcasts adapters to fp32 by default, `autocast_adapter_dtype`); the frozen base stays in
+ * the dtype the strategy keeps parameters in (loaded bf16, or fp32 where FSDP1 upcasts the flat params).
+ */
+export function adapterPrecision(base: Precision, peft: { adapterDtype: Dtype; kind: string }): Precision {
+  const a = peft.adapterDtype;
+  return {
+    ...base,
+    paramDtype: a,
+    gradDtype: a,
+    frozenDtype: base.paramDtype,
+    optimizerBytesPerParam: 2 * bytesOf(a),
+    rationale: `${base.rationale}; ${peft.kind}: frozen base in ${base.paramDtype}, ${a} adapters with ${a} gradients and AdamW states (PEFT autocast_adapter_dtype)`,
   };
 }

@@ -2,10 +2,15 @@ import { ShardsimError } from '../util/errors.ts';
 import type { Dtype } from '../util/dtype.ts';
 import { allowedValues, type LoadedScenario } from './load.ts';
 import { fsdpConfigSchema, type FsdpConfigInput } from './schema.ts';
-import { resolvePrecision } from './precision.ts';
+import { adapterPrecision, resolvePrecision } from './precision.ts';
+import { resolvePeft } from './peft.ts';
+import { resolveKernels } from './kernels.ts';
+import { isFusedAttention, resolveAttentionImpl, resolveDataShape, type AttentionInput } from './attention.ts';
+import { optimizerStateBytes, resolveOptimizer } from './optimizers.ts';
 import { loadDeepSpeedConfig, resolveDeepSpeed } from './deepspeed.ts';
 import { parseBandwidth } from './units.ts';
 import type { Mesh, ResolvedConfig, StrategyName } from './types.ts';
+import type { ModelSpec } from '../model/types.ts';
 
 /** What the hardware stage tells the config stage: enough to size the world. */
 export interface ClusterShape {
@@ -16,15 +21,6 @@ export interface ClusterShape {
 /** Defaults of the `simulation:` block. */
 export const DEFAULT_HARDWARE = 'dgx-h100';
 const DEFAULT_SEED = '0';
-
-/** Optimizers we model, with their state bytes relative to AdamW's (m and v in the param dtype). */
-const OPTIMIZERS: Record<string, { fused: boolean; stateScale: number }> = {
-  adamw_torch_fused: { fused: true, stateScale: 1 },
-  adamw_torch: { fused: false, stateScale: 1 },
-  adamw_hf: { fused: false, stateScale: 1 },
-  adamw: { fused: false, stateScale: 1 },
-  adamw_apex_fused: { fused: true, stateScale: 1 },
-};
 
 /**
  * Applies Axolotl's rules to a validated scenario (axolotl `utils/config/__init__.py` normalize_config,
@@ -46,14 +42,20 @@ export async function resolveConfig(loaded: LoadedScenario, cluster: ClusterShap
     throw new ShardsimError(`is required${found}`, { key, fix: `set ${key} to a positive whole number` });
   }
   // `deepspeed:` is a path to a DeepSpeed JSON (relative to the scenario's folder) or, in validation rows, the object.
-  const deepspeed = s.deepspeed !== undefined ? loadDeepSpeedConfig(s.deepspeed, loaded.baseDir) : undefined;
+  const deepspeed = s.deepspeed !== undefined && s.deepspeed !== null && s.deepspeed !== "" ? loadDeepSpeedConfig(s.deepspeed, loaded.baseDir) : undefined;
 
-  const numNodes = sim.num_nodes ?? 1;
+  // World size: what the scenario says (simulation.gpus / num_nodes), else what the config's explicit mesh
+  // implies — Axolotl requires dp_replicate × dp_shard × cp × tp to equal the launched processes, so a config
+  // that names dp_shard_size describes that many GPUs — else every GPU of one node (`accelerate launch`
+  // defaults num_processes to the visible GPUs).
+  const meshProduct = s.dp_shard_size !== undefined ? s.dp_shard_size * (s.dp_replicate_size ?? 1) * (s.tensor_parallel_size ?? 1) * (s.context_parallel_size ?? 1) : undefined;
+  const numNodes = sim.num_nodes ?? (sim.gpus === undefined && meshProduct !== undefined ? Math.max(1, Math.ceil(meshProduct / cluster.gpusPerNode)) : 1);
   const capacity = numNodes * cluster.gpusPerNode;
   if (sim.gpus !== undefined && sim.gpus > capacity) {
     throw new ShardsimError(`${sim.gpus} GPUs do not fit on ${numNodes} node(s) of ${cluster.gpusPerNode}`, { key: 'simulation.gpus', fix: `use at most ${capacity} or raise simulation.num_nodes` });
   }
-  const worldSize = sim.gpus ?? capacity;
+  const impliedByMesh = sim.gpus === undefined && sim.num_nodes === undefined && meshProduct !== undefined;
+  const worldSize = sim.gpus ?? (impliedByMesh ? meshProduct! : capacity);
 
   const fsdpRaw = normaliseFsdpConfig(s.fsdp_config);
   const fsdpFlags = typeof s.fsdp === 'string' ? s.fsdp.split(/\s+/) : (s.fsdp ?? []);
@@ -96,11 +98,7 @@ export async function resolveConfig(loaded: LoadedScenario, cluster: ClusterShap
     throw new ShardsimError('CPU offload of parameters needs FSDP', { key: 'fsdp_config.offload_params', fix: 'add fsdp_version: 2 (or use deepspeed: with offload_optimizer)' });
   }
 
-  const optimizerName = s.optimizer ?? 'adamw_torch_fused';
-  const optimizer = OPTIMIZERS[optimizerName];
-  if (!optimizer) {
-    throw new ShardsimError(`optimizer "${optimizerName}" is not modelled`, { key: 'optimizer', fix: `use one of ${Object.keys(OPTIMIZERS).join(', ')}` });
-  }
+  const optimizer = resolveOptimizer(s.optimizer);
 
   const ga = s.gradient_accumulation_steps ?? 1;
   const micro = s.micro_batch_size!;
@@ -133,15 +131,35 @@ export async function resolveConfig(loaded: LoadedScenario, cluster: ClusterShap
     ...(mpp ? { mixedPrecisionPolicy: mpp } : {}),
   });
 
-  // FlashAttention-2 takes fp16/bf16 tensors only (flash_attn `flash_attn_interface.py`: "FlashAttention
-  // only support fp16 and bf16 data type"); fp32 training with it fails at the first forward, and its
-  // tensor-core rate would count fp32 FLOPs faster than the fp32 peak.
-  if (s.flash_attention === true && precision.computeDtype === 'fp32') {
-    throw new ShardsimError('needs bf16 compute: FlashAttention-2 only supports fp16 and bf16 tensors, and this config trains in fp32 (fp16 mixed precision is not modelled)', { key: 'flash_attention', fix: 'set bf16: true (or auto), or flash_attention: false' });
+  const attnChoice = resolveAttentionImpl(s as AttentionInput);
+  const attnImpl = attnChoice.impl;
+  if (attnChoice.warning) warnings.push(attnChoice.warning);
+  const data = resolveDataShape({ ...(s as AttentionInput), ...(sim.document_length ? { document_length: sim.document_length } : {}) }, attnImpl);
+  const peft = resolvePeft(s, bf16);
+  const adapted = peft ? adapterPrecision(precision, peft) : precision;
+  // The optimizer decides what its states cost per trainable parameter (DeepSpeed builds its own: kept).
+  const trainedPrecision = zero ? adapted : { ...adapted, optimizerBytesPerParam: optimizerStateBytes(optimizer, adapted.paramDtype) };
+  if (zero && optimizer.storage !== 'param') {
+    warnings.push(`optimizer: ${optimizer.name} under DeepSpeed ZeRO is modelled with ZeRO's partitioned fp32 master weights and Adam states; its ${optimizer.storage} state compression is not modelled`);
+  }
+  // FlashAttention-2/3 take fp16/bf16 tensors only (flash_attn `flash_attn_interface.py`: "FlashAttention
+  // only support fp16 and bf16 data type"); fp32 training with them fails at the first forward, and their
+  // tensor-core rates would count fp32 FLOPs faster than the fp32 peak (MFU above 100 %).
+  if ((attnImpl === 'flash_attention_2' || attnImpl === 'flash_attention_3') && precision.computeDtype === 'fp32') {
+    throw new ShardsimError(`${attnImpl} needs bf16 compute: FlashAttention only supports fp16 and bf16 tensors, and this config trains in fp32 (fp16 mixed precision is not modelled)`, { key: (s as AttentionInput).attn_implementation !== undefined ? 'attn_implementation' : 'flash_attention', fix: 'set bf16: true (or auto), or use sdpa / eager attention' });
   }
 
   const checkpointing: ResolvedConfig['activationCheckpointing'] =
-    s.gradient_checkpointing === 'selective' ? 'selective' : s.gradient_checkpointing === true || fsdpRaw.activation_checkpointing === true ? 'full' : 'none';
+    s.gradient_checkpointing === 'selective'
+      ? 'selective'
+      : s.gradient_checkpointing === true || s.gradient_checkpointing === 'offload' || s.gradient_checkpointing === 'offload_disk' || fsdpRaw.activation_checkpointing === true
+        ? 'full'
+        : 'none';
+  // `gradient_checkpointing: offload` is Axolotl's deprecated spelling of checkpointing + activation_offloading
+  // (validation.py `check_gradient_checkpointing_w_offload`); "offload_disk" / "disk" spill to disk instead.
+  const offloadSetting = s.gradient_checkpointing === 'offload' ? true : s.gradient_checkpointing === 'offload_disk' ? 'disk' : (s.activation_offloading ?? false);
+  if (offloadSetting !== false && zero) warnings.push('activation_offloading under DeepSpeed ZeRO is not modelled: activations are kept on the GPU');
+  if (offloadSetting === 'disk') warnings.push('activation_offloading: disk is modelled as offloading to pinned host memory (the disk writes are not modelled)');
 
   const bucketCap = s.ddp_bucket_cap_mb ?? 25;
   const config: ResolvedConfig = {
@@ -151,12 +169,25 @@ export async function resolveConfig(loaded: LoadedScenario, cluster: ClusterShap
     strategy,
     worldSize,
     mesh,
-    batch: { microBatchSize: micro, gradientAccumulationSteps: ga, sequenceLength: seq, globalBatchSize, tokensPerStep: globalBatchSize * seq },
-    precision,
-    optimizer: { name: optimizerName, fused: optimizer.fused },
-    flashAttention: s.flash_attention ?? false,
+    batch: {
+      microBatchSize: micro,
+      gradientAccumulationSteps: ga,
+      sequenceLength: seq,
+      globalBatchSize,
+      tokensPerStep: data.shape.rows * data.shape.rowTokens * ga * dataParallel,
+      realTokensPerStep: data.shape.realTokens * ga * dataParallel,
+    },
+    precision: trainedPrecision,
+    optimizer: { name: optimizer.name, fused: optimizer.launches === 'fused', spec: optimizer },
+    ...(peft ? { peft } : {}),
+    kernels: resolveKernels(s),
+    flashAttention: isFusedAttention(attnImpl),
+    attention: data.attention,
+    shape: data.shape,
     torchCompile: s.torch_compile === true,
+    expertsImplementation: resolveExpertsImplementation(s.experts_implementation),
     activationCheckpointing: checkpointing,
+    activationOffloading: offloadSetting !== false,
     ...(deepspeed ? { deepspeed } : {}),
     fsdp: {
       reshardAfterForward,
@@ -172,7 +203,7 @@ export async function resolveConfig(loaded: LoadedScenario, cluster: ClusterShap
     simulation: {
       hardware: cluster.hardware,
       numNodes,
-      ...(sim.gpus !== undefined ? { gpus: sim.gpus } : {}),
+      ...(sim.gpus !== undefined ? { gpus: sim.gpus } : impliedByMesh && worldSize !== capacity ? { gpus: worldSize } : {}),
       seed: String(sim.seed ?? DEFAULT_SEED),
       steps: sim.steps ?? 1,
       jitter: sim.jitter ?? 0,
@@ -269,7 +300,7 @@ function parseMixedPrecisionPolicy(raw: unknown): { param_dtype?: Dtype; reduce_
  * Checks that need the model: tensor parallelism shards attention by heads (Megatron column/row split),
  * so `tensor_parallel_size` must divide the attention heads and the KV heads (or be a multiple of them).
  */
-export function checkAgainstModel(cfg: ResolvedConfig, model: { numHeads: number; numKvHeads: number; id: string; learnedPositions: boolean; maxPositions: number; modelType: string }): void {
+export function checkAgainstModel(cfg: ResolvedConfig, model: ModelSpec): void {
   // A learned position table (gpt2's wpe, mpt without ALiBi) has maxPositions rows: longer sequences index
   // past it and the embedding lookup fails (transformers GPT2Model: `self.wpe(position_ids)`, IndexError).
   // Rotary models run past max_position_embeddings (it only sizes the RoPE cache).
@@ -277,13 +308,30 @@ export function checkAgainstModel(cfg: ResolvedConfig, model: { numHeads: number
   if (model.learnedPositions && seq > model.maxPositions) {
     throw new ShardsimError(`${seq} is beyond the ${model.maxPositions} learned positions of ${model.id} (${model.modelType})`, { key: 'sequence_len', fix: `use sequence_len ≤ ${model.maxPositions}` });
   }
+  if (cfg.mesh.cp > 1 && model.layers.some((l) => l.mixer && l.mixer.kind !== 'attention')) {
+    throw new ShardsimError(`${model.id} has recurrent (SSM / linear-attention / convolution) layers, which ring attention cannot split`, { key: 'context_parallel_size', fix: 'remove context_parallel_size (or set it to 1)' });
+  }
   const tp = cfg.mesh.tp;
-  if (tp > 1) {
-    if (model.numHeads % tp !== 0) {
-      throw new ShardsimError(`${tp} does not divide the ${model.numHeads} attention heads of ${model.id}`, { key: 'tensor_parallel_size', fix: `use a divisor of ${model.numHeads} (${divisors(model.numHeads).filter((d) => d <= 64).join(', ')})` });
+  if (tp <= 1) return;
+  for (const layer of model.layers) {
+    const attn = layer.mixer?.kind === 'attention' ? layer.mixer : undefined;
+    if (!attn) continue;
+    if (attn.numHeads % tp !== 0) {
+      throw new ShardsimError(`${tp} does not divide the ${attn.numHeads} attention heads of ${model.id}`, { key: 'tensor_parallel_size', fix: `use a divisor of ${attn.numHeads} (${divisors(attn.numHeads).filter((d) => d <= 64).join(', ')})` });
     }
-    if (model.numKvHeads % tp !== 0 && tp % model.numKvHeads !== 0) {
-      throw new ShardsimError(`${tp} neither divides nor is a multiple of the ${model.numKvHeads} KV heads of ${model.id}`, { key: 'tensor_parallel_size', fix: `use a divisor of ${model.numKvHeads}` });
+    if (attn.numKvHeads % tp !== 0 && tp % attn.numKvHeads !== 0) {
+      throw new ShardsimError(`${tp} neither divides nor is a multiple of the ${attn.numKvHeads} KV heads of ${model.id}`, { key: 'tensor_parallel_size', fix: `use a divisor of ${attn.numKvHeads}` });
     }
   }
+}
+
+/**
+ * `experts_implementation`: transformers' "eager" loop, its "grouped_mm" / "batched_mm" kernels, or Axolotl's
+ * kernel plugins ("scattermoe", "sonicmoe") that group every expert's rows into one kernel; absent means
+ * transformers' default, grouped_mm (modeling_utils.py `get_correct_experts_implementation`).
+ */
+function resolveExpertsImplementation(v: string | null | undefined): ResolvedConfig['expertsImplementation'] {
+  if (v === undefined || v === null || v === 'grouped_mm' || v === 'batched_mm' || v === 'scattermoe' || v === 'sonicmoe') return 'grouped_mm';
+  if (v === 'eager') return 'eager';
+  throw new ShardsimError(`unknown experts implementation "${v}"`, { key: 'experts_implementation', fix: 'use eager, grouped_mm, batched_mm, scattermoe or sonicmoe' });
 }

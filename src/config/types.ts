@@ -1,5 +1,9 @@
 import type { Dtype } from '../util/dtype.ts';
 import type { DeepSpeedConfig } from './deepspeed.ts';
+import type { PeftConfig } from './peft.ts';
+import type { OptimizerSpec } from './optimizers.ts';
+import type { AttentionConfig, DataShape } from './attention.ts';
+import type { KernelChoices } from './kernels.ts';
 
 /** zero1 / zero2 / zero3: DeepSpeed ZeRO through Axolotl's `deepspeed:` key (src/config/deepspeed.ts). */
 export type StrategyName = 'single' | 'ddp' | 'fsdp2' | 'fsdp1' | 'zero1' | 'zero2' | 'zero3';
@@ -25,11 +29,16 @@ export interface Straggler {
 export interface Precision {
   /** Dtype of the matmuls (autocast / param_dtype). */
   computeDtype: Dtype;
-  /** Dtype in which parameters persist on the GPU (sharded under FSDP). */
+  /** Dtype in which trainable parameters persist on the GPU (sharded under FSDP). */
   paramDtype: Dtype;
   /** Dtype of the persistent gradients (sharded under FSDP). */
   gradDtype: Dtype;
-  /** Bytes per parameter of optimizer state (AdamW: m and v, plus an fp32 master copy when kept). */
+  /**
+   * Dtype frozen parameters are kept in (PEFT's base weights, norms and embeddings; unquantised ones): the
+   * loaded dtype, or fp32 when the strategy upcasts every parameter (FSDP1 through accelerate).
+   */
+  frozenDtype: Dtype;
+  /** Bytes per trainable parameter of optimizer state (AdamW: m and v, plus an fp32 master copy when kept). */
   optimizerBytesPerParam: number;
   /** Dtype FSDP all-gathers parameters in. */
   gatherDtype: Dtype;
@@ -53,11 +62,23 @@ export interface ResolvedConfig {
     sequenceLength: number;
     /** micro × accumulation × dp_shard × dp_replicate (TP and CP do not multiply it). */
     globalBatchSize: number;
+    /** Tokens the kernels process per step, padding included (rows × row tokens × accumulation × data parallel). */
     tokensPerStep: number;
+    /** Non-padding tokens per step. */
+    realTokensPerStep: number;
   };
   precision: Precision;
-  optimizer: { name: string; fused: boolean };
+  optimizer: { name: string; fused: boolean; spec: OptimizerSpec };
+  /** Fused-kernel replacements (torch.compile, Liger) and the loss implementation (src/config/kernels.ts). */
+  kernels: KernelChoices;
+  /** The attention kernel never materialises the score matrix (every backend but eager). */
   flashAttention: boolean;
+  /** Attention backend and how it masks a row (src/config/attention.ts). */
+  attention: AttentionConfig;
+  /** What one micro-batch looks like to the kernels: rows × tokens per row (packing, padding). */
+  shape: DataShape;
+  /** How routed experts' matmuls run (`experts_implementation`; src/strategy/projection-costs.ts). */
+  expertsImplementation: 'eager' | 'grouped_mm';
   /** torch.compile fuses the elementwise chains (norms, rotary, activations) into single kernels. */
   torchCompile: boolean;
   /**
@@ -66,6 +87,14 @@ export interface ResolvedConfig {
    * second one, and the attention kernel's outputs; recompute the rest), see src/memory/step-memory.ts.
    */
   activationCheckpointing: 'none' | 'full' | 'selective';
+  /**
+   * Activation offloading (Axolotl `activation_offloading`, or the deprecated `gradient_checkpointing:
+   * offload`): TRL's OffloadActivations moves every saved tensor of the decoder layers to pinned host memory
+   * on a side stream during forward and brings it back ahead of backward (src/strategy/activation-offload.ts).
+   */
+  activationOffloading: boolean;
+  /** LoRA / QLoRA (src/config/peft.ts); absent for a full fine-tune. */
+  peft?: PeftConfig;
   /** The DeepSpeed config when `deepspeed:` selects ZeRO (strategy zero1/zero2/zero3). */
   deepspeed?: DeepSpeedConfig;
   fsdp: {

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import type { HardwareProfile } from './types.ts';
+// Pure shape functions (they import only types from hardware/): the GEMM model's rate at the anchor shape.
+import { bestWaveEfficiency, kLoopEfficiency } from '../compute/gemm.ts';
 
 /** A strictly positive, finite SI quantity. */
 const positive = z.number().finite().positive();
@@ -15,6 +17,7 @@ const gpuSchema = z
     fp32_flops_per_second: positive,
     tf32_dense_flops_per_second: positive,
     achieved_bf16_matmul_flops_per_second: positive,
+    achieved_bf16_matmul_shape: z.array(count).length(3),
     hbm_bytes_per_second: positive,
     achieved_hbm_bytes_per_second: positive,
     tdp_watts: positive,
@@ -66,23 +69,60 @@ const ncclSchema = z
   })
   .strict();
 
+const increasing = (xs: number[]) => xs.every((x, i) => i === 0 || x > xs[i - 1]!);
+const table = z.array(z.array(positive).min(1)).min(1);
+
+const gemmSchema = z
+  .object({
+    full_wave_flops_per_second: positive,
+    k_overhead_elements: nonNegative,
+    fixed_seconds: nonNegative,
+    tile_shapes: z.array(z.array(count).length(2)).min(1),
+  })
+  .strict();
+
+const flashAttentionSchema = z
+  .object({
+    head_dims: z.array(count).min(1).refine(increasing, 'must increase'),
+    sequence_lengths: z.array(count).min(1).refine(increasing, 'must increase'),
+    forward_backward_causal_flops_per_second: table,
+    forward_backward_flops_per_second: table,
+    forward_causal_flops_per_second: table,
+    forward_flops_per_second: table,
+  })
+  .strict()
+  .superRefine((fa, ctx) => {
+    for (const key of ['forward_backward_causal_flops_per_second', 'forward_backward_flops_per_second', 'forward_causal_flops_per_second', 'forward_flops_per_second'] as const) {
+      const t = fa[key];
+      if (t.length !== fa.head_dims.length || t.some((row) => row.length !== fa.sequence_lengths.length)) {
+        ctx.addIssue({ code: 'custom', path: [key], message: `must have one row per head dim (${fa.head_dims.length}) and one column per sequence length (${fa.sequence_lengths.length})` });
+      }
+    }
+    // Backward = forward+backward − forward must stay positive: 3.5/R_fb > 1/R_f.
+    for (const [fb, f] of [['forward_backward_causal_flops_per_second', 'forward_causal_flops_per_second'], ['forward_backward_flops_per_second', 'forward_flops_per_second']] as const) {
+      fa[fb].forEach((row, i) => row.forEach((r, j) => {
+        const fwd = fa[f][i]?.[j];
+        if (fwd !== undefined && 3.5 / r <= 1 / fwd) ctx.addIssue({ code: 'custom', path: [fb, i, j], message: `forward + backward (${r}) implies a non-positive backward time against forward ${fwd}` });
+      }));
+    }
+  });
+
 const kernelsSchema = z
   .object({
     sm_count: count,
     collective_sm_count: count,
-    sustained_clock_fraction: z.number().gt(0).max(1),
-    gemm_tile: count,
+    sustained_clock_ratio: z.number().gt(0).max(1),
     launch_seconds: positive,
-    flash_attention_forward_flops_per_second: positive,
-    flash_attention_backward_flops_per_second: positive,
+    gemm: gemmSchema,
+    flash_attention: flashAttentionSchema,
   })
   .strict();
 
 const runtimeSchema = z.object({ cuda_context_bytes: nonNegative, allocator_reserved_over_allocated: z.number().min(1) }).strict();
 
-/** Dotted paths of every numeric leaf of a profile (e.g. "gpu.memory_bytes"). */
+/** Dotted paths of every numeric leaf of a profile (e.g. "gpu.memory_bytes"), tables (arrays) included. */
 export function numericLeafPaths(value: unknown, prefix = ''): string[] {
-  return leafPaths(value, prefix).filter((p) => typeof p.value === 'number').map((p) => p.path);
+  return leafPaths(value, prefix).filter((p) => typeof p.value === 'number' || Array.isArray(p.value)).map((p) => p.path);
 }
 
 /** Dotted paths and values of every leaf (string, number, boolean) below `value`, skipping `sources`. */
@@ -114,6 +154,7 @@ export const hardwareProfileSchema = z
     kernels: kernelsSchema,
     runtime: runtimeSchema,
     host: z.object({ cpu_adam_params_per_second: positive, torch_cpu_adam_params_per_second: positive }).strict(),
+    framework: z.object({ eager_kernel_host_seconds: positive }).strict(),
     price: z.object({ usd_per_gpu_hour: positive }).strict(),
     sources: z.record(z.string(), z.string().min(1)),
   })
@@ -125,7 +166,7 @@ export const hardwareProfileSchema = z
         ctx.addIssue({
           code: 'custom',
           path: ['sources', path],
-          message: `missing source for numeric field "${path}"`,
+          message: `missing source for numeric field or table "${path}"`,
         });
       }
     }
@@ -140,18 +181,29 @@ export const hardwareProfileSchema = z
     }
     // Impossible machines: no rate a step sustains beats the peak MFU divides by (else MFU passes 100 %), a
     // ring cannot beat the link it runs on, NCCL cannot hold more SMs than the GPU has, the CUDA context
-    // must leave memory. Tensor-core rates run at `sustained_clock_fraction` of their microbenchmark
-    // (src/compute/kernels.ts), and a short microbenchmark may beat the spec peak on a card that boosts past
-    // its spec clock (RTX 4090: 170 vs 165 TFLOPS), so the bound is on the sustained rate.
-    const atMost = (path: [string, string], value: number, bound: number, what: string) => {
+    // must leave memory. Tensor-core work runs at `sustained_clock_ratio` of its microbenchmark clock
+    // (src/compute/kernels.ts, gemm.ts, flash-attention.ts), and a short microbenchmark may beat the spec
+    // peak on a card that boosts past its spec clock (RTX 4090: 170 vs 165 TFLOPS), so the bound is on the
+    // sustained rate of what was measured: the best matmul, the GEMM model at that matmul's shape (what the
+    // fit anchors it to; its full-wave rate alone extrapolates past any real shape) and the attention
+    // tables, × ratio.
+    const atMost = (path: (string | number)[], value: number, bound: number, what: string) => {
       if (value > bound) ctx.addIssue({ code: 'custom', path, message: `${value.toPrecision(4)} exceeds ${what} (${bound.toPrecision(4)})` });
     };
     const { gpu, kernels } = profile;
-    const sustained = kernels.sustained_clock_fraction;
+    const sustained = kernels.sustained_clock_ratio;
     const peak = gpu.bf16_dense_flops_per_second;
-    atMost(['gpu', 'achieved_bf16_matmul_flops_per_second'], gpu.achieved_bf16_matmul_flops_per_second * sustained, peak, '× kernels.sustained_clock_fraction the dense bf16 peak gpu.bf16_dense_flops_per_second');
-    atMost(['kernels', 'flash_attention_forward_flops_per_second'], kernels.flash_attention_forward_flops_per_second * sustained, peak, '× kernels.sustained_clock_fraction the dense bf16 peak gpu.bf16_dense_flops_per_second');
-    atMost(['kernels', 'flash_attention_backward_flops_per_second'], kernels.flash_attention_backward_flops_per_second * sustained, peak, '× kernels.sustained_clock_fraction the dense bf16 peak gpu.bf16_dense_flops_per_second');
+    const vsPeak = '× kernels.sustained_clock_ratio the dense bf16 peak gpu.bf16_dense_flops_per_second';
+    atMost(['gpu', 'achieved_bf16_matmul_flops_per_second'], gpu.achieved_bf16_matmul_flops_per_second * sustained, peak, vsPeak);
+    const [am, an, ak] = gpu.achieved_bf16_matmul_shape;
+    if (am && an && ak) {
+      const atAnchor = kernels.gemm.full_wave_flops_per_second * bestWaveEfficiency(am, an, kernels.sm_count, kernels.gemm.tile_shapes) * kLoopEfficiency(ak, kernels.gemm);
+      atMost(['kernels', 'gemm', 'full_wave_flops_per_second'], atAnchor * sustained, peak, `at gpu.achieved_bf16_matmul_shape ${vsPeak}`);
+    }
+    for (const key of ['forward_backward_causal_flops_per_second', 'forward_backward_flops_per_second', 'forward_causal_flops_per_second', 'forward_flops_per_second'] as const) {
+      const best = Math.max(...kernels.flash_attention[key].flat());
+      atMost(['kernels', 'flash_attention', key], best * sustained, peak, vsPeak);
+    }
     atMost(['gpu', 'achieved_hbm_bytes_per_second'], gpu.achieved_hbm_bytes_per_second, gpu.hbm_bytes_per_second, 'the HBM peak gpu.hbm_bytes_per_second');
     atMost(['gpu', 'fp32_flops_per_second'], gpu.fp32_flops_per_second, gpu.tf32_dense_flops_per_second, 'the TF32 tensor-core peak gpu.tf32_dense_flops_per_second');
     atMost(['gpu', 'tf32_dense_flops_per_second'], gpu.tf32_dense_flops_per_second, peak, 'the dense bf16 peak gpu.bf16_dense_flops_per_second');

@@ -11,8 +11,10 @@ export interface HardwareProfile {
     bf16_dense_flops_per_second: number;
     fp32_flops_per_second: number;
     tf32_dense_flops_per_second: number;
-    /** Best measured bf16 matmul throughput (MAMF-style microbenchmark). */
+    /** Best measured bf16 matmul throughput (MAMF-style microbenchmark, PyTorch torch.mm). */
     achieved_bf16_matmul_flops_per_second: number;
+    /** The [m, n, k] at which that rate was measured (anchors the GEMM model's peak, src/compute/gemm-fit.ts). */
+    achieved_bf16_matmul_shape: number[];
     hbm_bytes_per_second: number;
     /** Measured STREAM-like HBM bandwidth. */
     achieved_hbm_bytes_per_second: number;
@@ -75,23 +77,26 @@ export interface HardwareProfile {
     /** Per-rank half-bandwidth size of NVLS AllReduce (as `intra_half_bandwidth_bytes`), bytes; 0 without NVLS. */
     nvls_half_bandwidth_bytes: number;
   };
-  /** Software-level achieved rates and shapes the compute model needs (with sources like every number). */
+  /**
+   * Kernel-level rates the compute model needs, each calibrated on published microbenchmarks (never on
+   * end-to-end training rows); see src/compute/.
+   */
   kernels: {
     sm_count: number;
     /**
-     * Tensor-core clock a GPU sustains through a training run relative to the short microbenchmarks
-     * behind the matmul and attention rates: power and thermal limits pull the clock below boost.
+     * SM clock a GPU sustains under a power-limited training load ÷ the clock of the short microbenchmarks
+     * behind `gemm` and `flash_attention` (measured with nvidia-smi under load). Scales tensor-core work only:
+     * the memory clock does not move under a power cap.
      */
-    sustained_clock_fraction: number;
+    sustained_clock_ratio: number;
     /** SMs (CTAs, one per NCCL channel) a collective kernel holds while it runs: compute gets the rest. */
     collective_sm_count: number;
-    /** Output tile edge cuBLAS uses for large bf16 GEMMs (wave quantization). */
-    gemm_tile: number;
-    /** Fixed cost per kernel launch as the GPU sees it (launch + tail), seconds. */
+    /** GPU-side gap per kernel launch in a stream (launch latency + tail), seconds. */
     launch_seconds: number;
-    /** FlashAttention-2 achieved throughput (causal, head dim 128), forward and backward. */
-    flash_attention_forward_flops_per_second: number;
-    flash_attention_backward_flops_per_second: number;
+    /** GEMM time as a function of shape (src/compute/gemm.ts), fitted on a per-shape microbenchmark table. */
+    gemm: GemmKernelModel;
+    /** FlashAttention-2 measured throughput against sequence length and head dim (src/compute/flash-attention.ts). */
+    flash_attention: FlashAttentionTable;
   };
   /** Memory the training process holds outside PyTorch's allocator. */
   runtime: {
@@ -110,6 +115,44 @@ export interface HardwareProfile {
     /** torch.optim.AdamW stepping fp32 parameters on the CPU (FSDP CPU offload), params/s per node. */
     torch_cpu_adam_params_per_second: number;
   };
+  /** Host-side costs of the software stack (src/compute/host-overhead.ts). */
+  framework: {
+    /** Host CPU time eager PyTorch spends per launched kernel in a training step (dispatch + autograd). */
+    eager_kernel_host_seconds: number;
+  };
   price: { usd_per_gpu_hour: number };
   sources: Record<string, string>;
+}
+
+/**
+ * bf16 GEMM model: a tile of the output runs on one SM; the grid runs in waves of one tile per SM, and each
+ * tile pays a fixed pipeline fill/drain worth `k_overhead_elements` of its reduction dimension:
+ *
+ *   seconds = 2·m·n·k / (full_wave_flops_per_second · wave_efficiency(m, n) · k / (k + k_overhead_elements)) + fixed_seconds
+ *
+ * with the wave efficiency of the best of `tile_shapes` (cuBLAS's heuristics pick among several tiles).
+ */
+export interface GemmKernelModel {
+  /** Rate of a GEMM that fills every wave and has a very long k, at the microbenchmark's clock. */
+  full_wave_flops_per_second: number;
+  /** Fixed per-tile cost in units of k (prologue loads + epilogue store), elements. */
+  k_overhead_elements: number;
+  /** Fixed latency of one GEMM kernel, seconds. */
+  fixed_seconds: number;
+  /** Candidate output tiles [rows, columns]. */
+  tile_shapes: number[][];
+}
+
+/**
+ * FlashAttention-2 throughput in the benchmark convention of its authors (FLOPs = 4·s²·d·heads per forward,
+ * half with a causal mask, backward 2.5× forward), by head dim (rows) and sequence length (columns), measured
+ * with batch × sequence = 16k tokens. Backward rates follow from forward + backward and forward alone.
+ */
+export interface FlashAttentionTable {
+  head_dims: number[];
+  sequence_lengths: number[];
+  forward_backward_causal_flops_per_second: number[][];
+  forward_backward_flops_per_second: number[][];
+  forward_causal_flops_per_second: number[][];
+  forward_flops_per_second: number[][];
 }

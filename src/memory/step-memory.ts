@@ -1,9 +1,10 @@
 import type { ResolvedConfig } from '../config/types.ts';
 import { activationTensorsPerLayer, checkpointedLayerInputBytes, logitsBytes } from '../model/activations.ts';
 import { layerGemms } from '../model/flops.ts';
-import { matmulParamsPerLayer } from '../model/params.ts';
-import type { ModelSpec } from '../model/types.ts';
+import { loraParams } from '../model/peft.ts';
+import type { LayerSpec, ModelSpec } from '../model/types.ts';
 import { bytesOf } from '../util/dtype.ts';
+import { ffnWidthPerToken } from '../compute/elementwise.ts';
 
 /**
  * Transient memory of one micro-batch on one GPU: what each decoder layer keeps between its forward and
@@ -35,7 +36,8 @@ export interface HeadMemory {
 }
 
 export interface StepMemory {
-  layer: LayerMemory;
+  /** Per decoder layer, in order; identical layers share one object. */
+  layers: LayerMemory[];
   head: HeadMemory;
   /**
    * Autocast's cast cache (aten/src/ATen/autocast_mode.cpp `cached_cast`): when forward runs 16-bit matmuls
@@ -44,7 +46,7 @@ export interface StepMemory {
    * model's forward. Zero when the weights forward sees are already 16-bit (Axolotl's bf16 loading, FSDP
    * param_dtype bf16).
    */
-  autocastCache: { layerBytes: number; rootBytes: number };
+  autocastCache: { layerBytes: number[]; rootBytes: number };
 }
 
 /**
@@ -61,20 +63,21 @@ export interface StepMemory {
  * cached output (v_proj's output is the `v` flash reads; gate's output is SiLU's input; the attention output
  * and logsumexp).
  */
-function selectiveSet(model: ModelSpec, cfg: ResolvedConfig, full: Map<string, number>, p: number): { savedBytes: number; overlapBytes: number } {
-  const b = cfg.batch.microBatchSize;
-  const s = cfg.batch.sequenceLength;
+function selectiveSet(layer: LayerSpec, cfg: ResolvedConfig, full: Map<string, number>, p: number): { savedBytes: number; overlapBytes: number } {
+  // The kernels see rows × row tokens (packing, padding: src/config/attention.ts).
+  const b = cfg.shape.rows;
+  const s = cfg.shape.rowTokens;
   const { tp, cp, sequenceParallel } = cfg.mesh;
   const tokens = (b * s) / cp;
-  let saved = checkpointedLayerInputBytes(model, { microBatch: b, seqLen: s, bytesPerElement: p, tp, cp, sequenceParallel });
+  let saved = checkpointedLayerInputBytes(layer, { microBatch: b, seqLen: s, bytesPerElement: p, tp, cp, sequenceParallel });
   let overlap = 0;
   // The full-set tensor each GEMM's output *is* (same storage), when there is one.
   const sameTensor: Record<string, string> = {
     v_proj: 'v',
     gate_proj: 'gate_output',
-    up_proj: model.mlpKind === 'gated' ? 'up_output' : 'act_input',
+    up_proj: layer.ffn?.gated ? 'up_output' : 'act_input',
   };
-  layerGemms(model, tokens, tp).forEach((g, i) => {
+  layerGemms(layer, tokens, tp).forEach((g, i) => {
     if (i % 2 !== 0) return; // mm #1, #3, #5, #7 are saved; #2, #4, #6 recomputed
     const bytes = tokens * g.n * p;
     saved += bytes;
@@ -99,15 +102,64 @@ function selectiveSet(model: ModelSpec, cfg: ResolvedConfig, full: Map<string, n
  * tp_plan lm_head "colwise_rep"), so logits are not divided by tp.
  */
 export function stepMemory(cfg: ResolvedConfig, model: ModelSpec): StepMemory {
-  const b = cfg.batch.microBatchSize;
-  const s = cfg.batch.sequenceLength;
+  // The kernels see rows × row tokens (packing, padding: src/config/attention.ts).
+  const b = cfg.shape.rows;
+  const s = cfg.shape.rowTokens;
   const { tp, cp, sequenceParallel } = cfg.mesh;
   const tokens = (b * s) / cp;
   const p = bytesOf(cfg.precision.computeDtype);
   const h = model.hiddenSize;
-  const I = model.intermediateSize;
 
-  const tensors = activationTensorsPerLayer(model, { microBatch: b, seqLen: s, flashAttention: cfg.flashAttention, bytesPerElement: p, transformersEager: true, tp, cp, sequenceParallel });
+  const bySignature = new Map<string, LayerMemory>();
+  const layers = model.layers.map((layer) => {
+    let m = bySignature.get(layer.signature);
+    if (!m) bySignature.set(layer.signature, (m = layerMemory(layer, cfg, model.peft !== undefined)));
+    return m;
+  });
+
+  // Head: the final norm saves like a layer norm (fp32 input copy, [normalized,] output = lm_head input).
+  const rms = model.finalNorm.kind === 'rmsnorm';
+  const head = headMemory(model, cfg, tokens, h, p, rms);
+
+  // Which weights forward sees in fp32: FSDP hands the layer what it gathered (param_dtype); otherwise the
+  // parameter itself — trainable ones in the parameter dtype, a frozen PEFT base in the frozen dtype, LoRA
+  // adapters in the adapter dtype; quantised weights are dequantised to the compute dtype (never cached).
+  const fsdp = cfg.strategy === 'fsdp2' || cfg.strategy === 'fsdp1';
+  const fp32 = (dtype: string) => dtype === 'fp32' && p < 4;
+  const trainableFp32 = fp32(fsdp ? cfg.precision.gatherDtype : cfg.precision.paramDtype);
+  const frozenFp32 = fp32(fsdp ? cfg.precision.gatherDtype : cfg.precision.frozenDtype);
+  const cachedOfLayer = (layer: LayerSpec): number => {
+    let n = 0;
+    for (const l of layer.linears) {
+      const weight = (l.experts?.count ?? 1) * l.in * l.out;
+      if (!l.frozen ? trainableFp32 : !l.quantized && frozenFp32) n += weight;
+      if (l.lora && trainableFp32) n += loraParams(l);
+    }
+    return (n * p) / tp;
+  };
+  const headFp32 = model.peft && !model.peft.trainableCopies.lmHead && !(model.tiedEmbeddings && model.peft.trainableCopies.embedding) ? frozenFp32 : trainableFp32;
+  const autocastCache = {
+    layerBytes: model.layers.map(cachedOfLayer),
+    rootBytes: headFp32 ? (model.vocabSize * h * p) / tp : 0,
+  };
+
+  return { layers, head, autocastCache };
+}
+
+/** What one decoder layer keeps, re-creates and works with during one micro-batch. */
+function layerMemory(layer: LayerSpec, cfg: ResolvedConfig, frozenNorms: boolean): LayerMemory {
+  // The kernels see rows × row tokens (packing, padding: src/config/attention.ts).
+  const b = cfg.shape.rows;
+  const s = cfg.shape.rowTokens;
+  const { tp, cp, sequenceParallel } = cfg.mesh;
+  const tokens = (b * s) / cp;
+  const p = bytesOf(cfg.precision.computeDtype);
+  const h = layer.hiddenSize;
+
+  const tensors = activationTensorsPerLayer(layer, {
+    microBatch: b, seqLen: s, flashAttention: cfg.flashAttention, bytesPerElement: p, transformersEager: true, tp, cp, sequenceParallel,
+    frozenNorms, fusedNorm: cfg.kernels.fusedSaves.norm, fusedActivation: cfg.kernels.fusedSaves.activation,
+  });
   const full = new Map(tensors.map((t) => [t.name, t.bytes]));
   const fullBytes = tensors.reduce((a, t) => a + t.bytes, 0);
 
@@ -115,10 +167,10 @@ export function stepMemory(cfg: ResolvedConfig, model: ModelSpec): StepMemory {
   let recomputeBytes = 0;
   if (cfg.activationCheckpointing === 'full') {
     // torch.utils.checkpoint keeps the block's inputs and re-runs its forward in backward.
-    savedBytes = checkpointedLayerInputBytes(model, { microBatch: b, seqLen: s, bytesPerElement: p, tp, cp, sequenceParallel });
+    savedBytes = checkpointedLayerInputBytes(layer, { microBatch: b, seqLen: s, bytesPerElement: p, tp, cp, sequenceParallel });
     recomputeBytes = fullBytes;
   } else if (cfg.activationCheckpointing === 'selective') {
-    const sac = selectiveSet(model, cfg, full, p);
+    const sac = selectiveSet(layer, cfg, full, p);
     savedBytes = sac.savedBytes;
     recomputeBytes = fullBytes - sac.overlapBytes;
   }
@@ -126,31 +178,57 @@ export function stepMemory(cfg: ResolvedConfig, model: ModelSpec): StepMemory {
   // Inside the MLP's backward (the widest point): the layer-output gradient (h) is held for the residual
   // branch while down_proj's input gradient (I) and MulBackward's two outputs (I each) exist; down_proj's own
   // input has been released, so the net over the saved set is h + 2I (SwiGLU) or h + I (GELU: act grad + up grad).
-  const backwardWorkingBytes = tokens * p * (h / (sequenceParallel ? tp : 1) + ((model.mlpKind === 'gated' ? 2 : 1) * I) / tp);
+  const I = ffnWidthPerToken(layer) / tp;
+  const backwardWorkingBytes = tokens * p * (h / (sequenceParallel ? tp : 1) + (layer.ffn?.gated ? 2 : 1) * I);
 
-  // Head: the final norm saves like a layer norm (fp32 input copy, [normalized,] output = lm_head input).
-  const rms = model.normKind === 'rmsnorm';
-  const headSaved = tokens * h * (Math.max(p, 4) + (rms ? p : 0) + p);
-  // transformers ForCausalLMLoss (loss/loss_utils.py): `logits = logits.float()` then cross_entropy, whose
-  // log_softmax saves its fp32 output for nll_loss's backward. The upcast is not saved (ToCopyBackward keeps
-  // no tensor) and is freed when the loss returns; the 16-bit logits die with `outputs` when HF Trainer's
-  // compute_loss returns, before backward. Backward: NllLossBackward allocates a zero fp32 grad and
-  // LogSoftmaxBackward its fp32 grad input while the saved output is still alive: 12 bytes per logit.
-  const E = logitsBytes(model, b, s, 1, cp).elements;
+  return { savedBytes, recomputeBytes, backwardWorkingBytes, fullBytes };
+}
+
+/**
+ * The head's memory by loss implementation (src/config/kernels.ts). The final norm saves like a layer norm
+ * (fp32 input copy, [normalized,] and its output, the lm_head input); then:
+ *
+ * - 'hf', transformers ForCausalLMLoss (loss/loss_utils.py): `logits = logits.float()` then cross_entropy,
+ *   whose log_softmax saves its fp32 output for nll_loss's backward. The upcast is not saved (ToCopyBackward
+ *   keeps no tensor) and is freed when the loss returns; the 16-bit logits die with `outputs` when HF
+ *   Trainer's compute_loss returns, before backward. Backward: NllLossBackward allocates a zero fp32 grad and
+ *   LogSoftmaxBackward its fp32 grad input while the saved output is still alive: 12 bytes per logit.
+ * - 'chunked': the same, upcasting one chunk at a time: the fp32 copy is one chunk, the 16-bit logits live
+ *   through the loss, and backward's fp32 gradients are one chunk's before they are cast into the 16-bit one.
+ * - 'liger_ce': Liger's cross-entropy kernel writes the logits' gradient into the 16-bit logits during
+ *   forward and keeps that tensor for backward: E·p, nothing in fp32.
+ * - 'liger_flce': no logits beyond one chunk of `nextPow2(ceil(T / ceil(V/h)))` rows (≈ T·h elements): forward
+ *   computes the input gradient (T × h, kept for backward) and accumulates lm_head's weight gradient (V × h,
+ *   when it trains); the lm_head input is not saved.
+ * - 'cce': Cut Cross-Entropy keeps the per-token log-sum-exp (fp32) and the lm_head input; backward
+ *   recomputes logit blocks in on-chip memory and allocates only the input gradient.
+ */
+function headMemory(model: ModelSpec, cfg: ResolvedConfig, tokens: number, h: number, p: number, rms: boolean): HeadMemory {
+  const { cp } = cfg.mesh;
+  const E = logitsBytes(model, cfg.shape.rows, cfg.shape.rowTokens, 1, cp).elements;
+  const V = model.vocabSize;
+  // A fused (Liger / compiled) final norm keeps its 16-bit input and a per-row statistic; a frozen one (PEFT)
+  // does not keep the normalized tensor for its weight's gradient.
+  const fusedNorm = cfg.kernels.fusedSaves.norm;
+  const normSaved = fusedNorm ? tokens * (h * p + 4) : tokens * h * (Math.max(p, 4) + (rms && !model.peft ? p : 0));
+  const lmInput = tokens * h * p;
   const upcast = p < 4 ? 4 : 0;
-  const head: HeadMemory = {
-    savedBytes: headSaved,
-    lossForwardBytes: E * (p + upcast + 4),
-    lossHeldBytes: E * 4,
-    lossBackwardBytes: E * 8,
-  };
-
-  const fsdp = cfg.strategy === 'fsdp2' || cfg.strategy === 'fsdp1';
-  const forwardWeightDtype = fsdp ? cfg.precision.gatherDtype : cfg.precision.paramDtype;
-  const cached = forwardWeightDtype === 'fp32' && p < 4;
-  const autocastCache = cached
-    ? { layerBytes: (matmulParamsPerLayer(model) * p) / tp, rootBytes: (model.vocabSize * h * p) / tp }
-    : { layerBytes: 0, rootBytes: 0 };
-
-  return { layer: { savedBytes, recomputeBytes, backwardWorkingBytes, fullBytes }, head, autocastCache };
+  switch (cfg.kernels.loss) {
+    case 'hf':
+      return { savedBytes: normSaved + lmInput, lossForwardBytes: E * (p + upcast + 4), lossHeldBytes: E * 4, lossBackwardBytes: E * 8 };
+    case 'chunked': {
+      const chunk = E / Math.max(1, cfg.kernels.lossChunks);
+      return { savedBytes: normSaved + lmInput, lossForwardBytes: E * (p + 4) + chunk * upcast, lossHeldBytes: E * 4, lossBackwardBytes: E * p + chunk * 8 };
+    }
+    case 'liger_ce':
+      return { savedBytes: normSaved + lmInput, lossForwardBytes: E * p, lossHeldBytes: E * p, lossBackwardBytes: 0 };
+    case 'liger_flce': {
+      const inc = Math.ceil(V / h);
+      const chunkRows = 2 ** Math.ceil(Math.log2(Math.max(1, Math.ceil(tokens / inc))));
+      const weightGrad = !model.peft || model.peft.trainableCopies.lmHead ? V * h * p : 0;
+      return { savedBytes: normSaved, lossForwardBytes: lmInput + weightGrad + Math.min(tokens, chunkRows) * V * p, lossHeldBytes: lmInput + weightGrad, lossBackwardBytes: 0 };
+    }
+    case 'cce':
+      return { savedBytes: normSaved + lmInput, lossForwardBytes: tokens * 4, lossHeldBytes: tokens * 4, lossBackwardBytes: lmInput };
+  }
 }

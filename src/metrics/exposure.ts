@@ -1,6 +1,18 @@
 import type { Span, Timeline } from '../engine/index.ts';
 import type { OpTag } from '../strategy/index.ts';
-import { subtract, union, type Interval } from './intervals.ts';
+import { subtract, subtractFromMerged, union, type Interval } from './intervals.ts';
+
+/** Index of the first span (sorted by workStart) starting at or after `t`. */
+function firstStartingAtOrAfter(sorted: readonly Span<OpTag>[], t: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid]!.workStart < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
 
 /**
  * *Where* communication is exposed, not just how much: the intervals, and each collective's share with
@@ -74,7 +86,7 @@ export function exposedCollectives(timeline: Timeline<OpTag>, rank: number): Exp
   const out: ExposedCollective[] = [];
   for (const s of mine) {
     if (!isComm(s.tag)) continue;
-    const exposed = subtract([[s.workStart, s.end]], gpuBusy);
+    const exposed = subtractFromMerged(s.workStart, s.end, gpuBusy);
     const seconds = exposed.reduce((a, [x, y]) => a + y - x, 0);
     if (seconds <= 0) continue;
     const lastEnd = exposed[exposed.length - 1]![1];
@@ -84,7 +96,7 @@ export function exposedCollectives(timeline: Timeline<OpTag>, rank: number): Exp
     else if (firstStart >= lastForwardBackwardEnd) reason = 'after-compute';
     else if (s.tag.phase === 'forward' && lastEnd <= (firstLayerOfMicroBatch.get(s.tag.microBatch) ?? Infinity) + 1e-12) reason = 'before-compute';
     else reason = 'compute-waits';
-    const blocked = gpu.find((g) => g.workStart >= lastEnd - 1e-12);
+    const blocked = gpu[firstStartingAtOrAfter(gpu, lastEnd - 1e-12)];
     out.push({ span: s, exposedSeconds: seconds, intervals: exposed, reason, ...(blocked ? { blocked } : {}) });
   }
   return out.sort((a, b) => a.span.workStart - b.span.workStart);

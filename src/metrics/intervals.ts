@@ -44,3 +44,34 @@ export function subtract(a: Interval[], b: Interval[]): Interval[] {
 export function uncovered(a: Interval[], b: Interval[]): number {
   return subtract(a, b).reduce((sum, [s, e]) => sum + (e - s), 0);
 }
+
+/** Index of the first merged interval that ends after `t` (binary search over a sorted, disjoint list). */
+function firstEndingAfter(merged: readonly Interval[], t: number): number {
+  let lo = 0;
+  let hi = merged.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (merged[mid]![1] <= t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * [s, e) minus an already merged (sorted, disjoint) list: O(log n + k) for the k intervals it overlaps, so
+ * callers can subtract many intervals from one busy set without re-merging it each time.
+ */
+export function subtractFromMerged(s: number, e: number, merged: readonly Interval[]): Interval[] {
+  const out: [number, number][] = [];
+  let cur = s;
+  for (let k = firstEndingAfter(merged, s); cur < e; k++) {
+    const blk = merged[k];
+    if (!blk || blk[0] >= e) {
+      out.push([cur, e]);
+      break;
+    }
+    if (blk[0] > cur) out.push([cur, blk[0]]);
+    cur = Math.max(cur, blk[1]);
+  }
+  return out;
+}

@@ -1,8 +1,11 @@
 import type { ResolvedConfig } from '../config/types.ts';
+import { computeCalibration, type Calibration } from '../compute/calibration.ts';
 import type { Cluster } from '../hardware/cluster.ts';
 import type { ModelSpec } from '../model/types.ts';
 import { layerGemms, modelFlopsPerToken } from '../model/flops.ts';
-import { matmulParamsPerLayer } from '../model/params.ts';
+import { attentionOf } from '../model/layer.ts';
+import { attentionEquivalent } from '../model/attention-work.ts';
+import { activeParameters, trainableParameters } from '../model/params.ts';
 import type { Timeline } from '../engine/index.ts';
 import type { OpTag, Plan, MemoryCategory } from '../strategy/index.ts';
 import { extendBySteadyState, rankBreakdown, waitReport, type WaitReport } from './step.ts';
@@ -15,16 +18,32 @@ export interface SimulationResult {
   schema_version: 1;
   scenario: string;
   hardware: string;
+  /** How the hardware profile's compute rates were obtained (src/compute/calibration.ts). */
+  calibration: Calibration;
   num_nodes: number;
   world_size: number;
-  model: { id: string; parameters: number };
+  model: { id: string; parameters: number; active_parameters: number; trainable_parameters: number };
   mesh: { dp_replicate: number; dp_shard: number; cp: number; tp: number };
   strategy: string;
   precision: { compute: string; parameters: string; gradients: string; all_gather: string; reduce: string; optimizer_bytes_per_parameter: number; rationale: string };
-  batch: { micro_batch_size: number; gradient_accumulation_steps: number; global_batch_size: number; sequence_len: number; tokens_per_step: number };
+  batch: {
+    micro_batch_size: number;
+    gradient_accumulation_steps: number;
+    global_batch_size: number;
+    sequence_len: number;
+    /** Tokens the kernels process per step (padding included). */
+    tokens_per_step: number;
+    /** Non-padding tokens per step. */
+    real_tokens_per_step: number;
+    /** What a micro-batch looks like to the kernels: rows × tokens per row (packing makes one long row). */
+    rows_per_micro_batch: number;
+    tokens_per_row: number;
+    packing: boolean;
+    attention: { implementation: string; masking: string; document_mean_tokens?: number };
+  };
   step_time_s: number;
   steps: { count: number; mean_s: number; p50_s: number; p95_s: number; min_s: number; max_s: number };
-  throughput: { tokens_per_s: number; tokens_per_s_per_gpu: number; tflops_per_gpu: number; mfu: number; hfu: number };
+  throughput: { tokens_per_s: number; tokens_per_s_per_gpu: number; real_tokens_per_s_per_gpu: number; tflops_per_gpu: number; mfu: number; hfu: number };
   time_breakdown_s: { compute: number; optimizer: number; exposed_communication: number; idle: number };
   communication: {
     busy_s: number;
@@ -43,12 +62,20 @@ export interface SimulationResult {
     fits: boolean;
     capacity_check: string;
     model_states_bytes: number;
+    /**
+     * Optimizer state in CUDA unified memory (bitsandbytes paged optimizers): resident on the GPU while there is
+     * room, paged to host memory under pressure, and outside PyTorch's allocator statistics — so it is not in
+     * peak_bytes and cannot make a run OOM; `paged_fits` says whether it stays resident beside the peak.
+     */
+    paged_optimizer_bytes: number;
+    paged_fits: boolean;
     breakdown_at_peak: Record<MemoryCategory, number>;
   };
   cost: { usd_per_gpu_hour: number; usd_per_million_tokens: number };
   straggler?: WaitReport & { summary: string };
   simulation: { seed: string; jitter: number; simulated_ranks: number; events: number; tasks: number; steady_state: boolean };
-  warnings: string[];
+  /** Keys that change the answer but are not (exactly) modelled, and what is assumed instead. */
+  warnings: ResultWarning[];
   /** What to change (src/advisor/): present when the run was asked for advice; fitting first, fastest first. */
   advice?: AdviceEntry[];
   advice_debug?: AdviceDebug;
@@ -92,19 +119,17 @@ export function buildResult(args: {
   const mean = sorted.reduce((a, b) => a + b, 0) / sorted.length;
 
   const tokens = cfg.batch.tokensPerStep;
-  const modelFlops = modelFlopsPerToken(model, cfg.batch.sequenceLength) * tokens;
+  // The attention term of model FLOPs uses the length a token actually attends over (its document's when
+  // rows are packed or padded samples; PaLM's convention otherwise).
+  const attentionSeq = attentionSeqLen(cfg);
+  const modelFlops = modelFlopsPerToken(model, attentionSeq) * tokens;
   const peak = cfg.precision.computeDtype === 'fp32' ? profile.gpu.fp32_flops_per_second : profile.gpu.bf16_dense_flops_per_second;
   const tflopsPerGpu = modelFlops / step / world;
   // HFU counts what the GPUs execute: model FLOPs plus what activation checkpointing recomputes — the
   // whole forward (2·N_layer + 4·a·d·s per token per layer, the same convention as MFU), or under the
   // selective policy only the matmuls it does not save (every other one; src/strategy/costs.ts).
-  const recomputedMatmulParams = cfg.activationCheckpointing === 'selective'
-    ? layerGemms(model, 1).filter((_, i) => i % 2 !== 0).reduce((a, g) => a + g.k * g.n, 0)
-    : matmulParamsPerLayer(model);
-  const recomputePerToken = cfg.activationCheckpointing === 'none'
-    ? 0
-    : model.numLayers * (2 * recomputedMatmulParams + (cfg.activationCheckpointing === 'full' ? 4 * model.numHeads * model.headDim * cfg.batch.sequenceLength : 0));
-  const hfu = ((modelFlopsPerToken(model, cfg.batch.sequenceLength) + recomputePerToken) * tokens) / step / world / peak;
+  const recomputePerToken = cfg.activationCheckpointing === 'none' ? 0 : recomputeFlopsPerToken(model, cfg);
+  const hfu = ((modelFlopsPerToken(model, attentionSeq) + recomputePerToken) * tokens) / step / world / peak;
 
   // Memory: the highest peak over simulated ranks.
   let peakBytes = 0;
@@ -124,7 +149,7 @@ export function buildResult(args: {
   const reserved = Math.max(peakBytes, poolHighWater) * profile.runtime.allocator_reserved_over_allocated;
   const nonAllocator = profile.runtime.cuda_context_bytes;
   const required = reserved + nonAllocator;
-  const modelStates = plan.persistentBytes.parameters + plan.persistentBytes.optimizer_states + plan.persistentGradientBytes;
+  const modelStates = plan.persistentBytes.parameters + plan.persistentBytes.optimizer_states + plan.persistentGradientBytes + plan.pagedOptimizerBytes;
 
   const wire = rank.wireBytesByKind;
   const bytesPerGpu = Object.values(wire).reduce((a, b) => a + b, 0);
@@ -137,9 +162,10 @@ export function buildResult(args: {
     schema_version: 1,
     scenario: cfg.name,
     hardware: profile.id,
+    calibration: computeCalibration(profile),
     num_nodes: cluster.numNodes,
     world_size: world,
-    model: { id: model.id, parameters: args.totalParams },
+    model: { id: model.id, parameters: args.totalParams, active_parameters: activeParameters(model), trainable_parameters: trainableParameters(model) },
     mesh: { dp_replicate: cfg.mesh.dpReplicate, dp_shard: cfg.mesh.dpShard, cp: cfg.mesh.cp, tp: cfg.mesh.tp },
     strategy: cfg.strategy,
     precision: {
@@ -157,12 +183,18 @@ export function buildResult(args: {
       global_batch_size: cfg.batch.globalBatchSize,
       sequence_len: cfg.batch.sequenceLength,
       tokens_per_step: tokens,
+      real_tokens_per_step: cfg.batch.realTokensPerStep,
+      rows_per_micro_batch: cfg.shape.rows,
+      tokens_per_row: cfg.shape.rowTokens,
+      packing: cfg.shape.packing,
+      attention: { implementation: cfg.attention.implementation, masking: cfg.attention.masking, ...(cfg.attention.documents ? { document_mean_tokens: cfg.attention.documents.meanTokens } : {}) },
     },
     step_time_s: step,
     steps: { count: stepCount, mean_s: mean, p50_s: percentile(sorted, 0.5), p95_s: percentile(sorted, 0.95), min_s: sorted[0]!, max_s: sorted[sorted.length - 1]! },
     throughput: {
       tokens_per_s: tokens / step,
       tokens_per_s_per_gpu: tokens / step / world,
+      real_tokens_per_s_per_gpu: cfg.batch.realTokensPerStep / step / world,
       tflops_per_gpu: tflopsPerGpu / 1e12,
       mfu: tflopsPerGpu / peak,
       hfu,
@@ -185,11 +217,16 @@ export function buildResult(args: {
       fits: required <= profile.gpu.memory_bytes,
       capacity_check: 'reserved estimate (each allocator pool\'s high-water mark, summed, × fragmentation factor) + CUDA context/NCCL ≤ GPU memory',
       model_states_bytes: modelStates,
+      paged_optimizer_bytes: plan.pagedOptimizerBytes,
+      paged_fits: required + plan.pagedOptimizerBytes <= profile.gpu.memory_bytes,
       breakdown_at_peak: byCat,
     },
     cost: { usd_per_gpu_hour: price, usd_per_million_tokens: ((price * world * step) / 3600 / tokens) * 1e6 },
     simulation: { seed: cfg.simulation.seed, jitter: cfg.simulation.jitter, simulated_ranks: plan.ranks.length, events: timeline.eventsProcessed, tasks: plan.tasks.length, steady_state: repeat !== undefined },
-    warnings: cfg.warnings,
+    warnings: [
+      ...cfg.warnings.map(toResultWarning),
+      ...(model.omitted ?? []).map((o) => ({ key: 'base_model', message: `base_model: the ${o.name} (≈ ${(o.params / 1e6).toFixed(0)} M parameters) is not simulated: only the language model's step is (no image/audio tokens, no tower memory)` })),
+    ],
   };
   if (wait) {
     result.straggler = {
@@ -198,4 +235,44 @@ export function buildResult(args: {
     };
   }
   return result;
+}
+
+/**
+ * Forward FLOPs per token that activation checkpointing runs again in backward: the whole forward of every
+ * layer (its matmuls, top-k experts only, and the attention core by the MFU convention), or under the
+ * selective policy only the matmuls it does not save (every other one; src/strategy/costs.ts).
+ */
+function recomputeFlopsPerToken(model: ModelSpec, cfg: ResolvedConfig): number {
+  let total = 0;
+  for (const layer of model.layers) {
+    const gemms = layerGemms(layer, 1);
+    const recomputed = cfg.activationCheckpointing === 'selective' ? gemms.filter((_, i) => i % 2 !== 0) : gemms;
+    total += 2 * recomputed.reduce((a, g) => a + g.m * g.k * g.n, 0);
+    const attn = attentionOf(layer);
+    if (cfg.activationCheckpointing === 'full' && attn) total += 2 * attn.numHeads * (attn.headDim + attn.vHeadDim) * attentionSeqLen(cfg);
+  }
+  return total;
+}
+
+/** The key length a token's attention spans on average, for the MFU convention (src/model/attention-work.ts). */
+function attentionSeqLen(cfg: ResolvedConfig): number {
+  if (!cfg.attention.documents || cfg.attention.masking === 'causal') return cfg.shape.rowTokens;
+  return attentionEquivalent({ rows: cfg.shape.rows, rowTokens: cfg.shape.rowTokens, packing: cfg.shape.packing }, 'documents', cfg.attention.documents).seqLen;
+}
+
+export interface ResultWarning {
+  /** The scenario key the warning is about (dotted path), or "" when it concerns no single key. */
+  key: string;
+  message: string;
+}
+
+/**
+ * Warnings are written "key: message" (or `unknown key "x" …`) where they arise in src/config/; the JSON
+ * contract carries the key apart.
+ */
+export function toResultWarning(w: string): ResultWarning {
+  const unknown = /^unknown key "([^"]+)"/.exec(w);
+  if (unknown) return { key: unknown[1]!, message: w };
+  const keyed = /^([a-z_][a-z0-9_]*(?:\.[a-z0-9_]+)*):\s/i.exec(w);
+  return { key: keyed ? keyed[1]! : '', message: w };
 }

@@ -26,7 +26,9 @@
  * unless sequence parallelism shards them along s, giving sbh/t·(34 + 5as/h). Context parallel c gives every
  * rank s/c of the tokens; its queries still see all s keys, so a non-flash score matrix is a·(s/c)·s·b.
  */
-import type { ModelSpec } from './types.ts';
+import { shardedLinear } from './flops.ts';
+import { recurrentCore } from './recurrent.ts';
+import type { LayerSpec, LinearSpec, ModelSpec, MoeFfn } from './types.ts';
 
 export interface ActivationOptions {
   microBatch: number;
@@ -52,6 +54,19 @@ export interface ActivationOptions {
    *   saved by the P·V matmul. FlashAttention-2 takes GQA K/V as they are (no repeat).
    */
   transformersEager?: boolean;
+  /**
+   * Norm weights are frozen (PEFT): `weight * normalized` no longer saves the normalized tensor (MulBackward
+   * keeps an operand only when the other one needs a gradient, torch/csrc/autograd derivatives.yaml `mul`).
+   */
+  frozenNorms?: boolean;
+  /**
+   * Fused norm / activation kernels (Liger's Triton kernels, or torch.compile's partitioner): a fused RMSNorm or
+   * LayerNorm saves its 16-bit input and the per-row 1/rms (fp32) instead of the fp32 copy and the normalized
+   * tensor (Liger ops/rms_norm.py `LigerRMSNormFunction` saves X and RSTD); a fused SwiGLU saves gate and up and
+   * recomputes silu(gate) in backward (ops/swiglu.py), so its activation output is not kept.
+   */
+  fusedNorm?: boolean;
+  fusedActivation?: boolean;
 }
 
 export interface ActivationTensor {
@@ -59,8 +74,32 @@ export interface ActivationTensor {
   bytes: number;
 }
 
+/**
+ * Whether a projection keeps its input for backward. A linear's MmBackward saves its input only to compute
+ * the weight's gradient (derivatives.yaml `mm`: self is saved when mat2 requires grad): a trainable weight
+ * needs it; a frozen one does not, unless its quantised matmul keeps it anyway. A LoRA adapter's A matmul
+ * needs x (or, with dropout, its own dropout(x) copy, counted with the adapter).
+ */
+function keepsInput(l: LinearSpec): boolean {
+  return !l.frozen || (l.lora !== undefined && !l.lora.dropout);
+}
+
+/**
+ * What a LoRA adapter adds (peft/tuners/lora/layer.py `Linear.forward`: lora_B(lora_A(dropout(x))) * scaling):
+ * with lora_dropout > 0 each adapted projection has its own nn.Dropout, whose output (saved by A) and 1-byte
+ * mask are new tensors; A's output (tokens × r) is saved for B's weight gradient. Adapter activations are in
+ * the compute dtype (autocast runs the fp32 adapter matmuls in bf16).
+ */
+function adapterTensors(l: LinearSpec, name: string, tokens: number, inLocal: number, p: number): ActivationTensor[] {
+  if (!l.lora) return [];
+  const t: ActivationTensor[] = [];
+  if (l.lora.dropout) t.push({ name: `${name}.lora_dropout_output`, bytes: tokens * inLocal * p }, { name: `${name}.lora_dropout_mask`, bytes: tokens * inLocal });
+  t.push({ name: `${name}.lora_A_output`, bytes: tokens * l.lora.r * p });
+  return t;
+}
+
 /** The tensors one decoder layer saves for backward, per rank, in bytes (see the file comment for each term). */
-export function activationTensorsPerLayer(spec: ModelSpec, opts: ActivationOptions): ActivationTensor[] {
+export function activationTensorsPerLayer(layer: LayerSpec, opts: ActivationOptions): ActivationTensor[] {
   const p = opts.bytesPerElement ?? 2;
   const tp = opts.tp ?? 1;
   const cp = opts.cp ?? 1;
@@ -69,60 +108,157 @@ export function activationTensorsPerLayer(spec: ModelSpec, opts: ActivationOptio
   const b = opts.microBatch;
   const sLocal = opts.seqLen / cp;
   const tokens = b * sLocal;
-  const h = spec.hiddenSize;
-  const heads = spec.numHeads / tp;
-  const qWidth = heads * spec.headDim;
-  const kvWidth = Math.ceil(spec.numKvHeads / tp) * spec.headDim;
-  const I = spec.intermediateSize / tp;
+  const h = layer.hiddenSize;
   // h-wide tensors: replicated across TP ranks unless sequence parallel shards them along s.
   const hWide = (tokens * h) / (sp ? tp : 1);
 
   const hf = opts.transformersEager ?? false;
   // A 16-bit norm input upcast to fp32 is a 4-byte copy; in fp32 training it is the input itself.
-  const normInputBytes = hf ? Math.max(p, 4) : p;
-  const rms = hf && spec.normKind === 'rmsnorm';
-  // Eager attention repeats GQA K/V to every query head; flash kernels read the grouped K/V directly.
-  const kvSaved = hf && !opts.flashAttention ? qWidth : kvWidth;
+  // A fused norm keeps its 16-bit input plus one fp32 statistic per row (normalised per token below).
+  const fusedNorm = opts.fusedNorm ?? false;
+  const normInputBytes = fusedNorm ? p + 4 / Math.max(1, layer.hiddenSize) : hf ? Math.max(p, 4) : p;
+  const rms = hf && !fusedNorm && layer.norms[0]?.kind === 'rmsnorm' && !opts.frozenNorms;
+  const part = (x: 'attention' | 'mlp') => layer.linears.filter((l) => l.part === x && l.branch !== 'parallel');
+  const lora = (ls: LinearSpec[]) => ls.flatMap((l) => adapterTensors(l, l.name, tokens, shardedLinear(l, tp).in, p));
 
   const t: ActivationTensor[] = [];
-  t.push({ name: 'attn_norm_input', bytes: hWide * normInputBytes });
-  if (rms) t.push({ name: 'attn_norm_normalized', bytes: hWide * p });
-  t.push({ name: 'qkv_input', bytes: hWide * p });
-  t.push({ name: 'q', bytes: tokens * qWidth * p });
-  t.push({ name: 'k', bytes: tokens * kvSaved * p });
-  t.push({ name: 'v', bytes: tokens * kvSaved * p });
-  if (opts.flashAttention) {
-    t.push({ name: 'softmax_lse', bytes: b * heads * sLocal * 4 });
-  } else {
-    const scores = b * heads * sLocal * opts.seqLen;
-    if (hf && p < 4) t.push({ name: 'softmax_output_fp32', bytes: scores * 4 });
-    t.push({ name: 'softmax_output', bytes: scores * p });
-    if (dropout) {
-      t.push({ name: 'attn_dropout_mask', bytes: scores });
-      t.push({ name: 'attn_dropout_output', bytes: scores * p });
+  const attn = layer.mixer?.kind === 'attention' ? layer.mixer : undefined;
+  if (attn) {
+    const heads = attn.numHeads / tp;
+    const qWidth = heads * attn.headDim;
+    const kvWidth = Math.ceil(attn.numKvHeads / tp) * attn.headDim;
+    const vWidth = Math.ceil(attn.numKvHeads / tp) * attn.vHeadDim;
+    const oWidth = heads * attn.vHeadDim;
+    const linears = part('attention');
+    const inputs = linears.slice(0, -1);
+    const out = linears[linears.length - 1];
+    // Eager attention repeats GQA K/V to every query head; flash kernels read the grouped K/V directly.
+    const repeat = hf && !opts.flashAttention;
+    t.push({ name: 'attn_norm_input', bytes: hWide * normInputBytes });
+    if (rms) t.push({ name: 'attn_norm_normalized', bytes: hWide * p });
+    if (inputs.some(keepsInput)) t.push({ name: 'qkv_input', bytes: hWide * p });
+    t.push(...lora(inputs));
+    if (attn.qkNorm) {
+      // Per-head RMSNorm on q and k (Qwen3, Gemma 3, OLMo 2/3): the fp32 input copy, and the normalized tensor
+      // when the norm weight trains; its output is the q / k attention reads.
+      t.push({ name: 'q_norm_input', bytes: tokens * qWidth * normInputBytes }, { name: 'k_norm_input', bytes: tokens * kvWidth * normInputBytes });
+      if (rms) t.push({ name: 'qk_norm_normalized', bytes: tokens * (qWidth + kvWidth) * p });
     }
+    t.push({ name: 'q', bytes: tokens * qWidth * p });
+    t.push({ name: 'k', bytes: tokens * (repeat ? qWidth : kvWidth) * p });
+    t.push({ name: 'v', bytes: tokens * (repeat ? oWidth : vWidth) * p });
+    if (opts.flashAttention) {
+      t.push({ name: 'softmax_lse', bytes: b * heads * sLocal * 4 });
+    } else {
+      const scores = b * heads * sLocal * opts.seqLen;
+      if (hf && p < 4) t.push({ name: 'softmax_output_fp32', bytes: scores * 4 });
+      t.push({ name: 'softmax_output', bytes: scores * p });
+      if (dropout) {
+        t.push({ name: 'attn_dropout_mask', bytes: scores });
+        t.push({ name: 'attn_dropout_output', bytes: scores * p });
+      }
+    }
+    // The attention output: flash kernels save it for their own backward; eager attention's P·V product is
+    // kept only when the output projection needs it.
+    if (opts.flashAttention || !out || keepsInput(out)) t.push({ name: 'o_proj_input', bytes: tokens * oWidth * p });
+    if (out) t.push(...lora([out]));
+    if (dropout) t.push({ name: 'attn_out_dropout_mask', bytes: hWide });
   }
-  t.push({ name: 'o_proj_input', bytes: tokens * qWidth * p });
-  if (dropout) t.push({ name: 'attn_out_dropout_mask', bytes: hWide });
-  if (!spec.parallelResidual || (hf && p < 4)) t.push({ name: 'mlp_norm_input', bytes: hWide * normInputBytes });
-  if (rms) t.push({ name: 'mlp_norm_normalized', bytes: hWide * p });
-  t.push({ name: 'mlp_input', bytes: hWide * p });
-  if (spec.mlpKind === 'gated') {
-    t.push({ name: 'gate_output', bytes: tokens * I * p });
-    t.push({ name: 'up_output', bytes: tokens * I * p });
-    t.push({ name: 'act_output', bytes: tokens * I * p });
-    t.push({ name: 'down_input', bytes: tokens * I * p });
-  } else {
-    t.push({ name: 'act_input', bytes: tokens * I * p });
-    t.push({ name: 'down_input', bytes: tokens * I * p });
+  if (layer.mixer && layer.mixer.kind !== 'attention') {
+    // SSM / linear attention / convolution (src/model/recurrent.ts): the norm, the in-projections' input,
+    // what the core keeps, and the out-projection's input.
+    const linears = part('attention');
+    const out = linears.find((l) => l.tp === 'rowwise');
+    const inputs = linears.filter((l) => l !== out);
+    t.push({ name: 'mixer_norm_input', bytes: hWide * normInputBytes });
+    if (rms) t.push({ name: 'mixer_norm_normalized', bytes: hWide * p });
+    if (inputs.some(keepsInput)) t.push({ name: 'mixer_input', bytes: hWide * p });
+    t.push(...lora(inputs));
+    t.push(...recurrentCore(layer.mixer, tokens, tp, p).saved);
+    if (out && keepsInput(out)) t.push({ name: 'mixer_out_input', bytes: tokens * shardedLinear(out, tp).in * p });
+    if (out) t.push(...lora([out]));
   }
-  if (dropout) t.push({ name: 'mlp_dropout_mask', bytes: hWide });
+  if (layer.parallelMixer) {
+    // Falcon-H1: the parallel Mamba-2 reads the same normalised input; its projections and core save alongside.
+    const linears = layer.linears.filter((l) => l.branch === 'parallel');
+    const out = linears.find((l) => l.tp === 'rowwise');
+    const inputs = linears.filter((l) => l !== out);
+    t.push(...lora(inputs));
+    t.push(...recurrentCore(layer.parallelMixer, tokens, tp, p).saved.map((x) => ({ ...x, name: `parallel_${x.name}` })));
+    if (out && keepsInput(out)) t.push({ name: 'parallel_mixer_out_input', bytes: tokens * shardedLinear(out, tp).in * p });
+    if (out) t.push(...lora([out]));
+  }
+  const ffn = layer.ffn;
+  if (ffn) {
+    const linears = part('mlp');
+    // A parallel-residual layer's MLP norm reads the same input as the attention norm (stored once, unless
+    // autocast casts it anew for each call).
+    if (!attn || !layer.parallelResidual || (hf && p < 4)) t.push({ name: 'mlp_norm_input', bytes: hWide * normInputBytes });
+    if (rms) t.push({ name: 'mlp_norm_normalized', bytes: hWide * p });
+    if (ffn.kind === 'dense') {
+      const down = linears.find((l) => l.tp === 'rowwise');
+      const inputs = linears.filter((l) => l !== down);
+      if (inputs.some(keepsInput)) t.push({ name: 'mlp_input', bytes: hWide * p });
+      t.push(...lora(inputs));
+      const I = down ? shardedLinear(down, tp).in : ffn.intermediate / tp;
+      t.push(...mlpTensors('', ffn.gated, tokens, I, p, !down || keepsInput(down), opts.fusedActivation ?? false));
+      if (down) t.push(...lora([down]));
+    } else {
+      t.push(...moeTensors(ffn, linears, { tokens, hWide, h, tp, p, lora, fusedActivation: opts.fusedActivation ?? false }));
+    }
+    if (dropout) t.push({ name: 'mlp_dropout_mask', bytes: hWide });
+  }
+  return t;
+}
+
+/** An MLP's saved intermediates for `rows` rows of width I (gated: gate, up, act; plain: act input), and the down input. */
+function mlpTensors(prefix: string, gated: boolean, rows: number, I: number, p: number, downInput: boolean, fused: boolean): ActivationTensor[] {
+  const t: ActivationTensor[] = gated
+    ? [{ name: `${prefix}gate_output`, bytes: rows * I * p }, { name: `${prefix}up_output`, bytes: rows * I * p }, ...(fused ? [] : [{ name: `${prefix}act_output`, bytes: rows * I * p }])]
+    : [{ name: `${prefix}act_input`, bytes: rows * I * p }];
+  if (downInput) t.push({ name: `${prefix}down_input`, bytes: rows * I * p });
+  return t;
+}
+
+/**
+ * What a routed-experts block saves (transformers MoE blocks with the grouped_mm / eager experts functions):
+ * the router input (for the router's weight gradient), the fp32 routing softmax (its backward needs the
+ * output) and the top-k weights, the tokens gathered into expert order (tokens·topK rows, for the experts'
+ * weight gradients), each routed row's MLP intermediates, and every expert output row (the top-k weights'
+ * gradient is the dot product with it). Shared experts save like a dense MLP.
+ */
+function moeTensors(
+  ffn: MoeFfn,
+  linears: LinearSpec[],
+  c: { tokens: number; hWide: number; h: number; tp: number; p: number; lora: (ls: LinearSpec[]) => ActivationTensor[]; fusedActivation: boolean },
+): ActivationTensor[] {
+  const { tokens, hWide, h, tp, p } = c;
+  const router = linears.find((l) => l.router);
+  const gateUp = linears.find((l) => l.experts && l.tp === 'colwise');
+  const down = linears.find((l) => l.experts && l.tp === 'rowwise');
+  const shared = linears.filter((l) => !l.router && !l.experts);
+  const rows = tokens * ffn.topK;
+  const I = ffn.expertIntermediate / tp;
+  const t: ActivationTensor[] = [];
+  if ((router && keepsInput(router)) || shared.some(keepsInput)) t.push({ name: 'mlp_input', bytes: hWide * p });
+  t.push({ name: 'router_probs', bytes: tokens * ffn.numExperts * 4 }, { name: 'topk_weights', bytes: rows * 4 });
+  if (!gateUp || keepsInput(gateUp)) t.push({ name: 'experts_input', bytes: rows * h * p });
+  if (gateUp) t.push(...c.lora([gateUp]));
+  t.push(...mlpTensors('experts_', ffn.gated, rows, I, p, !down || keepsInput(down), c.fusedActivation));
+  if (down) t.push(...c.lora([down]));
+  t.push({ name: 'experts_output', bytes: rows * h * p });
+  if (ffn.sharedIntermediate > 0) {
+    const sharedDown = shared.find((l) => l.tp === 'rowwise');
+    t.push(...c.lora(shared.filter((l) => l !== sharedDown)));
+    t.push(...mlpTensors('shared_', ffn.gated, tokens, ffn.sharedIntermediate / tp, p, !sharedDown || keepsInput(sharedDown), c.fusedActivation));
+    if (sharedDown) t.push(...c.lora([sharedDown]));
+  }
   return t;
 }
 
 /** Bytes one decoder layer keeps for backward without activation checkpointing, per rank. */
-export function activationBytesPerLayer(spec: ModelSpec, opts: ActivationOptions): number {
-  return activationTensorsPerLayer(spec, opts).reduce((sum, x) => sum + x.bytes, 0);
+export function activationBytesPerLayer(layer: LayerSpec, opts: ActivationOptions): number {
+  return activationTensorsPerLayer(layer, opts).reduce((sum, x) => sum + x.bytes, 0);
 }
 
 /**
@@ -130,7 +266,7 @@ export function activationBytesPerLayer(spec: ModelSpec, opts: ActivationOptions
  * and /tp when sequence parallel shards it), and recomputes the rest during backward.
  */
 export function checkpointedLayerInputBytes(
-  spec: ModelSpec,
+  spec: { hiddenSize: number },
   opts: { microBatch: number; seqLen: number; bytesPerElement?: number; tp?: number; cp?: number; sequenceParallel?: boolean },
 ): number {
   const p = opts.bytesPerElement ?? 2;

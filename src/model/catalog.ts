@@ -1,6 +1,8 @@
 /**
  * The built-in model catalog: one JSON file per Hugging Face id in `./catalog/`, holding the architecture keys
- * of that model's real `config.json` (plus `_id` and `_source`). File names are the id with `/` → `__`.
+ * of that model's real `config.json` (plus `_id`, `_source` and optional `_aliases`: other ids whose
+ * checkpoints share the architecture, such as an -Instruct variant or a re-upload). File names are the id
+ * with `/` → `__`.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,24 +11,40 @@ import { projectRoot } from '../util/paths.ts';
 
 const catalogDir = () => join(projectRoot(), 'src', 'model', 'catalog');
 
-let cache: Map<string, { id: string; config: Record<string, unknown> }> | undefined;
+type Entry = { id: string; config: Record<string, unknown>; aliasOf?: string };
+let cache: Map<string, Entry> | undefined;
 
-function load(): Map<string, { id: string; config: Record<string, unknown> }> {
+function load(): Map<string, Entry> {
   if (cache) return cache;
-  const map = new Map<string, { id: string; config: Record<string, unknown> }>();
+  const map = new Map<string, Entry>();
   for (const file of readdirSync(catalogDir()).sort()) {
     if (!file.endsWith('.json')) continue;
     const config = JSON.parse(readFileSync(join(catalogDir(), file), 'utf8')) as Record<string, unknown>;
     const id = typeof config._id === 'string' ? config._id : file.slice(0, -'.json'.length).replace('__', '/');
     map.set(id.toLowerCase(), { id, config });
   }
+  // Aliases never shadow an id that has a file of its own.
+  for (const entry of [...map.values()]) {
+    const aliases = Array.isArray(entry.config._aliases) ? (entry.config._aliases as unknown[]).filter((a): a is string => typeof a === 'string') : [];
+    for (const alias of aliases) if (!map.has(alias.toLowerCase())) map.set(alias.toLowerCase(), { id: alias, config: entry.config, aliasOf: entry.id });
+  }
   cache = map;
   return map;
 }
 
-/** Every catalog id, in its canonical Hugging Face spelling, sorted. */
+/** Every catalog id with a config file of its own, in its canonical Hugging Face spelling, sorted. */
 export function catalogIds(): string[] {
+  return [...load().values()].filter((e) => !e.aliasOf).map((e) => e.id).sort((a, b) => a.localeCompare(b));
+}
+
+/** Every id the catalog answers to (own ids and aliases), sorted. */
+export function catalogIdsWithAliases(): string[] {
   return [...load().values()].map((e) => e.id).sort((a, b) => a.localeCompare(b));
+}
+
+/** The id whose config an alias shares, or undefined for an own id / unknown id. */
+export function catalogAliasOf(id: string): string | undefined {
+  return load().get(id.trim().toLowerCase())?.aliasOf;
 }
 
 /**
@@ -67,7 +85,7 @@ function sizeOf(t: string): number {
  * wants. So the score mixes: shared tokens (Jaccard), a bonus when the size token ("13b") matches, a bonus
  * when the sizes are near each other, and normalised edit distance on the part after the org.
  */
-export function suggestCatalogIds(name: string, limit = 3, candidates: readonly string[] = catalogIds()): string[] {
+export function suggestCatalogIds(name: string, limit = 3, candidates: readonly string[] = catalogIdsWithAliases()): string[] {
   const nameTokens = new Set(tokens(name));
   const nameSize = [...nameTokens].filter((t) => SIZE.test(t));
   const nameTail = compact(name.split('/').pop() ?? name);

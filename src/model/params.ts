@@ -1,62 +1,118 @@
 /**
- * Exact parameter counts from a ModelSpec, module by module, mirroring the transformers modules:
+ * Exact parameter counts from a ModelSpec, module by module, summing what each layer description carries:
  *
  *   embedding   V·h                           (embed_tokens / wte / embed_in)
  *   positional  P·h when a learned table exists (gpt2 wpe; mpt only without ALiBi/RoPE)
- *   per layer   attention: q h·(a·d), k and v h·(a_kv·d) each, o (a·d)·h  [+ q/k/v biases a·d + 2·a_kv·d, + o bias h]
- *               MLP gated (SwiGLU): gate, up h·I, down I·h  [+ biases 2I + h]
- *               MLP plain (GELU):   up h·I, down I·h        [+ biases I + h]
- *               two norms: h each (RMSNorm weight, or LayerNorm without bias), 2h each (LayerNorm with bias)
+ *   per layer   every projection in·out (× experts) + its bias (out, × experts), every norm (h, or 2h with a
+ *               LayerNorm bias), and the layer's other parameters (SSM A/D/dt, conv kernels, sinks …)
  *   final norm  one norm
- *   lm head     V·h unless tied (no bias in any supported family)
+ *   lm head     V·h unless tied
  *
  * Checked against the published counts (e.g. Llama-2-7b 6,738,415,616; Llama-3.1-8B 8,030,261,248;
  * gpt2 124,439,808; pythia-1b 1,011,781,632) in test/model/params.test.ts.
  */
-import type { ModelSpec, ParameterCounts } from './types.ts';
+import { loraParams } from './peft.ts';
+import type { LayerSpec, LinearSpec, ModelSpec, NormSpec, ParameterCounts } from './types.ts';
 
-/** Parameters of one norm module of width h. */
-export function normParams(spec: ModelSpec): number {
-  return spec.normKind === 'layernorm' && spec.normBias ? 2 * spec.hiddenSize : spec.hiddenSize;
+/** Parameters of one norm module. */
+export function normParams(norm: NormSpec): number {
+  return norm.kind === 'layernorm' && norm.bias ? 2 * norm.width : norm.width;
 }
 
-/** Weights of the attention and MLP matrices of one decoder layer (no biases, no norms): the GEMM operands. */
-export function matmulParamsPerLayer(spec: ModelSpec): number {
-  const h = spec.hiddenSize;
-  const q = spec.numHeads * spec.headDim;
-  const kv = spec.numKvHeads * spec.headDim;
-  const attn = h * q + 2 * h * kv + q * h;
-  const mlp = (spec.mlpKind === 'gated' ? 3 : 2) * h * spec.intermediateSize;
-  return attn + mlp;
+/** Weight + bias of one projection, over all its experts. */
+export function linearParams(l: LinearSpec): number {
+  return (l.experts?.count ?? 1) * (l.in * l.out + (l.bias ? l.out : 0));
 }
 
-/** Bias parameters of one decoder layer. */
-export function biasParamsPerLayer(spec: ModelSpec): number {
-  const q = spec.numHeads * spec.headDim;
-  const kv = spec.numKvHeads * spec.headDim;
-  const I = spec.intermediateSize;
-  let n = 0;
-  if (spec.qkvBias) n += q + 2 * kv;
-  if (spec.attnOutBias) n += spec.hiddenSize;
-  if (spec.mlpBias) n += (spec.mlpKind === 'gated' ? 2 * I : I) + spec.hiddenSize;
-  return n;
+/** Weights of the layer's matrices (no biases, norms or other parameters): the GEMM operands, all experts. */
+export function matmulParamsOfLayer(layer: LayerSpec): number {
+  return layer.linears.reduce((a, l) => a + (l.experts?.count ?? 1) * l.in * l.out, 0);
+}
+
+/** Every parameter of one decoder layer. */
+export function layerParams(layer: LayerSpec): number {
+  return layer.linears.reduce((a, l) => a + linearParams(l), 0) + layer.norms.reduce((a, n) => a + normParams(n), 0) + layer.extraParams;
 }
 
 export function parameterCounts(spec: ModelSpec): ParameterCounts {
   const embedding = spec.vocabSize * spec.hiddenSize;
   const positional = spec.learnedPositions ? spec.maxPositions * spec.hiddenSize : 0;
-  const perLayer = matmulParamsPerLayer(spec) + biasParamsPerLayer(spec) + 2 * normParams(spec);
-  const finalNorm = normParams(spec);
-  const lmHead = spec.tiedEmbeddings ? 0 : spec.vocabSize * spec.hiddenSize;
-  const total = embedding + positional + spec.numLayers * perLayer + finalNorm + lmHead;
-  return { embedding, positional, perLayer, finalNorm, lmHead, total };
+  const perLayer = spec.layers.map(layerParams);
+  const layers = perLayer.reduce((a, b) => a + b, 0);
+  const finalNorm = normParams(spec.finalNorm);
+  const lmHead = (spec.tiedEmbeddings ? 0 : spec.vocabSize * spec.hiddenSize) + (spec.lmHeadBias ? spec.vocabSize : 0);
+  const total = embedding + positional + layers + finalNorm + lmHead;
+  return { embedding, positional, layers, perLayer, finalNorm, lmHead, total };
 }
 
 /**
- * Parameters that are multiplied as GEMM weights per token: every layer's matrices plus the output
- * projection V·h — counted even when tied, because the logits matmul is still executed — but not the
- * embedding/position lookups (gathers, no FLOPs), biases or norms (elementwise).
+ * Parameters multiplied as GEMM weights by one token: every layer's matrices (for routed experts only the
+ * top-k a token visits) plus the output projection V·h — counted even when tied, because the logits matmul
+ * is still executed — but not the embedding/position lookups (gathers, no FLOPs), biases or norms.
  */
 export function matmulParams(spec: ModelSpec): number {
-  return spec.numLayers * matmulParamsPerLayer(spec) + spec.vocabSize * spec.hiddenSize;
+  let n = spec.vocabSize * spec.hiddenSize;
+  for (const layer of spec.layers) for (const l of layer.linears) n += (l.experts?.topK ?? 1) * l.in * l.out;
+  return n;
+}
+
+/**
+ * Parameters a token touches: every parameter except the routed experts it does not visit (for each routed
+ * projection, count − topK experts' weights and biases). Equal to the total for dense models.
+ */
+export function activeParameters(spec: ModelSpec): number {
+  let inactive = 0;
+  for (const layer of spec.layers) {
+    for (const l of layer.linears) if (l.experts) inactive += (l.experts.count - l.experts.topK) * (l.in * l.out + (l.bias ? l.out : 0));
+  }
+  return parameterCounts(spec).total - inactive;
+}
+
+/**
+ * What PEFT's `print_trainable_parameters` reports as trainable: without PEFT every parameter; with it the
+ * LoRA adapters (r·(in + out) per adapted projection, DoRA's magnitude vectors) and the trainable copies
+ * `modules_to_save` makes (ModulesToSaveWrapper), nothing of the frozen base.
+ */
+export function trainableParameters(spec: ModelSpec): number {
+  if (!spec.peft) return parameterCounts(spec).total;
+  let n = 0;
+  for (const layer of spec.layers) for (const l of layer.linears) n += loraParams(l);
+  const vh = spec.vocabSize * spec.hiddenSize;
+  if (spec.peft.trainableCopies.embedding) n += vh;
+  if (spec.peft.trainableCopies.lmHead) n += vh;
+  return n;
+}
+
+/**
+ * Trainable parameter tensors (each a separate optimizer state and, for per-tensor optimizers, a separate
+ * kernel): under PEFT two per adapter (A, B; DoRA's magnitude a third) and the trainable copies; otherwise
+ * every weight, bias and norm (transformers holds each routed projection's experts as one 3-D tensor).
+ */
+export function trainableTensorCount(spec: ModelSpec): number {
+  let n = 0;
+  if (spec.peft) {
+    for (const layer of spec.layers) for (const l of layer.linears) if (l.lora) n += l.lora.dora ? 3 : 2;
+    return n + (spec.peft.trainableCopies.embedding ? 1 : 0) + (spec.peft.trainableCopies.lmHead ? 1 : 0);
+  }
+  for (const layer of spec.layers) {
+    for (const l of layer.linears) n += l.bias ? 2 : 1;
+    n += layer.norms.reduce((a, x) => a + (x.kind === 'layernorm' && x.bias ? 2 : 1), 0) + (layer.extraParams > 0 ? 1 : 0);
+  }
+  return n + 1 + (spec.learnedPositions ? 1 : 0) + (spec.tiedEmbeddings ? 0 : 1) + (spec.finalNorm.kind === 'layernorm' && spec.finalNorm.bias ? 2 : 1);
+}
+
+/**
+ * The hidden 2-D matrices Muon orthogonalises: every trainable projection weight of the decoder layers
+ * (experts: one matrix per expert); embeddings, the head, norms and biases step with AdamW.
+ */
+export function hiddenMatrices(spec: ModelSpec): { rows: number; cols: number; count: number }[] {
+  const out: { rows: number; cols: number; count: number }[] = [];
+  for (const layer of spec.layers) {
+    for (const l of layer.linears) {
+      if (spec.peft) {
+        if (l.lora) out.push({ rows: l.lora.r, cols: l.in, count: 1 }, { rows: l.out, cols: l.lora.r, count: 1 });
+      } else out.push({ rows: l.out, cols: l.in, count: l.experts?.count ?? 1 });
+    }
+  }
+  return out;
 }

@@ -1,6 +1,6 @@
 import { loadScenarioFile, resolveConfig, checkAgainstModel, DEFAULT_HARDWARE, type LoadedScenario, type ResolvedConfig, type SimulationOverrides } from '../config/index.ts';
 import { loadHardwareProfile, buildCluster, type Cluster } from '../hardware/index.ts';
-import { loadModel, parameterCounts, type ModelSpec } from '../model/index.ts';
+import { applyPeft, loadModel, parameterCounts, type ModelSpec } from '../model/index.ts';
 import { buildPlan, planShape, type OpTag, type Plan } from '../strategy/index.ts';
 import { checkPlanLowerBound, checkReportSize, checkSteps, checkWorldSize, heapBudgetBytes, maxPlanTasks, planTooLarge } from './limits.ts';
 import { simulate, EngineStallError, type Timeline } from '../engine/index.ts';
@@ -40,8 +40,10 @@ export async function simulateLoaded(loaded: LoadedScenario, opts: RunOptions = 
   const profile = loadHardwareProfile(sim.hardware ?? DEFAULT_HARDWARE);
   const cfg = await resolveConfig(loaded, { hardware: profile.id, gpusPerNode: profile.node.gpus_per_node });
   const cluster = buildCluster(profile, cfg.simulation.numNodes, cfg.simulation.gpus);
-  const model = opts.model ?? loadModel({ ...(cfg.model.baseModel ? { baseModel: cfg.model.baseModel } : {}), ...(cfg.model.modelConfig ? { modelConfig: cfg.model.modelConfig } : {}), baseDir: cfg.baseDir });
-  checkAgainstModel(cfg, model);
+  const base = opts.model ?? loadModel({ ...(cfg.model.baseModel ? { baseModel: cfg.model.baseModel } : {}), ...(cfg.model.modelConfig ? { modelConfig: cfg.model.modelConfig } : {}), baseDir: cfg.baseDir });
+  checkAgainstModel(cfg, base);
+  // What trains: the whole model, or PEFT's adapters over a frozen (possibly quantised) base.
+  const model = trainedModel(base, cfg);
   // Sizes first (pipeline/limits.ts): a plan the heap cannot hold is refused before it is built.
   const planOpts = { steadyState: (opts.steadyState ?? false) && !opts.recordMemory };
   const shape = planShape(cfg, cluster.worldSize, planOpts);
@@ -67,7 +69,7 @@ export async function simulateLoaded(loaded: LoadedScenario, opts: RunOptions = 
   const result = buildResult({ cfg, model, totalParams: parameterCounts(model).total, cluster, plan, timeline: first!, stepTimes, stepCount: steps });
   const run: SimulationRun = { result, cfg, model, cluster, plan, timeline: first! };
   if (opts.advice) {
-    const { advice, debug } = await advise(run, loaded, { simulate: (variant) => simulateLoaded(variant, { model, steadyState: true }) });
+    const { advice, debug } = await advise(run, loaded, { simulate: (variant) => simulateLoaded(variant, { model: base, steadyState: true }) });
     result.advice = advice;
     result.advice_debug = debug;
   }
@@ -87,6 +89,21 @@ function runEngine(scenario: string, plan: Plan, options: { jitter?: { seed: str
       `scenario ${scenario}: ${err.message}; likely cause: a scheduling loop in the engine at this time scale (${plan.tasks.length} tasks) — please report it with the scenario`,
     );
   }
+}
+
+function trainedModel(base: ModelSpec, cfg: ResolvedConfig): ModelSpec {
+  const p = cfg.peft;
+  if (!p) return base;
+  return applyPeft(base, {
+    r: p.r,
+    dropout: p.dropout > 0,
+    dora: p.dora,
+    targets: p.targets,
+    parameters: p.parameters,
+    modulesToSave: p.modulesToSave,
+    ...(p.layersToTransform ? { layersToTransform: p.layersToTransform } : {}),
+    ...(p.quantization ? { quantization: p.quantization } : {}),
+  });
 }
 
 export async function simulateFile(path: string, overrides: SimulationOverrides = {}, opts: RunOptions = {}): Promise<SimulationRun> {

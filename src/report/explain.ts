@@ -213,7 +213,8 @@ function memoryStory(run: SimulationRun): string {
   return (
     `Memory: the peak allocation is ${gib(m.peak_bytes)} at ${seconds(at)}${running ? `, during ${opName(running.tag)} of micro-batch ${running.tag.microBatch}` : ''} ` +
     `(parameters ${gib(bd.parameters)}, gradients ${gib(bd.gradients)}, optimizer states ${gib(bd.optimizer_states)}, activations ${gib(bd.activations)}, communication buffers ${gib(bd.communication_buffers)}). ` +
-    `Reserved ≈ peak × ${factor} (caching-allocator overhead) + ${gib(m.non_allocator_bytes)} CUDA context and NCCL = ${gib(m.required_bytes)} against ${gib(m.capacity_bytes)}: ` +
+    // src/metrics/result.ts: reserved = max(peak, Σ allocator pools' high-water marks) × factor.
+    `Reserved ≈ ${gib(m.reserved_bytes / factor)} (the allocator pools' high-water marks summed: each CUDA stream's pool keeps its own cached blocks, so this is at least the ${gib(m.peak_bytes)} peak) × ${factor} (fragmentation inside the pools) + ${gib(m.non_allocator_bytes)} CUDA context and NCCL = ${gib(m.required_bytes)} against ${gib(m.capacity_bytes)}: ` +
     `${m.fits ? 'it fits' : 'it does NOT fit — expect CUDA out of memory'}. Model states (parameters + gradients + optimizer states, ${r0(run.result.precision.optimizer_bytes_per_parameter)} B of optimizer state per parameter) take ${gib(m.model_states_bytes)} per GPU.`
   );
 }

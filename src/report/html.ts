@@ -92,7 +92,7 @@ export function reportHtml(report: HtmlReport): string {
   const paths = vegaBundlePaths();
   const libs = [paths.vega, paths.vegaLite, paths.vegaEmbed].map((p) => `<script>${inlineScript(readFileSync(p, 'utf8'))}</script>`).join('\n');
   const rows = summaryRows(r).map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join('\n');
-  const warnings = r.warnings.length > 0 ? `<ul class="warn">${r.warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul>` : '';
+  const warnings = r.warnings.length > 0 ? `<ul class="warn">${r.warnings.map((w) => `<li>${esc(w.message)}</li>`).join('')}</ul>` : '';
   const charts = report.charts
     .map((c) => `<h2>${esc(c.title)}</h2>\n<div class="chart" id="${esc(c.id)}"></div>${c.png ? `\n<p class="sub">Static image: <a href="${esc(c.png)}">${esc(c.png)}</a></p>` : ''}`)
     .join('\n');

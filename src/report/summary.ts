@@ -6,12 +6,16 @@ import { adviceSummary } from './advice.ts';
 export function terminalSummary(r: SimulationResult): string {
   const m = r.mesh;
   const lines: string[] = [];
-  lines.push(`shardsim · ${r.scenario} · ${r.model.id} (${(r.model.parameters / 1e9).toFixed(2)} B params) on ${r.num_nodes} × ${r.hardware} (${r.world_size} GPUs)`);
+  const trainable = r.model.trainable_parameters < r.model.parameters ? `, ${count(r.model.trainable_parameters)} trainable` : '';
+  const active = r.model.active_parameters < r.model.parameters ? `, ${(r.model.active_parameters / 1e9).toFixed(2)} B active` : '';
+  lines.push(`shardsim · ${r.scenario} · ${r.model.id} (${(r.model.parameters / 1e9).toFixed(2)} B params${active}${trainable}) on ${r.num_nodes} × ${r.hardware} (${r.world_size} GPUs)`);
   lines.push('');
   lines.push(table([
     ['strategy', `${r.strategy.toUpperCase()}  mesh dp_replicate=${m.dp_replicate} dp_shard=${m.dp_shard} cp=${m.cp} tp=${m.tp}`],
     ['batch', `micro ${r.batch.micro_batch_size} × accumulation ${r.batch.gradient_accumulation_steps} × dp ${m.dp_shard * m.dp_replicate} = global ${r.batch.global_batch_size} sequences (${count(r.batch.tokens_per_step)} tokens)`],
+    ['data', `${r.batch.packing ? 'packed: ' : ''}${r.batch.rows_per_micro_batch} row(s) × ${count(r.batch.tokens_per_row)} tokens per micro-batch; attention ${r.batch.attention.implementation} (${r.batch.attention.masking}${r.batch.attention.document_mean_tokens ? `, documents of ~${count(r.batch.attention.document_mean_tokens)} tokens assumed` : ''})`],
     ['precision', `compute ${r.precision.compute}, params ${r.precision.parameters}, gather ${r.precision.all_gather}, reduce ${r.precision.reduce}`],
+    ...(r.calibration.compute === 'measured' ? [] : [['calibration', `${r.calibration.compute}: ${r.hardware}'s ${r.calibration.derived.length} compute input(s) not measured on this GPU (${r.calibration.derived.slice(0, 3).join(', ')}${r.calibration.derived.length > 3 ? ', …' : ''})`] as [string, string]]),
   ]));
   lines.push('');
   const stepLine = r.steps.count > 1 && r.steps.max_s !== r.steps.min_s
@@ -34,10 +38,11 @@ export function terminalSummary(r: SimulationResult): string {
   lines.push(table([
     ['peak memory', `${gib(mm.peak_bytes)} allocated, ~${gib(mm.required_bytes)} with allocator overhead + CUDA context, of ${gib(mm.capacity_bytes)}  →  ${mm.fits ? 'fits' : 'DOES NOT FIT (OOM)'}`],
     ['  at the peak', `params ${gib(b.parameters)}, grads ${gib(b.gradients)}, optimizer ${gib(b.optimizer_states)}, activations ${gib(b.activations)}, buffers ${gib(b.communication_buffers)}`],
-    ['model states', `${gib(mm.model_states_bytes)} per GPU (params + grads + optimizer states)`],
+    ['model states', `${gib(mm.model_states_bytes)} per GPU (params + grads + optimizer states)${mm.paged_optimizer_bytes > 0 ? `, of which ${gib(mm.paged_optimizer_bytes)} paged optimizer state in unified memory${mm.paged_fits ? '' : ' (does not stay resident: pages to host memory)'}` : ''}`],
     ['cost', `$${r.cost.usd_per_million_tokens.toFixed(3)} per million tokens at $${r.cost.usd_per_gpu_hour}/GPU-hour`],
   ]));
   if (r.straggler) lines.push('', `straggler: ${r.straggler.summary}`);
+  if (r.warnings.length > 0) lines.push('', 'not modelled exactly (assumptions made):', ...r.warnings.map((w) => `  - ${w.message}`));
   const advice = adviceSummary(r);
   if (advice) lines.push('', advice);
   return lines.join('\n');

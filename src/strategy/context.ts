@@ -19,7 +19,14 @@ export interface StrategyContext {
   /** The data-parallel group gradients are reduced over (the shard group under FSDP). */
   dataParallel: GroupPlacement;
   /** Host side of CPU offload: copy rates over the host link and the CPU optimizer rate one rank gets. */
-  host: { h2dBytesPerSecond: number; d2hBytesPerSecond: number; cpuAdamParamsPerSecond: number };
+  host: {
+    h2dBytesPerSecond: number;
+    d2hBytesPerSecond: number;
+    cpuAdamParamsPerSecond: number;
+    /** Pinned-buffer rates (activation offloading always pins its host buffers). */
+    pinnedH2dBytesPerSecond: number;
+    pinnedD2hBytesPerSecond: number;
+  };
   /**
    * The micro-batches to lower, in order: all of them, or — for a steady-state run — the first, the second
    * and the last, the second standing for every middle one (they are identical without jitter).
@@ -32,4 +39,6 @@ export interface StrategyContext {
 export interface StrategyResult {
   persistent: { parameters: number; optimizer_states: number; communication_buffers: number };
   persistentGradientBytes: number;
+  /** Optimizer state in CUDA unified memory (bitsandbytes paged optimizers): outside the allocator's peak. */
+  pagedBytes?: number;
 }

@@ -1,8 +1,15 @@
 import { layerElementwiseTraffic } from '../compute/elementwise.ts';
-import { gemmBackwardSeconds, gemmSeconds, flashAttentionSeconds, memoryBoundSeconds, matmulRate, type GpuSpec } from '../compute/kernels.ts';
+import { gemmBackwardSeconds, gemmSeconds, flashAttentionShapeSeconds, memoryBoundSeconds, matmulRate, type GpuSpec } from '../compute/kernels.ts';
 import { attentionCoreFlops, gemmFlops, layerGemms, lmHeadGemm } from '../model/flops.ts';
-import { matmulParamsPerLayer, parameterCounts } from '../model/params.ts';
-import type { ModelSpec } from '../model/types.ts';
+import { attentionOf } from '../model/layer.ts';
+import { normParams, parameterCounts } from '../model/params.ts';
+import { projectionCosts } from './projection-costs.ts';
+import { headSeconds } from './head-costs.ts';
+import { attentionEquivalent } from '../model/attention-work.ts';
+import { recurrentCore } from '../model/recurrent.ts';
+import { launchBoundSeconds } from '../compute/host-overhead.ts';
+import { moeRoutingSeconds } from './moe-costs.ts';
+import type { LayerSpec, ModelSpec } from '../model/types.ts';
 import type { ResolvedConfig } from '../config/types.ts';
 import { bytesOf } from '../util/dtype.ts';
 
@@ -10,15 +17,27 @@ import { bytesOf } from '../util/dtype.ts';
 export interface BackwardSegment {
   name: string;
   seconds: number;
-  /** Parameters (on this rank) whose gradients are ready when this segment ends. */
+  /** Trainable parameters (on this rank) whose gradients are ready when this segment ends. */
   params: number;
   /** Which half of the layer: backward runs the MLP first, then attention. */
   part: 'mlp' | 'attention';
 }
 
-export interface LayerCosts {
+/**
+ * Parameter elements on one rank, split by what happens to them: trainable ones get gradients and optimizer
+ * state; frozen ones (PEFT's base) are kept in the model dtype; quantised frozen weights are counted in
+ * `params` and stored in `quantizedBytes`.
+ */
+export interface ParamShare {
+  params: number;
+  trainableParams: number;
+  frozenParams: number;
+  quantizedBytes: number;
+}
+
+export interface LayerCosts extends ParamShare {
   forwardSeconds: number;
-  /** The attention half (norm, q/k/v, the core, o_proj, residual) and the MLP half of the forward. */
+  /** The mixer half (norm, q/k/v, the core, o_proj, residual) and the MLP half of the forward. */
   attentionForwardSeconds: number;
   mlpForwardSeconds: number;
   /** What backward re-runs under activation checkpointing (full: the forward; selective: less). */
@@ -27,150 +46,236 @@ export interface LayerCosts {
   backwardSeconds: number;
   forwardFlops: number;
   backwardFlops: number;
-  /** Parameters of one decoder layer on this rank (÷ tp for the sharded matrices). */
-  params: number;
+  /** One ring-attention K+V block sent to the next CP rank (0 without attention). */
+  cpKvBlockBytes: number;
 }
 
 export interface StepCosts {
-  layer: LayerCosts;
-  embedding: { params: number; forwardSeconds: number; backwardSeconds: number };
-  head: {
-    /** Final norm + lm_head on this rank (0 lm_head when tied: it lives in the embedding). */
-    params: number;
+  /** Per decoder layer, in order; identical layers share one object. */
+  layers: LayerCosts[];
+  /** The embedding (and learned positions); under PEFT frozen, plus a trainable copy with modules_to_save. */
+  embedding: ParamShare & { forwardSeconds: number; backwardSeconds: number };
+  head: ParamShare & {
+    /** Final norm + lm_head on this rank (no lm_head when tied: it lives in the embedding). */
     forwardSeconds: number;
     backwardSeconds: number;
     forwardFlops: number;
   };
   /** Parameters one rank holds before data-parallel sharding (÷ tp for the sharded matrices). */
   totalParams: number;
-  /** Parameters per FSDP group on this rank: the root (embedding, final norm, lm_head); layers are `layer.params`. */
+  total: ParamShare;
+  /** Parameters per FSDP group on this rank: the root (embedding, final norm, lm_head); layers are `layers[i]`. */
   rootParams: number;
-  /** Tensor / context parallel traffic per micro-batch (bytes of one collective's payload). */
+  root: ParamShare;
+  /** Tensor parallel traffic per micro-batch (bytes of one collective's payload). */
   parallel: {
     /** b·(s/cp)·h activations: each TP AllReduce (or AllGather + ReduceScatter with sequence parallel). */
     tpActivationBytes: number;
     /** The logits gathered over TP for the loss (HF tp_plan lm_head "colwise_rep"). */
     tpLogitsBytes: number;
-    /** One ring-attention K+V block sent to the next CP rank. */
-    cpKvBlockBytes: number;
   };
 }
 
 /**
- * Per-micro-batch kernel times of one decoder layer, the embedding and the head (final norm, lm_head,
- * cross-entropy) on one GPU, from the model's GEMM shapes and the GPU's measured rates. Under tensor
- * parallelism every layer GEMM is column- or row-sharded (Megatron; transformers' `base_model_tp_plan`:
- * q/k/v/gate/up "colwise", o/down "rowwise"); under context parallelism each rank holds s/cp tokens and its
- * queries attend over all s keys as the K/V blocks come round the ring.
+ * Per-micro-batch kernel times of one decoder layer on one GPU, from its GEMM shapes and the GPU's measured
+ * rates. Under tensor parallelism every layer GEMM is column- or row-sharded (Megatron; transformers'
+ * `base_model_tp_plan`: q/k/v/gate/up "colwise", o/down "rowwise"); under context parallelism each rank holds
+ * s/cp tokens and its queries attend over all s keys as the K/V blocks come round the ring.
  */
-export function stepCosts(cfg: ResolvedConfig, model: ModelSpec, gpu: GpuSpec): StepCosts {
+export function layerCosts(layer: LayerSpec, cfg: ResolvedConfig, gpu: GpuSpec, frozenBase = false): LayerCosts {
   const { tp, cp, sequenceParallel } = cfg.mesh;
-  const b = cfg.batch.microBatchSize;
-  const s = cfg.batch.sequenceLength;
+  // The kernels see rows × row tokens (packing, padding: src/config/attention.ts).
+  const b = cfg.shape.rows;
+  const s = cfg.shape.rowTokens;
   const tokens = (b * s) / cp;
   const dtype = cfg.precision.computeDtype;
   const p = bytesOf(dtype);
-  const h = model.hiddenSize;
-  const counts = parameterCounts(model);
 
-  const gemms = layerGemms(model, tokens, tp);
-  const gemmFwd = new Map(gemms.map((g) => [g.name, gemmSeconds(g, gpu, dtype)]));
-  const gemmBwd = new Map(gemms.map((g) => [g.name, gemmBackwardSeconds(g, gpu, dtype)]));
-  const matmulFlops = gemms.reduce((sum, g) => sum + gemmFlops(g), 0);
+  const gemms = layerGemms(layer, tokens, tp);
+  const projections = layer.linears.map((l, i) => projectionCosts(l, gemms[i]!, gpu, dtype, cfg.expertsImplementation));
+  const gemmFwd = projections.map((x) => x.forwardSeconds);
+  const gemmBwd = projections.map((x) => x.backwardSeconds);
+  const matmulFlops = projections.reduce((sum, x) => sum + x.forwardFlops, 0);
+  const matmulBackwardFlops = projections.reduce((sum, x) => sum + x.backwardFlops, 0);
 
-  // Attention core on this rank: a/tp heads, s/cp queries over all s keys. Flash kernels skip the masked
-  // half (and CP's head-tail chunking balances it across ranks); the eager path computes every score as two
-  // batched GEMMs and streams the score matrix through softmax (read + write forward; twice in backward).
-  const coreFull = attentionCoreFlops(model, b, s, { causal: false, tp }) / cp;
-  const coreCausal = coreFull / 2;
-  let attnFwd: number;
-  let attnBwd: number;
-  if (cfg.flashAttention) {
-    attnFwd = flashAttentionSeconds(coreCausal, gpu, 'forward');
-    attnBwd = flashAttentionSeconds(coreCausal, gpu, 'backward');
-  } else {
-    const scores = (b * (model.numHeads / tp) * s * s) / cp;
-    attnFwd = coreFull / matmulRate(gpu, dtype) + memoryBoundSeconds(3 * scores * p, gpu, 2);
-    attnBwd = (2 * coreFull) / matmulRate(gpu, dtype) + memoryBoundSeconds(5 * scores * p, gpu, 3);
+  // Attention core on this rank: a/tp heads, s/cp queries over all s keys. The call is an equivalent batch of
+  // sequences (src/model/attention-work.ts): documents attend within themselves; a dense 4-D mask makes the
+  // kernel compute every score of the row. Fused kernels skip what a causal mask hides; the eager path
+  // computes every score as two batched GEMMs and streams the score matrix through softmax (read + write
+  // forward; twice in backward).
+  const attn = attentionOf(layer);
+  let coreFlops = 0;
+  let attnFwd = 0;
+  let attnBwd = 0;
+  if (attn) {
+    if (cfg.flashAttention) {
+      const eq = attentionEquivalent({ rows: b, rowTokens: s, packing: cfg.shape.packing }, cfg.attention.masking, cfg.attention.documents);
+      const full = attentionCoreFlops(attn, eq.batch, eq.seqLen, { causal: false, tp }) / cp;
+      coreFlops = eq.causal ? full / 2 : full;
+      const shape = { batch: eq.batch, heads: attn.numHeads / tp, queryLen: eq.seqLen / cp, keyLen: eq.seqLen, kernelSeqLen: eq.seqLen / cp, headDim: Math.max(attn.headDim, attn.vHeadDim), causal: eq.causal, ...(attn.window ? { window: attn.window } : {}) };
+      attnFwd = flashAttentionShapeSeconds(shape, gpu, 'forward');
+      attnBwd = flashAttentionShapeSeconds(shape, gpu, 'backward');
+    } else {
+      const scores = (b * (attn.numHeads / tp) * s * s) / cp;
+      coreFlops = attentionCoreFlops(attn, b, s, { causal: false, tp }) / cp;
+      attnFwd = coreFlops / matmulRate(gpu, dtype) + memoryBoundSeconds(3 * scores * p, gpu, 2);
+      attnBwd = (2 * coreFlops) / matmulRate(gpu, dtype) + memoryBoundSeconds(5 * scores * p, gpu, 3);
+    }
+  } else if (layer.mixer && layer.mixer.kind !== 'attention') {
+    // SSM / linear-attention / convolution mixers (src/model/recurrent.ts): their chunked products at the
+    // matmul rate, scalar recurrences on the CUDA cores, and their HBM traffic.
+    const w = recurrentCore(layer.mixer, tokens, tp, p);
+    coreFlops = w.forwardFlops;
+    attnFwd = w.forwardFlops / matmulRate(gpu, dtype) + w.forwardScalarFlops / gpu.fp32_flops_per_second + memoryBoundSeconds(w.forwardBytes, gpu, w.forwardKernels);
+    attnBwd = w.backwardFlops / matmulRate(gpu, dtype) + (2 * w.forwardScalarFlops) / gpu.fp32_flops_per_second + memoryBoundSeconds(w.backwardBytes, gpu, w.backwardKernels);
+  }
+
+  if (layer.parallelMixer) {
+    const w = recurrentCore(layer.parallelMixer, tokens, tp, p);
+    coreFlops += w.forwardFlops;
+    attnFwd += w.forwardFlops / matmulRate(gpu, dtype) + w.forwardScalarFlops / gpu.fp32_flops_per_second + memoryBoundSeconds(w.forwardBytes, gpu, w.forwardKernels);
+    attnBwd += w.backwardFlops / matmulRate(gpu, dtype) + (2 * w.forwardScalarFlops) / gpu.fp32_flops_per_second + memoryBoundSeconds(w.backwardBytes, gpu, w.backwardKernels);
   }
 
   // Norms, rotary, the MLP activation and residual adds: memory-bound, eager or fused by torch.compile.
-  const ew = layerElementwiseTraffic(model, p, cfg.torchCompile, { tp, sequenceParallel });
+  const ew = layerElementwiseTraffic(layer, p, cfg.kernels.fusion, { tp, sequenceParallel });
   const elementwiseFwd = memoryBoundSeconds(tokens * ew.forwardBytesPerToken, gpu, ew.forwardKernels);
   const elementwiseBwd = memoryBoundSeconds(tokens * ew.backwardBytesPerToken, gpu, ew.backwardKernels);
 
-  const sumOf = (names: string[]) => names.reduce((a, n) => a + (gemmFwd.get(n) ?? 0), 0);
-  const attentionForwardSeconds = sumOf(['q_proj', 'k_proj', 'v_proj', 'o_proj']) + attnFwd + elementwiseFwd / 2;
-  const mlpForwardSeconds = sumOf(['gate_proj', 'up_proj', 'down_proj']) + elementwiseFwd / 2;
+  const partOf = (i: number) => layer.linears[i]!.part;
+  const sumWhere = (pred: (i: number) => boolean) => gemmFwd.reduce((a, t, i) => a + (pred(i) ? t : 0), 0);
+  const attentionForwardSeconds = sumWhere((i) => partOf(i) === 'attention') + attnFwd + elementwiseFwd / 2;
+  const routing = layer.ffn?.kind === 'moe' ? moeRoutingSeconds(layer.ffn, tokens, layer.hiddenSize, p, gpu) : { forward: 0, backward: 0 };
+  const mlpForwardSeconds = sumWhere((i) => partOf(i) === 'mlp') + elementwiseFwd / 2 + routing.forward;
   const forwardSeconds = attentionForwardSeconds + mlpForwardSeconds;
 
   // Recomputation: full checkpointing re-runs the whole forward; torchtitan's op-level selective policy
   // (see src/memory/step-memory.ts) keeps the attention output and every other matmul's output, so backward
   // re-runs the other matmuls and the memory-bound ops only.
   let recomputeSeconds = forwardSeconds;
-  if (cfg.activationCheckpointing === 'selective') {
-    const recomputed = gemms.filter((_, i) => i % 2 !== 0).map((g) => g.name);
-    recomputeSeconds = sumOf(recomputed) + elementwiseFwd;
-  }
+  if (cfg.activationCheckpointing === 'selective') recomputeSeconds = sumWhere((i) => i % 2 !== 0) + elementwiseFwd + routing.forward;
 
-  // Backward in autograd order: MLP (down, then up/gate), then attention (o_proj, the core, q/k/v).
-  const perLinearParams = new Map(gemms.map((g) => [g.name, g.k * g.n]));
-  const order = ['down_proj', 'up_proj', 'gate_proj', 'o_proj', 'v_proj', 'k_proj', 'q_proj'].filter((n) => gemmBwd.has(n));
+  // Backward in autograd order: the reverse of forward — the MLP's projections, then the mixer's output
+  // projection, the attention core, and its input projections.
+  const order = gemms.map((_, i) => i).reverse();
   const segments: BackwardSegment[] = [];
   const elementwiseShare = elementwiseBwd / order.length;
-  const mlpNames = new Set(['down_proj', 'up_proj', 'gate_proj']);
-  for (const name of order) {
-    const part = mlpNames.has(name) ? 'mlp' : 'attention';
-    segments.push({ name, seconds: gemmBwd.get(name)! + elementwiseShare, params: perLinearParams.get(name)!, part });
-    if (name === 'o_proj') segments.push({ name: 'attention_core', seconds: attnBwd, params: 0, part: 'attention' });
+  const lastAttentionLinear = Math.max(-1, ...layer.linears.map((l, i) => (l.part === 'attention' ? i : -1)));
+  // The combine's backward comes first in the MoE block's backward.
+  if (routing.backward > 0) segments.push({ name: 'moe_routing', seconds: routing.backward, params: 0, part: 'mlp' });
+  for (const i of order) {
+    segments.push({ name: gemms[i]!.name, seconds: gemmBwd[i]! + elementwiseShare, params: projections[i]!.trainableParams, part: partOf(i) === 'mlp' ? 'mlp' : 'attention' });
+    if (i === lastAttentionLinear && layer.mixer) segments.push({ name: attn ? 'attention_core' : `${layer.mixer.kind}_core`, seconds: attnBwd, params: 0, part: 'attention' });
   }
-  // Biases and norm weights (replicated across TP): fold the rest of the layer's parameters into the last
-  // segment (ready last).
-  // Per rank: the local GEMM weights (k/v replicated whole when tp exceeds the KV heads) plus norms and biases.
-  const layerParams = gemms.reduce((a, g) => a + g.k * g.n, 0) + (counts.perLayer - matmulParamsPerLayer(model));
-  const listed = segments.reduce((a, x) => a + x.params, 0);
-  segments[segments.length - 1]!.params += Math.max(0, layerParams - listed);
+  // Norm weights and other non-projection parameters (replicated across TP) are ready last: fold them into the
+  // last segment. Under PEFT they are frozen.
+  const others = layer.norms.reduce((a, n) => a + normParams(n), 0) + layer.extraParams;
+  if (!frozenBase) segments[segments.length - 1]!.params += others;
+  const trainableParams = segments.reduce((a, x) => a + x.params, 0);
+  const frozenParams = projections.reduce((a, x) => a + x.frozenParams, 0) + (frozenBase ? others : 0);
+  const quantizedBytes = projections.reduce((a, x) => a + x.quantizedBytes, 0);
+  // Per rank: the local GEMM weights (k/v replicated whole when tp exceeds the KV heads), biases and norms.
+  const quantizedParams = layer.linears.reduce((a, l, i) => a + (l.frozen && l.quantized ? gemms[i]!.k * gemms[i]!.n * (gemms[i]!.experts ?? 1) : 0), 0);
+  const localParams = trainableParams + frozenParams + quantizedParams;
+  // Eager PyTorch launches every kernel from the host: when the GPU work is shorter than its launches the
+  // layer is launch-bound (src/compute/host-overhead.ts). Stretch the layer's parts in proportion.
+  const kernelsF = projections.reduce((a, x) => a + x.kernels.forward, 0) + (layer.mixer ? 2 : 0) + ew.forwardKernels + (routing.forward > 0 ? 8 : 0);
+  const kernelsB = projections.reduce((a, x) => a + x.kernels.backward, 0) + (layer.mixer ? 3 : 0) + ew.backwardKernels + (routing.backward > 0 ? 8 : 0);
+  const framework = gpu.framework;
+  const fwdFloor = framework ? launchBoundSeconds(attentionForwardSeconds + mlpForwardSeconds, kernelsF, framework) / (attentionForwardSeconds + mlpForwardSeconds) : 1;
+  const bwdGpu = segments.reduce((a, x) => a + x.seconds, 0);
+  const bwdFloor = framework ? launchBoundSeconds(bwdGpu, kernelsB, framework) / bwdGpu : 1;
+  if (bwdFloor > 1) for (const x of segments) x.seconds *= bwdFloor;
   const backwardSeconds = segments.reduce((a, x) => a + x.seconds, 0);
-
-  // Embedding (replicated under TP: transformers' tp plans shard the decoder layers and lm_head, not
-  // embed_tokens): a gather of b·s rows forward; backward zeroes and scatter-adds into its V × h gradient.
-  const embedForward = memoryBoundSeconds(2 * tokens * h * p, gpu, 1);
-  const embedBackward = memoryBoundSeconds(2 * model.vocabSize * h * bytesOf(cfg.precision.gradDtype) + 2 * tokens * h * p, gpu, 2);
-
-  // Head: final norm, lm_head GEMM (V/tp columns), cross-entropy over the gathered fp32 logits (upcast,
-  // log-softmax, gather, and its gradient): ~5 passes over b·s·V fp32 forward and 3 backward.
-  const head = lmHeadGemm(model, tokens, tp);
-  const logitsElements = tokens * model.vocabSize;
-  const headForward = gemmSeconds(head, gpu, dtype) + memoryBoundSeconds(4 * tokens * h * p + logitsElements * (p + 5 * 4), gpu, 6);
-  const headBackward = gemmBackwardSeconds(head, gpu, dtype) + memoryBoundSeconds(4 * tokens * h * p + logitsElements * (p + 3 * 4), gpu, 5);
-  const lmHeadLocal = counts.lmHead / tp;
-  const embeddingLocal = counts.embedding + counts.positional;
+  const recomputeKernels = cfg.activationCheckpointing === 'selective' ? Math.ceil(kernelsF / 2) : kernelsF;
+  if (framework) recomputeSeconds = launchBoundSeconds(recomputeSeconds, recomputeKernels, framework);
 
   return {
-    layer: {
-      forwardSeconds,
-      attentionForwardSeconds,
-      mlpForwardSeconds,
-      recomputeSeconds,
-      backwardSegments: segments,
-      backwardSeconds,
-      forwardFlops: matmulFlops + (cfg.flashAttention ? coreCausal : coreFull),
-      backwardFlops: 2 * matmulFlops + 2.5 * (cfg.flashAttention ? coreCausal : coreFull),
-      params: layerParams,
-    },
-    embedding: { params: embeddingLocal, forwardSeconds: embedForward, backwardSeconds: embedBackward },
-    head: {
-      params: counts.finalNorm + lmHeadLocal,
-      forwardSeconds: headForward,
-      backwardSeconds: headBackward,
-      forwardFlops: gemmFlops(head),
-    },
-    totalParams: embeddingLocal + model.numLayers * layerParams + counts.finalNorm + lmHeadLocal,
-    rootParams: embeddingLocal + counts.finalNorm + lmHeadLocal,
+    forwardSeconds: forwardSeconds * fwdFloor,
+    attentionForwardSeconds: attentionForwardSeconds * fwdFloor,
+    mlpForwardSeconds: mlpForwardSeconds * fwdFloor,
+    recomputeSeconds,
+    backwardSegments: segments,
+    backwardSeconds,
+    forwardFlops: matmulFlops + coreFlops,
+    backwardFlops: matmulBackwardFlops + 2.5 * coreFlops,
+    params: localParams,
+    trainableParams,
+    frozenParams,
+    quantizedBytes,
+    cpKvBlockBytes: attn ? tokens * (Math.ceil(attn.numKvHeads / tp) * (attn.headDim + attn.vHeadDim)) * p : 0,
+  };
+}
+
+/**
+ * Per-micro-batch kernel times of every decoder layer (once per distinct layer), the embedding and the head
+ * (final norm, lm_head, cross-entropy) on one GPU.
+ */
+export function stepCosts(cfg: ResolvedConfig, model: ModelSpec, gpu: GpuSpec): StepCosts {
+  const { tp, cp } = cfg.mesh;
+  // The kernels see rows × row tokens (packing, padding: src/config/attention.ts).
+  const b = cfg.shape.rows;
+  const s = cfg.shape.rowTokens;
+  const tokens = (b * s) / cp;
+  const dtype = cfg.precision.computeDtype;
+  const p = bytesOf(dtype);
+  const h = model.hiddenSize;
+  const counts = parameterCounts(model);
+  const bySignature = new Map<string, LayerCosts>();
+  const layers = model.layers.map((layer) => {
+    let c = bySignature.get(layer.signature);
+    if (!c) bySignature.set(layer.signature, (c = layerCosts(layer, cfg, gpu, model.peft !== undefined)));
+    return c;
+  });
+
+  // Embedding (replicated under TP: transformers' tp plans shard the decoder layers and lm_head, not
+  // embed_tokens): a gather of b·s rows forward; backward zeroes and scatter-adds into its V × h gradient —
+  // unless it is frozen (PEFT without a trainable copy), when autograd never reaches its weight.
+  const peft = model.peft;
+  const embeddingTrains = !peft || peft.trainableCopies.embedding;
+  const embedForward = memoryBoundSeconds(2 * tokens * h * p, gpu, 1);
+  const embedBackward = embeddingTrains ? memoryBoundSeconds(2 * model.vocabSize * h * bytesOf(cfg.precision.gradDtype) + 2 * tokens * h * p, gpu, 2) : 0;
+
+  // Head: final norm, lm_head GEMM (V/tp columns) and the loss (src/strategy/head-costs.ts). A frozen
+  // lm_head skips its weight gradient.
+  const headTrains = !peft || peft.trainableCopies.lmHead || (model.tiedEmbeddings && embeddingTrains);
+  const head = lmHeadGemm(model, tokens, tp);
+  const logitsElements = tokens * model.vocabSize;
+  const headTimes = headSeconds(cfg.kernels, head, { tokens, hidden: h, vocab: model.vocabSize, bytesPerElement: p, weightGrad: headTrains }, gpu, dtype);
+  const headForward = headTimes.forward;
+  const headBackward = headTimes.backward;
+  const lmHeadLocal = counts.lmHead / tp;
+  const embeddingLocal = counts.embedding + counts.positional;
+  // modules_to_save keeps the frozen original and trains a copy (PEFT ModulesToSaveWrapper).
+  const vh = model.vocabSize * h;
+  const embedding: ParamShare = peft
+    ? { params: embeddingLocal + (peft.trainableCopies.embedding ? vh : 0), trainableParams: peft.trainableCopies.embedding ? vh : 0, frozenParams: embeddingLocal, quantizedBytes: 0 }
+    : { params: embeddingLocal, trainableParams: embeddingLocal, frozenParams: 0, quantizedBytes: 0 };
+  const headLocal = counts.finalNorm + lmHeadLocal;
+  const headCopy = peft && peft.trainableCopies.lmHead ? Math.ceil(model.vocabSize / tp) * h : 0;
+  const headShare: ParamShare = peft
+    ? { params: headLocal + headCopy, trainableParams: headCopy, frozenParams: headLocal, quantizedBytes: 0 }
+    : { params: headLocal, trainableParams: headLocal, frozenParams: 0, quantizedBytes: 0 };
+  const sum = (xs: ParamShare[]): ParamShare => ({
+    params: xs.reduce((a, x) => a + x.params, 0),
+    trainableParams: xs.reduce((a, x) => a + x.trainableParams, 0),
+    frozenParams: xs.reduce((a, x) => a + x.frozenParams, 0),
+    quantizedBytes: xs.reduce((a, x) => a + x.quantizedBytes, 0),
+  });
+  const root = sum([embedding, headShare]);
+  const total = sum([root, ...layers]);
+
+  return {
+    layers,
+    embedding: { ...embedding, forwardSeconds: embedForward, backwardSeconds: embedBackward },
+    head: { ...headShare, forwardSeconds: headForward, backwardSeconds: headBackward, forwardFlops: gemmFlops(head) },
+    totalParams: total.params,
+    total,
+    rootParams: root.params,
+    root,
     parallel: {
       tpActivationBytes: tokens * h * p,
       tpLogitsBytes: logitsElements * p,
-      cpKvBlockBytes: 2 * tokens * (Math.ceil(model.numKvHeads / tp) * model.headDim) * p,
     },
   };
 }

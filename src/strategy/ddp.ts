@@ -1,7 +1,10 @@
 import { bytesOf } from '../util/dtype.ts';
 import type { StrategyContext, StrategyResult } from './context.ts';
 import { mem, type OpTag } from './plan.ts';
-import { clipGradNormSeconds, optimizerStep } from './optimizer.ts';
+import { clipGradNormSeconds, deviceOptimizerStateBytes, optimizerLabel, optimizerStep, pagedOptimizerStateBytes } from './optimizer.ts';
+import { hiddenMatrices, trainableTensorCount } from '../model/params.ts';
+import { storedBytes } from './param-bytes.ts';
+import { offloadAfterForward, reloadBeforeBackward } from './activation-offload.ts';
 import { cpRing, emitLayerForward, layerForwardSeconds, tpGatherLogits, tpSync } from './tensor-parallel.ts';
 
 /** One DDP gradient bucket: parameters (in reverse registration order) and the layer whose backward fills it last. */
@@ -57,27 +60,28 @@ export function lowerDdp(ctx: StrategyContext, rank: number): StrategyResult {
   // Selective AC recomputes only what its policy does not save (costs.ts `recomputeSeconds`).
   const ckpt = cfg.activationCheckpointing !== 'none';
   const gradB = bytesOf(pr.gradDtype);
-  const totalParams = costs.totalParams;
-  const act = M.layer;
+  // Only trainable parameters have gradients, buckets and optimizer state (DDP buckets `requires_grad` params).
+  const trainable = costs.total.trainableParams;
   const H = M.head;
-  const cacheLayer = M.autocastCache.layerBytes;
+  const cacheLayers = M.autocastCache.layerBytes;
+  const cacheAllLayers = cacheLayers.reduce((a, x) => a + x, 0);
   const cacheRoot = M.autocastCache.rootBytes;
   const tag = (t: Omit<OpTag, 'microBatch'>, mb: number): OpTag => ({ ...t, microBatch: mb });
 
   // Backward segments of the whole model in execution order: head, layers L-1..0, embedding.
   type Seg = { name: string; seconds: number; params: number; layer?: number; part?: 'mlp' | 'attention'; phase: 'backward' | 'recompute' };
-  const segments: Seg[] = [{ name: 'head (norm, lm_head, loss)', seconds: costs.head.backwardSeconds, params: costs.head.params, phase: 'backward' }];
+  const segments: Seg[] = [{ name: 'head (norm, lm_head, loss)', seconds: costs.head.backwardSeconds, params: costs.head.trainableParams, phase: 'backward' }];
   for (let i = L - 1; i >= 0; i--) {
-    for (const s of costs.layer.backwardSegments) segments.push({ name: `layer ${i} ${s.name}`, seconds: s.seconds, params: s.params, layer: i, part: s.part, phase: 'backward' });
+    for (const s of costs.layers[i]!.backwardSegments) segments.push({ name: `layer ${i} ${s.name}`, seconds: s.seconds, params: s.params, layer: i, part: s.part, phase: 'backward' });
   }
-  segments.push({ name: 'embedding', seconds: costs.embedding.backwardSeconds, params: costs.embedding.params, phase: 'backward' });
+  segments.push({ name: 'embedding', seconds: costs.embedding.backwardSeconds, params: costs.embedding.trainableParams, phase: 'backward' });
   const buckets = assignBuckets(segments, gradB, cfg.ddp.firstBucketBytes, cfg.ddp.bucketCapBytes);
-  const gradBytes = totalParams * gradB;
+  const gradBytes = trainable * gradB;
   const bucketBuffer = cfg.ddp.gradientAsBucketView || ctx.dataParallel.size <= 1 ? 0 : gradBytes;
   // With tied embeddings the lm_head matmul's V×h gradient is the embedding's: it exists from the head's
   // backward on; the embedding's own backward adds a transient contribution into it (autograd's InputBuffer).
   const Vh = model.vocabSize * model.hiddenSize;
-  const tied = model.tiedEmbeddings ? Vh : 0;
+  const tied = model.tiedEmbeddings && costs.embedding.trainableParams > 0 ? Vh : 0;
   const gradParamsOf = (si: number, seg: Seg) => (si === 0 ? seg.params + tied : seg.layer === undefined && si === segments.length - 1 ? seg.params - tied : seg.params);
 
   let lastOfPrev = -1;
@@ -86,24 +90,28 @@ export function lowerDdp(ctx: StrategyContext, rank: number): StrategyResult {
   const key = (what: string, mb: number) => `${what}:mb${mb}:${dpId}`;
   // TP / CP collectives name their own group instance (tensor-parallel.ts); a TP group spans DP groups.
   const meshKey = (what: string, mb: number) => `${what}:mb${mb}`;
-  const { forward: fullForward, recompute } = layerForwardSeconds(costs, cfg);
+  const timings = costs.layers.map((l) => layerForwardSeconds(l, cfg));
 
   for (const mb of ctx.microBatches) {
     const sync = mb === GA - 1;
     let waitFor = [b.compute(rank, costs.embedding.forwardSeconds, tag({ kind: 'compute', phase: 'forward', label: 'embedding' }, mb), [lastOfPrev])];
     for (let i = 0; i < L; i++) {
-      [, waitFor] = emitLayerForward(ctx, rank, { layer: i, microBatch: mb, phase: 'forward' }, waitFor,
-        [mem('start', cacheLayer, 'parameters'), mem('start', act.savedBytes, 'activations')], fullForward, (what) => meshKey(what, mb));
+      let last: number;
+      [last, waitFor] = emitLayerForward(ctx, rank, { layer: i, microBatch: mb, phase: 'forward' }, waitFor,
+        [mem('start', cacheLayers[i]!, 'parameters'), mem('start', M.layers[i]!.savedBytes, 'activations')], timings[i]!.forward, (what) => meshKey(what, mb));
+      offloadAfterForward(ctx, rank, i, mb, last);
     }
     const headFMem = [mem('start', cacheRoot, 'parameters'), mem('start', H.savedBytes, 'activations'), mem('start', H.lossForwardBytes, 'activations'),
       mem('end', -(H.lossForwardBytes - H.lossHeldBytes), 'activations')];
     // Autocast's exit drops the weight-cast cache, which checkpointed layers were the only holders of.
-    if (ckpt) headFMem.push(mem('end', -L * cacheLayer, 'parameters'));
+    if (ckpt) headFMem.push(mem('end', -cacheAllLayers, 'parameters'));
     const headF = b.compute(rank, costs.head.forwardSeconds, tag({ kind: 'compute', phase: 'forward', label: 'head (norm, lm_head, loss)', flops: costs.head.forwardFlops }, mb), waitFor, headFMem);
     waitFor = tpGatherLogits(ctx, rank, { phase: 'forward', microBatch: mb }, [headF], meshKey('tp-logits', mb));
 
     const segEnd: number[] = [];
     let pendingRing = -1;
+    // Offloaded activations come back one layer ahead: each reload starts when the layer above starts.
+    let reloadGate = headF;
     let bucketIdx = 0;
     segments.forEach((seg, si) => {
       const memory = [];
@@ -118,24 +126,32 @@ export function lowerDdp(ctx: StrategyContext, rank: number): StrategyResult {
       }
       const firstOfLayer = seg.layer !== undefined && (si === 0 || segments[si - 1]!.layer !== seg.layer);
       const lastOfLayer = seg.layer !== undefined && segments[si + 1]?.layer !== seg.layer;
+      const act = seg.layer !== undefined ? M.layers[seg.layer]! : undefined;
+      const cacheLayer = seg.layer !== undefined ? cacheLayers[seg.layer]! : 0;
+      if (firstOfLayer) {
+        const reload = reloadBeforeBackward(ctx, rank, seg.layer!, mb, reloadGate);
+        if (reload >= 0) waitFor = [...waitFor, reload];
+      }
       if (ckpt && firstOfLayer) {
         [, waitFor] = emitLayerForward(ctx, rank, { layer: seg.layer!, microBatch: mb, phase: 'recompute' }, waitFor,
-          [mem('start', cacheLayer, 'parameters'), mem('start', act.recomputeBytes, 'activations')], recompute, (what) => meshKey(what, mb));
+          [mem('start', cacheLayer, 'parameters'), mem('start', act!.recomputeBytes, 'activations')], timings[seg.layer!]!.recompute, (what) => meshKey(what, mb));
       }
-      if (firstOfLayer) memory.push(mem('start', act.backwardWorkingBytes, 'activations'));
-      if (lastOfLayer) memory.push(mem('end', -(act.backwardWorkingBytes + act.savedBytes + act.recomputeBytes), 'activations'), mem('end', -cacheLayer, 'parameters'));
-      const flops = seg.layer !== undefined ? (costs.layer.backwardFlops * seg.seconds) / costs.layer.backwardSeconds : si === 0 ? 2 * costs.head.forwardFlops : 0;
+      if (firstOfLayer) memory.push(mem('start', act!.backwardWorkingBytes, 'activations'));
+      if (lastOfLayer) memory.push(mem('end', -(act!.backwardWorkingBytes + act!.savedBytes + act!.recomputeBytes), 'activations'), mem('end', -cacheLayer, 'parameters'));
+      const lc = seg.layer !== undefined ? costs.layers[seg.layer]! : undefined;
+      const flops = lc ? (lc.backwardFlops * seg.seconds) / lc.backwardSeconds : si === 0 ? 2 * costs.head.forwardFlops : 0;
       const c = b.compute(rank, seg.seconds, tag({ kind: 'compute', phase: 'backward', label: seg.name, ...(seg.layer !== undefined ? { layer: seg.layer } : {}), flops }, mb), waitFor, memory);
       waitFor = [c];
       segEnd[si] = c;
+      if (firstOfLayer) reloadGate = c;
       const t = { phase: 'backward' as const, microBatch: mb, ...(seg.layer !== undefined ? { layer: seg.layer } : {}) };
       // TP: the input gradients of the column-parallel blocks are all-reduced once the MLP half and the
       // attention half of a layer are done, and the lm_head's after the head; CP: the dK/dV ring beside the
       // attention backward.
       if (si === 0) waitFor = tpSync(ctx, rank, 'lm_head input gradient', t, [c], meshKey('tp-head', mb));
-      else if (seg.part === 'mlp' && segments[si + 1]?.part === 'attention') {
+      else if (seg.part === 'mlp' && segments[si + 1]?.part === 'attention' && segments[si + 1]?.layer === seg.layer) {
         const sync = tpSync(ctx, rank, `mlp input gradient, layer ${seg.layer}`, t, [c], meshKey(`tp-b${seg.layer}m`, mb));
-        pendingRing = cpRing(ctx, rank, 'backward', t, sync, meshKey(`cp-b${seg.layer}`, mb));
+        pendingRing = cpRing(ctx, rank, 'backward', { ...t, layer: seg.layer! }, sync, meshKey(`cp-b${seg.layer}`, mb));
         waitFor = sync;
       } else if (lastOfLayer) {
         waitFor = tpSync(ctx, rank, `attention input gradient, layer ${seg.layer}`, t, [c, pendingRing], meshKey(`tp-b${seg.layer}a`, mb));
@@ -153,18 +169,19 @@ export function lowerDdp(ctx: StrategyContext, rank: number): StrategyResult {
     lastOfPrev = waitFor[waitFor.length - 1]!;
   }
 
-  const clip = b.compute(rank, clipGradNormSeconds(cfg, totalParams, ctx.gpu), { kind: 'optimizer', phase: 'optimizer', label: 'clip_grad_norm', microBatch: GA - 1 }, [lastOfPrev, ...allReduces]);
-  const step = optimizerStep(cfg, totalParams, ctx.gpu);
+  const clip = b.compute(rank, clipGradNormSeconds(cfg, trainable, ctx.gpu), { kind: 'optimizer', phase: 'optimizer', label: 'clip_grad_norm', microBatch: GA - 1 }, [lastOfPrev, ...allReduces]);
+  const step = optimizerStep(cfg, { params: trainable, tensors: trainableTensorCount(model), matrices: hiddenMatrices(model) }, ctx.gpu);
   // zero_grad(set_to_none=True) after the step frees the gradients; the buckets stay.
-  b.compute(rank, step.seconds, { kind: 'optimizer', phase: 'optimizer', label: cfg.optimizer.fused ? 'AdamW (fused)' : 'AdamW (foreach)', microBatch: GA - 1 }, [clip],
+  b.compute(rank, step.seconds, { kind: 'optimizer', phase: 'optimizer', label: optimizerLabel(cfg), microBatch: GA - 1 }, [clip],
     [mem('start', step.temporaryBytes, 'optimizer_states'), mem('end', -step.temporaryBytes, 'optimizer_states'), mem('end', -gradBytes, 'gradients')]);
 
   return {
     persistent: {
-      parameters: totalParams * bytesOf(pr.paramDtype),
-      optimizer_states: totalParams * pr.optimizerBytesPerParam,
+      parameters: storedBytes(costs.total, pr),
+      optimizer_states: deviceOptimizerStateBytes(cfg, trainable),
       communication_buffers: bucketBuffer,
     },
     persistentGradientBytes: gradBytes,
+    pagedBytes: pagedOptimizerStateBytes(cfg, trainable),
   };
 }

@@ -2,7 +2,11 @@ import { bytesOf } from '../util/dtype.ts';
 import type { StrategyContext, StrategyResult } from './context.ts';
 import { mem, type OpTag } from './plan.ts';
 import type { MemoryChange } from '../engine/index.ts';
-import { clipGradNormSeconds, optimizerStep } from './optimizer.ts';
+import { clipGradNormSeconds, deviceOptimizerStateBytes, optimizerLabel, optimizerStep, pagedOptimizerStateBytes } from './optimizer.ts';
+import { hiddenMatrices, trainableTensorCount } from '../model/params.ts';
+import { gatheredBytes, shardOf, storedBytes } from './param-bytes.ts';
+import { offloadAfterForward, reloadBeforeBackward } from './activation-offload.ts';
+import type { ParamShare } from './costs.ts';
 import { memoryBoundSeconds } from '../compute/kernels.ts';
 import { cpRing, emitLayerForward, layerForwardSeconds, memoryAt, tpGatherLogits, tpSync, type LayerForwardSeconds } from './tensor-parallel.ts';
 
@@ -52,12 +56,14 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
 
   const gatherB = bytesOf(pr.gatherDtype);
   const reduceB = bytesOf(pr.reduceDtype);
-  const layerParams = costs.layer.params;
-  const rootParams = costs.rootParams;
-  const unshardedLayer = layerParams * gatherB;
-  const unshardedRoot = rootParams * gatherB;
+  // Gathers move every parameter of a group (frozen ones too, quantised ones as stored); gradients,
+  // reduce-scatters and optimizer state concern the trainable ones only.
+  const root = costs.root;
+  const rootGrads = root.trainableParams;
+  const unshardedRoot = gatheredBytes(root, pr.gatherDtype);
   const shardedGrad = (n: number) => Math.ceil(n / shard) * bytesOf(pr.gradDtype);
-  const localParams = Math.ceil(layerParams / shard) * L + Math.ceil(rootParams / shard);
+  const localTrainable = costs.layers.reduce((a, l) => a + Math.ceil(l.trainableParams / shard), 0) + Math.ceil(rootGrads / shard);
+  const localStored = costs.layers.reduce((a, l) => a + storedBytes(shardOf(l, shard), pr), 0) + storedBytes(shardOf(root, shard), pr);
 
   // ---- memory rules (sizes from src/memory/step-memory.ts; lifetimes from torch/distributed/fsdp/_fully_shard) ----
   // All-gather: FSDP2 gathers into one flat `all_gather_output` (unsharded size) on the all-gather stream, then
@@ -122,16 +128,14 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
   // embeddings the lm_head matmul's V×h contribution is the embedding's gradient, held from then on), the
   // embedding (and learned positions) at the embedding's backward.
   const Vh = model.vocabSize * model.hiddenSize;
-  const headGradParams = costs.head.params + (model.tiedEmbeddings ? Vh : 0);
-  const embedGradParams = rootParams - headGradParams;
-  const tiedContribution = model.tiedEmbeddings ? Vh * gatherB : 0;
+  const tiedTrains = model.tiedEmbeddings && costs.embedding.trainableParams > 0;
+  const headGradParams = costs.head.trainableParams + (tiedTrains ? Vh : 0);
+  const embedGradParams = rootGrads - headGradParams;
+  const tiedContribution = tiedTrains ? Vh * gatherB : 0;
   // Autocast (fp32 weights seen by a 16-bit forward): each linear saves the 16-bit cast of its weight, which
   // the cast cache also holds until forward ends; checkpointed layers drop theirs at the end of forward and
   // re-cast during recompute.
-  const cacheLayer = M.autocastCache.layerBytes;
   const cacheRoot = M.autocastCache.rootBytes;
-
-  const act = M.layer;
   const tag = (t: Omit<OpTag, 'microBatch'>, mb: number): OpTag => ({ ...t, microBatch: mb });
   const dpId = ctx.layout.dataParallel.id(rank);
   const key = (what: string, mb: number) => `${what}:mb${mb}:${dpId}`;
@@ -148,28 +152,32 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
   // FSDP2's `foreach_all_gather_copy_out` splits the flat all-gather output into the per-parameter tensors on
   // the compute stream before the layer runs (`_fsdp_collectives.py`, called from `wait_for_unshard`): a
   // memory-bound read + write of the unsharded layer each time it is gathered. FSDP1 gathers in place.
-  const copyOutSeconds = fsdp2 ? memoryBoundSeconds(2 * unshardedLayer, ctx.gpu, 1) : 0;
-  const withCopyOut = (x: LayerForwardSeconds): LayerForwardSeconds => ({ full: x.full + copyOutSeconds, attention: x.attention + copyOutSeconds, mlp: x.mlp });
-  const timings = layerForwardSeconds(costs, cfg);
-  const fullForward = withCopyOut(timings.forward);
   // Copy-out is charged where a gather precedes: the forward, and the recompute only when resharded.
-  const recompute = timings.recompute;
-  const mlpBackward = costs.layer.backwardSegments.filter((x) => x.part === 'mlp').reduce((a, x) => a + x.seconds, 0);
-  const attentionBackward = costs.layer.backwardSeconds - mlpBackward;
+  const withCopyOut = (x: LayerForwardSeconds, copyOutSeconds: number): LayerForwardSeconds => ({ full: x.full + copyOutSeconds, attention: x.attention + copyOutSeconds, mlp: x.mlp });
+  const views = costs.layers.map((lc, i) => {
+    const unsharded = gatheredBytes(lc, pr.gatherDtype);
+    const copyOutSeconds = fsdp2 ? memoryBoundSeconds(2 * unsharded, ctx.gpu, 1) : 0;
+    const timings = layerForwardSeconds(lc, cfg);
+    const mlpBackward = lc.backwardSegments.filter((x) => x.part === 'mlp').reduce((a, x) => a + x.seconds, 0);
+    return {
+      lc, share: lc as ParamShare, grads: lc.trainableParams, unsharded, copyOutSeconds, act: M.layers[i]!, cache: M.autocastCache.layerBytes[i]!,
+      fullForward: withCopyOut(timings.forward, copyOutSeconds), recompute: timings.recompute, mlpBackward, attentionBackward: lc.backwardSeconds - mlpBackward,
+    };
+  });
   // CPU offload (`offload_params`, FSDP2 CPUOffloadPolicy / FSDP1 CPUOffload): sharded parameters, gradients
   // and optimizer states live in host memory. Each unshard first copies the rank's shard to the GPU
   // (`_fsdp_param.py` `FSDPParam.unshard` → `sharded_param.to(device, non_blocking=True)` on the all-gather
   // copy-in stream), each reduced gradient shard goes back (`_fsdp_collectives.py` `foreach_reduce`:
   // `to("cpu", non_blocking=True)`), and the optimizer steps on the CPU.
   const offload = cfg.fsdp.offloadParams;
-  const shardBytes = (n: number) => Math.ceil(n / shard) * bytesOf(pr.paramDtype);
-  const h2d = (n: number, label: string, mb: number, phase: 'forward' | 'backward', deps: number[], layer?: number): number[] => {
+  const shardBytes = (share: ParamShare) => storedBytes(shardOf(share, shard), pr);
+  const h2d = (n: ParamShare, label: string, mb: number, phase: 'forward' | 'backward', deps: number[], layer?: number): number[] => {
     if (!offload) return deps;
     const bytes = shardBytes(n);
     return [b.copy(rank, 'host_to_device', bytes, ctx.host.h2dBytesPerSecond, { phase, label: `${label} shard → GPU`, microBatch: mb, ...(layer !== undefined ? { layer } : {}) }, deps,
       [mem('start', bytes, 'parameters', 'all_gather')])];
   };
-  const freeCopyIn = (n: number): MemoryChange[] => (offload ? [mem('end', -shardBytes(n), 'parameters', 'all_gather')] : []);
+  const freeCopyIn = (n: ParamShare): MemoryChange[] => (offload ? [mem('end', -shardBytes(n), 'parameters', 'all_gather')] : []);
   const d2h = (n: number, label: string, mb: number, deps: number[], layer?: number): number => {
     const bytes = shardedGrad(n);
     return b.copy(rank, 'device_to_host', bytes, ctx.host.d2hBytesPerSecond, { phase: 'backward', label: `${label} gradient → CPU`, microBatch: mb, ...(layer !== undefined ? { layer } : {}) }, deps,
@@ -186,26 +194,28 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
     const sync = everyMb || mb === GA - 1;
     // ---- forward ----
     const agRoot = b.collective(rank, 'all_gather', 'all_gather', unshardedRoot, ctx.dataParallel, key('ag-root', mb),
-      { phase: 'forward', label: 'root (embedding, norm, lm_head)', microBatch: mb }, h2d(rootParams, 'root', mb, 'forward', [lastOfPrev]), [gatherMem(unshardedRoot), ...freeCopyIn(rootParams)]);
+      { phase: 'forward', label: 'root (embedding, norm, lm_head)', microBatch: mb }, h2d(root, 'root', mb, 'forward', [lastOfPrev]), [gatherMem(unshardedRoot), ...freeCopyIn(root)]);
     let prevCompute = b.compute(rank, costs.embedding.forwardSeconds, tag({ kind: 'compute', phase: 'forward', label: 'embedding' }, mb), [agRoot], copyOut(unshardedRoot, 0));
     let waitFor: number[] = [prevCompute];
     const fwd: number[] = [];
     const agF: number[] = [];
     for (let i = 0; i < L; i++) {
+      const v = views[i]!;
       const throttle = throttleForward && i >= 2 ? fwd[i - 2]! : -1;
-      agF[i] = b.collective(rank, 'all_gather', 'all_gather', unshardedLayer, ctx.dataParallel, key(`ag-f${i}`, mb),
-        { phase: 'forward', label: `layer ${i}`, layer: i, microBatch: mb }, h2d(layerParams, `layer ${i}`, mb, 'forward', [throttle, lastOfPrev], i), [gatherMem(unshardedLayer), ...freeCopyIn(layerParams)]);
-      const memory = [...copyOut(unshardedLayer, i === 0 ? unshardedRoot : unshardedLayer), mem('start', cacheLayer, 'parameters'), mem('start', act.savedBytes, 'activations')];
-      if (reshard) memory.push(mem('end', -unshardedLayer, 'parameters', paramPool));
-      [fwd[i], waitFor] = layerForward(i, mb, 'forward', [agF[i]!, ...waitFor], memory, fullForward);
+      agF[i] = b.collective(rank, 'all_gather', 'all_gather', v.unsharded, ctx.dataParallel, key(`ag-f${i}`, mb),
+        { phase: 'forward', label: `layer ${i}`, layer: i, microBatch: mb }, h2d(v.share, `layer ${i}`, mb, 'forward', [throttle, lastOfPrev], i), [gatherMem(v.unsharded), ...freeCopyIn(v.share)]);
+      const memory = [...copyOut(v.unsharded, i === 0 ? unshardedRoot : views[i - 1]!.unsharded), mem('start', v.cache, 'parameters'), mem('start', v.act.savedBytes, 'activations')];
+      if (reshard) memory.push(mem('end', -v.unsharded, 'parameters', paramPool));
+      [fwd[i], waitFor] = layerForward(i, mb, 'forward', [agF[i]!, ...waitFor], memory, v.fullForward);
+      offloadAfterForward(ctx, rank, i, mb, fwd[i]!);
     }
     const H = M.head;
     const headFMem = [mem('start', cacheRoot, 'parameters'), mem('start', H.savedBytes, 'activations'), mem('start', H.lossForwardBytes, 'activations'),
       mem('end', -(H.lossForwardBytes - H.lossHeldBytes), 'activations')];
     // The root's post-forward frees the last deferred all-gather output; autocast's exit drops the cache,
     // which checkpointed layers were the only holders of.
-    if (fsdp2) headFMem.push(mem('end', -unshardedLayer, 'communication_buffers', 'all_gather'));
-    if (ckpt) headFMem.push(mem('end', -L * cacheLayer, 'parameters'));
+    if (fsdp2) headFMem.push(mem('end', -views[L - 1]!.unsharded, 'communication_buffers', 'all_gather'));
+    if (ckpt) headFMem.push(mem('end', -views.reduce((a, v) => a + v.cache, 0), 'parameters'));
     const headF = b.compute(rank, costs.head.forwardSeconds, tag({ kind: 'compute', phase: 'forward', label: 'head (norm, lm_head, loss)', flops: costs.head.forwardFlops }, mb), waitFor, headFMem);
     const logitsGathered = tpGatherLogits(ctx, rank, { phase: 'forward', microBatch: mb }, [headF], meshKey('tp-logits', mb));
     // ---- backward ----
@@ -216,88 +226,97 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
     const bwd: number[] = [];
     const rsLayers: number[] = [];
     for (let i = L - 1; i >= 0; i--) {
+      const v = views[i]!;
+      const act = v.act;
       let gathered = -1;
       if (reshard) {
         const prefetchGate = i + prefetchAhead <= L - 1 ? bwd[i + prefetchAhead]! : headF;
-        gathered = b.collective(rank, 'all_gather', 'all_gather', unshardedLayer, ctx.dataParallel, key(`ag-b${i}`, mb),
-          { phase: 'backward', label: `layer ${i}`, layer: i, microBatch: mb }, h2d(layerParams, `layer ${i}`, mb, 'backward', [prefetchGate], i), [gatherMem(unshardedLayer), ...freeCopyIn(layerParams)]);
+        gathered = b.collective(rank, 'all_gather', 'all_gather', v.unsharded, ctx.dataParallel, key(`ag-b${i}`, mb),
+          { phase: 'backward', label: `layer ${i}`, layer: i, microBatch: mb }, h2d(v.share, `layer ${i}`, mb, 'backward', [prefetchGate], i), [gatherMem(v.unsharded), ...freeCopyIn(v.share)]);
       }
+      // Offloaded activations come back while the layer above runs its backward.
+      const reload = reloadBeforeBackward(ctx, rank, i, mb, i + 2 <= L - 1 ? bwd[i + 2]! : headF);
+      if (reload >= 0) waitFor = [...waitFor, reload];
       if (ckpt) {
         [, waitFor] = layerForward(i, mb, 'recompute', [...waitFor, gathered],
-          [...(reshard ? copyOut(unshardedLayer, unshardedLayer) : []), mem('start', cacheLayer, 'parameters'), mem('start', act.recomputeBytes, 'activations')], reshard ? withCopyOut(recompute) : recompute);
+          [...(reshard ? copyOut(v.unsharded, v.unsharded) : []), mem('start', v.cache, 'parameters'), mem('start', act.recomputeBytes, 'activations')], reshard ? withCopyOut(v.recompute, v.copyOutSeconds) : v.recompute);
       }
       const memory: MemoryChange[] = [];
-      if (reshard && !ckpt) memory.push(...copyOut(unshardedLayer, unshardedLayer));
-      memory.push(mem('start', layerParams * gatherB, 'gradients'), mem('start', act.backwardWorkingBytes, 'activations'));
-      memory.push(mem('end', -(act.backwardWorkingBytes + act.savedBytes + act.recomputeBytes), 'activations'), mem('end', -cacheLayer, 'parameters'), mem('end', -unshardedLayer, 'parameters', paramPool));
-      memory.push(...postBackward(layerParams, mb, sync));
-      const rs = sync ? reduceScatterMem(layerParams, mb) : undefined;
+      if (reshard && !ckpt) memory.push(...copyOut(v.unsharded, v.unsharded));
+      memory.push(mem('start', v.grads * gatherB, 'gradients'), mem('start', act.backwardWorkingBytes, 'activations'));
+      memory.push(mem('end', -(act.backwardWorkingBytes + act.savedBytes + act.recomputeBytes), 'activations'), mem('end', -v.cache, 'parameters'), mem('end', -v.unsharded, 'parameters', paramPool));
+      memory.push(...postBackward(v.grads, mb, sync));
+      // A group with nothing to train has no gradients to reduce.
+      const rs = sync && v.grads > 0 ? reduceScatterMem(v.grads, mb) : undefined;
       if (rs) memory.push(...rs.compute);
       let gradsReady: number[];
+      const copyOutHere = reshard && !ckpt ? v.copyOutSeconds : 0;
       if (!split) {
-        bwd[i] = b.compute(rank, costs.layer.backwardSeconds + (reshard && !ckpt ? copyOutSeconds : 0), tag({ kind: 'compute', phase: 'backward', label: `layer ${i}`, layer: i, flops: costs.layer.backwardFlops }, mb), [...waitFor, gathered], memory);
+        bwd[i] = b.compute(rank, v.lc.backwardSeconds + copyOutHere, tag({ kind: 'compute', phase: 'backward', label: `layer ${i}`, layer: i, flops: v.lc.backwardFlops }, mb), [...waitFor, gathered], memory);
         waitFor = [bwd[i]!];
         gradsReady = [bwd[i]!];
       } else {
         const t = { phase: 'backward', layer: i, microBatch: mb } as const;
-        const bm = b.compute(rank, mlpBackward + (reshard && !ckpt ? copyOutSeconds : 0), tag({ kind: 'compute', phase: 'backward', label: `layer ${i} mlp`, layer: i, flops: (costs.layer.backwardFlops * mlpBackward) / costs.layer.backwardSeconds }, mb), [...waitFor, gathered], memoryAt('start', memory));
+        const flopsOf = (sec: number) => (v.lc.backwardFlops * sec) / v.lc.backwardSeconds;
+        const bm = b.compute(rank, v.mlpBackward + copyOutHere, tag({ kind: 'compute', phase: 'backward', label: `layer ${i} mlp`, layer: i, flops: flopsOf(v.mlpBackward) }, mb), [...waitFor, gathered], memoryAt('start', memory));
         const t3 = tpSync(ctx, rank, `mlp input gradient, layer ${i}`, t, [bm], meshKey(`tp-b${i}m`, mb));
         const ring = cpRing(ctx, rank, 'backward', t, t3, meshKey(`cp-b${i}`, mb));
-        bwd[i] = b.compute(rank, attentionBackward, tag({ kind: 'compute', phase: 'backward', label: `layer ${i} attention`, layer: i, flops: (costs.layer.backwardFlops * attentionBackward) / costs.layer.backwardSeconds }, mb), t3, memoryAt('end', memory));
+        bwd[i] = b.compute(rank, v.attentionBackward, tag({ kind: 'compute', phase: 'backward', label: `layer ${i} attention`, layer: i, flops: flopsOf(v.attentionBackward) }, mb), t3, memoryAt('end', memory));
         waitFor = [...tpSync(ctx, rank, `attention input gradient, layer ${i}`, t, [bwd[i]!], meshKey(`tp-b${i}a`, mb)), ring];
         gradsReady = [bwd[i]!, ring];
       }
       if (rs) {
-        const r = b.collective(rank, 'reduce_scatter', 'reduce_scatter', layerParams * reduceB, ctx.dataParallel, key(`rs${i}`, mb),
+        const r = b.collective(rank, 'reduce_scatter', 'reduce_scatter', v.grads * reduceB, ctx.dataParallel, key(`rs${i}`, mb),
           { phase: 'backward', label: `layer ${i}`, layer: i, microBatch: mb }, gradsReady, [...rs.start, ...rs.end]);
-        const reduced = hsdp ? replicaAllReduce(layerParams, `hsdp-ar${i}`, `layer ${i}`, mb, i, [r]) : r;
-        rsLayers.push(offload ? d2h(layerParams, `layer ${i}`, mb, [reduced], i) : reduced);
+        const reduced = hsdp ? replicaAllReduce(v.grads, `hsdp-ar${i}`, `layer ${i}`, mb, i, [r]) : r;
+        rsLayers.push(offload ? d2h(v.grads, `layer ${i}`, mb, [reduced], i) : reduced);
       }
     }
     const embedMem = [mem('start', embedGradParams * gatherB + tiedContribution, 'gradients'), mem('end', -tiedContribution, 'gradients'),
-      mem('end', -unshardedRoot, 'parameters', paramPool), ...postBackward(rootParams, mb, sync)];
-    const rsRootMem = sync ? reduceScatterMem(rootParams, mb) : undefined;
+      mem('end', -unshardedRoot, 'parameters', paramPool), ...postBackward(rootGrads, mb, sync)];
+    const rsRootMem = sync && rootGrads > 0 ? reduceScatterMem(rootGrads, mb) : undefined;
     if (rsRootMem) embedMem.push(...rsRootMem.compute);
     const embedB = b.compute(rank, costs.embedding.backwardSeconds, tag({ kind: 'compute', phase: 'backward', label: 'embedding' }, mb), waitFor, embedMem);
     lastOfPrev = embedB;
     if (rsRootMem) {
       const rs = rsRootMem;
       // The last reduce-scatter input is freed at the end of backward (`_root_post_backward_final_callback`).
-      const rsRoot = b.collective(rank, 'reduce_scatter', 'reduce_scatter', rootParams * reduceB, ctx.dataParallel, key('rs-root', mb),
+      const rsRoot = b.collective(rank, 'reduce_scatter', 'reduce_scatter', rootGrads * reduceB, ctx.dataParallel, key('rs-root', mb),
         { phase: 'backward', label: 'root (embedding, norm, lm_head)', microBatch: mb }, [embedB], [...rs.start, ...rs.end, mem('end', -heldRsInput, 'communication_buffers')]);
       heldRsInput = 0;
-      const reducedRoot = hsdp ? replicaAllReduce(rootParams, 'hsdp-ar-root', 'root', mb, undefined, [rsRoot]) : rsRoot;
-      const lastReduce = offload ? d2h(rootParams, 'root', mb, [reducedRoot]) : reducedRoot;
+      const reducedRoot = hsdp ? replicaAllReduce(rootGrads, 'hsdp-ar-root', 'root', mb, undefined, [rsRoot]) : rsRoot;
+      const lastReduce = offload ? d2h(rootGrads, 'root', mb, [reducedRoot]) : reducedRoot;
       // The optimizer waits for the last micro-batch's reductions (earlier ones finish before them).
       if (mb === GA - 1) finalRs.push(...rsLayers, lastReduce);
     }
   }
 
   // ---- optimizer: clip_grad_norm_ (an all-reduce of the local norms), then AdamW on the local shard ----
-  const gradBytes = shardedGrad(layerParams) * L + shardedGrad(rootParams);
+  const gradBytes = views.reduce((a, v) => a + shardedGrad(v.grads), 0) + shardedGrad(rootGrads);
   if (offload) {
     // clip_grad_norm_ and AdamW run on the CPU over the host-resident shard (torch's CPU AdamW kernels); the
     // node's cores are shared by its ranks.
     const norm = b.collective(rank, 'all_reduce', 'all_reduce', 4, ctx.dataParallel, `grad-norm:${dpId}`, { phase: 'optimizer', label: 'grad norm', microBatch: GA - 1 }, [lastOfPrev, ...finalRs]);
-    b.host(rank, localParams / ctx.host.cpuAdamParamsPerSecond, { kind: 'optimizer', phase: 'optimizer', label: 'clip_grad_norm + AdamW (CPU)', microBatch: GA - 1 }, [norm]);
+    b.host(rank, localTrainable / ctx.host.cpuAdamParamsPerSecond, { kind: 'optimizer', phase: 'optimizer', label: 'clip_grad_norm + AdamW (CPU)', microBatch: GA - 1 }, [norm]);
     return {
       persistent: { parameters: 0, optimizer_states: 0, communication_buffers: 0 },
       persistentGradientBytes: 0,
     };
   }
-  const clip = b.compute(rank, clipGradNormSeconds(cfg, localParams, ctx.gpu), { kind: 'optimizer', phase: 'optimizer', label: 'clip_grad_norm', microBatch: GA - 1 }, [lastOfPrev, ...finalRs]);
+  const clip = b.compute(rank, clipGradNormSeconds(cfg, localTrainable, ctx.gpu), { kind: 'optimizer', phase: 'optimizer', label: 'clip_grad_norm', microBatch: GA - 1 }, [lastOfPrev, ...finalRs]);
   const norm = b.collective(rank, 'all_reduce', 'all_reduce', 4, ctx.dataParallel, `grad-norm:${dpId}`, { phase: 'optimizer', label: 'grad norm', microBatch: GA - 1 }, [clip]);
-  const step = optimizerStep(cfg, localParams, ctx.gpu);
+  const step = optimizerStep(cfg, { params: localTrainable, tensors: trainableTensorCount(model), matrices: hiddenMatrices(model), matrixShare: 1 / shard }, ctx.gpu);
   // zero_grad(set_to_none=True) after the step frees the sharded gradients.
-  b.compute(rank, step.seconds, { kind: 'optimizer', phase: 'optimizer', label: cfg.optimizer.fused ? 'AdamW (fused)' : 'AdamW (foreach)', microBatch: GA - 1 }, [norm],
+  b.compute(rank, step.seconds, { kind: 'optimizer', phase: 'optimizer', label: optimizerLabel(cfg), microBatch: GA - 1 }, [norm],
     [mem('start', step.temporaryBytes, 'optimizer_states'), mem('end', -step.temporaryBytes, 'optimizer_states'), mem('end', -gradBytes, 'gradients', 'reduce_scatter')]);
 
   return {
     persistent: {
-      parameters: localParams * bytesOf(pr.paramDtype),
-      optimizer_states: localParams * pr.optimizerBytesPerParam,
+      parameters: localStored,
+      optimizer_states: deviceOptimizerStateBytes(cfg, localTrainable),
       communication_buffers: 0,
     },
     persistentGradientBytes: gradBytes,
+    pagedBytes: pagedOptimizerStateBytes(cfg, localTrainable),
   };
 }

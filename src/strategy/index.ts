@@ -42,7 +42,7 @@ export function planShape(cfg: ResolvedConfig, worldSize: number, opts: PlanOpti
 
 export function buildPlan(cfg: ResolvedConfig, model: ModelSpec, cluster: Cluster, opts: PlanOptions = {}): Plan {
   const profile = cluster.profile;
-  const gpu: GpuSpec = { ...profile.gpu, kernels: profile.kernels };
+  const gpu: GpuSpec = { ...profile.gpu, kernels: profile.kernels, framework: profile.framework };
   const net = networkParams(profile, cfg.simulation.interNodeBandwidthBytesPerSecond);
   const varied = cfg.simulation.jitter > 0 || cfg.simulation.stragglers.length > 0;
   const ranks = varied ? Array.from({ length: cluster.worldSize }, (_, r) => r) : [0];
@@ -64,6 +64,8 @@ export function buildPlan(cfg: ResolvedConfig, model: ModelSpec, cluster: Cluste
       h2dBytesPerSecond: cfg.fsdp.offloadPinMemory ? profile.node.host_link.h2d_pinned_bytes_per_second : profile.node.host_link.h2d_pageable_bytes_per_second,
       d2hBytesPerSecond: cfg.fsdp.offloadPinMemory ? profile.node.host_link.d2h_pinned_bytes_per_second : profile.node.host_link.d2h_pageable_bytes_per_second,
       cpuAdamParamsPerSecond: profile.host.torch_cpu_adam_params_per_second / cluster.gpusPerNode,
+      pinnedH2dBytesPerSecond: profile.node.host_link.h2d_pinned_bytes_per_second,
+      pinnedD2hBytesPerSecond: profile.node.host_link.d2h_pinned_bytes_per_second,
     },
     layout,
     microBatches,
@@ -93,6 +95,7 @@ export function buildPlan(cfg: ResolvedConfig, model: ModelSpec, cluster: Cluste
     ranks,
     persistentBytes: { ...persistent, gradients: 0, activations: 0, other: 0 },
     persistentGradientBytes: result!.persistentGradientBytes,
+    pagedOptimizerBytes: result!.pagedBytes ?? 0,
     ...(compress ? { repeatedMicroBatch: { microBatch: 1, extraTimes: GA - 3 } } : {}),
   };
 }

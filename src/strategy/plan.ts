@@ -37,6 +37,8 @@ export interface Plan {
   persistentBytes: Record<MemoryCategory, number>;
   /** Gradient bytes that persist through the step on one GPU (sharded under FSDP). */
   persistentGradientBytes: number;
+  /** Optimizer state in CUDA unified memory (paged optimizers), per GPU: not in the allocator's peak. */
+  pagedOptimizerBytes: number;
   /** Steady-state plans: this micro-batch stands for `extraTimes` more identical ones that were not lowered. */
   repeatedMicroBatch?: { microBatch: number; extraTimes: number };
 }

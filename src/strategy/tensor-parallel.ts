@@ -1,6 +1,7 @@
 import type { StrategyContext } from './context.ts';
 import type { MemoryChange } from '../engine/index.ts';
 import type { OpTag } from './plan.ts';
+import type { LayerCosts } from './costs.ts';
 
 /**
  * Tensor parallelism's collectives on the critical path (Megatron-LM, Shoeybi et al. 2019 §3; transformers'
@@ -36,11 +37,12 @@ export function tpGatherLogits(ctx: StrategyContext, rank: number, tag: Omit<OpT
  * tokens; its K/V block travels round the ring in cp − 1 send/recv steps, overlapped with the block
  * attention it feeds. Backward sends K/V and dK/dV. Returns the task the attention's consumer must wait for.
  */
-export function cpRing(ctx: StrategyContext, rank: number, pass: 'forward' | 'backward', tag: Omit<OpTag, 'kind' | 'label'>, deps: number[], key: string): number {
+export function cpRing(ctx: StrategyContext, rank: number, pass: 'forward' | 'backward', tag: Omit<OpTag, 'kind' | 'label'> & { layer: number }, deps: number[], key: string): number {
   const { builder: b, layout, costs, cfg } = ctx;
   const cp = cfg.mesh.cp;
-  if (cp <= 1) return -1;
-  const bytes = (cp - 1) * costs.parallel.cpKvBlockBytes * (pass === 'backward' ? 2 : 1);
+  const block = costs.layers[tag.layer]!.cpKvBlockBytes;
+  if (cp <= 1 || block === 0) return -1;
+  const bytes = (cp - 1) * block * (pass === 'backward' ? 2 : 1);
   return b.collective(rank, 'context_parallel', 'send_recv', bytes, layout.context.placement, `${key}:${layout.context.id(rank)}`, { ...tag, label: `CP ring ${pass}` }, deps);
 }
 
@@ -51,9 +53,9 @@ export interface LayerForwardSeconds {
 }
 
 /** A layer's forward and what checkpointing re-runs of it, split into the halves TP/CP put collectives between. */
-export function layerForwardSeconds(costs: StrategyContext['costs'], cfg: StrategyContext['cfg']): { forward: LayerForwardSeconds; recompute: LayerForwardSeconds } {
-  const forward = { full: costs.layer.forwardSeconds, attention: costs.layer.attentionForwardSeconds, mlp: costs.layer.mlpForwardSeconds };
-  const r = costs.layer.recomputeSeconds;
+export function layerForwardSeconds(layer: LayerCosts, cfg: StrategyContext['cfg']): { forward: LayerForwardSeconds; recompute: LayerForwardSeconds } {
+  const forward = { full: layer.forwardSeconds, attention: layer.attentionForwardSeconds, mlp: layer.mlpForwardSeconds };
+  const r = layer.recomputeSeconds;
   return { forward, recompute: cfg.activationCheckpointing === 'selective' ? { full: r, attention: r / 2, mlp: r / 2 } : forward };
 }
 
@@ -78,7 +80,7 @@ export function emitLayerForward(
   const { builder: b, costs, cfg } = ctx;
   const { layer: i, microBatch: mb, phase } = at;
   const label = `layer ${i}`;
-  const flops = costs.layer.forwardFlops;
+  const flops = costs.layers[i]!.forwardFlops;
   if (cfg.mesh.tp <= 1 && cfg.mesh.cp <= 1) {
     const c = b.compute(rank, seconds.full, { kind: 'compute', phase, label, layer: i, microBatch: mb, flops }, deps, memory);
     return [c, [c]];

@@ -2,7 +2,7 @@ import type { Cluster } from '../hardware/cluster.ts';
 import { memoryBoundSeconds, type GpuSpec } from '../compute/kernels.ts';
 import type { ResolvedConfig } from '../config/types.ts';
 import { usesDeepSpeedCpuAdam, type DeepSpeedConfig } from '../config/deepspeed.ts';
-import type { ModelSpec } from '../model/types.ts';
+import type { LayerSpec } from '../model/types.ts';
 import { bytesOf, type Dtype } from '../util/dtype.ts';
 import { optimizerStep } from './optimizer.ts';
 
@@ -97,21 +97,19 @@ export function zeroBuckets(segments: GradSegment[], bucketElements: number): Ze
  * Parameters of one decoder layer that stay whole on every GPU under ZeRO-3: tensors with at most
  * `stage3_param_persistence_threshold` elements are not partitioned (stage3.py / parameter_offload.py
  * `ds_persist`). Tensor by tensor as the transformers modules hold them: norm weights (and biases),
- * linear biases; weight matrices are far above any threshold in use.
+ * linear biases, and weight matrices small enough (rare: routers of small MoEs, low-rank projections).
  */
-export function persistentParamsPerLayer(model: ModelSpec, threshold: number): number {
-  const h = model.hiddenSize;
-  const q = model.numHeads * model.headDim;
-  const kv = model.numKvHeads * model.headDim;
-  const I = model.intermediateSize;
-  const small: number[] = [];
-  const perNormTensor = model.normKind === 'layernorm' && model.normBias ? [h, h] : [h];
-  small.push(...perNormTensor, ...perNormTensor);
-  if (model.qkvBias) small.push(q, kv, kv);
-  if (model.attnOutBias) small.push(h);
-  if (model.mlpBias) small.push(...(model.mlpKind === 'gated' ? [I, I] : [I]), h);
-  const matrices = [h * q, h * kv, h * kv, q * h, ...(model.mlpKind === 'gated' ? [h * I, h * I, I * h] : [h * I, I * h])];
-  return [...small, ...matrices].filter((n) => n <= threshold).reduce((a, n) => a + n, 0);
+export function persistentParamsOfLayer(layer: LayerSpec, threshold: number): number {
+  const tensors: number[] = [];
+  for (const n of layer.norms) tensors.push(...(n.kind === 'layernorm' && n.bias ? [n.width, n.width] : [n.width]));
+  for (const l of layer.linears) {
+    const e = l.experts?.count ?? 1;
+    // transformers stores routed experts as one 3-D parameter per projection (all experts together).
+    tensors.push(e * l.in * l.out);
+    if (l.bias) tensors.push(e * l.out);
+  }
+  if (layer.extraParams > 0) tensors.push(layer.extraParams);
+  return tensors.filter((n) => n <= threshold).reduce((a, n) => a + n, 0);
 }
 
 /** What the host offers one rank: its PCIe link and its share of the node's CPU Adam throughput. */

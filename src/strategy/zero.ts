@@ -67,7 +67,9 @@ function lowerZero12(ctx: StrategyContext, rank: number, cluster: Cluster): Stra
   const d = zeroDtypes(cfg);
   const P = bytesOf(d.model);
   const commB = bytesOf(d.comm);
-  const psi = costs.totalParams;
+  // ZeRO-1/2 partition what trains (gradients, master weights, optimizer states); every GPU keeps all the
+  // (model-dtype) parameters, frozen ones included (PEFT under DeepSpeed).
+  const psi = costs.total.trainableParams;
   const local = Math.ceil(psi / N);
   const offload = ds.offloadOptimizer !== undefined;
   const host = hostShare(cluster, ds.offloadOptimizer?.pinMemory ?? false, ds);
@@ -79,22 +81,21 @@ function lowerZero12(ctx: StrategyContext, rank: number, cluster: Cluster): Stra
   const bucketElements = resolveZeroBuckets(ds, model.hiddenSize).reduceBucketElements;
   const reduceKind: CollectiveKind = contiguous && ds.reduceScatter && !ds.useMultiRankBucketAllreduce ? 'reduce_scatter' : 'all_reduce';
   const ckpt = cfg.activationCheckpointing !== 'none';
-  const act = Mem.layer;
   const H = Mem.head;
-  const cacheLayer = Mem.autocastCache.layerBytes;
+  const cacheLayers = Mem.autocastCache.layerBytes;
   const cacheRoot = Mem.autocastCache.rootBytes;
   const tag = (t: Omit<OpTag, 'microBatch'>, mb: number): OpTag => ({ ...t, microBatch: mb });
   const key = (what: string, mb: number) => `${what}:mb${mb}`;
 
   // Backward segments in execution order (head, layers L-1..0, embedding), one per weight tensor.
   type Seg = GradSegment & { name: string; seconds: number; layer?: number };
-  const segments: Seg[] = [{ name: 'head (norm, lm_head, loss)', seconds: costs.head.backwardSeconds, params: costs.head.params }];
+  const segments: Seg[] = [{ name: 'head (norm, lm_head, loss)', seconds: costs.head.backwardSeconds, params: costs.head.trainableParams }];
   for (let i = L - 1; i >= 0; i--) {
-    for (const s of costs.layer.backwardSegments) segments.push({ name: `layer ${i} ${s.name}`, seconds: s.seconds, params: s.params, layer: i });
+    for (const s of costs.layers[i]!.backwardSegments) segments.push({ name: `layer ${i} ${s.name}`, seconds: s.seconds, params: s.params, layer: i });
   }
-  segments.push({ name: 'embedding', seconds: costs.embedding.backwardSeconds, params: costs.embedding.params });
+  segments.push({ name: 'embedding', seconds: costs.embedding.backwardSeconds, params: costs.embedding.trainableParams });
   const Vh = model.vocabSize * model.hiddenSize;
-  const tied = model.tiedEmbeddings ? Vh : 0;
+  const tied = model.tiedEmbeddings && costs.embedding.trainableParams > 0 ? Vh : 0;
   // With tied embeddings the lm_head matmul produces the embedding's gradient at the head's backward.
   const gradParamsOf = (si: number) => (si === 0 ? segments[0]!.params + tied : si === segments.length - 1 ? segments[si]!.params - tied : segments[si]!.params);
   const gradSegments = segments.map((_, i) => ({ params: gradParamsOf(i) }));
@@ -105,7 +106,7 @@ function lowerZero12(ctx: StrategyContext, rank: number, cluster: Cluster): Stra
 
   // Persistent GPU state. CPU offload keeps a model-dtype staging buffer of the largest tensor on the GPU
   // (`temp_grad_buffer_for_gpu_offload`); BF16_Optimizer allocates its full fp32 gradient buffer at init.
-  const largestTensor = Math.max(Vh, ...costs.layer.backwardSegments.map((s) => s.params));
+  const largestTensor = Math.max(Vh, ...costs.layers.flatMap((l) => l.backwardSegments.map((s) => s.params)));
   const persistentBuffers = offload ? largestTensor * P : 0;
   const fp32GradBuffer = bf16Optimizer ? psi * 4 : 0;
   const fullGradBytes = psi * P;
@@ -121,12 +122,12 @@ function lowerZero12(ctx: StrategyContext, rank: number, cluster: Cluster): Stra
     const firstMem = mb === 0 && fp32GradBuffer > 0 ? [mem('start', fp32GradBuffer, 'gradients')] : [];
     let prev = b.compute(rank, costs.embedding.forwardSeconds, tag({ kind: 'compute', phase: 'forward', label: 'embedding' }, mb), [lastOfPrev, lastReduce], firstMem);
     for (let i = 0; i < L; i++) {
-      prev = b.compute(rank, costs.layer.forwardSeconds, tag({ kind: 'compute', phase: 'forward', label: `layer ${i}`, layer: i, flops: costs.layer.forwardFlops }, mb), [prev],
-        [mem('start', cacheLayer, 'parameters'), mem('start', act.savedBytes, 'activations')]);
+      prev = b.compute(rank, costs.layers[i]!.forwardSeconds, tag({ kind: 'compute', phase: 'forward', label: `layer ${i}`, layer: i, flops: costs.layers[i]!.forwardFlops }, mb), [prev],
+        [mem('start', cacheLayers[i]!, 'parameters'), mem('start', Mem.layers[i]!.savedBytes, 'activations')]);
     }
     const headFMem = [mem('start', cacheRoot, 'parameters'), mem('start', H.savedBytes, 'activations'), mem('start', H.lossForwardBytes, 'activations'),
       mem('end', -(H.lossForwardBytes - H.lossHeldBytes), 'activations')];
-    if (ckpt) headFMem.push(mem('end', -L * cacheLayer, 'parameters'));
+    if (ckpt) headFMem.push(mem('end', -cacheLayers.reduce((a, x) => a + x, 0), 'parameters'));
     prev = b.compute(rank, costs.head.forwardSeconds, tag({ kind: 'compute', phase: 'forward', label: 'head (norm, lm_head, loss)', flops: costs.head.forwardFlops }, mb), [prev], headFMem);
 
     // ---- backward ----
@@ -154,13 +155,17 @@ function lowerZero12(ctx: StrategyContext, rank: number, cluster: Cluster): Stra
       }
       const firstOfLayer = seg.layer !== undefined && (si === 0 || segments[si - 1]!.layer !== seg.layer);
       const lastOfLayer = seg.layer !== undefined && segments[si + 1]?.layer !== seg.layer;
+      const lc = seg.layer !== undefined ? costs.layers[seg.layer]! : undefined;
+      const act = seg.layer !== undefined ? Mem.layers[seg.layer]! : undefined;
+      const cacheLayer = seg.layer !== undefined ? cacheLayers[seg.layer]! : 0;
       if (ckpt && firstOfLayer) {
-        prev = b.compute(rank, costs.layer.forwardSeconds, tag({ kind: 'compute', phase: 'recompute', label: `layer ${seg.layer}`, layer: seg.layer!, flops: costs.layer.forwardFlops }, mb), [prev],
-          [mem('start', cacheLayer, 'parameters'), mem('start', act.recomputeBytes, 'activations')]);
+        // Selective AC re-runs only what its policy did not save (costs.ts `recomputeSeconds`).
+        prev = b.compute(rank, lc!.recomputeSeconds, tag({ kind: 'compute', phase: 'recompute', label: `layer ${seg.layer}`, layer: seg.layer!, flops: lc!.forwardFlops }, mb), [prev],
+          [mem('start', cacheLayer, 'parameters'), mem('start', act!.recomputeBytes, 'activations')]);
       }
-      if (firstOfLayer) memory.push(mem('start', act.backwardWorkingBytes, 'activations'));
-      if (lastOfLayer) memory.push(mem('end', -(act.backwardWorkingBytes + act.savedBytes + act.recomputeBytes), 'activations'), mem('end', -cacheLayer, 'parameters'));
-      const flops = seg.layer !== undefined ? (costs.layer.backwardFlops * seg.seconds) / costs.layer.backwardSeconds : si === 0 ? 2 * costs.head.forwardFlops : 0;
+      if (firstOfLayer) memory.push(mem('start', act!.backwardWorkingBytes, 'activations'));
+      if (lastOfLayer) memory.push(mem('end', -(act!.backwardWorkingBytes + act!.savedBytes + act!.recomputeBytes), 'activations'), mem('end', -cacheLayer, 'parameters'));
+      const flops = lc ? (lc.backwardFlops * seg.seconds) / lc.backwardSeconds : si === 0 ? 2 * costs.head.forwardFlops : 0;
       // The hook's copy into the bucket buffer runs on the compute stream.
       const copySeconds = hooks && contiguous && g > 0 ? memoryBoundSeconds(2 * g, ctx.gpu, 1) : 0;
       prev = b.compute(rank, seg.seconds + copySeconds, tag({ kind: 'compute', phase: 'backward', label: seg.name, ...(seg.layer !== undefined ? { layer: seg.layer } : {}), flops }, mb), [prev, waitFor], memory);
@@ -260,7 +265,7 @@ function lowerZero12(ctx: StrategyContext, rank: number, cluster: Cluster): Stra
 
   return {
     persistent: {
-      parameters: psi * P,
+      parameters: psi * P + costs.total.frozenParams * bytesOf(cfg.precision.frozenDtype) + costs.total.quantizedBytes,
       optimizer_states: offload ? 0 : local * (bytesOf(d.master) + 2 * bytesOf(d.state)),
       communication_buffers: persistentBuffers,
     },

@@ -2,10 +2,11 @@ import type { Cluster } from '../hardware/cluster.ts';
 import type { MemoryChange } from '../engine/index.ts';
 import { resolveZeroBuckets, usesDeepSpeedCpuAdam } from '../config/deepspeed.ts';
 import { parameterCounts } from '../model/params.ts';
+import type { ParamShare } from './costs.ts';
 import { bytesOf } from '../util/dtype.ts';
 import type { StrategyContext, StrategyResult } from './context.ts';
 import { mem, type OpTag } from './plan.ts';
-import { hostShare, persistentParamsPerLayer, zeroBuckets, zeroDtypes, zeroGpuStep } from './zero-common.ts';
+import { hostShare, persistentParamsOfLayer, zeroBuckets, zeroDtypes, zeroGpuStep } from './zero-common.ts';
 
 /**
  * ZeRO-3 (deepspeed/runtime/zero/stage3.py `DeepSpeedZeroOptimizer_Stage3`, parameter fetching in
@@ -53,7 +54,13 @@ export function lowerZero3(ctx: StrategyContext, rank: number, cluster: Cluster)
   const G = bytesOf(d.grad);
   const M = bytesOf(d.master);
   const commB = bytesOf(d.comm);
-  const psi = costs.totalParams;
+  // ZeRO-3 partitions every parameter (frozen PEFT bases too; quantised storage as its model-dtype-byte
+  // equivalent) and gathers it for use; gradients and optimizer state concern what trains.
+  const P0 = bytesOf(zeroDtypes(cfg).model);
+  const stored = (x: ParamShare) => x.trainableParams + x.frozenParams + x.quantizedBytes / P0;
+  const psiAll = stored(costs.total);
+  const localAll = Math.ceil(psiAll / N);
+  const psi = costs.total.trainableParams;
   const local = Math.ceil(psi / N);
   const sizes = resolveZeroBuckets(ds, model.hiddenSize);
   const offloadOpt = ds.offloadOptimizer !== undefined;
@@ -61,7 +68,6 @@ export function lowerZero3(ctx: StrategyContext, rank: number, cluster: Cluster)
   const gradHost = hostShare(cluster, ds.offloadOptimizer?.pinMemory ?? false, ds);
   const paramHost = hostShare(cluster, ds.offloadParam?.pinMemory ?? false, ds);
   const ckpt = cfg.activationCheckpointing !== 'none';
-  const act = Mem.layer;
   const H = Mem.head;
   const tag = (t: Omit<OpTag, 'microBatch'>, mb: number): OpTag => ({ ...t, microBatch: mb });
   const key = (what: string, mb: number) => `${what}:mb${mb}`;
@@ -71,37 +77,41 @@ export function lowerZero3(ctx: StrategyContext, rank: number, cluster: Cluster)
   const thr = sizes.paramPersistenceThreshold;
   const Vh = model.vocabSize * model.hiddenSize;
   const tied = model.tiedEmbeddings;
-  const Lp = costs.layer.params;
-  const layerPersistent = persistentParamsPerLayer(model, thr);
-  const layerGathered = Lp - layerPersistent;
+  const Lp = costs.layers.map(stored);
+  const layerPersistent = model.layers.map((layer) => persistentParamsOfLayer(layer, thr));
+  const layerGathered = Lp.map((n, i) => n - layerPersistent[i]!);
+  const allLayers = Lp.reduce((a, n) => a + n, 0);
   const embParts = [counts.embedding, counts.positional].filter((n) => n > 0);
   const embGathered = embParts.filter((n) => n > thr).reduce((a, n) => a + n, 0);
-  const normTensor = model.normKind === 'layernorm' && model.normBias ? model.hiddenSize : counts.finalNorm;
+  const normTensor = model.finalNorm.width;
   const finalNormPersistent = normTensor <= thr ? counts.finalNorm : 0;
   const headWeight = tied ? Vh : counts.lmHead;
   const headGathered = (headWeight > thr ? headWeight : 0) + (counts.finalNorm - finalNormPersistent);
-  const persistentParams = L * layerPersistent + embParts.filter((n) => n <= thr).reduce((a, n) => a + n, 0) + finalNormPersistent;
+  const persistentParams = layerPersistent.reduce((a, n) => a + n, 0) + embParts.filter((n) => n <= thr).reduce((a, n) => a + n, 0) + finalNormPersistent;
 
   // ---- release decisions (elements of the trace between a module's use and its next use) ----
   const maxReuse = ds.maxReuseDistance;
-  const headTraversed = costs.head.params + (tied ? Vh : 0);
+  const headTraversed = stored(costs.head) + (tied ? Vh : 0);
   const bwdFactor = ckpt ? 2 : 1; // checkpointed layers run their forward again in backward
-  const keepLayer = Array.from({ length: L }, (_, i) => (L - 1 - i) * Lp + 2 * headTraversed + (L - 1 - i) * Lp * bwdFactor < maxReuse);
+  // Elements of the layers after layer i (between its forward use and its backward use).
+  const after = Lp.map((_, i) => Lp.slice(i + 1).reduce((a, n) => a + n, 0));
+  const keepLayer = Lp.map((_, i) => after[i]! + 2 * headTraversed + after[i]! * bwdFactor < maxReuse);
   const keepHead = maxReuse > 0;
-  const keepEmbedding = tied ? L * Lp + counts.finalNorm < maxReuse : L * Lp * (1 + bwdFactor) + 2 * headTraversed < maxReuse;
-  const keepHeadForEmbedding = tied && L * Lp * bwdFactor < maxReuse;
+  const keepEmbedding = tied ? allLayers + counts.finalNorm < maxReuse : allLayers * (1 + bwdFactor) + 2 * headTraversed < maxReuse;
+  const keepHeadForEmbedding = tied && allLayers * bwdFactor < maxReuse;
 
-  // ---- prefetch lookahead, in fetch units ----
-  const prefetchBudget = Math.min(sizes.prefetchBucketElements, ds.maxLiveParameters - layerGathered);
-  const lookahead = Math.min(L + 1, prefetchBudget > 0 && layerGathered > 0 ? Math.max(1, Math.ceil(prefetchBudget / layerGathered)) : 1);
+  // ---- prefetch lookahead, in fetch units (layers of the average gathered size) ----
+  const meanGathered = layerGathered.reduce((a, n) => a + n, 0) / Math.max(1, L);
+  const prefetchBudget = Math.min(sizes.prefetchBucketElements, ds.maxLiveParameters - meanGathered);
+  const lookahead = Math.min(L + 1, prefetchBudget > 0 && meanGathered > 0 ? Math.max(1, Math.ceil(prefetchBudget / meanGathered)) : 1);
 
   // ---- gradient buckets over backward segments (head, layers L-1..0, embedding) ----
   type Seg = { name: string; seconds: number; params: number; layer?: number };
-  const segments: Seg[] = [{ name: 'head (norm, lm_head, loss)', seconds: costs.head.backwardSeconds, params: costs.head.params + (tied ? Vh : 0) }];
+  const segments: Seg[] = [{ name: 'head (norm, lm_head, loss)', seconds: costs.head.backwardSeconds, params: costs.head.trainableParams + (tied && costs.embedding.trainableParams > 0 ? Vh : 0) }];
   for (let i = L - 1; i >= 0; i--) {
-    for (const s of costs.layer.backwardSegments) segments.push({ name: `layer ${i} ${s.name}`, seconds: s.seconds, params: s.params, layer: i });
+    for (const s of costs.layers[i]!.backwardSegments) segments.push({ name: `layer ${i} ${s.name}`, seconds: s.seconds, params: s.params, layer: i });
   }
-  segments.push({ name: 'embedding', seconds: costs.embedding.backwardSeconds, params: costs.embedding.params - (tied ? Vh : 0) });
+  segments.push({ name: 'embedding', seconds: costs.embedding.backwardSeconds, params: costs.embedding.trainableParams - (tied && costs.embedding.trainableParams > 0 ? Vh : 0) });
   const buckets = zeroBuckets(segments, sizes.reduceBucketElements);
   const ipgBytes = ds.contiguousGradients ? sizes.reduceBucketElements * commB : 0;
   const gradPartitionBytes = offloadOpt ? 0 : local * G;
@@ -118,10 +128,10 @@ export function lowerZero3(ctx: StrategyContext, rank: number, cluster: Cluster)
   const embBwdGather = keepEmbedding || headServesEmbedding ? 0 : embGathered;
   type Unit = { label: string; phase: 'forward' | 'backward'; layer?: number; gather: number };
   const units: Unit[] = [{ label: 'embedding', phase: 'forward', gather: embGathered }];
-  for (let i = 0; i < L; i++) units.push({ label: `layer ${i}`, phase: 'forward', layer: i, gather: layerGathered });
+  for (let i = 0; i < L; i++) units.push({ label: `layer ${i}`, phase: 'forward', layer: i, gather: layerGathered[i]! });
   units.push({ label: 'head', phase: 'forward', gather: headFwdGather });
   units.push({ label: 'head', phase: 'backward', gather: headBwdGather });
-  for (let i = L - 1; i >= 0; i--) units.push({ label: `layer ${i}`, phase: 'backward', layer: i, gather: keepLayer[i] ? 0 : layerGathered });
+  for (let i = L - 1; i >= 0; i--) units.push({ label: `layer ${i}`, phase: 'backward', layer: i, gather: keepLayer[i] ? 0 : layerGathered[i]! });
   units.push({ label: 'embedding', phase: 'backward', gather: embBwdGather });
 
   let lastOfPrev = -1;
@@ -164,8 +174,8 @@ export function lowerZero3(ctx: StrategyContext, rank: number, cluster: Cluster)
       [...firstMem, ...(keepEmbedding ? [] : release(embGathered))]);
     unitEnd[pos++] = prev;
     for (let i = 0; i < L; i++) {
-      prev = b.compute(rank, costs.layer.forwardSeconds, tag({ kind: 'compute', phase: 'forward', label: `layer ${i}`, layer: i, flops: costs.layer.forwardFlops }, mb), [prev, ...fetch(pos)],
-        [mem('start', act.savedBytes, 'activations'), ...(keepLayer[i] ? [] : release(layerGathered))]);
+      prev = b.compute(rank, costs.layers[i]!.forwardSeconds, tag({ kind: 'compute', phase: 'forward', label: `layer ${i}`, layer: i, flops: costs.layers[i]!.forwardFlops }, mb), [prev, ...fetch(pos)],
+        [mem('start', Mem.layers[i]!.savedBytes, 'activations'), ...(keepLayer[i] ? [] : release(layerGathered[i]!))]);
       unitEnd[pos++] = prev;
     }
     const headFMem = [mem('start', H.savedBytes, 'activations'), mem('start', H.lossForwardBytes, 'activations'), mem('end', -(H.lossForwardBytes - H.lossHeldBytes), 'activations')];
@@ -183,6 +193,8 @@ export function lowerZero3(ctx: StrategyContext, rank: number, cluster: Cluster)
       const firstOfLayer = seg.layer !== undefined && (si === 0 || segments[si - 1]!.layer !== seg.layer);
       const lastOfLayer = seg.layer !== undefined && segments[si + 1]?.layer !== seg.layer;
       const last = si === segments.length - 1;
+      const lc = seg.layer !== undefined ? costs.layers[seg.layer]! : undefined;
+      const act = seg.layer !== undefined ? Mem.layers[seg.layer]! : undefined;
       let deps: number[] = [prev, blockedBy];
       if (si === 0) {
         deps.push(...fetch(pos));
@@ -193,11 +205,12 @@ export function lowerZero3(ctx: StrategyContext, rank: number, cluster: Cluster)
         const i = seg.layer!;
         deps.push(...fetch(pos));
         if (ckpt) {
-          prev = b.compute(rank, costs.layer.forwardSeconds, tag({ kind: 'compute', phase: 'recompute', label: `layer ${i}`, layer: i, flops: costs.layer.forwardFlops }, mb), deps,
-            [mem('start', act.recomputeBytes, 'activations')]);
+          // Selective AC re-runs only what its policy did not save (costs.ts `recomputeSeconds`).
+          prev = b.compute(rank, lc!.recomputeSeconds, tag({ kind: 'compute', phase: 'recompute', label: `layer ${i}`, layer: i, flops: lc!.forwardFlops }, mb), deps,
+            [mem('start', act!.recomputeBytes, 'activations')]);
           deps = [prev];
         }
-        memory.push(mem('start', act.backwardWorkingBytes, 'activations'));
+        memory.push(mem('start', act!.backwardWorkingBytes, 'activations'));
       }
       if (last) {
         deps.push(...fetch(pos));
@@ -207,8 +220,8 @@ export function lowerZero3(ctx: StrategyContext, rank: number, cluster: Cluster)
       // The gradient lives until the reduce-and-partition stream has copied it into the IPG bucket.
       const g = seg.params * P;
       memory.push(mem('start', g, 'gradients'), mem('end', -g, 'gradients'));
-      if (lastOfLayer) memory.push(mem('end', -(act.backwardWorkingBytes + act.savedBytes + act.recomputeBytes), 'activations'), ...release(layerGathered));
-      const flops = seg.layer !== undefined ? (costs.layer.backwardFlops * seg.seconds) / costs.layer.backwardSeconds : si === 0 ? 2 * costs.head.forwardFlops : 0;
+      if (lastOfLayer) memory.push(mem('end', -(act!.backwardWorkingBytes + act!.savedBytes + act!.recomputeBytes), 'activations'), ...release(layerGathered[seg.layer!]!));
+      const flops = lc ? (lc.backwardFlops * seg.seconds) / lc.backwardSeconds : si === 0 ? 2 * costs.head.forwardFlops : 0;
       prev = b.compute(rank, seg.seconds, tag({ kind: 'compute', phase: 'backward', label: seg.name, ...(seg.layer !== undefined ? { layer: seg.layer } : {}), flops }, mb), deps, memory);
       if (si === 0 || lastOfLayer || last) unitEnd[pos++] = prev;
       while (bucketIdx < buckets.length && buckets[bucketIdx]!.launchAfter === si) {
@@ -232,7 +245,7 @@ export function lowerZero3(ctx: StrategyContext, rank: number, cluster: Cluster)
   // ---- optimizer step on the partition (per sub-group) ----
   const mbLast = GA - 1;
   const stepTag = (label: string): OpTag => ({ kind: 'optimizer', phase: 'optimizer', label, microBatch: mbLast });
-  const largestTensorPartition = Math.ceil(Math.max(Vh, ...costs.layer.backwardSegments.map((s) => s.params)) / N);
+  const largestTensorPartition = Math.ceil(Math.max(Vh, ...costs.layers.flatMap((l) => l.backwardSegments.map((s) => s.params))) / N);
   // sub_group_size 0 (Axolotl's bundled configs) makes every tensor its own sub-group (stage3.py `_create_fp16_sub_groups`).
   const subGroup = Math.min(local, Math.max(ds.subGroupSize, largestTensorPartition));
   if (!offloadOpt) {
@@ -256,7 +269,7 @@ export function lowerZero3(ctx: StrategyContext, rank: number, cluster: Cluster)
 
   return {
     persistent: {
-      parameters: (offloadParam ? 0 : local * P) + persistentParams * P,
+      parameters: (offloadParam ? 0 : localAll * P) + persistentParams * P,
       optimizer_states: offloadOpt ? 0 : local * (M + 2 * bytesOf(d.state)),
       communication_buffers: ipgBytes,
     },

@@ -86,6 +86,8 @@ type Metric = { name: string; value: (r: SimulationResult) => string; best?: { o
 const METRICS: Metric[] = [
   { name: 'model', value: (r) => r.model.id },
   { name: 'hardware', value: (r) => `${r.num_nodes} × ${r.hardware}` },
+  // measured / partial / derived: whether this GPU's compute rates rest on its own microbenchmarks.
+  { name: 'calibration', value: (r) => r.calibration.compute },
   { name: 'GPUs', value: (r) => String(r.world_size) },
   { name: 'strategy · mesh', value: (r) => `${r.strategy} rep=${r.mesh.dp_replicate} shard=${r.mesh.dp_shard} tp=${r.mesh.tp}` },
   { name: 'global batch', value: (r) => `${r.batch.global_batch_size} × ${r.batch.sequence_len}` },

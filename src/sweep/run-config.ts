@@ -60,7 +60,7 @@ export async function runConfig(task: ConfigTask): Promise<SweepRow> {
     const loaded = loadScenarioObject(obj, { name: `${task.name}[${task.index}]`, baseDir: task.baseDir });
     const run = await simulateLoaded(loaded, { steadyState: true });
     row.metrics = metricsOf(run.result);
-    if (run.result.warnings.length > 0) row.warnings = [...run.result.warnings];
+    if (run.result.warnings.length > 0) row.warnings = run.result.warnings.map((w) => w.message);
   } catch (err) {
     if (err instanceof ShardsimError) {
       row.status = 'skipped';

@@ -28,7 +28,10 @@ export function readValidationRows(path: string): ValidationRow[] {
     .map(([l, line]) => {
       try {
         const row = JSON.parse(l) as ValidationRow;
-        if (!row.id || !row.scenario || !row.measured) throw new Error('missing id, scenario or measured');
+        const missing = (['id', 'source', 'hardware', 'scenario', 'measured'] as const).filter((k) => !row[k]);
+        if (missing.length > 0) throw new Error(`missing ${missing.join(', ')}`);
+        if (typeof row.scenario !== 'object' || typeof row.measured !== 'object') throw new Error('scenario and measured must be objects');
+        if (!Number.isInteger(row.num_nodes) || row.num_nodes < 1) throw new Error('num_nodes must be a positive integer');
         return row;
       } catch (e) {
         throw new ShardsimError(`${path}:${line}: not a validation row (${(e as Error).message})`, { fix: 'one JSON object per line: {id, source, hardware, num_nodes, scenario, measured}' });

@@ -1,70 +1,65 @@
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { clearHardwareProfileCache, hardwareProfilesDir, listHardwareIds, loadHardwareProfile } from '../hardware/index.ts';
+import { existsSync } from 'node:fs';
+import { listHardwareIds } from '../hardware/index.ts';
+import { readProfileJson, writeProfiles } from '../hardware/write.ts';
 import { percentile } from '../metrics/result.ts';
+import { fitAllocatorFactor, withAllocatorFactor } from './allocator-fit.ts';
+import { leaveOneSourceOut } from './cv.ts';
 import { readValidationRows } from './dataset.ts';
-import { validateRows } from './run.ts';
+import { summarise, validateRows } from './run.ts';
 
 /**
- * The documented global fit of `runtime.allocator_reserved_over_allocated`: one factor for every profile
- * (it describes PyTorch's caching allocator, not the hardware). Reserved memory is predicted as the sum of
- * each allocator pool's high-water mark (src/metrics/result.ts) times this factor, so only rows that report
- * `max_memory_reserved` depend on it. The fit simulates every memory row once, then scans the factor on a
- * 0.005 grid over [1.00, 1.50] for the value that minimises the median absolute peak-memory error over all
- * the memory rows (the validation metric). Never per row.
+ * Fits `runtime.allocator_reserved_over_allocated` (src/validate/allocator-fit.ts) on the reserved-memory
+ * rows of the given files and writes it to every profile (it describes PyTorch's allocator, not a GPU).
  *
- *   npm run fit:allocator -- ../shared/validation/memory-calibration.jsonl [--write]
+ *   npm run fit:allocator -- ../shared/validation/memory-calibration.jsonl [--dry-run]
  *
- * With --write it updates the value and its `sources` entry in every profile, editing only those two lines.
+ * Prints the in-sample and the leave-one-source-out errors. Profiles are validated and written once, at
+ * the end; --dry-run only prints.
  */
-const KEY = 'runtime.allocator_reserved_over_allocated';
-
-async function main(args: string[]): Promise<void> {
-  const write = args.includes('--write');
-  const files = args.filter((a) => a !== '--write');
+async function main(argv: string[]): Promise<void> {
+  const dryRun = argv.includes('--dry-run');
+  const files = argv.filter((a) => a !== '--dry-run');
+  const unknown = files.filter((f) => f.startsWith('--'));
+  if (files.length === 0 || unknown.length > 0) {
+    process.stderr.write(`error: ${unknown.length ? `unknown option ${unknown[0]}` : 'give the memory rows to fit on'}\nusage: npm run fit:allocator -- FILE.jsonl [FILE.jsonl …] [--dry-run]\n`);
+    process.exit(2);
+  }
+  for (const f of files) {
+    if (!existsSync(f)) {
+      process.stderr.write(`error: cannot read ${f}\n`);
+      process.exit(2);
+    }
+  }
   const rows = files.flatMap((f) => readValidationRows(f)).filter((r) => typeof r.measured.peak_memory_bytes === 'number');
   const report = await validateRows(rows);
   const memory = report.rows.filter((r) => r.metric === 'peak_memory_bytes');
-  // Undo the factor the profiles carry now: reserved rows scale linearly with it.
-  const current = (hw: string) => loadHardwareProfile(hw).runtime.allocator_reserved_over_allocated;
-  const base = memory.map((r) => ({ ...r, unscaled: r.kind === 'reserved' ? r.predicted / current(r.hardware) : r.predicted }));
-  const medianAt = (f: number) => {
-    const errs = base.map((r) => Math.abs((r.kind === 'reserved' ? r.unscaled * f : r.unscaled) / r.measured - 1)).sort((a, b) => a - b);
-    return percentile(errs, 0.5);
-  };
-  let best = 1;
-  let bestErr = Infinity;
-  for (let i = 0; i <= 100; i++) {
-    const f = 1 + i * 0.005;
-    const e = medianAt(f);
-    if (e < bestErr - 1e-12) [best, bestErr] = [f, e];
+  const fit = fitAllocatorFactor(memory);
+  if (fit.rows === 0) {
+    process.stderr.write('error: no row reports reserved memory (measured.peak_memory_kind: reserved): nothing to fit\n');
+    process.exit(2);
   }
-  const reserved = base.filter((r) => r.kind === 'reserved');
-  const ratios = reserved.map((r) => r.measured / r.unscaled).sort((a, b) => a - b);
-  if (write) {
-    const source =
-      `global fit (src/validate/fit-allocator.ts) on the ${memory.length} peak-memory rows of shared/validation/memory-calibration.jsonl: ` +
-      `reserved = (sum of the allocator pools' high-water marks: compute stream, FSDP all-gather stream, reduce-scatter stream) x this factor; ` +
-      `${best.toFixed(3)} minimises the median |error| over all rows (${(100 * bestErr).toFixed(1)}%; measured/predicted on the ${reserved.length} reserved rows ` +
-      `${ratios[0]!.toFixed(2)}-${ratios[ratios.length - 1]!.toFixed(2)}, median ${percentile(ratios, 0.5).toFixed(2)}). It stands for fragmentation inside the pools: ` +
-      `PyTorch's caching allocator rounds requests (2 MiB / 20 MiB segments) and keeps freed blocks cached (c10/cuda/CUDACachingAllocator.cpp)`;
-    for (const id of listHardwareIds()) {
-      const path = join(hardwareProfilesDir(), `${id}.json`);
-      const text = readFileSync(path, 'utf8');
-      const next = text
-        .replace(/("allocator_reserved_over_allocated":\s*)[0-9.]+/, `$1${best.toFixed(3)}`)
-        .replace(new RegExp(`("${KEY.replace(/\./g, '\\.')}":\\s*)"(?:[^"\\\\]|\\\\.)*"`), `$1${JSON.stringify(source)}`);
-      writeFileSync(path, next);
-    }
-    clearHardwareProfileCache();
+  const factor = Number(fit.factor.toFixed(3));
+  const inSample = summarise(memory.map((c) => withAllocatorFactor(c, factor))).peak_memory_bytes!;
+  const cv = leaveOneSourceOut({ rows: memory }).summary.peak_memory_bytes!;
+  const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+  process.stdout.write(`${memory.length} memory rows, ${fit.rows} report reserved memory; measured/unscaled ${fit.ratios.map((x) => x.toFixed(3)).join(' ')} (median ${percentile(fit.ratios, 0.5).toFixed(3)})\n`);
+  process.stdout.write(`allocator_reserved_over_allocated ${factor}: in-sample median |error| ${pct(inSample.median_abs_error)} (p90 ${pct(inSample.p90_abs_error)}); leave-one-source-out ${pct(cv.median_abs_error)} (p90 ${pct(cv.p90_abs_error)})\n`);
+  const source =
+    `global fit (src/validate/fit-allocator.ts, least squares in log space = geometric mean of measured / predicted) on the ${fit.rows} reserved-memory rows of ${files.map((f) => f.replace(/^.*shared\//, 'shared/')).join(', ')}: ` +
+    `reserved = (sum of the allocator pools' high-water marks: compute stream, FSDP all-gather stream, reduce-scatter stream) x this factor; ratios ${fit.ratios[0]!.toFixed(2)}-${fit.ratios[fit.ratios.length - 1]!.toFixed(2)}. ` +
+    `Leave-one-source-out peak-memory error ${pct(cv.median_abs_error)} median, ${pct(cv.p90_abs_error)} p90 over all ${memory.length} memory rows. It stands for fragmentation inside the pools: ` +
+    `PyTorch's caching allocator rounds requests (2 MiB / 20 MiB segments) and keeps freed blocks cached (c10/cuda/CUDACachingAllocator.cpp)`;
+  const profiles = listHardwareIds().map((id) => {
+    const p = readProfileJson(id);
+    p.runtime.allocator_reserved_over_allocated = factor;
+    p.sources['runtime.allocator_reserved_over_allocated'] = source;
+    return p;
+  });
+  if (dryRun) {
+    process.stdout.write('dry run: no profile written\n');
+    return;
   }
-  process.stdout.write(`${memory.length} memory rows (${reserved.length} report reserved memory)\n`);
-  process.stdout.write(`measured reserved / predicted pool high-water marks: ${ratios.map((x) => x.toFixed(3)).join(' ')} (median ${percentile(ratios, 0.5).toFixed(3)})\n`);
-  process.stdout.write(`allocator_reserved_over_allocated ${best.toFixed(3)}: median |error| over all memory rows ${(100 * bestErr).toFixed(1)}%\n`);
-  for (const r of base) {
-    const p = r.kind === 'reserved' ? r.unscaled * best : r.unscaled;
-    process.stdout.write(`  ${r.id.padEnd(9)} ${String(r.kind).padEnd(10)} ${((100 * (p - r.measured)) / r.measured).toFixed(1).padStart(6)}%\n`);
-  }
+  for (const path of writeProfiles(profiles)) process.stdout.write(`wrote ${path}\n`);
 }
 
 await main(process.argv.slice(2));

@@ -1,4 +1,5 @@
 import { loadScenarioObject } from '../config/index.ts';
+import { loadHardwareProfile } from '../hardware/index.ts';
 import { simulateLoaded } from '../pipeline/simulate.ts';
 import type { SimulationResult } from '../metrics/result.ts';
 import { percentile } from '../metrics/result.ts';
@@ -18,6 +19,11 @@ export interface Comparison {
   error: number;
   /** For memory: which estimate was compared (allocated or reserved). */
   kind?: string;
+  /**
+   * For reserved memory: the profile's `runtime.allocator_reserved_over_allocated` the prediction used
+   * (reserved scales linearly with it, so cross-validation can refit it without re-simulating).
+   */
+  allocatorFactor?: number;
   model: string;
   parameters: number;
   gpus: number;
@@ -81,7 +87,8 @@ export async function validateRows(rows: ValidationRow[]): Promise<ValidationRep
       const p = predicted(result, metric, kind);
       out.push({
         id: row.id, source: sourceName(row.source), metric, predicted: p, measured, error: (p - measured) / measured,
-        ...(kind ? { kind } : {}), model: result.model.id, parameters: result.model.parameters, gpus: result.world_size, hardware: result.hardware,
+        ...(kind ? { kind } : {}), ...(kind === 'reserved' ? { allocatorFactor: loadHardwareProfile(result.hardware).runtime.allocator_reserved_over_allocated } : {}),
+        model: result.model.id, parameters: result.model.parameters, gpus: result.world_size, hardware: result.hardware,
       });
     }
   }

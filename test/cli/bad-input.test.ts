@@ -35,7 +35,7 @@ const battery: [string, string | null, string[], RegExp][] = [
   ['non-integer size', ok.replace('micro_batch_size: 1', 'micro_batch_size: 1.5'), [], /micro_batch_size: must be a whole number/],
   ['zero size', ok.replace('micro_batch_size: 1', 'micro_batch_size: 0'), [], /micro_batch_size: must be positive/],
   ['string size', ok.replace('2048', '"long"'), [], /sequence_len: .*expected number/],
-  ['mesh product', ok + 'fsdp_version: 2\ndp_shard_size: 3\n', [], /dp_shard_size: .*= 3, but the world has 8 GPUs/],
+  ['mesh product', ok + 'fsdp_version: 2\ndp_shard_size: 3\nsimulation: {gpus: 8}\n', [], /dp_shard_size: .*= 3, but the world has 8 GPUs/],
   ['tp does not divide world', ok + 'tensor_parallel_size: 3\n', [], /tensor_parallel_size: 3 does not divide the world size 8/],
   ['tp does not divide heads', ok.replace('meta-llama/Llama-3.1-8B', 'Qwen/Qwen2.5-7B') + 'tensor_parallel_size: 8\nfsdp_version: 2\n', [], /tensor_parallel_size: 8 does not divide the 28 attention heads/],
   ['missing file', null, [], /cannot read scenario file/],

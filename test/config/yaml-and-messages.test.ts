@@ -36,7 +36,7 @@ describe('YAML as Axolotl reads it (PyYAML safe_load)', () => {
 describe('messages name what is allowed', () => {
   it.each([
     ['bf16: maybe', /bf16: must be true, false or "auto" \(got "maybe"\)/],
-    ['gradient_checkpointing: "full"', /gradient_checkpointing: must be true, false or "selective" \(got "full"\)/],
+    ['gradient_checkpointing: "full"', /gradient_checkpointing: must be true, false, "selective"(, "[a-z_]+")* or "[a-z_]+" \(got "full"\)/],
     ['simulation: {master_weights: fp8}', /simulation.master_weights: must be "fp32" or "bf16" \(got "fp8"\)/],
     ['fsdp_version: 3', /fsdp_version: must be 1 or 2 \(got 3\)/],
     ['gradient_accumulation_steps: 1e30', /gradient_accumulation_steps: must be at most 2\^53 − 1 = 9007199254740991 \(got 1e\+30\)/],

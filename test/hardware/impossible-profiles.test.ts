@@ -16,8 +16,9 @@ describe('the profile schema refuses impossible machines', () => {
   });
 
   it.each([
-    ['a sustained matmul rate above the dense peak', (p: any) => (p.gpu.achieved_bf16_matmul_flops_per_second = 20 * p.gpu.bf16_dense_flops_per_second), /gpu.achieved_bf16_matmul_flops_per_second: .*exceeds × kernels.sustained_clock_fraction the dense bf16 peak/],
-    ['a sustained attention rate above the dense peak', (p: any) => (p.kernels.flash_attention_backward_flops_per_second = 2 * p.gpu.bf16_dense_flops_per_second), /kernels.flash_attention_backward_flops_per_second: .*exceeds/],
+    ['a sustained matmul rate above the dense peak', (p: any) => (p.gpu.achieved_bf16_matmul_flops_per_second = 20 * p.gpu.bf16_dense_flops_per_second), /gpu.achieved_bf16_matmul_flops_per_second: .*exceeds × kernels.sustained_clock_ratio the dense bf16 peak/],
+    ['a GEMM model whose full-wave rate puts the anchor matmul above the dense peak', (p: any) => (p.kernels.gemm.full_wave_flops_per_second = 20 * p.gpu.bf16_dense_flops_per_second), /kernels.gemm.full_wave_flops_per_second: .*exceeds at gpu.achieved_bf16_matmul_shape × kernels.sustained_clock_ratio the dense bf16 peak/],
+    ['a sustained attention rate above the dense peak', (p: any) => (p.kernels.flash_attention.forward_causal_flops_per_second[0][0] = 3 * p.gpu.bf16_dense_flops_per_second), /kernels.flash_attention.forward_causal_flops_per_second: .*exceeds/],
     ['achieved HBM above the HBM peak', (p: any) => (p.gpu.achieved_hbm_bytes_per_second = 2 * p.gpu.hbm_bytes_per_second), /gpu.achieved_hbm_bytes_per_second: .*exceeds the HBM peak/],
     ['fp32 above tf32 above bf16', (p: any) => (p.gpu.tf32_dense_flops_per_second = 2 * p.gpu.bf16_dense_flops_per_second), /gpu.tf32_dense_flops_per_second: .*exceeds the dense bf16 peak/],
     ['a ring faster than its link', (p: any) => (p.nccl.intra_ring_busbw_bytes_per_second = 2 * p.node.intra.bytes_per_second_per_gpu), /nccl.intra_ring_busbw_bytes_per_second: .*exceeds the per-GPU link/],

@@ -16,7 +16,7 @@ const I = 11008;
 
 describe('what a Llama layer saves, as transformers runs it', () => {
   it('LlamaRMSNorm keeps an fp32 input copy, the normalized tensor and its output: 8 bytes per element in bf16', () => {
-    const t = Object.fromEntries(activationTensorsPerLayer(llama7, { microBatch: 8, seqLen: 2048, flashAttention: true, transformersEager: true }).map((x) => [x.name, x.bytes]));
+    const t = Object.fromEntries(activationTensorsPerLayer(llama7.layers[0]!, { microBatch: 8, seqLen: 2048, flashAttention: true, transformersEager: true }).map((x) => [x.name, x.bytes]));
     expect(t.attn_norm_input! + t.attn_norm_normalized! + t.qkv_input!).toBe(T * h * 8);
     expect(t.mlp_norm_input! + t.mlp_norm_normalized! + t.mlp_input!).toBe(T * h * 8);
     // Flash attention: q, k, v, its output and the fp32 logsumexp; SwiGLU: gate, up, act and the product.
@@ -26,11 +26,11 @@ describe('what a Llama layer saves, as transformers runs it', () => {
 
   it('eager attention keeps the fp32 softmax and its bf16 cast, and repeats GQA K/V to every head', () => {
     const spec = loadModel({ baseModel: 'meta-llama/Llama-3.1-8B' });
-    const t = Object.fromEntries(activationTensorsPerLayer(spec, { microBatch: 1, seqLen: 1024, flashAttention: false, transformersEager: true }).map((x) => [x.name, x.bytes]));
+    const t = Object.fromEntries(activationTensorsPerLayer(spec.layers[0]!, { microBatch: 1, seqLen: 1024, flashAttention: false, transformersEager: true }).map((x) => [x.name, x.bytes]));
     expect(t.softmax_output_fp32).toBe(32 * 1024 * 1024 * 4);
     expect(t.softmax_output).toBe(32 * 1024 * 1024 * 2);
     expect(t.k).toBe(1024 * 4096 * 2);
-    const flash = Object.fromEntries(activationTensorsPerLayer(spec, { microBatch: 1, seqLen: 1024, flashAttention: true, transformersEager: true }).map((x) => [x.name, x.bytes]));
+    const flash = Object.fromEntries(activationTensorsPerLayer(spec.layers[0]!, { microBatch: 1, seqLen: 1024, flashAttention: true, transformersEager: true }).map((x) => [x.name, x.bytes]));
     expect(flash.k).toBe(1024 * 1024 * 2);
   });
 });
@@ -38,19 +38,19 @@ describe('what a Llama layer saves, as transformers runs it', () => {
 describe('stepMemory', () => {
   it('full checkpointing keeps the layer input and recomputes the whole saved set', async () => {
     const m = stepMemory(await cfgOf({ ...base, gradient_checkpointing: true }), llama7);
-    expect(m.layer.savedBytes).toBe(T * h * 2);
-    expect(m.layer.recomputeBytes).toBe(m.layer.fullBytes);
+    expect(m.layers[0]!.savedBytes).toBe(T * h * 2);
+    expect(m.layers[0]!.recomputeBytes).toBe(m.layers[0]!.fullBytes);
   });
 
   it("selective (torchtitan's op policy) keeps the input, every other matmul output and the attention output", async () => {
     const m = stepMemory(await cfgOf({ ...base, gradient_checkpointing: 'selective' }), llama7);
     // input + q_proj + v_proj + gate_proj + down_proj outputs + flash output, all bf16, + logsumexp
     const lse = 8 * 32 * 2048 * 4;
-    expect(m.layer.savedBytes).toBe(T * 2 * (h + h + h + I + h + h) + lse);
+    expect(m.layers[0]!.savedBytes).toBe(T * 2 * (h + h + h + I + h + h) + lse);
     // Backward re-creates everything except what is the cached tensor itself (v, gate output, attention output, lse).
-    expect(m.layer.recomputeBytes).toBe(m.layer.fullBytes - T * 2 * (h + I + h) - lse);
+    expect(m.layers[0]!.recomputeBytes).toBe(m.layers[0]!.fullBytes - T * 2 * (h + I + h) - lse);
     const none = stepMemory(await cfgOf(base), llama7);
-    expect(m.layer.savedBytes).toBeLessThan(none.layer.savedBytes);
+    expect(m.layers[0]!.savedBytes).toBeLessThan(none.layers[0]!.savedBytes);
   });
 
   it('the loss holds bf16 logits + fp32 upcast + log-softmax at the forward (10 B/logit) and 12 B/logit in its backward', async () => {
@@ -64,12 +64,12 @@ describe('stepMemory', () => {
   });
 
   it("autocast's weight cache exists only when a 16-bit forward sees fp32 weights", async () => {
-    expect(stepMemory(await cfgOf(base), llama7).autocastCache.layerBytes).toBe(0);
-    expect(stepMemory(await cfgOf({ ...base, simulation: { master_weights: 'fp32' } }), llama7).autocastCache.layerBytes).toBeGreaterThan(0);
+    expect(stepMemory(await cfgOf(base), llama7).autocastCache.layerBytes[0]).toBe(0);
+    expect(stepMemory(await cfgOf({ ...base, simulation: { master_weights: 'fp32' } }), llama7).autocastCache.layerBytes[0]).toBeGreaterThan(0);
     // FSDP gathers bf16 for compute even with fp32 masters: no cache; gathering fp32 brings it back.
-    expect(stepMemory(await cfgOf({ ...base, fsdp_version: 2, simulation: { master_weights: 'fp32' } }), llama7).autocastCache.layerBytes).toBe(0);
+    expect(stepMemory(await cfgOf({ ...base, fsdp_version: 2, simulation: { master_weights: 'fp32' } }), llama7).autocastCache.layerBytes[0]).toBe(0);
     const fp32Gather = stepMemory(await cfgOf({ ...base, fsdp_version: 2, fsdp_config: { mixed_precision_policy: { param_dtype: 'float32' } }, simulation: { master_weights: 'fp32' } }), llama7);
-    expect(fp32Gather.autocastCache.layerBytes).toBe((4 * h * h + 3 * h * I) * 2);
+    expect(fp32Gather.autocastCache.layerBytes[0]).toBe((4 * h * h + 3 * h * I) * 2);
     expect(fp32Gather.autocastCache.rootBytes).toBe(32000 * h * 2);
   });
 });
@@ -81,7 +81,7 @@ describe('where the peak is, end to end', () => {
     const p = run.plan.persistentBytes;
     const E = 4 * 2048 * 32000;
     // The lm_head's gradient (V×h bf16) has just been allocated by the head's backward.
-    const expected = p.parameters + p.optimizer_states + 32 * m.layer.savedBytes + m.head.savedBytes + 12 * E + 32000 * h * 2 + h * 2;
+    const expected = p.parameters + p.optimizer_states + 32 * m.layers[0]!.savedBytes + m.head.savedBytes + 12 * E + 32000 * h * 2 + h * 2;
     expect(run.result.memory.peak_bytes).toBe(expected);
   });
 

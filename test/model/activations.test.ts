@@ -17,31 +17,31 @@ const a = 16;
 
 describe('activationBytesPerLayer', () => {
   it("reproduces Korthikanti's s·b·h·(34 + 5·a·s/h)", () => {
-    const bytes = activationBytesPerLayer(gpt, { microBatch: b, seqLen: s, flashAttention: false, bytesPerElement: 2, dropout: true });
+    const bytes = activationBytesPerLayer(gpt.layers[0]!, { microBatch: b, seqLen: s, flashAttention: false, bytesPerElement: 2, dropout: true });
     expect(bytes).toBe(s * b * h * (34 + (5 * a * s) / h));
   });
 
   it('flash attention removes the 5as²b term (keeping only the b·a·s fp32 logsumexp)', () => {
-    const bytes = activationBytesPerLayer(gpt, { microBatch: b, seqLen: s, flashAttention: true, dropout: true });
+    const bytes = activationBytesPerLayer(gpt.layers[0]!, { microBatch: b, seqLen: s, flashAttention: true, dropout: true });
     expect(bytes).toBe(34 * s * b * h + 4 * b * a * s);
   });
 
   it('tensor parallel: sbh(10 + 24/t + 5as/(ht)); with sequence parallel: sbh/t(34 + 5as/h)', () => {
     const t = 4;
     const opts = { microBatch: b, seqLen: s, flashAttention: false, dropout: true, tp: t };
-    expect(activationBytesPerLayer(gpt, opts)).toBe(s * b * h * (10 + 24 / t + (5 * a * s) / (h * t)));
-    expect(activationBytesPerLayer(gpt, { ...opts, sequenceParallel: true })).toBe(((s * b * h) / t) * (34 + (5 * a * s) / h));
+    expect(activationBytesPerLayer(gpt.layers[0]!, opts)).toBe(s * b * h * (10 + 24 / t + (5 * a * s) / (h * t)));
+    expect(activationBytesPerLayer(gpt.layers[0]!, { ...opts, sequenceParallel: true })).toBe(((s * b * h) / t) * (34 + (5 * a * s) / h));
   });
 
   it('without dropout the GPT layer keeps 32·sbh + 2as²b', () => {
-    const bytes = activationBytesPerLayer(gpt, { microBatch: b, seqLen: s, flashAttention: false });
+    const bytes = activationBytesPerLayer(gpt.layers[0]!, { microBatch: b, seqLen: s, flashAttention: false });
     expect(bytes).toBe(32 * s * b * h + 2 * a * s * s * b);
   });
 
   it('SwiGLU + GQA (Llama-3.1-8B, flash): per-tensor list', () => {
     const spec = loadModel({ baseModel: 'meta-llama/Llama-3.1-8B' });
     const T = 1 * 4096;
-    const tensors = activationTensorsPerLayer(spec, { microBatch: 1, seqLen: 4096, flashAttention: true });
+    const tensors = activationTensorsPerLayer(spec.layers[0]!, { microBatch: 1, seqLen: 4096, flashAttention: true });
     const byName = Object.fromEntries(tensors.map((x) => [x.name, x.bytes]));
     expect(byName.q).toBe(T * 4096 * 2);
     expect(byName.k).toBe(T * 1024 * 2);
@@ -55,13 +55,13 @@ describe('activationBytesPerLayer', () => {
 
   it('context parallel splits the tokens', () => {
     const spec = loadModel({ baseModel: 'meta-llama/Llama-3.1-8B' });
-    const one = activationBytesPerLayer(spec, { microBatch: 1, seqLen: 8192, flashAttention: true });
-    expect(activationBytesPerLayer(spec, { microBatch: 1, seqLen: 8192, flashAttention: true, cp: 2 })).toBe(one / 2);
+    const one = activationBytesPerLayer(spec.layers[0]!, { microBatch: 1, seqLen: 8192, flashAttention: true });
+    expect(activationBytesPerLayer(spec.layers[0]!, { microBatch: 1, seqLen: 8192, flashAttention: true, cp: 2 })).toBe(one / 2);
   });
 
   it('parallel residual (gpt_neox) stores the shared norm input once', () => {
     const spec = loadModel({ baseModel: 'EleutherAI/pythia-1b' });
-    const names = activationTensorsPerLayer(spec, { microBatch: 1, seqLen: 16, flashAttention: true }).map((x) => x.name);
+    const names = activationTensorsPerLayer(spec.layers[0]!, { microBatch: 1, seqLen: 16, flashAttention: true }).map((x) => x.name);
     expect(names).not.toContain('mlp_norm_input');
   });
 });

@@ -8,6 +8,7 @@ import {
   matmulParams,
   modelFlopsPerToken,
   parameterCounts,
+  type AttentionMixer,
 } from '../../src/model/index.ts';
 
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
@@ -17,7 +18,7 @@ describe('GEMMs', () => {
     it(`${id}: forward GEMM flops per token ≈ 2 × non-embedding params`, () => {
       const spec = loadModel({ baseModel: id });
       const c = parameterCounts(spec);
-      const perToken = spec.numLayers * sum(layerGemms(spec, 1).map(gemmFlops)) + gemmFlops(lmHeadGemm(spec, 1));
+      const perToken = spec.numLayers * sum(layerGemms(spec.layers[0]!, 1).map(gemmFlops)) + gemmFlops(lmHeadGemm(spec, 1));
       // non-embedding = everything but the input lookups; the lm_head matmul runs even when tied.
       const nonEmbedding = c.total - c.embedding - c.positional + (spec.tiedEmbeddings ? c.embedding : 0);
       expect(perToken / (2 * nonEmbedding)).toBeCloseTo(1, 2);
@@ -27,7 +28,7 @@ describe('GEMMs', () => {
 
   it('Llama-3.1-8B layer shapes', () => {
     const spec = loadModel({ baseModel: 'meta-llama/Llama-3.1-8B' });
-    expect(layerGemms(spec, 4096).map((g) => [g.name, g.m, g.k, g.n])).toEqual([
+    expect(layerGemms(spec.layers[0]!, 4096).map((g) => [g.name, g.m, g.k, g.n])).toEqual([
       ['q_proj', 4096, 4096, 4096],
       ['k_proj', 4096, 4096, 1024],
       ['v_proj', 4096, 4096, 1024],
@@ -40,9 +41,9 @@ describe('GEMMs', () => {
 
   it('tensor parallelism divides every layer GEMM by tp (column n, row k)', () => {
     const spec = loadModel({ baseModel: 'meta-llama/Llama-3.1-70B' });
-    const full = layerGemms(spec, 2048, 1);
+    const full = layerGemms(spec.layers[0]!, 2048, 1);
     for (const tp of [2, 4, 8]) {
-      const sharded = layerGemms(spec, 2048, tp);
+      const sharded = layerGemms(spec.layers[0]!, 2048, tp);
       sharded.forEach((g, i) => expect(gemmFlops(g) * tp).toBe(gemmFlops(full[i]!)));
       expect(sharded.find((g) => g.name === 'o_proj')!.k).toBe(8192 / tp);
       expect(sharded.find((g) => g.name === 'gate_proj')!.n).toBe(28672 / tp);
@@ -52,17 +53,17 @@ describe('GEMMs', () => {
 
   it('replicates KV heads when tp exceeds them, and rejects tp not dividing heads', () => {
     const spec = loadModel({ baseModel: 'TinyLlama/TinyLlama-1.1B-intermediate-step-1431k-3T' }); // 32 q, 4 kv heads
-    expect(layerGemms(spec, 1, 8).find((g) => g.name === 'k_proj')!.n).toBe(64);
-    expect(() => layerGemms(loadModel({ baseModel: 'Qwen/Qwen2.5-7B' }), 1, 8)).toThrow(/tensor_parallel_size/);
+    expect(layerGemms(spec.layers[0]!, 1, 8).find((g) => g.name === 'k_proj')!.n).toBe(64);
+    expect(() => layerGemms(loadModel({ baseModel: 'Qwen/Qwen2.5-7B' }).layers[0]!, 1, 8)).toThrow(/tensor_parallel_size/);
   });
 });
 
 describe('attention and model FLOPs', () => {
   it('attention core = 4·b·s²·a·d per layer, causal half, /tp', () => {
     const spec = loadModel({ baseModel: 'meta-llama/Llama-3.1-8B' });
-    expect(attentionCoreFlops(spec, 2, 1024, { causal: false })).toBe(4 * 2 * 1024 * 1024 * 32 * 128);
-    expect(attentionCoreFlops(spec, 2, 1024, { causal: true })).toBe(2 * 2 * 1024 * 1024 * 32 * 128);
-    expect(attentionCoreFlops(spec, 2, 1024, { causal: true, tp: 4 })).toBe(2 * 2 * 1024 * 1024 * 8 * 128);
+    expect(attentionCoreFlops(spec.layers[0]!.mixer as AttentionMixer, 2, 1024, { causal: false })).toBe(4 * 2 * 1024 * 1024 * 32 * 128);
+    expect(attentionCoreFlops(spec.layers[0]!.mixer as AttentionMixer, 2, 1024, { causal: true })).toBe(2 * 2 * 1024 * 1024 * 32 * 128);
+    expect(attentionCoreFlops(spec.layers[0]!.mixer as AttentionMixer, 2, 1024, { causal: true, tp: 4 })).toBe(2 * 2 * 1024 * 1024 * 8 * 128);
   });
 
   it('modelFlopsPerToken = 6·N_matmul + 12·L·a·d·s', () => {
@@ -72,7 +73,7 @@ describe('attention and model FLOPs', () => {
     expect(modelFlopsPerToken(spec, 8192)).toBe(6 * n + 12 * 32 * 32 * 128 * 8192);
     // training = 3 × forward (GEMMs + non-causal attention core)
     const fwd =
-      spec.numLayers * (layerGemms(spec, 1).map(gemmFlops).reduce((a, b) => a + b) + attentionCoreFlops(spec, 1, 8192, { causal: false }) / 8192) +
+      spec.numLayers * (layerGemms(spec.layers[0]!, 1).map(gemmFlops).reduce((a, b) => a + b) + attentionCoreFlops(spec.layers[0]!.mixer as AttentionMixer, 1, 8192, { causal: false }) / 8192) +
       gemmFlops(lmHeadGemm(spec, 1));
     expect(modelFlopsPerToken(spec, 8192)).toBe(3 * fwd);
   });

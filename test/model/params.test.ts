@@ -40,7 +40,8 @@ describe('parameterCounts', () => {
     expect(parameterCounts(loadModel({ baseModel: 'meta-llama/Llama-2-7b-hf' }))).toEqual({
       embedding: 131_072_000,
       positional: 0,
-      perLayer: 202_383_360,
+      layers: 32 * 202_383_360,
+      perLayer: Array.from({ length: 32 }, () => 202_383_360),
       finalNorm: 4096,
       lmHead: 131_072_000,
       total: 6_738_415_616,

@@ -57,10 +57,15 @@ describe('the hangs of issue 16 end within seconds', { timeout: 30_000 }, () => 
 
   it('a very slow hardware profile (every rate 10⁶ × lower)', async () => {
     const profile = JSON.parse(readFileSync(join(import.meta.dirname, '../../hardware-profiles/dgx-h100.json'), 'utf8'));
+    // Every rate (a number, or a table of them, under a key ending in per_second) 10⁶ × lower.
+    const scale = (v: unknown): unknown => (typeof v === 'number' ? v / 1e6 : Array.isArray(v) ? v.map(scale) : v);
     const slow = (o: Record<string, unknown>) => {
-      for (const [k, v] of Object.entries(o)) if (typeof v === 'number' && /per_second$/.test(k)) o[k] = v / 1e6;
+      for (const [k, v] of Object.entries(o)) {
+        if (/per_second$/.test(k)) o[k] = scale(v);
+        else if (v && typeof v === 'object' && !Array.isArray(v)) slow(v as Record<string, unknown>);
+      }
     };
-    for (const part of [profile.gpu, profile.node.intra, profile.node.host_link, profile.scale_out, profile.nccl, profile.kernels, profile.host]) slow(part);
+    slow(profile);
     profile.id = 'slow-h100';
     const file = join(mkdtempSync(join(tmpdir(), 'shardsim-slow-')), 'slow-h100.json');
     writeFileSync(file, JSON.stringify(profile));

@@ -16,6 +16,13 @@ describe('explain', () => {
     expect(text).toMatch(/AllGather of .*: S = [\d.]+ MiB \([\d,]+ bf16 elements\), n = 8 → [\d.]+ MiB × 7\/8 = [\d.]+ MiB sent per GPU \(ring\)/);
     expect(text).toMatch(/MFU = model FLOPs per step ÷ \(step time × GPUs × peak bf16 FLOP\/s\) = .* = \d+\.\d%/);
     expect(text).toMatch(/Memory: the peak allocation is .* it fits/);
+    // The reserved estimate is stated as the code computes it: pools' high-water marks × factor + context.
+    const m = run.result.memory;
+    const factor = run.cluster.profile.runtime.allocator_reserved_over_allocated;
+    const gib = (b: number) => `${(b / 2 ** 30).toFixed(2)} GiB`;
+    expect(text).toContain(`Reserved ≈ ${gib(m.reserved_bytes / factor)} (the allocator pools' high-water marks summed`);
+    expect(text).toContain(`× ${factor} (fragmentation inside the pools) + ${gib(m.non_allocator_bytes)} CUDA context and NCCL = ${gib(m.required_bytes)}`);
+    expect(m.reserved_bytes / factor).toBeGreaterThanOrEqual(m.peak_bytes);
   });
 
   it('reshard_after_forward false: no backward AllGathers, and the memory they cost', async () => {

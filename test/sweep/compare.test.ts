@@ -42,6 +42,8 @@ describe('compare', () => {
     expect(runs.map((r) => r.result?.hardware)).toEqual(['dgx-h100', 'dgx-a100-80gb']);
     // The same step on a slower GPU takes longer.
     expect(runs[1]!.result!.step_time_s).toBeGreaterThan(runs[0]!.result!.step_time_s);
+    // Each column says whether its GPU's compute rates were measured on that GPU.
+    expect(compareTable(runs)).toMatch(/^calibration\s+measured\s+partial\s*$/m);
     expect(compareFolderName(runs)).toBe('compare-small-fsdp2-on-dgx-h100-vs-dgx-a100-80gb');
   }, 60_000);
 

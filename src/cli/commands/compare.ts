@@ -23,7 +23,7 @@ export function registerCompare(program: Command): void {
       const dir = o.report !== false ? ((o.out as string | undefined) ?? join('reports', compareFolderName(planned))) : undefined;
       if (dir !== undefined) prepareOutputDir(dir, '--out');
       const runs = await runCompare({ scenarios, ...(hardware ? { hardware } : {}), ...(o.nodes ? { nodes: o.nodes as number } : {}) });
-      for (const r of runs) for (const w of r.result?.warnings ?? []) process.stderr.write(`warning: ${r.label}: ${w}\n`);
+      for (const r of runs) for (const w of r.result?.warnings ?? []) process.stderr.write(`warning: ${r.label}: ${w.message}\n`);
       if (o.json) process.stdout.write(JSON.stringify({ runs }, null, 2) + '\n');
       else process.stdout.write(compareTable(runs) + '\n');
       const ok = runs.filter((r) => r.result);

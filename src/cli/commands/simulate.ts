@@ -33,7 +33,7 @@ export function registerSimulate(program: Command): void {
       // The memory chart needs every allocation over time; without a report only the peaks are kept.
       const run = await simulateLoaded(loaded, { recordMemory: report, advice: o.advice !== false });
       const r = run.result;
-      for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
+      for (const w of r.warnings) process.stderr.write(`warning: ${w.message}\n`);
       if (o.json) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
       else process.stdout.write(terminalSummary(r) + '\n');
       // With --json stdout stays pure JSON; the explanation goes to stderr.

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { ShardsimError } from '../../util/errors.ts';
-import { readValidationRows, validateRows } from '../../validate/index.ts';
-import { validationTable } from '../../report/validation-table.ts';
+import { leaveOneSourceOut, readValidationRows, validateRows } from '../../validate/index.ts';
+import { crossValidationTable, validationTable } from '../../report/validation-table.ts';
 import { prepareOutputDir } from '../../util/output.ts';
 
 export function registerValidate(program: Command): void {
@@ -10,9 +10,11 @@ export function registerValidate(program: Command): void {
     .description('simulate published runs and compare: predicted vs measured, with median / p90 absolute error per metric')
     .requiredOption('--data <files...>', 'validation .jsonl files (shared/DESIGN.md format)')
     .option('--filter <regex>', 'only rows whose id, source or model matches')
-    .option('--json', 'print {rows, skipped, summary} as JSON')
+    .option('--cv <scheme>', 'out-of-sample: "source" refits every constant fitted on validation rows without each source and scores the held-out one')
+    .option('--json', 'print {rows, skipped, summary} as JSON (with --cv: the cross-validation)')
     .option('--out <dir>', 'also write the validation report (charts, validation.html) to this folder')
-    .action(async (o: { data: string[]; filter?: string; json?: boolean; out?: string }) => {
+    .action(async (o: { data: string[]; filter?: string; cv?: string; json?: boolean; out?: string }) => {
+      if (o.cv !== undefined && o.cv !== 'source') throw new ShardsimError(`--cv: unknown scheme "${o.cv}"`, { fix: 'use --cv source (leave one source out)' });
       let rows = o.data.flatMap((f) => readValidationRows(f));
       if (o.filter) {
         let re: RegExp;
@@ -25,6 +27,11 @@ export function registerValidate(program: Command): void {
       }
       if (o.out) prepareOutputDir(o.out, '--out');
       const report = await validateRows(rows);
+      if (o.cv) {
+        const cv = leaveOneSourceOut(report);
+        process.stdout.write((o.json ? JSON.stringify({ ...cv, skipped: report.skipped }, null, 2) : crossValidationTable(cv, report.skipped)) + '\n');
+        return;
+      }
       if (o.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
       else process.stdout.write(validationTable(report) + '\n');
       if (o.out) {

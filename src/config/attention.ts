@@ -1,0 +1,136 @@
+/**
+ * Which attention kernel runs and what shape a micro-batch has, as Axolotl sets them up:
+ *
+ * - `attn_implementation` (eager, sdpa, flash_attention_2, flash_attention_3, flex_attention, xformers, sage,
+ *   fp8); the deprecated booleans map to it in Axolotl's priority order (xformers, sage, flex, flash, sdp,
+ *   eager; axolotl utils/schemas/enums.py LEGACY_ATTN_FLAG_TO_IMPL, config.py `normalize_attn_implementation`).
+ *   Unset, transformers uses SDPA (modeling_utils.py `get_correct_attn_implementation`: "Sdpa is the
+ *   default"). "fp8" loads as SDPA (loaders/model.py `_LOAD_TIME_OVERRIDE`).
+ * - `sample_packing` (axolotl core/trainers/base.py `_create_multipack_sampler`, core/builders/causal.py):
+ *   backends that pack through position_ids (flash_attention_2/3, flex_attention, xformers, sage;
+ *   enums.py ATTN_IMPLS_SUPPORTING_PACKING) get one row of micro_batch_size × sequence_len tokens whose
+ *   documents attend only within themselves (varlen kernels skip the other blocks); SDPA and eager get
+ *   micro_batch_size real rows of sequence_len isolated by a block-diagonal 4-D mask, which dense kernels
+ *   compute in full. `pad_to_sequence_len` defaults to true under packing (validation.py
+ *   `hint_sample_packing_padding`).
+ * - Without packing each row is one sample padded to the longest of its micro-batch (or to sequence_len with
+ *   `pad_to_sequence_len`). How long samples are depends on the dataset, so the simulator assumes a
+ *   document-length distribution (`simulation.document_length`, default below) whenever the config trains on
+ *   `datasets`; a config without datasets (pretraining-style or pre-tokenised full rows, as in the
+ *   validation rows) has full rows of sequence_len.
+ */
+import { ShardsimError } from '../util/errors.ts';
+import { expectedLongest, type DocumentLengths } from '../model/attention-work.ts';
+
+export type AttentionImpl = 'eager' | 'sdpa' | 'flash_attention_2' | 'flash_attention_3' | 'flex_attention' | 'xformers' | 'sage' | 'fp8';
+
+export const ATTENTION_IMPLS: readonly AttentionImpl[] = ['eager', 'sdpa', 'flash_attention_2', 'flash_attention_3', 'flex_attention', 'xformers', 'sage', 'fp8'];
+
+const LEGACY_FLAGS: readonly [string, AttentionImpl][] = [
+  ['xformers_attention', 'xformers'],
+  ['sage_attention', 'sage'],
+  ['flex_attention', 'flex_attention'],
+  ['flash_attention', 'flash_attention_2'],
+  ['sdp_attention', 'sdpa'],
+  ['eager_attention', 'eager'],
+];
+
+const PACKS_BY_POSITION_IDS = new Set<AttentionImpl>(['flash_attention_2', 'flash_attention_3', 'flex_attention', 'xformers', 'sage']);
+
+/**
+ * Instruction / chat samples as in Axolotl's example datasets: a log-normal with a 512-token mean and a long
+ * tail (σ = 1 in log space). An assumption about the data, not a measurement: set
+ * `simulation.document_length: {mean_tokens, sigma}` to your dataset's.
+ */
+export const DEFAULT_DOCUMENTS: DocumentLengths = { meanTokens: 512, sigma: 1 };
+
+export interface AttentionConfig {
+  implementation: AttentionImpl;
+  /**
+   * How the kernel masks a row: 'causal' (one causal sequence per row), 'documents' (varlen/block-sparse:
+   * causal within each document only), 'dense' (a 4-D mask the kernel applies to every score of the row).
+   */
+  masking: 'causal' | 'documents' | 'dense';
+  /** Document lengths when rows are made of samples (packing, or padded unpacked rows). */
+  documents?: DocumentLengths;
+}
+
+export interface DataShape {
+  packing: boolean;
+  /** Rows of one micro-batch as the model sees them. */
+  rows: number;
+  /** Tokens per row, padding included (what every kernel processes). */
+  rowTokens: number;
+  /** Non-padding tokens of one micro-batch. */
+  realTokens: number;
+}
+
+export interface AttentionInput {
+  attn_implementation?: string | null;
+  sample_packing?: boolean | null;
+  pad_to_sequence_len?: boolean | null;
+  multipack_real_batches?: boolean | null;
+  datasets?: unknown;
+  pretraining_dataset?: unknown;
+  sequence_len?: number;
+  micro_batch_size?: number;
+  document_length?: { mean_tokens?: number; sigma?: number };
+  [legacy: string]: unknown;
+}
+
+/**
+ * The backend, and a warning when it is approximated. Hub-kernel paths (a name with "/", e.g.
+ * kernels-community/vllm-flash-attn3) pass through Axolotl to transformers' kernels hub; they are modelled as
+ * the flash kernel they package.
+ */
+export function resolveAttentionImpl(s: AttentionInput): { impl: AttentionImpl; warning?: string } {
+  const legacy = LEGACY_FLAGS.filter(([flag]) => s[flag] === true);
+  if (s.attn_implementation !== undefined && s.attn_implementation !== null) {
+    if (legacy.length > 0) {
+      throw new ShardsimError(`cannot be combined with the deprecated ${legacy.map(([f]) => f).join(', ')} (Axolotl refuses both)`, { key: 'attn_implementation', fix: 'keep only attn_implementation' });
+    }
+    const v = s.attn_implementation;
+    if (v.includes('/')) {
+      const impl: AttentionImpl = /flash[-_]?attn[-_]?3|fa3/i.test(v) ? 'flash_attention_3' : /sage/i.test(v) ? 'sage' : 'flash_attention_2';
+      return { impl, warning: `attn_implementation: hub kernel "${v}" is modelled as ${impl}` };
+    }
+    if ((ATTENTION_IMPLS as readonly string[]).includes(v)) {
+      const impl = v as AttentionImpl;
+      if (impl === 'flash_attention_3' || impl === 'sage' || impl === 'xformers') return { impl, warning: `attn_implementation: ${impl} runs at FlashAttention-2's measured rates (no ${impl} kernel table in the hardware profiles)` };
+      if (impl === 'fp8') return { impl, warning: 'attn_implementation: fp8 loads as sdpa and is modelled as bf16 sdpa (the fp8 attention kernel is not modelled)' };
+      return { impl };
+    }
+    throw new ShardsimError(`unknown attention implementation "${v}"`, { key: 'attn_implementation', fix: `use one of ${ATTENTION_IMPLS.join(', ')}, or a hub kernel path with "/"` });
+  }
+  return { impl: legacy[0]?.[1] ?? 'sdpa' };
+}
+
+/** Whether the backend's kernel never materialises the score matrix (everything but eager). */
+export function isFusedAttention(impl: AttentionImpl): boolean {
+  return impl !== 'eager';
+}
+
+export function resolveDataShape(s: AttentionInput, impl: AttentionImpl): { attention: AttentionConfig; shape: DataShape } {
+  const mb = s.micro_batch_size ?? 1;
+  const seq = s.sequence_len ?? 1;
+  const packing = s.sample_packing === true;
+  const samples = s.datasets !== undefined || s.pretraining_dataset !== undefined || s.document_length !== undefined;
+  const documents: DocumentLengths | undefined = samples
+    ? { meanTokens: s.document_length?.mean_tokens ?? DEFAULT_DOCUMENTS.meanTokens, sigma: s.document_length?.sigma ?? DEFAULT_DOCUMENTS.sigma }
+    : undefined;
+  if (packing) {
+    const varlen = PACKS_BY_POSITION_IDS.has(impl) && s.multipack_real_batches !== true;
+    // Multipack fills each bin with whole samples; the little left over is padding (pad_to_sequence_len).
+    const shape: DataShape = varlen ? { packing, rows: 1, rowTokens: mb * seq, realTokens: mb * seq } : { packing, rows: mb, rowTokens: seq, realTokens: mb * seq };
+    const masking = documents ? (varlen || impl === 'flex_attention' ? 'documents' : 'dense') : 'causal';
+    return { attention: { implementation: impl, masking, ...(documents ? { documents } : {}) }, shape };
+  }
+  if (!documents) return { attention: { implementation: impl, masking: 'causal' }, shape: { packing, rows: mb, rowTokens: seq, realTokens: mb * seq } };
+  // Unpacked samples: padded to the longest of the micro-batch (a multiple of 64, Axolotl's collator
+  // pad_to_multiple_of) or to sequence_len. Flash kernels unpad and attend per sample; SDPA and eager apply
+  // the padding mask densely.
+  const longest = s.pad_to_sequence_len ? seq : Math.min(seq, Math.ceil(expectedLongest(mb, documents, seq) / 64) * 64);
+  const real = Math.min(mb * documents.meanTokens, mb * longest);
+  const masking = PACKS_BY_POSITION_IDS.has(impl) ? 'documents' : mb > 1 || longest > documents.meanTokens ? 'dense' : 'causal';
+  return { attention: { implementation: impl, masking, documents }, shape: { packing, rows: mb, rowTokens: longest, realTokens: real } };
+}

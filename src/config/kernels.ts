@@ -1,0 +1,59 @@
+/**
+ * Kernel replacements Axolotl can switch on, and the loss implementation they imply:
+ *
+ * - torch.compile fuses every elementwise chain (norms, rotary, activation) and lets AOTAutograd's min-cut
+ *   partitioner recompute cheap elementwise results in backward instead of saving them.
+ * - Liger (axolotl integrations/liger, linkedin/Liger-Kernel): `liger_rms_norm` / `liger_layer_norm`,
+ *   `liger_glu_activation` (SwiGLU/GeGLU), `liger_rope` swap in fused Triton kernels;
+ *   `liger_cross_entropy` computes the loss and writes the logits' gradient in place during forward;
+ *   `liger_fused_linear_cross_entropy` also fuses the lm_head matmul, chunking the tokens so that only one
+ *   chunk of logits ever exists (ops/fused_linear_cross_entropy.py).
+ * - Cut Cross-Entropy (`cut_cross_entropy`, axolotl integrations/cut_cross_entropy, apple/ml-cross-entropy
+ *   `linear_cross_entropy`): the log-sum-exp is computed blockwise from the hidden states and the lm_head
+ *   weight without materialising logits; backward recomputes the logit blocks.
+ * - `chunked_cross_entropy` (Axolotl's chunked loss, as torchtune's CEWithChunkedOutputLoss): the logits are
+ *   upcast to fp32 one chunk at a time (`chunked_cross_entropy_num_chunks`, default 8).
+ */
+import type { Fusion } from '../compute/elementwise.ts';
+
+export type LossImpl = 'hf' | 'liger_ce' | 'liger_flce' | 'cce' | 'chunked';
+
+export interface KernelChoices {
+  fusion: Fusion;
+  /** Which of the fused kernels also change what is saved for backward (Liger's, or compile's partitioner). */
+  fusedSaves: Fusion;
+  loss: LossImpl;
+  lossChunks: number;
+}
+
+export interface KernelInput {
+  torch_compile?: boolean | 'auto' | null;
+  liger_rms_norm?: boolean | null;
+  liger_layer_norm?: boolean | null;
+  liger_glu_activation?: boolean | null;
+  liger_rope?: boolean | null;
+  liger_cross_entropy?: boolean | null;
+  liger_fused_linear_cross_entropy?: boolean | null;
+  cut_cross_entropy?: boolean | null;
+  chunked_cross_entropy?: boolean | null;
+  chunked_cross_entropy_num_chunks?: number | null;
+}
+
+export function resolveKernels(s: KernelInput): KernelChoices {
+  const compiled = s.torch_compile === true;
+  const fusion: Fusion = {
+    norm: compiled || s.liger_rms_norm === true || s.liger_layer_norm === true,
+    rope: compiled || s.liger_rope === true,
+    activation: compiled || s.liger_glu_activation === true,
+  };
+  const loss: LossImpl = s.cut_cross_entropy
+    ? 'cce'
+    : s.liger_fused_linear_cross_entropy
+      ? 'liger_flce'
+      : s.liger_cross_entropy
+        ? 'liger_ce'
+        : s.chunked_cross_entropy
+          ? 'chunked'
+          : 'hf';
+  return { fusion, fusedSaves: fusion, loss, lossChunks: s.chunked_cross_entropy_num_chunks ?? 8 };
+}

@@ -1,0 +1,89 @@
+/**
+ * How much score work one attention call does: the number of (query, key) pairs per head, given the row's
+ * documents, causal masking and a sliding window. Kernels that skip masked blocks (FlashAttention varlen with
+ * `cu_seqlens`, flex_attention's block mask, FA2's causal and window masks) execute about these pairs; dense
+ * kernels given a 4-D mask (eager, SDPA's math and memory-efficient backends) compute every pair of the row.
+ */
+
+/** Query-key pairs of one causal document of `l` tokens attending to at most the last `window` keys (itself included). */
+export function causalPairs(l: number, window?: number): number {
+  if (window === undefined || window >= l) return (l * (l + 1)) / 2;
+  return (window * (window + 1)) / 2 + (l - window) * window;
+}
+
+/**
+ * Document lengths as a log-normal distribution (mean `meanTokens`, log-space σ `sigma`), the usual shape of
+ * instruction and chat data (a long right tail). E[l²] = E[l]² · exp(σ²).
+ */
+export interface DocumentLengths {
+  meanTokens: number;
+  sigma: number;
+}
+
+/**
+ * Expected causal pairs per row of `rowTokens` tokens packed with whole documents (Axolotl multipack), each
+ * document attending only within itself; documents longer than the row are cut to it. Windowed attention caps
+ * a document's pairs at its window. Uses E[Σ pairs] ≈ (rowTokens / E[l]) · E[pairs(l)], with pairs(l) ≈ l²/2
+ * (≥ the window: l·w − w²/2) integrated over the log-normal.
+ */
+export function packedCausalPairs(rowTokens: number, docs: DocumentLengths, window?: number): number {
+  const mean = Math.min(docs.meanTokens, rowTokens);
+  const meanSq = Math.min(mean * mean * Math.exp(docs.sigma * docs.sigma), rowTokens * rowTokens);
+  const perDocUnwindowed = (meanSq + mean) / 2;
+  const perDoc = window === undefined || window >= rowTokens ? perDocUnwindowed : Math.min(perDocUnwindowed, mean * window - (window * window) / 2 + window / 2);
+  return (rowTokens / mean) * perDoc;
+}
+
+/**
+ * Expected length of the longest of `n` documents (the row length a micro-batch of n unpacked samples is
+ * padded to), capped at `cap`: the log-normal quantile at n/(n+1), a standard order-statistic approximation.
+ */
+export function expectedLongest(n: number, docs: DocumentLengths, cap: number): number {
+  const mu = Math.log(docs.meanTokens) - (docs.sigma * docs.sigma) / 2;
+  const z = normalQuantile(n / (n + 1));
+  return Math.min(cap, Math.exp(mu + docs.sigma * z));
+}
+
+/** Acklam's rational approximation of the standard normal quantile (|error| < 1.2e-9). */
+export function normalQuantile(p: number): number {
+  const a = [-39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716, 2.506628277459239];
+  const b = [-54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155288572];
+  const c = [-0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
+  const d = [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416];
+  const lo = 0.02425;
+  if (p < lo) {
+    const q = Math.sqrt(-2 * Math.log(p));
+    return (((((c[0]! * q + c[1]!) * q + c[2]!) * q + c[3]!) * q + c[4]!) * q + c[5]!) / ((((d[0]! * q + d[1]!) * q + d[2]!) * q + d[3]!) * q + 1);
+  }
+  if (p > 1 - lo) return -normalQuantile(1 - p);
+  const q = p - 0.5;
+  const r = q * q;
+  return ((((((a[0]! * r + a[1]!) * r + a[2]!) * r + a[3]!) * r + a[4]!) * r + a[5]!) * q) / (((((b[0]! * r + b[1]!) * r + b[2]!) * r + b[3]!) * r + b[4]!) * r + 1);
+}
+
+/** Truncated log-normal moments: E[l] and E[l²] of document lengths cut at `cap` tokens (clamped, not renormalised). */
+export function documentMoments(docs: DocumentLengths, cap: number): { mean: number; meanSq: number } {
+  const mean = Math.min(docs.meanTokens, cap);
+  const meanSq = Math.min(mean * mean * Math.exp(docs.sigma * docs.sigma), cap * mean);
+  return { mean, meanSq };
+}
+
+/**
+ * One attention call over a micro-batch, as an equivalent batch of equal causal sequences for the kernel model:
+ * rows of `rowTokens` that are one causal sequence each ('causal'), every score of the row ('dense': a 4-D
+ * mask the kernel applies without skipping), or documents attending within themselves ('documents': packed
+ * rows hold rowTokens / E[l] of them, unpacked rows one). For documents the equivalent length is
+ * L = E[l²] / E[l] and the batch B = (documents) · E[l] / L, so that B·L tokens and B·L² pairs match.
+ */
+export function attentionEquivalent(
+  shape: { rows: number; rowTokens: number; packing: boolean },
+  masking: 'causal' | 'dense' | 'documents',
+  docs?: DocumentLengths,
+): { batch: number; seqLen: number; causal: boolean } {
+  if (masking === 'causal' || !docs) return { batch: shape.rows, seqLen: shape.rowTokens, causal: true };
+  if (masking === 'dense') return { batch: shape.rows, seqLen: shape.rowTokens, causal: false };
+  const { mean, meanSq } = documentMoments(docs, shape.rowTokens);
+  const L = Math.min(shape.rowTokens, meanSq / mean);
+  const documents = shape.rows * (shape.packing ? shape.rowTokens / mean : 1);
+  return { batch: (documents * mean) / L, seqLen: L, causal: true };
+}

@@ -1,0 +1,98 @@
+/**
+ * Parameter-efficient fine-tuning as PEFT and bitsandbytes set it up, applied to a model description:
+ *
+ * - Quantised bases (`load_in_4bit` / `load_in_8bit`, transformers' `replace_with_bnb_linear`): every
+ *   nn.Linear of the decoder layers becomes a bnb Linear4bit / Linear8bitLt holding its weight in the
+ *   quantised storage; the output layer (lm_head) is kept in the model dtype (`get_keys_to_not_convert`), as
+ *   are embeddings and norms. Routed experts stored as 3-D parameters are not nn.Linear and stay unquantised.
+ * - LoRA (peft/tuners/lora): `inject_adapter` matches `target_modules` against module names — a list matches
+ *   by name suffix (`key.endswith("." + target)`), a string is a regex full-matched against the module path,
+ *   "all-linear" (Axolotl `lora_target_linear`) targets every linear but the output layer — and wraps each
+ *   match in a lora.Linear with A (r × in) and B (out × r). `_mark_only_adapters_as_trainable` freezes every
+ *   other parameter (bias="none"). `modules_to_save` wraps a module in ModulesToSaveWrapper: a trainable
+ *   copy beside the frozen original.
+ *
+ * Module paths for regexes are synthesised as transformers names decoder layers: `model.layers.<i>.self_attn.
+ * <name>` for the token mixer's projections and `model.layers.<i>.mlp.<name>` for the feed-forward's.
+ */
+import type { LayerSpec, LinearSpec, ModelSpec, WeightQuantization } from './types.ts';
+import { makeLayer } from './layer.ts';
+
+export type LoraTargets = { kind: 'names'; names: readonly string[] } | { kind: 'regex'; pattern: string } | { kind: 'all-linear' } | { kind: 'none' };
+
+export interface PeftOptions {
+  r: number;
+  dropout: boolean;
+  dora: boolean;
+  targets: LoraTargets;
+  /**
+   * `target_parameters` (Axolotl `lora_target_parameters`): parameter names matched by suffix, for routed
+   * experts that transformers holds as 3-D parameters (PEFT's ParamWrapper: A and B per expert).
+   */
+  parameters?: readonly string[];
+  /** `modules_to_save` names (embed_tokens / lm_head and their family aliases). */
+  modulesToSave: readonly string[];
+  /** `layers_to_transform`: only these decoder layers get adapters (all when absent). */
+  layersToTransform?: readonly number[];
+  quantization?: WeightQuantization;
+}
+
+const EMBEDDING_NAMES = new Set(['embed_tokens', 'wte', 'embed_in', 'word_embeddings', 'tok_embeddings', 'embeddings']);
+const LM_HEAD_NAMES = new Set(['lm_head', 'embed_out', 'output']);
+
+/** The module path transformers gives a projection of decoder layer `i` (see the file comment). */
+export function linearPath(i: number, l: LinearSpec): string {
+  return `model.layers.${i}.${l.part === 'attention' ? 'self_attn' : 'mlp'}.${l.name}`;
+}
+
+/** Whether LoRA targets this projection of layer `i`. */
+export function isTargeted(targets: LoraTargets, i: number, l: LinearSpec): boolean {
+  if (targets.kind === 'none') return false;
+  if (targets.kind === 'all-linear') return !l.experts && !l.router;
+  if (targets.kind === 'names') return targets.names.some((t) => t === l.name || linearPath(i, l).endsWith(`.${t}`));
+  return new RegExp(`^(?:${targets.pattern})$`).test(linearPath(i, l));
+}
+
+/** A copy of the model with frozen, quantised and adapted projections (see the file comment). */
+export function applyPeft(model: ModelSpec, opts: PeftOptions): ModelSpec {
+  const cache = new Map<string, LayerSpec>();
+  const layers = model.layers.map((layer, i) => {
+    const adapt = opts.layersToTransform === undefined || opts.layersToTransform.includes(i);
+    const linears = layer.linears.map((l): LinearSpec => {
+      const out: LinearSpec = { ...l, frozen: true };
+      if (opts.quantization && !l.experts && !l.router) out.quantized = opts.quantization;
+      const byParameter = l.experts !== undefined && (opts.parameters ?? []).some((t) => linearPath(i, l).endsWith(`.${t}`) || l.name === t);
+      // PEFT's ParamWrapper has no dropout slot (Axolotl patches it to nn.Identity for the experts).
+      if (adapt && byParameter) out.lora = { r: opts.r, dropout: false, dora: false };
+      else if (adapt && isTargeted(opts.targets, i, l)) out.lora = { r: opts.r, dropout: opts.dropout, dora: opts.dora };
+      return out;
+    });
+    const next = makeLayer({ ...layer, linears });
+    const shared = cache.get(next.signature);
+    if (shared) return shared;
+    cache.set(next.signature, next);
+    return next;
+  });
+  return {
+    ...model,
+    layers,
+    peft: {
+      frozenBase: true,
+      trainableCopies: {
+        embedding: opts.modulesToSave.some((m) => EMBEDDING_NAMES.has(m)),
+        lmHead: opts.modulesToSave.some((m) => LM_HEAD_NAMES.has(m)),
+      },
+    },
+  };
+}
+
+/** Parameters of one LoRA adapter (A: r × in, B: out × r; DoRA adds a magnitude vector of `out`), all experts. */
+export function loraParams(l: LinearSpec): number {
+  if (!l.lora) return 0;
+  return (l.experts?.count ?? 1) * (l.lora.r * (l.in + l.out) + (l.lora.dora ? l.out : 0));
+}
+
+/** Whether any projection of the model carries a LoRA adapter. */
+export function hasAdapters(model: ModelSpec): boolean {
+  return model.layers.some((layer) => layer.linears.some((l) => l.lora));
+}

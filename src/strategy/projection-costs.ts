@@ -1,0 +1,126 @@
+/**
+ * Kernel time and parameter shares of one projection of a decoder layer on one GPU: the base GEMM, the
+ * dequantisation a quantised weight needs before each use, and a LoRA adapter beside it.
+ *
+ * - Backward of y = x·W: the input gradient dX = dY·Wᵀ always runs (the gradient flows on to earlier layers);
+ *   the weight gradient dW = Xᵀ·dY only when W trains (autograd skips it for a frozen weight,
+ *   derivatives.yaml `mm`).
+ * - A quantised frozen weight (bitsandbytes Linear4bit, `MatMul4Bit`; LLM.int8) is dequantised to the compute
+ *   dtype by its own kernel before the forward matmul and again before the backward's input-gradient matmul:
+ *   a memory-bound pass reading the packed weight and its quantisation state and writing the 16-bit weight.
+ * - LoRA (peft/tuners/lora/layer.py `Linear.forward`): `result + lora_B(lora_A(dropout(x))) * scaling` —
+ *   a dropout pass over x when lora_dropout > 0, the skinny A (in → r) and B (r → out) matmuls, a scaling
+ *   multiply and the add into the base output; backward runs both adapter matmuls' input and weight
+ *   gradients, the scaling and dropout backward, and accumulates A's input gradient into x's.
+ */
+import { gemmBackwardSeconds, gemmSeconds, memoryBoundSeconds, type GpuSpec } from '../compute/kernels.ts';
+import { gemmFlops } from '../model/flops.ts';
+import type { Gemm, LinearSpec } from '../model/types.ts';
+import type { Dtype } from '../util/dtype.ts';
+import { bytesOf } from '../util/dtype.ts';
+
+export interface ProjectionCosts {
+  forwardSeconds: number;
+  backwardSeconds: number;
+  forwardFlops: number;
+  backwardFlops: number;
+  /** Local parameter elements that get gradients: the weight and bias when they train, else the adapter's. */
+  trainableParams: number;
+  /** Local frozen elements kept in the model dtype (a frozen, unquantised weight and bias). */
+  frozenParams: number;
+  /** Local bytes of quantised frozen storage (weight + quantisation state). */
+  quantizedBytes: number;
+  /** Kernels this projection launches forward and backward (for the host launch floor). */
+  kernels: { forward: number; backward: number };
+}
+
+/**
+ * How routed experts' matmuls run (transformers `experts_implementation`, default "grouped_mm" with a fallback
+ * to "eager"; modeling_utils.py `get_correct_experts_implementation`): 'eager' loops over the experts with
+ * one GEMM each; 'grouped_mm' (torch._grouped_mm, and Axolotl's ScatterMoE / SonicMoE kernels) runs every
+ * expert's rows in one kernel.
+ */
+export type ExpertsImplementation = 'eager' | 'grouped_mm';
+
+/**
+ * The experts' GEMM `g` (m = all routed rows, k × n one expert's matrix) spread evenly over `count` experts.
+ * Grouped: one kernel of `count` independent products (each expert's rows are its own tiles, so small
+ * per-expert row counts waste tile work), never faster than streaming every expert's weights; eager: one
+ * GEMM launch per expert.
+ */
+function expertGemmSeconds(g: Gemm, count: number, impl: ExpertsImplementation, gpu: GpuSpec, dtype: Dtype): number {
+  const rows = Math.max(1, Math.round(g.m / count));
+  if (impl === 'eager') return count * gemmSeconds({ ...g, m: rows }, gpu, dtype);
+  return gemmSeconds({ ...g, m: rows, batch: count }, gpu, dtype);
+}
+
+/** dX = dY·Wᵀ per expert (rows × k from rows × n) and dW = Xᵀ·dY per expert (k × n, inner dimension = its rows). */
+function expertBackwardSeconds(g: Gemm, count: number, impl: ExpertsImplementation, gpu: GpuSpec, dtype: Dtype, weightGrad: boolean): number {
+  const dgrad = expertGemmSeconds({ name: `${g.name}.dgrad`, m: g.m, n: g.k, k: g.n }, count, impl, gpu, dtype);
+  if (!weightGrad) return dgrad;
+  const rows = Math.max(1, Math.round(g.m / count));
+  const wgrad: Gemm = { name: `${g.name}.wgrad`, m: g.k, n: g.n, k: rows };
+  return dgrad + (impl === 'eager' ? count * gemmSeconds(wgrad, gpu, dtype) : gemmSeconds({ ...wgrad, batch: count }, gpu, dtype));
+}
+
+/** `g` is the projection's local GEMM (src/model/flops.ts layerGemms: TP-sharded, experts' rows included). */
+export function projectionCosts(l: LinearSpec, g: Gemm & { experts?: number }, gpu: GpuSpec, dtype: Dtype, expertsImpl: ExpertsImplementation = 'grouped_mm'): ProjectionCosts {
+  const p = bytesOf(dtype);
+  const experts = g.experts ?? 1;
+  const weight = g.k * g.n * experts;
+  const bias = l.bias ? l.out * experts : 0;
+  const fwdFlops = gemmFlops(g);
+  let forwardSeconds: number;
+  let backwardSeconds: number;
+  let backwardFlops: number;
+  if (g.experts) {
+    forwardSeconds = expertGemmSeconds(g, experts, expertsImpl, gpu, dtype);
+    backwardSeconds = expertBackwardSeconds(g, experts, expertsImpl, gpu, dtype, !l.frozen);
+    backwardFlops = (l.frozen ? 1 : 2) * fwdFlops;
+  } else if (l.frozen) {
+    forwardSeconds = gemmSeconds(g, gpu, dtype);
+    backwardSeconds = gemmSeconds({ name: `${g.name}.dgrad`, m: g.m, n: g.k, k: g.n }, gpu, dtype);
+    backwardFlops = fwdFlops;
+  } else {
+    forwardSeconds = gemmSeconds(g, gpu, dtype);
+    backwardSeconds = gemmBackwardSeconds(g, gpu, dtype);
+    backwardFlops = 2 * fwdFlops;
+  }
+  let quantizedBytes = 0;
+  let frozenParams = 0;
+  if (l.frozen && l.quantized) {
+    quantizedBytes = weight * l.quantized.bytesPerParam;
+    frozenParams = bias;
+    const dequant = memoryBoundSeconds(quantizedBytes + weight * p, gpu, experts);
+    forwardSeconds += dequant;
+    backwardSeconds += dequant;
+  } else if (l.frozen) {
+    frozenParams = weight + bias;
+  }
+  let trainableParams = l.frozen ? 0 : weight + bias;
+  const launches = g.experts && expertsImpl === 'eager' ? experts : 1;
+  const kernels = { forward: launches + (l.frozen && l.quantized ? 1 : 0), backward: launches * (l.frozen ? 1 : 2) + (l.frozen && l.quantized ? 1 : 0) };
+
+  if (l.lora) {
+    const r = l.lora.r;
+    const rows = g.m;
+    const a: Gemm = { name: `${g.name}.lora_A`, m: rows, k: g.k, n: r };
+    const bm: Gemm = { name: `${g.name}.lora_B`, m: rows, k: r, n: g.n };
+    const x = rows * g.k;
+    const y = rows * g.n;
+    const dropoutF = l.lora.dropout ? memoryBoundSeconds(x * (2 * p + 1), gpu, 1) : 0;
+    const dropoutB = l.lora.dropout ? memoryBoundSeconds(x * (2 * p + 1), gpu, 1) : 0;
+    // scaling multiply (r p, w p) and the add into the base output (r 2p, w p); backward: the scaled gradient.
+    forwardSeconds += dropoutF + gemmSeconds(a, gpu, dtype) + gemmSeconds(bm, gpu, dtype) + memoryBoundSeconds(y * 5 * p, gpu, 2);
+    // A's input gradient is added into x's gradient (r 2p, w p).
+    backwardSeconds += memoryBoundSeconds(y * 2 * p, gpu, 1) + gemmBackwardSeconds(bm, gpu, dtype) + gemmBackwardSeconds(a, gpu, dtype) + dropoutB + memoryBoundSeconds(x * 3 * p, gpu, 1);
+    const adapterFlops = gemmFlops(a) + gemmFlops(bm);
+    backwardFlops += 2 * adapterFlops;
+    trainableParams += experts * (r * (g.k + g.n) + (l.lora.dora ? g.n : 0));
+    // dropout, A, B, scale, add; backward: B and A (dgrad + wgrad each), scale, dropout, accumulate.
+    kernels.forward += (l.lora.dropout ? 1 : 0) + 4;
+    kernels.backward += 4 + 2 + (l.lora.dropout ? 1 : 0);
+    return { forwardSeconds, backwardSeconds, forwardFlops: fwdFlops + adapterFlops, backwardFlops, trainableParams, frozenParams, quantizedBytes, kernels };
+  }
+  return { forwardSeconds, backwardSeconds, forwardFlops: fwdFlops, backwardFlops, trainableParams, frozenParams, quantizedBytes, kernels };
+}

@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { activeParameters, parameterCounts, specFromHfConfig, type AttentionMixer } from '../../src/model/index.ts';
+
+// Architecture keys of the published config.json files; totals are the hub's safetensors counts.
+const GEMMA_7B = { model_type: 'gemma', hidden_size: 3072, intermediate_size: 24576, num_hidden_layers: 28, num_attention_heads: 16, num_key_value_heads: 16, head_dim: 256, vocab_size: 256000 };
+const GEMMA2_9B = { model_type: 'gemma2', hidden_size: 3584, intermediate_size: 14336, num_hidden_layers: 42, num_attention_heads: 16, num_key_value_heads: 8, head_dim: 256, vocab_size: 256000, sliding_window: 4096 };
+const GEMMA3_1B = { model_type: 'gemma3_text', hidden_size: 1152, intermediate_size: 6912, num_hidden_layers: 26, num_attention_heads: 4, num_key_value_heads: 1, head_dim: 256, vocab_size: 262144, sliding_window: 512, sliding_window_pattern: 6 };
+const GEMMA3_4B = {
+  model_type: 'gemma3',
+  text_config: { model_type: 'gemma3_text', hidden_size: 2560, intermediate_size: 10240, num_hidden_layers: 34, num_attention_heads: 8, num_key_value_heads: 4, sliding_window: 1024 },
+  vision_config: { model_type: 'siglip_vision_model', hidden_size: 1152, intermediate_size: 4304, num_hidden_layers: 27, patch_size: 14, image_size: 896 },
+};
+
+describe('gemma families', () => {
+  it('gemma-7b: 8,537,680,896; gemma-2-9b: 9,241,705,984 (four norms per layer); gemma-3-1b: 999,885,952 (q/k norms)', () => {
+    expect(parameterCounts(specFromHfConfig(GEMMA_7B, 'x')).total).toBe(8_537_680_896);
+    expect(parameterCounts(specFromHfConfig(GEMMA2_9B, 'x')).total).toBe(9_241_705_984);
+    expect(parameterCounts(specFromHfConfig(GEMMA3_1B, 'x')).total).toBe(999_885_952);
+  });
+
+  it('gemma2 alternates sliding-window and global layers; gemma3 has five local layers per global one', () => {
+    const g2 = specFromHfConfig(GEMMA2_9B, 'x');
+    expect(g2.layers.map((l) => (l.mixer as AttentionMixer).window ?? 0).slice(0, 4)).toEqual([4096, 0, 4096, 0]);
+    const g3 = specFromHfConfig(GEMMA3_1B, 'x');
+    expect(g3.layers.filter((l) => (l.mixer as AttentionMixer).window === undefined)).toHaveLength(4);
+  });
+
+  it('gemma-3-4b: the language model (3,880,263,168) is simulated and the SigLIP tower reported: with the 2,950,272-parameter projector they make the hub total 4,300,079,472', () => {
+    const m = specFromHfConfig(GEMMA3_4B, 'x');
+    const lm = parameterCounts(m).total;
+    expect(lm).toBe(3_880_263_168);
+    expect(m.omitted).toHaveLength(1);
+    expect(lm + m.omitted![0]!.params + (1152 * 2560 + 1152)).toBe(4_300_079_472);
+    expect(activeParameters(m)).toBe(lm);
+  });
+});
+
+describe('dense families (hub totals)', () => {
+  const cases: [string, Record<string, unknown>, number][] = [
+    ['phi-2', { model_type: 'phi', hidden_size: 2560, num_hidden_layers: 32, num_attention_heads: 32, intermediate_size: 10240, partial_rotary_factor: 0.4, vocab_size: 51200 }, 2_779_683_840],
+    ['Phi-3-mini', { model_type: 'phi3', hidden_size: 3072, intermediate_size: 8192, num_attention_heads: 32, num_hidden_layers: 32, num_key_value_heads: 32, vocab_size: 32064, sliding_window: 2047 }, 3_821_079_552],
+    ['phi-4', { model_type: 'phi3', hidden_size: 5120, intermediate_size: 17920, num_attention_heads: 40, num_hidden_layers: 40, num_key_value_heads: 10, vocab_size: 100352 }, 14_659_507_200],
+    ['gpt-j-6b', { model_type: 'gptj', n_embd: 4096, n_head: 16, n_layer: 28, rotary_dim: 64, vocab_size: 50400, tie_word_embeddings: false }, 6_050_882_784],
+    ['falcon-7b', { model_type: 'falcon', hidden_size: 4544, num_hidden_layers: 32, num_attention_heads: 71, multi_query: true, parallel_attn: true, bias: false, vocab_size: 65024 }, 6_921_720_704],
+    ['stablelm-2-1_6b', { model_type: 'stablelm', hidden_size: 2048, intermediate_size: 5632, num_attention_heads: 32, num_hidden_layers: 24, num_key_value_heads: 32, partial_rotary_factor: 0.25, use_qkv_bias: true, vocab_size: 100352, tie_word_embeddings: false }, 1_644_515_328],
+    ['starcoder2-3b', { model_type: 'starcoder2', vocab_size: 49152, hidden_size: 3072, intermediate_size: 12288, num_hidden_layers: 30, num_attention_heads: 24, num_key_value_heads: 2, sliding_window: 4096, use_bias: true }, 3_030_371_328],
+    ['Qwen-1_8B (Qwen-1)', { model_type: 'qwen', hidden_size: 2048, intermediate_size: 11008, num_attention_heads: 16, num_hidden_layers: 24, vocab_size: 151936, no_bias: true, tie_word_embeddings: false }, 1_836_828_672],
+  ];
+  for (const [name, cfg, total] of cases) {
+    it(`${name}: ${total.toLocaleString('en-US')}`, () => expect(parameterCounts(specFromHfConfig(cfg, name)).total).toBe(total));
+  }
+});
+
+describe('MoE and MLA families (hub totals; active = all but the unvisited experts)', () => {
+  const GPT_OSS_20B = { model_type: 'gpt_oss', hidden_size: 2880, intermediate_size: 2880, num_hidden_layers: 24, num_attention_heads: 64, num_key_value_heads: 8, head_dim: 64, num_local_experts: 32, num_experts_per_tok: 4, vocab_size: 201088, sliding_window: 128, attention_bias: true, tie_word_embeddings: false };
+  const DS_V2_LITE = { model_type: 'deepseek_v2', hidden_size: 2048, intermediate_size: 10944, kv_lora_rank: 512, moe_intermediate_size: 1408, moe_layer_freq: 1, first_k_dense_replace: 1, n_routed_experts: 64, n_shared_experts: 2, num_attention_heads: 16, num_experts_per_tok: 6, num_hidden_layers: 27, num_key_value_heads: 16, q_lora_rank: null, qk_nope_head_dim: 128, qk_rope_head_dim: 64, v_head_dim: 128, vocab_size: 102400, topk_method: 'greedy' };
+  const GLM45_AIR = { model_type: 'glm4_moe', attention_bias: true, head_dim: 128, hidden_size: 4096, intermediate_size: 10944, moe_intermediate_size: 1408, num_attention_heads: 96, n_routed_experts: 128, n_shared_experts: 1, topk_method: 'noaux_tc', num_experts_per_tok: 8, first_k_dense_replace: 1, num_hidden_layers: 46, num_key_value_heads: 8, partial_rotary_factor: 0.5, vocab_size: 151552 };
+  it('gpt-oss-20b: 20,914,757,184 (sinks, biased router and experts); sliding and full layers alternate', () => {
+    const m = specFromHfConfig(GPT_OSS_20B, 'x');
+    expect(parameterCounts(m).total).toBe(20_914_757_184);
+    expect((m.layers[0]!.mixer as AttentionMixer).window).toBe(128);
+    expect((m.layers[1]!.mixer as AttentionMixer).window).toBeUndefined();
+  });
+  it('DeepSeek-V2-Lite (MLA, one dense layer, 2 shared experts): 15,706,484,224', () => {
+    const m = specFromHfConfig(DS_V2_LITE, 'x');
+    expect(parameterCounts(m).total).toBe(15_706_484_224);
+    expect((m.layers[0]!.mixer as AttentionMixer)).toMatchObject({ headDim: 192, vHeadDim: 128, numKvHeads: 16 });
+    expect(m.layers[0]!.ffn!.kind).toBe('dense');
+  });
+  it('GLM-4.5-Air: 106,852,251,264 total, 12 B-class active', () => {
+    const m = specFromHfConfig(GLM45_AIR, 'x');
+    expect(parameterCounts(m).total).toBe(106_852_251_264);
+    expect(activeParameters(m)).toBeLessThan(14e9);
+  });
+});

@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { applyPeft, loadModel, parameterCounts, quantizationOf, trainableParameters, type PeftOptions } from '../../src/model/index.ts';
+
+const lora = (over: Partial<PeftOptions>): PeftOptions => ({ r: 8, dropout: false, dora: false, targets: { kind: 'all-linear' }, modulesToSave: [], ...over });
+
+/**
+ * PEFT's print_trainable_parameters for well-known setups; each is r·(in + out) summed over the adapted
+ * projections, derived by hand in the comment.
+ */
+describe('trainable parameters as PEFT prints them', () => {
+  it('Llama-2-7b, r = 8 on q_proj, v_proj: 32 × 2 × 8·(4096 + 4096) = 4,194,304', () => {
+    const m = applyPeft(loadModel({ baseModel: 'meta-llama/Llama-2-7b-hf' }), lora({ targets: { kind: 'names', names: ['q_proj', 'v_proj'] } }));
+    expect(trainableParameters(m)).toBe(4_194_304);
+  });
+
+  it('Mistral-7B, r = 16, all linear: 32 × 16·(2·8192 + 2·5120 + 3·18432) = 41,943,040', () => {
+    const m = applyPeft(loadModel({ baseModel: 'mistralai/Mistral-7B-v0.1' }), lora({ r: 16 }));
+    expect(trainableParameters(m)).toBe(41_943_040);
+  });
+
+  it('Llama-3.1-8B, r = 32, all linear (Axolotl lora_target_linear): 83,886,080; lm_head is never targeted', () => {
+    const m = applyPeft(loadModel({ baseModel: 'meta-llama/Llama-3.1-8B' }), lora({ r: 32 }));
+    expect(trainableParameters(m)).toBe(83_886_080);
+  });
+
+  it('DoRA adds one magnitude per output feature; modules_to_save adds a trainable copy', () => {
+    const base = loadModel({ baseModel: 'meta-llama/Llama-2-7b-hf' });
+    const qv = { kind: 'names', names: ['q_proj', 'v_proj'] } as const;
+    expect(trainableParameters(applyPeft(base, lora({ targets: qv, dora: true })))).toBe(4_194_304 + 32 * 2 * 4096);
+    expect(trainableParameters(applyPeft(base, lora({ targets: qv, modulesToSave: ['embed_tokens', 'lm_head'] })))).toBe(4_194_304 + 2 * 32000 * 4096);
+  });
+
+  it('a regex target is full-matched against transformers module paths; layers_to_transform restricts layers', () => {
+    const base = loadModel({ baseModel: 'meta-llama/Llama-2-7b-hf' });
+    const re = applyPeft(base, lora({ targets: { kind: 'regex', pattern: String.raw`model\.layers\.\d+\.self_attn\.(q|v)_proj` } }));
+    expect(trainableParameters(re)).toBe(4_194_304);
+    const two = applyPeft(base, lora({ targets: { kind: 'names', names: ['q_proj', 'v_proj'] }, layersToTransform: [0, 1] }));
+    expect(trainableParameters(two)).toBe(4_194_304 / 16);
+  });
+
+  it('adapting keeps the base parameter count and freezes every base projection', () => {
+    const base = loadModel({ baseModel: 'meta-llama/Llama-3.2-1B' });
+    const m = applyPeft(base, lora({ quantization: quantizationOf({ kind: 'nf4', doubleQuant: true }) }));
+    expect(parameterCounts(m).total).toBe(parameterCounts(base).total);
+    expect(m.layers.every((l) => l.linears.every((x) => x.frozen && x.quantized?.kind === 'nf4' && x.lora))).toBe(true);
+  });
+});
+
+describe('quantised storage (bitsandbytes / GPTQ formats)', () => {
+  it('NF4 blocksize 64: 0.5 B + an fp32 absmax per block, or with double quantisation 8-bit absmax + fp32 per 256 blocks', () => {
+    expect(quantizationOf({ kind: 'nf4', doubleQuant: false }).bytesPerParam).toBe(0.5 + 4 / 64);
+    expect(quantizationOf({ kind: 'nf4', doubleQuant: true }).bytesPerParam).toBeCloseTo(0.5 + 1 / 64 + 4 / (64 * 256), 12);
+  });
+
+  it('GPTQ 4-bit, group 128: packed weights + fp16 scales + packed zeros per group', () => {
+    expect(quantizationOf({ kind: 'gptq', bits: 4, groupSize: 128 }).bytesPerParam).toBeCloseTo(0.5 + 2 / 128 + 0.5 / 128, 12);
+  });
+});
