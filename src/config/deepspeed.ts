@@ -390,6 +390,8 @@ export function usesDeepSpeedCpuAdam(ds: DeepSpeedConfig): boolean {
 /** What Axolotl's own keys say, for HF Trainer's fill-and-match of the DeepSpeed config. */
 export interface AxolotlBatch {
   bf16: boolean;
+  /** fp16 mixed precision (Axolotl `fp16: true` without bf16): fills `fp16.enabled: auto`. */
+  fp16?: boolean;
   microBatchSize: number;
   gradientAccumulationSteps: number;
   mesh: Mesh;
@@ -429,6 +431,9 @@ export function resolveDeepSpeed(ds: DeepSpeedConfig, ax: AxolotlBatch): { strat
   if (typeof ds.bf16 === 'boolean' && ds.bf16 !== ax.bf16) {
     throw new ShardsimError(`${ds.bf16} disagrees with bf16 (${ax.bf16}); HF Trainer refuses mismatched values`, { key: 'deepspeed.bf16.enabled', fix: 'set it to "auto", or make the two agree' });
   }
+  if (typeof ds.fp16 === 'boolean' && ds.fp16 !== (ax.fp16 ?? false)) {
+    throw new ShardsimError(`${ds.fp16} disagrees with fp16 (${ax.fp16 ?? false}); HF Trainer refuses mismatched values`, { key: 'deepspeed.fp16.enabled', fix: 'set it to "auto", or make the two agree' });
+  }
   return { strategy: `zero${ds.stage}` as StrategyName, precision: deepspeedPrecision(ds, ax), warnings };
 }
 
@@ -448,9 +453,10 @@ export function resolveDeepSpeed(ds: DeepSpeedConfig, ax: AxolotlBatch): { strat
  *   stage 3 keeps `grad_partitions_flat_buffer` in the accumulation dtype (stage3.py).
  * - Collectives: `communication_data_type`, default the model dtype (engine.py `communication_data_type`).
  */
-export function deepspeedPrecision(ds: DeepSpeedConfig, ax: { bf16: boolean; masterWeights?: 'fp32' | 'bf16' }): Precision {
+export function deepspeedPrecision(ds: DeepSpeedConfig, ax: { bf16: boolean; fp16?: boolean; masterWeights?: 'fp32' | 'bf16' }): Precision {
   const bf16 = ds.bf16 === true || ((ds.bf16 === 'auto' || ds.bf16 === undefined) && ax.bf16 && ds.fp16 !== true);
-  const model: Dtype = bf16 ? 'bf16' : ds.fp16 === true ? 'fp16' : 'fp32';
+  const fp16 = ds.fp16 === true || ((ds.fp16 === 'auto' || ds.fp16 === undefined) && ax.fp16 === true);
+  const model: Dtype = bf16 ? 'bf16' : fp16 ? 'fp16' : 'fp32';
   let lowMaster = ds.bf16MasterWeightsAndGrads;
   let lowStates = ds.bf16OptimizerStates;
   if (ax.masterWeights === 'bf16') [lowMaster, lowStates] = [true, true];

@@ -19,6 +19,8 @@ import type { Fusion } from '../compute/elementwise.ts';
 export type LossImpl = 'hf' | 'liger_ce' | 'liger_flce' | 'cce' | 'chunked';
 
 export interface KernelChoices {
+  /** torch.compile is on: inductor fuses the elementwise ops around the GEMMs (PEFT's LoRA casts, scale and add). */
+  compiled: boolean;
   fusion: Fusion;
   /** Which of the fused kernels also change what is saved for backward (Liger's, or compile's partitioner). */
   fusedSaves: Fusion;
@@ -55,5 +57,5 @@ export function resolveKernels(s: KernelInput): KernelChoices {
         : s.chunked_cross_entropy
           ? 'chunked'
           : 'hf';
-  return { fusion, fusedSaves: fusion, loss, lossChunks: s.chunked_cross_entropy_num_chunks ?? 8 };
+  return { compiled, fusion, fusedSaves: fusion, loss, lossChunks: s.chunked_cross_entropy_num_chunks ?? 8 };
 }

@@ -2,7 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { basename, dirname, extname, resolve as resolvePath } from 'node:path';
 import { LineCounter, parseDocument, isMap, type Document } from 'yaml';
 import { closest, ShardsimError } from '../util/errors.ts';
-import { IGNORED_AXOLOTL_KEYS } from './axolotl-keys.ts';
+import { DEPRECATED_ALIASES, KEY_FATES, isOff } from './key-fates.ts';
 import { MODELLED_KEYS, scenarioSchema, type ScenarioInput } from './schema.ts';
 
 export interface LoadedScenario {
@@ -73,14 +73,7 @@ function fromObject(
   opts: { name: string; path?: string; baseDir?: string; overrides?: SimulationOverrides; doc?: Document; where: (o?: number) => string },
 ): LoadedScenario {
   const warnings: string[] = [];
-  const known = new Set([...MODELLED_KEYS, ...IGNORED_AXOLOTL_KEYS]);
-  for (const key of Object.keys(raw)) {
-    if (known.has(key)) continue;
-    const guess = closest(key, MODELLED_KEYS, 1)[0];
-    warnings.push(`unknown key "${key}" ignored${guess ? ` — did you mean "${guess}"?` : ''}`);
-    delete raw[key];
-  }
-  for (const key of IGNORED_AXOLOTL_KEYS) delete raw[key];
+  applyAxolotlKeyFates(raw, warnings);
 
   const overrides = Object.fromEntries(Object.entries(opts.overrides ?? {}).filter(([, v]) => v !== undefined));
   if (Object.keys(overrides).length > 0) {
@@ -107,6 +100,34 @@ function fromObject(
     throw new ShardsimError(`${loc}${key}: ${message}`, { fix: fixFor(key) });
   }
   return { name: opts.name, ...(opts.path ? { path: opts.path } : {}), baseDir: opts.baseDir ?? process.cwd(), input: parsed.data, warnings };
+}
+
+/**
+ * Every top-level key meets its fate (src/config/key-fates.ts) before the schema sees the config: deprecated
+ * spellings become the key Axolotl maps them to, keys that change nothing are dropped, unmodelled keys that are
+ * set become warnings, out-of-scope ones a refusal, and a key Axolotl does not know a "did you mean" warning.
+ */
+function applyAxolotlKeyFates(raw: Record<string, unknown>, warnings: string[]): void {
+  const modelled = new Set(MODELLED_KEYS);
+  for (const [old, key] of Object.entries(DEPRECATED_ALIASES)) {
+    if (!(old in raw)) continue;
+    if (raw[key] === undefined || raw[key] === null) raw[key] = raw[old];
+    delete raw[old];
+  }
+  for (const key of Object.keys(raw)) {
+    if (modelled.has(key)) continue;
+    const fate = KEY_FATES.get(key);
+    const value = raw[key];
+    delete raw[key];
+    if (!fate) {
+      const guess = closest(key, [...MODELLED_KEYS, ...KEY_FATES.keys()], 1)[0];
+      warnings.push(`unknown key "${key}" ignored (not an Axolotl key)${guess ? ` — did you mean "${guess}"?` : ''}`);
+    } else if (fate.fate === 'warn' && !isOff(value)) {
+      warnings.push(`${key}: ${fate.assumed}`);
+    } else if (fate.fate === 'refuse' && !isOff(value)) {
+      throw new ShardsimError(fate.reason, { key, fix: 'simulate the supervised fine-tuning step: remove the key' });
+    }
+  }
 }
 
 function hintForUnknown(bad: string, parent: string): string {

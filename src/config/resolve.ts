@@ -2,7 +2,7 @@ import { ShardsimError } from '../util/errors.ts';
 import type { Dtype } from '../util/dtype.ts';
 import type { LoadedScenario } from './load.ts';
 import { fsdpConfigSchema, type FsdpConfigInput } from './schema.ts';
-import { adapterPrecision, resolvePrecision } from './precision.ts';
+import { adapterPrecision, resolveDtypeFlags, resolvePrecision } from './precision.ts';
 import { resolvePeft } from './peft.ts';
 import { resolveKernels } from './kernels.ts';
 import { isFusedAttention, resolveAttentionImpl, resolveDataShape, type AttentionInput } from './attention.ts';
@@ -112,15 +112,19 @@ export async function resolveConfig(loaded: LoadedScenario, cluster: ClusterShap
   });
 
   const mpp = parseMixedPrecisionPolicy(fsdpRaw.mixed_precision_policy);
-  const bf16 = s.bf16 === undefined ? false : s.bf16 === 'auto' ? true : s.bf16;
+  const dtypes = resolveDtypeFlags(s);
+  const bf16 = dtypes.half === 'bf16';
+  if (dtypes.gradScaler && !s.adapter && (strategy === 'ddp' || strategy === 'single') && !deepspeed) {
+    warnings.push("fp16: full fine-tuning in fp16 fails in torch's GradScaler (\"Attempting to unscale FP16 gradients\"): simulated as if it ran — use bf16: true");
+  }
   const zero = deepspeed
-    ? resolveDeepSpeed(deepspeed, { bf16, microBatchSize: micro, gradientAccumulationSteps: ga, mesh, worldSize, ...(sim.master_weights ? { masterWeights: sim.master_weights } : {}) })
+    ? resolveDeepSpeed(deepspeed, { bf16, fp16: dtypes.half === 'fp16', microBatchSize: micro, gradientAccumulationSteps: ga, mesh, worldSize, ...(sim.master_weights ? { masterWeights: sim.master_weights } : {}) })
     : undefined;
   if (zero) warnings.push(...zero.warnings);
   const precision = zero ? zero.precision : resolvePrecision({
     strategy,
-    bf16: s.bf16 === undefined ? false : s.bf16 === 'auto' ? true : s.bf16,
-    tf32: false,
+    half: dtypes.half,
+    tf32: dtypes.tf32,
     ...(sim.master_weights ? { masterWeights: sim.master_weights } : {}),
     ...(mpp ? { mixedPrecisionPolicy: mpp } : {}),
   });
@@ -129,7 +133,12 @@ export async function resolveConfig(loaded: LoadedScenario, cluster: ClusterShap
   const attnImpl = attnChoice.impl;
   if (attnChoice.warning) warnings.push(attnChoice.warning);
   const data = resolveDataShape({ ...(s as AttentionInput), ...(sim.document_length ? { document_length: sim.document_length } : {}) }, attnImpl);
-  const peft = resolvePeft(s, bf16);
+  const peft = resolvePeft(s, dtypes.half, {
+    multiGpu: worldSize > 1,
+    fsdpConfig: s.fsdp_config !== undefined && s.fsdp_config !== null,
+    fsdp2: s.fsdp_version === 2,
+    axolotl: (sim.framework ?? 'axolotl') === 'axolotl',
+  });
   const adapted = peft ? adapterPrecision(precision, peft) : precision;
   // The optimizer decides what its states cost per trainable parameter (DeepSpeed builds its own: kept).
   const trainedPrecision = zero ? adapted : { ...adapted, optimizerBytesPerParam: optimizerStateBytes(optimizer, adapted.paramDtype) };
@@ -174,6 +183,7 @@ export async function resolveConfig(loaded: LoadedScenario, cluster: ClusterShap
     shape: data.shape,
     torchCompile: s.torch_compile === true,
     expertsImplementation: resolveExpertsImplementation(s.experts_implementation),
+    linearizedExperts: s.llama4_linearized_experts === true,
     activationCheckpointing: checkpointing,
     activationOffloading: offloadSetting !== false,
     ...(deepspeed ? { deepspeed } : {}),

@@ -1,6 +1,7 @@
 import { loadScenarioFile, resolveConfig, checkAgainstModel, DEFAULT_HARDWARE, type LoadedScenario, type ResolvedConfig, type SimulationOverrides } from '../config/index.ts';
 import { loadHardwareProfile, buildCluster, type Cluster } from '../hardware/index.ts';
 import { applyPeft, loadModel, parameterCounts, type ModelSpec } from '../model/index.ts';
+import { linearizeExperts } from '../model/linearized-experts.ts';
 import { buildPlan, type OpTag, type Plan } from '../strategy/index.ts';
 import { simulate, type Timeline } from '../engine/index.ts';
 import { buildResult, type SimulationResult } from '../metrics/result.ts';
@@ -67,7 +68,8 @@ export async function simulateLoaded(loaded: LoadedScenario, opts: RunOptions = 
   return run;
 }
 
-function trainedModel(base: ModelSpec, cfg: ResolvedConfig): ModelSpec {
+function trainedModel(loaded: ModelSpec, cfg: ResolvedConfig): ModelSpec {
+  const base = cfg.linearizedExperts ? linearizeExperts(loaded) : loaded;
   const p = cfg.peft;
   if (!p) return base;
   return applyPeft(base, {
@@ -79,6 +81,8 @@ function trainedModel(base: ModelSpec, cfg: ResolvedConfig): ModelSpec {
     modulesToSave: p.modulesToSave,
     ...(p.layersToTransform ? { layersToTransform: p.layersToTransform } : {}),
     ...(p.quantization ? { quantization: p.quantization } : {}),
+    fusedKernels: p.fusedKernels,
+    upcastAdapters: p.adapterDtype === 'fp32' && cfg.precision.computeDtype !== 'fp32',
   });
 }
 
