@@ -41,7 +41,7 @@ export const KEY_FATES: ReadonlyMap<string, KeyFate> = new Map<string, KeyFate>(
     gpu_memory_limit experimental_skip_move_to_device hf_use_auth_token lora_model_dir torchdistx_path model_kwargs overrides_of_model_kwargs
     axolotl_config_path resize_token_embeddings_to_32x mean_resizing_embeddings shrink_embeddings reinit_weights fix_untrained_tokens
     peft_init_lora_weights peft_ensure_weight_tying lora_fan_in_fan_out qlora_sharded_model_loading lora_on_cpu merge_lora merge_method
-    processor_type plugins rope_scaling strict debug local_rank world_size seed train_on_eos liger_kernel float32 pretrain_multipack_attn`),
+    processor_type rope_scaling strict debug local_rank world_size seed train_on_eos liger_kernel float32 pretrain_multipack_attn`),
   // Optimizer hyper-parameters and schedules (the optimizer itself is modelled through `optimizer`).
   ...noEffect(`learning_rate lr_scheduler lr_scheduler_kwargs lr_quadratic_warmup lr_div_factor lr_groups cosine_min_lr_ratio cosine_constant_lr_ratio
     warmup_steps warmup_ratio weight_decay adam_beta1 adam_beta2 adam_beta3 adam_epsilon adam_epsilon2 max_grad_norm optim_args

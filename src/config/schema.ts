@@ -124,6 +124,7 @@ export const scenarioSchema = z.object({
   lora_o_kernel: z.boolean().nullable().optional(),
   lora_embedding_kernel: z.boolean().nullable().optional(),
   trust_remote_code: z.boolean().nullable().optional(),
+  plugins: z.array(z.string()).nullable().optional(),
   llama4_linearized_experts: z.boolean().nullable().optional(),
   load_in_4bit: z.boolean().nullable().optional(),
   load_in_8bit: z.boolean().nullable().optional(),
