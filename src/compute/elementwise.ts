@@ -101,7 +101,7 @@ export function layerElementwiseTraffic(layer: LayerSpec, bytesPerElement: numbe
 export function ffnWidthPerToken(layer: LayerSpec): number {
   const f = layer.ffn;
   if (!f) return 0;
-  if (f.kind === 'moe') return f.topK * f.expertIntermediate + f.sharedIntermediate;
+  if (f.kind === 'moe') return (f.denseDispatch ? f.numExperts : f.topK) * f.expertIntermediate + f.sharedIntermediate;
   const down = layer.linears.find((l) => l.part === 'mlp' && l.tp === 'rowwise');
   return down ? down.in : f.intermediate;
 }

@@ -21,11 +21,22 @@ export type GpuSpec = HardwareProfile['gpu'] & {
   kernels: HardwareProfile['kernels'];
   /** Host-side framework costs (src/compute/host-overhead.ts); absent: the GPU is never launch-bound. */
   framework?: HardwareProfile['framework'];
+  /** fp32 matmuls run in TF32 on the tensor cores (`tf32: true`, torch.backends.cuda.matmul). */
+  tf32Matmul?: boolean;
 };
 
-/** fp32 GEMMs (no TF32) run on the CUDA cores at the same achieved fraction of their peak as bf16 on tensor cores. */
+/** Dense peak of the matmuls in `dtype`: bf16/fp16 tensor cores (equal on every bundled GPU), TF32, or fp32 CUDA cores. */
+export function peakMatmulFlops(gpu: HardwareProfile['gpu'], dtype: Dtype, tf32Matmul = false): number {
+  if (dtype !== 'fp32') return gpu.bf16_dense_flops_per_second;
+  return tf32Matmul ? gpu.tf32_dense_flops_per_second : gpu.fp32_flops_per_second;
+}
+
+/**
+ * fp32 GEMMs run on the CUDA cores (or in TF32 on the tensor cores) at the same achieved fraction of their
+ * peak as bf16 on tensor cores.
+ */
 function dtypeScale(gpu: GpuSpec, dtype: Dtype): number {
-  return dtype === 'fp32' ? gpu.fp32_flops_per_second / gpu.bf16_dense_flops_per_second : 1;
+  return peakMatmulFlops(gpu, dtype, gpu.tf32Matmul) / gpu.bf16_dense_flops_per_second;
 }
 
 /** Sustained rate of a large GEMM (full waves, long k) in `dtype`. */

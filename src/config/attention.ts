@@ -83,7 +83,23 @@ export interface AttentionInput {
  * kernels-community/vllm-flash-attn3) pass through Axolotl to transformers' kernels hub; they are modelled as
  * the flash kernel they package.
  */
-export function resolveAttentionImpl(s: AttentionInput): { impl: AttentionImpl; warning?: string } {
+/**
+ * How a backend takes packed samples (axolotl utils/schemas/enums.py ATTN_IMPLS_SUPPORTING_PACKING,
+ * config.py `attn_decontaminates_packing`, core/builders/causal.py `sample_packing_drop_attention_mask`):
+ * - 'varlen': flash_attention_2/3, flex_attention, xformers, sage and the kernels-community flash-attn2/3 and
+ *   sage-attention hub kernels — one row of micro_batch_size × sequence_len, documents isolated by their
+ *   position_ids (varlen kernels, or flex's document BlockMask);
+ * - 'block-mask': sdpa and eager chosen explicitly — micro_batch_size rows, a dense 4-D block-diagonal mask
+ *   built from position_ids (the kernel computes every score of the row);
+ * - 'row-causal': attention left unset, fp8, or any other hub kernel — Axolotl keeps the segment-id mask,
+ *   which transformers reads as all-ones, so each of the micro_batch_size rows is one causal sequence across
+ *   its documents' boundaries (validation.py warns of the cross-contamination).
+ */
+export type PackedAttention = 'varlen' | 'block-mask' | 'row-causal';
+
+const PACKING_HUB_KERNELS = new Set(['kernels-community/flash-attn2', 'kernels-community/flash-attn3', 'kernels-community/sage-attention']);
+
+export function resolveAttentionImpl(s: AttentionInput): { impl: AttentionImpl; packed: PackedAttention; warning?: string } {
   const legacy = LEGACY_FLAGS.filter(([flag]) => s[flag] === true);
   if (s.attn_implementation !== undefined && s.attn_implementation !== null) {
     if (legacy.length > 0) {
@@ -92,17 +108,24 @@ export function resolveAttentionImpl(s: AttentionInput): { impl: AttentionImpl; 
     const v = s.attn_implementation;
     if (v.includes('/')) {
       const impl: AttentionImpl = /flash[-_]?attn[-_]?3|fa3/i.test(v) ? 'flash_attention_3' : /sage/i.test(v) ? 'sage' : 'flash_attention_2';
-      return { impl, warning: `attn_implementation: hub kernel "${v}" is modelled as ${impl}` };
+      const packed: PackedAttention = PACKING_HUB_KERNELS.has(v.split('@')[0]!) ? 'varlen' : 'row-causal';
+      return { impl, packed, warning: `attn_implementation: hub kernel "${v}" is modelled as ${impl}` };
     }
     if ((ATTENTION_IMPLS as readonly string[]).includes(v)) {
       const impl = v as AttentionImpl;
-      if (impl === 'flash_attention_3' || impl === 'sage' || impl === 'xformers') return { impl, warning: `attn_implementation: ${impl} runs at FlashAttention-2's measured rates (no ${impl} kernel table in the hardware profiles)` };
-      if (impl === 'fp8') return { impl, warning: 'attn_implementation: fp8 loads as sdpa and is modelled as bf16 sdpa (the fp8 attention kernel is not modelled)' };
-      return { impl };
+      const packed = packedAttention(impl);
+      if (impl === 'flash_attention_3' || impl === 'sage' || impl === 'xformers') return { impl, packed, warning: `attn_implementation: ${impl} runs at FlashAttention-2's measured rates (no ${impl} kernel table in the hardware profiles)` };
+      if (impl === 'fp8') return { impl, packed: 'row-causal', warning: 'attn_implementation: fp8 loads as sdpa and is modelled as bf16 sdpa (the fp8 attention kernel is not modelled)' };
+      return { impl, packed };
     }
     throw new ShardsimError(`unknown attention implementation "${v}"`, { key: 'attn_implementation', fix: `use one of ${ATTENTION_IMPLS.join(', ')}, or a hub kernel path with "/"` });
   }
-  return { impl: legacy[0]?.[1] ?? 'sdpa' };
+  const flagged = legacy[0]?.[1];
+  return flagged ? { impl: flagged, packed: packedAttention(flagged) } : { impl: 'sdpa', packed: 'row-causal' };
+}
+
+function packedAttention(impl: AttentionImpl): PackedAttention {
+  return PACKS_BY_POSITION_IDS.has(impl) ? 'varlen' : impl === 'fp8' ? 'row-causal' : 'block-mask';
 }
 
 /** Whether the backend's kernel never materialises the score matrix (everything but eager). */
@@ -110,7 +133,7 @@ export function isFusedAttention(impl: AttentionImpl): boolean {
   return impl !== 'eager';
 }
 
-export function resolveDataShape(s: AttentionInput, impl: AttentionImpl): { attention: AttentionConfig; shape: DataShape } {
+export function resolveDataShape(s: AttentionInput, impl: AttentionImpl, packed: PackedAttention = packedAttention(impl)): { attention: AttentionConfig; shape: DataShape } {
   const mb = s.micro_batch_size ?? 1;
   const seq = s.sequence_len ?? 1;
   const packing = s.sample_packing === true;
@@ -119,10 +142,11 @@ export function resolveDataShape(s: AttentionInput, impl: AttentionImpl): { atte
     ? { meanTokens: s.document_length?.mean_tokens ?? DEFAULT_DOCUMENTS.meanTokens, sigma: s.document_length?.sigma ?? DEFAULT_DOCUMENTS.sigma }
     : undefined;
   if (packing) {
-    const varlen = PACKS_BY_POSITION_IDS.has(impl) && s.multipack_real_batches !== true;
+    // multipack_real_batches defaults to `not attn_supports_packing` (core/builders/causal.py).
+    const varlen = packed === 'varlen' && s.multipack_real_batches !== true;
     // Multipack fills each bin with whole samples; the little left over is padding (pad_to_sequence_len).
     const shape: DataShape = varlen ? { packing, rows: 1, rowTokens: mb * seq, realTokens: mb * seq } : { packing, rows: mb, rowTokens: seq, realTokens: mb * seq };
-    const masking = documents ? (varlen || impl === 'flex_attention' ? 'documents' : 'dense') : 'causal';
+    const masking = !documents || packed === 'row-causal' ? 'causal' : packed === 'varlen' ? 'documents' : 'dense';
     return { attention: { implementation: impl, masking, ...(documents ? { documents } : {}) }, shape };
   }
   if (!documents) return { attention: { implementation: impl, masking: 'causal' }, shape: { packing, rows: mb, rowTokens: seq, realTokens: mb * seq } };

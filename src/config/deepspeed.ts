@@ -389,6 +389,8 @@ export function usesDeepSpeedCpuAdam(ds: DeepSpeedConfig): boolean {
 /** What Axolotl's own keys say, for HF Trainer's fill-and-match of the DeepSpeed config. */
 export interface AxolotlBatch {
   bf16: boolean;
+  /** fp16 mixed precision (Axolotl `fp16: true` without bf16): fills `fp16.enabled: auto`. */
+  fp16?: boolean;
   microBatchSize: number;
   gradientAccumulationSteps: number;
   mesh: Mesh;
@@ -428,10 +430,9 @@ export function resolveDeepSpeed(ds: DeepSpeedConfig, ax: AxolotlBatch): { strat
   if (typeof ds.bf16 === 'boolean' && ds.bf16 !== ax.bf16) {
     throw new ShardsimError(`${ds.bf16} disagrees with bf16 (${ax.bf16}); HF Trainer refuses mismatched values`, { key: 'deepspeed.bf16.enabled', fix: 'set it to "auto", or make the two agree' });
   }
-  // HF Trainer also fill_match-es "fp16.enabled" with `args.fp16`, which Axolotl leaves false under bf16:
-  // an enabled fp16 section next to `bf16: true` is a mismatch Trainer refuses (and DeepSpeed would train fp16).
-  if (ds.fp16 === true && ax.bf16) {
-    throw new ShardsimError('true contradicts bf16: true (HF Trainer fills fp16.enabled from the fp16 key and refuses a mismatch)', { key: 'deepspeed.fp16.enabled', fix: 'set it to "auto" or false, or use bf16: false with fp16: true' });
+  // HF Trainer fill_match-es "fp16.enabled" with `args.fp16` (false under bf16: true): a mismatch is refused.
+  if (typeof ds.fp16 === 'boolean' && ds.fp16 !== (ax.fp16 ?? false)) {
+    throw new ShardsimError(`${ds.fp16} disagrees with fp16 (${ax.fp16 ?? false}); HF Trainer refuses mismatched values`, { key: 'deepspeed.fp16.enabled', fix: 'set it to "auto", or make the two agree' });
   }
   return { strategy: `zero${ds.stage}` as StrategyName, precision: deepspeedPrecision(ds, ax), warnings };
 }
@@ -452,9 +453,10 @@ export function resolveDeepSpeed(ds: DeepSpeedConfig, ax: AxolotlBatch): { strat
  *   stage 3 keeps `grad_partitions_flat_buffer` in the accumulation dtype (stage3.py).
  * - Collectives: `communication_data_type`, default the model dtype (engine.py `communication_data_type`).
  */
-export function deepspeedPrecision(ds: DeepSpeedConfig, ax: { bf16: boolean; masterWeights?: 'fp32' | 'bf16' }): Precision {
+export function deepspeedPrecision(ds: DeepSpeedConfig, ax: { bf16: boolean; fp16?: boolean; masterWeights?: 'fp32' | 'bf16' }): Precision {
   const bf16 = ds.bf16 === true || ((ds.bf16 === 'auto' || ds.bf16 === undefined) && ax.bf16 && ds.fp16 !== true);
-  const model: Dtype = bf16 ? 'bf16' : ds.fp16 === true ? 'fp16' : 'fp32';
+  const fp16 = ds.fp16 === true || ((ds.fp16 === 'auto' || ds.fp16 === undefined) && ax.fp16 === true);
+  const model: Dtype = bf16 ? 'bf16' : fp16 ? 'fp16' : 'fp32';
   let lowMaster = ds.bf16MasterWeightsAndGrads;
   let lowStates = ds.bf16OptimizerStates;
   if (ax.masterWeights === 'bf16') [lowMaster, lowStates] = [true, true];

@@ -19,6 +19,8 @@ import type { Fusion } from '../compute/elementwise.ts';
 export type LossImpl = 'hf' | 'liger_ce' | 'liger_flce' | 'cce' | 'chunked';
 
 export interface KernelChoices {
+  /** torch.compile is on: inductor fuses the elementwise ops around the GEMMs (PEFT's LoRA casts, scale and add). */
+  compiled: boolean;
   fusion: Fusion;
   /** Which of the fused kernels also change what is saved for backward (Liger's, or compile's partitioner). */
   fusedSaves: Fusion;
@@ -39,8 +41,36 @@ export interface KernelInput {
   chunked_cross_entropy_num_chunks?: number | null;
 }
 
+const LIGER_KEYS = ['liger_rms_norm', 'liger_layer_norm', 'liger_glu_activation', 'liger_rope', 'liger_cross_entropy', 'liger_fused_linear_cross_entropy'] as const;
+
+/**
+ * Axolotl keeps a plugin's keys only when the plugin is listed in `plugins:` (integrations/config.py merges
+ * each listed plugin's args model into the schema; utils/config/__init__.py `validate_config` drops the rest),
+ * and listing CutCrossEntropyPlugin switches `cut_cross_entropy` on by default (integrations/cut_cross_entropy/
+ * args.py). A run outside Axolotl (simulation.framework: other) reads the keys as they are.
+ */
+export function applyPlugins(s: KernelInput & { plugins?: readonly string[] | null }, axolotl: boolean, warnings: string[]): KernelInput {
+  if (!axolotl) return s;
+  const plugins = (s.plugins ?? []).map(String);
+  const listed = (name: string) => plugins.some((p) => p === name || p.endsWith(`.${name}`));
+  const out: KernelInput = { ...s };
+  if (!listed('LigerPlugin')) {
+    for (const k of LIGER_KEYS) {
+      if (out[k] === true) warnings.push(`${k}: not applied — Axolotl drops Liger's keys unless plugins lists axolotl.integrations.liger.LigerPlugin`);
+      delete out[k];
+    }
+  }
+  if (listed('CutCrossEntropyPlugin')) out.cut_cross_entropy = s.cut_cross_entropy ?? true;
+  else {
+    if (out.cut_cross_entropy === true) warnings.push('cut_cross_entropy: not applied — Axolotl drops it unless plugins lists axolotl.integrations.cut_cross_entropy.CutCrossEntropyPlugin');
+    delete out.cut_cross_entropy;
+  }
+  return out;
+}
+
 export function resolveKernels(s: KernelInput): KernelChoices {
-  const compiled = s.torch_compile === true;
+  // `torch_compile: auto` is true on torch ≥ 2.5.1 (axolotl utils/schemas/config.py), which Axolotl pins.
+  const compiled = s.torch_compile === true || s.torch_compile === 'auto';
   const fusion: Fusion = {
     norm: compiled || s.liger_rms_norm === true || s.liger_layer_norm === true,
     rope: compiled || s.liger_rope === true,
@@ -55,5 +85,5 @@ export function resolveKernels(s: KernelInput): KernelChoices {
         : s.chunked_cross_entropy
           ? 'chunked'
           : 'hf';
-  return { fusion, fusedSaves: fusion, loss, lossChunks: s.chunked_cross_entropy_num_chunks ?? 8 };
+  return { compiled, fusion, fusedSaves: fusion, loss, lossChunks: s.chunked_cross_entropy_num_chunks ?? 8 };
 }

@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import { closest, ShardsimError } from '../util/errors.ts';
 import { readTextFile } from '../util/read-text.ts';
 import { PYYAML_OPTIONS } from './yaml.ts';
-import { IGNORED_AXOLOTL_KEYS } from './axolotl-keys.ts';
+import { DEPRECATED_ALIASES, KEY_FATES, isOff } from './key-fates.ts';
 import { MODELLED_KEYS, scenarioSchema, simulationSchema, type ScenarioInput } from './schema.ts';
 
 export interface LoadedScenario {
@@ -83,18 +83,7 @@ function fromObject(
     const b = raw[block];
     if (b && typeof b === 'object' && !Array.isArray(b)) dropNulls(b as Record<string, unknown>);
   }
-  const known = new Set([...MODELLED_KEYS, ...IGNORED_AXOLOTL_KEYS]);
-  for (const key of Object.keys(raw)) {
-    if (known.has(key)) continue;
-    const guess = closest(key, MODELLED_KEYS, 1)[0];
-    warnings.push(`unknown key "${key}" ignored${guess ? ` — did you mean "${guess}"?` : ''}`);
-    delete raw[key];
-  }
-  // fp16 mixed precision changes time and memory but is not modelled: say so rather than simulate fp32 quietly.
-  if ((raw.fp16 === true || raw.float16 === true) && raw.bf16 !== true && raw.bf16 !== 'auto') {
-    warnings.push('fp16: true (fp16 mixed precision) is not modelled: the run is simulated in fp32, as with bf16: false');
-  }
-  for (const key of IGNORED_AXOLOTL_KEYS) delete raw[key];
+  applyAxolotlKeyFates(raw, warnings);
 
   const overrides = Object.fromEntries(Object.entries(opts.overrides ?? {}).filter(([, v]) => v !== undefined));
   if (Object.keys(overrides).length > 0) {
@@ -129,6 +118,34 @@ function fromObject(
 
 function dropNulls(obj: Record<string, unknown>): void {
   for (const [k, v] of Object.entries(obj)) if (v === null) delete obj[k];
+}
+
+/**
+ * Every top-level key meets its fate (src/config/key-fates.ts) before the schema sees the config: deprecated
+ * spellings become the key Axolotl maps them to, keys that change nothing are dropped, unmodelled keys that are
+ * set become warnings, out-of-scope ones a refusal, and a key Axolotl does not know a "did you mean" warning.
+ */
+function applyAxolotlKeyFates(raw: Record<string, unknown>, warnings: string[]): void {
+  const modelled = new Set(MODELLED_KEYS);
+  for (const [old, key] of Object.entries(DEPRECATED_ALIASES)) {
+    if (!(old in raw)) continue;
+    if (raw[key] === undefined || raw[key] === null) raw[key] = raw[old];
+    delete raw[old];
+  }
+  for (const key of Object.keys(raw)) {
+    if (modelled.has(key)) continue;
+    const fate = KEY_FATES.get(key);
+    const value = raw[key];
+    delete raw[key];
+    if (!fate) {
+      const guess = closest(key, [...MODELLED_KEYS, ...KEY_FATES.keys()], 1)[0];
+      warnings.push(`unknown key "${key}" ignored (not an Axolotl key)${guess ? ` — did you mean "${guess}"?` : ''}`);
+    } else if (fate.fate === 'warn' && !isOff(value)) {
+      warnings.push(`${key}: ${fate.assumed}`);
+    } else if (fate.fate === 'refuse' && !isOff(value)) {
+      throw new ShardsimError(fate.reason, { key, fix: 'simulate the supervised fine-tuning step: remove the key' });
+    }
+  }
 }
 
 function hintForUnknown(bad: string, parent: string): string {

@@ -35,13 +35,39 @@ export interface PeftConfig {
   quantization?: WeightQuantization;
   /** Dtype of the adapter weights, their gradients and optimizer states. */
   adapterDtype: Dtype;
+  /** Axolotl's fused LoRA kernels switched on (explicitly or by Axolotl's auto-enabling). */
+  fusedKernels: { qkv: boolean; o: boolean; mlp: boolean; auto: boolean };
+}
+
+/** What decides whether Axolotl turns its fused LoRA kernels on by itself. */
+export interface KernelContext {
+  /** More than one GPU (Axolotl reads WORLD_SIZE). */
+  multiGpu: boolean;
+  /** `fsdp_config` present, and `fsdp_version` 2. */
+  fsdpConfig: boolean;
+  fsdp2: boolean;
+  /** The run is Axolotl's (simulation.framework); another framework runs PEFT's own modules. */
+  axolotl: boolean;
+}
+
+/**
+ * Axolotl's `check_auto_enable_lora_kernels` (utils/schemas/config.py at 067b021c): for `adapter: lora|qlora`
+ * with none of lora_{mlp,qkv,o,embedding}_kernel set, not 8-bit LoRA, not `trust_remote_code`, not an RL
+ * trainer (refused anyway), on one GPU, multi-GPU without `fsdp_config`, or FSDP2, all four are switched on.
+ */
+export function resolveLoraKernels(s: ScenarioInput, adapter: 'lora' | 'qlora', ctx: KernelContext): PeftConfig['fusedKernels'] {
+  const keys = [s.lora_mlp_kernel, s.lora_qkv_kernel, s.lora_o_kernel, s.lora_embedding_kernel];
+  const anySet = keys.some((v) => v !== undefined && v !== null);
+  const auto =
+    ctx.axolotl && !anySet && !(adapter === 'lora' && s.load_in_8bit === true) && s.trust_remote_code !== true && (!ctx.multiGpu || !ctx.fsdpConfig || ctx.fsdp2);
+  return { qkv: auto || s.lora_qkv_kernel === true, o: auto || s.lora_o_kernel === true, mlp: auto || s.lora_mlp_kernel === true, auto };
 }
 
 /** PEFT LoraConfig defaults (peft/tuners/lora/config.py): r = 8, lora_alpha = 8. */
 const PEFT_DEFAULT_R = 8;
 const PEFT_DEFAULT_ALPHA = 8;
 
-export function resolvePeft(s: ScenarioInput, bf16: boolean): PeftConfig | undefined {
+export function resolvePeft(s: ScenarioInput, half: 'bf16' | 'fp16' | undefined, kernels: KernelContext): PeftConfig | undefined {
   const adapter = s.adapter;
   if (adapter === undefined || adapter === null || adapter === '') {
     if (s.load_in_4bit || s.load_in_8bit) {
@@ -73,7 +99,7 @@ export function resolvePeft(s: ScenarioInput, bf16: boolean): PeftConfig | undef
   let quantization: WeightQuantization | undefined;
   if (s.load_in_4bit) quantization = quantizationOf({ kind: quantType === 'fp4' ? 'fp4' : 'nf4', doubleQuant });
   else if (s.load_in_8bit) quantization = quantizationOf({ kind: 'int8' });
-  const adapterDtype: Dtype = !bf16 || s.peft_autocast_adapter_dtype !== false ? 'fp32' : 'bf16';
+  const adapterDtype: Dtype = !half || s.peft_autocast_adapter_dtype !== false ? 'fp32' : half;
   return {
     kind: adapter,
     r: s.lora_r ?? PEFT_DEFAULT_R,
@@ -87,5 +113,6 @@ export function resolvePeft(s: ScenarioInput, bf16: boolean): PeftConfig | undef
     ...(s.peft_layers_to_transform ? { layersToTransform: s.peft_layers_to_transform } : {}),
     ...(quantization ? { quantization } : {}),
     adapterDtype,
+    fusedKernels: resolveLoraKernels(s, adapter, kernels),
   };
 }

@@ -24,18 +24,20 @@ import type { Precision, StrategyName } from './types.ts';
  */
 export function resolvePrecision(opts: {
   strategy: StrategyName;
-  bf16: boolean;
+  /** The 16-bit dtype of mixed precision (src/config/precision.ts `resolveDtypeFlags`); undefined: fp32. */
+  half: 'bf16' | 'fp16' | undefined;
   tf32: boolean;
   masterWeights?: 'fp32' | 'bf16';
   mixedPrecisionPolicy?: { param_dtype?: Dtype; reduce_dtype?: Dtype };
 }): Precision {
-  const { strategy, bf16 } = opts;
-  if (!bf16) {
+  const { strategy, half } = opts;
+  if (!half) {
     const all: Dtype = 'fp32';
     return {
       computeDtype: 'fp32', paramDtype: all, gradDtype: all, frozenDtype: all, optimizerBytesPerParam: 8,
       gatherDtype: all, reduceDtype: all,
-      rationale: 'bf16: false trains in fp32: 4 (param) + 4 (grad) + 8 (AdamW m, v) bytes/param',
+      ...(opts.tf32 ? { tf32Matmul: true } : {}),
+      rationale: `no bf16/fp16: trains in fp32 (${opts.tf32 ? 'matmuls in TF32 on the tensor cores, ' : ''}4 (param) + 4 (grad) + 8 (AdamW m, v) bytes/param)`,
     };
   }
   let persistent: Dtype;
@@ -46,9 +48,12 @@ export function resolvePrecision(opts: {
   } else if (opts.masterWeights === 'bf16') {
     persistent = 'bf16';
     rationale = 'simulation.master_weights: bf16 trains pure bf16 (AdamW states in bf16)';
+  } else if (half === 'fp16' && strategy !== 'fsdp1') {
+    persistent = 'fp16';
+    rationale = 'fp16: Axolotl loads fp16 weights (torch_dtype float16) under fp16 autocast with a GradScaler: fp16 params, grads and AdamW states';
   } else if (strategy === 'fsdp1') {
     persistent = 'fp32';
-    rationale = 'FSDP1 under accelerate upcasts the sharded flat params to fp32; gathers and reduces in bf16';
+    rationale = `FSDP1 under accelerate upcasts the sharded flat params to fp32; gathers and reduces in ${half}`;
   } else {
     persistent = 'bf16';
     rationale =
@@ -56,12 +61,12 @@ export function resolvePrecision(opts: {
         ? "Axolotl's fsdp2_prepare_model does not upcast: bf16 sharded params, grads and AdamW states"
         : 'Axolotl loads bf16 weights and nothing upcasts them under DDP: AdamW states are bf16 too';
   }
-  const gather = opts.mixedPrecisionPolicy?.param_dtype ?? 'bf16';
-  // reduce_dtype=None means param_dtype (torch MixedPrecisionPolicy); accelerate builds bf16/bf16.
-  const defaultReduce: Dtype = strategy === 'ddp' || strategy === 'single' ? persistent : 'bf16';
+  const gather = opts.mixedPrecisionPolicy?.param_dtype ?? half;
+  // reduce_dtype=None means param_dtype (torch MixedPrecisionPolicy); accelerate builds bf16/bf16 (fp16/fp16).
+  const defaultReduce: Dtype = strategy === 'ddp' || strategy === 'single' ? persistent : half;
   const reduce = opts.mixedPrecisionPolicy?.reduce_dtype ?? defaultReduce;
   return {
-    computeDtype: 'bf16',
+    computeDtype: half,
     paramDtype: persistent,
     gradDtype: persistent,
     frozenDtype: persistent,
@@ -87,4 +92,32 @@ export function adapterPrecision(base: Precision, peft: { adapterDtype: Dtype; k
     optimizerBytesPerParam: 2 * bytesOf(a),
     rationale: `${base.rationale}; ${peft.kind}: frozen base in ${base.paramDtype}, ${a} adapters with ${a} gradients and AdamW states (PEFT autocast_adapter_dtype)`,
   };
+}
+
+/** Axolotl's precision keys as written in a config. */
+export interface DtypeKeys {
+  bf16?: boolean | 'auto' | null;
+  fp16?: boolean | null;
+  bfloat16?: boolean | null;
+  float16?: boolean | null;
+  tf32?: boolean | 'auto' | null;
+  load_in_8bit?: boolean | null;
+}
+
+/**
+ * Axolotl's `resolve_dtype` (axolotl `utils/config/__init__.py`): `bf16: auto` becomes true on a GPU with bf16
+ * (every bundled profile) unless fp16 is set; `bf16` clears fp16. The weights load in `torch_dtype`: bf16 when
+ * bf16 or bfloat16, fp16 when fp16, float16 or load_in_8bit, else fp32. The trainer autocasts to bf16 / fp16
+ * when `bf16` / `fp16` (core/builders/base.py `training_args_kwargs["fp16"] = fp16 and not bf16`); without
+ * autocast the matmuls run in the loaded dtype. `tf32: true` sets `torch.backends.cuda.matmul` to TF32, so fp32
+ * matmuls run on the tensor cores; `auto` is true on Ampere and later (every bundled profile).
+ */
+export function resolveDtypeFlags(k: DtypeKeys): { half: 'bf16' | 'fp16' | undefined; tf32: boolean; gradScaler: boolean } {
+  const fp16Set = k.fp16 === true;
+  const bf16 = k.bf16 === true || (k.bf16 === 'auto' && !fp16Set);
+  const fp16 = fp16Set && !bf16;
+  const torchDtype: Dtype = bf16 || k.bfloat16 === true ? 'bf16' : k.load_in_8bit === true || fp16 || k.float16 === true ? 'fp16' : 'fp32';
+  const autocast: Dtype | undefined = bf16 ? 'bf16' : fp16 ? 'fp16' : undefined;
+  const compute = autocast ?? torchDtype;
+  return { half: compute === 'fp32' ? undefined : compute, tf32: k.tf32 === true || k.tf32 === 'auto', gradScaler: fp16 };
 }

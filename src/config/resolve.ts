@@ -2,9 +2,9 @@ import { ShardsimError } from '../util/errors.ts';
 import type { Dtype } from '../util/dtype.ts';
 import { allowedValues, type LoadedScenario } from './load.ts';
 import { fsdpConfigSchema, type FsdpConfigInput } from './schema.ts';
-import { adapterPrecision, resolvePrecision } from './precision.ts';
+import { adapterPrecision, resolveDtypeFlags, resolvePrecision } from './precision.ts';
 import { resolvePeft } from './peft.ts';
-import { resolveKernels } from './kernels.ts';
+import { applyPlugins, resolveKernels } from './kernels.ts';
 import { isFusedAttention, resolveAttentionImpl, resolveDataShape, type AttentionInput } from './attention.ts';
 import { optimizerStateBytes, resolveOptimizer } from './optimizers.ts';
 import { loadDeepSpeedConfig, resolveDeepSpeed } from './deepspeed.ts';
@@ -57,13 +57,17 @@ export async function resolveConfig(loaded: LoadedScenario, cluster: ClusterShap
   const impliedByMesh = sim.gpus === undefined && sim.num_nodes === undefined && meshProduct !== undefined;
   const worldSize = sim.gpus ?? (impliedByMesh ? meshProduct! : capacity);
 
-  const fsdpRaw = normaliseFsdpConfig(s.fsdp_config);
+  const axolotl = (sim.framework ?? 'axolotl') === 'axolotl';
+  // Axolotl's check_fsdp_version_in_fsdp_config (utils/schemas/validation.py): fsdp_config.fsdp_version (or
+  // .version) becomes the top-level fsdp_version; an unversioned fsdp_config is pinned to FSDP1.
+  const fsdpVersion = s.fsdp_version ?? fsdpConfigVersion(s.fsdp_config);
+  const fsdpRaw = normaliseFsdpConfig(s.fsdp_config, axolotl, warnings);
   const fsdpFlags = typeof s.fsdp === 'string' ? s.fsdp.split(/\s+/) : (s.fsdp ?? []);
-  const wantsFsdp = s.fsdp_version !== undefined || s.fsdp_config !== undefined || fsdpFlags.length > 0;
+  const wantsFsdp = fsdpVersion !== undefined || (s.fsdp_config !== undefined && s.fsdp_config !== null) || fsdpFlags.length > 0;
   let strategy: StrategyName;
-  if (wantsFsdp) strategy = s.fsdp_version === 2 ? 'fsdp2' : 'fsdp1';
+  if (wantsFsdp) strategy = fsdpVersion === 2 ? 'fsdp2' : 'fsdp1';
   else strategy = worldSize > 1 ? 'ddp' : 'single';
-  if (wantsFsdp && s.fsdp_version === undefined) warnings.push('fsdp_config without fsdp_version: Axolotl uses FSDP1; set fsdp_version: 2 for FSDP2');
+  if (wantsFsdp && fsdpVersion === undefined) warnings.push('fsdp_config without fsdp_version: Axolotl uses FSDP1; set fsdp_version: 2 for FSDP2');
   if (deepspeed) {
     if (wantsFsdp) throw new ShardsimError('cannot be combined with FSDP (Axolotl refuses both)', { key: 'deepspeed', fix: 'remove the fsdp keys or the deepspeed key' });
     if (deepspeed.stage > 0) strategy = `zero${deepspeed.stage}` as StrategyName;
@@ -118,15 +122,19 @@ export async function resolveConfig(loaded: LoadedScenario, cluster: ClusterShap
   });
 
   const mpp = parseMixedPrecisionPolicy(fsdpRaw.mixed_precision_policy);
-  const bf16 = s.bf16 === undefined ? false : s.bf16 === 'auto' ? true : s.bf16;
+  const dtypes = resolveDtypeFlags(s);
+  const bf16 = dtypes.half === 'bf16';
+  if (dtypes.gradScaler && !s.adapter && (strategy === 'ddp' || strategy === 'single') && !deepspeed) {
+    warnings.push("fp16: full fine-tuning in fp16 fails in torch's GradScaler (\"Attempting to unscale FP16 gradients\"): simulated as if it ran — use bf16: true");
+  }
   const zero = deepspeed
-    ? resolveDeepSpeed(deepspeed, { bf16, microBatchSize: micro, gradientAccumulationSteps: ga, mesh, worldSize, ...(sim.master_weights ? { masterWeights: sim.master_weights } : {}) })
+    ? resolveDeepSpeed(deepspeed, { bf16, fp16: dtypes.half === 'fp16', microBatchSize: micro, gradientAccumulationSteps: ga, mesh, worldSize, ...(sim.master_weights ? { masterWeights: sim.master_weights } : {}) })
     : undefined;
   if (zero) warnings.push(...zero.warnings);
   const precision = zero ? zero.precision : resolvePrecision({
     strategy,
-    bf16: s.bf16 === undefined ? false : s.bf16 === 'auto' ? true : s.bf16,
-    tf32: false,
+    half: dtypes.half,
+    tf32: dtypes.tf32,
     ...(sim.master_weights ? { masterWeights: sim.master_weights } : {}),
     ...(mpp ? { mixedPrecisionPolicy: mpp } : {}),
   });
@@ -134,8 +142,16 @@ export async function resolveConfig(loaded: LoadedScenario, cluster: ClusterShap
   const attnChoice = resolveAttentionImpl(s as AttentionInput);
   const attnImpl = attnChoice.impl;
   if (attnChoice.warning) warnings.push(attnChoice.warning);
-  const data = resolveDataShape({ ...(s as AttentionInput), ...(sim.document_length ? { document_length: sim.document_length } : {}) }, attnImpl);
-  const peft = resolvePeft(s, bf16);
+  if (s.sample_packing === true && attnChoice.packed === 'row-causal') {
+    warnings.push('sample_packing: with this attention backend (unset, fp8 or a hub kernel without packing support) Axolotl keeps the attention mask, so each row attends causally across its packed samples (cross-contamination; Axolotl warns too) — set attn_implementation: flash_attention_2 or sdpa to isolate them');
+  }
+  const data = resolveDataShape({ ...(s as AttentionInput), ...(sim.document_length ? { document_length: sim.document_length } : {}) }, attnImpl, attnChoice.packed);
+  const peft = resolvePeft(s, dtypes.half, {
+    multiGpu: worldSize > 1,
+    fsdpConfig: s.fsdp_config !== undefined && s.fsdp_config !== null,
+    fsdp2: fsdpVersion === 2,
+    axolotl: (sim.framework ?? 'axolotl') === 'axolotl',
+  });
   const adapted = peft ? adapterPrecision(precision, peft) : precision;
   // The optimizer decides what its states cost per trainable parameter (DeepSpeed builds its own: kept).
   const trainedPrecision = zero ? adapted : { ...adapted, optimizerBytesPerParam: optimizerStateBytes(optimizer, adapted.paramDtype) };
@@ -146,7 +162,7 @@ export async function resolveConfig(loaded: LoadedScenario, cluster: ClusterShap
   // only support fp16 and bf16 data type"); fp32 training with them fails at the first forward, and their
   // tensor-core rates would count fp32 FLOPs faster than the fp32 peak (MFU above 100 %).
   if ((attnImpl === 'flash_attention_2' || attnImpl === 'flash_attention_3') && precision.computeDtype === 'fp32') {
-    throw new ShardsimError(`${attnImpl} needs bf16 compute: FlashAttention only supports fp16 and bf16 tensors, and this config trains in fp32 (fp16 mixed precision is not modelled)`, { key: (s as AttentionInput).attn_implementation !== undefined ? 'attn_implementation' : 'flash_attention', fix: 'set bf16: true (or auto), or use sdpa / eager attention' });
+    throw new ShardsimError(`${attnImpl} needs 16-bit compute: FlashAttention only supports fp16 and bf16 tensors, and this config trains in fp32`, { key: (s as AttentionInput).attn_implementation !== undefined ? 'attn_implementation' : 'flash_attention', fix: 'set bf16: true (or fp16: true), or use sdpa / eager attention' });
   }
 
   const checkpointing: ResolvedConfig['activationCheckpointing'] =
@@ -180,12 +196,13 @@ export async function resolveConfig(loaded: LoadedScenario, cluster: ClusterShap
     precision: trainedPrecision,
     optimizer: { name: optimizer.name, fused: optimizer.launches === 'fused', spec: optimizer },
     ...(peft ? { peft } : {}),
-    kernels: resolveKernels(s),
+    kernels: resolveKernels(applyPlugins(s, axolotl, warnings)),
     flashAttention: isFusedAttention(attnImpl),
     attention: data.attention,
     shape: data.shape,
     torchCompile: s.torch_compile === true,
     expertsImplementation: resolveExpertsImplementation(s.experts_implementation),
+    linearizedExperts: s.llama4_linearized_experts === true,
     activationCheckpointing: checkpointing,
     activationOffloading: offloadSetting !== false,
     ...(deepspeed ? { deepspeed } : {}),
@@ -254,14 +271,54 @@ function divisors(n: number): number[] {
   return [...low, ...high];
 }
 
-/** Accepts both `reshard_after_forward` and accelerate's legacy `fsdp_reshard_after_forward` spellings. */
-function normaliseFsdpConfig(raw: Record<string, unknown> | undefined): FsdpConfigInput {
+const ACCELERATE_FSDP1_DEFAULT: Record<string, string> = {
+  backward_prefetch: 'no backward prefetch',
+  forward_prefetch: 'no forward prefetch',
+  limit_all_gathers: 'limit_all_gathers true',
+  sharding_strategy: 'FULL_SHARD, or SHARD_GRAD_OP with reshard_after_forward: false',
+};
+
+function fsdpConfigVersion(raw: Record<string, unknown> | undefined | null): number | undefined {
+  const v = raw?.fsdp_version ?? raw?.version;
+  if (v === undefined || v === null) return undefined;
+  const n = Number(v);
+  if (n !== 1 && n !== 2) throw new ShardsimError(`fsdp version ${JSON.stringify(v)} does not exist`, { key: 'fsdp_config.fsdp_version', fix: 'use 1 or 2' });
+  return n;
+}
+
+/**
+ * Keys of Axolotl's FSDPConfig (utils/schemas/fsdp.py at 067b021c). It is a pydantic model with the default
+ * `extra="ignore"`, and Axolotl hands accelerate only these (utils/trainer.py `setup_fsdp_envs`, and
+ * `training_args_kwargs["fsdp_config"]`): any other key is dropped, and accelerate's FSDP1 defaults apply —
+ * no backward prefetch (`backward_prefetch` None: accelerate utils/dataclasses.py maps NO_PREFETCH to None),
+ * no forward prefetch, limit_all_gathers True, the sharding strategy from reshard_after_forward.
+ */
+const AXOLOTL_FSDP_KEYS = new Set(['activation_checkpointing', 'offload_params', 'sync_module_states', 'cpu_ram_efficient_loading', 'cpu_offload_pin_memory', 'use_orig_params', 'state_dict_type', 'final_state_dict_type', 'auto_wrap_policy', 'transformer_layer_cls_to_wrap', 'min_num_params', 'reshard_after_forward', 'mixed_precision_policy']);
+
+/**
+ * Accepts both `reshard_after_forward` and the legacy `fsdp_reshard_after_forward` spellings (Axolotl strips
+ * the prefix). Under Axolotl, keys its FSDPConfig does not carry are dropped with a warning (see above); a run
+ * outside Axolotl (simulation.framework: other) honours the FSDP1 keys accelerate and torch read.
+ */
+function normaliseFsdpConfig(raw: Record<string, unknown> | undefined | null, axolotl: boolean, warnings: string[]): FsdpConfigInput {
   if (!raw) return {};
   const plain: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(raw)) plain[k.startsWith('fsdp_') ? k.slice(5) : k] = v;
+  delete plain.version;
+  if (axolotl) {
+    for (const k of Object.keys(plain)) {
+      if (AXOLOTL_FSDP_KEYS.has(k)) continue;
+      if (plain[k] !== undefined && plain[k] !== null) {
+        warnings.push(`fsdp_config.${k}: Axolotl's FSDPConfig drops it (accelerate's default applies: ${ACCELERATE_FSDP1_DEFAULT[k] ?? 'as if unset'})`);
+      }
+      delete plain[k];
+    }
+    // accelerate's FSDP1 plugin default when Axolotl passes no backward_prefetch.
+    plain.backward_prefetch = 'NO_PREFETCH';
+  }
+  if (plain.min_num_params !== undefined) delete plain.min_num_params;
   if (typeof plain.backward_prefetch === 'string') plain.backward_prefetch = plain.backward_prefetch.toUpperCase();
   if (typeof plain.sharding_strategy === 'string') plain.sharding_strategy = plain.sharding_strategy.toUpperCase();
-  delete plain.version;
   const parsed = fsdpConfigSchema.safeParse(plain);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 
 /**
- * The keys the simulator reads, with Axolotl's names and types. Anything else in a scenario is either a
- * known Axolotl key we ignore (axolotl-keys.ts) or gets a "did you mean" warning.
+ * The keys the simulator reads, with Axolotl's names and types. Every other Axolotl key has a fate in
+ * key-fates.ts (no effect, warning, refusal); a key Axolotl does not know gets a "did you mean" warning.
  */
 // Range before integrality: zod's int check also rejects numbers past 2^53, which are whole but uncountable.
 const positiveInt = z.number().positive('must be positive').max(Number.MAX_SAFE_INTEGER, 'must be at most 2^53 − 1 = 9007199254740991').int('must be a whole number');
@@ -28,6 +28,9 @@ export const simulationSchema = z
     master_weights: z.enum(['fp32', 'bf16']).optional(),
     sequence_parallel: z.boolean().optional(),
     fsdp_gradient_sync: z.enum(['final_micro_batch', 'every_micro_batch']).optional(),
+    // Which trainer runs the config: Axolotl's own choices (its fused LoRA kernels, switched on by default)
+    // apply only to `axolotl`; `other` is a run of the same keys elsewhere (torchtune, a PEFT script).
+    framework: z.enum(['axolotl', 'other']).optional(),
     document_length: z
       .object({ mean_tokens: z.number().positive('must be positive').optional(), sigma: z.number().min(0, 'must be ≥ 0').max(3, 'must be ≤ 3').optional() })
       .strict()
@@ -62,7 +65,11 @@ export const scenarioSchema = z.object({
   sequence_len: positiveInt.optional(),
   micro_batch_size: positiveInt.optional(),
   gradient_accumulation_steps: positiveInt.optional(),
-  bf16: z.union([z.boolean(), z.literal('auto')]).optional(),
+  bf16: z.union([z.boolean(), z.literal('auto')]).nullable().optional(),
+  fp16: z.boolean().nullable().optional(),
+  bfloat16: z.boolean().nullable().optional(),
+  float16: z.boolean().nullable().optional(),
+  tf32: z.union([z.boolean(), z.literal('auto')]).nullable().optional(),
   flash_attention: z.boolean().nullable().optional(),
   attn_implementation: z.string().nullable().optional(),
   sdp_attention: z.boolean().nullable().optional(),
@@ -113,6 +120,13 @@ export const scenarioSchema = z.object({
   peft_use_rslora: z.boolean().nullable().optional(),
   peft_layers_to_transform: z.array(z.number().int().nonnegative()).nullable().optional(),
   peft_autocast_adapter_dtype: z.boolean().nullable().optional(),
+  lora_mlp_kernel: z.boolean().nullable().optional(),
+  lora_qkv_kernel: z.boolean().nullable().optional(),
+  lora_o_kernel: z.boolean().nullable().optional(),
+  lora_embedding_kernel: z.boolean().nullable().optional(),
+  trust_remote_code: z.boolean().nullable().optional(),
+  plugins: z.array(z.string()).nullable().optional(),
+  llama4_linearized_experts: z.boolean().nullable().optional(),
   load_in_4bit: z.boolean().nullable().optional(),
   load_in_8bit: z.boolean().nullable().optional(),
   bnb_config_kwargs: z.record(z.string(), z.unknown()).nullable().optional(),

@@ -29,6 +29,8 @@ export interface Straggler {
 export interface Precision {
   /** Dtype of the matmuls (autocast / param_dtype). */
   computeDtype: Dtype;
+  /** fp32 matmuls run in TF32 on the tensor cores (`tf32: true`). */
+  tf32Matmul?: boolean;
   /** Dtype in which trainable parameters persist on the GPU (sharded under FSDP). */
   paramDtype: Dtype;
   /** Dtype of the persistent gradients (sharded under FSDP). */
@@ -79,6 +81,8 @@ export interface ResolvedConfig {
   shape: DataShape;
   /** How routed experts' matmuls run (`experts_implementation`; src/strategy/projection-costs.ts). */
   expertsImplementation: 'eager' | 'grouped_mm';
+  /** Axolotl `llama4_linearized_experts`: Llama 4's experts as one nn.Linear each (monkeypatch/models/llama4/modeling.py). */
+  linearizedExperts: boolean;
   /** torch.compile fuses the elementwise chains (norms, rotary, activations) into single kernels. */
   torchCompile: boolean;
   /**

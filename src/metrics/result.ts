@@ -1,5 +1,7 @@
 import type { ResolvedConfig } from '../config/types.ts';
+import type { Dtype } from '../util/dtype.ts';
 import { computeCalibration, type Calibration } from '../compute/calibration.ts';
+import { peakMatmulFlops } from '../compute/kernels.ts';
 import type { Cluster } from '../hardware/cluster.ts';
 import type { ModelSpec } from '../model/types.ts';
 import { layerGemms, modelFlopsPerToken } from '../model/flops.ts';
@@ -23,9 +25,22 @@ export interface SimulationResult {
   num_nodes: number;
   world_size: number;
   model: { id: string; parameters: number; active_parameters: number; trainable_parameters: number };
+  /** LoRA / QLoRA as simulated; absent for a full fine-tune. */
+  adapter?: {
+    kind: 'lora' | 'qlora';
+    r: number;
+    alpha: number;
+    dropout: number;
+    dtype: Dtype;
+    /** Storage of the frozen base projections (nf4, fp4, int8, gptq); absent when unquantised. */
+    quantized_base?: string;
+    /** Axolotl's fused LoRA kernels in use (qkv, o, mlp), and whether Axolotl switched them on by itself. */
+    fused_kernels: string[];
+    fused_kernels_auto: boolean;
+  };
   mesh: { dp_replicate: number; dp_shard: number; cp: number; tp: number };
   strategy: string;
-  precision: { compute: string; parameters: string; gradients: string; all_gather: string; reduce: string; optimizer_bytes_per_parameter: number; rationale: string };
+  precision: { compute: Dtype; tf32_matmul?: boolean; parameters: string; gradients: string; all_gather: string; reduce: string; optimizer_bytes_per_parameter: number; rationale: string };
   batch: {
     micro_batch_size: number;
     gradient_accumulation_steps: number;
@@ -123,7 +138,7 @@ export function buildResult(args: {
   // rows are packed or padded samples; PaLM's convention otherwise).
   const attentionSeq = attentionSeqLen(cfg);
   const modelFlops = modelFlopsPerToken(model, attentionSeq) * tokens;
-  const peak = cfg.precision.computeDtype === 'fp32' ? profile.gpu.fp32_flops_per_second : profile.gpu.bf16_dense_flops_per_second;
+  const peak = peakMatmulFlops(profile.gpu, cfg.precision.computeDtype, cfg.precision.tf32Matmul);
   const tflopsPerGpu = modelFlops / step / world;
   // HFU counts what the GPUs execute: model FLOPs plus what activation checkpointing recomputes — the
   // whole forward (2·N_layer + 4·a·d·s per token per layer, the same convention as MFU), or under the
@@ -166,10 +181,12 @@ export function buildResult(args: {
     num_nodes: cluster.numNodes,
     world_size: world,
     model: { id: model.id, parameters: args.totalParams, active_parameters: activeParameters(model), trainable_parameters: trainableParameters(model) },
+    ...(cfg.peft ? { adapter: adapterSummary(cfg.peft, model) } : {}),
     mesh: { dp_replicate: cfg.mesh.dpReplicate, dp_shard: cfg.mesh.dpShard, cp: cfg.mesh.cp, tp: cfg.mesh.tp },
     strategy: cfg.strategy,
     precision: {
       compute: cfg.precision.computeDtype,
+      ...(cfg.precision.tf32Matmul ? { tf32_matmul: true } : {}),
       parameters: cfg.precision.paramDtype,
       gradients: cfg.precision.gradDtype,
       all_gather: cfg.precision.gatherDtype,
@@ -275,4 +292,20 @@ export function toResultWarning(w: string): ResultWarning {
   if (unknown) return { key: unknown[1]!, message: w };
   const keyed = /^([a-z_][a-z0-9_]*(?:\.[a-z0-9_]+)*):\s/i.exec(w);
   return { key: keyed ? keyed[1]! : '', message: w };
+}
+
+/** The adapter as simulated: kernels are listed only where some layer really runs them. */
+function adapterSummary(p: NonNullable<ResolvedConfig['peft']>, model: ModelSpec): NonNullable<SimulationResult['adapter']> {
+  const groups = new Set<string>();
+  for (const layer of model.layers) for (const l of layer.linears) if (l.lora?.kernel) groups.add(l.lora.kernel.group);
+  return {
+    kind: p.kind,
+    r: p.r,
+    alpha: p.alpha,
+    dropout: p.dropout,
+    dtype: p.adapterDtype,
+    ...(p.quantization ? { quantized_base: p.quantization.kind } : {}),
+    fused_kernels: ['qkv', 'o', 'mlp'].filter((g) => groups.has(g)),
+    fused_kernels_auto: p.fusedKernels.auto,
+  };
 }

@@ -81,7 +81,9 @@ export interface ActivationTensor {
  * needs x (or, with dropout, its own dropout(x) copy, counted with the adapter).
  */
 function keepsInput(l: LinearSpec): boolean {
-  return !l.frozen || (l.lora !== undefined && !l.lora.dropout);
+  // Axolotl's fused LoRA kernels save their group's input X themselves (ctx.save_for_backward(X, X_drop, …)).
+  if (l.lora?.kernel) return true;
+  return !l.frozen || (l.lora !== undefined && !l.lora.dropout && !l.lora.castsInput);
 }
 
 /**
@@ -93,7 +95,14 @@ function keepsInput(l: LinearSpec): boolean {
 function adapterTensors(l: LinearSpec, name: string, tokens: number, inLocal: number, p: number): ActivationTensor[] {
   if (!l.lora) return [];
   const t: ActivationTensor[] = [];
+  if (l.lora.kernel) {
+    // Fused kernels (axolotl kernels/lora.py): one dropout(X) per group, and X·A recomputed in backward
+    // (`A @ X_lora_t`), so nothing per adapter.
+    if (l.lora.dropout && l.lora.kernel.lead) t.push({ name: `${l.lora.kernel.group}.lora_dropout_output`, bytes: tokens * inLocal * p });
+    return t;
+  }
   if (l.lora.dropout) t.push({ name: `${name}.lora_dropout_output`, bytes: tokens * inLocal * p }, { name: `${name}.lora_dropout_mask`, bytes: tokens * inLocal });
+  else if (l.lora.castsInput) t.push({ name: `${name}.lora_input_cast`, bytes: tokens * inLocal * p });
   t.push({ name: `${name}.lora_A_output`, bytes: tokens * l.lora.r * p });
   return t;
 }
@@ -201,7 +210,9 @@ export function activationTensorsPerLayer(layer: LayerSpec, opts: ActivationOpti
       if (inputs.some(keepsInput)) t.push({ name: 'mlp_input', bytes: hWide * p });
       t.push(...lora(inputs));
       const I = down ? shardedLinear(down, tp).in : ffn.intermediate / tp;
-      t.push(...mlpTensors('', ffn.gated, tokens, I, p, !down || keepsInput(down), opts.fusedActivation ?? false));
+      // LoRA_MLP saves X, gate and up and recomputes act(gate)·up in backward (axolotl kernels/lora.py).
+      const kernel = down?.lora?.kernel?.group === 'mlp';
+      t.push(...mlpTensors('', ffn.gated, tokens, I, p, !kernel && (!down || keepsInput(down)), kernel || (opts.fusedActivation ?? false)));
       if (down) t.push(...lora([down]));
     } else {
       t.push(...moeTensors(ffn, linears, { tokens, hWide, h, tp, p, lora, fusedActivation: opts.fusedActivation ?? false }));
@@ -237,7 +248,7 @@ function moeTensors(
   const gateUp = linears.find((l) => l.experts && l.tp === 'colwise');
   const down = linears.find((l) => l.experts && l.tp === 'rowwise');
   const shared = linears.filter((l) => !l.router && !l.experts);
-  const rows = tokens * ffn.topK;
+  const rows = tokens * (ffn.denseDispatch ? ffn.numExperts : ffn.topK);
   const I = ffn.expertIntermediate / tp;
   const t: ActivationTensor[] = [];
   if ((router && keepsInput(router)) || shared.some(keepsInput)) t.push({ name: 'mlp_input', bytes: hWide * p });

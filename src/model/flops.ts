@@ -39,13 +39,14 @@ export function shardedLinear(l: LinearSpec, tp: number): { in: number; out: num
 /**
  * Forward GEMMs of one decoder layer for `tokens` tokens (m = tokens) on one of `tp` tensor-parallel ranks,
  * in forward order. Routed experts are one grouped GEMM per projection: its rows are the tokens routed to
- * the experts (tokens·topK in all); `experts` carries how many expert matrices share them.
+ * the experts (tokens·topK in all, tokens·experts under dense dispatch); `experts` carries how many expert
+ * matrices share them.
  */
 export function layerGemms(layer: LayerSpec, tokens: number, tp = 1): (Gemm & { experts?: number })[] {
   checkTp(layer, tp);
   return layer.linears.map((l) => {
     const s = shardedLinear(l, tp);
-    const m = l.experts ? tokens * l.experts.topK : tokens;
+    const m = l.experts ? tokens * (l.experts.computed ?? l.experts.topK) : tokens;
     return { name: l.name, m, k: s.in, n: s.out, ...(l.experts ? { experts: l.experts.count } : {}) };
   });
 }

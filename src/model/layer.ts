@@ -87,7 +87,7 @@ export const TRANSFORMERS_MOE: MoeNames = { router: 'gate', gateUp: 'experts.gat
  * parameters (one matrix per expert), then the shared experts as a dense MLP (and Qwen2-MoE's shared gate).
  */
 export function moeLinears(h: number, f: MoeFfn, bias: { router: boolean; experts: boolean; shared: boolean }, names: MoeNames = TRANSFORMERS_MOE): LinearSpec[] {
-  const experts = { count: f.numExperts, topK: f.topK };
+  const experts = { count: f.numExperts, topK: f.topK, ...(f.denseDispatch ? { computed: f.numExperts } : {}) };
   const out: LinearSpec[] = [
     { name: names.router, in: h, out: f.numExperts, bias: bias.router, part: 'mlp', tp: 'replicated', router: true },
     { name: names.gateUp, in: h, out: (f.gated ? 2 : 1) * f.expertIntermediate, bias: bias.experts, part: 'mlp', tp: 'colwise', experts },

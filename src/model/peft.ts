@@ -35,6 +35,37 @@ export interface PeftOptions {
   /** `layers_to_transform`: only these decoder layers get adapters (all when absent). */
   layersToTransform?: readonly number[];
   quantization?: WeightQuantization;
+  /** Axolotl's fused LoRA kernels in use (`lora_qkv_kernel`, `lora_o_kernel`, `lora_mlp_kernel`, after auto-enabling). */
+  fusedKernels?: { qkv: boolean; o: boolean; mlp: boolean };
+  /** The adapters are kept in fp32 while the matmuls run in 16 bits (PEFT `autocast_adapter_dtype`). */
+  upcastAdapters?: boolean;
+}
+
+/**
+ * Which projections of a layer Axolotl's fused kernels take over (axolotl `monkeypatch/lora_kernels.py`
+ * `apply_lora_kernel_patches`): LoRA_QKV when the attention module has q_proj, k_proj, v_proj (optional) and
+ * o_proj and every one of q/k/v carries LoRA; LoRA_O when o_proj does; LoRA_MLP when the MLP has gate_proj,
+ * up_proj and down_proj (`find_mlp_in_layer`; SwiGLU / GeGLU) and all three carry LoRA. Anything else stays on
+ * PEFT's path.
+ */
+function kernelGroups(layer: LayerSpec, linears: LinearSpec[], k: NonNullable<PeftOptions['fusedKernels']>): Map<LinearSpec, NonNullable<NonNullable<LinearSpec['lora']>['kernel']>> {
+  const out = new Map<LinearSpec, NonNullable<NonNullable<LinearSpec['lora']>['kernel']>>();
+  const named = (part: LinearSpec['part'], name: string) => linears.find((l) => l.part === part && l.name === name && !l.experts && l.branch !== 'parallel');
+  const group = (members: LinearSpec[], g: 'qkv' | 'o' | 'mlp') => {
+    if (members.length > 0 && members.every((l) => l.lora)) members.forEach((l, i) => out.set(l, { group: g, lead: i === 0 }));
+  };
+  if (layer.mixer?.kind === 'attention') {
+    const [q, kk, v, o] = ['q_proj', 'k_proj', 'v_proj', 'o_proj'].map((n) => named('attention', n));
+    if (q && kk && o) {
+      if (k.qkv) group([q, kk, ...(v ? [v] : [])], 'qkv');
+      if (k.o) group([o], 'o');
+    }
+  }
+  if (k.mlp && layer.ffn?.kind === 'dense' && layer.ffn.gated) {
+    const mlp = ['gate_proj', 'up_proj', 'down_proj'].map((n) => named('mlp', n));
+    if (mlp.every((l) => l)) group(mlp as LinearSpec[], 'mlp');
+  }
+  return out;
 }
 
 const EMBEDDING_NAMES = new Set(['embed_tokens', 'wte', 'embed_in', 'word_embeddings', 'tok_embeddings', 'embeddings']);
@@ -60,13 +91,20 @@ export function applyPeft(model: ModelSpec, opts: PeftOptions): ModelSpec {
     const adapt = opts.layersToTransform === undefined || opts.layersToTransform.includes(i);
     const linears = layer.linears.map((l): LinearSpec => {
       const out: LinearSpec = { ...l, frozen: true };
-      if (opts.quantization && !l.experts && !l.router) out.quantized = opts.quantization;
+      if (opts.quantization && (!l.experts || l.experts.linear) && !l.router) out.quantized = opts.quantization;
       const byParameter = l.experts !== undefined && (opts.parameters ?? []).some((t) => linearPath(i, l).endsWith(`.${t}`) || l.name === t);
       // PEFT's ParamWrapper has no dropout slot (Axolotl patches it to nn.Identity for the experts).
       if (adapt && byParameter) out.lora = { r: opts.r, dropout: false, dora: false };
       else if (adapt && isTargeted(opts.targets, i, l)) out.lora = { r: opts.r, dropout: opts.dropout, dora: opts.dora };
       return out;
     });
+    const kernels = opts.fusedKernels ? kernelGroups(layer, linears, opts.fusedKernels) : new Map();
+    for (const l of linears) {
+      if (!l.lora) continue;
+      const kernel = kernels.get(l);
+      if (kernel) l.lora = { ...l.lora, kernel };
+      else if (opts.upcastAdapters && !l.quantized && !l.experts) l.lora = { ...l.lora, castsInput: true };
+    }
     const next = makeLayer({ ...layer, linears });
     const shared = cache.get(next.signature);
     if (shared) return shared;

@@ -29,6 +29,13 @@ export type TpStyle = 'colwise' | 'rowwise' | 'replicated';
 export interface ExpertSpec {
   count: number;
   topK: number;
+  /** Rows each token is computed in (default topK); every expert when the block runs densely (MoeFfn.denseDispatch). */
+  computed?: number;
+  /**
+   * One nn.Linear per expert instead of a 3-D parameter (Axolotl `llama4_linearized_experts`): looped one
+   * expert at a time, and quantised by bitsandbytes like any nn.Linear.
+   */
+  linear?: boolean;
 }
 
 /** One projection y = x·W (+ b), W in × out, named by its Hugging Face module (q_proj, Wqkv, c_fc, …). */
@@ -75,6 +82,18 @@ export interface LoraAdapter {
   dropout: boolean;
   /** DoRA: a magnitude vector of `out` and the weight-norm computation each forward. */
   dora: boolean;
+  /**
+   * Axolotl's fused LoRA kernel this projection runs in (axolotl `kernels/lora.py` LoRA_QKV / LoRA_O / LoRA_MLP,
+   * patched by `monkeypatch/lora_kernels.py`); absent: PEFT's `lora.Linear.forward`. `lead` marks the group's
+   * first member, which carries what the group shares (the dropout of its common input).
+   */
+  kernel?: { group: 'qkv' | 'o' | 'mlp'; lead: boolean };
+  /**
+   * PEFT path only: the adapter is fp32 while the matmuls run in 16 bits and the base is an unquantised
+   * nn.Linear, so `_cast_input_dtype` makes an fp32 copy of x and autocast a new 16-bit one that A saves
+   * (peft/tuners/lora/layer.py `Linear.forward`; bnb layers skip the cast under autocast).
+   */
+  castsInput?: boolean;
 }
 
 /** Softmax attention (MHA / GQA / MQA), optionally windowed, as most decoder layers run it. */
@@ -162,6 +181,11 @@ export interface MoeFfn {
   gated: boolean;
   /** Total intermediate width of the always-on shared experts (0 when there are none). */
   sharedIntermediate: number;
+  /**
+   * Every expert runs on every token, the unselected ones on rows scaled to zero (transformers Llama4TextMoe:
+   * `routed_in = hidden_states.repeat(num_experts, 1) * router_scores`, then one bmm over all experts).
+   */
+  denseDispatch?: boolean;
 }
 
 export type Ffn = DenseFfn | MoeFfn;

@@ -1,6 +1,7 @@
 import { loadScenarioFile, resolveConfig, checkAgainstModel, DEFAULT_HARDWARE, type LoadedScenario, type ResolvedConfig, type SimulationOverrides } from '../config/index.ts';
 import { loadHardwareProfile, buildCluster, type Cluster } from '../hardware/index.ts';
 import { applyPeft, loadModel, parameterCounts, type ModelSpec } from '../model/index.ts';
+import { linearizeExperts } from '../model/linearized-experts.ts';
 import { buildPlan, planShape, type OpTag, type Plan } from '../strategy/index.ts';
 import { checkPlanLowerBound, checkReportSize, checkSteps, checkWorldSize, heapBudgetBytes, maxPlanTasks, planTooLarge } from './limits.ts';
 import { simulate, EngineStallError, type Timeline } from '../engine/index.ts';
@@ -91,7 +92,8 @@ function runEngine(scenario: string, plan: Plan, options: { jitter?: { seed: str
   }
 }
 
-function trainedModel(base: ModelSpec, cfg: ResolvedConfig): ModelSpec {
+function trainedModel(loaded: ModelSpec, cfg: ResolvedConfig): ModelSpec {
+  const base = cfg.linearizedExperts ? linearizeExperts(loaded) : loaded;
   const p = cfg.peft;
   if (!p) return base;
   return applyPeft(base, {
@@ -103,6 +105,8 @@ function trainedModel(base: ModelSpec, cfg: ResolvedConfig): ModelSpec {
     modulesToSave: p.modulesToSave,
     ...(p.layersToTransform ? { layersToTransform: p.layersToTransform } : {}),
     ...(p.quantization ? { quantization: p.quantization } : {}),
+    fusedKernels: p.fusedKernels,
+    upcastAdapters: p.adapterDtype === 'fp32' && cfg.precision.computeDtype !== 'fp32',
   });
 }
 

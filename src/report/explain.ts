@@ -2,6 +2,7 @@ import type { SimulationRun } from '../pipeline/simulate.ts';
 import { breakdownRank, collectiveTallies, gpuSecondsByPhase, type CollectiveTally } from '../metrics/activity.ts';
 import { exposedCollectives, type ExposedCollective, type ExposureReason } from '../metrics/exposure.ts';
 import { BYTES_PER_ELEMENT } from '../util/dtype.ts';
+import { peakMatmulFlops } from '../compute/kernels.ts';
 import { total } from '../metrics/intervals.ts';
 import { bytesHuman, count, gib, pct, seconds } from './format.ts';
 import { collectiveName } from './charts/theme.ts';
@@ -193,10 +194,10 @@ function formulas(run: SimulationRun, tallies: CollectiveTally[]): string[] {
         `(nccl-tests PERFORMANCE.md; the time is latency + S × factor ÷ bus bandwidth). Here: ${examples.join('; ')}. Per step each GPU sends ${bytesHuman(r.communication.bytes_per_gpu)}.`,
     );
   }
-  const peak = r.precision.compute === 'fp32' ? run.cluster.profile.gpu.fp32_flops_per_second : run.cluster.profile.gpu.bf16_dense_flops_per_second;
+  const peak = peakMatmulFlops(run.cluster.profile.gpu, r.precision.compute, r.precision.tf32_matmul);
   const modelFlops = r.throughput.tflops_per_gpu * 1e12 * r.step_time_s * r.world_size;
   lines.push(
-    `MFU = model FLOPs per step ÷ (step time × GPUs × peak ${r.precision.compute} FLOP/s) = ${(modelFlops / 1e15).toFixed(1)} PFLOP ÷ (${seconds(r.step_time_s)} × ${r.world_size} × ${(peak / 1e12).toFixed(0)} TFLOP/s) = ${pct(r.throughput.mfu)}; ` +
+    `MFU = model FLOPs per step ÷ (step time × GPUs × peak ${r.precision.tf32_matmul ? 'tf32' : r.precision.compute} FLOP/s) = ${(modelFlops / 1e15).toFixed(1)} PFLOP ÷ (${seconds(r.step_time_s)} × ${r.world_size} × ${(peak / 1e12).toFixed(0)} TFLOP/s) = ${pct(r.throughput.mfu)}; ` +
       `model FLOPs = (6 × matmul parameters + 12 × layers × hidden × sequence) per token, without the recomputed forward (HFU ${pct(r.throughput.hfu)} counts it).`,
   );
   return lines;

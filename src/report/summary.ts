@@ -14,7 +14,8 @@ export function terminalSummary(r: SimulationResult): string {
     ['strategy', `${r.strategy.toUpperCase()}  mesh dp_replicate=${m.dp_replicate} dp_shard=${m.dp_shard} cp=${m.cp} tp=${m.tp}`],
     ['batch', `micro ${r.batch.micro_batch_size} × accumulation ${r.batch.gradient_accumulation_steps} × dp ${m.dp_shard * m.dp_replicate} = global ${r.batch.global_batch_size} sequences (${count(r.batch.tokens_per_step)} tokens)`],
     ['data', `${r.batch.packing ? 'packed: ' : ''}${r.batch.rows_per_micro_batch} row(s) × ${count(r.batch.tokens_per_row)} tokens per micro-batch; attention ${r.batch.attention.implementation} (${r.batch.attention.masking}${r.batch.attention.document_mean_tokens ? `, documents of ~${count(r.batch.attention.document_mean_tokens)} tokens assumed` : ''})`],
-    ['precision', `compute ${r.precision.compute}, params ${r.precision.parameters}, gather ${r.precision.all_gather}, reduce ${r.precision.reduce}`],
+    ['precision', `compute ${r.precision.compute}${r.precision.tf32_matmul ? ' (TF32 matmuls)' : ''}, params ${r.precision.parameters}, gather ${r.precision.all_gather}, reduce ${r.precision.reduce}`],
+    ...(r.adapter ? [['adapter', adapterLine(r.adapter)] as [string, string]] : []),
     ...(r.calibration.compute === 'measured' ? [] : [['calibration', `${r.calibration.compute}: ${r.hardware}'s ${r.calibration.derived.length} compute input(s) not measured on this GPU (${r.calibration.derived.slice(0, 3).join(', ')}${r.calibration.derived.length > 3 ? ', …' : ''})`] as [string, string]]),
   ]));
   lines.push('');
@@ -46,4 +47,10 @@ export function terminalSummary(r: SimulationResult): string {
   const advice = adviceSummary(r);
   if (advice) lines.push('', advice);
   return lines.join('\n');
+}
+
+function adapterLine(a: NonNullable<SimulationResult['adapter']>): string {
+  const base = a.quantized_base ? `${a.quantized_base} base` : 'unquantised base';
+  const kernels = a.fused_kernels.length > 0 ? `Axolotl fused LoRA kernels: ${a.fused_kernels.join(', ')}${a.fused_kernels_auto ? ' (switched on by Axolotl)' : ''}` : "PEFT's LoRA modules (no fused kernels)";
+  return `${a.kind} r=${a.r} alpha=${a.alpha}${a.dropout > 0 ? ` dropout=${a.dropout}` : ''}, ${a.dtype} adapters, ${base}; ${kernels}`;
 }

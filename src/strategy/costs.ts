@@ -92,7 +92,7 @@ export function layerCosts(layer: LayerSpec, cfg: ResolvedConfig, gpu: GpuSpec, 
   const p = bytesOf(dtype);
 
   const gemms = layerGemms(layer, tokens, tp);
-  const projections = layer.linears.map((l, i) => projectionCosts(l, gemms[i]!, gpu, dtype, cfg.expertsImplementation));
+  const projections = layer.linears.map((l, i) => projectionCosts(l, gemms[i]!, gpu, dtype, cfg.expertsImplementation, cfg.kernels.compiled));
   const gemmFwd = projections.map((x) => x.forwardSeconds);
   const gemmBwd = projections.map((x) => x.backwardSeconds);
   const matmulFlops = projections.reduce((sum, x) => sum + x.forwardFlops, 0);
@@ -138,7 +138,9 @@ export function layerCosts(layer: LayerSpec, cfg: ResolvedConfig, gpu: GpuSpec, 
   }
 
   // Norms, rotary, the MLP activation and residual adds: memory-bound, eager or fused by torch.compile.
-  const ew = layerElementwiseTraffic(layer, p, cfg.kernels.fusion, { tp, sequenceParallel });
+  // Axolotl's LoRA_MLP computes act(gate)·up in one Triton kernel (and recomputes it in backward).
+  const mlpKernel = layer.linears.some((l) => l.lora?.kernel?.group === 'mlp');
+  const ew = layerElementwiseTraffic(layer, p, mlpKernel ? { ...cfg.kernels.fusion, activation: true } : cfg.kernels.fusion, { tp, sequenceParallel });
   const elementwiseFwd = memoryBoundSeconds(tokens * ew.forwardBytesPerToken, gpu, ew.forwardKernels);
   const elementwiseBwd = memoryBoundSeconds(tokens * ew.backwardBytesPerToken, gpu, ew.backwardKernels);
 

@@ -42,7 +42,7 @@ export function planShape(cfg: ResolvedConfig, worldSize: number, opts: PlanOpti
 
 export function buildPlan(cfg: ResolvedConfig, model: ModelSpec, cluster: Cluster, opts: PlanOptions = {}): Plan {
   const profile = cluster.profile;
-  const gpu: GpuSpec = { ...profile.gpu, kernels: profile.kernels, framework: profile.framework };
+  const gpu: GpuSpec = { ...profile.gpu, kernels: profile.kernels, framework: profile.framework, ...(cfg.precision.tf32Matmul ? { tf32Matmul: true } : {}) };
   const net = networkParams(profile, cfg.simulation.interNodeBandwidthBytesPerSecond);
   const varied = cfg.simulation.jitter > 0 || cfg.simulation.stragglers.length > 0;
   const ranks = varied ? Array.from({ length: cluster.worldSize }, (_, r) => r) : [0];

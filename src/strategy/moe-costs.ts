@@ -15,7 +15,8 @@ import type { MoeFfn } from '../model/types.ts';
 export function moeRoutingSeconds(ffn: MoeFfn, tokens: number, hidden: number, bytesPerElement: number, gpu: GpuSpec): { forward: number; backward: number } {
   const T = tokens;
   const E = ffn.numExperts;
-  const k = ffn.topK;
+  // Dense dispatch (Llama 4) repeats and scales every token for every expert and sums all their outputs.
+  const k = ffn.denseDispatch ? E : ffn.topK;
   const p = bytesPerElement;
   const rows = T * k * hidden * p;
   const routerF = T * E * (p + 4) + T * E * 4 + T * k * 12 + T * k * 8;

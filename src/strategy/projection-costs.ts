@@ -8,6 +8,8 @@
  * - A quantised frozen weight (bitsandbytes Linear4bit, `MatMul4Bit`; LLM.int8) is dequantised to the compute
  *   dtype by its own kernel before the forward matmul and again before the backward's input-gradient matmul:
  *   a memory-bound pass reading the packed weight and its quantisation state and writing the 16-bit weight.
+ * - Axolotl's fused LoRA kernels (kernels/lora.py), when they run: the adapter matmuls added in place into the
+ *   base output, no separate scaling or add passes (see the branch below).
  * - LoRA (peft/tuners/lora/layer.py `Linear.forward`): `result + lora_B(lora_A(dropout(x))) * scaling` —
  *   a dropout pass over x when lora_dropout > 0, the skinny A (in → r) and B (r → out) matmuls, a scaling
  *   multiply and the add into the base output; backward runs both adapter matmuls' input and weight
@@ -64,7 +66,9 @@ function expertBackwardSeconds(g: Gemm, count: number, impl: ExpertsImplementati
 }
 
 /** `g` is the projection's local GEMM (src/model/flops.ts layerGemms: TP-sharded, experts' rows included). */
-export function projectionCosts(l: LinearSpec, g: Gemm & { experts?: number }, gpu: GpuSpec, dtype: Dtype, expertsImpl: ExpertsImplementation = 'grouped_mm'): ProjectionCosts {
+export function projectionCosts(l: LinearSpec, g: Gemm & { experts?: number }, gpu: GpuSpec, dtype: Dtype, implementation: ExpertsImplementation = 'grouped_mm', compiled = false): ProjectionCosts {
+  // Linearized experts are a Python loop over nn.Linear modules.
+  const expertsImpl: ExpertsImplementation = l.experts?.linear ? 'eager' : implementation;
   const p = bytesOf(dtype);
   const experts = g.experts ?? 1;
   const weight = g.k * g.n * experts;
@@ -101,6 +105,29 @@ export function projectionCosts(l: LinearSpec, g: Gemm & { experts?: number }, g
   const launches = g.experts && expertsImpl === 'eager' ? experts : 1;
   const kernels = { forward: launches + (l.frozen && l.quantized ? 1 : 0), backward: launches * (l.frozen ? 1 : 2) + (l.frozen && l.quantized ? 1 : 0) };
 
+  if (l.lora?.kernel) {
+    // Axolotl's fused kernels (kernels/lora.py `matmul_lora`): X·A and an in-place `out.addmm_(XA, B, alpha=s)`
+    // into the base output, one dropout of the group's input. Backward: `grad @ B` once for both dA and dX,
+    // X·A recomputed (`A @ X_lora_t`) for dB, and dX accumulated in place (addmm_).
+    const r = l.lora.r;
+    const rows = g.m;
+    const a: Gemm = { name: `${g.name}.lora_A`, m: rows, k: g.k, n: r };
+    const bm: Gemm = { name: `${g.name}.lora_B`, m: rows, k: r, n: g.n };
+    const dropout = l.lora.dropout && l.lora.kernel.lead ? memoryBoundSeconds(rows * g.k * (2 * p + 1), gpu, 1) : 0;
+    forwardSeconds += dropout + gemmSeconds(a, gpu, dtype) + gemmSeconds(bm, gpu, dtype);
+    backwardSeconds +=
+      gemmSeconds({ name: `${g.name}.lora_gradB`, m: rows, k: g.n, n: r }, gpu, dtype) +
+      gemmSeconds({ name: `${g.name}.lora_dA`, m: g.k, k: rows, n: r }, gpu, dtype) +
+      gemmSeconds({ name: `${g.name}.lora_XA`, m: r, k: g.k, n: rows }, gpu, dtype) +
+      gemmSeconds({ name: `${g.name}.lora_dB`, m: r, k: rows, n: g.n }, gpu, dtype) +
+      gemmSeconds({ name: `${g.name}.lora_dX`, m: rows, k: r, n: g.k }, gpu, dtype);
+    const adapterFlops = gemmFlops(a) + gemmFlops(bm);
+    backwardFlops += 2 * adapterFlops;
+    trainableParams += experts * (r * (g.k + g.n) + (l.lora.dora ? g.n : 0));
+    kernels.forward += 2 + (dropout > 0 ? 1 : 0);
+    kernels.backward += 5;
+    return { forwardSeconds, backwardSeconds, forwardFlops: fwdFlops + adapterFlops, backwardFlops, trainableParams, frozenParams, quantizedBytes, kernels };
+  }
   if (l.lora) {
     const r = l.lora.r;
     const rows = g.m;
@@ -108,18 +135,24 @@ export function projectionCosts(l: LinearSpec, g: Gemm & { experts?: number }, g
     const bm: Gemm = { name: `${g.name}.lora_B`, m: rows, k: r, n: g.n };
     const x = rows * g.k;
     const y = rows * g.n;
+    // An fp32 adapter beside an unquantised 16-bit base: x → fp32 (`_cast_input_dtype`) and autocast's cast
+    // back to 16 bits in forward; the gradient takes the same round trip in backward. Inductor fuses the round
+    // trip into one copy (the 16-bit tensor A's matmul reads must still be written).
+    const casts = !l.lora.castsInput ? 0 : compiled ? memoryBoundSeconds(x * 2 * p, gpu, 1) : memoryBoundSeconds(x * (p + 4) + x * (4 + p), gpu, 2);
     const dropoutF = l.lora.dropout ? memoryBoundSeconds(x * (2 * p + 1), gpu, 1) : 0;
     const dropoutB = l.lora.dropout ? memoryBoundSeconds(x * (2 * p + 1), gpu, 1) : 0;
-    // scaling multiply (r p, w p) and the add into the base output (r 2p, w p); backward: the scaled gradient.
-    forwardSeconds += dropoutF + gemmSeconds(a, gpu, dtype) + gemmSeconds(bm, gpu, dtype) + memoryBoundSeconds(y * 5 * p, gpu, 2);
+    // scaling multiply (r p, w p) and the add into the base output (r 2p, w p) — one fused kernel under
+    // torch.compile (r 2p, w p); backward: the scaled gradient.
+    const scaleAdd = compiled ? memoryBoundSeconds(y * 3 * p, gpu, 1) : memoryBoundSeconds(y * 5 * p, gpu, 2);
+    forwardSeconds += casts + dropoutF + gemmSeconds(a, gpu, dtype) + gemmSeconds(bm, gpu, dtype) + scaleAdd;
     // A's input gradient is added into x's gradient (r 2p, w p).
-    backwardSeconds += memoryBoundSeconds(y * 2 * p, gpu, 1) + gemmBackwardSeconds(bm, gpu, dtype) + gemmBackwardSeconds(a, gpu, dtype) + dropoutB + memoryBoundSeconds(x * 3 * p, gpu, 1);
+    backwardSeconds += casts + memoryBoundSeconds(y * 2 * p, gpu, 1) + gemmBackwardSeconds(bm, gpu, dtype) + gemmBackwardSeconds(a, gpu, dtype) + dropoutB + memoryBoundSeconds(x * 3 * p, gpu, 1);
     const adapterFlops = gemmFlops(a) + gemmFlops(bm);
     backwardFlops += 2 * adapterFlops;
     trainableParams += experts * (r * (g.k + g.n) + (l.lora.dora ? g.n : 0));
     // dropout, A, B, scale, add; backward: B and A (dgrad + wgrad each), scale, dropout, accumulate.
-    kernels.forward += (l.lora.dropout ? 1 : 0) + 4;
-    kernels.backward += 4 + 2 + (l.lora.dropout ? 1 : 0);
+    kernels.forward += (l.lora.dropout ? 1 : 0) + 4 + (l.lora.castsInput ? 2 : 0);
+    kernels.backward += 4 + 2 + (l.lora.dropout ? 1 : 0) + (l.lora.castsInput ? 2 : 0);
     return { forwardSeconds, backwardSeconds, forwardFlops: fwdFlops + adapterFlops, backwardFlops, trainableParams, frozenParams, quantizedBytes, kernels };
   }
   return { forwardSeconds, backwardSeconds, forwardFlops: fwdFlops, backwardFlops, trainableParams, frozenParams, quantizedBytes, kernels };

@@ -1,7 +1,7 @@
 import { parse as parseYaml } from 'yaml';
 import { PYYAML_OPTIONS } from '../config/yaml.ts';
 import { closest, ShardsimError } from '../util/errors.ts';
-import { IGNORED_AXOLOTL_KEYS } from '../config/axolotl-keys.ts';
+import { KEY_FATES } from '../config/key-fates.ts';
 import { MODELLED_KEYS, fsdpConfigSchema, simulationSchema } from '../config/schema.ts';
 import type { Scalar } from './types.ts';
 
@@ -27,8 +27,9 @@ export function checkKeyPath(path: string): void {
   }
   const [top, second] = parts as [string, string | undefined];
   if (!MODELLED_KEYS.includes(top)) {
-    if (IGNORED_AXOLOTL_KEYS.includes(top)) {
-      throw new ShardsimError(`--vary: "${top}" is an Axolotl key the simulator ignores, so varying it changes nothing`, { fix: `vary a modelled key (${closest(top, MODELLED_KEYS, 3).join(', ')}, …)` });
+    const fate = KEY_FATES.get(top);
+    if (fate) {
+      throw new ShardsimError(`--vary: "${top}" is an Axolotl key ${fate.fate === 'no-effect' ? 'that does not change a step' : 'the simulator does not model'}, so varying it changes nothing`, { fix: `vary a modelled key (${closest(top, MODELLED_KEYS, 3).join(', ')}, …)` });
     }
     throw new ShardsimError(`--vary: unknown key "${top}"`, { fix: `did you mean "${suggest(top, MODELLED_KEYS)}"?` });
   }

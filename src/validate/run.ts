@@ -64,7 +64,11 @@ export async function validateRows(rows: ValidationRow[]): Promise<ValidationRep
   const skipped: Skipped[] = [];
   for (const row of rows) {
     const sim = { ...((row.scenario.simulation as Record<string, unknown> | undefined) ?? {}) };
-    const scenario = { ...row.scenario, simulation: { ...sim, hardware: row.hardware, num_nodes: row.num_nodes } };
+    // A published row records what ran, with its framework's own modules (torchtune, a PEFT script, Liger's
+    // benchmarks, or an Axolotl version before it switched its fused LoRA kernels on by itself — 2025-04-29,
+    // axolotl #2589): Axolotl's automatic choices are not assumed; a row that ran the kernels sets lora_*_kernel.
+    const framework = sim.framework ?? 'other';
+    const scenario = { ...row.scenario, simulation: { ...sim, framework, hardware: row.hardware, num_nodes: row.num_nodes } };
     let result: SimulationResult;
     try {
       result = (await simulateLoaded(loadScenarioObject(scenario, { name: row.id }))).result;

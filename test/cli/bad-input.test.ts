@@ -69,7 +69,7 @@ describe('bad input: one clear line naming the key, exit code 2, no stack trace'
   it('accepts Axolotl keys it does not model, and warns about a typo with the closest key', async () => {
     const r = await cli(['simulate', file('extra.yaml', ok + 'datasets: [{path: x, type: alpaca}]\nlearning_rate: 0.0002\ngradient_acumulation_steps: 2\n'), '--no-report']);
     expect(r.code).toBe(0);
-    expect(r.stderr.trim()).toBe('warning: unknown key "gradient_acumulation_steps" ignored — did you mean "gradient_accumulation_steps"?');
+    expect(r.stderr.trim()).toBe('warning: unknown key "gradient_acumulation_steps" ignored (not an Axolotl key) — did you mean "gradient_accumulation_steps"?');
   });
 
   it('a missing key that was misspelled points at the typo', async () => {

@@ -17,7 +17,8 @@
  * - llama4 (text): chunked attention (`attention_chunk_size`) with RoPE on three of every four layers and
  *   global attention without RoPE on the fourth (`no_rope_layers`), an L2 q/k norm without parameters; MoE
  *   layers every `interleave_moe_layer_step` with a shared expert of `intermediate_size`, dense layers of
- *   `intermediate_size_mlp`.
+ *   `intermediate_size_mlp`. transformers runs the MoE block densely: every expert computes every token
+ *   (`Llama4TextMoe.forward` repeats the tokens num_experts times and scales the unselected rows to zero).
  * - mimo: a Qwen2-shaped decoder; its multi-token-prediction layers are reported, not simulated.
  */
 import type { ConfigReader } from '../config-keys.ts';
@@ -165,7 +166,7 @@ export function llama4Text(r: ConfigReader): ModelSpec {
   const headDim = r.optInt('head_dim', h / numHeads);
   const chunk = r.optInt('attention_chunk_size', 8192);
   const step = r.optInt('interleave_moe_layer_step', 1);
-  const moe: MoeFfn = { kind: 'moe', numExperts: r.reqInt('num_local_experts'), topK: r.optInt('num_experts_per_tok', 1), expertIntermediate: r.reqInt('intermediate_size'), gated: true, sharedIntermediate: r.reqInt('intermediate_size') };
+  const moe: MoeFfn = { kind: 'moe', numExperts: r.reqInt('num_local_experts'), topK: r.optInt('num_experts_per_tok', 1), expertIntermediate: r.reqInt('intermediate_size'), gated: true, sharedIntermediate: r.reqInt('intermediate_size'), denseDispatch: true };
   const dense: DenseFfn = { kind: 'dense', intermediate: r.optInt('intermediate_size_mlp', 16384), gated: true };
   const noRope = Array.isArray(r.cfg.no_rope_layers) && (r.cfg.no_rope_layers as unknown[]).length === n ? (r.cfg.no_rope_layers as number[]) : undefined;
   const bias = r.optBool('attention_bias', false);
