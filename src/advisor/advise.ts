@@ -52,12 +52,14 @@ function contextOf(node: Node): MoveContext {
     worldSize: node.run.cluster.worldSize,
     ...(sim.gpus !== undefined ? { gpusKey: sim.gpus } : {}),
     ...(node.input.dp_shard_size !== undefined ? { dpShardKey: node.input.dp_shard_size } : {}),
+    ...(node.input.plugins ? { plugins: node.input.plugins } : {}),
   };
 }
 
 /** Keys in the order a reader follows the checklist: strategy, scale, batch, recomputation, the rest. */
 const KEY_ORDER = ['fsdp_version', 'fsdp', 'fsdp_config', 'fsdp_config.reshard_after_forward', 'fsdp_config.offload_params', 'simulation.num_nodes', 'simulation.gpus', 'dp_shard_size',
-  'tensor_parallel_size', 'micro_batch_size', 'gradient_accumulation_steps', 'gradient_checkpointing'];
+  'tensor_parallel_size', 'micro_batch_size', 'gradient_accumulation_steps', 'gradient_checkpointing', 'activation_offloading', 'adapter', 'load_in_4bit', 'load_in_8bit', 'optimizer',
+  'plugins', 'cut_cross_entropy'];
 const rank = (k: string) => (KEY_ORDER.includes(k) ? KEY_ORDER.indexOf(k) : KEY_ORDER.length);
 
 function entryOf(change: ScenarioChange, run: SimulationRun): AdviceEntry {

@@ -103,6 +103,7 @@ export async function resolveConfig(loaded: LoadedScenario, cluster: ClusterShap
   }
 
   const optimizer = resolveOptimizer(s.optimizer);
+  if (axolotl) refuseAxolotlOptimizerCombination(optimizer.name, { fsdp2: strategy === 'fsdp2' && s.fsdp_config !== undefined, fsdp1Offload: strategy === 'fsdp1' && fsdpRaw.offload_params === true, tp: mesh.tp });
 
   const ga = s.gradient_accumulation_steps ?? 1;
   const micro = s.micro_batch_size!;
@@ -277,6 +278,27 @@ const ACCELERATE_FSDP1_DEFAULT: Record<string, string> = {
   limit_all_gathers: 'limit_all_gathers true',
   sharding_strategy: 'FULL_SHARD, or SHARD_GRAD_OP with reshard_after_forward: false',
 };
+
+/**
+ * Optimizer combinations Axolotl's validators refuse (utils/schemas/validation.py at 067b021c:
+ * `check_fsdp2_w_8bit_optimizer`, `check_fsdp_offload_w_8bit_optimizer`, `check_tensor_parallel_optimizer`),
+ * and the torchao names its optimizer factory lists but never builds (core/builders/base.py: no branch for
+ * ao_adamw_4bit / ao_adamw_8bit, so it raises "Unhandled optimizer").
+ */
+function refuseAxolotlOptimizerCombination(name: string, ctx: { fsdp2: boolean; fsdp1Offload: boolean; tp: number }): void {
+  if (name === 'ao_adamw_4bit' || name === 'ao_adamw_8bit') {
+    throw new ShardsimError(`Axolotl lists "${name}" but has no branch to build it ("Unhandled optimizer")`, { key: 'optimizer', fix: `use ${name === 'ao_adamw_4bit' ? 'adamw_torch_4bit' : 'adamw_torch_8bit'} (the same torchao optimizer)` });
+  }
+  if (ctx.fsdp2 && (name === 'adamw_8bit' || name === 'adamw_bnb_8bit')) {
+    throw new ShardsimError(`FSDP2 is not compatible with ${name} (Axolotl refuses it: bitsandbytes' CUDA ops fail on DTensors)`, { key: 'optimizer', fix: 'use adamw_torch_8bit (torchao) instead' });
+  }
+  if (ctx.fsdp1Offload && name.includes('8bit')) {
+    throw new ShardsimError(`FSDP1 with offload_params is not compatible with ${name} (Axolotl refuses it)`, { key: 'optimizer', fix: 'use fsdp_version: 2, or a 32-bit optimizer' });
+  }
+  if (ctx.tp > 1 && (name === 'paged_adamw_8bit' || name === 'adamw_8bit' || name === 'adamw_bnb_8bit')) {
+    throw new ShardsimError(`tensor_parallel_size is not supported with ${name} (Axolotl refuses it)`, { key: 'optimizer', fix: 'use adamw_torch_8bit or a 32-bit optimizer' });
+  }
+}
 
 function fsdpConfigVersion(raw: Record<string, unknown> | undefined | null): number | undefined {
   const v = raw?.fsdp_version ?? raw?.version;

@@ -28,6 +28,13 @@ const MULTIMODAL_TEXT_FAMILY: Readonly<Record<string, string>> = {
   internvl: 'qwen2',
 };
 
+/**
+ * transformers 5's vision-language models keep the decoder at `model.language_model` (e.g. Gemma3Model,
+ * MllamaModel, LlavaModel, Mistral3Model, Qwen2VLModel), so Axolotl's LoRA regexes read
+ * `model.language_model.layers.<i>.…`.
+ */
+const LANGUAGE_MODEL_PREFIX = 'model.language_model';
+
 export const SUPPORTED_MODEL_TYPES: readonly string[] = [...Object.keys(FAMILIES), ...Object.keys(MULTIMODAL_TEXT_FAMILY)];
 
 /** Normalise one HF config.json object; `id` names the model in messages and in the spec. */
@@ -47,7 +54,7 @@ export function specFromHfConfig(config: Record<string, unknown>, id: string): M
   if (!family && wrapped && !(text && typeof text === 'object')) {
     // A flat multimodal config (Qwen2.5-VL): the language model's keys sit at the top level.
     const spec = FAMILIES[wrapped]!(new ConfigReader(config, id));
-    return { ...spec, omitted: [...(spec.omitted ?? []), ...omittedTowers(config)] };
+    return { ...spec, languageModelPrefix: LANGUAGE_MODEL_PREFIX, omitted: [...(spec.omitted ?? []), ...omittedTowers(config)] };
   }
   if (!family && text && typeof text === 'object' && !Array.isArray(text)) {
     const t = text as Record<string, unknown>;
@@ -57,7 +64,7 @@ export function specFromHfConfig(config: Record<string, unknown>, id: string): M
       const merged: Record<string, unknown> = { ...t };
       for (const k of ['vocab_size', 'tie_word_embeddings']) if (merged[k] === undefined && config[k] !== undefined) merged[k] = config[k];
       const spec = inner(new ConfigReader(merged, id));
-      return { ...spec, omitted: [...(spec.omitted ?? []), ...omittedTowers(config)] };
+      return { ...spec, languageModelPrefix: LANGUAGE_MODEL_PREFIX, omitted: [...(spec.omitted ?? []), ...omittedTowers(config)] };
     }
   }
   if (!family) {

@@ -71,17 +71,42 @@ function kernelGroups(layer: LayerSpec, linears: LinearSpec[], k: NonNullable<Pe
 const EMBEDDING_NAMES = new Set(['embed_tokens', 'wte', 'embed_in', 'word_embeddings', 'tok_embeddings', 'embeddings']);
 const LM_HEAD_NAMES = new Set(['lm_head', 'embed_out', 'output']);
 
+/**
+ * Where transformers puts the decoder layers and their token-mixer / feed-forward modules, by model type (the
+ * `modeling_<type>.py` attribute names); the rest use `model.layers.<i>.self_attn` / `.mlp`. A multimodal
+ * wrapper (Gemma 3, Mllama, Mistral 3, LLaVA, Qwen2-VL … in transformers 5) nests the decoder under
+ * `model.language_model` (ModelSpec.languageModelPrefix).
+ */
+const MODULE_PATHS: Readonly<Record<string, { layers: string; attention: string; mlp: string; recurrent?: string }>> = {
+  gpt2: { layers: 'transformer.h', attention: 'attn', mlp: 'mlp' },
+  gptj: { layers: 'transformer.h', attention: 'attn', mlp: 'mlp' },
+  qwen: { layers: 'transformer.h', attention: 'attn', mlp: 'mlp' },
+  falcon: { layers: 'transformer.h', attention: 'self_attention', mlp: 'mlp' },
+  mpt: { layers: 'transformer.blocks', attention: 'attn', mlp: 'ffn' },
+  gpt_neox: { layers: 'gpt_neox.layers', attention: 'attention', mlp: 'mlp' },
+  llama4_text: { layers: 'model.layers', attention: 'self_attn', mlp: 'feed_forward' },
+  jamba: { layers: 'model.layers', attention: 'self_attn', mlp: 'feed_forward', recurrent: 'mamba' },
+  falcon_h1: { layers: 'model.layers', attention: 'self_attn', mlp: 'feed_forward', recurrent: 'mamba' },
+  nemotron_h: { layers: 'backbone.layers', attention: 'mixer', mlp: 'mixer', recurrent: 'mixer' },
+};
+const DEFAULT_PATHS: { layers: string; attention: string; mlp: string; recurrent?: string } = { layers: 'model.layers', attention: 'self_attn', mlp: 'mlp' };
+
 /** The module path transformers gives a projection of decoder layer `i` (see the file comment). */
-export function linearPath(i: number, l: LinearSpec): string {
-  return `model.layers.${i}.${l.part === 'attention' ? 'self_attn' : 'mlp'}.${l.name}`;
+export function linearPath(i: number, l: LinearSpec, model?: Pick<ModelSpec, 'modelType' | 'languageModelPrefix' | 'layers'>): string {
+  const paths = (model && MODULE_PATHS[model.modelType]) || DEFAULT_PATHS;
+  const layers = model?.languageModelPrefix ? `${model.languageModelPrefix}.layers` : paths.layers;
+  const layer = model?.layers[i];
+  const recurrent = l.part === 'attention' && (l.branch === 'parallel' || (layer?.mixer && layer.mixer.kind !== 'attention'));
+  const module = l.part === 'mlp' ? paths.mlp : recurrent ? (paths.recurrent ?? 'mixer') : paths.attention;
+  return `${layers}.${i}.${module}.${l.name}`;
 }
 
 /** Whether LoRA targets this projection of layer `i`. */
-export function isTargeted(targets: LoraTargets, i: number, l: LinearSpec): boolean {
+export function isTargeted(targets: LoraTargets, i: number, l: LinearSpec, model?: Pick<ModelSpec, 'modelType' | 'languageModelPrefix' | 'layers'>): boolean {
   if (targets.kind === 'none') return false;
   if (targets.kind === 'all-linear') return !l.experts && !l.router;
-  if (targets.kind === 'names') return targets.names.some((t) => t === l.name || linearPath(i, l).endsWith(`.${t}`));
-  return new RegExp(`^(?:${targets.pattern})$`).test(linearPath(i, l));
+  if (targets.kind === 'names') return targets.names.some((t) => t === l.name || linearPath(i, l, model).endsWith(`.${t}`));
+  return new RegExp(`^(?:${targets.pattern})$`).test(linearPath(i, l, model));
 }
 
 /** A copy of the model with frozen, quantised and adapted projections (see the file comment). */
@@ -92,10 +117,10 @@ export function applyPeft(model: ModelSpec, opts: PeftOptions): ModelSpec {
     const linears = layer.linears.map((l): LinearSpec => {
       const out: LinearSpec = { ...l, frozen: true };
       if (opts.quantization && (!l.experts || l.experts.linear) && !l.router) out.quantized = opts.quantization;
-      const byParameter = l.experts !== undefined && (opts.parameters ?? []).some((t) => linearPath(i, l).endsWith(`.${t}`) || l.name === t);
+      const byParameter = l.experts !== undefined && (opts.parameters ?? []).some((t) => linearPath(i, l, model).endsWith(`.${t}`) || l.name === t);
       // PEFT's ParamWrapper has no dropout slot (Axolotl patches it to nn.Identity for the experts).
       if (adapt && byParameter) out.lora = { r: opts.r, dropout: false, dora: false };
-      else if (adapt && isTargeted(opts.targets, i, l)) out.lora = { r: opts.r, dropout: opts.dropout, dora: opts.dora };
+      else if (adapt && isTargeted(opts.targets, i, l, model)) out.lora = { r: opts.r, dropout: opts.dropout, dora: opts.dora };
       return out;
     });
     const kernels = opts.fusedKernels ? kernelGroups(layer, linears, opts.fusedKernels) : new Map();

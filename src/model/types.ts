@@ -228,6 +228,8 @@ export interface ModelSpec {
   lmHeadBias?: boolean;
   /** Parameter-efficient training: what outside the adapters stays frozen. Absent: everything trains. */
   peft?: PeftState;
+  /** Module path of the decoder inside a multimodal wrapper (transformers 5: `model.language_model`). */
+  languageModelPrefix?: string;
   /**
    * Parts of the checkpoint the simulation leaves out (vision / audio towers of multimodal models), with an
    * estimate of their parameters; the result's warnings name them.

@@ -38,6 +38,24 @@ describe('trainable parameters as PEFT prints them', () => {
     expect(trainableParameters(two)).toBe(4_194_304 / 16);
   });
 
+  it('a multimodal wrapper nests the decoder at model.language_model (Axolotl vision regexes match it)', () => {
+    // Gemma 3 4B text: 34 layers, hidden 2560, q 8×256, k/v 4×256, MLP 10240 — per layer
+    // 2·(2560 + 2048) + 2·(2560 + 1024) + 3·(2560 + 10240) = 54,784; × 34 × r 32 = 59,604,992.
+    const base = loadModel({ baseModel: 'google/gemma-3-4b-it' });
+    const pattern = String.raw`model.language_model.layers.[\d]+.(mlp|cross_attn|self_attn).(up|down|gate|q|k|v|o)_proj`;
+    expect(trainableParameters(applyPeft(base, lora({ r: 32, targets: { kind: 'regex', pattern } })))).toBe(59_604_992);
+    // The text-only path does not match inside the wrapper: PEFT would adapt nothing.
+    const textOnly = String.raw`model\.layers\.\d+\.self_attn\.q_proj`;
+    expect(trainableParameters(applyPeft(base, lora({ targets: { kind: 'regex', pattern: textOnly } })))).toBe(0);
+  });
+
+  it('families with other module names: GPT-NeoX query_key_value sits under gpt_neox.layers.<i>.attention', () => {
+    const base = loadModel({ baseModel: 'EleutherAI/pythia-1.4b-deduped' });
+    // 24 layers × r 8 × (2048 + 3·2048)
+    const m = applyPeft(base, lora({ targets: { kind: 'regex', pattern: String.raw`gpt_neox\.layers\.\d+\.attention\.query_key_value` } }));
+    expect(trainableParameters(m)).toBe(24 * 8 * (2048 + 3 * 2048));
+  });
+
   it('adapting keeps the base parameter count and freezes every base projection', () => {
     const base = loadModel({ baseModel: 'meta-llama/Llama-3.2-1B' });
     const m = applyPeft(base, lora({ quantization: quantizationOf({ kind: 'nf4', doubleQuant: true }) }));
