@@ -83,6 +83,7 @@ const MODULE_PATHS: Readonly<Record<string, { layers: string; attention: string;
   qwen: { layers: 'transformer.h', attention: 'attn', mlp: 'mlp' },
   falcon: { layers: 'transformer.h', attention: 'self_attention', mlp: 'mlp' },
   mpt: { layers: 'transformer.blocks', attention: 'attn', mlp: 'ffn' },
+  dbrx: { layers: 'transformer.blocks', attention: 'norm_attn_norm.attn', mlp: 'ffn' },
   gpt_neox: { layers: 'gpt_neox.layers', attention: 'attention', mlp: 'mlp' },
   llama4_text: { layers: 'model.layers', attention: 'self_attn', mlp: 'feed_forward' },
   jamba: { layers: 'model.layers', attention: 'self_attn', mlp: 'feed_forward', recurrent: 'mamba' },

@@ -8,6 +8,7 @@ import { gpt2 } from './gpt2.ts';
 import { gptNeox } from './gpt-neox.ts';
 import { llamaLike } from './llama.ts';
 import { mpt } from './mpt.ts';
+import { dbrx } from './dbrx.ts';
 import { llamaMoe } from './moe.ts';
 import { nemotronH } from './nemotron-h.ts';
 import { gemma } from './gemma.ts';
@@ -55,4 +56,5 @@ export const FAMILIES: Readonly<Record<string, FamilyNormaliser>> = {
   nemotron_h: nemotronH,
   gpt2,
   gpt_neox: gptNeox,
+  dbrx,
 };
