@@ -9,6 +9,7 @@ import { gptNeox } from './gpt-neox.ts';
 import { llamaLike } from './llama.ts';
 import { mpt } from './mpt.ts';
 import { dbrx } from './dbrx.ts';
+import { glm4 } from './glm.ts';
 import { llamaMoe } from './moe.ts';
 import { nemotronH } from './nemotron-h.ts';
 import { gemma } from './gemma.ts';
@@ -57,4 +58,6 @@ export const FAMILIES: Readonly<Record<string, FamilyNormaliser>> = {
   gpt2,
   gpt_neox: gptNeox,
   dbrx,
+  glm4: (r) => glm4(r, 'glm4'),
+  glm4v_text: (r) => glm4(r, 'glm4v_text'),
 };
