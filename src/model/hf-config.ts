@@ -26,6 +26,7 @@ const MULTIMODAL_TEXT_FAMILY: Readonly<Record<string, string>> = {
   smolvlm: 'llama',
   idefics3: 'llama',
   internvl: 'qwen2',
+  glm4v: 'glm4v_text',
 };
 
 /**
@@ -34,6 +35,21 @@ const MULTIMODAL_TEXT_FAMILY: Readonly<Record<string, string>> = {
  * `model.language_model.layers.<i>.…`.
  */
 const LANGUAGE_MODEL_PREFIX = 'model.language_model';
+
+/**
+ * Wrappers that keep the decoder elsewhere: SmolVLM / Idefics3 at `model.text_model` (SmolVLMModel.text_model);
+ * Voxtral holds a whole causal LM as `language_model`, so its decoder layers are `language_model.model.layers`
+ * (transformers modeling_voxtral.py; the key mapping of convert_voxtral_weights_to_hf.py).
+ */
+const LANGUAGE_MODEL_PREFIXES: Readonly<Record<string, string>> = {
+  smolvlm: 'model.text_model',
+  idefics3: 'model.text_model',
+  voxtral: 'language_model.model',
+};
+
+function languageModelPrefix(modelType: unknown): string {
+  return (typeof modelType === 'string' && LANGUAGE_MODEL_PREFIXES[modelType]) || LANGUAGE_MODEL_PREFIX;
+}
 
 export const SUPPORTED_MODEL_TYPES: readonly string[] = [...Object.keys(FAMILIES), ...Object.keys(MULTIMODAL_TEXT_FAMILY)];
 
@@ -54,7 +70,7 @@ export function specFromHfConfig(config: Record<string, unknown>, id: string): M
   if (!family && wrapped && !(text && typeof text === 'object')) {
     // A flat multimodal config (Qwen2.5-VL): the language model's keys sit at the top level.
     const spec = FAMILIES[wrapped]!(new ConfigReader(config, id));
-    return { ...spec, languageModelPrefix: LANGUAGE_MODEL_PREFIX, omitted: [...(spec.omitted ?? []), ...omittedTowers(config)] };
+    return { ...spec, languageModelPrefix: languageModelPrefix(modelType), omitted: [...(spec.omitted ?? []), ...omittedTowers(config)] };
   }
   if (!family && text && typeof text === 'object' && !Array.isArray(text)) {
     const t = text as Record<string, unknown>;
@@ -64,7 +80,7 @@ export function specFromHfConfig(config: Record<string, unknown>, id: string): M
       const merged: Record<string, unknown> = { ...t };
       for (const k of ['vocab_size', 'tie_word_embeddings']) if (merged[k] === undefined && config[k] !== undefined) merged[k] = config[k];
       const spec = inner(new ConfigReader(merged, id));
-      return { ...spec, languageModelPrefix: LANGUAGE_MODEL_PREFIX, omitted: [...(spec.omitted ?? []), ...omittedTowers(config)] };
+      return { ...spec, languageModelPrefix: languageModelPrefix(modelType), omitted: [...(spec.omitted ?? []), ...omittedTowers(config)] };
     }
   }
   if (!family) {
