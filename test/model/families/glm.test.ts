@@ -18,4 +18,13 @@ describe('glm4', () => {
     const perLayer = m.layers[0]!.linears.filter((l) => l.lora).reduce((s, l) => s + 16 * (l.in + l.out), 0);
     expect(perLayer * 61).toBe(64_962_560);
   });
+
+  it('glm4v (GLM-4.6V-Flash): the glm4 decoder at model.language_model, the vision tower reported, 9.40 B simulated', () => {
+    const m = loadModel({ baseModel: 'zai-org/GLM-4.6V-Flash' });
+    expect(m.modelType).toBe('glm4v_text');
+    expect(m.languageModelPrefix).toBe('model.language_model');
+    expect(m.layers[0]!.norms).toHaveLength(4);
+    expect(parameterCounts(m).total).toBe(9_400_279_040);
+    expect(m.omitted?.map((o) => o.name)).toEqual(['vision (glm4v)']);
+  });
 });
