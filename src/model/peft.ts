@@ -106,6 +106,9 @@ export function linearPath(i: number, l: LinearSpec, model?: Pick<ModelSpec, 'mo
 export function isTargeted(targets: LoraTargets, i: number, l: LinearSpec, model?: Pick<ModelSpec, 'modelType' | 'languageModelPrefix' | 'layers'>): boolean {
   if (targets.kind === 'none') return false;
   if (targets.kind === 'all-linear') return !l.experts && !l.router;
+  // Routed experts held as 3-D parameters (transformers 5) are not modules: `target_modules` cannot name them
+  // (PEFT `inject_adapter` walks `named_modules()`); only `target_parameters` reaches them.
+  if (l.experts && !l.experts.linear) return false;
   if (targets.kind === 'names') return targets.names.some((t) => t === l.name || linearPath(i, l, model).endsWith(`.${t}`));
   return new RegExp(`^(?:${targets.pattern})$`).test(linearPath(i, l, model));
 }
