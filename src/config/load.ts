@@ -1,5 +1,5 @@
-import { readFileSync, statSync } from 'node:fs';
 import { basename, dirname, extname, resolve as resolvePath } from 'node:path';
+import { pathKind, readTextFile } from '../io/files.ts';
 import { LineCounter, parseDocument, isMap, type Document } from 'yaml';
 import { closest, ShardsimError } from '../util/errors.ts';
 import { DEPRECATED_ALIASES, KEY_FATES, isOff } from './key-fates.ts';
@@ -27,8 +27,8 @@ export interface SimulationOverrides {
 export function loadScenarioFile(path: string, overrides: SimulationOverrides = {}): LoadedScenario {
   let text: string;
   try {
-    if (!statSync(path).isFile()) throw new Error('not a file');
-    text = readFileSync(path, 'utf8');
+    if (pathKind(path) !== 'file') throw new Error('not a file');
+    text = readTextFile(path);
   } catch {
     throw new ShardsimError(`cannot read scenario file "${path}"`, { fix: 'check the path (e.g. scenarios/llama-3.1-8b-ddp-8xh100.yaml)' });
   }

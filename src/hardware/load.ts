@@ -1,7 +1,6 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { dataFileNames, dataFolderPath, pathKind, readDataFile, readTextFile } from '../io/files.ts';
 import { closest, ShardsimError } from '../util/errors.ts';
-import { projectRoot } from '../util/paths.ts';
 import { hardwareProfileSchema } from './profile-schema.ts';
 import type { HardwareProfile } from './types.ts';
 
@@ -12,13 +11,12 @@ const cache = new Map<string, HardwareProfile>();
 
 /** Absolute path of the bundled hardware-profiles/ folder. */
 export function hardwareProfilesDir(): string {
-  return path.join(projectRoot(), 'hardware-profiles');
+  return dataFolderPath('hardware-profiles');
 }
 
 /** Ids of the bundled profiles (file names without `.json`), sorted. */
 export function listHardwareIds(): string[] {
-  return readdirSync(hardwareProfilesDir())
-    .filter((f) => f.endsWith('.json'))
+  return dataFileNames('hardware-profiles')
     .map((f) => f.slice(0, -'.json'.length))
     .sort();
 }
@@ -37,9 +35,11 @@ function isPathRef(ref: string): boolean {
 export function loadHardwareProfile(ref: string): HardwareProfile {
   let file: string;
   let expectedId: string | undefined;
+  let read: () => string;
   if (isPathRef(ref)) {
     file = path.resolve(ref);
-    if (!existsSync(file)) {
+    read = () => readTextFile(file);
+    if (pathKind(file) === undefined) {
       throw new ShardsimError(`hardware profile file not found: ${file}`, {
         key: CONFIG_KEY,
         fix: 'give a bundled profile id (run `shardsim list hardware`) or a path to an existing .json file',
@@ -54,13 +54,14 @@ export function loadHardwareProfile(ref: string): HardwareProfile {
       });
     }
     file = path.join(hardwareProfilesDir(), `${ref}.json`);
+    read = () => readDataFile('hardware-profiles', `${ref}.json`);
     expectedId = ref;
   }
 
   const cached = cache.get(file);
   if (cached) return cached;
 
-  const profile = parseProfileFile(file);
+  const profile = parseProfileFile(file, read);
   if (expectedId !== undefined && profile.id !== expectedId) {
     throw new ShardsimError(`invalid hardware profile ${file}: id: "${profile.id}" does not match the file name`, {
       key: CONFIG_KEY,
@@ -77,10 +78,10 @@ export function clearHardwareProfileCache(): void {
   cache.clear();
 }
 
-function parseProfileFile(file: string): HardwareProfile {
+function parseProfileFile(file: string, read: () => string): HardwareProfile {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = read();
   } catch (err) {
     throw new ShardsimError(`cannot read hardware profile ${file}: ${(err as Error).message}`, { key: CONFIG_KEY });
   }
