@@ -27,8 +27,15 @@ export function registerPlayground(program: Command): void {
     .option('--inter-node-bandwidth <bw>', 'what-if scale-out bandwidth per node, e.g. "400 Gb/s"')
     .option('--no-open', 'only print the URL, even when a display is available')
     .action(async (scenario: string | undefined, o: Record<string, unknown>) => {
-      const root = projectRoot();
-      const page = join(root, 'playground', 'index.html');
+      let fragment = '';
+      if (scenario) {
+        const overrides = simulationOverrides(o);
+        // Validates it (bad input: one line, exit 2) before anything is built or opened.
+        loadScenarioFile(scenario, overrides);
+        const yaml = selfContainedYaml(scenario, overrides);
+        fragment = `#${await encodeState({ name: basename(scenario, extname(scenario)), yaml })}`;
+      }
+      const page = join(projectRoot(), 'playground', 'index.html');
       const { buildPlayground, playgroundIsStale } = await import('../../playground/build.ts').catch(() => {
         throw new ShardsimError('cannot build the playground here', { fix: 'run `npm install` (or `npm run build`) in the shardsim folder first' });
       });
@@ -38,14 +45,7 @@ export function registerPlayground(program: Command): void {
         });
         process.stderr.write(`built ${built.file} (${(built.bytes / 2 ** 20).toFixed(1)} MiB, ${built.seconds.toFixed(1)} s)\n`);
       }
-      let url = pathToFileURL(page).href;
-      if (scenario) {
-        const overrides = simulationOverrides(o);
-        // Validates it (bad input: one line, exit 2) before anything opens.
-        loadScenarioFile(scenario, overrides);
-        const yaml = selfContainedYaml(scenario, overrides);
-        url += `#${await encodeState({ name: basename(scenario, extname(scenario)), yaml })}`;
-      }
+      const url = pathToFileURL(page).href + fragment;
       process.stdout.write(`playground: ${url}\n`);
       if (o.open !== false) openInBrowser(url);
     });
