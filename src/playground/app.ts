@@ -36,7 +36,7 @@ const state = {
   current: undefined as Run | undefined,
   pinned: undefined as Run | undefined,
   lesson: undefined as { lesson: Lesson; bYaml: string } | undefined,
-  ctx: { hardware: [], models: [] } as ControlContext,
+  ctx: { hardware: [], defaultHardware: '', models: [] } as ControlContext,
 };
 
 // --- the worker --------------------------------------------------------------------------------------
@@ -162,7 +162,7 @@ function syncControls(doc: Document): void {
     el.disabled = !applies;
     el.parentElement!.classList.toggle('off', !applies);
     if (document.activeElement === el && c.input !== 'select' && c.input !== 'checkbox') continue;
-    const value = readControl(c, doc);
+    const value = readControl(c, doc, state.ctx);
     if (c.input === 'select') fillSelect(c, el, value);
     else if (c.input === 'checkbox') el.checked = value === true;
     else {
@@ -568,7 +568,7 @@ async function start(): Promise<void> {
   for (const s of __SHARDSIM_SCENARIOS__) scenarioSelect.add(new Option(s.name, s.name));
   for (const l of LESSONS) $<HTMLSelectElement>('lesson').add(new Option(l.title, l.id));
   const info = await ask<InitInfo>({ type: 'init' });
-  state.ctx = { hardware: info.hardware, models: info.models };
+  state.ctx = { hardware: info.hardware, defaultHardware: info.defaultHardware, models: info.models };
   buildControls();
   // Canvas text is drawn with whatever font is loaded at that moment.
   await document.fonts.load('12px "DejaVu Sans"');

@@ -1,5 +1,4 @@
 import { isMap, type Document } from 'yaml';
-import { DEFAULT_HARDWARE } from '../config/resolve.ts';
 
 /**
  * The playground's knobs, as one table. Each entry is a scenario key (dotted path into the Axolotl YAML),
@@ -22,9 +21,10 @@ export interface Choice {
   label: string;
 }
 
-/** Lists only known at run time (from the worker: the bundled hardware profiles and catalog models). */
+/** What only the worker knows: the bundled hardware profiles, the default one, the catalog models. */
 export interface ControlContext {
   hardware: { id: string; name: string }[];
+  defaultHardware: string;
   models: string[];
 }
 
@@ -39,7 +39,7 @@ export interface Control {
   /** select: the choices (`value: undefined` removes the key). */
   choices?: Choice[] | ((ctx: ControlContext) => Choice[]);
   /** What the simulator assumes when the key is absent: the checkbox state, the placeholder. */
-  defaultValue?: ControlValue | ((doc: Document) => ControlValue);
+  defaultValue?: ControlValue | ((doc: Document, ctx?: ControlContext) => ControlValue);
   /** Placeholder text for number/text fields when the default is not a plain value ("auto"). */
   placeholder?: string;
   min?: number;
@@ -162,7 +162,7 @@ export const CONTROLS: Control[] = [
     group: 'setup',
     input: 'select',
     choices: (ctx) => ctx.hardware.map((h) => ({ value: h.id, label: `${h.id} — ${h.name}` })),
-    defaultValue: DEFAULT_HARDWARE,
+    defaultValue: (_doc, ctx) => ctx?.defaultHardware,
     help: 'Hardware profile (hardware-profiles/): GPU, NVLink, network, host.',
   },
   { key: 'simulation.num_nodes', label: 'nodes', group: 'setup', input: 'number', min: 1, step: 1, defaultValue: 1, help: 'Number of nodes of that hardware.' },
@@ -268,10 +268,10 @@ export const CONTROLS: Control[] = [
 ];
 
 /** The value a field shows: the key's value, else the simulator's default (undefined when there is none). */
-export function readControl(c: Control, doc: Document): ControlValue {
+export function readControl(c: Control, doc: Document, ctx?: ControlContext): ControlValue {
   const v = c.read ? c.read(doc) : getKey(doc, c.key);
   if (v !== undefined) return v;
-  return typeof c.defaultValue === 'function' ? c.defaultValue(doc) : c.defaultValue;
+  return typeof c.defaultValue === 'function' ? c.defaultValue(doc, ctx) : c.defaultValue;
 }
 
 /** Writes a field's value into the YAML (undefined removes the key). */

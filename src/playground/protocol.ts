@@ -66,6 +66,8 @@ export interface InitInfo {
   type: 'init';
   id: number;
   hardware: { id: string; name: string; gpusPerNode: number }[];
+  /** The profile a scenario without `simulation.hardware` runs on. */
+  defaultHardware: string;
   models: string[];
 }
 

@@ -1,4 +1,4 @@
-import { loadScenarioText } from '../config/index.ts';
+import { DEFAULT_HARDWARE, loadScenarioText } from '../config/index.ts';
 import { listHardwareIds, loadHardwareProfile } from '../hardware/index.ts';
 import { collectiveTallies, breakdownRank } from '../metrics/activity.ts';
 import { catalogIds } from '../model/index.ts';
@@ -27,6 +27,7 @@ export function initInfo(id: number): InitInfo {
       const p = loadHardwareProfile(hid);
       return { id: hid, name: p.name, gpusPerNode: p.node.gpus_per_node };
     }),
+    defaultHardware: DEFAULT_HARDWARE,
     models: catalogIds(),
   };
 }

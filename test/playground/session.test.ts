@@ -5,6 +5,7 @@ import { simulateFile } from '../../src/pipeline/simulate.ts';
 import { initInfo, simulateRequest } from '../../src/playground/session.ts';
 import { catalogIds } from '../../src/model/index.ts';
 import { listHardwareIds } from '../../src/hardware/index.ts';
+import { DEFAULT_HARDWARE } from '../../src/config/index.ts';
 
 const file = join(import.meta.dirname, '../../scenarios/llama-3.1-8b-fsdp2-16xh100.yaml');
 const yaml = readFileSync(file, 'utf8');
@@ -48,6 +49,7 @@ describe('the playground worker’s session', () => {
     const info = initInfo(3);
     expect(info.hardware.map((h) => h.id)).toEqual(listHardwareIds());
     expect(info.models).toEqual(catalogIds());
+    expect(info.defaultHardware).toBe(DEFAULT_HARDWARE);
     expect(info.hardware.every((h) => h.gpusPerNode > 0 && h.name.length > 0)).toBe(true);
   });
 });
