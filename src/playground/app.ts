@@ -266,12 +266,17 @@ async function runOnce(): Promise<void> {
     const line = /:(\d+):\d+:/.exec(res.message)?.[1];
     drawGutter(line ? Number(line) : undefined);
     showMessages([{ kind: 'error', text: res.message }, ...res.warnings.map((w) => ({ kind: 'warning' as const, text: w }))]);
+    const banner = $('error-banner');
+    banner.textContent = `error: ${res.message}`;
+    banner.insertAdjacentHTML('beforeend', '<small>The charts below are from the last valid configuration.</small>');
+    banner.hidden = false;
     for (const id of ['metrics', 'breakdown', 'runs']) $(id).classList.add('stale-view');
     document.body.dataset.state = 'error';
     $('status').textContent = res.badInput ? 'fix the input' : 'internal error';
     return;
   }
   drawGutter();
+  $('error-banner').hidden = true;
   state.current = { name: state.name, yaml, ok: res };
   if (state.lesson) $('lesson-stale').hidden = yaml === state.lesson.bYaml;
   await render();
@@ -463,6 +468,7 @@ async function runLesson(lesson: Lesson): Promise<void> {
   const oks = answers as SimulateOk[];
   const runs: LessonRun[] = oks.map((a, i) => ({ label: lesson.variants[i]!.label, result: a.result, tallies: a.tallies }));
   state.name = lesson.scenario;
+  $('error-banner').hidden = true;
   state.lesson = { lesson, bYaml: yamls[1]! };
   setPinned({ name: lesson.scenario, yaml: yamls[0]!, ok: oks[0]! });
   state.current = { name: lesson.scenario, yaml: yamls[1]!, ok: oks[1]! };

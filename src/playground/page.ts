@@ -65,6 +65,8 @@ legend { font-weight: 700; font-size: 12px; color: #1d3c6e; padding: 0 4px; }
 details { margin: 8px 0; } summary { cursor: pointer; font-weight: 700; color: #1d3c6e; }
 pre#result-json { font-size: 11px; max-height: 320px; overflow: auto; background: #fff; border: 1px solid #eee; padding: 6px; }
 .stale-view { opacity: 0.45; transition: opacity 0.2s; }
+.banner { background: #fdecea; border: 1px solid #e4a3a0; color: #8b0000; border-radius: 4px; padding: 6px 10px; margin-bottom: 8px; font-weight: 700; }
+.banner small { display: block; font-weight: 400; color: #555; }
 `;
 
 const BODY = `
@@ -84,6 +86,7 @@ const BODY = `
   </aside>
   <section id="right">
     <div class="lesson" id="lesson-box" hidden><h2 id="lesson-title"></h2><p id="lesson-text"></p><p class="stale" id="lesson-stale" hidden>B has changed since the lesson ran: the paragraph describes the lesson's own runs.</p></div>
+    <div class="banner" id="error-banner" hidden></div>
     <div id="metrics"></div>
     <div id="breakdown"></div>
     <div id="runs">

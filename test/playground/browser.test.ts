@@ -121,6 +121,7 @@ describe.skipIf(!available)('the playground in headless Chromium', () => {
     expect(cli?.code).toBe(2);
     const line = cli!.stderr.trim().replace(file, 'llama-3.1-8b-ddp-8xh100.yaml');
     expect(await page.textContent('#messages .error')).toBe(line);
+    expect(await page.textContent('#error-banner')).toContain(line);
     const lineNo = /:(\d+):\d+:/.exec(line)![1];
     expect(await page.textContent('#gutter .bad')).toBe(lineNo);
     expect(await runs(page)).toBe(n);
