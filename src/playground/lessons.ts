@@ -179,7 +179,9 @@ export const LESSONS: Lesson[] = [
         `Model states shrink ${(ddp.memory.model_states_bytes / z3.memory.model_states_bytes).toFixed(1)}× from DDP to ZeRO-3 ` +
         `(DDP keeps ${ddp.precision.optimizer_bytes_per_parameter} B of optimizer state per parameter, ZeRO ${z1.precision.optimizer_bytes_per_parameter} B before partitioning, so ZeRO-1 ${z1.memory.model_states_bytes < ddp.memory.model_states_bytes ? 'saves' : 'costs'} ${gib(Math.abs(ddp.memory.model_states_bytes - z1.memory.model_states_bytes))} against DDP). ` +
         `Traffic grows: ZeRO-1/2 add an AllGather of the updated parameters after the step${ddp.batch.gradient_accumulation_steps > 1 ? `, ZeRO-2 reduces every one of the ${ddp.batch.gradient_accumulation_steps} micro-batches where DDP and ZeRO-1 reduce once` : ''}, and ZeRO-3 gathers each layer's parameters in forward and again in backward — ` +
-        `${(z3.communication.bytes_per_gpu / ddp.communication.bytes_per_gpu).toFixed(2)}× DDP's bytes, for a step ${change(ddp.step_time_s, z3.step_time_s, 'slower', 'faster')} because most of it overlaps compute.`
+        `${(z3.communication.bytes_per_gpu / ddp.communication.bytes_per_gpu).toFixed(2)}× DDP's bytes, for a step ${change(ddp.step_time_s, z3.step_time_s, 'slower', 'faster')}: ` +
+        `${ms(z3.communication.exposed_s)} of ZeRO-3's ${ms(z3.communication.busy_s)} of communication is exposed (DDP ${ms(ddp.communication.exposed_s)} of ${ms(ddp.communication.busy_s)})` +
+        `${z3.communication.exposed_s < 0.25 * z3.communication.busy_s ? ', the rest overlaps compute.' : ', so much of it does not hide behind compute.'}`
       );
     },
   },
@@ -210,7 +212,9 @@ export const LESSONS: Lesson[] = [
         `which makes the rule 1.5× at equal dtypes${f / d < 1.5 ? '; it comes out below that because the root group (embedding, norm, lm_head) is not resharded after forward and so is gathered once' : ''}. ` +
         `Accumulation changes the ratio, not the rule: with 4 micro-batches FSDP gathers the parameters for every micro-batch while DDP (no_sync) reduces once, ` +
         `so the ratio becomes ${ratio4.toFixed(2)}× (${bytesHuman(fsdp4!.result.communication.bytes_per_gpu)} vs ${bytesHuman(ddp4!.result.communication.bytes_per_gpu)}). ` +
-        `Time is another matter: the step takes ${seconds(ddp!.result.step_time_s)} with DDP and ${seconds(fsdp!.result.step_time_s)} with FSDP2 (${change(ddp!.result.step_time_s, fsdp!.result.step_time_s, 'slower', 'faster')}) because the gathers overlap compute.`
+        `Time is another matter: the step takes ${seconds(ddp!.result.step_time_s)} with DDP and ${seconds(fsdp!.result.step_time_s)} with FSDP2 (${change(ddp!.result.step_time_s, fsdp!.result.step_time_s, 'slower', 'faster')}); ` +
+        `exposed communication is ${ms(ddp!.result.communication.exposed_s)} and ${ms(fsdp!.result.communication.exposed_s)}` +
+        `${fsdp!.result.communication.exposed_s < 0.25 * fsdp!.result.communication.busy_s ? ` of ${ms(ddp!.result.communication.busy_s)} and ${ms(fsdp!.result.communication.busy_s)} busy: the extra bytes overlap compute.` : `: FSDP's extra bytes are not all hidden here.`}`
       );
     },
   },
