@@ -287,7 +287,8 @@ async function runOnce(): Promise<void> {
   $('status').textContent = `${total.toFixed(0)} ms: simulation ${t.simulate_ms.toFixed(0)} ms, chart specs ${t.specs_ms.toFixed(0)} ms, drawing ${drawn.toFixed(0)} ms (${res.result.simulation.tasks.toLocaleString('en-US')} tasks)`;
   // For `npm run bench:playground`: wall times of this change, from the request to the drawn charts.
   document.body.dataset.timings = JSON.stringify({ numbers_ms: numbersMs ?? total, total_ms: total, simulate_ms: t.simulate_ms, specs_ms: t.specs_ms, transfer_ms: answered - started - t.simulate_ms - t.specs_ms, draw_ms: drawn, tasks: res.result.simulation.tasks });
-  showMessages(res.result.warnings.length > 0 ? res.result.warnings.map((w) => ({ kind: 'warning', text: w })) : [{ kind: 'ok', text: 'valid — simulated' }]);
+  // As the CLI prints them: `warning: <message>`.
+  showMessages(res.result.warnings.length > 0 ? res.result.warnings.map((w) => ({ kind: 'warning' as const, text: w.message })) : [{ kind: 'ok' as const, text: 'valid — simulated' }]);
   void updateHash();
 }
 

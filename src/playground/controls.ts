@@ -1,4 +1,6 @@
 import { isMap, type Document } from 'yaml';
+import { ATTENTION_IMPLS, resolveAttentionImpl, type AttentionInput } from '../config/attention.ts';
+import { OPTIMIZERS } from '../config/optimizers.ts';
 
 /**
  * The playground's knobs, as one table. Each entry is a scenario key (dotted path into the Axolotl YAML),
@@ -28,7 +30,7 @@ export interface ControlContext {
   models: string[];
 }
 
-export type ControlGroup = 'setup' | 'batch' | 'strategy' | 'parallelism' | 'overlap' | 'memory';
+export type ControlGroup = 'setup' | 'training' | 'batch' | 'strategy' | 'parallelism' | 'overlap' | 'memory';
 
 export interface Control {
   /** Dotted YAML key (`fsdp_config.reshard_after_forward`); also the field's id (`ctl-` + key). */
@@ -57,6 +59,7 @@ export interface Control {
 
 export const GROUP_TITLES: Record<ControlGroup, string> = {
   setup: 'Model and hardware',
+  training: 'Training',
   batch: 'Batch',
   strategy: 'Strategy',
   parallelism: 'Parallelism (device mesh)',
@@ -144,6 +147,54 @@ export function writeStrategy(doc: Document, value: ControlValue): void {
 
 const isFsdp = (doc: Document) => readStrategy(doc).startsWith('fsdp');
 const isZero = (doc: Document) => readStrategy(doc).startsWith('zero');
+/**
+ * Axolotl's FSDPConfig drops the FSDP1 prefetch keys (accelerate's default applies: no backward prefetch);
+ * a run outside Axolotl (`simulation.framework: other`) honours them (src/config/resolve.ts).
+ */
+const underAxolotl = (doc: Document) => (getKey(doc, 'simulation.framework') ?? 'axolotl') === 'axolotl';
+const fsdp1Prefetch = (doc: Document) => readStrategy(doc) === 'fsdp1' && !underAxolotl(doc);
+
+// --- adapters and attention: keys that come in pairs -------------------------------------------------
+
+/** `adapter`: qlora needs `load_in_4bit` (Axolotl validate_qlora) and both need target modules. */
+export function writeAdapter(doc: Document, value: ControlValue): void {
+  if (value === undefined) {
+    for (const k of ['adapter', 'load_in_4bit', 'load_in_8bit']) doc.delete(k);
+    return;
+  }
+  doc.set('adapter', value);
+  if (value === 'qlora') {
+    doc.set('load_in_4bit', true);
+    doc.delete('load_in_8bit');
+  } else doc.delete('load_in_4bit');
+  // Axolotl's examples adapt every linear layer; an explicit target list is kept.
+  if (!doc.has('lora_target_modules') && !doc.has('lora_target_linear')) doc.set('lora_target_linear', true);
+}
+
+/** The deprecated booleans (flash_attention, sdp_attention, …) Axolotl maps to attn_implementation. */
+const LEGACY_ATTENTION_FLAG = /^(xformers|sage|flex|flash|sdp|eager)_attention$/;
+
+/** The backend the YAML asks for: attn_implementation, else a deprecated flag's; undefined when unset (SDPA). */
+export function readAttention(doc: Document): ControlValue {
+  const own = doc.get('attn_implementation');
+  if (typeof own === 'string') return own;
+  const js = (doc.toJS() ?? {}) as AttentionInput;
+  if (!Object.keys(js).some((k) => LEGACY_ATTENTION_FLAG.test(k) && js[k] === true)) return undefined;
+  try {
+    return resolveAttentionImpl(js).impl;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Sets attn_implementation and removes the deprecated flags (Axolotl refuses both at once). */
+export function writeAttention(doc: Document, value: ControlValue): void {
+  for (const item of isMap(doc.contents) ? [...doc.contents.items] : []) {
+    const key = (item.key as { value?: unknown })?.value ?? item.key;
+    if (typeof key === 'string' && LEGACY_ATTENTION_FLAG.test(key)) doc.delete(key);
+  }
+  setKey(doc, 'attn_implementation', value);
+}
 
 // --- the table ---------------------------------------------------------------------------------------
 
@@ -165,6 +216,18 @@ export const CONTROLS: Control[] = [
     defaultValue: (_doc, ctx) => ctx?.defaultHardware,
     help: 'Hardware profile (hardware-profiles/): GPU, NVLink, network, host.',
   },
+  {
+    key: 'simulation.framework',
+    label: 'framework',
+    group: 'setup',
+    input: 'select',
+    choices: [
+      { value: 'axolotl', label: 'axolotl (its reading of the config)' },
+      { value: 'other', label: 'other (plain accelerate / torch)' },
+    ],
+    defaultValue: 'axolotl',
+    help: 'Axolotl drops some keys (FSDP1 prefetch, sharding_strategy) and switches some features on; "other" takes the keys as accelerate and torch read them.',
+  },
   { key: 'simulation.num_nodes', label: 'nodes', group: 'setup', input: 'number', min: 1, step: 1, defaultValue: 1, help: 'Number of nodes of that hardware.' },
   {
     key: 'simulation.inter_node_bandwidth',
@@ -176,6 +239,39 @@ export const CONTROLS: Control[] = [
     help: 'What-if scale-out bandwidth per node, e.g. "400 Gb/s" (b = bit, B = byte).',
     appliesTo: (doc) => Number(getKey(doc, 'simulation.num_nodes') ?? 1) > 1,
   },
+  {
+    key: 'adapter',
+    label: 'adapter',
+    group: 'training',
+    input: 'select',
+    choices: [
+      { value: undefined, label: 'none (full fine-tune)' },
+      { value: 'lora', label: 'LoRA' },
+      { value: 'qlora', label: 'QLoRA (4-bit base)' },
+    ],
+    help: 'PEFT adapters over a frozen base (QLoRA: NF4-quantised base, load_in_4bit).',
+    write: writeAdapter,
+  },
+  {
+    key: 'optimizer',
+    label: 'optimizer',
+    group: 'training',
+    input: 'select',
+    choices: Object.keys(OPTIMIZERS).map((name) => ({ value: name, label: name })),
+    defaultValue: 'adamw_torch_fused',
+    help: 'The optimizer as Axolotl names it: its state bytes per parameter and its step kernels.',
+  },
+  {
+    key: 'attn_implementation',
+    label: 'attention',
+    group: 'training',
+    input: 'select',
+    choices: [{ value: undefined, label: 'unset (transformers: sdpa)' }, ...ATTENTION_IMPLS.map((impl) => ({ value: impl, label: impl }))],
+    help: 'The attention kernel (attn_implementation; replaces the deprecated flash_attention-style flags).',
+    read: readAttention,
+    write: writeAttention,
+  },
+  { key: 'sample_packing', label: 'sample packing', group: 'training', input: 'checkbox', defaultValue: false, help: 'Pack several samples into each row (how a row is masked depends on the attention kernel).' },
   { key: 'micro_batch_size', label: 'micro-batch', group: 'batch', input: 'number', min: 1, step: 1, defaultValue: 1, help: 'Sequences per GPU per forward/backward.' },
   { key: 'gradient_accumulation_steps', label: 'accumulation', group: 'batch', input: 'number', min: 1, step: 1, defaultValue: 1, help: 'Micro-batches per optimizer step (gradient_accumulation_steps).' },
   { key: 'sequence_len', label: 'sequence length', group: 'batch', input: 'number', min: 1, step: 256, defaultValue: 2048, help: 'Tokens per sequence (sequence_len).' },
@@ -215,9 +311,9 @@ export const CONTROLS: Control[] = [
       { value: 'BACKWARD_POST', label: 'BACKWARD_POST' },
       { value: 'NO_PREFETCH', label: 'NO_PREFETCH' },
     ],
-    defaultValue: 'BACKWARD_PRE',
-    help: 'FSDP1: when the next unit’s backward AllGather is issued (FSDP2 always prefetches one group).',
-    appliesTo: (doc) => readStrategy(doc) === 'fsdp1',
+    defaultValue: (doc) => (underAxolotl(doc) ? 'NO_PREFETCH' : 'BACKWARD_PRE'),
+    help: 'FSDP1 with framework: other — when the next unit’s backward AllGather is issued. Axolotl drops the key (no prefetch); FSDP2 always prefetches one group.',
+    appliesTo: fsdp1Prefetch,
   },
   {
     key: 'fsdp_config.forward_prefetch',
@@ -225,8 +321,8 @@ export const CONTROLS: Control[] = [
     group: 'overlap',
     input: 'checkbox',
     defaultValue: false,
-    help: 'FSDP1: issue the next unit’s forward AllGather before the current one computes.',
-    appliesTo: (doc) => readStrategy(doc) === 'fsdp1',
+    help: 'FSDP1 with framework: other — issue the next unit’s forward AllGather before the current one computes (Axolotl drops the key).',
+    appliesTo: fsdp1Prefetch,
   },
   {
     key: 'ddp_bucket_cap_mb',
