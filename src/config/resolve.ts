@@ -196,6 +196,7 @@ export async function resolveConfig(loaded: LoadedScenario, cluster: ClusterShap
     },
     precision: trainedPrecision,
     optimizer: { name: optimizer.name, fused: optimizer.launches === 'fused', spec: optimizer },
+    optimizerInBackward: resolveOptimizerInBackward(s.optimizer_in_bwd, { strategy, ga, zero: deepspeed !== undefined, axolotl, warnings }),
     ...(peft ? { peft } : {}),
     kernels: resolveKernels(applyPlugins(s, axolotl, warnings)),
     flashAttention: isFusedAttention(attnImpl),
@@ -413,4 +414,25 @@ function resolveExpertsImplementation(v: string | null | undefined): ResolvedCon
   if (v === undefined || v === null || v === 'grouped_mm' || v === 'batched_mm' || v === 'scattermoe' || v === 'sonicmoe') return 'grouped_mm';
   if (v === 'eager') return 'eager';
   throw new ShardsimError(`unknown experts implementation "${v}"`, { key: 'experts_implementation', fix: 'use eager, grouped_mm, batched_mm, scattermoe or sonicmoe' });
+}
+
+/**
+ * torchtune's `optimizer_in_bwd` (recipes/full_finetune_single_device.py): `{p: optimizer([p]) for p in
+ * model.parameters()}` stepped by `register_optim_in_bwd_hooks` (torchtune/training/memory.py) from each
+ * parameter's post-accumulate-grad hook, which then sets `p.grad = None`. The recipe refuses gradient
+ * accumulation and clipping with it; modelled on one device (its single-device recipe).
+ */
+function resolveOptimizerInBackward(v: boolean | null | undefined, ctx: { strategy: string; ga: number; zero: boolean; axolotl: boolean; warnings: string[] }): boolean {
+  if (v !== true) return false;
+  if (ctx.axolotl) {
+    ctx.warnings.push("optimizer_in_bwd: torchtune's key, which Axolotl does not read: the optimizer steps after backward (set simulation.framework: other to model torchtune's per-parameter step in backward)");
+    return false;
+  }
+  if (ctx.strategy !== 'single' || ctx.zero) {
+    throw new ShardsimError('is modelled on one GPU (torchtune\'s single-device recipes step each parameter in its gradient hook)', { key: 'optimizer_in_bwd', fix: 'remove the key, or simulate one GPU (simulation.gpus: 1)' });
+  }
+  if (ctx.ga > 1) {
+    throw new ShardsimError('cannot be combined with gradient accumulation (torchtune raises: each gradient is freed as soon as it is stepped)', { key: 'optimizer_in_bwd', fix: 'set gradient_accumulation_steps: 1 or remove optimizer_in_bwd' });
+  }
+  return true;
 }

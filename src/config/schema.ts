@@ -87,6 +87,8 @@ export const scenarioSchema = z.object({
   gradient_checkpointing: z.union([z.boolean(), z.enum(['selective', 'offload', 'offload_disk'])]).nullable().optional(),
   activation_offloading: z.union([z.boolean(), z.enum(['legacy', 'disk', 'hidden_states'])]).nullable().optional(),
   optimizer: z.string().min(1).optional(),
+  // torchtune's optimizer_in_bwd (not an Axolotl key): the validation rows of torchtune runs carry it.
+  optimizer_in_bwd: z.boolean().nullable().optional(),
   fsdp_version: z.union([z.literal(1), z.literal(2)], { error: 'must be 1 or 2' }).optional(),
   fsdp_config: z.record(z.string(), z.unknown()).optional(),
   fsdp: z.union([z.array(z.string()), z.string()]).optional(),

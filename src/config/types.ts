@@ -71,6 +71,11 @@ export interface ResolvedConfig {
   };
   precision: Precision;
   optimizer: { name: string; fused: boolean; spec: OptimizerSpec };
+  /**
+   * torchtune's `optimizer_in_bwd`: one optimizer per parameter stepped from its post-accumulate-grad hook
+   * during backward, and the gradient freed at once (no clip, no accumulation, one device).
+   */
+  optimizerInBackward: boolean;
   /** Fused-kernel replacements (torch.compile, Liger) and the loss implementation (src/config/kernels.ts). */
   kernels: KernelChoices;
   /** The attention kernel never materialises the score matrix (every backend but eager). */

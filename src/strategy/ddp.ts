@@ -140,7 +140,11 @@ export function lowerDdp(ctx: StrategyContext, rank: number): StrategyResult {
       if (lastOfLayer) memory.push(mem('end', -(act!.backwardWorkingBytes + act!.savedBytes + act!.recomputeBytes), 'activations'), mem('end', -cacheLayer, 'parameters'));
       const lc = seg.layer !== undefined ? costs.layers[seg.layer]! : undefined;
       const flops = lc ? (lc.backwardFlops * seg.seconds) / lc.backwardSeconds : si === 0 ? 2 * costs.head.forwardFlops : 0;
-      const c = b.compute(rank, seg.seconds, tag({ kind: 'compute', phase: 'backward', label: seg.name, ...(seg.layer !== undefined ? { layer: seg.layer } : {}), flops }, mb), waitFor, memory);
+      let c = b.compute(rank, seg.seconds, tag({ kind: 'compute', phase: 'backward', label: seg.name, ...(seg.layer !== undefined ? { layer: seg.layer } : {}), flops }, mb), waitFor, memory);
+      // optimizer_in_bwd: each parameter's hook steps it and drops its gradient as soon as AccumulateGrad has
+      // run, on the compute stream between this segment's backward kernels and the next's. A tied weight's
+      // gradient is complete only after the embedding's backward, so it is stepped there.
+      if (cfg.optimizerInBackward && seg.params > 0) c = stepInBackward(ctx, rank, seg.params, seg.name, mb, c);
       waitFor = [c];
       segEnd[si] = c;
       if (firstOfLayer) reloadGate = c;
@@ -169,6 +173,13 @@ export function lowerDdp(ctx: StrategyContext, rank: number): StrategyResult {
     lastOfPrev = waitFor[waitFor.length - 1]!;
   }
 
+  if (cfg.optimizerInBackward) {
+    return {
+      persistent: { parameters: storedBytes(costs.total, pr), optimizer_states: deviceOptimizerStateBytes(cfg, trainable), communication_buffers: 0 },
+      persistentGradientBytes: 0,
+      pagedBytes: pagedOptimizerStateBytes(cfg, trainable),
+    };
+  }
   const clip = b.compute(rank, clipGradNormSeconds(cfg, trainable, ctx.gpu), { kind: 'optimizer', phase: 'optimizer', label: 'clip_grad_norm', microBatch: GA - 1 }, [lastOfPrev, ...allReduces]);
   const step = optimizerStep(cfg, { params: trainable, tensors: trainableTensorCount(model), matrices: hiddenMatrices(model) }, ctx.gpu);
   // zero_grad(set_to_none=True) after the step frees the gradients; the buckets stay.
@@ -184,4 +195,18 @@ export function lowerDdp(ctx: StrategyContext, rank: number): StrategyResult {
     persistentGradientBytes: gradBytes,
     pagedBytes: pagedOptimizerStateBytes(cfg, trainable),
   };
+}
+
+/**
+ * One backward segment's parameters stepped by their own optimizers (torchtune `register_optim_in_bwd_hooks`):
+ * launched per parameter tensor, the segment's share of the model's tensors; the gradients are freed after.
+ */
+function stepInBackward(ctx: StrategyContext, rank: number, params: number, name: string, mb: number, after: number): number {
+  const { cfg, model, costs, builder: b } = ctx;
+  const trainable = costs.total.trainableParams;
+  const tensors = Math.max(1, Math.round((trainableTensorCount(model) * params) / trainable));
+  const step = optimizerStep(cfg, { params, tensors, matrices: hiddenMatrices(model), matrixShare: params / trainable }, ctx.gpu);
+  const gradBytes = params * bytesOf(cfg.precision.gradDtype);
+  return b.compute(rank, step.seconds, { kind: 'optimizer', phase: 'optimizer', label: `${optimizerLabel(cfg)} in backward: ${name}`, microBatch: mb }, [after],
+    [mem('start', step.temporaryBytes, 'optimizer_states'), mem('end', -step.temporaryBytes, 'optimizer_states'), mem('end', -gradBytes, 'gradients')]);
 }
