@@ -213,6 +213,14 @@ function headMemory(model: ModelSpec, cfg: ResolvedConfig, tokens: number, h: nu
   const normSaved = fusedNorm ? tokens * (h * p + 4) : tokens * h * (Math.max(p, 4) + (rms && !model.peft ? p : 0));
   const lmInput = tokens * h * p;
   const upcast = p < 4 ? 4 : 0;
+  // Compiled (HF Trainer compiles the model, whose forward computes the loss; torchtune compiles its loss):
+  // Inductor fuses the upcast, log-softmax and NLL into reductions over the 16-bit logits and, by its min-cut
+  // partitioner (torch/_functorch/partitioners.py), saves those logits and a per-row log-sum-exp rather than
+  // fp32 log-probabilities; backward writes the 16-bit logits' gradient in one fused pass.
+  if (cfg.kernels.compiled && (cfg.kernels.loss === 'hf' || cfg.kernels.loss === 'chunked')) {
+    const rowStats = tokens * 4;
+    return { savedBytes: normSaved + lmInput, lossForwardBytes: E * p + rowStats, lossHeldBytes: E * p + rowStats, lossBackwardBytes: E * p };
+  }
   switch (cfg.kernels.loss) {
     case 'hf':
       return { savedBytes: normSaved + lmInput, lossForwardBytes: E * (p + upcast + 4), lossHeldBytes: E * 4, lossBackwardBytes: E * 8 };
