@@ -30,7 +30,7 @@ export const KEY_FATES: ReadonlyMap<string, KeyFate> = new Map<string, KeyFate>(
     dataset_shard_num dataset_shard_idx shuffle_merged_datasets shuffle_before_merging_datasets skip_prepare_dataset is_preprocess preprocess_iterable
     push_dataset_to_hub num_dataset_shards_to_save val_set_size chat_template chat_template_jinja chat_template_kwargs default_system_message
     special_tokens tokens added_tokens_overrides eot_tokens tokenizer_type tokenizer_config tokenizer_use_fast tokenizer_legacy tokenizer_save_jinja_files
-    tokenizer_use_mistral_common train_on_inputs role_boundaries min_sample_len excess_length_strategy max_prompt_len streaming
+    tokenizer_use_mistral_common train_on_inputs role_boundaries excess_length_strategy max_prompt_len streaming
     streaming_multipack_buffer_size pretrain_multipack_buffer_size pretraining_sample_concatenation curriculum_sampling sample_packing_bin_size
     sample_packing_group_size sample_packing_mp_start_method sample_packing_sequentially total_num_tokens total_supervised_tokens
     processor_kwargs image_resize_algorithm image_size eval_sample_packing remove_unused_columns dataloader_num_workers dataloader_pin_memory

@@ -83,6 +83,7 @@ export const scenarioSchema = z.object({
   // Present or not (its contents do not change a step): a config that trains on datasets has variable-length samples.
   datasets: z.unknown().optional(),
   pretraining_dataset: z.unknown().optional(),
+  min_sample_len: positiveInt.nullable().optional(),
   torch_compile: z.union([z.boolean(), z.literal('auto')]).optional(),
   gradient_checkpointing: z.union([z.boolean(), z.enum(['selective', 'offload', 'offload_disk'])]).nullable().optional(),
   activation_offloading: z.union([z.boolean(), z.enum(['legacy', 'disk', 'hidden_states'])]).nullable().optional(),

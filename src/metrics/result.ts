@@ -6,7 +6,7 @@ import type { Cluster } from '../hardware/cluster.ts';
 import type { ModelSpec } from '../model/types.ts';
 import { layerGemms, modelFlopsPerToken } from '../model/flops.ts';
 import { attentionOf } from '../model/layer.ts';
-import { attentionEquivalent } from '../model/attention-work.ts';
+import { attentionEquivalent, keptDocumentMoments } from '../model/attention-work.ts';
 import { activeParameters, trainableParameters } from '../model/params.ts';
 import type { Timeline } from '../engine/index.ts';
 import type { OpTag, Plan, MemoryCategory } from '../strategy/index.ts';
@@ -204,7 +204,7 @@ export function buildResult(args: {
       rows_per_micro_batch: cfg.shape.rows,
       tokens_per_row: cfg.shape.rowTokens,
       packing: cfg.shape.packing,
-      attention: { implementation: cfg.attention.implementation, masking: cfg.attention.masking, ...(cfg.attention.documents ? { document_mean_tokens: cfg.attention.documents.meanTokens } : {}) },
+      attention: { implementation: cfg.attention.implementation, masking: cfg.attention.masking, ...(cfg.attention.documents ? { document_mean_tokens: keptDocumentMoments(cfg.attention.documents).mean } : {}) },
     },
     step_time_s: step,
     steps: { count: stepCount, mean_s: mean, p50_s: percentile(sorted, 0.5), p95_s: percentile(sorted, 0.95), min_s: sorted[0]!, max_s: sorted[sorted.length - 1]! },
