@@ -84,6 +84,7 @@ export const KEY_DOCS: Readonly<Record<string, KeyDoc>> = {
   lora_target_linear: { group: PEFT, modelled: 'Every linear layer except lm_head (PEFT all-linear).', source: 'src/model/peft.ts' },
   lora_target_parameters: { group: PEFT, modelled: "LoRA on 3-D expert parameters (PEFT ParamWrapper): r·(in + out) per expert.", source: 'src/model/peft.ts' },
   lora_modules_to_save: { group: PEFT, modelled: 'A full trainable copy of embed_tokens / lm_head beside the frozen original (ModulesToSaveWrapper).', source: 'src/model/peft.ts' },
+  unfrozen_parameters: { group: PEFT, modelled: "Full fine-tune: only parameters whose transformers name matches a pattern train (gradients, optimizer states, weight-gradient GEMMs for those only); with an adapter a warning (Axolotl matches PEFT's wrapped names).", source: 'src/model/freeze.ts (axolotl utils/freeze.py freeze_layers_except)' },
   peft_use_dora: { group: PEFT, modelled: 'DoRA: a magnitude vector per output feature and the weight-norm pass each step.', source: 'src/model/peft.ts, src/strategy/costs.ts' },
   peft_use_rslora: { group: PEFT, modelled: 'Reported (rsLoRA changes the scale only).', source: 'src/config/peft.ts' },
   peft_layers_to_transform: { group: PEFT, modelled: 'Adapters only on the listed layers.', source: 'src/model/peft.ts' },

@@ -63,10 +63,6 @@ export const KEY_FATES: ReadonlyMap<string, KeyFate> = new Map<string, KeyFate>(
     torch_compile_backend torch_compile_options lm_eval_tasks lm_eval_batch_size lm_eval_post_train lm_eval_model save_compressed`),
   // Accepted but not modelled: warnings with the assumption.
   ...warn('fp32 LayerNorm/RMSNorm weights are not modelled: norms stay in the model dtype', 'fp32_norms fp32_norm_classes embeddings_skip_upcast'),
-  // Axolotl's freeze_layers_except (utils/freeze.py, called in train.py after the model and its PEFT wrapper load)
-  // freezes every parameter whose name does not match; not modelled yet, so a full fine-tune over-counts gradients,
-  // optimizer states and the optimizer step, and an adapter run keeps its usual trainable set.
-  ...warn('partial freezing is not modelled: the run trains what it would train without this key (every parameter for a full fine-tune, the adapters for LoRA)', 'unfrozen_parameters'),
   ...warn('torchao float8 training is not modelled: GEMMs run in bf16', 'fp8 fp8_enable_fsdp_float8_all_gather'),
   ...warn('quantisation-aware training (fake-quantised forward) is not modelled', 'qat quantization'),
   ...warn('tiled MLP (the MLP run over sequence shards) is not modelled: one full MLP per layer', 'tiled_mlp tiled_mlp_num_shards tiled_mlp_use_original_mlp'),

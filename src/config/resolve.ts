@@ -198,6 +198,7 @@ export async function resolveConfig(loaded: LoadedScenario, cluster: ClusterShap
     optimizer: { name: optimizer.name, fused: optimizer.launches === 'fused', spec: optimizer },
     optimizerInBackward: resolveOptimizerInBackward(s.optimizer_in_bwd, { strategy, ga, zero: deepspeed !== undefined, axolotl, warnings }),
     ...(peft ? { peft } : {}),
+    ...unfrozenParameters(s.unfrozen_parameters, peft !== undefined, warnings),
     kernels: resolveKernels(applyPlugins(s, axolotl, warnings)),
     flashAttention: isFusedAttention(attnImpl),
     attention: data.attention,
@@ -435,4 +436,19 @@ function resolveOptimizerInBackward(v: boolean | null | undefined, ctx: { strate
     throw new ShardsimError('cannot be combined with gradient accumulation (torchtune raises: each gradient is freed as soon as it is stepped)', { key: 'optimizer_in_bwd', fix: 'set gradient_accumulation_steps: 1 or remove optimizer_in_bwd' });
   }
   return true;
+}
+
+/**
+ * Axolotl's freeze_layers_except runs in train.py after the model (and its PEFT wrapper) is loaded. On a full
+ * fine-tune its patterns select transformers' parameter names (src/model/freeze.ts). With an adapter they are
+ * matched against PEFT's wrapped names (`base_model.model.…`), which this simulator does not model.
+ */
+function unfrozenParameters(v: string | string[] | null | undefined, adapter: boolean, warnings: string[]): { unfrozenParameters?: string[] } {
+  const patterns = v === null || v === undefined ? [] : Array.isArray(v) ? v : [v];
+  if (patterns.length === 0) return {};
+  if (adapter) {
+    warnings.push("unfrozen_parameters: with an adapter Axolotl matches the patterns against PEFT's wrapped parameter names (base_model.model.…) after wrapping; not modelled: the adapters train as usual");
+    return {};
+  }
+  return { unfrozenParameters: patterns };
 }

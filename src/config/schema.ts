@@ -119,6 +119,7 @@ export const scenarioSchema = z.object({
   lora_target_linear: z.boolean().nullable().optional(),
   lora_target_parameters: z.union([z.string(), z.array(z.string())]).nullable().optional(),
   lora_modules_to_save: z.array(z.string()).nullable().optional(),
+  unfrozen_parameters: z.union([z.string(), z.array(z.string())]).nullable().optional(),
   peft_use_dora: z.boolean().nullable().optional(),
   peft_use_rslora: z.boolean().nullable().optional(),
   peft_layers_to_transform: z.array(z.number().int().nonnegative()).nullable().optional(),

@@ -76,6 +76,8 @@ export interface ResolvedConfig {
    * during backward, and the gradient freed at once (no clip, no accumulation, one device).
    */
   optimizerInBackward: boolean;
+  /** Axolotl `unfrozen_parameters` on a full fine-tune: only matching parameters train (src/model/freeze.ts). */
+  unfrozenParameters?: string[];
   /** Fused-kernel replacements (torch.compile, Liger) and the loss implementation (src/config/kernels.ts). */
   kernels: KernelChoices;
   /** The attention kernel never materialises the score matrix (every backend but eager). */

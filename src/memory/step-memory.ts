@@ -113,7 +113,7 @@ export function stepMemory(cfg: ResolvedConfig, model: ModelSpec): StepMemory {
   const bySignature = new Map<string, LayerMemory>();
   const layers = model.layers.map((layer) => {
     let m = bySignature.get(layer.signature);
-    if (!m) bySignature.set(layer.signature, (m = layerMemory(layer, cfg, model.peft !== undefined)));
+    if (!m) bySignature.set(layer.signature, (m = layerMemory(layer, cfg, model.peft !== undefined && !model.peft.trainsInPlace?.norms)));
     return m;
   });
 
@@ -137,7 +137,8 @@ export function stepMemory(cfg: ResolvedConfig, model: ModelSpec): StepMemory {
     }
     return (n * p) / tp;
   };
-  const headFp32 = model.peft && !model.peft.trainableCopies.lmHead && !(model.tiedEmbeddings && model.peft.trainableCopies.embedding) ? frozenFp32 : trainableFp32;
+  const inPlace = model.peft?.trainsInPlace;
+  const headFp32 = model.peft && !model.peft.trainableCopies.lmHead && !inPlace?.lmHead && !(model.tiedEmbeddings && (model.peft.trainableCopies.embedding || inPlace?.embedding)) ? frozenFp32 : trainableFp32;
   const autocastCache = {
     layerBytes: model.layers.map(cachedOfLayer),
     rootBytes: headFp32 ? (model.vocabSize * h * p) / tp : 0,
@@ -210,7 +211,7 @@ function headMemory(model: ModelSpec, cfg: ResolvedConfig, tokens: number, h: nu
   // A fused (Liger / compiled) final norm keeps its 16-bit input and a per-row statistic; a frozen one (PEFT)
   // does not keep the normalized tensor for its weight's gradient.
   const fusedNorm = cfg.kernels.fusedSaves.norm;
-  const normSaved = fusedNorm ? tokens * (h * p + 4) : tokens * h * (Math.max(p, 4) + (rms && !model.peft ? p : 0));
+  const normSaved = fusedNorm ? tokens * (h * p + 4) : tokens * h * (Math.max(p, 4) + (rms && (!model.peft || model.peft.trainsInPlace?.norms) ? p : 0));
   const lmInput = tokens * h * p;
   const upcast = p < 4 ? 4 : 0;
   // Compiled (HF Trainer compiles the model, whose forward computes the loss; torchtune compiles its loss):
@@ -233,7 +234,7 @@ function headMemory(model: ModelSpec, cfg: ResolvedConfig, tokens: number, h: nu
     case 'liger_flce': {
       const inc = Math.ceil(V / h);
       const chunkRows = 2 ** Math.ceil(Math.log2(Math.max(1, Math.ceil(tokens / inc))));
-      const weightGrad = !model.peft || model.peft.trainableCopies.lmHead ? V * h * p : 0;
+      const weightGrad = !model.peft || model.peft.trainableCopies.lmHead || model.peft.trainsInPlace?.lmHead ? V * h * p : 0;
       return { savedBytes: normSaved, lossForwardBytes: lmInput + weightGrad + Math.min(tokens, chunkRows) * V * p, lossHeldBytes: lmInput + weightGrad, lossBackwardBytes: 0 };
     }
     case 'cce':

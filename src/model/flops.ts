@@ -95,7 +95,8 @@ export function modelFlopsPerToken(spec: ModelSpec, seqLen: number): number {
     if (layer.mixer?.kind === 'attention') attention += 6 * layer.mixer.numHeads * (layer.mixer.headDim + layer.mixer.vHeadDim) * seqLen;
   }
   if (!spec.peft) return 6 * matmulParams(spec) + attention;
-  let frozen = spec.peft.trainableCopies.lmHead || (spec.tiedEmbeddings && spec.peft.trainableCopies.embedding) ? 0 : spec.vocabSize * spec.hiddenSize;
+  const inPlace = spec.peft.trainsInPlace;
+  let frozen = spec.peft.trainableCopies.lmHead || inPlace?.lmHead || (spec.tiedEmbeddings && (spec.peft.trainableCopies.embedding || inPlace?.embedding)) ? 0 : spec.vocabSize * spec.hiddenSize;
   let adapters = 0;
   for (const layer of spec.layers) {
     for (const l of layer.linears) {

@@ -91,6 +91,24 @@ const MODULE_PATHS: Readonly<Record<string, { layers: string; attention: string;
 };
 const DEFAULT_PATHS: { layers: string; attention: string; mlp: string; recurrent?: string } = { layers: 'model.layers', attention: 'self_attn', mlp: 'mlp' };
 
+/** transformers' parameter names outside the decoder layers, by model type (the rest: `model.embed_tokens` …). */
+const ROOT_NAMES: Readonly<Record<string, { embedding: string; finalNorm: string; lmHead: string }>> = {
+  gpt2: { embedding: 'transformer.wte', finalNorm: 'transformer.ln_f', lmHead: 'lm_head' },
+  gptj: { embedding: 'transformer.wte', finalNorm: 'transformer.ln_f', lmHead: 'lm_head' },
+  qwen: { embedding: 'transformer.wte', finalNorm: 'transformer.ln_f', lmHead: 'lm_head' },
+  falcon: { embedding: 'transformer.word_embeddings', finalNorm: 'transformer.ln_f', lmHead: 'lm_head' },
+  mpt: { embedding: 'transformer.wte', finalNorm: 'transformer.norm_f', lmHead: 'lm_head' },
+  gpt_neox: { embedding: 'gpt_neox.embed_in', finalNorm: 'gpt_neox.final_layer_norm', lmHead: 'embed_out' },
+  nemotron_h: { embedding: 'backbone.embeddings', finalNorm: 'backbone.norm_f', lmHead: 'lm_head' },
+};
+
+/** Module paths of the parts outside the projections, for name-based selection (Axolotl unfrozen_parameters). */
+export function moduleNames(model: Pick<ModelSpec, 'modelType' | 'languageModelPrefix'>): { layers: string; embedding: string; finalNorm: string; lmHead: string } {
+  const root = model.languageModelPrefix;
+  const names = root ? { embedding: `${root}.embed_tokens`, finalNorm: `${root}.norm`, lmHead: 'lm_head' } : ROOT_NAMES[model.modelType] ?? { embedding: 'model.embed_tokens', finalNorm: 'model.norm', lmHead: 'lm_head' };
+  return { layers: root ? `${root}.layers` : (MODULE_PATHS[model.modelType] ?? DEFAULT_PATHS).layers, ...names };
+}
+
 /** The module path transformers gives a projection of decoder layer `i` (see the file comment). */
 export function linearPath(i: number, l: LinearSpec, model?: Pick<ModelSpec, 'modelType' | 'languageModelPrefix' | 'layers'>): string {
   const paths = (model && MODULE_PATHS[model.modelType]) || DEFAULT_PATHS;

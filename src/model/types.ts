@@ -245,6 +245,11 @@ export interface PeftState {
    * trainable copy is made beside it.
    */
   trainableCopies: { embedding: boolean; lmHead: boolean };
+  /**
+   * Axolotl's `unfrozen_parameters` (utils/freeze.py freeze_layers_except) on a full fine-tune: the matched
+   * original modules train in place (no copies); projections carry their own `frozen` flag.
+   */
+  trainsInPlace?: { embedding: boolean; lmHead: boolean; norms: boolean };
 }
 
 /** Parameter counts (elements) of one model, by module. */

@@ -2,6 +2,7 @@ import { loadScenarioFile, resolveConfig, checkAgainstModel, DEFAULT_HARDWARE, t
 import { loadHardwareProfile, buildCluster, type Cluster } from '../hardware/index.ts';
 import { applyPeft, loadModel, parameterCounts, type ModelSpec } from '../model/index.ts';
 import { linearizeExperts } from '../model/linearized-experts.ts';
+import { applyUnfrozen } from '../model/freeze.ts';
 import { buildPlan, planShape, type OpTag, type Plan } from '../strategy/index.ts';
 import { checkPlanLowerBound, checkReportSize, checkSteps, checkWorldSize, heapBudgetBytes, maxPlanTasks, planTooLarge } from './limits.ts';
 import { simulate, EngineStallError, type Timeline } from '../engine/index.ts';
@@ -95,7 +96,7 @@ function runEngine(scenario: string, plan: Plan, options: { jitter?: { seed: str
 function trainedModel(loaded: ModelSpec, cfg: ResolvedConfig): ModelSpec {
   const base = cfg.linearizedExperts ? linearizeExperts(loaded) : loaded;
   const p = cfg.peft;
-  if (!p) return base;
+  if (!p) return cfg.unfrozenParameters ? applyUnfrozen(base, cfg.unfrozenParameters) : base;
   return applyPeft(base, {
     r: p.r,
     dropout: p.dropout > 0,
