@@ -9,7 +9,7 @@ import { isFusedAttention, resolveAttentionImpl, resolveDataShape, type Attentio
 import { optimizerStateBytes, resolveOptimizer } from './optimizers.ts';
 import { loadDeepSpeedConfig, resolveDeepSpeed } from './deepspeed.ts';
 import { parseBandwidth } from './units.ts';
-import type { Mesh, ResolvedConfig, StrategyName } from './types.ts';
+import type { Mesh, Precision, ResolvedConfig, StrategyName } from './types.ts';
 import type { ModelSpec } from '../model/types.ts';
 
 /** What the hardware stage tells the config stage: enough to size the world. */
@@ -194,7 +194,7 @@ export async function resolveConfig(loaded: LoadedScenario, cluster: ClusterShap
       tokensPerStep: data.shape.rows * data.shape.rowTokens * ga * dataParallel,
       realTokensPerStep: data.shape.realTokens * ga * dataParallel,
     },
-    precision: trainedPrecision,
+    precision: axolotlFp32Embeddings(trainedPrecision, { axolotl, adapter: peft !== undefined, strategy, deepspeed: deepspeed !== undefined, attnImpl, cce: s.cut_cross_entropy === true || (s.plugins ?? []).some((x) => /CutCrossEntropyPlugin/.test(x)) }),
     optimizer: { name: optimizer.name, fused: optimizer.launches === 'fused', spec: optimizer },
     optimizerInBackward: resolveOptimizerInBackward(s.optimizer_in_bwd, { strategy, ga, zero: deepspeed !== undefined, axolotl, warnings }),
     ...(peft ? { peft } : {}),
@@ -451,4 +451,17 @@ function unfrozenParameters(v: string | string[] | null | undefined, adapter: bo
     return {};
   }
   return { unfrozenParameters: patterns };
+}
+
+/**
+ * Axolotl's ModelLoader._configure_embedding_dtypes (loaders/model.py): outside FSDP it first moves the
+ * embedding modules (embed_tokens, lm_head) and norms to fp32; it converts them back to the model dtype only
+ * for an adapter (or FSDP), an attention backend that needs the cast (`attn_needs_dtype_cast`: anything but
+ * eager / sdpa, so not when unset) or Cut Cross-Entropy. DeepSpeed recasts the module to its 16-bit dtype when
+ * it wraps it, so only single-GPU and DDP runs keep them in fp32.
+ */
+function axolotlFp32Embeddings(pr: Precision, c: { axolotl: boolean; adapter: boolean; strategy: string; deepspeed: boolean; attnImpl: string; cce: boolean }): Precision {
+  const half = pr.paramDtype === 'bf16' || pr.paramDtype === 'fp16';
+  const keeps = c.axolotl && !c.adapter && !c.deepspeed && (c.strategy === 'single' || c.strategy === 'ddp') && half && (c.attnImpl === 'sdpa' || c.attnImpl === 'eager') && !c.cce;
+  return keeps ? { ...pr, fp32EmbeddingModules: true, rationale: `${pr.rationale}; Axolotl keeps embed_tokens and lm_head in fp32 (sdpa/eager attention without FSDP, loaders/model.py _configure_embedding_dtypes)` } : pr;
 }

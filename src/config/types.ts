@@ -48,6 +48,13 @@ export interface Precision {
   reduceDtype: Dtype;
   /** Why: which Axolotl / accelerate / PyTorch behaviour produced these choices. */
   rationale: string;
+  /**
+   * Axolotl keeps embed_tokens and lm_head in fp32 in a 16-bit full fine-tune without FSDP or DeepSpeed when
+   * the attention needs no dtype cast (sdpa, eager or unset) and CCE is off (loaders/model.py
+   * `_configure_embedding_dtypes`): their weights, gradients and optimizer states are fp32, and the residual
+   * stream they feed stays fp32 (fp32 embeddings + 16-bit autocast outputs promote to fp32).
+   */
+  fp32EmbeddingModules?: boolean;
 }
 
 export interface ResolvedConfig {

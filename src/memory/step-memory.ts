@@ -141,7 +141,8 @@ export function stepMemory(cfg: ResolvedConfig, model: ModelSpec): StepMemory {
   const headFp32 = model.peft && !model.peft.trainableCopies.lmHead && !inPlace?.lmHead && !(model.tiedEmbeddings && (model.peft.trainableCopies.embedding || inPlace?.embedding)) ? frozenFp32 : trainableFp32;
   const autocastCache = {
     layerBytes: model.layers.map(cachedOfLayer),
-    rootBytes: headFp32 ? (model.vocabSize * h * p) / tp : 0,
+    // An fp32 lm_head (Axolotl's fp32 embedding modules) is cast for the 16-bit matmul and cached the same way.
+    rootBytes: headFp32 || (cfg.precision.fp32EmbeddingModules && p < 4) ? (model.vocabSize * h * p) / tp : 0,
   };
 
   return { layers, head, autocastCache };
@@ -168,7 +169,8 @@ function layerMemory(layer: LayerSpec, cfg: ResolvedConfig, frozenNorms: boolean
   let recomputeBytes = 0;
   if (cfg.activationCheckpointing === 'full') {
     // torch.utils.checkpoint keeps the block's inputs and re-runs its forward in backward.
-    savedBytes = checkpointedLayerInputBytes(layer, { microBatch: b, seqLen: s, bytesPerElement: p, tp, cp, sequenceParallel });
+    // With Axolotl's fp32 embeddings the residual stream, and so each checkpointed layer input, is fp32.
+    savedBytes = checkpointedLayerInputBytes(layer, { microBatch: b, seqLen: s, bytesPerElement: cfg.precision.fp32EmbeddingModules ? 4 : p, tp, cp, sequenceParallel });
     recomputeBytes = fullBytes;
   } else if (cfg.activationCheckpointing === 'selective') {
     const sac = selectiveSet(layer, cfg, full, p);
