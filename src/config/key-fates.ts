@@ -65,7 +65,8 @@ export const KEY_FATES: ReadonlyMap<string, KeyFate> = new Map<string, KeyFate>(
   ...warn('fp32 LayerNorm/RMSNorm weights are not modelled: norms stay in the model dtype', 'fp32_norms fp32_norm_classes embeddings_skip_upcast'),
   ...warn('torchao float8 training is not modelled: GEMMs run in bf16', 'fp8 fp8_enable_fsdp_float8_all_gather'),
   ...warn('quantisation-aware training (fake-quantised forward) is not modelled', 'qat quantization'),
-  ...warn('tiled MLP (the MLP run over sequence shards) is not modelled: one full MLP per layer', 'tiled_mlp tiled_mlp_num_shards tiled_mlp_use_original_mlp'),
+  // tiled_mlp / tiled_mlp_num_shards are modelled (schema.ts); which MLP forward runs inside the tiles does not change the work.
+  ...noEffect('tiled_mlp_use_original_mlp'),
   ...warn('per-module LoRA ranks are not modelled: lora_r everywhere', 'lora_rank_pattern lora_alpha_pattern'),
   ...warn('layer replication / trainable token indices are not modelled', 'peft_layer_replication peft_trainable_token_indices peft_layers_pattern peft'),
   ...warn('GPTQ bases are modelled only through a pre-quantised checkpoint (quantization_config)', 'gptq'),

@@ -196,6 +196,7 @@ export async function resolveConfig(loaded: LoadedScenario, cluster: ClusterShap
     },
     precision: axolotlFp32Embeddings(trainedPrecision, { axolotl, adapter: peft !== undefined, strategy, deepspeed: deepspeed !== undefined, attnImpl, cce: s.cut_cross_entropy === true || (s.plugins ?? []).some((x) => /CutCrossEntropyPlugin/.test(x)) }),
     optimizer: { name: optimizer.name, fused: optimizer.launches === 'fused', spec: optimizer },
+    ...(s.tiled_mlp === true ? { tiledMlp: { shards: tiledMlpShards(s.tiled_mlp_num_shards, data.shape.rowTokens / mesh.cp) } } : {}),
     optimizerInBackward: resolveOptimizerInBackward(s.optimizer_in_bwd, { strategy, ga, zero: deepspeed !== undefined, axolotl, warnings }),
     ...(peft ? { peft } : {}),
     ...unfrozenParameters(s.unfrozen_parameters, peft !== undefined, warnings),
@@ -464,4 +465,12 @@ function axolotlFp32Embeddings(pr: Precision, c: { axolotl: boolean; adapter: bo
   const half = pr.paramDtype === 'bf16' || pr.paramDtype === 'fp16';
   const keeps = c.axolotl && !c.adapter && !c.deepspeed && (c.strategy === 'single' || c.strategy === 'ddp') && half && (c.attnImpl === 'sdpa' || c.attnImpl === 'eager') && !c.cce;
   return keeps ? { ...pr, fp32EmbeddingModules: true, rationale: `${pr.rationale}; Axolotl keeps embed_tokens and lm_head in fp32 (sdpa/eager attention without FSDP, loaders/model.py _configure_embedding_dtypes)` } : pr;
+}
+
+/**
+ * Axolotl's tiled_mlp_forward (monkeypatch/tiled_mlp/patch.py): `tiled_mlp_num_shards`, else ~32K tokens per
+ * shard — ceil(seqlen / 32768) over the sequence the MLP sees (the context-parallel chunk).
+ */
+function tiledMlpShards(configured: number | null | undefined, localSeqTokens: number): number {
+  return configured ?? Math.max(1, Math.ceil(localSeqTokens / 32768));
 }

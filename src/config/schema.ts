@@ -84,6 +84,8 @@ export const scenarioSchema = z.object({
   datasets: z.unknown().optional(),
   pretraining_dataset: z.unknown().optional(),
   min_sample_len: positiveInt.nullable().optional(),
+  tiled_mlp: z.boolean().nullable().optional(),
+  tiled_mlp_num_shards: positiveInt.nullable().optional(),
   torch_compile: z.union([z.boolean(), z.literal('auto')]).optional(),
   gradient_checkpointing: z.union([z.boolean(), z.enum(['selective', 'offload', 'offload_disk'])]).nullable().optional(),
   activation_offloading: z.union([z.boolean(), z.enum(['legacy', 'disk', 'hidden_states'])]).nullable().optional(),

@@ -83,6 +83,11 @@ export interface ResolvedConfig {
    * during backward, and the gradient freed at once (no clip, no accumulation, one device).
    */
   optimizerInBackward: boolean;
+  /**
+   * Axolotl's tiled MLP (monkeypatch/tiled_mlp): each MLP runs over `shards` sequence shards, forward without
+   * autograd (saving only its input), backward re-running each shard's forward with autograd.
+   */
+  tiledMlp?: { shards: number };
   /** Axolotl `unfrozen_parameters` on a full fine-tune: only matching parameters train (src/model/freeze.ts). */
   unfrozenParameters?: string[];
   /** Fused-kernel replacements (torch.compile, Liger) and the loss implementation (src/config/kernels.ts). */

@@ -1,6 +1,7 @@
 import type { ResolvedConfig } from '../config/types.ts';
 import { activationTensorsPerLayer, checkpointedLayerInputBytes, logitsBytes } from '../model/activations.ts';
 import { layerGemms } from '../model/flops.ts';
+import { makeLayer } from '../model/layer.ts';
 import { loraParams } from '../model/peft.ts';
 import type { LayerSpec, ModelSpec } from '../model/types.ts';
 import { bytesOf } from '../util/dtype.ts';
@@ -163,7 +164,11 @@ function layerMemory(layer: LayerSpec, cfg: ResolvedConfig, frozenNorms: boolean
     frozenNorms, fusedNorm: cfg.kernels.fusedSaves.norm, fusedActivation: cfg.kernels.fusedSaves.activation,
   });
   const full = new Map(tensors.map((t) => [t.name, t.bytes]));
-  const fullBytes = tensors.reduce((a, t) => a + t.bytes, 0);
+  let fullBytes = tensors.reduce((a, t) => a + t.bytes, 0);
+  // Tiled MLP: the MLP's autograd graph is built one shard at a time in backward; forward keeps only its input.
+  const mlpSaved = cfg.tiledMlp ? mlpSavedBytes(layer, tensors, cfg, p) : 0;
+  const tiles = cfg.tiledMlp?.shards ?? 1;
+  if (cfg.tiledMlp) fullBytes += checkpointedLayerInputBytes(layer, { microBatch: b, seqLen: s, bytesPerElement: p, tp, cp, sequenceParallel }) - mlpSaved;
 
   let savedBytes = fullBytes;
   let recomputeBytes = 0;
@@ -182,7 +187,9 @@ function layerMemory(layer: LayerSpec, cfg: ResolvedConfig, frozenNorms: boolean
   // branch while down_proj's input gradient (I) and MulBackward's two outputs (I each) exist; down_proj's own
   // input has been released, so the net over the saved set is h + 2I (SwiGLU) or h + I (GELU: act grad + up grad).
   const I = ffnWidthPerToken(layer) / tp;
-  const backwardWorkingBytes = tokens * p * (h / (sequenceParallel ? tp : 1) + (layer.ffn?.gated ? 2 : 1) * I);
+  const mlpWorking = tokens * p * (layer.ffn?.gated ? 2 : 1) * I;
+  // Tiled: one shard's re-created MLP set and working gradients at a time (the input's gradient is whole).
+  const backwardWorkingBytes = tokens * p * (h / (sequenceParallel ? tp : 1)) + (mlpWorking + mlpSaved) / tiles;
 
   return { savedBytes, recomputeBytes, backwardWorkingBytes, fullBytes };
 }
@@ -242,4 +249,16 @@ function headMemory(model: ModelSpec, cfg: ResolvedConfig, tokens: number, h: nu
     case 'cce':
       return { savedBytes: normSaved + lmInput, lossForwardBytes: tokens * 4, lossHeldBytes: tokens * 4, lossBackwardBytes: lmInput };
   }
+}
+
+/** What the layer's MLP (its projections, activation, routing) saves: the layer's set minus the same layer without its MLP; the norm before it stays. */
+function mlpSavedBytes(layer: LayerSpec, tensors: { name: string; bytes: number }[], cfg: ResolvedConfig, p: number): number {
+  if (!layer.ffn && !layer.linears.some((l) => l.part === 'mlp')) return 0;
+  const { tp, cp, sequenceParallel } = cfg.mesh;
+  const bare = makeLayer({ ...layer, ffn: null, linears: layer.linears.filter((l) => l.part !== 'mlp') });
+  const kept = new Set(activationTensorsPerLayer(bare, {
+    microBatch: cfg.shape.rows, seqLen: cfg.shape.rowTokens, flashAttention: cfg.flashAttention, bytesPerElement: p, transformersEager: true, tp, cp, sequenceParallel,
+    fusedNorm: cfg.kernels.fusedSaves.norm, fusedActivation: cfg.kernels.fusedSaves.activation,
+  }).map((t) => t.name));
+  return tensors.filter((t) => !kept.has(t.name) && !t.name.startsWith('mlp_norm')).reduce((a, t) => a + t.bytes, 0);
 }

@@ -169,6 +169,12 @@ export function layerCosts(layer: LayerSpec, cfg: ResolvedConfig, gpu: GpuSpec, 
     segments.push({ name: gemms[i]!.name, seconds: gemmBwd[i]! + elementwiseShare, params: projections[i]!.trainableParams, part: partOf(i) === 'mlp' ? 'mlp' : 'attention' });
     if (i === lastAttentionLinear && layer.mixer) segments.push({ name: attn ? 'attention_core' : `${layer.mixer.kind}_core`, seconds: attnBwd, params: 0, part: 'attention' });
   }
+  // Tiled MLP (Axolotl monkeypatch/tiled_mlp): backward re-runs each shard's MLP forward with autograd before
+  // its backward, so the MLP's forward work is paid once more inside the MLP's backward.
+  if (cfg.tiledMlp) {
+    const mlpSegments = segments.filter((x) => x.part === 'mlp');
+    for (const x of mlpSegments) x.seconds += mlpForwardSeconds / mlpSegments.length;
+  }
   // Norm weights and other non-projection parameters (replicated across TP) are ready last: fold them into the
   // last segment. Under PEFT they are frozen.
   const others = layer.norms.reduce((a, n) => a + normParams(n), 0) + layer.extraParams;
