@@ -63,7 +63,6 @@ export const KEY_FATES: ReadonlyMap<string, KeyFate> = new Map<string, KeyFate>(
     torch_compile_backend torch_compile_options lm_eval_tasks lm_eval_batch_size lm_eval_post_train lm_eval_model save_compressed`),
   // Accepted but not modelled: warnings with the assumption.
   ...warn('fp32 LayerNorm/RMSNorm weights are not modelled: norms stay in the model dtype', 'fp32_norms fp32_norm_classes embeddings_skip_upcast'),
-  ...warn('torchao float8 training is not modelled: GEMMs run in bf16', 'fp8 fp8_enable_fsdp_float8_all_gather'),
   ...warn('quantisation-aware training (fake-quantised forward) is not modelled', 'qat quantization'),
   // tiled_mlp / tiled_mlp_num_shards are modelled (schema.ts); which MLP forward runs inside the tiles does not change the work.
   ...noEffect('tiled_mlp_use_original_mlp'),

@@ -132,13 +132,18 @@ export async function resolveConfig(loaded: LoadedScenario, cluster: ClusterShap
     ? resolveDeepSpeed(deepspeed, { bf16, fp16: dtypes.half === 'fp16', microBatchSize: micro, gradientAccumulationSteps: ga, mesh, worldSize, ...(sim.master_weights ? { masterWeights: sim.master_weights } : {}) })
     : undefined;
   if (zero) warnings.push(...zero.warnings);
-  const precision = zero ? zero.precision : resolvePrecision({
+  // fp8 without a 16-bit key: accelerate's mixed_precision "fp8" still enables native amp with bf16 autocast
+  // (accelerator.py "We always enable native_amp for FP8"; utils/modeling.py get_mixed_precision_context_manager),
+  // over the fp32 weights Axolotl loaded.
+  const fp8Autocast = s.fp8 === true && !dtypes.half && !s.adapter && !zero;
+  const basePrecision = zero ? zero.precision : resolvePrecision({
     strategy,
-    half: dtypes.half,
+    half: fp8Autocast ? 'bf16' : dtypes.half,
     tf32: dtypes.tf32,
-    ...(sim.master_weights ? { masterWeights: sim.master_weights } : {}),
+    ...(fp8Autocast ? { masterWeights: 'fp32' as const } : sim.master_weights ? { masterWeights: sim.master_weights } : {}),
     ...(mpp ? { mixedPrecisionPolicy: mpp } : {}),
   });
+  const precision = fp8Autocast ? { ...basePrecision, rationale: 'fp8 without bf16: accelerate trains float8 under bf16 autocast (native amp for fp8) over the fp32 weights Axolotl loaded: fp32 params, grads and AdamW states' } : basePrecision;
 
   const attnChoice = resolveAttentionImpl(s as AttentionInput);
   const attnImpl = attnChoice.impl;
@@ -197,6 +202,7 @@ export async function resolveConfig(loaded: LoadedScenario, cluster: ClusterShap
     precision: axolotlFp32Embeddings(trainedPrecision, { axolotl, adapter: peft !== undefined, strategy, deepspeed: deepspeed !== undefined, attnImpl, cce: s.cut_cross_entropy === true || (s.plugins ?? []).some((x) => /CutCrossEntropyPlugin/.test(x)) }),
     optimizer: { name: optimizer.name, fused: optimizer.launches === 'fused', spec: optimizer },
     ...(s.tiled_mlp === true ? { tiledMlp: { shards: tiledMlpShards(s.tiled_mlp_num_shards, data.shape.rowTokens / mesh.cp) } } : {}),
+    ...resolveFloat8(s.fp8, s.fp8_enable_fsdp_float8_all_gather, { adapter: peft !== undefined, fsdp: strategy === 'fsdp2' || strategy === 'fsdp1' }, warnings),
     optimizerInBackward: resolveOptimizerInBackward(s.optimizer_in_bwd, { strategy, ga, zero: deepspeed !== undefined, axolotl, warnings }),
     ...(peft ? { peft } : {}),
     ...unfrozenParameters(s.unfrozen_parameters, peft !== undefined, warnings),
@@ -473,4 +479,18 @@ function axolotlFp32Embeddings(pr: Precision, c: { axolotl: boolean; adapter: bo
  */
 function tiledMlpShards(configured: number | null | undefined, localSeqTokens: number): number {
   return configured ?? Math.max(1, Math.ceil(localSeqTokens / 32768));
+}
+
+/**
+ * Axolotl `fp8: true` hands accelerate an AORecipeKwargs with torchao's Float8LinearConfig (tensorwise
+ * scaling; core/trainers/base.py additional_accelerator_args), which converts the model's nn.Linear layers.
+ */
+function resolveFloat8(fp8: boolean | null | undefined, allGather: boolean | null | undefined, c: { adapter: boolean; fsdp: boolean }, warnings: string[]): { float8?: boolean } {
+  if (fp8 !== true) return {};
+  if (c.adapter) {
+    warnings.push('fp8: float8 training under an adapter is not modelled: the frozen base and the adapters run 16-bit GEMMs');
+    return {};
+  }
+  if (allGather === true && c.fsdp) warnings.push('fp8_enable_fsdp_float8_all_gather: FSDP all-gathers are modelled in 16 bits (torchao gathers the converted weights in float8, half the bytes)');
+  return { float8: true };
 }

@@ -85,6 +85,8 @@ export const scenarioSchema = z.object({
   pretraining_dataset: z.unknown().optional(),
   min_sample_len: positiveInt.nullable().optional(),
   tiled_mlp: z.boolean().nullable().optional(),
+  fp8: z.boolean().nullable().optional(),
+  fp8_enable_fsdp_float8_all_gather: z.boolean().nullable().optional(),
   tiled_mlp_num_shards: positiveInt.nullable().optional(),
   torch_compile: z.union([z.boolean(), z.literal('auto')]).optional(),
   gradient_checkpointing: z.union([z.boolean(), z.enum(['selective', 'offload', 'offload_disk'])]).nullable().optional(),

@@ -83,6 +83,8 @@ export interface ResolvedConfig {
    * during backward, and the gradient freed at once (no clip, no accumulation, one device).
    */
   optimizerInBackward: boolean;
+  /** torchao float8 training (Axolotl `fp8`): eligible trainable projections run scaled fp8 GEMMs (src/strategy/projection-costs.ts). */
+  float8?: boolean;
   /**
    * Axolotl's tiled MLP (monkeypatch/tiled_mlp): each MLP runs over `shards` sequence shards, forward without
    * autograd (saving only its input), backward re-running each shard's forward with autograd.

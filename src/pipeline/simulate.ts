@@ -1,3 +1,4 @@
+import { ShardsimError } from '../util/errors.ts';
 import { loadScenarioFile, resolveConfig, checkAgainstModel, DEFAULT_HARDWARE, type LoadedScenario, type ResolvedConfig, type SimulationOverrides } from '../config/index.ts';
 import { loadHardwareProfile, buildCluster, type Cluster } from '../hardware/index.ts';
 import { applyPeft, loadModel, parameterCounts, type ModelSpec } from '../model/index.ts';
@@ -44,6 +45,9 @@ export async function simulateLoaded(loaded: LoadedScenario, opts: RunOptions = 
   const cluster = buildCluster(profile, cfg.simulation.numNodes, cfg.simulation.gpus);
   const base = opts.model ?? loadModel({ ...(cfg.model.baseModel ? { baseModel: cfg.model.baseModel } : {}), ...(cfg.model.modelConfig ? { modelConfig: cfg.model.modelConfig } : {}), baseDir: cfg.baseDir });
   checkAgainstModel(cfg, base);
+  if (cfg.float8 && profile.gpu.achieved_fp8_matmul_flops_per_second === undefined) {
+    throw new ShardsimError(`float8 training needs fp8 tensor cores and a measured fp8 matmul rate, and ${profile.gpu.name} (${profile.id}) has none`, { key: 'fp8', fix: 'remove fp8: true, or pick an H100 / H200 / B200 profile' });
+  }
   // What trains: the whole model, or PEFT's adapters over a frozen (possibly quantised) base.
   const model = trainedModel(base, cfg);
   // Sizes first (pipeline/limits.ts): a plan the heap cannot hold is refused before it is built.

@@ -92,7 +92,7 @@ export function layerCosts(layer: LayerSpec, cfg: ResolvedConfig, gpu: GpuSpec, 
   const p = bytesOf(dtype);
 
   const gemms = layerGemms(layer, tokens, tp);
-  const projections = layer.linears.map((l, i) => projectionCosts(l, gemms[i]!, gpu, dtype, cfg.expertsImplementation, cfg.kernels.compiled));
+  const projections = layer.linears.map((l, i) => projectionCosts(l, gemms[i]!, gpu, dtype, cfg.expertsImplementation, cfg.kernels.compiled, cfg.float8 === true));
   const gemmFwd = projections.map((x) => x.forwardSeconds);
   const gemmBwd = projections.map((x) => x.backwardSeconds);
   const matmulFlops = projections.reduce((sum, x) => sum + x.forwardFlops, 0);
