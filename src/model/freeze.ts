@@ -1,6 +1,6 @@
 import { linearPath, moduleNames } from './peft.ts';
-import { makeLayer } from './layer.ts';
-import type { LayerSpec, LinearSpec, ModelSpec } from './types.ts';
+import { rebuildLayers } from './layer.ts';
+import type { LinearSpec, ModelSpec } from './types.ts';
 
 /**
  * Axolotl's `unfrozen_parameters` on a full fine-tune (utils/freeze.py `freeze_layers_except`, called from
@@ -31,18 +31,13 @@ export function applyUnfrozen(model: ModelSpec, patterns: readonly string[]): Mo
   const regexes = patterns.map(compileUnfrozenPattern);
   const matches = (name: string) => regexes.some((r) => r.test(name));
   const names = moduleNames(model);
-  const cache = new Map<string, LayerSpec>();
-  const layers = model.layers.map((layer, i) => {
-    const linears = layer.linears.map((l): LinearSpec => {
+  const layers = rebuildLayers(model.layers, (layer, i) => ({
+    ...layer,
+    linears: layer.linears.map((l): LinearSpec => {
       const path = linearPath(i, l, model);
       return { ...l, frozen: !(matches(`${path}.weight`) || (l.bias === true && matches(`${path}.bias`))) };
-    });
-    const next = makeLayer({ ...layer, linears });
-    const shared = cache.get(next.signature);
-    if (shared) return shared;
-    cache.set(next.signature, next);
-    return next;
-  });
+    }),
+  }));
   return {
     ...model,
     layers,

@@ -58,6 +58,23 @@ export function makeLayer(parts: Omit<LayerSpec, 'signature'> & { signature?: st
   };
 }
 
+/**
+ * Rebuild every layer with `rebuild` (returning the layer itself keeps it) and share the records of equal
+ * layers, so that costs computed per signature are computed once.
+ */
+export function rebuildLayers(layers: readonly LayerSpec[], rebuild: (layer: LayerSpec, i: number) => LayerSpec | Omit<LayerSpec, 'signature'>): LayerSpec[] {
+  const cache = new Map<string, LayerSpec>();
+  return layers.map((layer, i) => {
+    const parts = rebuild(layer, i);
+    if (parts === layer) return layer;
+    const next = makeLayer(parts);
+    const shared = cache.get(next.signature);
+    if (shared) return shared;
+    cache.set(next.signature, next);
+    return next;
+  });
+}
+
 /** `count` norms of one kind over the hidden size. */
 export function norms(count: number, norm: Omit<NormSpec, 'width'>, width: number): NormSpec[] {
   return Array.from({ length: count }, () => ({ ...norm, width }));

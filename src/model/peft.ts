@@ -16,7 +16,7 @@
  * <name>` for the token mixer's projections and `model.layers.<i>.mlp.<name>` for the feed-forward's.
  */
 import type { LayerSpec, LinearSpec, ModelSpec, WeightQuantization } from './types.ts';
-import { makeLayer } from './layer.ts';
+import { rebuildLayers } from './layer.ts';
 
 export type LoraTargets = { kind: 'names'; names: readonly string[] } | { kind: 'regex'; pattern: string } | { kind: 'all-linear' } | { kind: 'none' };
 
@@ -129,8 +129,7 @@ export function isTargeted(targets: LoraTargets, i: number, l: LinearSpec, model
 
 /** A copy of the model with frozen, quantised and adapted projections (see the file comment). */
 export function applyPeft(model: ModelSpec, opts: PeftOptions): ModelSpec {
-  const cache = new Map<string, LayerSpec>();
-  const layers = model.layers.map((layer, i) => {
+  const layers = rebuildLayers(model.layers, (layer, i) => {
     const adapt = opts.layersToTransform === undefined || opts.layersToTransform.includes(i);
     const linears = layer.linears.map((l): LinearSpec => {
       const out: LinearSpec = { ...l, frozen: true };
@@ -148,11 +147,7 @@ export function applyPeft(model: ModelSpec, opts: PeftOptions): ModelSpec {
       if (kernel) l.lora = { ...l.lora, kernel };
       else if (opts.upcastAdapters && !l.quantized && !l.experts) l.lora = { ...l.lora, castsInput: true };
     }
-    const next = makeLayer({ ...layer, linears });
-    const shared = cache.get(next.signature);
-    if (shared) return shared;
-    cache.set(next.signature, next);
-    return next;
+    return { ...layer, linears };
   });
   return {
     ...model,
