@@ -26,6 +26,8 @@ const MULTIMODAL_TEXT_FAMILY: Readonly<Record<string, string>> = {
   smolvlm: 'llama',
   idefics3: 'llama',
   internvl: 'qwen2',
+  qwen3_5: 'qwen3_5_text',
+  qwen3_5_moe: 'qwen3_5_moe_text',
 };
 
 /**

@@ -88,6 +88,8 @@ const MODULE_PATHS: Readonly<Record<string, { layers: string; attention: string;
   jamba: { layers: 'model.layers', attention: 'self_attn', mlp: 'feed_forward', recurrent: 'mamba' },
   falcon_h1: { layers: 'model.layers', attention: 'self_attn', mlp: 'feed_forward', recurrent: 'mamba' },
   nemotron_h: { layers: 'backbone.layers', attention: 'mixer', mlp: 'mixer', recurrent: 'mixer' },
+  qwen3_5_text: { layers: 'model.layers', attention: 'self_attn', mlp: 'mlp', recurrent: 'linear_attn' },
+  qwen3_5_moe_text: { layers: 'model.layers', attention: 'self_attn', mlp: 'mlp', recurrent: 'linear_attn' },
 };
 const DEFAULT_PATHS: { layers: string; attention: string; mlp: string; recurrent?: string } = { layers: 'model.layers', attention: 'self_attn', mlp: 'mlp' };
 
@@ -105,6 +107,9 @@ export function linearPath(i: number, l: LinearSpec, model?: Pick<ModelSpec, 'mo
 export function isTargeted(targets: LoraTargets, i: number, l: LinearSpec, model?: Pick<ModelSpec, 'modelType' | 'languageModelPrefix' | 'layers'>): boolean {
   if (targets.kind === 'none') return false;
   if (targets.kind === 'all-linear') return !l.experts && !l.router;
+  // Routed experts held as 3-D parameters (transformers 5 `experts.gate_up_proj` / `down_proj`) are not
+  // modules, so no target_modules name or regex reaches them: only target_parameters does (PEFT ParamWrapper).
+  if (l.experts && !l.experts.linear) return false;
   if (targets.kind === 'names') return targets.names.some((t) => t === l.name || linearPath(i, l, model).endsWith(`.${t}`));
   return new RegExp(`^(?:${targets.pattern})$`).test(linearPath(i, l, model));
 }

@@ -73,3 +73,32 @@ describe('MoE and MLA families (hub totals; active = all but the unvisited exper
     expect(activeParameters(m)).toBeLessThan(14e9);
   });
 });
+
+describe('hybrid linear-attention families', () => {
+  // Qwen3.5-35B-A3B text_config (maxtext's copy of the hub config); the count is a hand formula summed over
+  // transformers' Qwen3_5Moe modules, equal to maxtext's HF tensor-shape table.
+  const QWEN35_MOE = {
+    model_type: 'qwen3_5_moe',
+    tie_word_embeddings: false,
+    text_config: {
+      model_type: 'qwen3_5_moe_text', hidden_size: 2048, num_hidden_layers: 40, num_attention_heads: 16, num_key_value_heads: 2, head_dim: 256, attn_output_gate: true,
+      full_attention_interval: 4, linear_conv_kernel_dim: 4, linear_key_head_dim: 128, linear_num_key_heads: 16, linear_num_value_heads: 32, linear_value_head_dim: 128,
+      num_experts: 256, num_experts_per_tok: 8, moe_intermediate_size: 512, shared_expert_intermediate_size: 512, vocab_size: 248320,
+      rope_parameters: { rope_type: 'default', rope_theta: 10000000, partial_rotary_factor: 0.25 },
+    },
+  };
+  it('Qwen3.5-35B-A3B: three Gated DeltaNet layers per gated-attention layer; 34,660,610,688 total, 3,454,988,928 active', () => {
+    const m = specFromHfConfig(QWEN35_MOE, 'x');
+    const h = 2048;
+    const gdn = h * (2 * 2048 + 4096) + h * 4096 + 2 * h * 32 + 4096 * h + (2 * 2048 + 4096) * 4 + 2 * 32 + 128;
+    const attn = h * 2 * 16 * 256 + 2 * h * 2 * 256 + 16 * 256 * h + 2 * 256;
+    const moe = h * 256 + 256 * 3 * h * 512 + 3 * h * 512 + h;
+    const total = 30 * (gdn + moe + 2 * h) + 10 * (attn + moe + 2 * h) + 2 * 248320 * h + h;
+    expect(parameterCounts(m).total).toBe(total);
+    expect(total).toBe(34_660_610_688);
+    expect(activeParameters(m)).toBe(total - 40 * (256 - 8) * 3 * h * 512);
+    expect(m.layers.map((l) => l.mixer!.kind).slice(0, 4)).toEqual(['linear_attention', 'linear_attention', 'linear_attention', 'attention']);
+    expect(m.layers[3]!.mixer).toMatchObject({ numHeads: 16, numKvHeads: 2, headDim: 256, rotaryDims: 64, qkNorm: true });
+    expect(m.languageModelPrefix).toBe('model.language_model');
+  });
+});
