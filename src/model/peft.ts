@@ -99,8 +99,8 @@ export function linearPath(i: number, l: LinearSpec, model?: Pick<ModelSpec, 'mo
   const layers = model?.languageModelPrefix ? `${model.languageModelPrefix}.layers` : paths.layers;
   const layer = model?.layers[i];
   const recurrent = l.part === 'attention' && (l.branch === 'parallel' || (layer?.mixer && layer.mixer.kind !== 'attention'));
-  const module = l.part === 'mlp' ? paths.mlp : recurrent ? (paths.recurrent ?? 'mixer') : paths.attention;
-  return `${layers}.${i}.${module}.${l.name}`;
+  const module = l.module ?? (l.part === 'mlp' ? paths.mlp : recurrent ? (paths.recurrent ?? 'mixer') : paths.attention);
+  return module ? `${layers}.${i}.${module}.${l.name}` : `${layers}.${i}.${l.name}`;
 }
 
 /** Whether LoRA targets this projection of layer `i`. */

@@ -59,6 +59,12 @@ export interface LinearSpec {
    * Axolotl's `lora_target_linear` does not adapt it and bitsandbytes does not quantise it.
    */
   router?: boolean;
+  /**
+   * The module under the decoder layer that holds this projection when it is not the family's token-mixer or
+   * feed-forward module ('' = the layer itself): Gemma 4 keeps its router and experts beside `mlp`
+   * (`layers.<i>.router.proj`, `layers.<i>.experts.gate_up_proj`). Used for adapter-target paths only.
+   */
+  module?: string;
   /** Belongs to the layer's parallel mixer (Falcon-H1's Mamba-2 beside its attention), not the main one. */
   branch?: 'parallel';
   /** The weight (and bias) is frozen (PEFT): no weight gradient is computed, no optimizer state is kept. */

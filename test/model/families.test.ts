@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { activeParameters, parameterCounts, specFromHfConfig, type AttentionMixer } from '../../src/model/index.ts';
+import { activeParameters, linearPath, loadModel, parameterCounts, specFromHfConfig, type AttentionMixer } from '../../src/model/index.ts';
 
 // Architecture keys of the published config.json files; totals are the hub's safetensors counts.
 const GEMMA_7B = { model_type: 'gemma', hidden_size: 3072, intermediate_size: 24576, num_hidden_layers: 28, num_attention_heads: 16, num_key_value_heads: 16, head_dim: 256, vocab_size: 256000 };
@@ -100,5 +100,33 @@ describe('hybrid linear-attention families', () => {
     expect(m.layers.map((l) => l.mixer!.kind).slice(0, 4)).toEqual(['linear_attention', 'linear_attention', 'linear_attention', 'attention']);
     expect(m.layers[3]!.mixer).toMatchObject({ numHeads: 16, numKvHeads: 2, headDim: 256, rotaryDims: 64, qkNorm: true });
     expect(m.languageModelPrefix).toBe('model.language_model');
+  });
+});
+
+describe('gemma4 (Gemma 4 language models)', () => {
+  it('26B-A4B: a dense GeGLU MLP and 128 routed experts in every layer; full layers have 512-dim heads, 2 KV heads and no v_proj (K = V); 25.2 B total, 3.8 B active (Gemma 4 card)', () => {
+    const m = loadModel({ baseModel: 'google/gemma-4-26B-A4B' });
+    expect(parameterCounts(m).total / 1e9).toBeCloseTo(25.2, 1);
+    expect(activeParameters(m) / 1e9).toBeCloseTo(3.8, 1);
+    const full = m.layers[5]!;
+    expect(full.mixer).toMatchObject({ numHeads: 16, numKvHeads: 2, headDim: 512, rotaryDims: 128 });
+    expect(full.mixer).not.toHaveProperty('window');
+    expect(full.linears.map((l) => l.name)).not.toContain('v_proj');
+    expect(m.layers[0]!.mixer).toMatchObject({ numKvHeads: 8, headDim: 256, window: 1024 });
+    // transformers keeps the router and experts beside `mlp` (Gemma4TextDecoderLayer.router / .experts).
+    const gateUp = m.layers[0]!.linears.find((l) => l.name === 'gate_up_proj')!;
+    expect(linearPath(0, gateUp, m)).toBe('model.language_model.layers.0.experts.gate_up_proj');
+    expect(linearPath(0, m.layers[0]!.linears.find((l) => l.name === 'gate_proj')!, m)).toBe('model.language_model.layers.0.mlp.gate_proj');
+  });
+  it('31B (dense): 30.7 B (Gemma 4 card)', () => {
+    expect(parameterCounts(loadModel({ baseModel: 'google/gemma-4-31B' })).total / 1e9).toBeCloseTo(30.7, 1);
+  });
+  it('E2B: the per-layer embedding table (262144 × 35·256) is part of the count; KV-shared layers run a double-wide MLP', () => {
+    const m = loadModel({ baseModel: 'google/gemma-4-E2B-it' });
+    const total = parameterCounts(m).total;
+    // Card: 2.3 B "effective" parameters = the text model without the per-layer embedding table.
+    expect((total - 262144 * 35 * 256) / 1e9).toBeCloseTo(2.3, 1);
+    expect(m.layers[14]!.ffn).toMatchObject({ intermediate: 6144 });
+    expect(m.layers[15]!.ffn).toMatchObject({ intermediate: 12288 });
   });
 });

@@ -78,6 +78,17 @@ describe('trainable parameters as PEFT prints them', () => {
     expect(trainableParameters(withExperts)).toBe(byName + 40 * 256 * 16 * (512 + 2048));
   });
 
+  it('Gemma 4 26B-A4B (Axolotl example): the vision regex adapts attention and the dense MLP, target_parameters the 3-D experts', () => {
+    // Sliding layers (25): q 2816 → 16·256, k/v → 8·256, o; full layers (5): q → 16·512, k → 2·512, no v_proj, o;
+    // MLP 2112; experts 128 × (gate_up 2816 → 2·704, down 704 → 2816); r = 16.
+    const pattern = String.raw`model.language_model.layers.[\d]+.(_checkpoint_wrapped_module.)?(mlp|self_attn).(up|down|gate|q|k|v|o)_proj`;
+    const m = applyPeft(loadModel({ baseModel: 'google/gemma-4-26B-A4B' }), lora({ r: 16, targets: { kind: 'regex', pattern }, parameters: ['experts.gate_up_proj', 'experts.down_proj'] }));
+    const sliding = 16 * ((2816 + 4096) + 2 * (2816 + 2048) + (4096 + 2816));
+    const full = 16 * ((2816 + 8192) + (2816 + 1024) + (8192 + 2816));
+    const ffn = 16 * 3 * (2816 + 2112) + 128 * 16 * ((2816 + 1408) + (704 + 2816));
+    expect(trainableParameters(m)).toBe(25 * sliding + 5 * full + 30 * ffn);
+  });
+
   it('adapting keeps the base parameter count and freezes every base projection', () => {
     const base = loadModel({ baseModel: 'meta-llama/Llama-3.2-1B' });
     const m = applyPeft(base, lora({ quantization: quantizationOf({ kind: 'nf4', doubleQuant: true }) }));
