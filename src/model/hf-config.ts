@@ -29,6 +29,7 @@ const MULTIMODAL_TEXT_FAMILY: Readonly<Record<string, string>> = {
   qwen3_5: 'qwen3_5_text',
   qwen3_5_moe: 'qwen3_5_moe_text',
   gemma4: 'gemma4_text',
+  lfm2_vl: 'lfm2',
 };
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { activeParameters, linearPath, loadModel, parameterCounts, specFromHfConfig, type AttentionMixer } from '../../src/model/index.ts';
+import { activeParameters, applyPeft, linearPath, loadModel, parameterCounts, specFromHfConfig, trainableParameters, type AttentionMixer } from '../../src/model/index.ts';
 
 // Architecture keys of the published config.json files; totals are the hub's safetensors counts.
 const GEMMA_7B = { model_type: 'gemma', hidden_size: 3072, intermediate_size: 24576, num_hidden_layers: 28, num_attention_heads: 16, num_key_value_heads: 16, head_dim: 256, vocab_size: 256000 };
@@ -128,5 +128,23 @@ describe('gemma4 (Gemma 4 language models)', () => {
     expect((total - 262144 * 35 * 256) / 1e9).toBeCloseTo(2.3, 1);
     expect(m.layers[14]!.ffn).toMatchObject({ intermediate: 6144 });
     expect(m.layers[15]!.ffn).toMatchObject({ intermediate: 12288 });
+  });
+});
+
+describe('lfm2 (short-convolution + attention hybrid)', () => {
+  it('LFM2-350M: 354,483,968 (LiquidAI card); the MLP width is auto-adjusted 6656 → 4608; 10 conv and 6 attention layers', () => {
+    const m = loadModel({ baseModel: 'LiquidAI/LFM2-350M' });
+    expect(parameterCounts(m).total).toBe(354_483_968);
+    expect(m.layers[0]!.ffn).toMatchObject({ intermediate: 4608 });
+    expect(m.layers.map((l) => (l.mixer!.kind === 'attention' ? 'A' : 'C')).join('')).toBe('CCACCACCACACACAC');
+    expect(m.layers[0]!.mixer).toMatchObject({ kind: 'short_conv', channels: 1024, convKernel: 3 });
+  });
+  it('LFM2-VL-450M: the vision regex Axolotl ships reaches only q/k/v (LFM2 names its MLP feed_forward.w1/w2/w3 and its output out_proj)', () => {
+    const base = loadModel({ baseModel: 'LiquidAI/LFM2-VL-450M' });
+    const pattern = String.raw`model.language_model.layers.[\d]+.(mlp|cross_attn|self_attn).(up|down|gate|q|k|v|o)_proj`;
+    const m = applyPeft(base, { r: 32, dropout: true, dora: false, targets: { kind: 'regex', pattern }, modulesToSave: [] });
+    // 6 attention layers × 32 · [(1024 + 1024) + 2 · (1024 + 512)]
+    expect(trainableParameters(m)).toBe(6 * 32 * (2048 + 2 * 1536));
+    expect(base.omitted?.[0]?.name).toContain('siglip2');
   });
 });
