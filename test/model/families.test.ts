@@ -148,3 +148,15 @@ describe('lfm2 (short-convolution + attention hybrid)', () => {
     expect(base.omitted?.[0]?.name).toContain('siglip2');
   });
 });
+
+describe('nemotron_h latent MoE (Nemotron 3 Super)', () => {
+  it('routed experts run in the 1024-wide latent between fc1/fc2_latent_proj; the router and shared expert read h', () => {
+    const m = loadModel({ baseModel: 'nvidia/NVIDIA-Nemotron-3-Super-120B-A12B-BF16' });
+    const moe = m.layers[1]!;
+    expect(moe.linears.map((l) => [l.name, l.in, l.out])).toEqual([
+      ['gate', 4096, 512], ['fc1_latent_proj', 4096, 1024], ['experts.gate_up_proj', 1024, 2688], ['experts.down_proj', 2688, 1024], ['fc2_latent_proj', 1024, 4096],
+      ['shared_experts.up_proj', 4096, 5376], ['shared_experts.down_proj', 5376, 4096],
+    ]);
+    expect(m.layers.filter((l) => l.mixer?.kind === 'attention')).toHaveLength(8);
+  });
+});
