@@ -160,3 +160,15 @@ describe('nemotron_h latent MoE (Nemotron 3 Super)', () => {
     expect(m.layers.filter((l) => l.mixer?.kind === 'attention')).toHaveLength(8);
   });
 });
+
+describe('kimi_linear (KDA + NoPE MLA + MoE)', () => {
+  it('Kimi-Linear-48B-A3B: KDA on the listed 1-based layers, MLA without rotary on the others; 49.1 B total (48 B excluding the embedding and head), 3.5 B active', () => {
+    const m = loadModel({ baseModel: 'moonshotai/Kimi-Linear-48B-A3B-Instruct' });
+    const kinds = m.layers.map((l) => (l.mixer!.kind === 'attention' ? 'A' : 'K')).join('');
+    expect(kinds).toBe('KKKAKKKAKKKAKKKAKKKAKKKAKKA');
+    expect(m.layers[3]!.mixer).toMatchObject({ rotaryDims: 0, headDim: 192, vHeadDim: 128 });
+    expect(m.layers[0]!.ffn!.kind).toBe('dense');
+    const c = parameterCounts(m);
+    expect((c.total - c.embedding - c.lmHead) / 1e9).toBeCloseTo(48.4, 1);
+  });
+});

@@ -89,6 +89,19 @@ describe('trainable parameters as PEFT prints them', () => {
     expect(trainableParameters(m)).toBe(25 * sliding + 5 * full + 30 * ffn);
   });
 
+  it('Kimi-Linear (remote code): experts are nn.Linear w1/w2/w3 per expert, so llama-style names reach only attention, the dense MLP and the shared experts', () => {
+    // r 16: 20 KDA layers (q/k/v 2304 → 4096, o 4096 → 2304), 7 MLA layers (q_proj 2304 → 32·192, o_proj 4096 → 2304;
+    // kv_a / kv_b have other names), layer 0's dense MLP (9216), 26 shared experts (1024).
+    const names = { kind: 'names', names: ['gate_proj', 'down_proj', 'up_proj', 'q_proj', 'v_proj', 'k_proj', 'o_proj'] } as const;
+    const m = applyPeft(loadModel({ baseModel: 'moonshotai/Kimi-Linear-48B-A3B-Instruct' }), lora({ r: 16, targets: names }));
+    const kda = 16 * (3 * (2304 + 4096) + (4096 + 2304));
+    const mla = 16 * ((2304 + 6144) + (4096 + 2304));
+    expect(trainableParameters(m)).toBe(20 * kda + 7 * mla + 16 * 3 * (2304 + 9216) + 26 * 16 * 3 * (2304 + 1024));
+    // load_in_8bit would quantise the looped experts like any nn.Linear.
+    const q = applyPeft(loadModel({ baseModel: 'moonshotai/Kimi-Linear-48B-A3B-Instruct' }), lora({ targets: names, quantization: quantizationOf({ kind: 'int8' }) }));
+    expect(q.layers[1]!.linears.find((l) => l.name === 'experts.w1')!.quantized?.kind).toBe('int8');
+  });
+
   it('adapting keeps the base parameter count and freezes every base projection', () => {
     const base = loadModel({ baseModel: 'meta-llama/Llama-3.2-1B' });
     const m = applyPeft(base, lora({ quantization: quantizationOf({ kind: 'nf4', doubleQuant: true }) }));

@@ -13,6 +13,7 @@ import { nemotronH } from './nemotron-h.ts';
 import { qwen3_5 } from './qwen3-5.ts';
 import { gemma4Text } from './gemma4.ts';
 import { lfm2 } from './lfm2.ts';
+import { kimiLinear } from './kimi-linear.ts';
 import { gemma } from './gemma.ts';
 import { falconH1, jamba } from './hybrid.ts';
 import { deepseek, glm4Moe, gptOss, llama4Text, mimo, minimaxM2 } from './moe-families.ts';
@@ -62,4 +63,5 @@ export const FAMILIES: Readonly<Record<string, FamilyNormaliser>> = {
   qwen3_5_moe_text: (r) => qwen3_5(r, 'qwen3_5_moe_text'),
   gemma4_text: gemma4Text,
   lfm2,
+  kimi_linear: kimiLinear,
 };
