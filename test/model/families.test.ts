@@ -172,3 +172,9 @@ describe('kimi_linear (KDA + NoPE MLA + MoE)', () => {
     expect((c.total - c.embedding - c.lmHead) / 1e9).toBeCloseTo(48.4, 1);
   });
 });
+
+describe('recognised but refused families', () => {
+  it('DeepSeek-V4 is refused with one line naming what is not modelled, not approximated by DeepSeek-V3', () => {
+    expect(() => loadModel({ baseModel: 'nvidia/DeepSeek-V4-Flash-NVFP4' })).toThrow(/deepseek_v4.*hyper-connections.*not modelled/);
+  });
+});
