@@ -30,6 +30,7 @@ const MULTIMODAL_TEXT_FAMILY: Readonly<Record<string, string>> = {
   qwen3_5_moe: 'qwen3_5_moe_text',
   gemma4: 'gemma4_text',
   lfm2_vl: 'lfm2',
+  gemma3n: 'gemma3n_text',
 };
 
 /**

@@ -215,6 +215,16 @@ export interface LayerSpec {
   extraParams: number;
   /** The mixer and the feed-forward read the same normalised input (gpt_neox, phi): one residual. */
   parallelResidual: boolean;
+  /**
+   * Elements per token of the layer's inputs when they are more than one h-wide hidden state (Gemma 3n: AltUp's
+   * four residual streams plus the per-layer input): what full activation checkpointing keeps. Default h.
+   */
+  checkpointedInputWidth?: number;
+  /**
+   * Tensors (elements per token, 16-bit) saved by ops outside the attention / SSM / MLP blocks (Gemma 3n's AltUp
+   * predict / correct, LAUREL, per-layer input gate), h-wide ones replicated under tensor parallelism.
+   */
+  extraSaved?: { name: string; elementsPerToken: number }[];
 }
 
 export interface ModelSpec {

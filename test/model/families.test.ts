@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { activeParameters, applyPeft, linearPath, loadModel, parameterCounts, specFromHfConfig, trainableParameters, type AttentionMixer } from '../../src/model/index.ts';
+import { activeParameters, applyPeft, checkpointedLayerInputBytes, linearPath, loadModel, parameterCounts, specFromHfConfig, trainableParameters, type AttentionMixer } from '../../src/model/index.ts';
 
 // Architecture keys of the published config.json files; totals are the hub's safetensors counts.
 const GEMMA_7B = { model_type: 'gemma', hidden_size: 3072, intermediate_size: 24576, num_hidden_layers: 28, num_attention_heads: 16, num_key_value_heads: 16, head_dim: 256, vocab_size: 256000 };
@@ -176,5 +176,24 @@ describe('kimi_linear (KDA + NoPE MLA + MoE)', () => {
 describe('recognised but refused families', () => {
   it('DeepSeek-V4 is refused with one line naming what is not modelled, not approximated by DeepSeek-V3', () => {
     expect(() => loadModel({ baseModel: 'nvidia/DeepSeek-V4-Flash-NVFP4' })).toThrow(/deepseek_v4.*hyper-connections.*not modelled/);
+  });
+});
+
+describe('gemma3n (AltUp, LAUREL, per-layer inputs)', () => {
+  it('gemma-3n-E2B text model: 4,456,156,768 by hand over mlx-lm’s module tree (Ollama’s text-only GGUF: 4.46 B); 1.91 B without the two embedding tables', () => {
+    const m = loadModel({ baseModel: 'google/gemma-3n-E2B-it' });
+    const h = 2048;
+    const layer = 2 * h * h + 2 * h * 512 + 2 * 256 + 3 * h * 8192 + 4 * h // attention, q/k norms, GeGLU MLP, 4 norms
+      + (h + 16 + 64 + h * 4 + h) // AltUp: correct_output_scale, correction / prediction coefs, modality_router, router_norm
+      + (2 * h * 64 + h) // LAUREL
+      + (2 * h * 256 + h); // per-layer input gate, projection, norm
+    const model = 262400 * h + 262144 * 30 * 256 + h * 30 * 256 + 256 + 6 * h * h + h; // embeddings, PLE projection + norm, AltUp in/out projections, final norm
+    expect(parameterCounts(m).total).toBe(30 * layer + model);
+    expect((30 * layer + model - 262400 * h - 262144 * 30 * 256) / 1e9).toBeCloseTo(1.91, 2);
+  });
+  it('a checkpointed layer keeps AltUp’s four residual streams and its per-layer input, not one hidden state', () => {
+    const m = loadModel({ baseModel: 'google/gemma-3n-E2B-it' });
+    expect(checkpointedLayerInputBytes(m.layers[0]!, { microBatch: 1, seqLen: 1000 })).toBe(1000 * (4 * 2048 + 256) * 2);
+    expect(checkpointedLayerInputBytes(loadModel({ baseModel: 'google/gemma-3-1b-it' }).layers[0]!, { microBatch: 1, seqLen: 1000 })).toBe(1000 * 1152 * 2);
   });
 });

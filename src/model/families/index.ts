@@ -14,6 +14,7 @@ import { qwen3_5 } from './qwen3-5.ts';
 import { gemma4Text } from './gemma4.ts';
 import { lfm2 } from './lfm2.ts';
 import { kimiLinear } from './kimi-linear.ts';
+import { gemma3nText } from './gemma3n.ts';
 import { gemma } from './gemma.ts';
 import { falconH1, jamba } from './hybrid.ts';
 import { deepseek, glm4Moe, gptOss, llama4Text, mimo, minimaxM2 } from './moe-families.ts';
@@ -64,4 +65,5 @@ export const FAMILIES: Readonly<Record<string, FamilyNormaliser>> = {
   gemma4_text: gemma4Text,
   lfm2,
   kimi_linear: kimiLinear,
+  gemma3n_text: gemma3nText,
 };
