@@ -95,8 +95,8 @@ export const scenarioSchema = z.object({
   // torchtune's optimizer_in_bwd (not an Axolotl key): the validation rows of torchtune runs carry it.
   optimizer_in_bwd: z.boolean().nullable().optional(),
   fsdp_version: z.union([z.literal(1), z.literal(2)], { error: 'must be 1 or 2' }).optional(),
-  fsdp_config: z.record(z.string(), z.unknown()).optional(),
-  fsdp: z.union([z.array(z.string()), z.string()]).optional(),
+  fsdp_config: z.record(z.string(), z.unknown()).nullable().optional(),
+  fsdp: z.union([z.array(z.string()), z.string()]).nullable().optional(),
   deepspeed: z.union([z.string(), z.record(z.string(), z.unknown())]).nullable().optional(),
   dp_shard_size: positiveInt.optional(),
   dp_replicate_size: positiveInt.optional(),

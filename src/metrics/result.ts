@@ -242,7 +242,7 @@ export function buildResult(args: {
     simulation: { seed: cfg.simulation.seed, jitter: cfg.simulation.jitter, simulated_ranks: plan.ranks.length, events: timeline.eventsProcessed, tasks: plan.tasks.length, steady_state: repeat !== undefined },
     warnings: [
       ...cfg.warnings.map(toResultWarning),
-      ...(model.omitted ?? []).map((o) => ({ key: 'base_model', message: `base_model: the ${o.name} (≈ ${(o.params / 1e6).toFixed(0)} M parameters) is not simulated: only the language model's step is (no image/audio tokens, no tower memory)` })),
+      ...(model.omitted ?? []).map((o) => ({ key: 'base_model', message: `base_model: the ${o.name} (${o.params > 0 ? `≈ ${(o.params / 1e6).toFixed(0)} M parameters` : 'size not known'}) is not simulated: only the language model's step is (no image/audio tokens, no tower memory)` })),
     ],
   };
   if (wait) {

@@ -51,10 +51,11 @@ export function denseMlpLinears(h: number, f: DenseFfn, bias: boolean, names: Ml
 
 /** A layer record; its signature is its whole structure, so equal layers share costs. */
 export function makeLayer(parts: Omit<LayerSpec, 'signature'> & { signature?: string }): LayerSpec {
-  const { hiddenSize, mixer, parallelMixer, ffn, linears, norms, extraParams, parallelResidual } = parts;
+  const { hiddenSize, mixer, parallelMixer, ffn, linears, norms, extraParams, parallelResidual, checkpointedInputWidth, extraSaved } = parts;
   return {
     hiddenSize, mixer, ...(parallelMixer ? { parallelMixer } : {}), ffn, linears, norms, extraParams, parallelResidual,
-    signature: JSON.stringify([hiddenSize, mixer, parallelMixer ?? null, ffn, linears, norms, extraParams, parallelResidual]),
+    ...(checkpointedInputWidth ? { checkpointedInputWidth } : {}), ...(extraSaved ? { extraSaved } : {}),
+    signature: JSON.stringify([hiddenSize, mixer, parallelMixer ?? null, ffn, linears, norms, extraParams, parallelResidual, checkpointedInputWidth ?? null, extraSaved ?? null]),
   };
 }
 

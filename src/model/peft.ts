@@ -88,6 +88,10 @@ const MODULE_PATHS: Readonly<Record<string, { layers: string; attention: string;
   jamba: { layers: 'model.layers', attention: 'self_attn', mlp: 'feed_forward', recurrent: 'mamba' },
   falcon_h1: { layers: 'model.layers', attention: 'self_attn', mlp: 'feed_forward', recurrent: 'mamba' },
   nemotron_h: { layers: 'backbone.layers', attention: 'mixer', mlp: 'mixer', recurrent: 'mixer' },
+  kimi_linear: { layers: 'model.layers', attention: 'self_attn', mlp: 'mlp', recurrent: 'self_attn' },
+  lfm2: { layers: 'model.layers', attention: 'self_attn', mlp: 'feed_forward', recurrent: 'conv' },
+  qwen3_5_text: { layers: 'model.layers', attention: 'self_attn', mlp: 'mlp', recurrent: 'linear_attn' },
+  qwen3_5_moe_text: { layers: 'model.layers', attention: 'self_attn', mlp: 'mlp', recurrent: 'linear_attn' },
 };
 const DEFAULT_PATHS: { layers: string; attention: string; mlp: string; recurrent?: string } = { layers: 'model.layers', attention: 'self_attn', mlp: 'mlp' };
 
@@ -115,14 +119,17 @@ export function linearPath(i: number, l: LinearSpec, model?: Pick<ModelSpec, 'mo
   const layers = model?.languageModelPrefix ? `${model.languageModelPrefix}.layers` : paths.layers;
   const layer = model?.layers[i];
   const recurrent = l.part === 'attention' && (l.branch === 'parallel' || (layer?.mixer && layer.mixer.kind !== 'attention'));
-  const module = l.part === 'mlp' ? paths.mlp : recurrent ? (paths.recurrent ?? 'mixer') : paths.attention;
-  return `${layers}.${i}.${module}.${l.name}`;
+  const module = l.module ?? (l.part === 'mlp' ? paths.mlp : recurrent ? (paths.recurrent ?? 'mixer') : paths.attention);
+  return module ? `${layers}.${i}.${module}.${l.name}` : `${layers}.${i}.${l.name}`;
 }
 
 /** Whether LoRA targets this projection of layer `i`. */
 export function isTargeted(targets: LoraTargets, i: number, l: LinearSpec, model?: Pick<ModelSpec, 'modelType' | 'languageModelPrefix' | 'layers'>): boolean {
   if (targets.kind === 'none') return false;
   if (targets.kind === 'all-linear') return !l.experts && !l.router;
+  // Routed experts held as 3-D parameters (transformers 5 `experts.gate_up_proj` / `down_proj`) are not
+  // modules, so no target_modules name or regex reaches them: only target_parameters does (PEFT ParamWrapper).
+  if (l.experts && !l.experts.linear) return false;
   if (targets.kind === 'names') return targets.names.some((t) => t === l.name || linearPath(i, l, model).endsWith(`.${t}`));
   return new RegExp(`^(?:${targets.pattern})$`).test(linearPath(i, l, model));
 }
