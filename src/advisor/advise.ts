@@ -9,6 +9,12 @@ export interface AdviseOptions {
   simulate: (loaded: LoadedScenario) => Promise<SimulationRun>;
   /** At most this many variants are simulated (default 24). */
   budget?: number;
+  /**
+   * Tasks the variants may simulate in all (default ADVICE_TASKS): a deterministic work bound, so a huge
+   * plan gets fewer variants rather than minutes of advice (a wall-clock limit would make advice depend
+   * on the machine).
+   */
+  taskBudget?: number;
   /** A fitting scenario whose requirement is below this share of GPU memory gets headroom advice (default 0.6). */
   headroomShare?: number;
 }
@@ -27,6 +33,8 @@ interface Node {
   depth: number;
 }
 
+/** Tasks all advice runs may simulate: ~24 variants of a 70B step on 16 nodes many times over, a few seconds of engine time. */
+const ADVICE_TASKS = 1_000_000;
 /** Changes combined at most. */
 const MAX_DEPTH = 5;
 /** Out of memory: stop once this many fitting configurations are known (the summary shows three). */
@@ -44,12 +52,14 @@ function contextOf(node: Node): MoveContext {
     worldSize: node.run.cluster.worldSize,
     ...(sim.gpus !== undefined ? { gpusKey: sim.gpus } : {}),
     ...(node.input.dp_shard_size !== undefined ? { dpShardKey: node.input.dp_shard_size } : {}),
+    ...(node.input.plugins ? { plugins: node.input.plugins } : {}),
   };
 }
 
 /** Keys in the order a reader follows the checklist: strategy, scale, batch, recomputation, the rest. */
 const KEY_ORDER = ['fsdp_version', 'fsdp', 'fsdp_config', 'fsdp_config.reshard_after_forward', 'fsdp_config.offload_params', 'simulation.num_nodes', 'simulation.gpus', 'dp_shard_size',
-  'tensor_parallel_size', 'micro_batch_size', 'gradient_accumulation_steps', 'gradient_checkpointing'];
+  'tensor_parallel_size', 'micro_batch_size', 'gradient_accumulation_steps', 'gradient_checkpointing', 'activation_offloading', 'adapter', 'load_in_4bit', 'load_in_8bit', 'optimizer',
+  'plugins', 'cut_cross_entropy'];
 const rank = (k: string) => (KEY_ORDER.includes(k) ? KEY_ORDER.indexOf(k) : KEY_ORDER.length);
 
 function entryOf(change: ScenarioChange, run: SimulationRun): AdviceEntry {
@@ -90,6 +100,7 @@ export async function advise(base: SimulationRun, loaded: LoadedScenario, opts: 
   const skipped: AdviceDebug['skipped'] = [];
   const seen = new Set<string>([keyOf({})]);
   let evaluated = 0;
+  let tasksLeft = opts.taskBudget ?? ADVICE_TASKS;
   // A move the simulator refuses (e.g. "not yet supported") is not retried in combinations.
   const refused = new Set<string>();
   const root: Node = { change: {}, input: loaded.input, run: base, applied: new Set(), depth: 0 };
@@ -99,13 +110,14 @@ export async function advise(base: SimulationRun, loaded: LoadedScenario, opts: 
   const open: Node[] = [root];
   let fitting = 0;
 
-  while (open.length > 0 && evaluated < budget && !(mode === 'out_of_memory' && fitting >= ENOUGH_FITTING)) {
+  const spent = () => evaluated >= budget || tasksLeft <= 0;
+  while (open.length > 0 && !spent() && !(mode === 'out_of_memory' && fitting >= ENOUGH_FITTING)) {
     open.sort((a, b) => score(a) - score(b));
     const node = open.shift()!;
     if (node.depth >= MAX_DEPTH) continue;
     const ctx = contextOf(node);
     for (const move of moves) {
-      if (evaluated >= budget) break;
+      if (spent()) break;
       if (refused.has(move.id) || (!move.repeatable && node.applied.has(move.id))) continue;
       const edits = move.edits(ctx);
       if (!edits) continue;
@@ -126,6 +138,7 @@ export async function advise(base: SimulationRun, loaded: LoadedScenario, opts: 
         }
         throw e;
       }
+      tasksLeft -= run.plan.tasks.length;
       const entry = entryOf(change, run);
       entries.push(entry);
       if (entry.fits) fitting++;

@@ -10,7 +10,12 @@ export interface MoveContext {
   /** The scenario's own `simulation.gpus` / `dp_shard_size`, if it sets them. */
   gpusKey?: number;
   dpShardKey?: number;
+  /** The scenario's `plugins:` list (a move that adds a plugin keeps the others). */
+  plugins?: readonly string[];
 }
+
+const CCE_PLUGIN = 'axolotl.integrations.cut_cross_entropy.CutCrossEntropyPlugin';
+const isZero = (cfg: ResolvedConfig) => cfg.strategy.startsWith('zero');
 
 /** One step of a checklist: the edits it makes from a given configuration, or undefined when it does not apply. */
 export interface Move {
@@ -76,6 +81,36 @@ export const OOM_MOVES: Move[] = [
     id: 'checkpointing',
     repeatable: false,
     edits: ({ cfg }) => (cfg.activationCheckpointing !== 'full' ? { gradient_checkpointing: true } : undefined),
+  },
+  {
+    id: 'eight-bit-optimizer',
+    repeatable: false,
+    // AdamW states in 8 bits (block-wise absmax). Axolotl refuses bitsandbytes' AdamW8bit under FSDP2 and TP
+    // (utils/schemas/validation.py), so sharded runs get torchao's.
+    edits: ({ cfg }) => {
+      const o = cfg.optimizer.spec;
+      if (o.family !== 'adamw' || (o.storage !== 'param' && o.storage !== 'fp32') || isZero(cfg)) return undefined;
+      return { optimizer: isFsdp(cfg) || cfg.mesh.tp > 1 ? 'adamw_torch_8bit' : 'adamw_bnb_8bit' };
+    },
+  },
+  {
+    id: 'cut-cross-entropy',
+    repeatable: false,
+    // Cut Cross-Entropy never materialises the logits (needs 16-bit compute).
+    edits: ({ cfg, plugins }) =>
+      cfg.kernels.loss === 'cce' || cfg.precision.computeDtype === 'fp32' ? undefined : { plugins: [...(plugins ?? []).filter((p) => p !== CCE_PLUGIN), CCE_PLUGIN], cut_cross_entropy: true },
+  },
+  {
+    id: 'activation-offloading',
+    repeatable: false,
+    // Checkpointed layer inputs to pinned host memory on a side stream (Axolotl requires checkpointing).
+    edits: ({ cfg }) => (cfg.activationCheckpointing !== 'none' && !cfg.activationOffloading && !isZero(cfg) ? { activation_offloading: true } : undefined),
+  },
+  {
+    id: 'qlora',
+    repeatable: false,
+    // A LoRA run's frozen base in 4-bit NF4 (bitsandbytes, double quantisation) instead of 16 or 8 bits.
+    edits: ({ cfg }) => (cfg.peft && cfg.peft.kind === 'lora' ? { adapter: 'qlora', load_in_4bit: true, load_in_8bit: null } : undefined),
   },
   {
     id: 'tensor-parallel',

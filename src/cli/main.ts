@@ -25,7 +25,15 @@ export function buildProgram(): Command {
     .action(() => {
       process.stdout.write(`${'id'.padEnd(56)} ${'type'.padEnd(16)} ${'total'.padStart(9)} ${'active'.padStart(9)}\n`);
       for (const id of catalogIds()) {
-        const spec = loadModel({ baseModel: id });
+        let spec;
+        try {
+          spec = loadModel({ baseModel: id });
+        } catch (e) {
+          // A recognised but unmodelled family (REFUSED_MODEL_TYPES): listed with the reason.
+          if (!(e instanceof ShardsimError)) throw e;
+          process.stdout.write(`${id.padEnd(56)} not simulated: ${e.message.split(' — ')[0]}\n`);
+          continue;
+        }
         const total = parameterCounts(spec).total;
         const active = activeParameters(spec);
         const aliases = catalogIdsWithAliases().filter((a) => catalogAliasOf(a) === id);
@@ -70,9 +78,10 @@ export async function main(argv: string[]): Promise<number> {
       return EXIT_BAD_INPUT;
     }
     const e = err as Error;
-    process.stderr.write(`internal error: ${e?.message ?? String(err)}\n`);
-    if (process.env.SHARDSIM_DEBUG) process.stderr.write(`${e?.stack ?? ''}\n`);
-    else process.stderr.write('(set SHARDSIM_DEBUG=1 for the stack trace, and please report it)\n');
+    // One line, as for bad input: the first line of the message (a native error can span several).
+    const first = String(e?.message ?? err).split('\n')[0]!.trim();
+    if (process.env.SHARDSIM_DEBUG) process.stderr.write(`internal error: ${first}\n${e?.stack ?? ''}\n`);
+    else process.stderr.write(`internal error: ${first} (a bug: please report it; SHARDSIM_DEBUG=1 shows the stack trace)\n`);
     return 1;
   }
 }

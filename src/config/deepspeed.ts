@@ -140,13 +140,11 @@ export function loadDeepSpeedConfig(value: string | Record<string, unknown>, bas
   // beside the scenario file is tried next.
   const candidates = [...new Set([resolvePath(process.cwd(), value), resolvePath(baseDir, value)])];
   const path = candidates.find((c) => pathKind(c) === 'file');
-  let text: string;
-  try {
-    if (!path) throw new Error('not found');
-    text = readTextFile(path);
-  } catch {
+  if (!path) {
     throw new ShardsimError(`cannot read DeepSpeed config "${value}" (looked for ${candidates.join(' and ')})`, { key: 'deepspeed', fix: 'give a path to a DeepSpeed JSON file, relative to the working directory (as Axolotl opens it) or to the scenario file' });
   }
+  // Bounded, regular files only, UTF-8 only (util/read-text.ts).
+  const text = readTextFile(path, { what: 'DeepSpeed config', key: 'deepspeed', fix: 'give a path to a DeepSpeed JSON file, relative to the working directory (as Axolotl opens it) or to the scenario file', heapBytesPerByte: 10 });
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -425,6 +423,7 @@ export function resolveDeepSpeed(ds: DeepSpeedConfig, ax: AxolotlBatch): { strat
   if (typeof ds.bf16 === 'boolean' && ds.bf16 !== ax.bf16) {
     throw new ShardsimError(`${ds.bf16} disagrees with bf16 (${ax.bf16}); HF Trainer refuses mismatched values`, { key: 'deepspeed.bf16.enabled', fix: 'set it to "auto", or make the two agree' });
   }
+  // HF Trainer fill_match-es "fp16.enabled" with `args.fp16` (false under bf16: true): a mismatch is refused.
   if (typeof ds.fp16 === 'boolean' && ds.fp16 !== (ax.fp16 ?? false)) {
     throw new ShardsimError(`${ds.fp16} disagrees with fp16 (${ax.fp16 ?? false}); HF Trainer refuses mismatched values`, { key: 'deepspeed.fp16.enabled', fix: 'set it to "auto", or make the two agree' });
   }

@@ -30,7 +30,7 @@ export const KEY_FATES: ReadonlyMap<string, KeyFate> = new Map<string, KeyFate>(
     dataset_shard_num dataset_shard_idx shuffle_merged_datasets shuffle_before_merging_datasets skip_prepare_dataset is_preprocess preprocess_iterable
     push_dataset_to_hub num_dataset_shards_to_save val_set_size chat_template chat_template_jinja chat_template_kwargs default_system_message
     special_tokens tokens added_tokens_overrides eot_tokens tokenizer_type tokenizer_config tokenizer_use_fast tokenizer_legacy tokenizer_save_jinja_files
-    tokenizer_use_mistral_common train_on_inputs role_boundaries min_sample_len excess_length_strategy max_prompt_len streaming
+    tokenizer_use_mistral_common train_on_inputs role_boundaries excess_length_strategy max_prompt_len streaming
     streaming_multipack_buffer_size pretrain_multipack_buffer_size pretraining_sample_concatenation curriculum_sampling sample_packing_bin_size
     sample_packing_group_size sample_packing_mp_start_method sample_packing_sequentially total_num_tokens total_supervised_tokens
     processor_kwargs image_resize_algorithm image_size eval_sample_packing remove_unused_columns dataloader_num_workers dataloader_pin_memory
@@ -63,10 +63,9 @@ export const KEY_FATES: ReadonlyMap<string, KeyFate> = new Map<string, KeyFate>(
     torch_compile_backend torch_compile_options lm_eval_tasks lm_eval_batch_size lm_eval_post_train lm_eval_model save_compressed`),
   // Accepted but not modelled: warnings with the assumption.
   ...warn('fp32 LayerNorm/RMSNorm weights are not modelled: norms stay in the model dtype', 'fp32_norms fp32_norm_classes embeddings_skip_upcast'),
-  ...warn('trained as if every parameter of the frozen model were frozen: partial unfreezing is not modelled', 'unfrozen_parameters'),
-  ...warn('torchao float8 training is not modelled: GEMMs run in bf16', 'fp8 fp8_enable_fsdp_float8_all_gather'),
   ...warn('quantisation-aware training (fake-quantised forward) is not modelled', 'qat quantization'),
-  ...warn('tiled MLP (the MLP run over sequence shards) is not modelled: one full MLP per layer', 'tiled_mlp tiled_mlp_num_shards tiled_mlp_use_original_mlp'),
+  // tiled_mlp / tiled_mlp_num_shards are modelled (schema.ts); which MLP forward runs inside the tiles does not change the work.
+  ...noEffect('tiled_mlp_use_original_mlp'),
   ...warn('per-module LoRA ranks are not modelled: lora_r everywhere', 'lora_rank_pattern lora_alpha_pattern'),
   ...warn('layer replication / trainable token indices are not modelled', 'peft_layer_replication peft_trainable_token_indices peft_layers_pattern peft'),
   ...warn('GPTQ bases are modelled only through a pre-quantised checkpoint (quantization_config)', 'gptq'),

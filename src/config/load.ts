@@ -1,9 +1,11 @@
 import { basename, dirname, extname, resolve as resolvePath } from 'node:path';
 import { pathKind, readTextFile } from '../io/files.ts';
 import { LineCounter, parseDocument, isMap, type Document } from 'yaml';
+import type { z } from 'zod';
 import { closest, ShardsimError } from '../util/errors.ts';
+import { PYYAML_OPTIONS } from './yaml.ts';
 import { DEPRECATED_ALIASES, KEY_FATES, isOff } from './key-fates.ts';
-import { MODELLED_KEYS, scenarioSchema, type ScenarioInput } from './schema.ts';
+import { MODELLED_KEYS, scenarioSchema, simulationSchema, type ScenarioInput } from './schema.ts';
 
 export interface LoadedScenario {
   name: string;
@@ -25,13 +27,8 @@ export interface SimulationOverrides {
 }
 
 export function loadScenarioFile(path: string, overrides: SimulationOverrides = {}): LoadedScenario {
-  let text: string;
-  try {
-    if (pathKind(path) !== 'file') throw new Error('not a file');
-    text = readTextFile(path);
-  } catch {
-    throw new ShardsimError(`cannot read scenario file "${path}"`, { fix: 'check the path (e.g. scenarios/llama-3.1-8b-ddp-8xh100.yaml)' });
-  }
+  // YAML's document model holds ~75 bytes of heap per byte of text (a 20 MB `datasets:` list: 1.5 GB RSS).
+  const text = readTextFile(path, { what: 'scenario file', fix: 'check the path (e.g. scenarios/llama-3.1-8b-ddp-8xh100.yaml)', heapBytesPerByte: 100 });
   const name = basename(path, extname(path));
   return loadScenarioText(text, { name, path, baseDir: dirname(resolvePath(path)), overrides });
 }
@@ -42,7 +39,7 @@ export function loadScenarioText(
   opts: { name: string; path?: string; baseDir?: string; overrides?: SimulationOverrides },
 ): LoadedScenario {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+  const doc = parseDocument(text, { ...PYYAML_OPTIONS, lineCounter: lines, prettyErrors: false });
   const where = (offset: number | undefined) => {
     if (offset === undefined || !opts.path) return opts.path ?? opts.name;
     const p = lines.linePos(offset);
@@ -56,7 +53,13 @@ export function loadScenarioText(
   if (!isMap(doc.contents)) {
     throw new ShardsimError(`${where(0)}: a scenario must be a YAML mapping of Axolotl keys`, { fix: 'start with e.g. `base_model: meta-llama/Llama-3.1-8B`' });
   }
-  const raw = doc.toJS() as Record<string, unknown>;
+  let raw: Record<string, unknown>;
+  try {
+    raw = doc.toJS() as Record<string, unknown>;
+  } catch (e) {
+    // The yaml package stops alias expansion that would blow up (a "billion laughs" document).
+    throw new ShardsimError(`${where(0)}: the YAML cannot be expanded: ${(e as Error).message.split('\n')[0]}`, { fix: 'use fewer nested aliases (*anchor) in the scenario' });
+  }
   return fromObject(raw, { ...opts, doc, where });
 }
 
@@ -73,6 +76,13 @@ function fromObject(
   opts: { name: string; path?: string; baseDir?: string; overrides?: SimulationOverrides; doc?: Document; where: (o?: number) => string },
 ): LoadedScenario {
   const warnings: string[] = [];
+  // A key left empty (`deepspeed:`) is YAML null, which Axolotl's schema reads as unset (its fields are
+  // `… | None`, and DictDefault answers None for a missing key alike): drop it, as in the nested blocks.
+  dropNulls(raw);
+  for (const block of ['simulation', 'fsdp_config']) {
+    const b = raw[block];
+    if (b && typeof b === 'object' && !Array.isArray(b)) dropNulls(b as Record<string, unknown>);
+  }
   applyAxolotlKeyFates(raw, warnings);
 
   const overrides = Object.fromEntries(Object.entries(opts.overrides ?? {}).filter(([, v]) => v !== undefined));
@@ -96,10 +106,18 @@ function fromObject(
       const parent = issue.path.map(String).join('.');
       throw new ShardsimError(`${loc}unknown key "${parent ? parent + '.' : ''}${bad}"`, { fix: hintForUnknown(bad, parent) });
     }
-    if (issue.code === 'invalid_type') message = `${message} (got ${describe(getPath(raw, issue.path))})`;
+    const got = getPath(raw, issue.path);
+    const allowed = allowedValues(issue);
+    // zod's default texts start with "Invalid"; a message the schema chose already names the values.
+    if (allowed) message = issue.message.startsWith('Invalid') ? `must be ${allowed} (got ${describe(got)})` : `${issue.message} (got ${describe(got)})`;
+    else if (issue.code !== 'custom') message = `${message} (got ${describe(got)})`;
     throw new ShardsimError(`${loc}${key}: ${message}`, { fix: fixFor(key) });
   }
   return { name: opts.name, ...(opts.path ? { path: opts.path } : {}), baseDir: opts.baseDir ?? process.cwd(), input: parsed.data, warnings };
+}
+
+function dropNulls(obj: Record<string, unknown>): void {
+  for (const [k, v] of Object.entries(obj)) if (v === null) delete obj[k];
 }
 
 /**
@@ -132,7 +150,7 @@ function applyAxolotlKeyFates(raw: Record<string, unknown>, warnings: string[]):
 
 function hintForUnknown(bad: string, parent: string): string {
   if (parent === 'simulation') {
-    const guess = closest(bad, ['hardware', 'num_nodes', 'gpus', 'seed', 'steps', 'jitter', 'stragglers', 'inter_node_bandwidth', 'master_weights', 'sequence_parallel', 'fsdp_gradient_sync'], 1)[0];
+    const guess = closest(bad, Object.keys(simulationSchema.shape), 1)[0];
     return `did you mean "${guess}"?`;
   }
   return 'remove it or check its spelling';
@@ -144,6 +162,31 @@ function fixFor(key: string): string {
   return `see the README's scenario keys`;
 }
 
+/**
+ * The values a failed enum, literal or union check allows, read from the zod issue (so they follow the
+ * schema): `true, false or "auto"`. Undefined for other checks.
+ */
+export function allowedValues(issue: z.core.$ZodIssue): string | undefined {
+  const options: string[] = [];
+  const collect = (i: z.core.$ZodIssue): boolean => {
+    if (i.code === 'invalid_value') {
+      options.push(...i.values.map((v) => JSON.stringify(v)));
+      return true;
+    }
+    if (i.code === 'invalid_type' && i.path.length === 0) {
+      const kind = { boolean: 'true, false', number: 'a number', int: 'a whole number', string: 'a string', array: 'a list', object: 'a mapping', record: 'a mapping' }[i.expected as string];
+      options.push(kind ?? String(i.expected));
+      return true;
+    }
+    if (i.code === 'invalid_union') return i.errors.every((branch) => branch.length > 0 && branch.every(collect));
+    return false;
+  };
+  if (issue.code !== 'invalid_value' && issue.code !== 'invalid_union') return undefined;
+  if (!collect(issue) || options.length === 0) return undefined;
+  const unique = [...new Set(options.join(', ').split(', '))];
+  return unique.length === 1 ? unique[0] : `${unique.slice(0, -1).join(', ')} or ${unique[unique.length - 1]}`;
+}
+
 function getPath(obj: unknown, path: readonly PropertyKey[]): unknown {
   let cur: unknown = obj;
   for (const p of path) cur = (cur as Record<PropertyKey, unknown> | undefined)?.[p];
@@ -153,6 +196,6 @@ function getPath(obj: unknown, path: readonly PropertyKey[]): unknown {
 function describe(v: unknown): string {
   if (v === undefined) return 'nothing';
   if (v === null) return 'null';
-  if (typeof v === 'string') return `"${v}"`;
+  if (typeof v === 'string') return JSON.stringify(v.length > 60 ? `${v.slice(0, 60)}…` : v);
   return Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'a mapping' : String(v);
 }

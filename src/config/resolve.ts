@@ -1,6 +1,6 @@
 import { ShardsimError } from '../util/errors.ts';
 import type { Dtype } from '../util/dtype.ts';
-import type { LoadedScenario } from './load.ts';
+import { allowedValues, type LoadedScenario } from './load.ts';
 import { fsdpConfigSchema, type FsdpConfigInput } from './schema.ts';
 import { adapterPrecision, resolveDtypeFlags, resolvePrecision } from './precision.ts';
 import { resolvePeft } from './peft.ts';
@@ -9,7 +9,7 @@ import { isFusedAttention, resolveAttentionImpl, resolveDataShape, type Attentio
 import { optimizerStateBytes, resolveOptimizer } from './optimizers.ts';
 import { loadDeepSpeedConfig, resolveDeepSpeed } from './deepspeed.ts';
 import { parseBandwidth } from './units.ts';
-import type { Mesh, ResolvedConfig, StrategyName } from './types.ts';
+import type { Mesh, Precision, ResolvedConfig, StrategyName } from './types.ts';
 import type { ModelSpec } from '../model/types.ts';
 
 /** What the hardware stage tells the config stage: enough to size the world. */
@@ -103,6 +103,7 @@ export async function resolveConfig(loaded: LoadedScenario, cluster: ClusterShap
   }
 
   const optimizer = resolveOptimizer(s.optimizer);
+  if (axolotl) refuseAxolotlOptimizerCombination(optimizer.name, { fsdp2: strategy === 'fsdp2' && s.fsdp_config !== undefined, fsdp1Offload: strategy === 'fsdp1' && fsdpRaw.offload_params === true, tp: mesh.tp });
 
   const ga = s.gradient_accumulation_steps ?? 1;
   const micro = s.micro_batch_size!;
@@ -110,8 +111,14 @@ export async function resolveConfig(loaded: LoadedScenario, cluster: ClusterShap
   const dataParallel = mesh.dpShard * mesh.dpReplicate;
   const globalBatchSize = micro * ga * dataParallel;
 
+  const stragglerAt = new Map<number, number>();
   const stragglers = (sim.stragglers ?? []).map((x, i) => {
     if (x.rank >= worldSize) throw new ShardsimError(`rank ${x.rank} does not exist in a world of ${worldSize}`, { key: `simulation.stragglers.${i}.rank`, fix: `use a rank below ${worldSize}` });
+    const first = stragglerAt.get(x.rank);
+    if (first !== undefined) {
+      throw new ShardsimError(`rank ${x.rank} is listed twice (also stragglers.${first}); only one entry would apply`, { key: `simulation.stragglers.${i}.rank`, fix: 'give each rank one entry with both compute_slowdown and link_slowdown' });
+    }
+    stragglerAt.set(x.rank, i);
     return { rank: x.rank, computeSlowdown: x.compute_slowdown ?? 1, linkSlowdown: x.link_slowdown ?? 1 };
   });
 
@@ -125,13 +132,18 @@ export async function resolveConfig(loaded: LoadedScenario, cluster: ClusterShap
     ? resolveDeepSpeed(deepspeed, { bf16, fp16: dtypes.half === 'fp16', microBatchSize: micro, gradientAccumulationSteps: ga, mesh, worldSize, ...(sim.master_weights ? { masterWeights: sim.master_weights } : {}) })
     : undefined;
   if (zero) warnings.push(...zero.warnings);
-  const precision = zero ? zero.precision : resolvePrecision({
+  // fp8 without a 16-bit key: accelerate's mixed_precision "fp8" still enables native amp with bf16 autocast
+  // (accelerator.py "We always enable native_amp for FP8"; utils/modeling.py get_mixed_precision_context_manager),
+  // over the fp32 weights Axolotl loaded.
+  const fp8Autocast = s.fp8 === true && !dtypes.half && !s.adapter && !zero;
+  const basePrecision = zero ? zero.precision : resolvePrecision({
     strategy,
-    half: dtypes.half,
+    half: fp8Autocast ? 'bf16' : dtypes.half,
     tf32: dtypes.tf32,
-    ...(sim.master_weights ? { masterWeights: sim.master_weights } : {}),
+    ...(fp8Autocast ? { masterWeights: 'fp32' as const } : sim.master_weights ? { masterWeights: sim.master_weights } : {}),
     ...(mpp ? { mixedPrecisionPolicy: mpp } : {}),
   });
+  const precision = fp8Autocast ? { ...basePrecision, rationale: 'fp8 without bf16: accelerate trains float8 under bf16 autocast (native amp for fp8) over the fp32 weights Axolotl loaded: fp32 params, grads and AdamW states' } : basePrecision;
 
   const attnChoice = resolveAttentionImpl(s as AttentionInput);
   const attnImpl = attnChoice.impl;
@@ -151,6 +163,12 @@ export async function resolveConfig(loaded: LoadedScenario, cluster: ClusterShap
   const trainedPrecision = zero ? adapted : { ...adapted, optimizerBytesPerParam: optimizerStateBytes(optimizer, adapted.paramDtype) };
   if (zero && optimizer.storage !== 'param') {
     warnings.push(`optimizer: ${optimizer.name} under DeepSpeed ZeRO is modelled with ZeRO's partitioned fp32 master weights and Adam states; its ${optimizer.storage} state compression is not modelled`);
+  }
+  // FlashAttention-2/3 take fp16/bf16 tensors only (flash_attn `flash_attn_interface.py`: "FlashAttention
+  // only support fp16 and bf16 data type"); fp32 training with them fails at the first forward, and their
+  // tensor-core rates would count fp32 FLOPs faster than the fp32 peak (MFU above 100 %).
+  if ((attnImpl === 'flash_attention_2' || attnImpl === 'flash_attention_3') && precision.computeDtype === 'fp32') {
+    throw new ShardsimError(`${attnImpl} needs 16-bit compute: FlashAttention only supports fp16 and bf16 tensors, and this config trains in fp32`, { key: (s as AttentionInput).attn_implementation !== undefined ? 'attn_implementation' : 'flash_attention', fix: 'set bf16: true (or fp16: true), or use sdpa / eager attention' });
   }
 
   const checkpointing: ResolvedConfig['activationCheckpointing'] =
@@ -181,9 +199,13 @@ export async function resolveConfig(loaded: LoadedScenario, cluster: ClusterShap
       tokensPerStep: data.shape.rows * data.shape.rowTokens * ga * dataParallel,
       realTokensPerStep: data.shape.realTokens * ga * dataParallel,
     },
-    precision: trainedPrecision,
+    precision: axolotlFp32Embeddings(trainedPrecision, { axolotl, adapter: peft !== undefined, strategy, deepspeed: deepspeed !== undefined, attnImpl, cce: s.cut_cross_entropy === true || (s.plugins ?? []).some((x) => /CutCrossEntropyPlugin/.test(x)) }),
     optimizer: { name: optimizer.name, fused: optimizer.launches === 'fused', spec: optimizer },
+    ...(s.tiled_mlp === true ? { tiledMlp: { shards: tiledMlpShards(s.tiled_mlp_num_shards, data.shape.rowTokens / mesh.cp) } } : {}),
+    ...resolveFloat8(s.fp8, s.fp8_enable_fsdp_float8_all_gather, { adapter: peft !== undefined, fsdp: strategy === 'fsdp2' || strategy === 'fsdp1' }, warnings),
+    optimizerInBackward: resolveOptimizerInBackward(s.optimizer_in_bwd, { strategy, ga, zero: deepspeed !== undefined, axolotl, warnings }),
     ...(peft ? { peft } : {}),
+    ...unfrozenParameters(s.unfrozen_parameters, peft !== undefined, warnings),
     kernels: resolveKernels(applyPlugins(s, axolotl, warnings)),
     flashAttention: isFusedAttention(attnImpl),
     attention: data.attention,
@@ -248,9 +270,15 @@ function resolveMesh(s: LoadedScenario['input'], world: number, strategy: Strate
 }
 
 function divisors(n: number): number[] {
-  const out: number[] = [];
-  for (let d = 1; d <= n; d++) if (n % d === 0) out.push(d);
-  return out;
+  // Pairs up to √n: a world of 10⁹ GPUs in an error message must not take seconds.
+  const low: number[] = [];
+  const high: number[] = [];
+  for (let d = 1; d * d <= n; d++) {
+    if (n % d !== 0) continue;
+    low.push(d);
+    if (d * d !== n) high.unshift(n / d);
+  }
+  return [...low, ...high];
 }
 
 const ACCELERATE_FSDP1_DEFAULT: Record<string, string> = {
@@ -259,6 +287,27 @@ const ACCELERATE_FSDP1_DEFAULT: Record<string, string> = {
   limit_all_gathers: 'limit_all_gathers true',
   sharding_strategy: 'FULL_SHARD, or SHARD_GRAD_OP with reshard_after_forward: false',
 };
+
+/**
+ * Optimizer combinations Axolotl's validators refuse (utils/schemas/validation.py at 067b021c:
+ * `check_fsdp2_w_8bit_optimizer`, `check_fsdp_offload_w_8bit_optimizer`, `check_tensor_parallel_optimizer`),
+ * and the torchao names its optimizer factory lists but never builds (core/builders/base.py: no branch for
+ * ao_adamw_4bit / ao_adamw_8bit, so it raises "Unhandled optimizer").
+ */
+function refuseAxolotlOptimizerCombination(name: string, ctx: { fsdp2: boolean; fsdp1Offload: boolean; tp: number }): void {
+  if (name === 'ao_adamw_4bit' || name === 'ao_adamw_8bit') {
+    throw new ShardsimError(`Axolotl lists "${name}" but has no branch to build it ("Unhandled optimizer")`, { key: 'optimizer', fix: `use ${name === 'ao_adamw_4bit' ? 'adamw_torch_4bit' : 'adamw_torch_8bit'} (the same torchao optimizer)` });
+  }
+  if (ctx.fsdp2 && (name === 'adamw_8bit' || name === 'adamw_bnb_8bit')) {
+    throw new ShardsimError(`FSDP2 is not compatible with ${name} (Axolotl refuses it: bitsandbytes' CUDA ops fail on DTensors)`, { key: 'optimizer', fix: 'use adamw_torch_8bit (torchao) instead' });
+  }
+  if (ctx.fsdp1Offload && name.includes('8bit')) {
+    throw new ShardsimError(`FSDP1 with offload_params is not compatible with ${name} (Axolotl refuses it)`, { key: 'optimizer', fix: 'use fsdp_version: 2, or a 32-bit optimizer' });
+  }
+  if (ctx.tp > 1 && (name === 'paged_adamw_8bit' || name === 'adamw_8bit' || name === 'adamw_bnb_8bit')) {
+    throw new ShardsimError(`tensor_parallel_size is not supported with ${name} (Axolotl refuses it)`, { key: 'optimizer', fix: 'use adamw_torch_8bit or a 32-bit optimizer' });
+  }
+}
 
 function fsdpConfigVersion(raw: Record<string, unknown> | undefined | null): number | undefined {
   const v = raw?.fsdp_version ?? raw?.version;
@@ -308,7 +357,9 @@ function normaliseFsdpConfig(raw: Record<string, unknown> | undefined | null, ax
       const bad = (issue as { keys: string[] }).keys[0]!;
       throw new ShardsimError(`unknown key "fsdp_config.${bad}"`, { fix: `known keys: ${Object.keys(fsdpConfigSchema.shape).join(', ')}` });
     }
-    throw new ShardsimError(issue.message, { key: `fsdp_config.${issue.path.join('.')}` });
+    const got = issue.path.reduce<unknown>((o, k) => (o as Record<PropertyKey, unknown> | undefined)?.[k], plain);
+    const allowed = allowedValues(issue);
+    throw new ShardsimError(`${allowed ? `must be ${allowed}` : issue.message} (got ${JSON.stringify(got)})`, { key: `fsdp_config.${issue.path.join('.')}` });
   }
   return parsed.data;
 }
@@ -338,6 +389,13 @@ function parseMixedPrecisionPolicy(raw: unknown): { param_dtype?: Dtype; reduce_
  * so `tensor_parallel_size` must divide the attention heads and the KV heads (or be a multiple of them).
  */
 export function checkAgainstModel(cfg: ResolvedConfig, model: ModelSpec): void {
+  // A learned position table (gpt2's wpe, mpt without ALiBi) has maxPositions rows: longer sequences index
+  // past it and the embedding lookup fails (transformers GPT2Model: `self.wpe(position_ids)`, IndexError).
+  // Rotary models run past max_position_embeddings (it only sizes the RoPE cache).
+  const seq = cfg.batch.sequenceLength;
+  if (model.learnedPositions && seq > model.maxPositions) {
+    throw new ShardsimError(`${seq} is beyond the ${model.maxPositions} learned positions of ${model.id} (${model.modelType})`, { key: 'sequence_len', fix: `use sequence_len ≤ ${model.maxPositions}` });
+  }
   if (cfg.mesh.cp > 1 && model.layers.some((l) => l.mixer && l.mixer.kind !== 'attention')) {
     throw new ShardsimError(`${model.id} has recurrent (SSM / linear-attention / convolution) layers, which ring attention cannot split`, { key: 'context_parallel_size', fix: 'remove context_parallel_size (or set it to 1)' });
   }
@@ -364,4 +422,75 @@ function resolveExpertsImplementation(v: string | null | undefined): ResolvedCon
   if (v === undefined || v === null || v === 'grouped_mm' || v === 'batched_mm' || v === 'scattermoe' || v === 'sonicmoe') return 'grouped_mm';
   if (v === 'eager') return 'eager';
   throw new ShardsimError(`unknown experts implementation "${v}"`, { key: 'experts_implementation', fix: 'use eager, grouped_mm, batched_mm, scattermoe or sonicmoe' });
+}
+
+/**
+ * torchtune's `optimizer_in_bwd` (recipes/full_finetune_single_device.py): `{p: optimizer([p]) for p in
+ * model.parameters()}` stepped by `register_optim_in_bwd_hooks` (torchtune/training/memory.py) from each
+ * parameter's post-accumulate-grad hook, which then sets `p.grad = None`. The recipe refuses gradient
+ * accumulation and clipping with it; modelled on one device (its single-device recipe).
+ */
+function resolveOptimizerInBackward(v: boolean | null | undefined, ctx: { strategy: string; ga: number; zero: boolean; axolotl: boolean; warnings: string[] }): boolean {
+  if (v !== true) return false;
+  if (ctx.axolotl) {
+    ctx.warnings.push("optimizer_in_bwd: torchtune's key, which Axolotl does not read: the optimizer steps after backward (set simulation.framework: other to model torchtune's per-parameter step in backward)");
+    return false;
+  }
+  if (ctx.strategy !== 'single' || ctx.zero) {
+    throw new ShardsimError('is modelled on one GPU (torchtune\'s single-device recipes step each parameter in its gradient hook)', { key: 'optimizer_in_bwd', fix: 'remove the key, or simulate one GPU (simulation.gpus: 1)' });
+  }
+  if (ctx.ga > 1) {
+    throw new ShardsimError('cannot be combined with gradient accumulation (torchtune raises: each gradient is freed as soon as it is stepped)', { key: 'optimizer_in_bwd', fix: 'set gradient_accumulation_steps: 1 or remove optimizer_in_bwd' });
+  }
+  return true;
+}
+
+/**
+ * Axolotl's freeze_layers_except runs in train.py after the model (and its PEFT wrapper) is loaded. On a full
+ * fine-tune its patterns select transformers' parameter names (src/model/freeze.ts). With an adapter they are
+ * matched against PEFT's wrapped names (`base_model.model.…`), which this simulator does not model.
+ */
+function unfrozenParameters(v: string | string[] | null | undefined, adapter: boolean, warnings: string[]): { unfrozenParameters?: string[] } {
+  const patterns = v === null || v === undefined ? [] : Array.isArray(v) ? v : [v];
+  if (patterns.length === 0) return {};
+  if (adapter) {
+    warnings.push("unfrozen_parameters: with an adapter Axolotl matches the patterns against PEFT's wrapped parameter names (base_model.model.…) after wrapping; not modelled: the adapters train as usual");
+    return {};
+  }
+  return { unfrozenParameters: patterns };
+}
+
+/**
+ * Axolotl's ModelLoader._configure_embedding_dtypes (loaders/model.py): outside FSDP it first moves the
+ * embedding modules (embed_tokens, lm_head) and norms to fp32; it converts them back to the model dtype only
+ * for an adapter (or FSDP), an attention backend that needs the cast (`attn_needs_dtype_cast`: anything but
+ * eager / sdpa, so not when unset) or Cut Cross-Entropy. DeepSpeed recasts the module to its 16-bit dtype when
+ * it wraps it, so only single-GPU and DDP runs keep them in fp32.
+ */
+function axolotlFp32Embeddings(pr: Precision, c: { axolotl: boolean; adapter: boolean; strategy: string; deepspeed: boolean; attnImpl: string; cce: boolean }): Precision {
+  const half = pr.paramDtype === 'bf16' || pr.paramDtype === 'fp16';
+  const keeps = c.axolotl && !c.adapter && !c.deepspeed && (c.strategy === 'single' || c.strategy === 'ddp') && half && (c.attnImpl === 'sdpa' || c.attnImpl === 'eager') && !c.cce;
+  return keeps ? { ...pr, fp32EmbeddingModules: true, rationale: `${pr.rationale}; Axolotl keeps embed_tokens and lm_head in fp32 (sdpa/eager attention without FSDP, loaders/model.py _configure_embedding_dtypes)` } : pr;
+}
+
+/**
+ * Axolotl's tiled_mlp_forward (monkeypatch/tiled_mlp/patch.py): `tiled_mlp_num_shards`, else ~32K tokens per
+ * shard — ceil(seqlen / 32768) over the sequence the MLP sees (the context-parallel chunk).
+ */
+function tiledMlpShards(configured: number | null | undefined, localSeqTokens: number): number {
+  return configured ?? Math.max(1, Math.ceil(localSeqTokens / 32768));
+}
+
+/**
+ * Axolotl `fp8: true` hands accelerate an AORecipeKwargs with torchao's Float8LinearConfig (tensorwise
+ * scaling; core/trainers/base.py additional_accelerator_args), which converts the model's nn.Linear layers.
+ */
+function resolveFloat8(fp8: boolean | null | undefined, allGather: boolean | null | undefined, c: { adapter: boolean; fsdp: boolean }, warnings: string[]): { float8?: boolean } {
+  if (fp8 !== true) return {};
+  if (c.adapter) {
+    warnings.push('fp8: float8 training under an adapter is not modelled: the frozen base and the adapters run 16-bit GEMMs');
+    return {};
+  }
+  if (allGather === true && c.fsdp) warnings.push('fp8_enable_fsdp_float8_all_gather: FSDP all-gathers are modelled in 16 bits (torchao gathers the converted weights in float8, half the bytes)');
+  return { float8: true };
 }

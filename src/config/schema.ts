@@ -4,7 +4,8 @@ import { z } from 'zod';
  * The keys the simulator reads, with Axolotl's names and types. Every other Axolotl key has a fate in
  * key-fates.ts (no effect, warning, refusal); a key Axolotl does not know gets a "did you mean" warning.
  */
-const positiveInt = z.number().int('must be a whole number').positive('must be positive');
+// Range before integrality: zod's int check also rejects numbers past 2^53, which are whole but uncountable.
+const positiveInt = z.number().positive('must be positive').max(Number.MAX_SAFE_INTEGER, 'must be at most 2^53 − 1 = 9007199254740991').int('must be a whole number');
 
 const straggler = z
   .object({
@@ -82,13 +83,20 @@ export const scenarioSchema = z.object({
   // Present or not (its contents do not change a step): a config that trains on datasets has variable-length samples.
   datasets: z.unknown().optional(),
   pretraining_dataset: z.unknown().optional(),
+  min_sample_len: positiveInt.nullable().optional(),
+  tiled_mlp: z.boolean().nullable().optional(),
+  fp8: z.boolean().nullable().optional(),
+  fp8_enable_fsdp_float8_all_gather: z.boolean().nullable().optional(),
+  tiled_mlp_num_shards: positiveInt.nullable().optional(),
   torch_compile: z.union([z.boolean(), z.literal('auto')]).optional(),
   gradient_checkpointing: z.union([z.boolean(), z.enum(['selective', 'offload', 'offload_disk'])]).nullable().optional(),
   activation_offloading: z.union([z.boolean(), z.enum(['legacy', 'disk', 'hidden_states'])]).nullable().optional(),
   optimizer: z.string().min(1).optional(),
+  // torchtune's optimizer_in_bwd (not an Axolotl key): the validation rows of torchtune runs carry it.
+  optimizer_in_bwd: z.boolean().nullable().optional(),
   fsdp_version: z.union([z.literal(1), z.literal(2)], { error: 'must be 1 or 2' }).optional(),
-  fsdp_config: z.record(z.string(), z.unknown()).optional(),
-  fsdp: z.union([z.array(z.string()), z.string()]).optional(),
+  fsdp_config: z.record(z.string(), z.unknown()).nullable().optional(),
+  fsdp: z.union([z.array(z.string()), z.string()]).nullable().optional(),
   deepspeed: z.union([z.string(), z.record(z.string(), z.unknown())]).nullable().optional(),
   dp_shard_size: positiveInt.optional(),
   dp_replicate_size: positiveInt.optional(),
@@ -115,6 +123,7 @@ export const scenarioSchema = z.object({
   lora_target_linear: z.boolean().nullable().optional(),
   lora_target_parameters: z.union([z.string(), z.array(z.string())]).nullable().optional(),
   lora_modules_to_save: z.array(z.string()).nullable().optional(),
+  unfrozen_parameters: z.union([z.string(), z.array(z.string())]).nullable().optional(),
   peft_use_dora: z.boolean().nullable().optional(),
   peft_use_rslora: z.boolean().nullable().optional(),
   peft_layers_to_transform: z.array(z.number().int().nonnegative()).nullable().optional(),

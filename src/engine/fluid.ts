@@ -14,6 +14,17 @@ interface Flow {
 /** Bytes below this are treated as delivered (floating-point slack). */
 const EPSILON_BYTES = 1e-6;
 
+/**
+ * The resolution of simulated time at `now`: a few units in the last place of it (never below 1 ps). A
+ * flow due within it counts as finished, so the next completion is always strictly later than `now`
+ * at any magnitude: an absolute tolerance alone (1 ps) is smaller than one ulp once `now` passes
+ * ~1.6·10⁴ s, and then `now + remaining / rate` rounds back to `now` and the same check reschedules
+ * itself forever.
+ */
+export function timeResolution(now: number): number {
+  return Math.max(1e-12, Math.abs(now) * 8 * Number.EPSILON);
+}
+
 export class FluidNetwork {
   private readonly capacity: number[] = [];
   private readonly index = new Map<string, number>();
@@ -43,8 +54,12 @@ export class FluidNetwork {
     this.rerate();
   }
 
-  /** Time at which the next flow finishes at current rates. */
+  /**
+   * Time at which the next flow finishes at current rates, strictly after `now` unless a flow is already
+   * due (then `collectFinished(now)` takes it).
+   */
   nextCompletion(now: number): number {
+    this.advance(now);
     let t = Infinity;
     for (const f of this.flows) t = Math.min(t, now + f.remaining / f.rate);
     return t;
@@ -55,8 +70,9 @@ export class FluidNetwork {
     this.advance(now);
     const finished: number[] = [];
     const keep: Flow[] = [];
+    const slackSeconds = timeResolution(now);
     for (const f of this.flows) {
-      if (f.remaining <= EPSILON_BYTES + f.rate * 1e-12) finished.push(f.task);
+      if (f.remaining <= EPSILON_BYTES + f.rate * slackSeconds) finished.push(f.task);
       else keep.push(f);
     }
     if (finished.length > 0) {

@@ -1,2 +1,2 @@
-export { simulate } from './simulator.ts';
+export { simulate, EngineStallError } from './simulator.ts';
 export type { Task, Work, Span, Timeline, MemoryChange, MemorySample, ProcessMemory, SimulationOptions } from './simulator.ts';

@@ -111,6 +111,22 @@ interface StreamState {
   busy: boolean;
 }
 
+/**
+ * The engine stopped because it could not make progress: a scheduling loop (events processed without
+ * simulated time advancing or any task moving) or more events than the plan can need. It is a bug or an
+ * input beyond the engine's arithmetic, never an answer; the pipeline names the scenario.
+ */
+export class EngineStallError extends Error {
+  constructor(
+    readonly detail: string,
+    readonly atSeconds: number,
+    readonly eventsProcessed: number,
+  ) {
+    super(`engine made no progress at t = ${atSeconds.toPrecision(6)} s after ${eventsProcessed} events: ${detail}`);
+    this.name = 'EngineStallError';
+  }
+}
+
 type Event =
   | { time: number; seq: number; type: 'delay-done'; task: number; version: number }
   | { time: number; seq: number; type: 'latency-done'; task: number }
@@ -135,13 +151,16 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
   const groups = new Map<string, { members: number[]; arrived: number; pending: number }>();
   const spans: Span<Tag>[] = [];
 
+  const streamsPerProcess = new Map<number, number>();
   for (let i = 0; i < n; i++) {
     const t = tasks[i]!;
+    checkWork(i, t.work, t.occupancy);
     const key = `${t.process}\u0000${t.stream}`;
     let s = streams.get(key);
     if (!s) {
       s = { queue: [], head: 0, busy: false };
       streams.set(key, s);
+      streamsPerProcess.set(t.process, (streamsPerProcess.get(t.process) ?? 0) + 1);
     }
     s.queue.push(i);
     streamOf[i] = s;
@@ -247,7 +266,11 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
     }
   };
 
+  // Progress: work started, a flow placed on the network, a task's work done. The guards in the event
+  // loop count events that move none of these.
+  let progress = 0;
   const startWork = (task: number) => {
+    progress++;
     const t = tasks[task]!;
     workStart[task] = now;
     applyMemory(task, 'start');
@@ -311,6 +334,7 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
 
   /** A member's own work is done; a group ends when all members are. */
   const workDone = (task: number) => {
+    progress++;
     const g = tasks[task]!.group;
     if (g === undefined) {
       finish(task);
@@ -322,24 +346,46 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
 
   for (const s of streams.values()) tryStart(s);
 
+  // The most events a correct run can process. Every event was pushed by: a task's start (one), a change
+  // of occupancy on its process (two per task, each re-timing at most one running task per stream of
+  // that process), a flow placed or checked (a check either finishes a flow or, after floating-point
+  // slack, is followed by one that does). Beyond this bound the engine is looping.
+  let maxStreams = 1;
+  for (const c of streamsPerProcess.values()) maxStreams = Math.max(maxStreams, c);
+  const eventBudget = n * (8 + 2 * maxStreams) + 64;
+  // Events in a row at one instant that moved nothing. Each such event consumes a queued entry (a stale
+  // re-timing) without adding one at that instant, so a run longer than the queue was is a loop.
+  let idle = 0;
+  let idleQueue = 0;
+
   for (;;) {
     const ev = heap.pop();
     if (!ev) break;
     events++;
+    const before = progress;
+    const sameInstant = ev.time === now;
     now = ev.time;
     if (ev.type === 'delay-done') {
-      if (ev.version !== version[ev.task]) continue; // re-rated since
-      workDone(ev.task);
+      if (ev.version === version[ev.task]) workDone(ev.task); // else re-rated since
     } else if (ev.type === 'latency-done') {
       const w = tasks[ev.task]!.work as Extract<Work, { kind: 'flow' }>;
+      progress++;
       if (w.bytes <= 0) workDone(ev.task);
       else network.add(ev.task, w.bytes, w.maxBytesPerSecond, w.resources, now);
       scheduleFlowCheck();
-    } else {
-      if (ev.time !== flowCheckAt) continue; // superseded by a re-rating
+    } else if (ev.time === flowCheckAt) {
       flowCheckAt = Infinity;
       for (const task of network.collectFinished(now)) workDone(task);
       scheduleFlowCheck();
+    } // else superseded by a re-rating
+    if (progress !== before || !sameInstant) {
+      idle = 0;
+      idleQueue = heap.size;
+    } else if (++idle > idleQueue + 2) {
+      throw new EngineStallError(`${idle} events at this instant changed nothing (a ${ev.type} event keeps rescheduling itself)`, now, events);
+    }
+    if (events > eventBudget) {
+      throw new EngineStallError(`more events than ${n} tasks can need (${eventBudget}); the last was a ${ev.type} event`, now, events);
     }
   }
 
@@ -350,6 +396,19 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
     throw new Error(`engine: ${stuck} task(s) never ran (first: #${first} on stream ${tasks[first]!.stream}); the plan has a dependency cycle or an incomplete group`);
   }
   return { spans, makespan: now, memory, memorySamples, eventsProcessed: events };
+}
+
+/** Durations, sizes and rates the engine can schedule: finite, non-negative, rates positive. */
+function checkWork(task: number, w: Work, occupancy: number | undefined): void {
+  const bad = (what: string, v: number) => new Error(`task ${task}: ${what} must be a finite number ≥ 0, got ${v}`);
+  if (occupancy !== undefined && !(occupancy >= 0 && occupancy <= 1)) throw new Error(`task ${task}: occupancy must be within [0, 1], got ${occupancy}`);
+  if (w.kind === 'delay') {
+    if (!(w.seconds >= 0 && w.seconds < Infinity)) throw bad('seconds', w.seconds);
+    return;
+  }
+  if (!(w.latencySeconds >= 0 && w.latencySeconds < Infinity)) throw bad('latencySeconds', w.latencySeconds);
+  if (!(w.bytes >= 0 && w.bytes < Infinity)) throw bad('bytes', w.bytes);
+  if (!(w.maxBytesPerSecond > 0)) throw new Error(`task ${task}: maxBytesPerSecond must be positive, got ${w.maxBytesPerSecond}`);
 }
 
 /** Standard normal draw (Box–Muller) from a seeded uniform source. */

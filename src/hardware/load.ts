@@ -38,7 +38,8 @@ export function loadHardwareProfile(ref: string): HardwareProfile {
   let read: () => string;
   if (isPathRef(ref)) {
     file = path.resolve(ref);
-    read = () => readTextFile(file);
+    // Bounded, regular files only, UTF-8 only (util/read-text.ts through the I/O seam).
+    read = () => readTextFile(file, { what: 'hardware profile', key: CONFIG_KEY, fix: 'give a bundled profile id (run `shardsim list hardware`) or a path to a .json file', heapBytesPerByte: 10 });
     if (pathKind(file) === undefined) {
       throw new ShardsimError(`hardware profile file not found: ${file}`, {
         key: CONFIG_KEY,
@@ -79,12 +80,7 @@ export function clearHardwareProfileCache(): void {
 }
 
 function parseProfileFile(file: string, read: () => string): HardwareProfile {
-  let text: string;
-  try {
-    text = read();
-  } catch (err) {
-    throw new ShardsimError(`cannot read hardware profile ${file}: ${(err as Error).message}`, { key: CONFIG_KEY });
-  }
+  const text = read();
   let data: unknown;
   try {
     data = JSON.parse(text);

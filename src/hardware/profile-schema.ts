@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import type { HardwareProfile } from './types.ts';
+// Pure shape functions (they import only types from hardware/): the GEMM model's rate at the anchor shape.
+import { bestWaveEfficiency, kLoopEfficiency } from '../compute/gemm.ts';
 
 /** A strictly positive, finite SI quantity. */
 const positive = z.number().finite().positive();
@@ -16,6 +18,7 @@ const gpuSchema = z
     tf32_dense_flops_per_second: positive,
     achieved_bf16_matmul_flops_per_second: positive,
     achieved_bf16_matmul_shape: z.array(count).length(3),
+    achieved_fp8_matmul_flops_per_second: positive.optional(),
     hbm_bytes_per_second: positive,
     achieved_hbm_bytes_per_second: positive,
     tdp_watts: positive,
@@ -56,7 +59,7 @@ const ncclSchema = z
   .object({
     intra_ring_busbw_bytes_per_second: positive,
     intra_nvls_busbw_bytes_per_second: nonNegative,
-    inter_busbw_bytes_per_second_per_nic: positive,
+    inter_busbw_efficiency: z.number().gt(0).max(1, 'must be ≤ 1: a share of the NIC line rate'),
     intra_latency_seconds: positive,
     inter_latency_seconds: positive,
     intra_half_bandwidth_bytes: positive,
@@ -177,6 +180,38 @@ export const hardwareProfileSchema = z
         });
       }
     }
+    // Impossible machines: no rate a step sustains beats the peak MFU divides by (else MFU passes 100 %), a
+    // ring cannot beat the link it runs on, NCCL cannot hold more SMs than the GPU has, the CUDA context
+    // must leave memory. Tensor-core work runs at `sustained_clock_ratio` of its microbenchmark clock
+    // (src/compute/kernels.ts, gemm.ts, flash-attention.ts), and a short microbenchmark may beat the spec
+    // peak on a card that boosts past its spec clock (RTX 4090: 170 vs 165 TFLOPS), so the bound is on the
+    // sustained rate of what was measured: the best matmul, the GEMM model at that matmul's shape (what the
+    // fit anchors it to; its full-wave rate alone extrapolates past any real shape) and the attention
+    // tables, × ratio.
+    const atMost = (path: (string | number)[], value: number, bound: number, what: string) => {
+      if (value > bound) ctx.addIssue({ code: 'custom', path, message: `${value.toPrecision(4)} exceeds ${what} (${bound.toPrecision(4)})` });
+    };
+    const { gpu, kernels } = profile;
+    const sustained = kernels.sustained_clock_ratio;
+    const peak = gpu.bf16_dense_flops_per_second;
+    const vsPeak = '× kernels.sustained_clock_ratio the dense bf16 peak gpu.bf16_dense_flops_per_second';
+    atMost(['gpu', 'achieved_bf16_matmul_flops_per_second'], gpu.achieved_bf16_matmul_flops_per_second * sustained, peak, vsPeak);
+    const [am, an, ak] = gpu.achieved_bf16_matmul_shape;
+    if (am && an && ak) {
+      const atAnchor = kernels.gemm.full_wave_flops_per_second * bestWaveEfficiency(am, an, kernels.sm_count, kernels.gemm.tile_shapes) * kLoopEfficiency(ak, kernels.gemm);
+      atMost(['kernels', 'gemm', 'full_wave_flops_per_second'], atAnchor * sustained, peak, `at gpu.achieved_bf16_matmul_shape ${vsPeak}`);
+    }
+    for (const key of ['forward_backward_causal_flops_per_second', 'forward_backward_flops_per_second', 'forward_causal_flops_per_second', 'forward_flops_per_second'] as const) {
+      const best = Math.max(...kernels.flash_attention[key].flat());
+      atMost(['kernels', 'flash_attention', key], best * sustained, peak, vsPeak);
+    }
+    atMost(['gpu', 'achieved_hbm_bytes_per_second'], gpu.achieved_hbm_bytes_per_second, gpu.hbm_bytes_per_second, 'the HBM peak gpu.hbm_bytes_per_second');
+    atMost(['gpu', 'fp32_flops_per_second'], gpu.fp32_flops_per_second, gpu.tf32_dense_flops_per_second, 'the TF32 tensor-core peak gpu.tf32_dense_flops_per_second');
+    atMost(['gpu', 'tf32_dense_flops_per_second'], gpu.tf32_dense_flops_per_second, peak, 'the dense bf16 peak gpu.bf16_dense_flops_per_second');
+    atMost(['kernels', 'collective_sm_count'], kernels.collective_sm_count, kernels.sm_count, 'the SMs of the GPU kernels.sm_count');
+    atMost(['nccl', 'intra_ring_busbw_bytes_per_second'], profile.nccl.intra_ring_busbw_bytes_per_second, profile.node.intra.bytes_per_second_per_gpu, 'the per-GPU link node.intra.bytes_per_second_per_gpu');
+    atMost(['runtime', 'cuda_context_bytes'], profile.runtime.cuda_context_bytes, gpu.memory_bytes, 'the GPU memory gpu.memory_bytes');
+
     const nvlsBusbw = profile.nccl.intra_nvls_busbw_bytes_per_second;
     if (!profile.node.intra.nvls && nvlsBusbw !== 0) {
       ctx.addIssue({

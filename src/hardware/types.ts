@@ -15,6 +15,8 @@ export interface HardwareProfile {
     achieved_bf16_matmul_flops_per_second: number;
     /** The [m, n, k] at which that rate was measured (anchors the GEMM model's peak, src/compute/gemm-fit.ts). */
     achieved_bf16_matmul_shape: number[];
+    /** Best measured fp8 (e4m3) matmul throughput (MAMF, torch._scaled_mm); absent on GPUs without fp8 tensor cores or without a measurement. */
+    achieved_fp8_matmul_flops_per_second?: number;
     hbm_bytes_per_second: number;
     /** Measured STREAM-like HBM bandwidth. */
     achieved_hbm_bytes_per_second: number;
@@ -53,8 +55,12 @@ export interface HardwareProfile {
     intra_ring_busbw_bytes_per_second: number;
     /** Peak NVLS AllReduce bus bandwidth inside a node, bytes/s; 0 when the system has no NVLS. */
     intra_nvls_busbw_bytes_per_second: number;
-    /** Peak bus bandwidth per GPU across nodes (AllReduce, large messages), bytes/s, per rail NIC. */
-    inter_busbw_bytes_per_second_per_nic: number;
+    /**
+     * Peak bus bandwidth across nodes (AllReduce, large messages) per rail NIC, as a share of the NIC's line
+     * rate (`scale_out.bytes_per_second_per_nic`): dimensionless, in (0, 1]. A ratio, not an absolute
+     * figure, so that the line rate (and `simulation.inter_node_bandwidth`) flows through to the step.
+     */
+    inter_busbw_efficiency: number;
     /** Per-step latency α of the LL protocol (small messages) inside a node and across nodes, seconds. */
     intra_latency_seconds: number;
     inter_latency_seconds: number;

@@ -1,3 +1,4 @@
+import { ShardsimError } from '../util/errors.ts';
 import type { DataFile, DataFolder, PathKind } from './data-folders.ts';
 
 /**
@@ -34,6 +35,13 @@ export function pathKind(_path: string): PathKind {
   return undefined;
 }
 
-export function readTextFile(path: string): string {
-  throw new Error(`the browser cannot read files ("${path}"): write its content inline in the scenario`);
+export interface ReadTextOptions {
+  what: string;
+  key?: string;
+  fix: string;
+  heapBytesPerByte: number;
+}
+
+export function readTextFile(path: string, opts: ReadTextOptions): string {
+  throw new ShardsimError(`the browser cannot read the ${opts.what} "${path}": write its content inline in the scenario`, opts.key ? { key: opts.key } : {});
 }

@@ -51,7 +51,8 @@ export function pathKind(path: string): PathKind {
   }
 }
 
-/** Text of a user's file (throws the file system's error; callers turn it into a ShardsimError). */
-export function readTextFile(path: string): string {
-  return readFileSync(path, 'utf8');
-}
+/**
+ * Text of a user's file, bounded: a regular file, no larger than the heap can parse, UTF-8 only (one-line
+ * ShardsimErrors otherwise; src/util/read-text.ts).
+ */
+export { readTextFile, type ReadTextOptions } from '../util/read-text.ts';

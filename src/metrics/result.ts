@@ -6,7 +6,7 @@ import type { Cluster } from '../hardware/cluster.ts';
 import type { ModelSpec } from '../model/types.ts';
 import { layerGemms, modelFlopsPerToken } from '../model/flops.ts';
 import { attentionOf } from '../model/layer.ts';
-import { attentionEquivalent } from '../model/attention-work.ts';
+import { attentionEquivalent, keptDocumentMoments } from '../model/attention-work.ts';
 import { activeParameters, trainableParameters } from '../model/params.ts';
 import type { Timeline } from '../engine/index.ts';
 import type { OpTag, Plan, MemoryCategory } from '../strategy/index.ts';
@@ -111,7 +111,10 @@ export function buildResult(args: {
   cluster: Cluster;
   plan: Plan;
   timeline: Timeline<OpTag>;
+  /** The simulated step times: one per step with jitter, else one standing for all `stepCount`. */
   stepTimes: number[];
+  /** Steps the run stands for (default: one per entry of `stepTimes`). */
+  stepCount?: number;
 }): SimulationResult {
   const { cfg, model, cluster, plan, timeline } = args;
   const profile = cluster.profile;
@@ -127,6 +130,7 @@ export function buildResult(args: {
   // A steady-state plan's timeline is shorter than the step it stands for (see strategy/index.ts PlanOptions).
   const step = repeat ? Math.max(...perRank.map((r) => r.stepSeconds)) : timeline.makespan;
   const sorted = (repeat ? args.stepTimes.map(() => step) : [...args.stepTimes]).sort((a, b) => a - b);
+  const stepCount = Math.max(args.stepCount ?? sorted.length, sorted.length);
   const mean = sorted.reduce((a, b) => a + b, 0) / sorted.length;
 
   const tokens = cfg.batch.tokensPerStep;
@@ -200,10 +204,10 @@ export function buildResult(args: {
       rows_per_micro_batch: cfg.shape.rows,
       tokens_per_row: cfg.shape.rowTokens,
       packing: cfg.shape.packing,
-      attention: { implementation: cfg.attention.implementation, masking: cfg.attention.masking, ...(cfg.attention.documents ? { document_mean_tokens: cfg.attention.documents.meanTokens } : {}) },
+      attention: { implementation: cfg.attention.implementation, masking: cfg.attention.masking, ...(cfg.attention.documents ? { document_mean_tokens: keptDocumentMoments(cfg.attention.documents).mean } : {}) },
     },
     step_time_s: step,
-    steps: { count: sorted.length, mean_s: mean, p50_s: percentile(sorted, 0.5), p95_s: percentile(sorted, 0.95), min_s: sorted[0]!, max_s: sorted[sorted.length - 1]! },
+    steps: { count: stepCount, mean_s: mean, p50_s: percentile(sorted, 0.5), p95_s: percentile(sorted, 0.95), min_s: sorted[0]!, max_s: sorted[sorted.length - 1]! },
     throughput: {
       tokens_per_s: tokens / step,
       tokens_per_s_per_gpu: tokens / step / world,
@@ -238,7 +242,7 @@ export function buildResult(args: {
     simulation: { seed: cfg.simulation.seed, jitter: cfg.simulation.jitter, simulated_ranks: plan.ranks.length, events: timeline.eventsProcessed, tasks: plan.tasks.length, steady_state: repeat !== undefined },
     warnings: [
       ...cfg.warnings.map(toResultWarning),
-      ...(model.omitted ?? []).map((o) => ({ key: 'base_model', message: `base_model: the ${o.name} (≈ ${(o.params / 1e6).toFixed(0)} M parameters) is not simulated: only the language model's step is (no image/audio tokens, no tower memory)` })),
+      ...(model.omitted ?? []).map((o) => ({ key: 'base_model', message: `base_model: the ${o.name} (${o.params > 0 ? `≈ ${(o.params / 1e6).toFixed(0)} M parameters` : 'size not known'}) is not simulated: only the language model's step is (no image/audio tokens, no tower memory)` })),
     ],
   };
   if (wait) {

@@ -219,6 +219,7 @@ export function activationTensorsPerLayer(layer: LayerSpec, opts: ActivationOpti
     }
     if (dropout) t.push({ name: 'mlp_dropout_mask', bytes: hWide });
   }
+  for (const x of layer.extraSaved ?? []) t.push({ name: x.name, bytes: ((tokens * x.elementsPerToken) / (sp ? tp : 1)) * p });
   return t;
 }
 
@@ -277,13 +278,13 @@ export function activationBytesPerLayer(layer: LayerSpec, opts: ActivationOption
  * and /tp when sequence parallel shards it), and recomputes the rest during backward.
  */
 export function checkpointedLayerInputBytes(
-  spec: { hiddenSize: number },
+  spec: { hiddenSize: number; checkpointedInputWidth?: number },
   opts: { microBatch: number; seqLen: number; bytesPerElement?: number; tp?: number; cp?: number; sequenceParallel?: boolean },
 ): number {
   const p = opts.bytesPerElement ?? 2;
   const tp = opts.tp ?? 1;
   const cp = opts.cp ?? 1;
-  return (opts.microBatch * (opts.seqLen / cp) * spec.hiddenSize * p) / (opts.sequenceParallel ? tp : 1);
+  return (opts.microBatch * (opts.seqLen / cp) * (spec.checkpointedInputWidth ?? spec.hiddenSize) * p) / (opts.sequenceParallel ? tp : 1);
 }
 
 /**

@@ -84,11 +84,26 @@ export function attentionCoreFlops(
  * multiply-add) × 3 (forward + two backward GEMMs, for input and weight gradients). The attention term is the
  * PaLM convention (Chowdhery et al. 2022, App. B: 6N + 12·L·H·Q·T), which does not halve for causal masking
  * and ignores activation recomputation (so MFU, not HFU).
+ *
+ * A frozen weight (PEFT's base, a frozen lm_head) needs no weight gradient, so it counts 4 instead of 6
+ * (autograd skips the GEMM: derivatives.yaml `mm`); LoRA adapters count 6 per adapter parameter. Without
+ * PEFT this is the PaLM count.
  */
 export function modelFlopsPerToken(spec: ModelSpec, seqLen: number): number {
   let attention = 0;
   for (const layer of spec.layers) {
     if (layer.mixer?.kind === 'attention') attention += 6 * layer.mixer.numHeads * (layer.mixer.headDim + layer.mixer.vHeadDim) * seqLen;
   }
-  return 6 * matmulParams(spec) + attention;
+  if (!spec.peft) return 6 * matmulParams(spec) + attention;
+  const inPlace = spec.peft.trainsInPlace;
+  let frozen = spec.peft.trainableCopies.lmHead || inPlace?.lmHead || (spec.tiedEmbeddings && (spec.peft.trainableCopies.embedding || inPlace?.embedding)) ? 0 : spec.vocabSize * spec.hiddenSize;
+  let adapters = 0;
+  for (const layer of spec.layers) {
+    for (const l of layer.linears) {
+      const visits = l.experts?.topK ?? 1;
+      if (l.frozen) frozen += visits * l.in * l.out;
+      if (l.lora) adapters += visits * (l.lora.r * (l.in + l.out));
+    }
+  }
+  return 6 * (matmulParams(spec) - frozen) + 4 * frozen + 6 * adapters + attention;
 }

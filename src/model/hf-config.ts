@@ -26,6 +26,27 @@ const MULTIMODAL_TEXT_FAMILY: Readonly<Record<string, string>> = {
   smolvlm: 'llama',
   idefics3: 'llama',
   internvl: 'qwen2',
+  qwen3_5: 'qwen3_5_text',
+  qwen3_5_moe: 'qwen3_5_moe_text',
+  gemma4: 'gemma4_text',
+  lfm2_vl: 'lfm2',
+  gemma3n: 'gemma3n_text',
+};
+
+/**
+ * transformers 5's vision-language models keep the decoder at `model.language_model` (e.g. Gemma3Model,
+ * MllamaModel, LlavaModel, Mistral3Model, Qwen2VLModel), so Axolotl's LoRA regexes read
+ * `model.language_model.layers.<i>.…`.
+ */
+const LANGUAGE_MODEL_PREFIX = 'model.language_model';
+
+/**
+ * Families whose configs are recognised but not simulated: the mechanism that sets their time or memory is not
+ * modelled yet, and approximating it with a neighbour family would give a silently wrong number.
+ */
+export const REFUSED_MODEL_TYPES: Readonly<Record<string, string>> = {
+  deepseek_v4:
+    'DeepSeek-V4 (hyper-connections: 4 residual streams mixed by Sinkhorn-normalised maps; compressed sparse attention with KV compressors and a top-k indexer; grouped low-rank output projection; hash-routed first layers) is not modelled yet',
 };
 
 export const SUPPORTED_MODEL_TYPES: readonly string[] = [...Object.keys(FAMILIES), ...Object.keys(MULTIMODAL_TEXT_FAMILY)];
@@ -39,6 +60,13 @@ export function specFromHfConfig(config: Record<string, unknown>, id: string): M
       fix: `set it to one of: ${SUPPORTED_MODEL_TYPES.join(', ')}`,
     });
   }
+  const refusedType = [modelType, (config.text_config as Record<string, unknown> | undefined)?.model_type].find((t): t is string => typeof t === 'string' && t in REFUSED_MODEL_TYPES);
+  if (refusedType) {
+    throw new ShardsimError(`model_type ${JSON.stringify(refusedType)} of ${id}: ${REFUSED_MODEL_TYPES[refusedType]}`, {
+      key: keyName('model_type'),
+      fix: 'choose a model of a simulated family (shardsim list models)',
+    });
+  }
   const family = typeof modelType === 'string' ? FAMILIES[modelType] : undefined;
   // Multimodal wrappers (Gemma 3, Llama 4, Mistral 3, InternVL …): the language model is `text_config` with a
   // family of its own; the towers beside it are left out and reported.
@@ -47,7 +75,7 @@ export function specFromHfConfig(config: Record<string, unknown>, id: string): M
   if (!family && wrapped && !(text && typeof text === 'object')) {
     // A flat multimodal config (Qwen2.5-VL): the language model's keys sit at the top level.
     const spec = FAMILIES[wrapped]!(new ConfigReader(config, id));
-    return { ...spec, omitted: [...(spec.omitted ?? []), ...omittedTowers(config)] };
+    return { ...spec, languageModelPrefix: LANGUAGE_MODEL_PREFIX, omitted: [...(spec.omitted ?? []), ...omittedTowers(config)] };
   }
   if (!family && text && typeof text === 'object' && !Array.isArray(text)) {
     const t = text as Record<string, unknown>;
@@ -57,7 +85,7 @@ export function specFromHfConfig(config: Record<string, unknown>, id: string): M
       const merged: Record<string, unknown> = { ...t };
       for (const k of ['vocab_size', 'tie_word_embeddings']) if (merged[k] === undefined && config[k] !== undefined) merged[k] = config[k];
       const spec = inner(new ConfigReader(merged, id));
-      return { ...spec, omitted: [...(spec.omitted ?? []), ...omittedTowers(config)] };
+      return { ...spec, languageModelPrefix: LANGUAGE_MODEL_PREFIX, omitted: [...(spec.omitted ?? []), ...omittedTowers(config)] };
     }
   }
   if (!family) {

@@ -43,7 +43,7 @@ function readLocalConfig(baseModel: string, baseDir: string): Record<string, unk
   if (!file) return undefined;
   let parsed: unknown;
   try {
-    parsed = JSON.parse(readTextFile(file));
+    parsed = JSON.parse(readTextFile(file, { what: 'model config', key: 'base_model', fix: 'point base_model at a folder with a config.json', heapBytesPerByte: 10 }));
   } catch (e) {
     throw new ShardsimError(`cannot read ${file}: ${(e as Error).message}`, { key: 'base_model' });
   }

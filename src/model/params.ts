@@ -76,10 +76,17 @@ export function activeParameters(spec: ModelSpec): number {
 export function trainableParameters(spec: ModelSpec): number {
   if (!spec.peft) return parameterCounts(spec).total;
   let n = 0;
-  for (const layer of spec.layers) for (const l of layer.linears) n += loraParams(l);
+  for (const layer of spec.layers) for (const l of layer.linears) n += loraParams(l) + (l.frozen ? 0 : linearParams(l));
   const vh = spec.vocabSize * spec.hiddenSize;
   if (spec.peft.trainableCopies.embedding) n += vh;
   if (spec.peft.trainableCopies.lmHead) n += vh;
+  const inPlace = spec.peft.trainsInPlace;
+  if (inPlace) {
+    const counts = parameterCounts(spec);
+    if (inPlace.embedding) n += counts.embedding + counts.positional;
+    if (inPlace.lmHead) n += counts.lmHead;
+    if (inPlace.norms) n += counts.finalNorm + spec.layers.reduce((a, layer) => a + layer.norms.reduce((b, x) => b + normParams(x), 0) + layer.extraParams, 0);
+  }
   return n;
 }
 
@@ -91,8 +98,10 @@ export function trainableParameters(spec: ModelSpec): number {
 export function trainableTensorCount(spec: ModelSpec): number {
   let n = 0;
   if (spec.peft) {
-    for (const layer of spec.layers) for (const l of layer.linears) if (l.lora) n += l.lora.dora ? 3 : 2;
-    return n + (spec.peft.trainableCopies.embedding ? 1 : 0) + (spec.peft.trainableCopies.lmHead ? 1 : 0);
+    for (const layer of spec.layers) for (const l of layer.linears) n += (l.lora ? (l.lora.dora ? 3 : 2) : 0) + (l.frozen ? 0 : l.bias ? 2 : 1);
+    const inPlace = spec.peft.trainsInPlace;
+    const norms = inPlace?.norms ? spec.layers.reduce((a, layer) => a + layer.norms.length, 1) : 0;
+    return n + (spec.peft.trainableCopies.embedding || inPlace?.embedding ? 1 : 0) + (spec.peft.trainableCopies.lmHead || (inPlace?.lmHead && !spec.tiedEmbeddings) ? 1 : 0) + norms;
   }
   for (const layer of spec.layers) {
     for (const l of layer.linears) n += l.bias ? 2 : 1;

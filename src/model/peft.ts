@@ -16,7 +16,7 @@
  * <name>` for the token mixer's projections and `model.layers.<i>.mlp.<name>` for the feed-forward's.
  */
 import type { LayerSpec, LinearSpec, ModelSpec, WeightQuantization } from './types.ts';
-import { makeLayer } from './layer.ts';
+import { rebuildLayers } from './layer.ts';
 
 export type LoraTargets = { kind: 'names'; names: readonly string[] } | { kind: 'regex'; pattern: string } | { kind: 'all-linear' } | { kind: 'none' };
 
@@ -71,31 +71,80 @@ function kernelGroups(layer: LayerSpec, linears: LinearSpec[], k: NonNullable<Pe
 const EMBEDDING_NAMES = new Set(['embed_tokens', 'wte', 'embed_in', 'word_embeddings', 'tok_embeddings', 'embeddings']);
 const LM_HEAD_NAMES = new Set(['lm_head', 'embed_out', 'output']);
 
+/**
+ * Where transformers puts the decoder layers and their token-mixer / feed-forward modules, by model type (the
+ * `modeling_<type>.py` attribute names); the rest use `model.layers.<i>.self_attn` / `.mlp`. A multimodal
+ * wrapper (Gemma 3, Mllama, Mistral 3, LLaVA, Qwen2-VL … in transformers 5) nests the decoder under
+ * `model.language_model` (ModelSpec.languageModelPrefix).
+ */
+const MODULE_PATHS: Readonly<Record<string, { layers: string; attention: string; mlp: string; recurrent?: string }>> = {
+  gpt2: { layers: 'transformer.h', attention: 'attn', mlp: 'mlp' },
+  gptj: { layers: 'transformer.h', attention: 'attn', mlp: 'mlp' },
+  qwen: { layers: 'transformer.h', attention: 'attn', mlp: 'mlp' },
+  falcon: { layers: 'transformer.h', attention: 'self_attention', mlp: 'mlp' },
+  mpt: { layers: 'transformer.blocks', attention: 'attn', mlp: 'ffn' },
+  gpt_neox: { layers: 'gpt_neox.layers', attention: 'attention', mlp: 'mlp' },
+  llama4_text: { layers: 'model.layers', attention: 'self_attn', mlp: 'feed_forward' },
+  jamba: { layers: 'model.layers', attention: 'self_attn', mlp: 'feed_forward', recurrent: 'mamba' },
+  falcon_h1: { layers: 'model.layers', attention: 'self_attn', mlp: 'feed_forward', recurrent: 'mamba' },
+  nemotron_h: { layers: 'backbone.layers', attention: 'mixer', mlp: 'mixer', recurrent: 'mixer' },
+  kimi_linear: { layers: 'model.layers', attention: 'self_attn', mlp: 'mlp', recurrent: 'self_attn' },
+  lfm2: { layers: 'model.layers', attention: 'self_attn', mlp: 'feed_forward', recurrent: 'conv' },
+  qwen3_5_text: { layers: 'model.layers', attention: 'self_attn', mlp: 'mlp', recurrent: 'linear_attn' },
+  qwen3_5_moe_text: { layers: 'model.layers', attention: 'self_attn', mlp: 'mlp', recurrent: 'linear_attn' },
+};
+const DEFAULT_PATHS: { layers: string; attention: string; mlp: string; recurrent?: string } = { layers: 'model.layers', attention: 'self_attn', mlp: 'mlp' };
+
+/** transformers' parameter names outside the decoder layers, by model type (the rest: `model.embed_tokens` …). */
+const ROOT_NAMES: Readonly<Record<string, { embedding: string; finalNorm: string; lmHead: string }>> = {
+  gpt2: { embedding: 'transformer.wte', finalNorm: 'transformer.ln_f', lmHead: 'lm_head' },
+  gptj: { embedding: 'transformer.wte', finalNorm: 'transformer.ln_f', lmHead: 'lm_head' },
+  qwen: { embedding: 'transformer.wte', finalNorm: 'transformer.ln_f', lmHead: 'lm_head' },
+  falcon: { embedding: 'transformer.word_embeddings', finalNorm: 'transformer.ln_f', lmHead: 'lm_head' },
+  mpt: { embedding: 'transformer.wte', finalNorm: 'transformer.norm_f', lmHead: 'lm_head' },
+  gpt_neox: { embedding: 'gpt_neox.embed_in', finalNorm: 'gpt_neox.final_layer_norm', lmHead: 'embed_out' },
+  nemotron_h: { embedding: 'backbone.embeddings', finalNorm: 'backbone.norm_f', lmHead: 'lm_head' },
+};
+
+/** Module paths of the parts outside the projections, for name-based selection (Axolotl unfrozen_parameters). */
+export function moduleNames(model: Pick<ModelSpec, 'modelType' | 'languageModelPrefix'>): { layers: string; embedding: string; finalNorm: string; lmHead: string } {
+  const root = model.languageModelPrefix;
+  const names = root ? { embedding: `${root}.embed_tokens`, finalNorm: `${root}.norm`, lmHead: 'lm_head' } : ROOT_NAMES[model.modelType] ?? { embedding: 'model.embed_tokens', finalNorm: 'model.norm', lmHead: 'lm_head' };
+  return { layers: root ? `${root}.layers` : (MODULE_PATHS[model.modelType] ?? DEFAULT_PATHS).layers, ...names };
+}
+
 /** The module path transformers gives a projection of decoder layer `i` (see the file comment). */
-export function linearPath(i: number, l: LinearSpec): string {
-  return `model.layers.${i}.${l.part === 'attention' ? 'self_attn' : 'mlp'}.${l.name}`;
+export function linearPath(i: number, l: LinearSpec, model?: Pick<ModelSpec, 'modelType' | 'languageModelPrefix' | 'layers'>): string {
+  const paths = (model && MODULE_PATHS[model.modelType]) || DEFAULT_PATHS;
+  const layers = model?.languageModelPrefix ? `${model.languageModelPrefix}.layers` : paths.layers;
+  const layer = model?.layers[i];
+  const recurrent = l.part === 'attention' && (l.branch === 'parallel' || (layer?.mixer && layer.mixer.kind !== 'attention'));
+  const module = l.module ?? (l.part === 'mlp' ? paths.mlp : recurrent ? (paths.recurrent ?? 'mixer') : paths.attention);
+  return module ? `${layers}.${i}.${module}.${l.name}` : `${layers}.${i}.${l.name}`;
 }
 
 /** Whether LoRA targets this projection of layer `i`. */
-export function isTargeted(targets: LoraTargets, i: number, l: LinearSpec): boolean {
+export function isTargeted(targets: LoraTargets, i: number, l: LinearSpec, model?: Pick<ModelSpec, 'modelType' | 'languageModelPrefix' | 'layers'>): boolean {
   if (targets.kind === 'none') return false;
   if (targets.kind === 'all-linear') return !l.experts && !l.router;
-  if (targets.kind === 'names') return targets.names.some((t) => t === l.name || linearPath(i, l).endsWith(`.${t}`));
-  return new RegExp(`^(?:${targets.pattern})$`).test(linearPath(i, l));
+  // Routed experts held as 3-D parameters (transformers 5 `experts.gate_up_proj` / `down_proj`) are not
+  // modules, so no target_modules name or regex reaches them: only target_parameters does (PEFT ParamWrapper).
+  if (l.experts && !l.experts.linear) return false;
+  if (targets.kind === 'names') return targets.names.some((t) => t === l.name || linearPath(i, l, model).endsWith(`.${t}`));
+  return new RegExp(`^(?:${targets.pattern})$`).test(linearPath(i, l, model));
 }
 
 /** A copy of the model with frozen, quantised and adapted projections (see the file comment). */
 export function applyPeft(model: ModelSpec, opts: PeftOptions): ModelSpec {
-  const cache = new Map<string, LayerSpec>();
-  const layers = model.layers.map((layer, i) => {
+  const layers = rebuildLayers(model.layers, (layer, i) => {
     const adapt = opts.layersToTransform === undefined || opts.layersToTransform.includes(i);
     const linears = layer.linears.map((l): LinearSpec => {
       const out: LinearSpec = { ...l, frozen: true };
       if (opts.quantization && (!l.experts || l.experts.linear) && !l.router) out.quantized = opts.quantization;
-      const byParameter = l.experts !== undefined && (opts.parameters ?? []).some((t) => linearPath(i, l).endsWith(`.${t}`) || l.name === t);
+      const byParameter = l.experts !== undefined && (opts.parameters ?? []).some((t) => linearPath(i, l, model).endsWith(`.${t}`) || l.name === t);
       // PEFT's ParamWrapper has no dropout slot (Axolotl patches it to nn.Identity for the experts).
       if (adapt && byParameter) out.lora = { r: opts.r, dropout: false, dora: false };
-      else if (adapt && isTargeted(opts.targets, i, l)) out.lora = { r: opts.r, dropout: opts.dropout, dora: opts.dora };
+      else if (adapt && isTargeted(opts.targets, i, l, model)) out.lora = { r: opts.r, dropout: opts.dropout, dora: opts.dora };
       return out;
     });
     const kernels = opts.fusedKernels ? kernelGroups(layer, linears, opts.fusedKernels) : new Map();
@@ -105,11 +154,7 @@ export function applyPeft(model: ModelSpec, opts: PeftOptions): ModelSpec {
       if (kernel) l.lora = { ...l.lora, kernel };
       else if (opts.upcastAdapters && !l.quantized && !l.experts) l.lora = { ...l.lora, castsInput: true };
     }
-    const next = makeLayer({ ...layer, linears });
-    const shared = cache.get(next.signature);
-    if (shared) return shared;
-    cache.set(next.signature, next);
-    return next;
+    return { ...layer, linears };
   });
   return {
     ...model,

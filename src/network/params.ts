@@ -4,8 +4,9 @@ import type { NetworkParams } from './types.ts';
 /**
  * The collective model's constants from a hardware profile's `node`, `scale_out` and `nccl` blocks.
  *
- * `interNodeBandwidthBytesPerSecond` (a what-if, line rate per node) replaces the NICs' line rate and keeps
- * NCCL's measured efficiency on it: a node with twice the wire moves twice the bus bytes.
+ * Across nodes the bus bandwidth per NIC is the NIC's line rate × NCCL's measured efficiency on it
+ * (`nccl.inter_busbw_efficiency`); `interNodeBandwidthBytesPerSecond` (a what-if, line rate per node)
+ * replaces the profile's line rate: a node with twice the wire moves twice the bus bytes.
  *
  * NVLS: the profile's busbw is the all-GPUs figure; NVLS moves S per GPU each way whatever the group size
  * (multimem reduce + multicast store through the switch), so its constant is the algorithm bandwidth
@@ -15,7 +16,7 @@ import type { NetworkParams } from './types.ts';
 export function networkParams(profile: HardwareProfile, interNodeBandwidthBytesPerSecond?: number): NetworkParams {
   const nics = profile.scale_out.nics_per_node;
   const nccl = profile.nccl;
-  const efficiency = nccl.inter_busbw_bytes_per_second_per_nic / profile.scale_out.bytes_per_second_per_nic;
+  const efficiency = nccl.inter_busbw_efficiency;
   const lineRatePerNic = interNodeBandwidthBytesPerSecond !== undefined ? interNodeBandwidthBytesPerSecond / nics : profile.scale_out.bytes_per_second_per_nic;
   const nicBus = lineRatePerNic * efficiency;
   const gpus = profile.node.gpus_per_node;

@@ -40,7 +40,10 @@ export function placementOf(ranks: readonly number[], gpusPerNode: number): Requ
     perNode.set(node, (perNode.get(node) ?? 0) + 1);
   }
   // The node with the fewest members drives the fewest NICs: it bounds a ring that crosses nodes.
-  return { size: ranks.length, nodes: perNode.size, gpusPerNode: Math.min(...perNode.values()) };
+  // (A loop, not Math.min(...values): a group spanning 10⁵ nodes would overflow the call stack.)
+  let fewest = Infinity;
+  for (const n of perNode.values()) fewest = Math.min(fewest, n);
+  return { size: ranks.length, nodes: perNode.size, gpusPerNode: fewest };
 }
 
 /**

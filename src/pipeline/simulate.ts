@@ -1,9 +1,12 @@
+import { ShardsimError } from '../util/errors.ts';
 import { loadScenarioFile, resolveConfig, checkAgainstModel, DEFAULT_HARDWARE, type LoadedScenario, type ResolvedConfig, type SimulationOverrides } from '../config/index.ts';
 import { loadHardwareProfile, buildCluster, type Cluster } from '../hardware/index.ts';
 import { applyPeft, loadModel, parameterCounts, type ModelSpec } from '../model/index.ts';
 import { linearizeExperts } from '../model/linearized-experts.ts';
-import { buildPlan, type OpTag, type Plan } from '../strategy/index.ts';
-import { simulate, type Timeline } from '../engine/index.ts';
+import { applyUnfrozen } from '../model/freeze.ts';
+import { buildPlan, planShape, type OpTag, type Plan } from '../strategy/index.ts';
+import { checkPlanLowerBound, checkReportSize, checkSteps, checkWorldSize, heapBudgetBytes, maxPlanTasks, planTooLarge } from './limits.ts';
+import { simulate, EngineStallError, type Timeline } from '../engine/index.ts';
 import { buildResult, type SimulationResult } from '../metrics/result.ts';
 import { advise } from '../advisor/index.ts';
 
@@ -31,6 +34,9 @@ export interface RunOptions {
   model?: ModelSpec;
 }
 
+/** Ranks the report draws task by task (the trace's most; the timeline chart draws at most two). */
+const REPORT_RANKS = 16;
+
 /** scenario → resolved config → model + hardware → plan → engine → metrics. */
 export async function simulateLoaded(loaded: LoadedScenario, opts: RunOptions = {}): Promise<SimulationRun> {
   const sim = loaded.input.simulation ?? {};
@@ -39,26 +45,34 @@ export async function simulateLoaded(loaded: LoadedScenario, opts: RunOptions = 
   const cluster = buildCluster(profile, cfg.simulation.numNodes, cfg.simulation.gpus);
   const base = opts.model ?? loadModel({ ...(cfg.model.baseModel ? { baseModel: cfg.model.baseModel } : {}), ...(cfg.model.modelConfig ? { modelConfig: cfg.model.modelConfig } : {}), baseDir: cfg.baseDir });
   checkAgainstModel(cfg, base);
+  if (cfg.float8 && profile.gpu.achieved_fp8_matmul_flops_per_second === undefined) {
+    throw new ShardsimError(`float8 training needs fp8 tensor cores and a measured fp8 matmul rate, and ${profile.gpu.name} (${profile.id}) has none`, { key: 'fp8', fix: 'remove fp8: true, or pick an H100 / H200 / B200 profile' });
+  }
   // What trains: the whole model, or PEFT's adapters over a frozen (possibly quantised) base.
   const model = trainedModel(base, cfg);
-  const plan = buildPlan(cfg, model, cluster, { steadyState: (opts.steadyState ?? false) && !opts.recordMemory });
-
+  // Sizes first (pipeline/limits.ts): a plan the heap cannot hold is refused before it is built.
+  const planOpts = { steadyState: (opts.steadyState ?? false) && !opts.recordMemory };
+  const shape = planShape(cfg, cluster.worldSize, planOpts);
+  const budget = checkWorldSize(cluster.worldSize, heapBudgetBytes());
+  checkPlanLowerBound({ ranks: shape.ranks, microBatches: shape.microBatches, layers: model.numLayers }, budget);
+  const plan = buildPlan(cfg, model, cluster, { ...planOpts, limit: { maxTasks: maxPlanTasks(budget), error: (n) => planTooLarge(n, budget) } });
   const varied = cfg.simulation.jitter > 0;
   const steps = cfg.simulation.steps;
+  checkSteps(steps, varied, plan.tasks.length);
+  if (opts.recordMemory) checkReportSize(plan.tasks.length, (plan.tasks.length / plan.ranks.length) * Math.min(plan.ranks.length, REPORT_RANKS), budget);
+
   let first: Timeline<OpTag> | undefined;
   const stepTimes: number[] = [];
   for (let i = 0; i < (varied ? steps : 1); i++) {
-    const tl = simulate(plan.tasks, {
-      resources: plan.resources,
+    const tl = runEngine(cfg.name, plan, {
       ...(varied ? { jitter: { seed: `${cfg.simulation.seed}:${i}`, relativeStd: cfg.simulation.jitter } } : {}),
       recordMemory: i === 0 && (opts.recordMemory ?? false),
     });
     first ??= tl;
     stepTimes.push(tl.makespan);
   }
-  // Without jitter every step is the same.
-  while (stepTimes.length < steps) stepTimes.push(stepTimes[0]!);
-  const result = buildResult({ cfg, model, totalParams: parameterCounts(model).total, cluster, plan, timeline: first!, stepTimes });
+  // Without jitter every step is the same: one time stands for all `steps`.
+  const result = buildResult({ cfg, model, totalParams: parameterCounts(model).total, cluster, plan, timeline: first!, stepTimes, stepCount: steps });
   const run: SimulationRun = { result, cfg, model, cluster, plan, timeline: first! };
   if (opts.advice) {
     const { advice, debug } = await advise(run, loaded, { simulate: (variant) => simulateLoaded(variant, { model: base, steadyState: true }) });
@@ -68,10 +82,25 @@ export async function simulateLoaded(loaded: LoadedScenario, opts: RunOptions = 
   return run;
 }
 
+/**
+ * The engine on a plan. A stall (the engine's progress guard) is a bug, not an answer: it becomes one line
+ * naming the scenario, where the engine stopped and what most likely caused it.
+ */
+function runEngine(scenario: string, plan: Plan, options: { jitter?: { seed: string; relativeStd: number }; recordMemory: boolean }): Timeline<OpTag> {
+  try {
+    return simulate(plan.tasks, { resources: plan.resources, ...options });
+  } catch (err) {
+    if (!(err instanceof EngineStallError)) throw err;
+    throw new Error(
+      `scenario ${scenario}: ${err.message}; likely cause: a scheduling loop in the engine at this time scale (${plan.tasks.length} tasks) — please report it with the scenario`,
+    );
+  }
+}
+
 function trainedModel(loaded: ModelSpec, cfg: ResolvedConfig): ModelSpec {
   const base = cfg.linearizedExperts ? linearizeExperts(loaded) : loaded;
   const p = cfg.peft;
-  if (!p) return base;
+  if (!p) return cfg.unfrozenParameters ? applyUnfrozen(base, cfg.unfrozenParameters) : base;
   return applyPeft(base, {
     r: p.r,
     dropout: p.dropout > 0,

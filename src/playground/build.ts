@@ -28,10 +28,13 @@ const INPUT_DIRS = ['src', 'hardware-profiles', 'scenarios'];
 /** The esbuild plugin that makes the pipeline a browser bundle (exported for its test). */
 export function browserSeam(root: string): Plugin {
   const browserFiles = join(root, 'src', 'io', 'files.browser.ts');
+  const browserHeap = join(root, 'src', 'util', 'heap.browser.ts');
   return {
     name: 'shardsim-browser-seam',
     setup(build) {
       build.onResolve({ filter: /[\\/]io[\\/]files(\.ts)?$/ }, () => ({ path: browserFiles }));
+      // The input limits (src/pipeline/limits.ts) read V8's heap statistics through node:v8.
+      build.onResolve({ filter: /[\\/]util[\\/]heap(\.ts)?$/ }, () => ({ path: browserHeap }));
       build.onResolve({ filter: /^node:path$/ }, () => ({ path: fileURLToPath(import.meta.resolve('pathe')) }));
       build.onResolve({ filter: /^node:/ }, (args) => ({
         errors: [{ text: `${args.importer} imports ${args.path}, which a browser does not have: read files through src/io/files.ts (the I/O seam)` }],

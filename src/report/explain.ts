@@ -198,7 +198,7 @@ function formulas(run: SimulationRun, tallies: CollectiveTally[]): string[] {
   const modelFlops = r.throughput.tflops_per_gpu * 1e12 * r.step_time_s * r.world_size;
   lines.push(
     `MFU = model FLOPs per step ÷ (step time × GPUs × peak ${r.precision.tf32_matmul ? 'tf32' : r.precision.compute} FLOP/s) = ${(modelFlops / 1e15).toFixed(1)} PFLOP ÷ (${seconds(r.step_time_s)} × ${r.world_size} × ${(peak / 1e12).toFixed(0)} TFLOP/s) = ${pct(r.throughput.mfu)}; ` +
-      `model FLOPs = (6 × matmul parameters + 12 × layers × hidden × sequence) per token, without the recomputed forward (HFU ${pct(r.throughput.hfu)} counts it).`,
+      `model FLOPs = (6 × matmul parameters + 12 × layers × hidden × sequence) per token — 4 × for a frozen weight, which gets no weight gradient — without the recomputed forward (HFU ${pct(r.throughput.hfu)} counts it).`,
   );
   return lines;
 }

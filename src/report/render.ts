@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { ensureDir, writeFileAtomic } from '../util/output.ts';
 import { dirname } from 'node:path';
 import { CHART_FONT_FAMILY, dejavuFontFiles, dejavuTextWidth } from './fonts.ts';
 import { loadVegaBundles } from './vega-bundles.ts';
@@ -57,13 +57,13 @@ async function loadRenderer(): Promise<Renderer> {
 export async function renderVegaLite(spec: object, outBase: string): Promise<{ svgPath: string; pngPath: string; specPath: string }> {
   renderer ??= loadRenderer();
   const r = await renderer;
-  mkdirSync(dirname(outBase), { recursive: true });
+  ensureDir(dirname(outBase));
   const specPath = `${outBase}.vl.json`;
   const svgPath = `${outBase}.svg`;
   const pngPath = `${outBase}.png`;
-  writeFileSync(specPath, JSON.stringify(spec, null, 2) + '\n');
+  writeFileAtomic(specPath, JSON.stringify(spec, null, 2) + '\n');
   const svg = await r.toSvg(spec);
-  writeFileSync(svgPath, svg);
-  writeFileSync(pngPath, r.toPng(svg));
+  writeFileAtomic(svgPath, svg);
+  writeFileAtomic(pngPath, r.toPng(svg));
   return { svgPath, pngPath, specPath };
 }

@@ -1,4 +1,5 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { ensureDir, writeFileAtomic } from '../util/output.ts';
 import { join } from 'node:path';
 import type { MetricName, ValidationReport } from '../validate/index.ts';
 import { renderVegaLite } from './render.ts';
@@ -13,7 +14,7 @@ const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replac
  * nothing loaded from the network) plus the full table.
  */
 export async function writeValidationReport(report: ValidationReport, dir: string): Promise<string[]> {
-  mkdirSync(dir, { recursive: true });
+  ensureDir(dir, '--out');
   const svgs: { title: string; svg: string }[] = [];
   const written: string[] = [];
   for (const metric of Object.keys(report.summary) as MetricName[]) {
@@ -37,7 +38,7 @@ export async function writeValidationReport(report: ValidationReport, dir: strin
 ${svgs.map((s) => `<figure>${s.svg}<figcaption>${esc(s.title)}</figcaption></figure>`).join('\n')}
 <h2>Every row</h2><pre>${esc(validationTable(report))}</pre></body></html>`;
   const htmlPath = join(dir, 'validation.html');
-  writeFileSync(htmlPath, html);
-  writeFileSync(join(dir, 'validation.json'), JSON.stringify(report, null, 2) + '\n');
+  writeFileAtomic(htmlPath, html, '--out');
+  writeFileAtomic(join(dir, 'validation.json'), JSON.stringify(report, null, 2) + '\n', '--out');
   return [htmlPath, ...written];
 }

@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { ensureDir, writeFileAtomic } from '../util/output.ts';
 import { basename, join } from 'node:path';
 import type { SimulationRun } from '../pipeline/simulate.ts';
 import { exposedSecondsByKind } from '../metrics/exposure.ts';
@@ -36,11 +36,11 @@ export async function writeReport(run: SimulationRun, dir: string): Promise<Writ
     t = now;
   };
   const write = (name: string, text: string) => {
-    writeFileSync(join(dir, name), text);
+    writeFileAtomic(join(dir, name), text, '--out');
     files.push(name);
   };
 
-  mkdirSync(dir, { recursive: true });
+  ensureDir(dir, '--out');
   const r = run.result;
   write('summary.json', JSON.stringify(r, null, 2) + '\n');
   write('summary.md', markdownSummary(r));

@@ -28,6 +28,16 @@ export interface PlanOptions {
    * same as the full timeline's at a fraction of the work — for sweeps and the advisor, not for reports.
    */
   steadyState?: boolean;
+  /** Stop lowering past this many tasks with this error (the process's memory budget). */
+  limit?: PlanBuilder['limit'];
+}
+
+/** Ranks and micro-batches `buildPlan` lowers for this config: what sizes the plan, before building it. */
+export function planShape(cfg: ResolvedConfig, worldSize: number, opts: PlanOptions = {}): { ranks: number; microBatches: number; steadyState: boolean } {
+  const varied = cfg.simulation.jitter > 0 || cfg.simulation.stragglers.length > 0;
+  const GA = cfg.batch.gradientAccumulationSteps;
+  const compress = (opts.steadyState ?? false) && !varied && GA > 3;
+  return { ranks: varied ? worldSize : 1, microBatches: compress ? 3 : GA, steadyState: compress };
 }
 
 export function buildPlan(cfg: ResolvedConfig, model: ModelSpec, cluster: Cluster, opts: PlanOptions = {}): Plan {
@@ -37,6 +47,7 @@ export function buildPlan(cfg: ResolvedConfig, model: ModelSpec, cluster: Cluste
   const varied = cfg.simulation.jitter > 0 || cfg.simulation.stragglers.length > 0;
   const ranks = varied ? Array.from({ length: cluster.worldSize }, (_, r) => r) : [0];
   const builder = new PlanBuilder(ranks, net, cfg.simulation.stragglers, profile.kernels.collective_sm_count / profile.kernels.sm_count);
+  if (opts.limit) builder.limit = opts.limit;
   const GA = cfg.batch.gradientAccumulationSteps;
   const compress = (opts.steadyState ?? false) && !varied && GA > 3;
   const microBatches = compress ? [0, 1, GA - 1] : Array.from({ length: GA }, (_, i) => i);

@@ -64,6 +64,11 @@ export class PlanBuilder {
   private readonly slow = new Map<number, Straggler>();
   private readonly costCache = new Map<string, CollectiveCost>();
   private readonly workCache = new Map<string, Work>();
+  /**
+   * The most tasks this process can hold, with the error to throw past it (pipeline/limits.ts): a plan that
+   * outgrows the heap stops here, while it is being built, instead of crashing V8.
+   */
+  limit: { maxTasks: number; error: (tasks: number) => Error } = { maxTasks: Infinity, error: (n) => new Error(`plan too large: ${n} tasks`) };
 
   constructor(
     readonly ranks: number[],
@@ -85,6 +90,7 @@ export class PlanBuilder {
   }
 
   private push(rank: number, stream: StreamName, work: Work, tag: OpTag, deps: number[], memory: MemoryChange[], group?: string): number {
+    if (this.tasks.length >= this.limit.maxTasks) throw this.limit.error(this.tasks.length);
     const task: Task<OpTag> = { process: rank, stream, work, tag };
     const d = deps.filter((x) => x >= 0);
     if (d.length > 0) task.deps = d;

@@ -49,7 +49,8 @@ export async function runCompare(spec: CompareSpec): Promise<CompareRun[]> {
     // A bad file is the user's to fix: fail the command (as `simulate` would).
     const loaded = loadScenarioFile(p.path, overrides);
     try {
-      const run = await simulateLoaded(loaded);
+      // Results only (no timeline is drawn): the steady-state plan gives the same numbers with less work.
+      const run = await simulateLoaded(loaded, { steadyState: true });
       runs.push({ label, scenario: p.name, ...(p.hw ? { hardware: p.hw } : {}), result: run.result });
     } catch (err) {
       if (!(err instanceof ShardsimError)) throw err;

@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { ShardsimError } from '../util/errors.ts';
+import { readTextFile } from '../util/read-text.ts';
 import type { SweepLine, SweepMeta, SweepRow } from './types.ts';
 
 /** One line per config (skipped ones included), each carrying the sweep it belongs to. */
@@ -7,27 +7,51 @@ export function toJsonl(meta: SweepMeta, rows: readonly SweepRow[]): string {
   return rows.map((r) => JSON.stringify({ sweep: meta, ...r } satisfies SweepLine)).join('\n') + (rows.length > 0 ? '\n' : '');
 }
 
-export function readJsonl(path: string): SweepLine[] {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    throw new ShardsimError(`cannot read "${path}"`, { fix: 'check the path of the shard file (written by `shardsim sweep … --shard i/n --jsonl FILE`)' });
+const STATUSES = new Set(['ok', 'skipped', 'error']);
+const isCount = (v: unknown, min: number) => typeof v === 'number' && Number.isSafeInteger(v) && v >= min;
+
+/** What is wrong with a parsed line, or undefined when it is a sweep result line. */
+function lineProblem(l: Partial<SweepLine>): string | undefined {
+  if (!l || typeof l !== 'object' || Array.isArray(l)) return 'not a JSON object';
+  const m = l.sweep;
+  if (!m || typeof m !== 'object' || typeof m.id !== 'string' || typeof m.base !== 'string') return 'no "sweep" header (id, base)';
+  if (!isCount(m.total, 1)) return `sweep.total must be a whole number ≥ 1, got ${JSON.stringify(m.total)}`;
+  if (!Array.isArray(m.keys) || !m.keys.every((k) => typeof k === 'string')) return 'sweep.keys must be a list of key names';
+  if (!isCount(l.index, 0) || l.index! >= m.total) return `index must be a whole number in [0, ${m.total}), got ${JSON.stringify(l.index)}`;
+  if (typeof l.status !== 'string' || !STATUSES.has(l.status)) return `status must be "ok", "skipped" or "error", got ${JSON.stringify(l.status)}`;
+  if (!l.values || typeof l.values !== 'object' || Array.isArray(l.values)) return 'values must be a mapping';
+  if (l.status === 'ok') {
+    const x = l.metrics as unknown as Record<string, unknown> | undefined;
+    if (!x || typeof x !== 'object') return 'an "ok" line needs metrics';
+    for (const k of ['step_time_s', 'tokens_per_s_per_gpu', 'peak_bytes', 'required_bytes', 'capacity_bytes', 'mfu']) {
+      if (typeof x[k] !== 'number' || !Number.isFinite(x[k])) return `metrics.${k} must be a finite number, got ${JSON.stringify(x[k])}`;
+    }
+    if (typeof x.fits !== 'boolean') return 'metrics.fits must be true or false';
   }
+  return undefined;
+}
+
+export function readJsonl(path: string): SweepLine[] {
+  // Bounded and UTF-8 only (util/read-text.ts); parsed lines hold ~10 heap bytes per byte of text.
+  const text = readTextFile(path, { what: 'shard file', fix: 'check the path of the shard file (written by `shardsim sweep … --shard i/n --jsonl FILE`)', heapBytesPerByte: 10 });
   const out: SweepLine[] = [];
-  text.split('\n').forEach((line, i) => {
+  const lines = text.split('\n');
+  lines.forEach((line, i) => {
     if (line.trim() === '') return;
     let v: unknown;
     try {
       v = JSON.parse(line);
     } catch {
-      throw new ShardsimError(`${path}:${i + 1}: not a JSON line`, { fix: 'merge only files written by `shardsim sweep --jsonl` (a truncated last line means the shard did not finish)' });
+      // A killed run can leave its last line half written (no newline after it): keep every whole line.
+      if (i === lines.length - 1) {
+        process.stderr.write(`warning: ${path}:${i + 1}: ignoring a truncated last line (the shard was interrupted while writing it)\n`);
+        return;
+      }
+      throw new ShardsimError(`${path}:${i + 1}: not a JSON line`, { fix: 'merge only files written by `shardsim sweep --jsonl`' });
     }
-    const l = v as Partial<SweepLine>;
-    if (!l || typeof l !== 'object' || !l.sweep || typeof l.sweep.id !== 'string' || typeof l.index !== 'number' || typeof l.status !== 'string') {
-      throw new ShardsimError(`${path}:${i + 1}: not a sweep result line`, { fix: 'merge only files written by `shardsim sweep --jsonl`' });
-    }
-    out.push(l as SweepLine);
+    const problem = lineProblem(v as Partial<SweepLine>);
+    if (problem) throw new ShardsimError(`${path}:${i + 1}: not a sweep result line (${problem})`, { fix: 'merge only files written by `shardsim sweep --jsonl`' });
+    out.push(v as SweepLine);
   });
   return out;
 }
@@ -35,8 +59,12 @@ export function readJsonl(path: string): SweepLine[] {
 export interface Merged {
   meta: SweepMeta;
   rows: SweepRow[];
-  /** Grid indices no file had (a shard missing or interrupted). */
-  missing: number[];
+  /** How many grid indices no file had (a shard missing or interrupted). */
+  missingCount: number;
+  /** The first few of them. */
+  missingSample: number[];
+  /** All of them (computed on demand: the grid can be far larger than the rows). */
+  missing(): number[];
 }
 
 /**
@@ -53,7 +81,7 @@ export function mergeLines(files: { path: string; lines: SweepLine[] }[]): Merge
       if (!meta) {
         meta = sweep;
         metaFrom = path;
-      } else if (sweep.id !== meta.id) {
+      } else if (sweep.id !== meta.id || sweep.total !== meta.total || sweep.base !== meta.base) {
         throw new ShardsimError(`${path} is from a different sweep (${sweep.base}, ${sweep.total} configs, id ${sweep.id}) than ${metaFrom} (${meta.base}, ${meta.total} configs, id ${meta.id})`, { fix: 'merge the shards of one sweep command at a time' });
       }
       const prev = rows.get(row.index);
@@ -64,7 +92,13 @@ export function mergeLines(files: { path: string; lines: SweepLine[] }[]): Merge
     }
   }
   if (!meta) throw new ShardsimError('the shard files hold no results', { fix: 'check that the sweep shards finished (each writes one line per config)' });
-  const missing: number[] = [];
-  for (let i = 0; i < meta.total; i++) if (!rows.has(i)) missing.push(i);
-  return { meta, rows: [...rows.values()].sort((a, b) => a.index - b.index), missing };
+  const total = meta.total;
+  // Indices are checked to lie in [0, total), so the missing ones are counted, not enumerated.
+  const missingCount = total - rows.size;
+  const firstMissing = (limit: number) => {
+    const out: number[] = [];
+    for (let i = 0; i < total && out.length < limit; i++) if (!rows.has(i)) out.push(i);
+    return out;
+  };
+  return { meta, rows: [...rows.values()].sort((a, b) => a.index - b.index), missingCount, missingSample: firstMissing(10), missing: () => firstMissing(missingCount) };
 }

@@ -1,4 +1,5 @@
 import { parse as parseYaml } from 'yaml';
+import { PYYAML_OPTIONS } from '../config/yaml.ts';
 import { closest, ShardsimError } from '../util/errors.ts';
 import { KEY_FATES } from '../config/key-fates.ts';
 import { MODELLED_KEYS, fsdpConfigSchema, simulationSchema } from '../config/schema.ts';
@@ -50,13 +51,13 @@ export function checkKeyPath(path: string): void {
   }
 }
 
-/** Parses one `--vary` value as a YAML scalar: `4` → 4, `true` → true, `1e-3` → 0.001, `bf16` → "bf16". */
+/** Parses one `--vary` value as a YAML scalar, as scenarios are read: `4` → 4, `true`/`yes` → true, `1e-3` → 0.001, `bf16` → "bf16". */
 export function parseScalar(text: string, key: string): Scalar {
   const t = text.trim();
   if (t === '') throw new ShardsimError(`--vary ${key}: empty value`, { fix: `list values separated by commas without gaps, e.g. ${key}=1,2,4` });
   let v: unknown;
   try {
-    v = parseYaml(t);
+    v = parseYaml(t, PYYAML_OPTIONS);
   } catch {
     throw new ShardsimError(`--vary ${key}: "${t}" is not a YAML scalar`, { fix: 'quote nothing; write plain values such as 4, true or bf16' });
   }

@@ -10,6 +10,8 @@ export interface PoolOptions {
   jobs: number;
   /** Called after each finished config with the count done so far. */
   onProgress?: (done: number, total: number) => void;
+  /** Called with each finished row as it finishes (completion order), e.g. to stream it to a file. */
+  onRow?: (row: SweepRow) => void;
   /** Aborting stops submitting, destroys the pool and returns what finished. */
   signal?: AbortSignal;
 }
@@ -58,6 +60,11 @@ export async function runConfigs(tasks: readonly ConfigTask[], opts: PoolOptions
           (row) => {
             inFlight--;
             done.set(task.index, row);
+            try {
+              opts.onRow?.(row);
+            } catch (err) {
+              if (failure === undefined) failure = err;
+            }
             if (!interrupted) opts.onProgress?.(done.size, tasks.length);
             submit();
             finishIfIdle();
@@ -84,7 +91,9 @@ async function runInThread(tasks: readonly ConfigTask[], opts: PoolOptions): Pro
   const rows: SweepRow[] = [];
   for (const task of tasks) {
     if (opts.signal?.aborted) return { rows, interrupted: true };
-    rows.push(await runConfig(task));
+    const row = await runConfig(task);
+    rows.push(row);
+    opts.onRow?.(row);
     opts.onProgress?.(rows.length, tasks.length);
     // Let a pending SIGINT handler run between configs.
     await new Promise<void>((r) => setImmediate(r));

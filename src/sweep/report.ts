@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { ensureDir, writeFileAtomic } from '../util/output.ts';
 import { join } from 'node:path';
 import { renderVegaLite } from '../report/render.ts';
 import { ShardsimError } from '../util/errors.ts';
@@ -28,10 +28,10 @@ export function heatmapKeys(meta: SweepMeta, rows: readonly SweepRow[], requeste
  * throughput-vs-cost Pareto chart, each as `.vl.json`, `.svg` and `.png`. Returns the files written.
  */
 export async function writeSweepReport(dir: string, meta: SweepMeta, rows: readonly SweepRow[], opts: { heatmap?: string } = {}): Promise<string[]> {
-  mkdirSync(dir, { recursive: true });
+  ensureDir(dir, '--out');
   const files: string[] = [];
   const csvPath = join(dir, 'sweep.csv');
-  writeFileSync(csvPath, sweepCsv(rows, meta.keys));
+  writeFileAtomic(csvPath, sweepCsv(rows, meta.keys), '--out');
   files.push(csvPath);
   const charts: [string, object][] = [];
   const hk = heatmapKeys(meta, rows, opts.heatmap);
@@ -47,11 +47,11 @@ export async function writeSweepReport(dir: string, meta: SweepMeta, rows: reado
  * and never loses the simulation results printed before it.
  */
 export async function writeCharts(dir: string, charts: [name: string, spec: object][]): Promise<string[]> {
-  mkdirSync(dir, { recursive: true });
+  ensureDir(dir, '--out');
   const files: string[] = [];
   for (const [name, spec] of charts) {
     const base = join(dir, name);
-    writeFileSync(`${base}.vl.json`, JSON.stringify(spec, null, 2) + '\n');
+    writeFileAtomic(`${base}.vl.json`, JSON.stringify(spec, null, 2) + '\n', '--out');
     try {
       const r = await renderVegaLite(spec, base);
       files.push(r.pngPath, r.svgPath, r.specPath);

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readTextFile } from '../util/read-text.ts';
 import { ShardsimError } from '../util/errors.ts';
 
 /** One published measurement (shared/DESIGN.md validation data contract). */
@@ -19,12 +19,8 @@ export interface ValidationRow {
 }
 
 export function readValidationRows(path: string): ValidationRow[] {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    throw new ShardsimError(`cannot read validation data "${path}"`, { key: '--data', fix: 'point --data at a .jsonl file such as ../shared/validation/training-calibration.jsonl' });
-  }
+  // Bounded, UTF-8 only (util/read-text.ts); JSON rows hold ~10 heap bytes per byte of text.
+  const text = readTextFile(path, { what: 'validation data', key: '--data', fix: 'point --data at a .jsonl file such as ../shared/validation/training-calibration.jsonl', heapBytesPerByte: 10 });
   return text
     .split('\n')
     .map((l, i) => [l.trim(), i + 1] as const)

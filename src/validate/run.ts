@@ -80,8 +80,13 @@ export async function validateRows(rows: ValidationRow[]): Promise<ValidationRep
       throw e;
     }
     for (const metric of METRICS) {
-      const measured = row.measured[metric];
-      if (typeof measured !== 'number' || !(measured > 0)) continue;
+      const measured: unknown = row.measured[metric];
+      if (measured === undefined || measured === null) continue;
+      // A value that cannot be compared (0, negative, a string) is reported, never dropped silently.
+      if (typeof measured !== 'number' || !(measured > 0) || !Number.isFinite(measured)) {
+        skipped.push({ id: row.id, reason: `measured.${metric} is ${JSON.stringify(measured)}, not a positive number: not compared` });
+        continue;
+      }
       const kind = metric === 'peak_memory_bytes' ? (row.measured.peak_memory_kind ?? 'unspecified') : undefined;
       const p = predicted(result, metric, kind);
       out.push({

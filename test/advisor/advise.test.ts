@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { loadScenarioObject, type LoadedScenario } from '../../src/config/index.ts';
 import { simulateLoaded, type SimulationRun } from '../../src/pipeline/simulate.ts';
-import { advise, applyChange } from '../../src/advisor/index.ts';
+import { advise, applyChange, OOM_MOVES } from '../../src/advisor/index.ts';
 
 const oom = {
   base_model: 'meta-llama/Llama-3.1-8B',
@@ -36,8 +36,10 @@ describe('OOM advisor', () => {
     const firstMiss = advice.findIndex((a) => !a.fits);
     if (firstMiss >= 0) expect(advice.slice(firstMiss).every((a) => !a.fits)).toBe(true);
     for (let i = 1; i < fitting.length; i++) expect(fitting[i]!.tokens_per_s_per_gpu).toBeLessThanOrEqual(fitting[i - 1]!.tokens_per_s_per_gpu);
-    // Every fitting change shards the model or shrinks what a GPU holds: DDP alone cannot hold 8B with AdamW here.
-    for (const a of fitting) expect(a.change.fsdp_version).toBe(2);
+    // Every fitting change shards the model over GPUs (FSDP or TP): replicated 8B with AdamW does not fit here.
+    for (const a of fitting) expect(a.change.fsdp_version === 2 || (a.change.tensor_parallel_size as number) > 1).toBe(true);
+    // The logits of 8 × 8192 tokens dominate: the fitting changes drop them with Cut Cross-Entropy.
+    expect(fitting.some((a) => a.change.cut_cross_entropy === true)).toBe(true);
   });
 
   it('the advised change, applied to the scenario and simulated on its own, gives the reported peak and step time', async () => {
@@ -132,5 +134,33 @@ describe("OOM advisor on the card's 70B TP2 × FSDP4 scenario", () => {
     const fitting = r.advice!.filter((a) => a.fits);
     expect(fitting.length).toBeGreaterThan(0);
     expect(fitting.some((a) => a.change.gradient_accumulation_steps === 1)).toBe(true);
+  });
+});
+
+describe('moves the PEFT work opens up', () => {
+  const move = (id: string) => OOM_MOVES.find((m) => m.id === id)!;
+  const ctxOf = async (s: Record<string, unknown>) => {
+    const run = await simulateLoaded(load(s));
+    return { cfg: run.cfg, gpusPerNode: 8, numNodes: 1, worldSize: run.cluster.worldSize, ...(Array.isArray(s.plugins) ? { plugins: s.plugins as string[] } : {}) };
+  };
+  const lora = { ...oom, sequence_len: 2048, micro_batch_size: 1, adapter: 'lora', lora_target_linear: true, simulation: { hardware: 'dgx-h100', gpus: 1 } };
+
+  it('LoRA → QLoRA (4-bit base); a QLoRA run has nothing to switch', async () => {
+    expect(move('qlora').edits(await ctxOf(lora))).toEqual({ adapter: 'qlora', load_in_4bit: true, load_in_8bit: null });
+    expect(move('qlora').edits(await ctxOf({ ...lora, adapter: 'qlora', load_in_4bit: true }))).toBeUndefined();
+  });
+
+  it("8-bit AdamW: bitsandbytes' on one GPU, torchao's under FSDP2 (Axolotl refuses bitsandbytes' there)", async () => {
+    expect(move('eight-bit-optimizer').edits(await ctxOf(lora))).toEqual({ optimizer: 'adamw_bnb_8bit' });
+    const fsdp = { ...oom, sequence_len: 2048, micro_batch_size: 1, fsdp_version: 2, fsdp_config: { reshard_after_forward: true } };
+    expect(move('eight-bit-optimizer').edits(await ctxOf(fsdp))).toEqual({ optimizer: 'adamw_torch_8bit' });
+    expect(move('eight-bit-optimizer').edits(await ctxOf({ ...lora, optimizer: 'adamw_torch_8bit' }))).toBeUndefined();
+  });
+
+  it('Cut Cross-Entropy keeps the other plugins; activation offloading needs checkpointing', async () => {
+    const liger = 'axolotl.integrations.liger.LigerPlugin';
+    expect(move('cut-cross-entropy').edits(await ctxOf({ ...lora, plugins: [liger] }))).toEqual({ plugins: [liger, 'axolotl.integrations.cut_cross_entropy.CutCrossEntropyPlugin'], cut_cross_entropy: true });
+    expect(move('activation-offloading').edits(await ctxOf(lora))).toBeUndefined();
+    expect(move('activation-offloading').edits(await ctxOf({ ...lora, gradient_checkpointing: true }))).toEqual({ activation_offloading: true });
   });
 });

@@ -17,8 +17,8 @@ describe('Axolotl key fates', () => {
   });
 
   it('warns for an unmodelled key only when it is set', () => {
-    expect(load({ fp8: true }).warnings).toEqual([expect.stringMatching(/^fp8: torchao float8 training is not modelled/)]);
-    expect(load({ fp8: false, tiled_mlp: null, unfrozen_parameters: [] }).warnings).toEqual([]);
+    expect(load({ relora: true }).warnings).toEqual([expect.stringMatching(/^relora: ReLoRA \/ LISA/)]);
+    expect(load({ relora: false, lisa_n_layers: null, optim_target_modules: [] }).warnings).toEqual([]);
   });
 
   it('refuses out-of-scope trainers with one line naming the key', () => {

@@ -23,6 +23,6 @@ describe('the I/O seam (Node side)', () => {
     expect(pathKind(join(root, 'package.json'))).toBe('file');
     expect(pathKind(join(root, 'src'))).toBe('directory');
     expect(pathKind(join(root, 'no-such-file'))).toBeUndefined();
-    expect(readTextFile(join(root, 'package.json'))).toContain('"shardsim"');
+    expect(readTextFile(join(root, 'package.json'), { what: 'test file', fix: '-', heapBytesPerByte: 10 })).toContain('"shardsim"');
   });
 });

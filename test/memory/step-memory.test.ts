@@ -59,8 +59,17 @@ describe('stepMemory', () => {
     expect(m.head.lossForwardBytes).toBe(10 * E);
     expect(m.head.lossHeldBytes).toBe(4 * E);
     expect(m.head.lossHeldBytes + m.head.lossBackwardBytes).toBe(12 * E);
-    const fp32 = stepMemory(await cfgOf({ ...base, bf16: false }), llama7);
+    const fp32 = stepMemory(await cfgOf({ ...base, bf16: false, flash_attention: false }), llama7);
     expect(fp32.head.lossForwardBytes).toBe(8 * E);
+  });
+
+  it('compiled, the loss keeps the 16-bit logits and a per-row log-sum-exp (Inductor fuses upcast, log-softmax and NLL): 2 B/logit held, 2 B/logit of gradient', async () => {
+    const E = T * 32000;
+    for (const extra of [{}, { chunked_cross_entropy: true }]) {
+      const m = stepMemory(await cfgOf({ ...base, ...extra, torch_compile: true }), llama7);
+      expect(m.head.lossHeldBytes).toBe(2 * E + 4 * T);
+      expect(m.head.lossBackwardBytes).toBe(2 * E);
+    }
   });
 
   it("autocast's weight cache exists only when a 16-bit forward sees fp32 weights", async () => {

@@ -1,3 +1,4 @@
+import { applyPeft } from '../../src/model/peft.ts';
 import { describe, expect, it } from 'vitest';
 import {
   attentionCoreFlops,
@@ -76,5 +77,17 @@ describe('attention and model FLOPs', () => {
       spec.numLayers * (layerGemms(spec.layers[0]!, 1).map(gemmFlops).reduce((a, b) => a + b) + attentionCoreFlops(spec.layers[0]!.mixer as AttentionMixer, 1, 8192, { causal: false }) / 8192) +
       gemmFlops(lmHeadGemm(spec, 1));
     expect(modelFlopsPerToken(spec, 8192)).toBe(3 * fwd);
+  });
+
+  it('under LoRA a frozen weight counts 4 (no weight gradient) and an adapter parameter 6', () => {
+    const spec = loadModel({ baseModel: 'meta-llama/Llama-3.1-8B' });
+    const n = matmulParams(spec);
+    const lora = applyPeft(spec, { r: 16, dropout: false, dora: false, targets: { kind: 'all-linear' }, modulesToSave: [] });
+    const adapters = 32 * 16 * (2 * (4096 + 4096) + 2 * (4096 + 1024) + 3 * (4096 + 14336));
+    const attention = 12 * 32 * 32 * 128 * 8192;
+    expect(modelFlopsPerToken(lora, 8192)).toBe(4 * n + 6 * adapters + attention);
+    // modules_to_save: [lm_head] trains the output layer again.
+    const head = applyPeft(spec, { r: 16, dropout: false, dora: false, targets: { kind: 'all-linear' }, modulesToSave: ['lm_head'] });
+    expect(modelFlopsPerToken(head, 8192) - modelFlopsPerToken(lora, 8192)).toBe(2 * 128256 * 4096);
   });
 });

@@ -5,8 +5,8 @@ const base = { base_model: 'meta-llama/Llama-2-7b-hf', sequence_len: 2048, micro
 
 describe('bytes on the wire per GPU: FSDP2 vs DDP (the card says 3×; it is 1.5× or 1×)', () => {
   it('same dtype for params and grads: FSDP2 with reshard moves 1.5× DDP (AllGather ×2 + ReduceScatter vs AllReduce)', async () => {
-    const ddp = (await run({ ...base, bf16: false })).result;
-    const fsdp = (await run({ ...base, bf16: false, fsdp_version: 2, fsdp_config: { reshard_after_forward: true } })).result;
+    const ddp = (await run({ ...base, bf16: false, flash_attention: false })).result;
+    const fsdp = (await run({ ...base, bf16: false, flash_attention: false, fsdp_version: 2, fsdp_config: { reshard_after_forward: true } })).result;
     const ratio = fsdp.communication.bytes_per_gpu / ddp.communication.bytes_per_gpu;
     // Slightly under 1.5: the root group (embedding, lm_head) is not resharded after forward, so it is gathered once.
     expect(ratio).toBeGreaterThan(1.45);
@@ -30,8 +30,8 @@ describe('bytes on the wire per GPU: FSDP2 vs DDP (the card says 3×; it is 1.5�
   });
 
   it('without reshard_after_forward FSDP2 gathers once: 1× DDP', async () => {
-    const ddp = (await run({ ...base, bf16: false })).result;
-    const fsdp = (await run({ ...base, bf16: false, fsdp_version: 2, fsdp_config: { reshard_after_forward: false } })).result;
+    const ddp = (await run({ ...base, bf16: false, flash_attention: false })).result;
+    const fsdp = (await run({ ...base, bf16: false, flash_attention: false, fsdp_version: 2, fsdp_config: { reshard_after_forward: false } })).result;
     expect(fsdp.communication.bytes_per_gpu / ddp.communication.bytes_per_gpu).toBeCloseTo(1, 2);
   });
 

@@ -104,7 +104,8 @@ describe('merge', () => {
   it('orders rows by index, reports missing configs and accepts a repeated identical line', () => {
     const m = mergeLines([{ path: 'p2', lines: [line(row(2, 1, true, 1))] }, { path: 'p1', lines: [line(row(0, 1, true, 1)), line(row(2, 1, true, 1))] }]);
     expect(m.rows.map((r) => r.index)).toEqual([0, 2]);
-    expect(m.missing).toEqual([1]);
+    expect(m.missing()).toEqual([1]);
+    expect(m.missingCount).toBe(1);
   });
 
   it('refuses shards of another sweep and conflicting results', () => {

@@ -19,6 +19,7 @@ import {
 } from '../../network/calibration.ts';
 import { networkParams } from '../../network/params.ts';
 import { collectivePoint, collectiveSweep, type CollectivePoint } from '../../network/sweep.ts';
+import { collectiveCandidates } from '../../network/collective.ts';
 import type { Algorithm, CollectiveKind, CollectiveOptions, GroupPlacement } from '../../network/types.ts';
 import { ShardsimError } from '../../util/errors.ts';
 import { positiveInt } from '../options.ts';
@@ -71,12 +72,18 @@ export function registerCollective(program: Command): void {
       const net = networkParams(profile, bandwidth);
       const options = parseOptions(o);
       if (o.sweep) {
+        checkAvailable(kind, 2 ** 20, group, net, options, profile);
         const points = collectiveSweep(kind, group, net, options);
         process.stdout.write(o.json ? JSON.stringify(points.map(pointJson), null, 2) + '\n' : sweepTable(kind, group, profile, points));
         return;
       }
       if (o.bytes === undefined) throw new ShardsimError('--bytes is required (or --sweep)', { fix: 'e.g. --bytes 64MiB' });
       const bytes = await readBytes(o.bytes);
+      // nccl-tests holds the buffer on every GPU: a size beyond GPU memory cannot be measured, or run.
+      if (bytes > profile.gpu.memory_bytes) {
+        throw new ShardsimError(`--bytes ${fmtBytes(bytes)} does not fit in the ${fmtBytes(profile.gpu.memory_bytes)} of one ${profile.gpu.name}`, { fix: `use at most ${fmtBytes(profile.gpu.memory_bytes)}` });
+      }
+      checkAvailable(kind, bytes, group, net, options, profile);
       const point = collectivePoint(kind, bytes, group, net, options);
       if (o.json) process.stdout.write(JSON.stringify(pointJson(point)) + '\n');
       else process.stdout.write(pointLine(kind, group, profile, point));
@@ -92,9 +99,26 @@ function parseKind(arg: string | undefined): CollectiveKind {
 }
 
 async function readBytes(text: string): Promise<number> {
-  const value = /^\s*\d+(\.\d+)?\s*$/.test(text) ? Number(text) : text;
-  const bytes = await parseBytes(value, '--bytes');
-  return Math.round(bytes);
+  const value = /^\s*(\d+(\.\d*)?|\.\d+)(e[+-]?\d+)?\s*$/i.test(text) ? Number(text) : text;
+  const bytes = Math.round(await parseBytes(value, '--bytes'));
+  // Less than a byte rounds to nothing moved: "0.00 us, algbw Infinity" is not a prediction.
+  if (bytes < 1) throw new ShardsimError(`--bytes must be at least 1 byte, got "${text}"`, { fix: 'e.g. --bytes 8 or --bytes 64MiB' });
+  return bytes;
+}
+
+/**
+ * Refuses a restriction (--algo, --no-nvls) that leaves no algorithm for this group, as NCCL does ("no
+ * algorithm/protocol available"), naming the ones that can run: NVLS needs NVSwitch SHARP inside a node,
+ * tree spans nodes.
+ */
+function checkAvailable(kind: CollectiveKind, bytes: number, group: GroupPlacement, net: ReturnType<typeof networkParams>, options: CollectiveOptions, profile: HardwareProfile): void {
+  if (collectiveCandidates(kind, bytes, group, net, options).length > 0) return;
+  const possible = [...new Set(collectiveCandidates(kind, bytes, group, net, options.nvls === false ? { nvls: false } : {}).map((c) => c.algorithm))];
+  const asked = options.algorithms ? `--algo ${options.algorithms.join(',')}` : 'these options';
+  const why = options.algorithms?.includes('nvls') && !net.nvls ? `; ${profile.id} has no NVLink SHARP (NVLS)` : options.algorithms?.includes('tree') && group.nodes === 1 ? '; tree runs across nodes' : '';
+  throw new ShardsimError(`${asked} leaves no algorithm for ${kind} over ${group.size} GPUs on ${group.nodes} node(s) of ${profile.id}${why}`, {
+    fix: possible.length > 0 ? `choose from ${possible.join(', ')}` : 'drop --algo',
+  });
 }
 
 function placement(gpus: number, nodesArg: number | undefined, profile: HardwareProfile, kind: CollectiveKind): GroupPlacement {

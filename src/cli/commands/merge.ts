@@ -1,9 +1,12 @@
 import type { Command } from 'commander';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ShardsimError } from '../../util/errors.ts';
 import { mergeLines, readJsonl, toJsonl } from '../../sweep/jsonl.ts';
-import { emitSweep, failOnInternalErrors } from './sweep.ts';
+import { emitSweep, failOnInternalErrors, prepareSweepOutputs } from './sweep.ts';
+import { prepareOutputDir } from '../../util/output.ts';
+
+/** The JSON output lists missing indices up to this many; beyond, their count and the first few. */
+const MAX_LISTED_MISSING = 100_000;
 
 export function registerMerge(program: Command): void {
   program
@@ -22,20 +25,26 @@ export function registerMerge(program: Command): void {
     .option('--out <dir>', 'report folder (default reports/sweep-<base>/)')
     .option('--no-report', 'do not write the report folder')
     .action(async (files: string[], o: Record<string, unknown>) => {
+      if (o.csv === '-' && o.json) throw new ShardsimError('--csv - and --json both write to stdout', { fix: 'choose one, or write the CSV to a file (--csv sweep.csv)' });
       const merged = mergeLines(files.map((path) => ({ path, lines: readJsonl(path) })));
-      const { meta, rows, missing } = merged;
-      if (missing.length > 0) {
-        const sample = missing.slice(0, 10).join(', ') + (missing.length > 10 ? ', …' : '');
-        process.stderr.write(`warning: ${rows.length} of ${meta.total} configs merged; missing ${missing.length} (indices ${sample}): a shard file is missing or was interrupted\n`);
+      const { meta, rows, missingCount, missingSample } = merged;
+      // Outputs are claimed before anything is written (util/output.ts); the inputs are never overwritten.
+      const { csvFile, jsonl } = prepareSweepOutputs(o, files);
+      const out = o.report === false ? false : ((o.out as string | undefined) ?? join('reports', `sweep-${meta.base}`));
+      if (out !== false) prepareOutputDir(out, '--out');
+      if (missingCount > 0) {
+        const sample = missingSample.join(', ') + (missingCount > missingSample.length ? ', …' : '');
+        process.stderr.write(`warning: ${rows.length} of ${meta.total} configs merged; missing ${missingCount} (indices ${sample}): a shard file is missing or was interrupted\n`);
       }
-      if (o.jsonl) writeFileSync(String(o.jsonl), toJsonl(meta, rows));
+      jsonl?.write(toJsonl(meta, rows));
       await emitSweep(meta, rows, {
-        ...(o.csv !== undefined ? { csv: String(o.csv) } : {}),
+        csvStdout: o.csv === '-',
+        ...(csvFile ? { csvFile } : {}),
         json: Boolean(o.json),
         ...(o.top !== undefined ? { top: o.top as number } : {}),
-        out: o.report === false ? false : ((o.out as string | undefined) ?? join('reports', `sweep-${meta.base}`)),
+        out,
         ...(o.heatmap !== undefined ? { heatmap: String(o.heatmap) } : {}),
-        extra: { configs_run: rows.length, ...(missing.length > 0 ? { missing } : {}) },
+        extra: { configs_run: rows.length, ...(missingCount > 0 ? { missing: missingCount <= MAX_LISTED_MISSING ? merged.missing() : { count: missingCount, first: missingSample } } : {}) },
       });
       failOnInternalErrors(rows);
     });

@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { join } from 'node:path';
-import { simulateFile } from '../../pipeline/simulate.ts';
+import { simulateLoaded } from '../../pipeline/simulate.ts';
+import { loadScenarioFile } from '../../config/index.ts';
+import { prepareOutputDir } from '../../util/output.ts';
 import { terminalSummary } from '../../report/summary.ts';
 import { positiveInt, simulationOverrides } from '../options.ts';
 
@@ -23,8 +25,13 @@ export function registerSimulate(program: Command): void {
     .option('--explain', 'explain the step: where the time goes, which collectives are exposed and why, the formulas')
     .action(async (scenario: string, o: Record<string, unknown>) => {
       const report = o.report !== false;
+      // Bad input first, then the report folder, before any simulation: a run never computes and then
+      // fails to save (util/output.ts).
+      const loaded = loadScenarioFile(scenario, simulationOverrides(o));
+      const dir = (o.out as string | undefined) ?? join('reports', loaded.name);
+      if (report) prepareOutputDir(dir, '--out');
       // The memory chart needs every allocation over time; without a report only the peaks are kept.
-      const run = await simulateFile(scenario, simulationOverrides(o), { recordMemory: report, advice: o.advice !== false });
+      const run = await simulateLoaded(loaded, { recordMemory: report, advice: o.advice !== false });
       const r = run.result;
       for (const w of r.warnings) process.stderr.write(`warning: ${w.message}\n`);
       if (o.json) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
@@ -37,7 +44,6 @@ export function registerSimulate(program: Command): void {
       }
       if (report) {
         const started = performance.now();
-        const dir = (o.out as string | undefined) ?? join('reports', r.scenario);
         const { writeReport } = await import('../../report/write.ts');
         const written = await writeReport(run, dir);
         const charts = written.files.filter((f) => f.endsWith('.png')).length;

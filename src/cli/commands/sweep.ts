@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { availableParallelism } from 'node:os';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve as resolvePath } from 'node:path';
+import { prepareOutputDir, prepareOutputFile, prepareStreamingFile, type OutputFile, type StreamingFile } from '../../util/output.ts';
 import { positiveInt } from '../options.ts';
 import { ShardsimError } from '../../util/errors.ts';
 import { prepareSweep, runSweep } from '../../sweep/sweep.ts';
@@ -17,20 +17,41 @@ import type { SweepMeta, SweepRow } from '../../sweep/types.ts';
 const collect = (v: string, prev: string[]) => [...prev, v];
 
 export interface SweepOutputOptions {
-  csv?: string;
+  /** CSV on stdout instead of the table. */
+  csvStdout?: boolean;
+  /** CSV file, claimed before the sweep ran. */
+  csvFile?: OutputFile;
   json?: boolean;
   top?: number;
-  /** Report folder, or false for none. */
+  /** Report folder (claimed before the sweep ran), or false for none. */
   out?: string | false;
   heatmap?: string;
   /** Extra fields for the JSON output. */
   extra?: Record<string, unknown>;
 }
 
+/**
+ * The outputs of `sweep` and `merge`, checked before any work: `--csv -` and `--json` both want stdout;
+ * `--jsonl` needs a file (merge reads files); then each path is claimed (util/output.ts). Returns the
+ * claimed outputs.
+ */
+export function prepareSweepOutputs(o: Record<string, unknown>, inputs: readonly string[]): { csvFile?: OutputFile; jsonl?: StreamingFile } {
+  if (o.csv === '-' && o.json) throw new ShardsimError('--csv - and --json both write to stdout', { fix: 'choose one, or write the CSV to a file (--csv sweep.csv)' });
+  if (o.jsonl === '-') throw new ShardsimError('--jsonl needs a file (`shardsim merge` reads files)', { fix: 'e.g. --jsonl part-1.jsonl, or --json for JSON on stdout' });
+  const targets = [['--csv', o.csv], ['--jsonl', o.jsonl]].filter((t): t is [string, string] => typeof t[1] === 'string' && t[1] !== '-');
+  const abs = (p: string) => resolvePath(p);
+  for (const [flag, path] of targets) {
+    if (inputs.some((i) => abs(i) === abs(path))) throw new ShardsimError(`${flag} "${path}" is also an input of this command`, { fix: 'write to another file' });
+  }
+  if (targets.length === 2 && abs(targets[0]![1]) === abs(targets[1]![1])) throw new ShardsimError(`--csv and --jsonl both name "${targets[0]![1]}"`, { fix: 'give them different files' });
+  const csvFile = typeof o.csv === 'string' && o.csv !== '-' ? prepareOutputFile(o.csv, '--csv') : undefined;
+  const jsonl = typeof o.jsonl === 'string' ? prepareStreamingFile(o.jsonl, '--jsonl') : undefined;
+  return { ...(csvFile ? { csvFile } : {}), ...(jsonl ? { jsonl } : {}) };
+}
+
 /** Table (or JSON) on stdout, CSV file, report folder: shared by `sweep` and `merge`. */
 export async function emitSweep(meta: SweepMeta, rows: SweepRow[], o: SweepOutputOptions): Promise<void> {
-  if (o.csv === '-') process.stdout.write(sweepCsv(rows, meta.keys));
-  else if (o.csv) writeFileSync(o.csv, sweepCsv(rows, meta.keys));
+  if (o.csvStdout) process.stdout.write(sweepCsv(rows, meta.keys));
   if (o.json) {
     const rank = rankByIndex(rows);
     const json = {
@@ -41,9 +62,11 @@ export async function emitSweep(meta: SweepMeta, rows: SweepRow[], o: SweepOutpu
       failed: reasonCounts(rows, 'error'),
     };
     process.stdout.write(JSON.stringify(json, null, 2) + '\n');
-  } else if (o.csv !== '-') {
+  } else if (!o.csvStdout) {
     process.stdout.write(sweepTable(meta, rows, { top: o.top ?? 25 }) + '\n');
   }
+  // Files after stdout: a failing disk still leaves the table on the screen.
+  o.csvFile?.write(sweepCsv(rows, meta.keys));
   const dir = o.out;
   if (dir !== false && dir !== undefined) {
     const files = await writeSweepReport(dir, meta, rows, o.heatmap !== undefined ? { heatmap: o.heatmap } : {});
@@ -83,6 +106,7 @@ export function registerSweep(program: Command): void {
     .option('--no-report', 'do not write the report folder')
     .action(async (base: string, o: Record<string, unknown>) => {
       const shard = o.shard !== undefined ? parseShard(String(o.shard)) : undefined;
+      if (o.csv === '-' && o.json) throw new ShardsimError('--csv - and --json both write to stdout', { fix: 'choose one, or write the CSV to a file (--csv sweep.csv)' });
       const prepared = prepareSweep(base, {
         vary: o.vary as string[],
         ...(o.hardware !== undefined ? { hardware: String(o.hardware) } : {}),
@@ -91,22 +115,41 @@ export function registerSweep(program: Command): void {
       for (const w of prepared.loaded.warnings) process.stderr.write(`warning: ${w}\n`);
       // Check --heatmap before simulating, not after.
       if (o.heatmap !== undefined) heatmapKeys(prepared.meta, [], String(o.heatmap));
+      // Every output is checked and claimed before the first config runs (util/output.ts).
+      const { csvFile, jsonl } = prepareSweepOutputs(o, [base]);
+      const defaultOut = shard ? false : join('reports', `sweep-${prepared.meta.base}`);
+      const outDir = o.report === false ? false : ((o.out as string | undefined) ?? defaultOut);
+      if (outDir !== false) prepareOutputDir(outDir, '--out');
       const jobs = Math.min((o.jobs as number | undefined) ?? availableParallelism(), Math.max(1, prepared.tasks.length));
 
+      // Ctrl-C (SIGINT) and a scheduler's time limit (SIGTERM: Slurm, Kubernetes) stop the workers and keep
+      // what finished: the JSONL, the table and the CSV. A second signal exits at once, keeping the lines
+      // streamed so far.
       const controller = new AbortController();
-      const onSigint = () => {
-        process.stderr.write('\ninterrupted: stopping the workers…\n');
+      let signalled: NodeJS.Signals | undefined;
+      const onSignal = (sig: NodeJS.Signals) => {
+        if (signalled) {
+          jsonl?.salvage();
+          process.exit(sig === 'SIGINT' ? 130 : 143);
+        }
+        signalled = sig;
+        process.stderr.write(`\ninterrupted (${sig}): stopping the workers…\n`);
         controller.abort();
       };
-      process.once('SIGINT', onSigint);
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
       const bar = progressBar(prepared.tasks.length);
       const t0 = performance.now();
       let outcome;
       try {
-        outcome = await runSweep(prepared, { jobs, signal: controller.signal, onProgress: (done) => bar.update(done) });
+        outcome = await runSweep(prepared, {
+          jobs,
+          signal: controller.signal,
+          onProgress: (done) => bar.update(done),
+          ...(jsonl ? { onRow: (row: SweepRow) => jsonl.append(JSON.stringify({ sweep: prepared.meta, ...row })) } : {}),
+        });
       } finally {
         bar.stop();
-        process.removeListener('SIGINT', onSigint);
       }
       const seconds = (performance.now() - t0) / 1e3;
       const { rows, interrupted } = outcome;
@@ -116,11 +159,12 @@ export function registerSweep(program: Command): void {
           `${(rows.length / seconds).toFixed(1)} configs/s, ${simulated} simulated, ${rows.length - simulated} skipped or failed, ${jobs} worker${jobs > 1 ? 's' : ''}\n`,
       );
 
-      if (o.jsonl) writeFileSync(String(o.jsonl), toJsonl(prepared.meta, rows));
-      const defaultOut = shard ? false : join('reports', `sweep-${prepared.meta.base}`);
-      const out = o.report === false || interrupted ? false : ((o.out as string | undefined) ?? defaultOut);
+      // The JSONL first (grid order, atomically replacing the streamed part file): it is what merge needs.
+      jsonl?.write(toJsonl(prepared.meta, rows));
+      const out = interrupted ? false : outDir;
       await emitSweep(prepared.meta, rows, {
-        ...(o.csv !== undefined ? { csv: String(o.csv) } : {}),
+        csvStdout: o.csv === '-',
+        ...(csvFile ? { csvFile } : {}),
         json: Boolean(o.json),
         ...(o.top !== undefined ? { top: o.top as number } : {}),
         out,
@@ -129,9 +173,11 @@ export function registerSweep(program: Command): void {
       });
       process.stderr.write(`wall time ${process.uptime().toFixed(2)} s (start-up, sweep, output${out === false ? '' : ', charts'})\n`);
       if (interrupted) {
-        process.stderr.write(`interrupted: ${rows.length} of ${prepared.tasks.length} configs finished\n`);
-        process.exit(130);
+        process.stderr.write(`interrupted: ${rows.length} of ${prepared.tasks.length} configs finished${jsonl ? `, kept in ${jsonl.path}` : ''}\n`);
+        process.exit(signalled === 'SIGTERM' ? 143 : 130);
       }
+      process.removeListener('SIGINT', onSignal);
+      process.removeListener('SIGTERM', onSignal);
       failOnInternalErrors(rows);
     });
 }

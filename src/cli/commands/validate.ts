@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { ShardsimError } from '../../util/errors.ts';
 import { leaveOneSourceOut, readValidationRows, validateRows } from '../../validate/index.ts';
 import { crossValidationTable, validationTable } from '../../report/validation-table.ts';
+import { prepareOutputDir } from '../../util/output.ts';
 
 export function registerValidate(program: Command): void {
   program
@@ -24,6 +25,7 @@ export function registerValidate(program: Command): void {
         }
         rows = rows.filter((r) => re.test(r.id) || re.test(r.source) || re.test(JSON.stringify(r.scenario)));
       }
+      if (o.out) prepareOutputDir(o.out, '--out');
       const report = await validateRows(rows);
       if (o.cv) {
         const cv = leaveOneSourceOut(report);

@@ -10,6 +10,11 @@ import { llamaLike } from './llama.ts';
 import { mpt } from './mpt.ts';
 import { llamaMoe } from './moe.ts';
 import { nemotronH } from './nemotron-h.ts';
+import { qwen3_5 } from './qwen3-5.ts';
+import { gemma4Text } from './gemma4.ts';
+import { lfm2 } from './lfm2.ts';
+import { kimiLinear } from './kimi-linear.ts';
+import { gemma3nText } from './gemma3n.ts';
 import { gemma } from './gemma.ts';
 import { falconH1, jamba } from './hybrid.ts';
 import { deepseek, glm4Moe, gptOss, llama4Text, mimo, minimaxM2 } from './moe-families.ts';
@@ -55,4 +60,10 @@ export const FAMILIES: Readonly<Record<string, FamilyNormaliser>> = {
   nemotron_h: nemotronH,
   gpt2,
   gpt_neox: gptNeox,
+  qwen3_5_text: (r) => qwen3_5(r, 'qwen3_5_text'),
+  qwen3_5_moe_text: (r) => qwen3_5(r, 'qwen3_5_moe_text'),
+  gemma4_text: gemma4Text,
+  lfm2,
+  kimi_linear: kimiLinear,
+  gemma3n_text: gemma3nText,
 };
