@@ -30,7 +30,7 @@ describe('shardsim playground', () => {
   it('bad input: the CLI’s one line and exit code 2, nothing opened', async () => {
     const err = await exec('node', [BIN, 'playground', 'no-such.yaml', '--no-open'], { timeout: 60_000 }).then(() => undefined, (e: { code: number; stderr: string; stdout: string }) => e);
     expect(err?.code).toBe(2);
-    expect(err?.stderr.trim()).toMatch(/^error: cannot read scenario file "no-such.yaml" — /);
+    expect(err?.stderr.trim()).toMatch(/^error: cannot read scenario file "no-such.yaml" \(no such file\) — /);
     expect(err?.stdout).toBe('');
   }, 60_000);
 
