@@ -101,6 +101,11 @@ describe('hybrid linear-attention families', () => {
     expect(m.layers[3]!.mixer).toMatchObject({ numHeads: 16, numKvHeads: 2, headDim: 256, rotaryDims: 64, qkNorm: true });
     expect(m.languageModelPrefix).toBe('model.language_model');
   });
+  it('Qwen3.5-122B-A10B (reconstructed config): 122.11 B as the text GGUF reports, ~10 B active', () => {
+    const m = loadModel({ baseModel: 'Qwen/Qwen3.5-122B-A10B' });
+    expect(parameterCounts(m).total / 1e9).toBeCloseTo(122.11, 2);
+    expect(activeParameters(m) / 1e9).toBeCloseTo(9.8, 1);
+  });
 });
 
 describe('gemma4 (Gemma 4 language models)', () => {
