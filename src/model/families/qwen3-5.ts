@@ -16,6 +16,10 @@
  *   moe_intermediate_size held as 3-D gate_up_proj / down_proj, a shared expert (`shared_expert.gate_proj` …)
  *   of shared_expert_intermediate_size and its sigmoid gate (`shared_expert_gate`, h → 1).
  *
+ * Tensor parallelism: the projections are split by heads as Megatron does; transformers' own tp_plan instead
+ * marks every linear_attn projection `colwise_gather_output` (sharded GEMMs, gathered outputs, an unsplit
+ * recurrent core), so a transformers-TP run spends more on the DeltaNet core than simulated.
+ *
  * The checkpoint's multi-token-prediction layer (`mtp.*`) is not loaded by transformers
  * (`_keys_to_ignore_on_load_unexpected`), the vision tower is reported by the multimodal wrapper.
  */
@@ -87,8 +91,16 @@ export function qwen3_5(r: ConfigReader, modelType: 'qwen3_5_text' | 'qwen3_5_mo
     ffn = dense;
     ffnLinears = denseMlpLinears(h, dense, false);
   }
-  const linearLayer = makeLayer({ hiddenSize: h, mixer: gdn, ffn, linears: [...gdnLinears, ...ffnLinears], norms: [...norms(2, RMS, h), { ...RMS, width: dv }], extraParams: gdnExtra, parallelResidual: false });
-  const fullLayer = makeLayer({ hiddenSize: h, mixer: attn, ffn, linears: [...attnLinears, ...ffnLinears], norms: [...norms(2, RMS, h), ...norms(2, RMS, headDim)], extraParams: 0, parallelResidual: false });
+  // Saved beyond the mixer's own tensors: the DeltaNet's output gate z (the gated norm's backward reads it) and
+  // the gated attention's sigmoid gate (the product's backward reads it).
+  const linearLayer = makeLayer({
+    hiddenSize: h, mixer: gdn, ffn, linears: [...gdnLinears, ...ffnLinears], norms: [...norms(2, RMS, h), { ...RMS, width: dv }], extraParams: gdnExtra, parallelResidual: false,
+    extraSaved: [{ name: 'gdn_output_gate', elementsPerToken: vd }],
+  });
+  const fullLayer = makeLayer({
+    hiddenSize: h, mixer: attn, ffn, linears: [...attnLinears, ...ffnLinears], norms: [...norms(2, RMS, h), ...norms(2, RMS, headDim)], extraParams: 0, parallelResidual: false,
+    ...(gated ? { extraSaved: [{ name: 'attn_output_gate', elementsPerToken: numHeads * headDim }] } : {}),
+  });
   const types = Array.isArray(r.cfg.layer_types) && r.cfg.layer_types.length === n ? (r.cfg.layer_types as unknown[]) : undefined;
   const interval = r.optInt('full_attention_interval', 4);
   const layers: LayerSpec[] = Array.from({ length: n }, (_, i) => ((types ? types[i] === 'full_attention' : (i + 1) % interval === 0) ? fullLayer : linearLayer));
