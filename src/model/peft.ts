@@ -90,6 +90,7 @@ const MODULE_PATHS: Readonly<Record<string, { layers: string; attention: string;
   nemotron_h: { layers: 'backbone.layers', attention: 'mixer', mlp: 'mixer', recurrent: 'mixer' },
   kimi_linear: { layers: 'model.layers', attention: 'self_attn', mlp: 'mlp', recurrent: 'self_attn' },
   lfm2: { layers: 'model.layers', attention: 'self_attn', mlp: 'feed_forward', recurrent: 'conv' },
+  qwen3_next: { layers: 'model.layers', attention: 'self_attn', mlp: 'mlp', recurrent: 'linear_attn' },
   qwen3_5_text: { layers: 'model.layers', attention: 'self_attn', mlp: 'mlp', recurrent: 'linear_attn' },
   qwen3_5_moe_text: { layers: 'model.layers', attention: 'self_attn', mlp: 'mlp', recurrent: 'linear_attn' },
 };

@@ -101,6 +101,11 @@ describe('hybrid linear-attention families', () => {
     expect(m.layers[3]!.mixer).toMatchObject({ numHeads: 16, numKvHeads: 2, headDim: 256, rotaryDims: 64, qkNorm: true });
     expect(m.languageModelPrefix).toBe('model.language_model');
   });
+  it('Qwen3.5-122B-A10B (reconstructed config): 122.11 B as the text GGUF reports, ~10 B active', () => {
+    const m = loadModel({ baseModel: 'Qwen/Qwen3.5-122B-A10B' });
+    expect(parameterCounts(m).total / 1e9).toBeCloseTo(122.11, 2);
+    expect(activeParameters(m) / 1e9).toBeCloseTo(9.8, 1);
+  });
 });
 
 describe('gemma4 (Gemma 4 language models)', () => {
@@ -195,5 +200,23 @@ describe('gemma3n (AltUp, LAUREL, per-layer inputs)', () => {
     const m = loadModel({ baseModel: 'google/gemma-3n-E2B-it' });
     expect(checkpointedLayerInputBytes(m.layers[0]!, { microBatch: 1, seqLen: 1000 })).toBe(1000 * (4 * 2048 + 256) * 2);
     expect(checkpointedLayerInputBytes(loadModel({ baseModel: 'google/gemma-3-1b-it' }).layers[0]!, { microBatch: 1, seqLen: 1000 })).toBe(1000 * 1152 * 2);
+  });
+});
+
+describe('qwen3_next (Qwen3-Next: fused DeltaNet projections)', () => {
+  // Qwen3-Next-80B-A3B: THUDM/slime scripts/models/qwen3-next-80B-A3B.sh (48 layers, h 2048, 16 q / 2 KV heads of 256,
+  // 512 experts of 512 top-10, a 512 shared expert, vocab 151936, untied); DeltaNet heads as Qwen3NextConfig's defaults.
+  const NEXT_80B = { model_type: 'qwen3_next', hidden_size: 2048, num_hidden_layers: 48, num_attention_heads: 16, num_key_value_heads: 2, head_dim: 256, intermediate_size: 5120, num_experts: 512, num_experts_per_tok: 10, moe_intermediate_size: 512, shared_expert_intermediate_size: 512, vocab_size: 151936, linear_num_key_heads: 16, linear_num_value_heads: 32, linear_key_head_dim: 128, linear_value_head_dim: 128, linear_conv_kernel_dim: 4, full_attention_interval: 4, partial_rotary_factor: 0.25 };
+  it('Qwen3-Next-80B-A3B: in_proj_qkvz / in_proj_ba hold the same weights as Qwen3.5’s four projections; 79.7 B total (card: 80 B), 3.9 B active with both embedding tables (3.3 B without: the card’s A3B)', () => {
+    const m = specFromHfConfig(NEXT_80B, 'x');
+    const h = 2048;
+    const gdn = h * (2 * 2048 + 2 * 4096) + h * 64 + 4096 * h + (2 * 2048 + 4096) * 4 + 64 + 128;
+    const attn = h * 2 * 16 * 256 + 2 * h * 512 + 4096 * h + 512;
+    const moe = h * 512 + 512 * 3 * h * 512 + 3 * h * 512 + h;
+    const total = 36 * (gdn + moe + 2 * h) + 12 * (attn + moe + 2 * h) + 2 * 151936 * h + h;
+    expect(parameterCounts(m).total).toBe(total);
+    expect(total / 1e9).toBeCloseTo(79.7, 1);
+    expect(activeParameters(m) / 1e9).toBeCloseTo(3.9, 1);
+    expect(m.layers[0]!.linears.slice(0, 3).map((l) => l.name)).toEqual(['in_proj_qkvz', 'in_proj_ba', 'out_proj']);
   });
 });

@@ -60,6 +60,7 @@ export const FAMILIES: Readonly<Record<string, FamilyNormaliser>> = {
   nemotron_h: nemotronH,
   gpt2,
   gpt_neox: gptNeox,
+  qwen3_next: (r) => qwen3_5(r, 'qwen3_next'),
   qwen3_5_text: (r) => qwen3_5(r, 'qwen3_5_text'),
   qwen3_5_moe_text: (r) => qwen3_5(r, 'qwen3_5_moe_text'),
   gemma4_text: gemma4Text,
