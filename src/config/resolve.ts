@@ -10,6 +10,7 @@ import { optimizerStateBytes, resolveOptimizer } from './optimizers.ts';
 import { loadDeepSpeedConfig, resolveDeepSpeed } from './deepspeed.ts';
 import { parseBandwidth } from './units.ts';
 import type { Mesh, Precision, ResolvedConfig, StrategyName } from './types.ts';
+import { resolveTrainer } from './trainer.ts';
 import type { ModelSpec } from '../model/types.ts';
 
 /** What the hardware stage tells the config stage: enough to size the world. */
@@ -151,7 +152,10 @@ export async function resolveConfig(loaded: LoadedScenario, cluster: ClusterShap
   if (s.sample_packing === true && attnChoice.packed === 'row-causal') {
     warnings.push('sample_packing: with this attention backend (unset, fp8 or a hub kernel without packing support) Axolotl keeps the attention mask, so each row attends causally across its packed samples (cross-contamination; Axolotl warns too) — set attn_implementation: flash_attention_2 or sdpa to isolate them');
   }
-  const data = resolveDataShape({ ...(s as AttentionInput), ...(sim.document_length ? { document_length: sim.document_length } : {}) }, attnImpl, attnChoice.packed);
+  const trainer = resolveTrainer(s);
+  // A reward model's micro-batch holds the chosen and the rejected sequence of each sample (config/trainer.ts).
+  const rowsPerSample = trainer.kind === 'sft' ? 1 : trainer.rowsPerSample;
+  const data = resolveDataShape({ ...(s as AttentionInput), micro_batch_size: micro * rowsPerSample, ...(sim.document_length ? { document_length: sim.document_length } : {}) }, attnImpl, attnChoice.packed);
   const peft = resolvePeft(s, dtypes.half, {
     multiGpu: worldSize > 1,
     fsdpConfig: s.fsdp_config !== undefined && s.fsdp_config !== null,
@@ -203,6 +207,7 @@ export async function resolveConfig(loaded: LoadedScenario, cluster: ClusterShap
     optimizer: { name: optimizer.name, fused: optimizer.launches === 'fused', spec: optimizer },
     ...(s.tiled_mlp === true ? { tiledMlp: { shards: tiledMlpShards(s.tiled_mlp_num_shards, data.shape.rowTokens / mesh.cp) } } : {}),
     ...resolveFloat8(s.fp8, s.fp8_enable_fsdp_float8_all_gather, { adapter: peft !== undefined, fsdp: strategy === 'fsdp2' || strategy === 'fsdp1' }, warnings),
+    trainer,
     optimizerInBackward: resolveOptimizerInBackward(s.optimizer_in_bwd, { strategy, ga, zero: deepspeed !== undefined, axolotl, warnings }),
     ...(peft ? { peft } : {}),
     ...unfrozenParameters(s.unfrozen_parameters, peft !== undefined, warnings),

@@ -2,6 +2,7 @@ import type { Dtype } from '../util/dtype.ts';
 import type { DeepSpeedConfig } from './deepspeed.ts';
 import type { PeftConfig } from './peft.ts';
 import type { OptimizerSpec } from './optimizers.ts';
+import type { Trainer } from './trainer.ts';
 import type { AttentionConfig, DataShape } from './attention.ts';
 import type { KernelChoices } from './kernels.ts';
 
@@ -83,6 +84,11 @@ export interface ResolvedConfig {
    * during backward, and the gradient freed at once (no clip, no accumulation, one device).
    */
   optimizerInBackward: boolean;
+  /**
+   * What the step trains (src/config/trainer.ts): a causal LM (`sft`), a reward model (sequence
+   * classification over chosen + rejected rows) or a process reward model (token classification).
+   */
+  trainer: Trainer;
   /** torchao float8 training (Axolotl `fp8`): eligible trainable projections run scaled fp8 GEMMs (src/strategy/projection-costs.ts). */
   float8?: boolean;
   /**

@@ -1,3 +1,4 @@
+import { headWidth } from '../model/params.ts';
 import type { ResolvedConfig } from '../config/types.ts';
 import { activationTensorsPerLayer, checkpointedLayerInputBytes, logitsBytes } from '../model/activations.ts';
 import { layerGemms } from '../model/flops.ts';
@@ -143,7 +144,7 @@ export function stepMemory(cfg: ResolvedConfig, model: ModelSpec): StepMemory {
   const autocastCache = {
     layerBytes: model.layers.map(cachedOfLayer),
     // An fp32 lm_head (Axolotl's fp32 embedding modules) is cast for the 16-bit matmul and cached the same way.
-    rootBytes: headFp32 || (cfg.precision.fp32EmbeddingModules && p < 4) ? (model.vocabSize * h * p) / tp : 0,
+    rootBytes: headFp32 || (cfg.precision.fp32EmbeddingModules && p < 4) ? (headWidth(model) * h * p) / tp : 0,
   };
 
   return { layers, head, autocastCache };
@@ -216,7 +217,7 @@ function layerMemory(layer: LayerSpec, cfg: ResolvedConfig, frozenNorms: boolean
 function headMemory(model: ModelSpec, cfg: ResolvedConfig, tokens: number, h: number, p: number, rms: boolean): HeadMemory {
   const { cp } = cfg.mesh;
   const E = logitsBytes(model, cfg.shape.rows, cfg.shape.rowTokens, 1, cp).elements;
-  const V = model.vocabSize;
+  const V = headWidth(model);
   // A fused (Liger / compiled) final norm keeps its 16-bit input and a per-row statistic; a frozen one (PEFT)
   // does not keep the normalized tensor for its weight's gradient.
   const fusedNorm = cfg.kernels.fusedSaves.norm;

@@ -26,6 +26,7 @@
  * unless sequence parallelism shards them along s, giving sbh/t·(34 + 5as/h). Context parallel c gives every
  * rank s/c of the tokens; its queries still see all s keys, so a non-flash score matrix is a·(s/c)·s·b.
  */
+import { headWidth } from './params.ts';
 import { shardedLinear } from './flops.ts';
 import { recurrentCore } from './recurrent.ts';
 import type { LayerSpec, LinearSpec, ModelSpec, MoeFfn } from './types.ts';
@@ -299,6 +300,6 @@ export function logitsBytes(
   tp = 1,
   cp = 1,
 ): { elements: number; bf16Bytes: number; fp32Bytes: number } {
-  const elements = microBatch * (seqLen / cp) * Math.ceil(spec.vocabSize / tp);
+  const elements = microBatch * (seqLen / cp) * Math.ceil(headWidth(spec) / tp);
   return { elements, bf16Bytes: 2 * elements, fp32Bytes: 4 * elements };
 }

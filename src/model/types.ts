@@ -233,6 +233,11 @@ export interface ModelSpec {
   modelType: ModelType;
   hiddenSize: number;
   vocabSize: number;
+  /**
+   * Width of the output head when it is not the vocabulary: a classification `score` head (num_labels) of a
+   * reward / token-classification model (src/config/trainer.ts). Read through params.ts headWidth.
+   */
+  headOutputs?: number;
   tiedEmbeddings: boolean;
   /** Learned absolute position table (gpt2, and mpt when it is not ALiBi) of maxPositions × hidden. */
   learnedPositions: boolean;

@@ -2,7 +2,7 @@ import { layerElementwiseTraffic } from '../compute/elementwise.ts';
 import { gemmBackwardSeconds, gemmSeconds, flashAttentionShapeSeconds, memoryBoundSeconds, matmulRate, type GpuSpec } from '../compute/kernels.ts';
 import { attentionCoreFlops, gemmFlops, layerGemms, lmHeadGemm } from '../model/flops.ts';
 import { attentionOf } from '../model/layer.ts';
-import { normParams, parameterCounts } from '../model/params.ts';
+import { headWidth, normParams, parameterCounts } from '../model/params.ts';
 import { projectionCosts } from './projection-costs.ts';
 import { headSeconds } from './head-costs.ts';
 import { attentionEquivalent } from '../model/attention-work.ts';
@@ -249,8 +249,8 @@ export function stepCosts(cfg: ResolvedConfig, model: ModelSpec, gpu: GpuSpec): 
   // lm_head skips its weight gradient.
   const headTrains = !peft || peft.trainableCopies.lmHead || inPlace?.lmHead === true || (model.tiedEmbeddings && embeddingTrains);
   const head = lmHeadGemm(model, tokens, tp);
-  const logitsElements = tokens * model.vocabSize;
-  const headTimes = headSeconds(cfg.kernels, head, { tokens, hidden: h, vocab: model.vocabSize, bytesPerElement: p, weightGrad: headTrains }, gpu, dtype);
+  const logitsElements = tokens * headWidth(model);
+  const headTimes = headSeconds(cfg.kernels, head, { tokens, hidden: h, vocab: headWidth(model), bytesPerElement: p, weightGrad: headTrains }, gpu, dtype);
   const headForward = headTimes.forward;
   const headBackward = headTimes.backward;
   const lmHeadLocal = counts.lmHead / tp;
@@ -263,7 +263,7 @@ export function stepCosts(cfg: ResolvedConfig, model: ModelSpec, gpu: GpuSpec): 
     ? { params: embeddingLocal + (peft.trainableCopies.embedding ? vh : 0), trainableParams: peft.trainableCopies.embedding ? vh : 0, frozenParams: embeddingLocal, quantizedBytes: 0 }
     : { params: embeddingLocal, trainableParams: embeddingLocal, frozenParams: 0, quantizedBytes: 0 };
   const headLocal = counts.finalNorm + lmHeadLocal;
-  const headCopy = peft && peft.trainableCopies.lmHead ? Math.ceil(model.vocabSize / tp) * h : 0;
+  const headCopy = peft && peft.trainableCopies.lmHead ? Math.ceil(headWidth(model) / tp) * h : 0;
   // unfrozen_parameters: the matched lm_head (and the final norm with the norms) train where they are.
   const headInPlace = (inPlace?.lmHead ? lmHeadLocal : 0) + (inPlace?.norms ? counts.finalNorm : 0);
   const headShare: ParamShare = peft

@@ -2,7 +2,7 @@ import { bytesOf } from '../util/dtype.ts';
 import type { StrategyContext, StrategyResult } from './context.ts';
 import { mem, type OpTag } from './plan.ts';
 import { clipGradNormSeconds, deviceOptimizerStateBytes, optimizerLabel, optimizerStep, pagedOptimizerStateBytes } from './optimizer.ts';
-import { hiddenMatrices, trainableTensorCount } from '../model/params.ts';
+import { headWidth, hiddenMatrices, trainableTensorCount } from '../model/params.ts';
 import { storedBytes } from './param-bytes.ts';
 import { optimizerStateBytes } from '../config/optimizers.ts';
 import { offloadAfterForward, reloadBeforeBackward } from './activation-offload.ts';
@@ -224,7 +224,7 @@ function fp32Embeddings(ctx: StrategyContext): { params: number; gradHead: numbe
   const pr = cfg.precision;
   if (!pr.fp32EmbeddingModules) return { params: 0, gradHead: 0, gradEmbedding: 0, optimizerStates: 0 };
   const embedding = costs.embedding.trainableParams;
-  const lmHead = model.tiedEmbeddings ? 0 : model.vocabSize * model.hiddenSize;
+  const lmHead = model.tiedEmbeddings ? 0 : headWidth(model) * model.hiddenSize;
   // With tied weights the embedding's gradient exists from the head's backward on (see lowerDdp).
   const headGradParams = model.tiedEmbeddings ? embedding : lmHead;
   const embeddingGradParams = model.tiedEmbeddings ? 0 : embedding;

@@ -24,8 +24,8 @@ describe('Axolotl key fates', () => {
   it('refuses out-of-scope trainers with one line naming the key', () => {
     expect(() => load({ rl: 'dpo' })).toThrow(ShardsimError);
     expect(() => load({ rl: 'dpo' })).toThrow(/^rl: RL \/ preference trainers .* remove the key$/);
-    expect(() => load({ reward_model: true })).toThrow(/^reward_model: /);
-    expect(load({ rl: null, reward_model: false }).warnings).toEqual([]);
+    expect(() => load({ kd_trainer: true })).toThrow(/^kd_trainer: /);
+    expect(load({ rl: null, kd_trainer: false }).warnings).toEqual([]);
   });
 
   it('warns with a suggestion for a key Axolotl does not know', () => {
