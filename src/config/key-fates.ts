@@ -86,6 +86,8 @@ export const KEY_FATES: ReadonlyMap<string, KeyFate> = new Map<string, KeyFate>(
   ...warn('expert-parallel settings are not modelled: every rank holds every expert (sharded by FSDP/ZeRO)', 'expert_parallel_size expert_parallel_backend expert_parallel_fallback_on_unsupported expert_parallel_num_nvl_bytes expert_parallel_num_rdma_bytes expert_parallel_token_capacity expert_backend moe_grouped_backend dense_mixer use_scattermoe use_sonicmoe'),
   ...warn('model-specific kernel plugins are not modelled: eager transformers modules', 'use_dsv4_kernels dsv4_bf16_all dsv4_fp4_grouped_mode dsv4_fp8_lora_kernel dsv4_fp8_nonexpert_mode dsv4_shared_mlp_lora_kernel use_glm_dsa_kernels nvfp4_merge_aware nvfp4_merge_aware_start_step use_onebitllms'),
   ...warn('Spectrum / MoRA / Grokfast / LLM Compressor plugins are not modelled', 'spectrum_top_fraction spectrum_model_name mora grokfast_alpha grokfast_lamb llmcompressor recipe'),
+  // SwanLab tracking (integrations/swanlab/args.py).
+  ...noEffect('use_swanlab swanlab_api_host swanlab_api_key swanlab_completion_log_interval swanlab_completion_max_buffer swanlab_description swanlab_experiment_name swanlab_lark_secret swanlab_lark_webhook_url swanlab_log_completions swanlab_log_model swanlab_mode swanlab_project swanlab_web_host swanlab_workspace'),
   // The reward trainer's loss option (a mean of squared rewards: nothing measurable in a step).
   ...noEffect('center_rewards_coefficient'),
   // Options of the refused trainers below: their gate key (kd_trainer, nemo_gym_enabled) carries the refusal.
@@ -93,7 +95,10 @@ export const KEY_FATES: ReadonlyMap<string, KeyFate> = new Map<string, KeyFate>(
     nemo_gym_auto_start nemo_gym_config_paths nemo_gym_datasets nemo_gym_dir nemo_gym_head_port nemo_gym_max_turns nemo_gym_model_name
     nemo_gym_multi_turn nemo_gym_run_timeout nemo_gym_server_timeout nemo_gym_verify_timeout`),
   // Out of scope: the step these run is not a supervised language-model step.
-  ...refuse('RL / preference trainers (DPO, KTO, ORPO, GRPO …) run reference-model forwards and generation that are not simulated', 'rl trl vllm rl_beta dpo_beta dpo_loss_type dpo_label_smoothing dpo_use_weighting dpo_use_logits_to_keep dpo_generate_during_eval dpo_padding_free dpo_norm_loss dpo_loss_weights dpo_use_liger_kernel precompute_ref_log_probs kto_desirable_weight kto_undesirable_weight orpo_alpha cpo_alpha simpo_gamma rpo_alpha nemo_gym_enabled'),
+  // `rl: dpo | ipo | orpo | simpo | kto` are modelled (config/trainer.ts); their loss options change no work.
+  ...noEffect('rl_beta dpo_beta dpo_loss_type dpo_label_smoothing dpo_use_weighting dpo_norm_loss dpo_loss_weights kto_desirable_weight kto_undesirable_weight orpo_alpha cpo_alpha simpo_gamma rpo_alpha dpo_generate_during_eval'),
+  ...warn('the DPO variant options are not modelled: full logits, padded rows, the standard loss', 'dpo_use_logits_to_keep dpo_padding_free dpo_use_liger_kernel'),
+  ...refuse('RL trainers with generation (GRPO, online DPO, NeMo Gym) run a generation engine that is not simulated', 'trl vllm nemo_gym_enabled'),
   ...refuse('knowledge distillation runs a teacher model that is not simulated', 'kd_trainer kd_alpha kd_ce_alpha kd_temperature kd_online_server'),
   ...refuse('diffusion language-model training is not simulated', 'diffusion'),
   ...refuse('EBFT (energy-based fine-tuning with generation) is not simulated', 'ebft'),

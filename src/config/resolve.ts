@@ -10,7 +10,7 @@ import { optimizerStateBytes, resolveOptimizer } from './optimizers.ts';
 import { loadDeepSpeedConfig, resolveDeepSpeed } from './deepspeed.ts';
 import { parseBandwidth } from './units.ts';
 import type { Mesh, Precision, ResolvedConfig, StrategyName } from './types.ts';
-import { resolveTrainer } from './trainer.ts';
+import { resolveTrainer, rowsPerSample } from './trainer.ts';
 import type { ModelSpec } from '../model/types.ts';
 
 /** What the hardware stage tells the config stage: enough to size the world. */
@@ -153,9 +153,11 @@ export async function resolveConfig(loaded: LoadedScenario, cluster: ClusterShap
     warnings.push('sample_packing: with this attention backend (unset, fp8 or a hub kernel without packing support) Axolotl keeps the attention mask, so each row attends causally across its packed samples (cross-contamination; Axolotl warns too) — set attn_implementation: flash_attention_2 or sdpa to isolate them');
   }
   const trainer = resolveTrainer(s);
+  if (trainer.kind === 'preference' && trainer.noGradRowsPerSample > 0 && (deepspeed || !(strategy === 'single' || strategy === 'ddp'))) {
+    throw new ShardsimError(`${trainer.rl}'s reference forward is modelled on one GPU or under DDP; under FSDP or DeepSpeed it gathers the parameters again, which is not modelled`, { key: 'rl', fix: 'simulate it without fsdp/deepspeed, set precompute_ref_log_probs: true, or use orpo / simpo (no reference model)' });
+  }
   // A reward model's micro-batch holds the chosen and the rejected sequence of each sample (config/trainer.ts).
-  const rowsPerSample = trainer.kind === 'sft' ? 1 : trainer.rowsPerSample;
-  const data = resolveDataShape({ ...(s as AttentionInput), micro_batch_size: micro * rowsPerSample, ...(sim.document_length ? { document_length: sim.document_length } : {}) }, attnImpl, attnChoice.packed);
+  const data = resolveDataShape({ ...(s as AttentionInput), micro_batch_size: micro * rowsPerSample(trainer), ...(sim.document_length ? { document_length: sim.document_length } : {}) }, attnImpl, attnChoice.packed);
   const peft = resolvePeft(s, dtypes.half, {
     multiGpu: worldSize > 1,
     fsdpConfig: s.fsdp_config !== undefined && s.fsdp_config !== null,

@@ -87,6 +87,8 @@ export const scenarioSchema = z.object({
   tiled_mlp: z.boolean().nullable().optional(),
   fp8: z.boolean().nullable().optional(),
   reward_model: z.boolean().nullable().optional(),
+  rl: z.string().nullable().optional(),
+  precompute_ref_log_probs: z.boolean().nullable().optional(),
   process_reward_model: z.boolean().nullable().optional(),
   num_labels: positiveInt.nullable().optional(),
   fp8_enable_fsdp_float8_all_gather: z.boolean().nullable().optional(),

@@ -101,7 +101,7 @@ function trainedModel(loaded: ModelSpec, cfg: ResolvedConfig): ModelSpec {
   const linearized = cfg.linearizedExperts ? linearizeExperts(loaded) : loaded;
   // AutoModelForSequence/TokenClassification: the decoder with a `score` head (h → num_labels, no bias, never
   // tied) where lm_head was (config/trainer.ts).
-  const base = cfg.trainer.kind === 'sft' ? linearized : { ...linearized, headOutputs: cfg.trainer.numLabels, tiedEmbeddings: false, lmHeadBias: false };
+  const base = cfg.trainer.kind === 'reward' || cfg.trainer.kind === 'token-classification' ? { ...linearized, headOutputs: cfg.trainer.numLabels, tiedEmbeddings: false, lmHeadBias: false } : linearized;
   const p = cfg.peft;
   if (!p) return cfg.unfrozenParameters ? applyUnfrozen(base, cfg.unfrozenParameters) : base;
   return applyPeft(base, {

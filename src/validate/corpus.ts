@@ -19,7 +19,7 @@ export type CorpusOutcome =
 export type RefusalReason = 'trainer out of scope' | 'model not in catalog' | 'model family not modelled' | 'unsupported combination' | 'input error';
 
 /** Keys whose refusal means a trainer other than supervised causal-LM fine-tuning (config/key-fates.ts). */
-const TRAINER_KEYS = new Set(['rl', 'diffusion', 'num_labels', 'reward_model', 'process_reward_model']);
+const TRAINER_KEYS = new Set(['rl', 'diffusion', 'ebft', 'kd_trainer', 'trainer_cls', 'hatchery', 'trl', 'vllm', 'nemo_gym_enabled', 'num_labels', 'reward_model', 'process_reward_model']);
 
 /** Classify a refusal by the key it names and its one line (the messages are the project's own). */
 export function refusalReason(key: string | undefined, message: string): RefusalReason {

@@ -22,10 +22,10 @@ describe('Axolotl key fates', () => {
   });
 
   it('refuses out-of-scope trainers with one line naming the key', () => {
-    expect(() => load({ rl: 'dpo' })).toThrow(ShardsimError);
-    expect(() => load({ rl: 'dpo' })).toThrow(/^rl: RL \/ preference trainers .* remove the key$/);
+    expect(() => load({ vllm: { gpu_memory_utilization: 0.9 } })).toThrow(ShardsimError);
+    expect(() => load({ vllm: { gpu_memory_utilization: 0.9 } })).toThrow(/^vllm: RL trainers with generation .* remove the key$/);
     expect(() => load({ kd_trainer: true })).toThrow(/^kd_trainer: /);
-    expect(load({ rl: null, kd_trainer: false }).warnings).toEqual([]);
+    expect(load({ vllm: null, kd_trainer: false }).warnings).toEqual([]);
   });
 
   it('warns with a suggestion for a key Axolotl does not know', () => {
