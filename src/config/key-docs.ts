@@ -104,6 +104,7 @@ export const KEY_DOCS: Readonly<Record<string, KeyDoc>> = {
   lora_embedding_kernel: { group: PEFT, modelled: 'Read only for the auto-enable rule (any kernel key set turns the automatic choice off).', source: 'src/config/peft.ts' },
   load_in_4bit: { group: PEFT, modelled: 'bitsandbytes NF4 storage (0.5 B/param + absmax, double quantisation), dequantised before each GEMM in forward, backward and recompute.', source: 'src/model/quantization.ts (bitsandbytes Linear4bit)' },
   load_in_8bit: { group: PEFT, modelled: 'bitsandbytes LLM.int8 storage and its matmul cost; for a full fine-tune, Axolotl loads in fp16.', source: 'src/model/quantization.ts, src/config/precision.ts' },
+  quantize_moe_experts: { group: PEFT, modelled: "Routed experts (3-D parameters bitsandbytes does not touch) quantised on load like the linears (NF4 / int8), dequantised before each expert GEMM.", source: 'src/model/peft.ts (axolotl monkeypatch/moe_quant.py patch_moe_quantization_on_load)' },
   bnb_config_kwargs: { group: PEFT, modelled: 'Quant type (nf4/fp4), double quantisation and quant storage dtype.', source: 'src/config/peft.ts' },
   simulation: { group: 'Simulation (not an Axolotl key)', modelled: 'Hardware, nodes, seed/steps/jitter, stragglers, what-if bandwidth, document lengths, framework (axolotl or other) — see README.', source: 'src/config/schema.ts simulationSchema' },
 };

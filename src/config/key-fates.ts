@@ -69,7 +69,8 @@ export const KEY_FATES: ReadonlyMap<string, KeyFate> = new Map<string, KeyFate>(
   ...warn('per-module LoRA ranks are not modelled: lora_r everywhere', 'lora_rank_pattern lora_alpha_pattern'),
   ...warn('layer replication / trainable token indices are not modelled', 'peft_layer_replication peft_trainable_token_indices peft_layers_pattern peft'),
   ...warn('GPTQ bases are modelled only through a pre-quantised checkpoint (quantization_config)', 'gptq'),
-  ...warn('MoE expert quantisation on load is not modelled: experts stay in the model dtype', 'quantize_moe_experts moe_bnb_fast moe_dequant_chunk_size nonexpert_quantization gemma4_nf4_nonexpert gemma4_fp8_nonexpert'),
+  // quantize_moe_experts is modelled (config/peft.ts); these tune how the quantised experts are stored or run.
+  ...warn('MoE quantisation variants are not modelled: bitsandbytes NF4/int8 experts (quantize_moe_experts) as configured, the rest of the model as load_in_* says', 'moe_bnb_fast moe_dequant_chunk_size nonexpert_quantization gemma4_nf4_nonexpert gemma4_fp8_nonexpert'),
   ...warn('the load-time quantisation override is not modelled: weights in the model dtype', 'model_quantization_config model_quantization_config_kwargs'),
   ...warn('layer offloading to the CPU is not modelled', 'layer_offloading relora_cpu_offload'),
   ...warn('dynamic / selective checkpoint policies are modelled as full checkpointing', 'dynamic_checkpoint selective_checkpointing'),

@@ -142,6 +142,7 @@ export const scenarioSchema = z.object({
   llama4_linearized_experts: z.boolean().nullable().optional(),
   load_in_4bit: z.boolean().nullable().optional(),
   load_in_8bit: z.boolean().nullable().optional(),
+  quantize_moe_experts: z.boolean().nullable().optional(),
   bnb_config_kwargs: z.record(z.string(), z.unknown()).nullable().optional(),
   simulation: simulationSchema.optional(),
 });

@@ -35,6 +35,8 @@ export interface PeftOptions {
   /** `layers_to_transform`: only these decoder layers get adapters (all when absent). */
   layersToTransform?: readonly number[];
   quantization?: WeightQuantization;
+  /** Quantise the routed experts' 3-D parameters as well (Axolotl quantize_moe_experts). */
+  quantizeExperts?: boolean;
   /** Axolotl's fused LoRA kernels in use (`lora_qkv_kernel`, `lora_o_kernel`, `lora_mlp_kernel`, after auto-enabling). */
   fusedKernels?: { qkv: boolean; o: boolean; mlp: boolean };
   /** The adapters are kept in fp32 while the matmuls run in 16 bits (PEFT `autocast_adapter_dtype`). */
@@ -141,7 +143,7 @@ export function applyPeft(model: ModelSpec, opts: PeftOptions): ModelSpec {
     const adapt = opts.layersToTransform === undefined || opts.layersToTransform.includes(i);
     const linears = layer.linears.map((l): LinearSpec => {
       const out: LinearSpec = { ...l, frozen: true };
-      if (opts.quantization && (!l.experts || l.experts.linear) && !l.router) out.quantized = opts.quantization;
+      if (opts.quantization && (!l.experts || l.experts.linear || opts.quantizeExperts) && !l.router) out.quantized = opts.quantization;
       const byParameter = l.experts !== undefined && (opts.parameters ?? []).some((t) => linearPath(i, l, model).endsWith(`.${t}`) || l.name === t);
       // PEFT's ParamWrapper has no dropout slot (Axolotl patches it to nn.Identity for the experts).
       if (adapt && byParameter) out.lora = { r: opts.r, dropout: false, dora: false };

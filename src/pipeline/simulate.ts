@@ -113,6 +113,7 @@ function trainedModel(loaded: ModelSpec, cfg: ResolvedConfig): ModelSpec {
     modulesToSave: p.modulesToSave,
     ...(p.layersToTransform ? { layersToTransform: p.layersToTransform } : {}),
     ...(p.quantization ? { quantization: p.quantization } : {}),
+    quantizeExperts: p.quantizeExperts,
     fusedKernels: p.fusedKernels,
     upcastAdapters: p.adapterDtype === 'fp32' && cfg.precision.computeDtype !== 'fp32',
   });

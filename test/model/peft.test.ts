@@ -120,3 +120,16 @@ describe('quantised storage (bitsandbytes / GPTQ formats)', () => {
     expect(quantizationOf({ kind: 'gptq', bits: 4, groupSize: 128 }).bytesPerParam).toBeCloseTo(0.5 + 2 / 128 + 0.5 / 128, 12);
   });
 });
+
+describe("Axolotl's quantize_moe_experts", () => {
+  it('quantises the routed experts too (bitsandbytes leaves 3-D expert parameters alone otherwise)', () => {
+    const base = loadModel({ baseModel: 'Qwen/Qwen3-30B-A3B' });
+    const nf4 = quantizationOf({ kind: 'nf4', doubleQuant: true });
+    const plain = applyPeft(base, lora({ targets: { kind: 'names', names: ['q_proj'] }, quantization: nf4 }));
+    const experts = applyPeft(base, lora({ targets: { kind: 'names', names: ['q_proj'] }, quantization: nf4, quantizeExperts: true }));
+    const routed = (m: typeof base) => m.layers.flatMap((l) => l.linears).filter((l) => l.experts && !l.router);
+    expect(routed(plain).every((l) => l.quantized === undefined)).toBe(true);
+    expect(routed(experts).every((l) => l.quantized?.kind === 'nf4')).toBe(true);
+    expect(trainableParameters(experts)).toBe(trainableParameters(plain));
+  });
+});
