@@ -1,4 +1,7 @@
 import { ShardsimError } from '../util/errors.ts';
+// Type only: erased from the bundle, so util/read-text.ts (node:fs) stays out of the browser build.
+import type { ReadTextOptions } from '../util/read-text.ts';
+export type { ReadTextOptions };
 import type { DataFile, DataFolder, PathKind } from './data-folders.ts';
 
 /**
@@ -33,13 +36,6 @@ export function readDataFile(folder: DataFolder, name: string): string {
 
 export function pathKind(_path: string): PathKind {
   return undefined;
-}
-
-export interface ReadTextOptions {
-  what: string;
-  key?: string;
-  fix: string;
-  heapBytesPerByte: number;
 }
 
 export function readTextFile(path: string, opts: ReadTextOptions): string {
