@@ -26,6 +26,11 @@ export interface SimulationResult {
   world_size: number;
   model: { id: string; parameters: number; active_parameters: number; trainable_parameters: number };
   /** LoRA / QLoRA as simulated; absent for a full fine-tune. */
+  /**
+   * What the step trains when it is not causal-LM fine-tuning (config/trainer.ts): a reward or
+   * token-classification head, or a preference trainer with its no-grad reference forwards.
+   */
+  trainer?: { kind: 'reward' | 'token-classification' | 'preference'; rl?: string; rows_per_sample: number; no_grad_rows_per_sample: number; reference_copy: boolean; num_labels?: number };
   adapter?: {
     kind: 'lora' | 'qlora';
     r: number;
@@ -181,6 +186,7 @@ export function buildResult(args: {
     num_nodes: cluster.numNodes,
     world_size: world,
     model: { id: model.id, parameters: args.totalParams, active_parameters: activeParameters(model), trainable_parameters: trainableParameters(model) },
+    ...(cfg.trainer.kind === 'sft' ? {} : { trainer: trainerSummary(cfg.trainer) }),
     ...(cfg.peft ? { adapter: adapterSummary(cfg.peft, model) } : {}),
     mesh: { dp_replicate: cfg.mesh.dpReplicate, dp_shard: cfg.mesh.dpShard, cp: cfg.mesh.cp, tp: cfg.mesh.tp },
     strategy: cfg.strategy,
@@ -308,4 +314,9 @@ function adapterSummary(p: NonNullable<ResolvedConfig['peft']>, model: ModelSpec
     fused_kernels: ['qkv', 'o', 'mlp'].filter((g) => groups.has(g)),
     fused_kernels_auto: p.fusedKernels.auto,
   };
+}
+
+function trainerSummary(t: Exclude<ResolvedConfig['trainer'], { kind: 'sft' }>): NonNullable<SimulationResult['trainer']> {
+  if (t.kind === 'preference') return { kind: 'preference', rl: t.rl, rows_per_sample: t.rowsPerSample, no_grad_rows_per_sample: t.noGradRowsPerSample, reference_copy: t.referenceCopy };
+  return { kind: t.kind, rows_per_sample: t.rowsPerSample, no_grad_rows_per_sample: 0, reference_copy: false, num_labels: t.numLabels };
 }

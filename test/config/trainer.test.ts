@@ -57,6 +57,8 @@ describe('preference trainers (rl)', () => {
     expect(orpo.plan.tasks.some((t) => t.tag.label === 'reference forward (no grad)')).toBe(false);
     expect(dpo.result.step_time_s).toBeGreaterThan(orpo.result.step_time_s);
     expect(dpo.result.batch.rows_per_micro_batch).toBe(4);
+    expect(dpo.result.trainer).toEqual({ kind: 'preference', rl: 'dpo', rows_per_sample: 2, no_grad_rows_per_sample: 2, reference_copy: false });
+    expect(orpo.result.trainer?.no_grad_rows_per_sample).toBe(0);
     // LoRA's reference is the same weights with adapters off: no second copy.
     expect(dpo.result.memory.model_states_bytes).toBe(orpo.result.memory.model_states_bytes);
   });
