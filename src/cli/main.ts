@@ -25,7 +25,15 @@ export function buildProgram(): Command {
     .action(() => {
       process.stdout.write(`${'id'.padEnd(56)} ${'type'.padEnd(16)} ${'total'.padStart(9)} ${'active'.padStart(9)}\n`);
       for (const id of catalogIds()) {
-        const spec = loadModel({ baseModel: id });
+        let spec;
+        try {
+          spec = loadModel({ baseModel: id });
+        } catch (e) {
+          // A recognised but unmodelled family (REFUSED_MODEL_TYPES): listed with the reason.
+          if (!(e instanceof ShardsimError)) throw e;
+          process.stdout.write(`${id.padEnd(56)} not simulated: ${e.message.split(' — ')[0]}\n`);
+          continue;
+        }
         const total = parameterCounts(spec).total;
         const active = activeParameters(spec);
         const aliases = catalogIdsWithAliases().filter((a) => catalogAliasOf(a) === id);

@@ -57,6 +57,21 @@ export function gemmSeconds(g: Gemm, gpu: GpuSpec, dtype: Dtype): number {
   return Math.max(compute, bytes / gpu.achieved_hbm_bytes_per_second) + gpu.kernels.launch_seconds;
 }
 
+/**
+ * A float8 GEMM (torch._scaled_mm: e4m3/e5m2 operands, 16-bit output), as torchao's Float8Linear runs it: the
+ * bf16 per-shape model with its full-wave rate scaled by the GPU's measured fp8 ÷ bf16 best matmul (both MAMF
+ * searches), never faster than 1-byte operands and a 2-byte output stream from HBM.
+ */
+export function float8GemmSeconds(g: Gemm, gpu: GpuSpec): number {
+  const fp8 = gpu.achieved_fp8_matmul_flops_per_second;
+  if (fp8 === undefined) throw new Error(`no fp8 matmul rate for ${gpu.name}`);
+  const model = gpu.kernels.gemm;
+  const scale = fp8 / gpu.achieved_bf16_matmul_flops_per_second;
+  const compute = gemmKernelSeconds(g, { ...model, full_wave_flops_per_second: model.full_wave_flops_per_second * scale }, gpu.kernels.sm_count, gpu.kernels.sustained_clock_ratio);
+  const bytes = (g.batch ?? 1) * (g.m * g.k + g.k * g.n + 2 * g.m * g.n);
+  return Math.max(compute, bytes / gpu.achieved_hbm_bytes_per_second) + gpu.kernels.launch_seconds;
+}
+
 /** Backward of C = A·B: dA = dC·Bᵀ (m×k, inner n) and dB = Aᵀ·dC (k×n, inner m). */
 export function gemmBackwardSeconds(g: Gemm, gpu: GpuSpec, dtype: Dtype): number {
   return (

@@ -20,7 +20,7 @@
  *   validation rows) has full rows of sequence_len.
  */
 import { ShardsimError } from '../util/errors.ts';
-import { expectedLongest, type DocumentLengths } from '../model/attention-work.ts';
+import { expectedLongest, keptDocumentMoments, type DocumentLengths } from '../model/attention-work.ts';
 
 export type AttentionImpl = 'eager' | 'sdpa' | 'flash_attention_2' | 'flash_attention_3' | 'flex_attention' | 'xformers' | 'sage' | 'fp8';
 
@@ -72,6 +72,7 @@ export interface AttentionInput {
   multipack_real_batches?: boolean | null;
   datasets?: unknown;
   pretraining_dataset?: unknown;
+  min_sample_len?: number | null;
   sequence_len?: number;
   micro_batch_size?: number;
   document_length?: { mean_tokens?: number; sigma?: number };
@@ -139,7 +140,12 @@ export function resolveDataShape(s: AttentionInput, impl: AttentionImpl, packed:
   const packing = s.sample_packing === true;
   const samples = s.datasets !== undefined || s.pretraining_dataset !== undefined || s.document_length !== undefined;
   const documents: DocumentLengths | undefined = samples
-    ? { meanTokens: s.document_length?.mean_tokens ?? DEFAULT_DOCUMENTS.meanTokens, sigma: s.document_length?.sigma ?? DEFAULT_DOCUMENTS.sigma }
+    ? {
+        meanTokens: s.document_length?.mean_tokens ?? DEFAULT_DOCUMENTS.meanTokens,
+        sigma: s.document_length?.sigma ?? DEFAULT_DOCUMENTS.sigma,
+        // Axolotl drops samples shorter than min_sample_len (default 2) before packing.
+        ...(s.min_sample_len ? { minTokens: s.min_sample_len } : {}),
+      }
     : undefined;
   if (packing) {
     // multipack_real_batches defaults to `not attn_supports_packing` (core/builders/causal.py).
@@ -154,7 +160,8 @@ export function resolveDataShape(s: AttentionInput, impl: AttentionImpl, packed:
   // pad_to_multiple_of) or to sequence_len. Flash kernels unpad and attend per sample; SDPA and eager apply
   // the padding mask densely.
   const longest = s.pad_to_sequence_len ? seq : Math.min(seq, Math.ceil(expectedLongest(mb, documents, seq) / 64) * 64);
-  const real = Math.min(mb * documents.meanTokens, mb * longest);
-  const masking = PACKS_BY_POSITION_IDS.has(impl) ? 'documents' : mb > 1 || longest > documents.meanTokens ? 'dense' : 'causal';
+  const keptMean = keptDocumentMoments(documents).mean;
+  const real = Math.min(mb * keptMean, mb * longest);
+  const masking = PACKS_BY_POSITION_IDS.has(impl) ? 'documents' : mb > 1 || longest > keptMean ? 'dense' : 'causal';
   return { attention: { implementation: impl, masking, documents }, shape: { packing, rows: mb, rowTokens: longest, realTokens: real } };
 }

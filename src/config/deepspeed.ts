@@ -1,6 +1,5 @@
-import { statSync } from 'node:fs';
-import { readTextFile } from '../util/read-text.ts';
 import { resolve as resolvePath } from 'node:path';
+import { pathKind, readTextFile } from '../io/files.ts';
 import { closest, ShardsimError } from '../util/errors.ts';
 import { bytesOf, type Dtype } from '../util/dtype.ts';
 import type { Mesh, Precision, StrategyName } from './types.ts';
@@ -140,13 +139,7 @@ export function loadDeepSpeedConfig(value: string | Record<string, unknown>, bas
   // normalize_config: `os.path.exists(cfg.deepspeed)`), so its example configs run from the repository root;
   // beside the scenario file is tried next.
   const candidates = [...new Set([resolvePath(process.cwd(), value), resolvePath(baseDir, value)])];
-  const path = candidates.find((c) => {
-    try {
-      return statSync(c).isFile();
-    } catch {
-      return false;
-    }
-  });
+  const path = candidates.find((c) => pathKind(c) === 'file');
   if (!path) {
     throw new ShardsimError(`cannot read DeepSpeed config "${value}" (looked for ${candidates.join(' and ')})`, { key: 'deepspeed', fix: 'give a path to a DeepSpeed JSON file, relative to the working directory (as Axolotl opens it) or to the scenario file' });
   }

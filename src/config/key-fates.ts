@@ -30,7 +30,7 @@ export const KEY_FATES: ReadonlyMap<string, KeyFate> = new Map<string, KeyFate>(
     dataset_shard_num dataset_shard_idx shuffle_merged_datasets shuffle_before_merging_datasets skip_prepare_dataset is_preprocess preprocess_iterable
     push_dataset_to_hub num_dataset_shards_to_save val_set_size chat_template chat_template_jinja chat_template_kwargs default_system_message
     special_tokens tokens added_tokens_overrides eot_tokens tokenizer_type tokenizer_config tokenizer_use_fast tokenizer_legacy tokenizer_save_jinja_files
-    tokenizer_use_mistral_common train_on_inputs role_boundaries min_sample_len excess_length_strategy max_prompt_len streaming
+    tokenizer_use_mistral_common train_on_inputs role_boundaries excess_length_strategy max_prompt_len streaming
     streaming_multipack_buffer_size pretrain_multipack_buffer_size pretraining_sample_concatenation curriculum_sampling sample_packing_bin_size
     sample_packing_group_size sample_packing_mp_start_method sample_packing_sequentially total_num_tokens total_supervised_tokens
     processor_kwargs image_resize_algorithm image_size eval_sample_packing remove_unused_columns dataloader_num_workers dataloader_pin_memory
@@ -63,14 +63,14 @@ export const KEY_FATES: ReadonlyMap<string, KeyFate> = new Map<string, KeyFate>(
     torch_compile_backend torch_compile_options lm_eval_tasks lm_eval_batch_size lm_eval_post_train lm_eval_model save_compressed`),
   // Accepted but not modelled: warnings with the assumption.
   ...warn('fp32 LayerNorm/RMSNorm weights are not modelled: norms stay in the model dtype', 'fp32_norms fp32_norm_classes embeddings_skip_upcast'),
-  ...warn('trained as if every parameter of the frozen model were frozen: partial unfreezing is not modelled', 'unfrozen_parameters'),
-  ...warn('torchao float8 training is not modelled: GEMMs run in bf16', 'fp8 fp8_enable_fsdp_float8_all_gather'),
   ...warn('quantisation-aware training (fake-quantised forward) is not modelled', 'qat quantization'),
-  ...warn('tiled MLP (the MLP run over sequence shards) is not modelled: one full MLP per layer', 'tiled_mlp tiled_mlp_num_shards tiled_mlp_use_original_mlp'),
+  // tiled_mlp / tiled_mlp_num_shards are modelled (schema.ts); which MLP forward runs inside the tiles does not change the work.
+  ...noEffect('tiled_mlp_use_original_mlp'),
   ...warn('per-module LoRA ranks are not modelled: lora_r everywhere', 'lora_rank_pattern lora_alpha_pattern'),
   ...warn('layer replication / trainable token indices are not modelled', 'peft_layer_replication peft_trainable_token_indices peft_layers_pattern peft'),
   ...warn('GPTQ bases are modelled only through a pre-quantised checkpoint (quantization_config)', 'gptq'),
-  ...warn('MoE expert quantisation on load is not modelled: experts stay in the model dtype', 'quantize_moe_experts moe_bnb_fast moe_dequant_chunk_size nonexpert_quantization gemma4_nf4_nonexpert gemma4_fp8_nonexpert'),
+  // quantize_moe_experts is modelled (config/peft.ts); these tune how the quantised experts are stored or run.
+  ...warn('MoE quantisation variants are not modelled: bitsandbytes NF4/int8 experts (quantize_moe_experts) as configured, the rest of the model as load_in_* says', 'moe_bnb_fast moe_dequant_chunk_size nonexpert_quantization gemma4_nf4_nonexpert gemma4_fp8_nonexpert'),
   ...warn('the load-time quantisation override is not modelled: weights in the model dtype', 'model_quantization_config model_quantization_config_kwargs'),
   ...warn('layer offloading to the CPU is not modelled', 'layer_offloading relora_cpu_offload'),
   ...warn('dynamic / selective checkpoint policies are modelled as full checkpointing', 'dynamic_checkpoint selective_checkpointing'),
@@ -87,13 +87,19 @@ export const KEY_FATES: ReadonlyMap<string, KeyFate> = new Map<string, KeyFate>(
   ...warn('expert-parallel settings are not modelled: every rank holds every expert (sharded by FSDP/ZeRO)', 'expert_parallel_size expert_parallel_backend expert_parallel_fallback_on_unsupported expert_parallel_num_nvl_bytes expert_parallel_num_rdma_bytes expert_parallel_token_capacity expert_backend moe_grouped_backend dense_mixer use_scattermoe use_sonicmoe'),
   ...warn('model-specific kernel plugins are not modelled: eager transformers modules', 'use_dsv4_kernels dsv4_bf16_all dsv4_fp4_grouped_mode dsv4_fp8_lora_kernel dsv4_fp8_nonexpert_mode dsv4_shared_mlp_lora_kernel use_glm_dsa_kernels nvfp4_merge_aware nvfp4_merge_aware_start_step use_onebitllms'),
   ...warn('Spectrum / MoRA / Grokfast / LLM Compressor plugins are not modelled', 'spectrum_top_fraction spectrum_model_name mora grokfast_alpha grokfast_lamb llmcompressor recipe'),
+  // SwanLab tracking (integrations/swanlab/args.py).
+  ...noEffect('use_swanlab swanlab_api_host swanlab_api_key swanlab_completion_log_interval swanlab_completion_max_buffer swanlab_description swanlab_experiment_name swanlab_lark_secret swanlab_lark_webhook_url swanlab_log_completions swanlab_log_model swanlab_mode swanlab_project swanlab_web_host swanlab_workspace'),
+  // The reward trainer's loss option (a mean of squared rewards: nothing measurable in a step).
+  ...noEffect('center_rewards_coefficient'),
   // Options of the refused trainers below: their gate key (kd_trainer, nemo_gym_enabled) carries the refusal.
   ...noEffect(`kd_beta kd_normalize_topk kd_online_server_base_url kd_online_timeout kd_online_topk kd_temperature_min nemo_gym_auto_clone
     nemo_gym_auto_start nemo_gym_config_paths nemo_gym_datasets nemo_gym_dir nemo_gym_head_port nemo_gym_max_turns nemo_gym_model_name
     nemo_gym_multi_turn nemo_gym_run_timeout nemo_gym_server_timeout nemo_gym_verify_timeout`),
   // Out of scope: the step these run is not a supervised language-model step.
-  ...refuse('RL / preference trainers (DPO, KTO, ORPO, GRPO …) run reference-model forwards and generation that are not simulated', 'rl trl vllm rl_beta dpo_beta dpo_loss_type dpo_label_smoothing dpo_use_weighting dpo_use_logits_to_keep dpo_generate_during_eval dpo_padding_free dpo_norm_loss dpo_loss_weights dpo_use_liger_kernel precompute_ref_log_probs kto_desirable_weight kto_undesirable_weight orpo_alpha cpo_alpha simpo_gamma rpo_alpha center_rewards_coefficient nemo_gym_enabled'),
-  ...refuse('reward and process-reward models train a classification head, not a language-model step', 'reward_model process_reward_model num_labels'),
+  // `rl: dpo | ipo | orpo | simpo | kto` are modelled (config/trainer.ts); their loss options change no work.
+  ...noEffect('rl_beta dpo_beta dpo_loss_type dpo_label_smoothing dpo_use_weighting dpo_norm_loss dpo_loss_weights kto_desirable_weight kto_undesirable_weight orpo_alpha cpo_alpha simpo_gamma rpo_alpha dpo_generate_during_eval'),
+  ...warn('the DPO variant options are not modelled: full logits, padded rows, the standard loss', 'dpo_use_logits_to_keep dpo_padding_free dpo_use_liger_kernel'),
+  ...refuse('RL trainers with generation (GRPO, online DPO, NeMo Gym) run a generation engine that is not simulated', 'trl vllm nemo_gym_enabled'),
   ...refuse('knowledge distillation runs a teacher model that is not simulated', 'kd_trainer kd_alpha kd_ce_alpha kd_temperature kd_online_server'),
   ...refuse('diffusion language-model training is not simulated', 'diffusion'),
   ...refuse('EBFT (energy-based fine-tuning with generation) is not simulated', 'ebft'),

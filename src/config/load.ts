@@ -1,8 +1,8 @@
 import { basename, dirname, extname, resolve as resolvePath } from 'node:path';
+import { pathKind, readTextFile } from '../io/files.ts';
 import { LineCounter, parseDocument, isMap, type Document } from 'yaml';
 import type { z } from 'zod';
 import { closest, ShardsimError } from '../util/errors.ts';
-import { readTextFile } from '../util/read-text.ts';
 import { PYYAML_OPTIONS } from './yaml.ts';
 import { DEPRECATED_ALIASES, KEY_FATES, isOff } from './key-fates.ts';
 import { MODELLED_KEYS, scenarioSchema, simulationSchema, type ScenarioInput } from './schema.ts';

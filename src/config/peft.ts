@@ -33,6 +33,11 @@ export interface PeftConfig {
   layersToTransform?: number[];
   /** Quantised base storage from load_in_4bit / load_in_8bit (a pre-quantised checkpoint is read with the model). */
   quantization?: WeightQuantization;
+  /**
+   * Axolotl `quantize_moe_experts` (monkeypatch/moe_quant.py patch_moe_quantization_on_load): the routed
+   * experts' 3-D parameters, which bitsandbytes leaves alone (they are not nn.Linear), are quantised on load too.
+   */
+  quantizeExperts: boolean;
   /** Dtype of the adapter weights, their gradients and optimizer states. */
   adapterDtype: Dtype;
   /** Axolotl's fused LoRA kernels switched on (explicitly or by Axolotl's auto-enabling). */
@@ -112,6 +117,7 @@ export function resolvePeft(s: ScenarioInput, half: 'bf16' | 'fp16' | undefined,
     modulesToSave: s.lora_modules_to_save ?? [],
     ...(s.peft_layers_to_transform ? { layersToTransform: s.peft_layers_to_transform } : {}),
     ...(quantization ? { quantization } : {}),
+    quantizeExperts: quantization !== undefined && s.quantize_moe_experts === true,
     adapterDtype,
     fusedKernels: resolveLoraKernels(s, adapter, kernels),
   };

@@ -9,7 +9,8 @@ import { isFusedAttention, resolveAttentionImpl, resolveDataShape, type Attentio
 import { optimizerStateBytes, resolveOptimizer } from './optimizers.ts';
 import { loadDeepSpeedConfig, resolveDeepSpeed } from './deepspeed.ts';
 import { parseBandwidth } from './units.ts';
-import type { Mesh, ResolvedConfig, StrategyName } from './types.ts';
+import type { Mesh, Precision, ResolvedConfig, StrategyName } from './types.ts';
+import { resolveTrainer, rowsPerSample } from './trainer.ts';
 import type { ModelSpec } from '../model/types.ts';
 
 /** What the hardware stage tells the config stage: enough to size the world. */
@@ -132,13 +133,18 @@ export async function resolveConfig(loaded: LoadedScenario, cluster: ClusterShap
     ? resolveDeepSpeed(deepspeed, { bf16, fp16: dtypes.half === 'fp16', microBatchSize: micro, gradientAccumulationSteps: ga, mesh, worldSize, ...(sim.master_weights ? { masterWeights: sim.master_weights } : {}) })
     : undefined;
   if (zero) warnings.push(...zero.warnings);
-  const precision = zero ? zero.precision : resolvePrecision({
+  // fp8 without a 16-bit key: accelerate's mixed_precision "fp8" still enables native amp with bf16 autocast
+  // (accelerator.py "We always enable native_amp for FP8"; utils/modeling.py get_mixed_precision_context_manager),
+  // over the fp32 weights Axolotl loaded.
+  const fp8Autocast = s.fp8 === true && !dtypes.half && !s.adapter && !zero;
+  const basePrecision = zero ? zero.precision : resolvePrecision({
     strategy,
-    half: dtypes.half,
+    half: fp8Autocast ? 'bf16' : dtypes.half,
     tf32: dtypes.tf32,
-    ...(sim.master_weights ? { masterWeights: sim.master_weights } : {}),
+    ...(fp8Autocast ? { masterWeights: 'fp32' as const } : sim.master_weights ? { masterWeights: sim.master_weights } : {}),
     ...(mpp ? { mixedPrecisionPolicy: mpp } : {}),
   });
+  const precision = fp8Autocast ? { ...basePrecision, rationale: 'fp8 without bf16: accelerate trains float8 under bf16 autocast (native amp for fp8) over the fp32 weights Axolotl loaded: fp32 params, grads and AdamW states' } : basePrecision;
 
   const attnChoice = resolveAttentionImpl(s as AttentionInput);
   const attnImpl = attnChoice.impl;
@@ -146,7 +152,12 @@ export async function resolveConfig(loaded: LoadedScenario, cluster: ClusterShap
   if (s.sample_packing === true && attnChoice.packed === 'row-causal') {
     warnings.push('sample_packing: with this attention backend (unset, fp8 or a hub kernel without packing support) Axolotl keeps the attention mask, so each row attends causally across its packed samples (cross-contamination; Axolotl warns too) — set attn_implementation: flash_attention_2 or sdpa to isolate them');
   }
-  const data = resolveDataShape({ ...(s as AttentionInput), ...(sim.document_length ? { document_length: sim.document_length } : {}) }, attnImpl, attnChoice.packed);
+  const trainer = resolveTrainer(s);
+  if (trainer.kind === 'preference' && trainer.noGradRowsPerSample > 0 && (deepspeed || !(strategy === 'single' || strategy === 'ddp'))) {
+    throw new ShardsimError(`${trainer.rl}'s reference forward is modelled on one GPU or under DDP; under FSDP or DeepSpeed it gathers the parameters again, which is not modelled`, { key: 'rl', fix: 'simulate it without fsdp/deepspeed, set precompute_ref_log_probs: true, or use orpo / simpo (no reference model)' });
+  }
+  // A reward model's micro-batch holds the chosen and the rejected sequence of each sample (config/trainer.ts).
+  const data = resolveDataShape({ ...(s as AttentionInput), micro_batch_size: micro * rowsPerSample(trainer), ...(sim.document_length ? { document_length: sim.document_length } : {}) }, attnImpl, attnChoice.packed);
   const peft = resolvePeft(s, dtypes.half, {
     multiGpu: worldSize > 1,
     fsdpConfig: s.fsdp_config !== undefined && s.fsdp_config !== null,
@@ -194,9 +205,14 @@ export async function resolveConfig(loaded: LoadedScenario, cluster: ClusterShap
       tokensPerStep: data.shape.rows * data.shape.rowTokens * ga * dataParallel,
       realTokensPerStep: data.shape.realTokens * ga * dataParallel,
     },
-    precision: trainedPrecision,
+    precision: axolotlFp32Embeddings(trainedPrecision, { axolotl, adapter: peft !== undefined, strategy, deepspeed: deepspeed !== undefined, attnImpl, cce: s.cut_cross_entropy === true || (s.plugins ?? []).some((x) => /CutCrossEntropyPlugin/.test(x)) }),
     optimizer: { name: optimizer.name, fused: optimizer.launches === 'fused', spec: optimizer },
+    ...(s.tiled_mlp === true ? { tiledMlp: { shards: tiledMlpShards(s.tiled_mlp_num_shards, data.shape.rowTokens / mesh.cp) } } : {}),
+    ...resolveFloat8(s.fp8, s.fp8_enable_fsdp_float8_all_gather, { adapter: peft !== undefined, fsdp: strategy === 'fsdp2' || strategy === 'fsdp1' }, warnings),
+    trainer,
+    optimizerInBackward: resolveOptimizerInBackward(s.optimizer_in_bwd, { strategy, ga, zero: deepspeed !== undefined, axolotl, warnings }),
     ...(peft ? { peft } : {}),
+    ...unfrozenParameters(s.unfrozen_parameters, peft !== undefined, warnings),
     kernels: resolveKernels(applyPlugins(s, axolotl, warnings)),
     flashAttention: isFusedAttention(attnImpl),
     attention: data.attention,
@@ -413,4 +429,75 @@ function resolveExpertsImplementation(v: string | null | undefined): ResolvedCon
   if (v === undefined || v === null || v === 'grouped_mm' || v === 'batched_mm' || v === 'scattermoe' || v === 'sonicmoe') return 'grouped_mm';
   if (v === 'eager') return 'eager';
   throw new ShardsimError(`unknown experts implementation "${v}"`, { key: 'experts_implementation', fix: 'use eager, grouped_mm, batched_mm, scattermoe or sonicmoe' });
+}
+
+/**
+ * torchtune's `optimizer_in_bwd` (recipes/full_finetune_single_device.py): `{p: optimizer([p]) for p in
+ * model.parameters()}` stepped by `register_optim_in_bwd_hooks` (torchtune/training/memory.py) from each
+ * parameter's post-accumulate-grad hook, which then sets `p.grad = None`. The recipe refuses gradient
+ * accumulation and clipping with it; modelled on one device (its single-device recipe).
+ */
+function resolveOptimizerInBackward(v: boolean | null | undefined, ctx: { strategy: string; ga: number; zero: boolean; axolotl: boolean; warnings: string[] }): boolean {
+  if (v !== true) return false;
+  if (ctx.axolotl) {
+    ctx.warnings.push("optimizer_in_bwd: torchtune's key, which Axolotl does not read: the optimizer steps after backward (set simulation.framework: other to model torchtune's per-parameter step in backward)");
+    return false;
+  }
+  if (ctx.strategy !== 'single' || ctx.zero) {
+    throw new ShardsimError('is modelled on one GPU (torchtune\'s single-device recipes step each parameter in its gradient hook)', { key: 'optimizer_in_bwd', fix: 'remove the key, or simulate one GPU (simulation.gpus: 1)' });
+  }
+  if (ctx.ga > 1) {
+    throw new ShardsimError('cannot be combined with gradient accumulation (torchtune raises: each gradient is freed as soon as it is stepped)', { key: 'optimizer_in_bwd', fix: 'set gradient_accumulation_steps: 1 or remove optimizer_in_bwd' });
+  }
+  return true;
+}
+
+/**
+ * Axolotl's freeze_layers_except runs in train.py after the model (and its PEFT wrapper) is loaded. On a full
+ * fine-tune its patterns select transformers' parameter names (src/model/freeze.ts). With an adapter they are
+ * matched against PEFT's wrapped names (`base_model.model.…`), which this simulator does not model.
+ */
+function unfrozenParameters(v: string | string[] | null | undefined, adapter: boolean, warnings: string[]): { unfrozenParameters?: string[] } {
+  const patterns = v === null || v === undefined ? [] : Array.isArray(v) ? v : [v];
+  if (patterns.length === 0) return {};
+  if (adapter) {
+    warnings.push("unfrozen_parameters: with an adapter Axolotl matches the patterns against PEFT's wrapped parameter names (base_model.model.…) after wrapping; not modelled: the adapters train as usual");
+    return {};
+  }
+  return { unfrozenParameters: patterns };
+}
+
+/**
+ * Axolotl's ModelLoader._configure_embedding_dtypes (loaders/model.py): outside FSDP it first moves the
+ * embedding modules (embed_tokens, lm_head) and norms to fp32; it converts them back to the model dtype only
+ * for an adapter (or FSDP), an attention backend that needs the cast (`attn_needs_dtype_cast`: anything but
+ * eager / sdpa, so not when unset) or Cut Cross-Entropy. DeepSpeed recasts the module to its 16-bit dtype when
+ * it wraps it, so only single-GPU and DDP runs keep them in fp32.
+ */
+function axolotlFp32Embeddings(pr: Precision, c: { axolotl: boolean; adapter: boolean; strategy: string; deepspeed: boolean; attnImpl: string; cce: boolean }): Precision {
+  const half = pr.paramDtype === 'bf16' || pr.paramDtype === 'fp16';
+  const keeps = c.axolotl && !c.adapter && !c.deepspeed && (c.strategy === 'single' || c.strategy === 'ddp') && half && (c.attnImpl === 'sdpa' || c.attnImpl === 'eager') && !c.cce;
+  return keeps ? { ...pr, fp32EmbeddingModules: true, rationale: `${pr.rationale}; Axolotl keeps embed_tokens and lm_head in fp32 (sdpa/eager attention without FSDP, loaders/model.py _configure_embedding_dtypes)` } : pr;
+}
+
+/**
+ * Axolotl's tiled_mlp_forward (monkeypatch/tiled_mlp/patch.py): `tiled_mlp_num_shards`, else ~32K tokens per
+ * shard — ceil(seqlen / 32768) over the sequence the MLP sees (the context-parallel chunk).
+ */
+function tiledMlpShards(configured: number | null | undefined, localSeqTokens: number): number {
+  return configured ?? Math.max(1, Math.ceil(localSeqTokens / 32768));
+}
+
+/**
+ * Axolotl `fp8: true` hands accelerate an AORecipeKwargs with torchao's Float8LinearConfig (tensorwise
+ * scaling; core/trainers/base.py additional_accelerator_args), which converts the model's nn.Linear layers.
+ */
+function resolveFloat8(fp8: boolean | null | undefined, allGather: boolean | null | undefined, c: { adapter: boolean; fsdp: boolean }, warnings: string[]): { float8?: boolean } {
+  if (fp8 !== true) return {};
+  if (c.adapter) {
+    warnings.push('fp8: float8 training under an adapter is not modelled: the frozen base and the adapters run 16-bit GEMMs');
+    return {};
+  }
+  if (allGather === true && c.fsdp) warnings.push('fp8_enable_fsdp_float8_all_gather: FSDP all-gathers are modelled in 16 bits (torchao gathers the converted weights in float8, half the bytes)');
+  return { float8: true };
 }

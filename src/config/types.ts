@@ -2,6 +2,7 @@ import type { Dtype } from '../util/dtype.ts';
 import type { DeepSpeedConfig } from './deepspeed.ts';
 import type { PeftConfig } from './peft.ts';
 import type { OptimizerSpec } from './optimizers.ts';
+import type { Trainer } from './trainer.ts';
 import type { AttentionConfig, DataShape } from './attention.ts';
 import type { KernelChoices } from './kernels.ts';
 
@@ -48,6 +49,13 @@ export interface Precision {
   reduceDtype: Dtype;
   /** Why: which Axolotl / accelerate / PyTorch behaviour produced these choices. */
   rationale: string;
+  /**
+   * Axolotl keeps embed_tokens and lm_head in fp32 in a 16-bit full fine-tune without FSDP or DeepSpeed when
+   * the attention needs no dtype cast (sdpa, eager or unset) and CCE is off (loaders/model.py
+   * `_configure_embedding_dtypes`): their weights, gradients and optimizer states are fp32, and the residual
+   * stream they feed stays fp32 (fp32 embeddings + 16-bit autocast outputs promote to fp32).
+   */
+  fp32EmbeddingModules?: boolean;
 }
 
 export interface ResolvedConfig {
@@ -71,6 +79,25 @@ export interface ResolvedConfig {
   };
   precision: Precision;
   optimizer: { name: string; fused: boolean; spec: OptimizerSpec };
+  /**
+   * torchtune's `optimizer_in_bwd`: one optimizer per parameter stepped from its post-accumulate-grad hook
+   * during backward, and the gradient freed at once (no clip, no accumulation, one device).
+   */
+  optimizerInBackward: boolean;
+  /**
+   * What the step trains (src/config/trainer.ts): a causal LM (`sft`), a reward model (sequence
+   * classification over chosen + rejected rows) or a process reward model (token classification).
+   */
+  trainer: Trainer;
+  /** torchao float8 training (Axolotl `fp8`): eligible trainable projections run scaled fp8 GEMMs (src/strategy/projection-costs.ts). */
+  float8?: boolean;
+  /**
+   * Axolotl's tiled MLP (monkeypatch/tiled_mlp): each MLP runs over `shards` sequence shards, forward without
+   * autograd (saving only its input), backward re-running each shard's forward with autograd.
+   */
+  tiledMlp?: { shards: number };
+  /** Axolotl `unfrozen_parameters` on a full fine-tune: only matching parameters train (src/model/freeze.ts). */
+  unfrozenParameters?: string[];
   /** Fused-kernel replacements (torch.compile, Liger) and the loss implementation (src/config/kernels.ts). */
   kernels: KernelChoices;
   /** The attention kernel never materialises the score matrix (every backend but eager). */

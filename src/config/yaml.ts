@@ -16,7 +16,27 @@ const pyYamlBool: ScalarTag = {
   resolve: (s: string) => /^(?:yes|Yes|YES|on|On|ON)$/.test(s),
 };
 
+/**
+ * PyYAML's YAML 1.1 numbers may carry underscores (resolver.py int: `[-+]?(?:0|[1-9][0-9_]*)`, float:
+ * `[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?`): Axolotl's `sequence_len: 500_000` is the integer
+ * 500000 there, a string in YAML 1.2. Only forms with an underscore are added; the rest stay 1.2's.
+ */
+const pyYamlUnderscoreInt: ScalarTag = {
+  identify: (v) => typeof v === 'number' && Number.isInteger(v),
+  default: true,
+  tag: 'tag:yaml.org,2002:int',
+  test: /^[-+]?[1-9][0-9]*(?:_[0-9_]*)+$/,
+  resolve: (s: string) => Number(s.replaceAll('_', '')),
+};
+const pyYamlUnderscoreFloat: ScalarTag = {
+  identify: (v) => typeof v === 'number',
+  default: true,
+  tag: 'tag:yaml.org,2002:float',
+  test: /^[-+]?[0-9][0-9_]*_[0-9_]*\.[0-9_]*(?:[eE][-+][0-9]+)?$|^[-+]?[0-9][0-9_]*\.[0-9_]*_[0-9_]*(?:[eE][-+][0-9]+)?$/,
+  resolve: (s: string) => Number(s.replaceAll('_', '')),
+};
+
 export const PYYAML_OPTIONS: ParseOptions & DocumentOptions & SchemaOptions = {
   merge: true,
-  customTags: (tags) => [pyYamlBool, ...tags],
+  customTags: (tags) => [pyYamlBool, pyYamlUnderscoreInt, pyYamlUnderscoreFloat, ...tags],
 };

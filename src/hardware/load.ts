@@ -1,8 +1,6 @@
-import { existsSync, readdirSync } from 'node:fs';
-import { readTextFile } from '../util/read-text.ts';
 import path from 'node:path';
+import { dataFileNames, dataFolderPath, pathKind, readDataFile, readTextFile } from '../io/files.ts';
 import { closest, ShardsimError } from '../util/errors.ts';
-import { projectRoot } from '../util/paths.ts';
 import { hardwareProfileSchema } from './profile-schema.ts';
 import type { HardwareProfile } from './types.ts';
 
@@ -13,13 +11,12 @@ const cache = new Map<string, HardwareProfile>();
 
 /** Absolute path of the bundled hardware-profiles/ folder. */
 export function hardwareProfilesDir(): string {
-  return path.join(projectRoot(), 'hardware-profiles');
+  return dataFolderPath('hardware-profiles');
 }
 
 /** Ids of the bundled profiles (file names without `.json`), sorted. */
 export function listHardwareIds(): string[] {
-  return readdirSync(hardwareProfilesDir())
-    .filter((f) => f.endsWith('.json'))
+  return dataFileNames('hardware-profiles')
     .map((f) => f.slice(0, -'.json'.length))
     .sort();
 }
@@ -38,9 +35,12 @@ function isPathRef(ref: string): boolean {
 export function loadHardwareProfile(ref: string): HardwareProfile {
   let file: string;
   let expectedId: string | undefined;
+  let read: () => string;
   if (isPathRef(ref)) {
     file = path.resolve(ref);
-    if (!existsSync(file)) {
+    // Bounded, regular files only, UTF-8 only (util/read-text.ts through the I/O seam).
+    read = () => readTextFile(file, { what: 'hardware profile', key: CONFIG_KEY, fix: 'give a bundled profile id (run `shardsim list hardware`) or a path to a .json file', heapBytesPerByte: 10 });
+    if (pathKind(file) === undefined) {
       throw new ShardsimError(`hardware profile file not found: ${file}`, {
         key: CONFIG_KEY,
         fix: 'give a bundled profile id (run `shardsim list hardware`) or a path to an existing .json file',
@@ -55,13 +55,14 @@ export function loadHardwareProfile(ref: string): HardwareProfile {
       });
     }
     file = path.join(hardwareProfilesDir(), `${ref}.json`);
+    read = () => readDataFile('hardware-profiles', `${ref}.json`);
     expectedId = ref;
   }
 
   const cached = cache.get(file);
   if (cached) return cached;
 
-  const profile = parseProfileFile(file);
+  const profile = parseProfileFile(file, read);
   if (expectedId !== undefined && profile.id !== expectedId) {
     throw new ShardsimError(`invalid hardware profile ${file}: id: "${profile.id}" does not match the file name`, {
       key: CONFIG_KEY,
@@ -78,9 +79,8 @@ export function clearHardwareProfileCache(): void {
   cache.clear();
 }
 
-function parseProfileFile(file: string): HardwareProfile {
-  // Bounded, regular files only, UTF-8 only (util/read-text.ts).
-  const text = readTextFile(file, { what: 'hardware profile', key: CONFIG_KEY, fix: 'give a bundled profile id (run `shardsim list hardware`) or a path to a .json file', heapBytesPerByte: 10 });
+function parseProfileFile(file: string, read: () => string): HardwareProfile {
+  const text = read();
   let data: unknown;
   try {
     data = JSON.parse(text);

@@ -18,6 +18,7 @@ const gpuSchema = z
     tf32_dense_flops_per_second: positive,
     achieved_bf16_matmul_flops_per_second: positive,
     achieved_bf16_matmul_shape: z.array(count).length(3),
+    achieved_fp8_matmul_flops_per_second: positive.optional(),
     hbm_bytes_per_second: positive,
     achieved_hbm_bytes_per_second: positive,
     tdp_watts: positive,

@@ -15,6 +15,8 @@ export interface HardwareProfile {
     achieved_bf16_matmul_flops_per_second: number;
     /** The [m, n, k] at which that rate was measured (anchors the GEMM model's peak, src/compute/gemm-fit.ts). */
     achieved_bf16_matmul_shape: number[];
+    /** Best measured fp8 (e4m3) matmul throughput (MAMF, torch._scaled_mm); absent on GPUs without fp8 tensor cores or without a measurement. */
+    achieved_fp8_matmul_flops_per_second?: number;
     hbm_bytes_per_second: number;
     /** Measured STREAM-like HBM bandwidth. */
     achieved_hbm_bytes_per_second: number;

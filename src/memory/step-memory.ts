@@ -1,6 +1,8 @@
+import { headWidth } from '../model/params.ts';
 import type { ResolvedConfig } from '../config/types.ts';
 import { activationTensorsPerLayer, checkpointedLayerInputBytes, logitsBytes } from '../model/activations.ts';
 import { layerGemms } from '../model/flops.ts';
+import { makeLayer } from '../model/layer.ts';
 import { loraParams } from '../model/peft.ts';
 import type { LayerSpec, ModelSpec } from '../model/types.ts';
 import { bytesOf } from '../util/dtype.ts';
@@ -113,7 +115,7 @@ export function stepMemory(cfg: ResolvedConfig, model: ModelSpec): StepMemory {
   const bySignature = new Map<string, LayerMemory>();
   const layers = model.layers.map((layer) => {
     let m = bySignature.get(layer.signature);
-    if (!m) bySignature.set(layer.signature, (m = layerMemory(layer, cfg, model.peft !== undefined)));
+    if (!m) bySignature.set(layer.signature, (m = layerMemory(layer, cfg, model.peft !== undefined && !model.peft.trainsInPlace?.norms)));
     return m;
   });
 
@@ -137,10 +139,12 @@ export function stepMemory(cfg: ResolvedConfig, model: ModelSpec): StepMemory {
     }
     return (n * p) / tp;
   };
-  const headFp32 = model.peft && !model.peft.trainableCopies.lmHead && !(model.tiedEmbeddings && model.peft.trainableCopies.embedding) ? frozenFp32 : trainableFp32;
+  const inPlace = model.peft?.trainsInPlace;
+  const headFp32 = model.peft && !model.peft.trainableCopies.lmHead && !inPlace?.lmHead && !(model.tiedEmbeddings && (model.peft.trainableCopies.embedding || inPlace?.embedding)) ? frozenFp32 : trainableFp32;
   const autocastCache = {
     layerBytes: model.layers.map(cachedOfLayer),
-    rootBytes: headFp32 ? (model.vocabSize * h * p) / tp : 0,
+    // An fp32 lm_head (Axolotl's fp32 embedding modules) is cast for the 16-bit matmul and cached the same way.
+    rootBytes: headFp32 || (cfg.precision.fp32EmbeddingModules && p < 4) ? (headWidth(model) * h * p) / tp : 0,
   };
 
   return { layers, head, autocastCache };
@@ -161,13 +165,18 @@ function layerMemory(layer: LayerSpec, cfg: ResolvedConfig, frozenNorms: boolean
     frozenNorms, fusedNorm: cfg.kernels.fusedSaves.norm, fusedActivation: cfg.kernels.fusedSaves.activation,
   });
   const full = new Map(tensors.map((t) => [t.name, t.bytes]));
-  const fullBytes = tensors.reduce((a, t) => a + t.bytes, 0);
+  let fullBytes = tensors.reduce((a, t) => a + t.bytes, 0);
+  // Tiled MLP: the MLP's autograd graph is built one shard at a time in backward; forward keeps only its input.
+  const mlpSaved = cfg.tiledMlp ? mlpSavedBytes(layer, tensors, cfg, p) : 0;
+  const tiles = cfg.tiledMlp?.shards ?? 1;
+  if (cfg.tiledMlp) fullBytes += checkpointedLayerInputBytes(layer, { microBatch: b, seqLen: s, bytesPerElement: p, tp, cp, sequenceParallel }) - mlpSaved;
 
   let savedBytes = fullBytes;
   let recomputeBytes = 0;
   if (cfg.activationCheckpointing === 'full') {
     // torch.utils.checkpoint keeps the block's inputs and re-runs its forward in backward.
-    savedBytes = checkpointedLayerInputBytes(layer, { microBatch: b, seqLen: s, bytesPerElement: p, tp, cp, sequenceParallel });
+    // With Axolotl's fp32 embeddings the residual stream, and so each checkpointed layer input, is fp32.
+    savedBytes = checkpointedLayerInputBytes(layer, { microBatch: b, seqLen: s, bytesPerElement: cfg.precision.fp32EmbeddingModules ? 4 : p, tp, cp, sequenceParallel });
     recomputeBytes = fullBytes;
   } else if (cfg.activationCheckpointing === 'selective') {
     const sac = selectiveSet(layer, cfg, full, p);
@@ -179,7 +188,9 @@ function layerMemory(layer: LayerSpec, cfg: ResolvedConfig, frozenNorms: boolean
   // branch while down_proj's input gradient (I) and MulBackward's two outputs (I each) exist; down_proj's own
   // input has been released, so the net over the saved set is h + 2I (SwiGLU) or h + I (GELU: act grad + up grad).
   const I = ffnWidthPerToken(layer) / tp;
-  const backwardWorkingBytes = tokens * p * (h / (sequenceParallel ? tp : 1) + (layer.ffn?.gated ? 2 : 1) * I);
+  const mlpWorking = tokens * p * (layer.ffn?.gated ? 2 : 1) * I;
+  // Tiled: one shard's re-created MLP set and working gradients at a time (the input's gradient is whole).
+  const backwardWorkingBytes = tokens * p * (h / (sequenceParallel ? tp : 1)) + (mlpWorking + mlpSaved) / tiles;
 
   return { savedBytes, recomputeBytes, backwardWorkingBytes, fullBytes };
 }
@@ -206,13 +217,21 @@ function layerMemory(layer: LayerSpec, cfg: ResolvedConfig, frozenNorms: boolean
 function headMemory(model: ModelSpec, cfg: ResolvedConfig, tokens: number, h: number, p: number, rms: boolean): HeadMemory {
   const { cp } = cfg.mesh;
   const E = logitsBytes(model, cfg.shape.rows, cfg.shape.rowTokens, 1, cp).elements;
-  const V = model.vocabSize;
+  const V = headWidth(model);
   // A fused (Liger / compiled) final norm keeps its 16-bit input and a per-row statistic; a frozen one (PEFT)
   // does not keep the normalized tensor for its weight's gradient.
   const fusedNorm = cfg.kernels.fusedSaves.norm;
-  const normSaved = fusedNorm ? tokens * (h * p + 4) : tokens * h * (Math.max(p, 4) + (rms && !model.peft ? p : 0));
+  const normSaved = fusedNorm ? tokens * (h * p + 4) : tokens * h * (Math.max(p, 4) + (rms && (!model.peft || model.peft.trainsInPlace?.norms) ? p : 0));
   const lmInput = tokens * h * p;
   const upcast = p < 4 ? 4 : 0;
+  // Compiled (HF Trainer compiles the model, whose forward computes the loss; torchtune compiles its loss):
+  // Inductor fuses the upcast, log-softmax and NLL into reductions over the 16-bit logits and, by its min-cut
+  // partitioner (torch/_functorch/partitioners.py), saves those logits and a per-row log-sum-exp rather than
+  // fp32 log-probabilities; backward writes the 16-bit logits' gradient in one fused pass.
+  if (cfg.kernels.compiled && (cfg.kernels.loss === 'hf' || cfg.kernels.loss === 'chunked')) {
+    const rowStats = tokens * 4;
+    return { savedBytes: normSaved + lmInput, lossForwardBytes: E * p + rowStats, lossHeldBytes: E * p + rowStats, lossBackwardBytes: E * p };
+  }
   switch (cfg.kernels.loss) {
     case 'hf':
       return { savedBytes: normSaved + lmInput, lossForwardBytes: E * (p + upcast + 4), lossHeldBytes: E * 4, lossBackwardBytes: E * 8 };
@@ -225,10 +244,22 @@ function headMemory(model: ModelSpec, cfg: ResolvedConfig, tokens: number, h: nu
     case 'liger_flce': {
       const inc = Math.ceil(V / h);
       const chunkRows = 2 ** Math.ceil(Math.log2(Math.max(1, Math.ceil(tokens / inc))));
-      const weightGrad = !model.peft || model.peft.trainableCopies.lmHead ? V * h * p : 0;
+      const weightGrad = !model.peft || model.peft.trainableCopies.lmHead || model.peft.trainsInPlace?.lmHead ? V * h * p : 0;
       return { savedBytes: normSaved, lossForwardBytes: lmInput + weightGrad + Math.min(tokens, chunkRows) * V * p, lossHeldBytes: lmInput + weightGrad, lossBackwardBytes: 0 };
     }
     case 'cce':
       return { savedBytes: normSaved + lmInput, lossForwardBytes: tokens * 4, lossHeldBytes: tokens * 4, lossBackwardBytes: lmInput };
   }
+}
+
+/** What the layer's MLP (its projections, activation, routing) saves: the layer's set minus the same layer without its MLP; the norm before it stays. */
+function mlpSavedBytes(layer: LayerSpec, tensors: { name: string; bytes: number }[], cfg: ResolvedConfig, p: number): number {
+  if (!layer.ffn && !layer.linears.some((l) => l.part === 'mlp')) return 0;
+  const { tp, cp, sequenceParallel } = cfg.mesh;
+  const bare = makeLayer({ ...layer, ffn: null, linears: layer.linears.filter((l) => l.part !== 'mlp') });
+  const kept = new Set(activationTensorsPerLayer(bare, {
+    microBatch: cfg.shape.rows, seqLen: cfg.shape.rowTokens, flashAttention: cfg.flashAttention, bytesPerElement: p, transformersEager: true, tp, cp, sequenceParallel,
+    fusedNorm: cfg.kernels.fusedSaves.norm, fusedActivation: cfg.kernels.fusedSaves.activation,
+  }).map((t) => t.name));
+  return tensors.filter((t) => !kept.has(t.name) && !t.name.startsWith('mlp_norm')).reduce((a, t) => a + t.bytes, 0);
 }

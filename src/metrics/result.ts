@@ -6,7 +6,7 @@ import type { Cluster } from '../hardware/cluster.ts';
 import type { ModelSpec } from '../model/types.ts';
 import { layerGemms, modelFlopsPerToken } from '../model/flops.ts';
 import { attentionOf } from '../model/layer.ts';
-import { attentionEquivalent } from '../model/attention-work.ts';
+import { attentionEquivalent, keptDocumentMoments } from '../model/attention-work.ts';
 import { activeParameters, trainableParameters } from '../model/params.ts';
 import type { Timeline } from '../engine/index.ts';
 import type { OpTag, Plan, MemoryCategory } from '../strategy/index.ts';
@@ -26,6 +26,11 @@ export interface SimulationResult {
   world_size: number;
   model: { id: string; parameters: number; active_parameters: number; trainable_parameters: number };
   /** LoRA / QLoRA as simulated; absent for a full fine-tune. */
+  /**
+   * What the step trains when it is not causal-LM fine-tuning (config/trainer.ts): a reward or
+   * token-classification head, or a preference trainer with its no-grad reference forwards.
+   */
+  trainer?: { kind: 'reward' | 'token-classification' | 'preference'; rl?: string; rows_per_sample: number; no_grad_rows_per_sample: number; reference_copy: boolean; num_labels?: number };
   adapter?: {
     kind: 'lora' | 'qlora';
     r: number;
@@ -181,6 +186,7 @@ export function buildResult(args: {
     num_nodes: cluster.numNodes,
     world_size: world,
     model: { id: model.id, parameters: args.totalParams, active_parameters: activeParameters(model), trainable_parameters: trainableParameters(model) },
+    ...(cfg.trainer.kind === 'sft' ? {} : { trainer: trainerSummary(cfg.trainer) }),
     ...(cfg.peft ? { adapter: adapterSummary(cfg.peft, model) } : {}),
     mesh: { dp_replicate: cfg.mesh.dpReplicate, dp_shard: cfg.mesh.dpShard, cp: cfg.mesh.cp, tp: cfg.mesh.tp },
     strategy: cfg.strategy,
@@ -204,7 +210,7 @@ export function buildResult(args: {
       rows_per_micro_batch: cfg.shape.rows,
       tokens_per_row: cfg.shape.rowTokens,
       packing: cfg.shape.packing,
-      attention: { implementation: cfg.attention.implementation, masking: cfg.attention.masking, ...(cfg.attention.documents ? { document_mean_tokens: cfg.attention.documents.meanTokens } : {}) },
+      attention: { implementation: cfg.attention.implementation, masking: cfg.attention.masking, ...(cfg.attention.documents ? { document_mean_tokens: keptDocumentMoments(cfg.attention.documents).mean } : {}) },
     },
     step_time_s: step,
     steps: { count: stepCount, mean_s: mean, p50_s: percentile(sorted, 0.5), p95_s: percentile(sorted, 0.95), min_s: sorted[0]!, max_s: sorted[sorted.length - 1]! },
@@ -242,7 +248,7 @@ export function buildResult(args: {
     simulation: { seed: cfg.simulation.seed, jitter: cfg.simulation.jitter, simulated_ranks: plan.ranks.length, events: timeline.eventsProcessed, tasks: plan.tasks.length, steady_state: repeat !== undefined },
     warnings: [
       ...cfg.warnings.map(toResultWarning),
-      ...(model.omitted ?? []).map((o) => ({ key: 'base_model', message: `base_model: the ${o.name} (≈ ${(o.params / 1e6).toFixed(0)} M parameters) is not simulated: only the language model's step is (no image/audio tokens, no tower memory)` })),
+      ...(model.omitted ?? []).map((o) => ({ key: 'base_model', message: `base_model: the ${o.name} (${o.params > 0 ? `≈ ${(o.params / 1e6).toFixed(0)} M parameters` : 'size not known'}) is not simulated: only the language model's step is (no image/audio tokens, no tower memory)` })),
     ],
   };
   if (wait) {
@@ -308,4 +314,9 @@ function adapterSummary(p: NonNullable<ResolvedConfig['peft']>, model: ModelSpec
     fused_kernels: ['qkv', 'o', 'mlp'].filter((g) => groups.has(g)),
     fused_kernels_auto: p.fusedKernels.auto,
   };
+}
+
+function trainerSummary(t: Exclude<ResolvedConfig['trainer'], { kind: 'sft' }>): NonNullable<SimulationResult['trainer']> {
+  if (t.kind === 'preference') return { kind: 'preference', rl: t.rl, rows_per_sample: t.rowsPerSample, no_grad_rows_per_sample: t.noGradRowsPerSample, reference_copy: t.referenceCopy };
+  return { kind: t.kind, rows_per_sample: t.rowsPerSample, no_grad_rows_per_sample: 0, reference_copy: false, num_labels: t.numLabels };
 }

@@ -26,6 +26,7 @@
  * unless sequence parallelism shards them along s, giving sbh/t·(34 + 5as/h). Context parallel c gives every
  * rank s/c of the tokens; its queries still see all s keys, so a non-flash score matrix is a·(s/c)·s·b.
  */
+import { headWidth } from './params.ts';
 import { shardedLinear } from './flops.ts';
 import { recurrentCore } from './recurrent.ts';
 import type { LayerSpec, LinearSpec, ModelSpec, MoeFfn } from './types.ts';
@@ -219,6 +220,7 @@ export function activationTensorsPerLayer(layer: LayerSpec, opts: ActivationOpti
     }
     if (dropout) t.push({ name: 'mlp_dropout_mask', bytes: hWide });
   }
+  for (const x of layer.extraSaved ?? []) t.push({ name: x.name, bytes: ((tokens * x.elementsPerToken) / (sp ? tp : 1)) * p });
   return t;
 }
 
@@ -277,13 +279,13 @@ export function activationBytesPerLayer(layer: LayerSpec, opts: ActivationOption
  * and /tp when sequence parallel shards it), and recomputes the rest during backward.
  */
 export function checkpointedLayerInputBytes(
-  spec: { hiddenSize: number },
+  spec: { hiddenSize: number; checkpointedInputWidth?: number },
   opts: { microBatch: number; seqLen: number; bytesPerElement?: number; tp?: number; cp?: number; sequenceParallel?: boolean },
 ): number {
   const p = opts.bytesPerElement ?? 2;
   const tp = opts.tp ?? 1;
   const cp = opts.cp ?? 1;
-  return (opts.microBatch * (opts.seqLen / cp) * spec.hiddenSize * p) / (opts.sequenceParallel ? tp : 1);
+  return (opts.microBatch * (opts.seqLen / cp) * (spec.checkpointedInputWidth ?? spec.hiddenSize) * p) / (opts.sequenceParallel ? tp : 1);
 }
 
 /**
@@ -298,6 +300,6 @@ export function logitsBytes(
   tp = 1,
   cp = 1,
 ): { elements: number; bf16Bytes: number; fp32Bytes: number } {
-  const elements = microBatch * (seqLen / cp) * Math.ceil(spec.vocabSize / tp);
+  const elements = microBatch * (seqLen / cp) * Math.ceil(headWidth(spec) / tp);
   return { elements, bf16Bytes: 2 * elements, fp32Bytes: 4 * elements };
 }

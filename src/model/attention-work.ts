@@ -18,6 +18,35 @@ export function causalPairs(l: number, window?: number): number {
 export interface DocumentLengths {
   meanTokens: number;
   sigma: number;
+  /** Samples shorter than this are dropped before packing (Axolotl `min_sample_len`, utils/data/utils.py _filter_short_sequences). */
+  minTokens?: number;
+}
+
+/** Upper tail of the standard normal, Q(x) = P(Z > x), with small relative error far into the tail. */
+function normalTail(x: number): number {
+  // erfc by Numerical Recipes' Chebyshev fit (fractional error < 1.2e-7 everywhere): Q(x) = erfc(x/√2)/2.
+  const z = Math.abs(x) / Math.SQRT2;
+  const t = 1 / (1 + 0.5 * z);
+  const r = t * Math.exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
+  return x >= 0 ? r / 2 : 1 - r / 2;
+}
+
+/**
+ * E[l] and E[l²] of the log-normal document lengths, conditioned on l ≥ minTokens when short samples are
+ * dropped: E[l^k | l ≥ a] = exp(kμ + k²σ²/2) · Q((ln a − μ)/σ − kσ) / Q((ln a − μ)/σ).
+ */
+export function keptDocumentMoments(docs: DocumentLengths): { mean: number; meanSq: number } {
+  const s = docs.sigma;
+  const mu = Math.log(docs.meanTokens) - (s * s) / 2;
+  const raw = (k: number) => Math.exp(k * mu + (k * k * s * s) / 2);
+  const a = docs.minTokens;
+  if (a === undefined || a <= 1 || s === 0) return { mean: a !== undefined && s === 0 ? Math.max(docs.meanTokens, a) : raw(1), meanSq: a !== undefined && s === 0 ? Math.max(docs.meanTokens, a) ** 2 : raw(2) };
+  const za = (Math.log(a) - mu) / s;
+  const kept = normalTail(za);
+  // So far into the tail that every kept document sits at the threshold.
+  if (!(kept > 1e-300)) return { mean: a, meanSq: a * a };
+  const moment = (k: number) => Math.max(a ** k, (raw(k) * normalTail(za - k * s)) / kept);
+  return { mean: moment(1), meanSq: moment(2) };
 }
 
 /**
@@ -27,8 +56,9 @@ export interface DocumentLengths {
  * (≥ the window: l·w − w²/2) integrated over the log-normal.
  */
 export function packedCausalPairs(rowTokens: number, docs: DocumentLengths, window?: number): number {
-  const mean = Math.min(docs.meanTokens, rowTokens);
-  const meanSq = Math.min(mean * mean * Math.exp(docs.sigma * docs.sigma), rowTokens * rowTokens);
+  const kept = keptDocumentMoments(docs);
+  const mean = Math.min(kept.mean, rowTokens);
+  const meanSq = Math.min(kept.meanSq, rowTokens * rowTokens);
   const perDocUnwindowed = (meanSq + mean) / 2;
   const perDoc = window === undefined || window >= rowTokens ? perDocUnwindowed : Math.min(perDocUnwindowed, mean * window - (window * window) / 2 + window / 2);
   return (rowTokens / mean) * perDoc;
@@ -40,8 +70,10 @@ export function packedCausalPairs(rowTokens: number, docs: DocumentLengths, wind
  */
 export function expectedLongest(n: number, docs: DocumentLengths, cap: number): number {
   const mu = Math.log(docs.meanTokens) - (docs.sigma * docs.sigma) / 2;
-  const z = normalQuantile(n / (n + 1));
-  return Math.min(cap, Math.exp(mu + docs.sigma * z));
+  // Among kept documents (l ≥ minTokens) the n/(n+1) quantile lies where the upper tail holds 1/(n+1) of them.
+  const kept = docs.minTokens && docs.sigma > 0 ? normalTail((Math.log(docs.minTokens) - mu) / docs.sigma) : 1;
+  const z = kept < 1 ? -normalQuantile(kept / (n + 1)) : normalQuantile(n / (n + 1));
+  return Math.min(cap, Math.max(docs.minTokens ?? 0, Math.exp(mu + docs.sigma * z)));
 }
 
 /** Acklam's rational approximation of the standard normal quantile (|error| < 1.2e-9). */
@@ -63,8 +95,9 @@ export function normalQuantile(p: number): number {
 
 /** Truncated log-normal moments: E[l] and E[l²] of document lengths cut at `cap` tokens (clamped, not renormalised). */
 export function documentMoments(docs: DocumentLengths, cap: number): { mean: number; meanSq: number } {
-  const mean = Math.min(docs.meanTokens, cap);
-  const meanSq = Math.min(mean * mean * Math.exp(docs.sigma * docs.sigma), cap * mean);
+  const kept = keptDocumentMoments(docs);
+  const mean = Math.min(kept.mean, cap);
+  const meanSq = Math.min(kept.meanSq, cap * mean);
   return { mean, meanSq };
 }
 

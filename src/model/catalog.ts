@@ -4,12 +4,8 @@
  * checkpoints share the architecture, such as an -Instruct variant or a re-upload). File names are the id
  * with `/` → `__`.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dataFiles } from '../io/files.ts';
 import { editDistance } from '../util/errors.ts';
-import { projectRoot } from '../util/paths.ts';
-
-const catalogDir = () => join(projectRoot(), 'src', 'model', 'catalog');
 
 type Entry = { id: string; config: Record<string, unknown>; aliasOf?: string };
 let cache: Map<string, Entry> | undefined;
@@ -17,9 +13,9 @@ let cache: Map<string, Entry> | undefined;
 function load(): Map<string, Entry> {
   if (cache) return cache;
   const map = new Map<string, Entry>();
-  for (const file of readdirSync(catalogDir()).sort()) {
-    if (!file.endsWith('.json')) continue;
-    const config = JSON.parse(readFileSync(join(catalogDir(), file), 'utf8')) as Record<string, unknown>;
+  // The files of src/model/catalog/ (read from disk in Node, inlined at build time in the playground).
+  for (const { name: file, text } of dataFiles('src/model/catalog')) {
+    const config = JSON.parse(text) as Record<string, unknown>;
     const id = typeof config._id === 'string' ? config._id : file.slice(0, -'.json'.length).replace('__', '/');
     map.set(id.toLowerCase(), { id, config });
   }

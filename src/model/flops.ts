@@ -8,7 +8,7 @@
  * n = ceil(a_kv/tp)·d for k/v. Replicated projections (routers, small low-rank ones) are not split.
  */
 import { ShardsimError } from '../util/errors.ts';
-import { matmulParams } from './params.ts';
+import { headWidth, matmulParams } from './params.ts';
 import type { AttentionMixer, Gemm, LayerSpec, LinearSpec, ModelSpec } from './types.ts';
 
 export function gemmFlops(g: Gemm): number {
@@ -53,7 +53,7 @@ export function layerGemms(layer: LayerSpec, tokens: number, tp = 1): (Gemm & { 
 
 /** The logits GEMM; vocab-parallel under TP (each rank computes ceil(V/tp) columns, Megatron's VocabParallel). */
 export function lmHeadGemm(spec: ModelSpec, tokens: number, tp = 1): Gemm {
-  return { name: 'lm_head', m: tokens, k: spec.hiddenSize, n: Math.ceil(spec.vocabSize / tp) };
+  return { name: 'lm_head', m: tokens, k: spec.hiddenSize, n: Math.ceil(headWidth(spec) / tp) };
 }
 
 /**
@@ -95,7 +95,8 @@ export function modelFlopsPerToken(spec: ModelSpec, seqLen: number): number {
     if (layer.mixer?.kind === 'attention') attention += 6 * layer.mixer.numHeads * (layer.mixer.headDim + layer.mixer.vHeadDim) * seqLen;
   }
   if (!spec.peft) return 6 * matmulParams(spec) + attention;
-  let frozen = spec.peft.trainableCopies.lmHead || (spec.tiedEmbeddings && spec.peft.trainableCopies.embedding) ? 0 : spec.vocabSize * spec.hiddenSize;
+  const inPlace = spec.peft.trainsInPlace;
+  let frozen = spec.peft.trainableCopies.lmHead || inPlace?.lmHead || (spec.tiedEmbeddings && (spec.peft.trainableCopies.embedding || inPlace?.embedding)) ? 0 : headWidth(spec) * spec.hiddenSize;
   let adapters = 0;
   for (const layer of spec.layers) {
     for (const l of layer.linears) {

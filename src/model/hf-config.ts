@@ -27,6 +27,11 @@ const MULTIMODAL_TEXT_FAMILY: Readonly<Record<string, string>> = {
   idefics3: 'llama',
   internvl: 'qwen2',
   glm4v: 'glm4v_text',
+  qwen3_5: 'qwen3_5_text',
+  qwen3_5_moe: 'qwen3_5_moe_text',
+  gemma4: 'gemma4_text',
+  lfm2_vl: 'lfm2',
+  gemma3n: 'gemma3n_text',
 };
 
 /**
@@ -51,6 +56,15 @@ function languageModelPrefix(modelType: unknown): string {
   return (typeof modelType === 'string' && LANGUAGE_MODEL_PREFIXES[modelType]) || LANGUAGE_MODEL_PREFIX;
 }
 
+/**
+ * Families whose configs are recognised but not simulated: the mechanism that sets their time or memory is not
+ * modelled yet, and approximating it with a neighbour family would give a silently wrong number.
+ */
+export const REFUSED_MODEL_TYPES: Readonly<Record<string, string>> = {
+  deepseek_v4:
+    'DeepSeek-V4 (hyper-connections: 4 residual streams mixed by Sinkhorn-normalised maps; compressed sparse attention with KV compressors and a top-k indexer; grouped low-rank output projection; hash-routed first layers) is not modelled yet',
+};
+
 export const SUPPORTED_MODEL_TYPES: readonly string[] = [...Object.keys(FAMILIES), ...Object.keys(MULTIMODAL_TEXT_FAMILY)];
 
 /** Normalise one HF config.json object; `id` names the model in messages and in the spec. */
@@ -60,6 +74,13 @@ export function specFromHfConfig(config: Record<string, unknown>, id: string): M
     throw new ShardsimError(`missing "model_type" in the config of ${id}`, {
       key: keyName('model_type'),
       fix: `set it to one of: ${SUPPORTED_MODEL_TYPES.join(', ')}`,
+    });
+  }
+  const refusedType = [modelType, (config.text_config as Record<string, unknown> | undefined)?.model_type].find((t): t is string => typeof t === 'string' && t in REFUSED_MODEL_TYPES);
+  if (refusedType) {
+    throw new ShardsimError(`model_type ${JSON.stringify(refusedType)} of ${id}: ${REFUSED_MODEL_TYPES[refusedType]}`, {
+      key: keyName('model_type'),
+      fix: 'choose a model of a simulated family (shardsim list models)',
     });
   }
   const family = typeof modelType === 'string' ? FAMILIES[modelType] : undefined;

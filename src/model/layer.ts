@@ -51,11 +51,29 @@ export function denseMlpLinears(h: number, f: DenseFfn, bias: boolean, names: Ml
 
 /** A layer record; its signature is its whole structure, so equal layers share costs. */
 export function makeLayer(parts: Omit<LayerSpec, 'signature'> & { signature?: string }): LayerSpec {
-  const { hiddenSize, mixer, parallelMixer, ffn, linears, norms, extraParams, parallelResidual } = parts;
+  const { hiddenSize, mixer, parallelMixer, ffn, linears, norms, extraParams, parallelResidual, checkpointedInputWidth, extraSaved } = parts;
   return {
     hiddenSize, mixer, ...(parallelMixer ? { parallelMixer } : {}), ffn, linears, norms, extraParams, parallelResidual,
-    signature: JSON.stringify([hiddenSize, mixer, parallelMixer ?? null, ffn, linears, norms, extraParams, parallelResidual]),
+    ...(checkpointedInputWidth ? { checkpointedInputWidth } : {}), ...(extraSaved ? { extraSaved } : {}),
+    signature: JSON.stringify([hiddenSize, mixer, parallelMixer ?? null, ffn, linears, norms, extraParams, parallelResidual, checkpointedInputWidth ?? null, extraSaved ?? null]),
   };
+}
+
+/**
+ * Rebuild every layer with `rebuild` (returning the layer itself keeps it) and share the records of equal
+ * layers, so that costs computed per signature are computed once.
+ */
+export function rebuildLayers(layers: readonly LayerSpec[], rebuild: (layer: LayerSpec, i: number) => LayerSpec | Omit<LayerSpec, 'signature'>): LayerSpec[] {
+  const cache = new Map<string, LayerSpec>();
+  return layers.map((layer, i) => {
+    const parts = rebuild(layer, i);
+    if (parts === layer) return layer;
+    const next = makeLayer(parts);
+    const shared = cache.get(next.signature);
+    if (shared) return shared;
+    cache.set(next.signature, next);
+    return next;
+  });
 }
 
 /** `count` norms of one kind over the hidden size. */

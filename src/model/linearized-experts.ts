@@ -5,13 +5,12 @@
  * bitsandbytes quantises them like any nn.Linear and LoRA can target them by module name. Other model types
  * are not patched.
  */
-import { makeLayer } from './layer.ts';
+import { rebuildLayers } from './layer.ts';
 import type { LinearSpec, ModelSpec } from './types.ts';
 
 export function linearizeExperts(model: ModelSpec): ModelSpec {
   if (model.modelType !== 'llama4_text') return model;
-  const cache = new Map<string, ModelSpec['layers'][number]>();
-  const layers = model.layers.map((layer) => {
+  const layers = rebuildLayers(model.layers, (layer) => {
     if (layer.ffn?.kind !== 'moe') return layer;
     const linears = layer.linears.flatMap((l): LinearSpec[] => {
       if (!l.experts) return [l];
@@ -23,11 +22,7 @@ export function linearizeExperts(model: ModelSpec): ModelSpec {
         { ...l, name: 'experts.up_projs', out: width, experts },
       ];
     });
-    const next = makeLayer({ ...layer, linears });
-    const hit = cache.get(next.signature);
-    if (hit) return hit;
-    cache.set(next.signature, next);
-    return next;
+    return { ...layer, linears };
   });
   return { ...model, layers };
 }

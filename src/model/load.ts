@@ -6,8 +6,8 @@
  * inline config. Inline model_config keys override the base config's keys (nested objects such as mpt's
  * attn_config are merged one level deep).
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve, join } from 'node:path';
+import { pathKind, readTextFile } from '../io/files.ts';
 import { ShardsimError } from '../util/errors.ts';
 import { canonicalCatalogId, catalogConfig, suggestCatalogIds } from './catalog.ts';
 import { specFromHfConfig } from './hf-config.ts';
@@ -37,15 +37,13 @@ function merge(base: Record<string, unknown>, over: Record<string, unknown>): Re
 function readLocalConfig(baseModel: string, baseDir: string): Record<string, unknown> | undefined {
   const path = resolve(baseDir, baseModel);
   let file: string | undefined;
-  if (existsSync(path)) {
-    const st = statSync(path);
-    if (st.isDirectory() && existsSync(join(path, 'config.json'))) file = join(path, 'config.json');
-    else if (st.isFile() && path.endsWith('.json')) file = path;
-  }
+  const kind = pathKind(path);
+  if (kind === 'directory' && pathKind(join(path, 'config.json')) === 'file') file = join(path, 'config.json');
+  else if (kind === 'file' && path.endsWith('.json')) file = path;
   if (!file) return undefined;
   let parsed: unknown;
   try {
-    parsed = JSON.parse(readFileSync(file, 'utf8'));
+    parsed = JSON.parse(readTextFile(file, { what: 'model config', key: 'base_model', fix: 'point base_model at a folder with a config.json', heapBytesPerByte: 10 }));
   } catch (e) {
     throw new ShardsimError(`cannot read ${file}: ${(e as Error).message}`, { key: 'base_model' });
   }

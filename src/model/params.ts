@@ -14,6 +14,11 @@
 import { loraParams } from './peft.ts';
 import type { LayerSpec, LinearSpec, ModelSpec, NormSpec, ParameterCounts } from './types.ts';
 
+/** Output width of the head: the vocabulary (lm_head), or a classification head's labels. */
+export function headWidth(spec: Pick<ModelSpec, 'vocabSize' | 'headOutputs'>): number {
+  return spec.headOutputs ?? spec.vocabSize;
+}
+
 /** Parameters of one norm module. */
 export function normParams(norm: NormSpec): number {
   return norm.kind === 'layernorm' && norm.bias ? 2 * norm.width : norm.width;
@@ -40,7 +45,7 @@ export function parameterCounts(spec: ModelSpec): ParameterCounts {
   const perLayer = spec.layers.map(layerParams);
   const layers = perLayer.reduce((a, b) => a + b, 0);
   const finalNorm = normParams(spec.finalNorm);
-  const lmHead = (spec.tiedEmbeddings ? 0 : spec.vocabSize * spec.hiddenSize) + (spec.lmHeadBias ? spec.vocabSize : 0);
+  const lmHead = (spec.tiedEmbeddings ? 0 : headWidth(spec) * spec.hiddenSize) + (spec.lmHeadBias ? headWidth(spec) : 0);
   const total = embedding + positional + layers + finalNorm + lmHead;
   return { embedding, positional, layers, perLayer, finalNorm, lmHead, total };
 }
@@ -51,7 +56,7 @@ export function parameterCounts(spec: ModelSpec): ParameterCounts {
  * is still executed — but not the embedding/position lookups (gathers, no FLOPs), biases or norms.
  */
 export function matmulParams(spec: ModelSpec): number {
-  let n = spec.vocabSize * spec.hiddenSize;
+  let n = headWidth(spec) * spec.hiddenSize;
   for (const layer of spec.layers) for (const l of layer.linears) n += (l.experts?.topK ?? 1) * l.in * l.out;
   return n;
 }
@@ -76,10 +81,17 @@ export function activeParameters(spec: ModelSpec): number {
 export function trainableParameters(spec: ModelSpec): number {
   if (!spec.peft) return parameterCounts(spec).total;
   let n = 0;
-  for (const layer of spec.layers) for (const l of layer.linears) n += loraParams(l);
+  for (const layer of spec.layers) for (const l of layer.linears) n += loraParams(l) + (l.frozen ? 0 : linearParams(l));
   const vh = spec.vocabSize * spec.hiddenSize;
   if (spec.peft.trainableCopies.embedding) n += vh;
-  if (spec.peft.trainableCopies.lmHead) n += vh;
+  if (spec.peft.trainableCopies.lmHead) n += headWidth(spec) * spec.hiddenSize;
+  const inPlace = spec.peft.trainsInPlace;
+  if (inPlace) {
+    const counts = parameterCounts(spec);
+    if (inPlace.embedding) n += counts.embedding + counts.positional;
+    if (inPlace.lmHead) n += counts.lmHead;
+    if (inPlace.norms) n += counts.finalNorm + spec.layers.reduce((a, layer) => a + layer.norms.reduce((b, x) => b + normParams(x), 0) + layer.extraParams, 0);
+  }
   return n;
 }
 
@@ -91,8 +103,10 @@ export function trainableParameters(spec: ModelSpec): number {
 export function trainableTensorCount(spec: ModelSpec): number {
   let n = 0;
   if (spec.peft) {
-    for (const layer of spec.layers) for (const l of layer.linears) if (l.lora) n += l.lora.dora ? 3 : 2;
-    return n + (spec.peft.trainableCopies.embedding ? 1 : 0) + (spec.peft.trainableCopies.lmHead ? 1 : 0);
+    for (const layer of spec.layers) for (const l of layer.linears) n += (l.lora ? (l.lora.dora ? 3 : 2) : 0) + (l.frozen ? 0 : l.bias ? 2 : 1);
+    const inPlace = spec.peft.trainsInPlace;
+    const norms = inPlace?.norms ? spec.layers.reduce((a, layer) => a + layer.norms.length, 1) : 0;
+    return n + (spec.peft.trainableCopies.embedding || inPlace?.embedding ? 1 : 0) + (spec.peft.trainableCopies.lmHead || (inPlace?.lmHead && !spec.tiedEmbeddings) ? 1 : 0) + norms;
   }
   for (const layer of spec.layers) {
     for (const l of layer.linears) n += l.bias ? 2 : 1;

@@ -16,7 +16,7 @@
  * <name>` for the token mixer's projections and `model.layers.<i>.mlp.<name>` for the feed-forward's.
  */
 import type { LayerSpec, LinearSpec, ModelSpec, WeightQuantization } from './types.ts';
-import { makeLayer } from './layer.ts';
+import { rebuildLayers } from './layer.ts';
 
 export type LoraTargets = { kind: 'names'; names: readonly string[] } | { kind: 'regex'; pattern: string } | { kind: 'all-linear' } | { kind: 'none' };
 
@@ -35,6 +35,8 @@ export interface PeftOptions {
   /** `layers_to_transform`: only these decoder layers get adapters (all when absent). */
   layersToTransform?: readonly number[];
   quantization?: WeightQuantization;
+  /** Quantise the routed experts' 3-D parameters as well (Axolotl quantize_moe_experts). */
+  quantizeExperts?: boolean;
   /** Axolotl's fused LoRA kernels in use (`lora_qkv_kernel`, `lora_o_kernel`, `lora_mlp_kernel`, after auto-enabling). */
   fusedKernels?: { qkv: boolean; o: boolean; mlp: boolean };
   /** The adapters are kept in fp32 while the matmuls run in 16 bits (PEFT `autocast_adapter_dtype`). */
@@ -89,8 +91,31 @@ const MODULE_PATHS: Readonly<Record<string, { layers: string; attention: string;
   jamba: { layers: 'model.layers', attention: 'self_attn', mlp: 'feed_forward', recurrent: 'mamba' },
   falcon_h1: { layers: 'model.layers', attention: 'self_attn', mlp: 'feed_forward', recurrent: 'mamba' },
   nemotron_h: { layers: 'backbone.layers', attention: 'mixer', mlp: 'mixer', recurrent: 'mixer' },
+  kimi_linear: { layers: 'model.layers', attention: 'self_attn', mlp: 'mlp', recurrent: 'self_attn' },
+  lfm2: { layers: 'model.layers', attention: 'self_attn', mlp: 'feed_forward', recurrent: 'conv' },
+  qwen3_next: { layers: 'model.layers', attention: 'self_attn', mlp: 'mlp', recurrent: 'linear_attn' },
+  qwen3_5_text: { layers: 'model.layers', attention: 'self_attn', mlp: 'mlp', recurrent: 'linear_attn' },
+  qwen3_5_moe_text: { layers: 'model.layers', attention: 'self_attn', mlp: 'mlp', recurrent: 'linear_attn' },
 };
 const DEFAULT_PATHS: { layers: string; attention: string; mlp: string; recurrent?: string } = { layers: 'model.layers', attention: 'self_attn', mlp: 'mlp' };
+
+/** transformers' parameter names outside the decoder layers, by model type (the rest: `model.embed_tokens` …). */
+const ROOT_NAMES: Readonly<Record<string, { embedding: string; finalNorm: string; lmHead: string }>> = {
+  gpt2: { embedding: 'transformer.wte', finalNorm: 'transformer.ln_f', lmHead: 'lm_head' },
+  gptj: { embedding: 'transformer.wte', finalNorm: 'transformer.ln_f', lmHead: 'lm_head' },
+  qwen: { embedding: 'transformer.wte', finalNorm: 'transformer.ln_f', lmHead: 'lm_head' },
+  falcon: { embedding: 'transformer.word_embeddings', finalNorm: 'transformer.ln_f', lmHead: 'lm_head' },
+  mpt: { embedding: 'transformer.wte', finalNorm: 'transformer.norm_f', lmHead: 'lm_head' },
+  gpt_neox: { embedding: 'gpt_neox.embed_in', finalNorm: 'gpt_neox.final_layer_norm', lmHead: 'embed_out' },
+  nemotron_h: { embedding: 'backbone.embeddings', finalNorm: 'backbone.norm_f', lmHead: 'lm_head' },
+};
+
+/** Module paths of the parts outside the projections, for name-based selection (Axolotl unfrozen_parameters). */
+export function moduleNames(model: Pick<ModelSpec, 'modelType' | 'languageModelPrefix'>): { layers: string; embedding: string; finalNorm: string; lmHead: string } {
+  const root = model.languageModelPrefix;
+  const names = root ? { embedding: `${root}.embed_tokens`, finalNorm: `${root}.norm`, lmHead: 'lm_head' } : ROOT_NAMES[model.modelType] ?? { embedding: 'model.embed_tokens', finalNorm: 'model.norm', lmHead: 'lm_head' };
+  return { layers: root ? `${root}.layers` : (MODULE_PATHS[model.modelType] ?? DEFAULT_PATHS).layers, ...names };
+}
 
 /** The module path transformers gives a projection of decoder layer `i` (see the file comment). */
 export function linearPath(i: number, l: LinearSpec, model?: Pick<ModelSpec, 'modelType' | 'languageModelPrefix' | 'layers'>): string {
@@ -98,16 +123,16 @@ export function linearPath(i: number, l: LinearSpec, model?: Pick<ModelSpec, 'mo
   const layers = model?.languageModelPrefix ? `${model.languageModelPrefix}.layers` : paths.layers;
   const layer = model?.layers[i];
   const recurrent = l.part === 'attention' && (l.branch === 'parallel' || (layer?.mixer && layer.mixer.kind !== 'attention'));
-  const module = l.part === 'mlp' ? paths.mlp : recurrent ? (paths.recurrent ?? 'mixer') : paths.attention;
-  return `${layers}.${i}.${module}.${l.name}`;
+  const module = l.module ?? (l.part === 'mlp' ? paths.mlp : recurrent ? (paths.recurrent ?? 'mixer') : paths.attention);
+  return module ? `${layers}.${i}.${module}.${l.name}` : `${layers}.${i}.${l.name}`;
 }
 
 /** Whether LoRA targets this projection of layer `i`. */
 export function isTargeted(targets: LoraTargets, i: number, l: LinearSpec, model?: Pick<ModelSpec, 'modelType' | 'languageModelPrefix' | 'layers'>): boolean {
   if (targets.kind === 'none') return false;
   if (targets.kind === 'all-linear') return !l.experts && !l.router;
-  // Routed experts held as 3-D parameters (transformers 5) are not modules: `target_modules` cannot name them
-  // (PEFT `inject_adapter` walks `named_modules()`); only `target_parameters` reaches them.
+  // Routed experts held as 3-D parameters (transformers 5 `experts.gate_up_proj` / `down_proj`) are not
+  // modules, so no target_modules name or regex reaches them: only target_parameters does (PEFT ParamWrapper).
   if (l.experts && !l.experts.linear) return false;
   if (targets.kind === 'names') return targets.names.some((t) => t === l.name || linearPath(i, l, model).endsWith(`.${t}`));
   return new RegExp(`^(?:${targets.pattern})$`).test(linearPath(i, l, model));
@@ -115,12 +140,11 @@ export function isTargeted(targets: LoraTargets, i: number, l: LinearSpec, model
 
 /** A copy of the model with frozen, quantised and adapted projections (see the file comment). */
 export function applyPeft(model: ModelSpec, opts: PeftOptions): ModelSpec {
-  const cache = new Map<string, LayerSpec>();
-  const layers = model.layers.map((layer, i) => {
+  const layers = rebuildLayers(model.layers, (layer, i) => {
     const adapt = opts.layersToTransform === undefined || opts.layersToTransform.includes(i);
     const linears = layer.linears.map((l): LinearSpec => {
       const out: LinearSpec = { ...l, frozen: true };
-      if (opts.quantization && (!l.experts || l.experts.linear) && !l.router) out.quantized = opts.quantization;
+      if (opts.quantization && (!l.experts || l.experts.linear || opts.quantizeExperts) && !l.router) out.quantized = opts.quantization;
       const byParameter = l.experts !== undefined && (opts.parameters ?? []).some((t) => linearPath(i, l, model).endsWith(`.${t}`) || l.name === t);
       // PEFT's ParamWrapper has no dropout slot (Axolotl patches it to nn.Identity for the experts).
       if (adapt && byParameter) out.lora = { r: opts.r, dropout: false, dora: false };
@@ -134,11 +158,7 @@ export function applyPeft(model: ModelSpec, opts: PeftOptions): ModelSpec {
       if (kernel) l.lora = { ...l.lora, kernel };
       else if (opts.upcastAdapters && !l.quantized && !l.experts) l.lora = { ...l.lora, castsInput: true };
     }
-    const next = makeLayer({ ...layer, linears });
-    const shared = cache.get(next.signature);
-    if (shared) return shared;
-    cache.set(next.signature, next);
-    return next;
+    return { ...layer, linears };
   });
   return {
     ...model,

@@ -59,6 +59,12 @@ export interface LinearSpec {
    * Axolotl's `lora_target_linear` does not adapt it and bitsandbytes does not quantise it.
    */
   router?: boolean;
+  /**
+   * The module under the decoder layer that holds this projection when it is not the family's token-mixer or
+   * feed-forward module ('' = the layer itself): Gemma 4 keeps its router and experts beside `mlp`
+   * (`layers.<i>.router.proj`, `layers.<i>.experts.gate_up_proj`). Used for adapter-target paths only.
+   */
+  module?: string;
   /** Belongs to the layer's parallel mixer (Falcon-H1's Mamba-2 beside its attention), not the main one. */
   branch?: 'parallel';
   /** The weight (and bias) is frozen (PEFT): no weight gradient is computed, no optimizer state is kept. */
@@ -209,6 +215,16 @@ export interface LayerSpec {
   extraParams: number;
   /** The mixer and the feed-forward read the same normalised input (gpt_neox, phi): one residual. */
   parallelResidual: boolean;
+  /**
+   * Elements per token of the layer's inputs when they are more than one h-wide hidden state (Gemma 3n: AltUp's
+   * four residual streams plus the per-layer input): what full activation checkpointing keeps. Default h.
+   */
+  checkpointedInputWidth?: number;
+  /**
+   * Tensors (elements per token, 16-bit) saved by ops outside the attention / SSM / MLP blocks (Gemma 3n's AltUp
+   * predict / correct, LAUREL, per-layer input gate), h-wide ones replicated under tensor parallelism.
+   */
+  extraSaved?: { name: string; elementsPerToken: number }[];
 }
 
 export interface ModelSpec {
@@ -217,6 +233,11 @@ export interface ModelSpec {
   modelType: ModelType;
   hiddenSize: number;
   vocabSize: number;
+  /**
+   * Width of the output head when it is not the vocabulary: a classification `score` head (num_labels) of a
+   * reward / token-classification model (src/config/trainer.ts). Read through params.ts headWidth.
+   */
+  headOutputs?: number;
   tiedEmbeddings: boolean;
   /** Learned absolute position table (gpt2, and mpt when it is not ALiBi) of maxPositions × hidden. */
   learnedPositions: boolean;
@@ -245,6 +266,11 @@ export interface PeftState {
    * trainable copy is made beside it.
    */
   trainableCopies: { embedding: boolean; lmHead: boolean };
+  /**
+   * Axolotl's `unfrozen_parameters` (utils/freeze.py freeze_layers_except) on a full fine-tune: the matched
+   * original modules train in place (no copies); projections carry their own `frozen` flag.
+   */
+  trainsInPlace?: { embedding: boolean; lmHead: boolean; norms: boolean };
 }
 
 /** Parameter counts (elements) of one model, by module. */

@@ -1,7 +1,9 @@
+import { ShardsimError } from '../util/errors.ts';
 import { loadScenarioFile, resolveConfig, checkAgainstModel, DEFAULT_HARDWARE, type LoadedScenario, type ResolvedConfig, type SimulationOverrides } from '../config/index.ts';
 import { loadHardwareProfile, buildCluster, type Cluster } from '../hardware/index.ts';
 import { applyPeft, loadModel, parameterCounts, type ModelSpec } from '../model/index.ts';
 import { linearizeExperts } from '../model/linearized-experts.ts';
+import { applyUnfrozen } from '../model/freeze.ts';
 import { buildPlan, planShape, type OpTag, type Plan } from '../strategy/index.ts';
 import { checkPlanLowerBound, checkReportSize, checkSteps, checkWorldSize, heapBudgetBytes, maxPlanTasks, planTooLarge } from './limits.ts';
 import { simulate, EngineStallError, type Timeline } from '../engine/index.ts';
@@ -43,6 +45,9 @@ export async function simulateLoaded(loaded: LoadedScenario, opts: RunOptions = 
   const cluster = buildCluster(profile, cfg.simulation.numNodes, cfg.simulation.gpus);
   const base = opts.model ?? loadModel({ ...(cfg.model.baseModel ? { baseModel: cfg.model.baseModel } : {}), ...(cfg.model.modelConfig ? { modelConfig: cfg.model.modelConfig } : {}), baseDir: cfg.baseDir });
   checkAgainstModel(cfg, base);
+  if (cfg.float8 && profile.gpu.achieved_fp8_matmul_flops_per_second === undefined) {
+    throw new ShardsimError(`float8 training needs fp8 tensor cores and a measured fp8 matmul rate, and ${profile.gpu.name} (${profile.id}) has none`, { key: 'fp8', fix: 'remove fp8: true, or pick an H100 / H200 / B200 profile' });
+  }
   // What trains: the whole model, or PEFT's adapters over a frozen (possibly quantised) base.
   const model = trainedModel(base, cfg);
   // Sizes first (pipeline/limits.ts): a plan the heap cannot hold is refused before it is built.
@@ -93,9 +98,12 @@ function runEngine(scenario: string, plan: Plan, options: { jitter?: { seed: str
 }
 
 function trainedModel(loaded: ModelSpec, cfg: ResolvedConfig): ModelSpec {
-  const base = cfg.linearizedExperts ? linearizeExperts(loaded) : loaded;
+  const linearized = cfg.linearizedExperts ? linearizeExperts(loaded) : loaded;
+  // AutoModelForSequence/TokenClassification: the decoder with a `score` head (h → num_labels, no bias, never
+  // tied) where lm_head was (config/trainer.ts).
+  const base = cfg.trainer.kind === 'reward' || cfg.trainer.kind === 'token-classification' ? { ...linearized, headOutputs: cfg.trainer.numLabels, tiedEmbeddings: false, lmHeadBias: false } : linearized;
   const p = cfg.peft;
-  if (!p) return base;
+  if (!p) return cfg.unfrozenParameters ? applyUnfrozen(base, cfg.unfrozenParameters) : base;
   return applyPeft(base, {
     r: p.r,
     dropout: p.dropout > 0,
@@ -105,6 +113,7 @@ function trainedModel(loaded: ModelSpec, cfg: ResolvedConfig): ModelSpec {
     modulesToSave: p.modulesToSave,
     ...(p.layersToTransform ? { layersToTransform: p.layersToTransform } : {}),
     ...(p.quantization ? { quantization: p.quantization } : {}),
+    quantizeExperts: p.quantizeExperts,
     fusedKernels: p.fusedKernels,
     upcastAdapters: p.adapterDtype === 'fp32' && cfg.precision.computeDtype !== 'fp32',
   });

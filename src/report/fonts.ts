@@ -6,9 +6,7 @@ import { fileURLToPath } from 'node:url';
  * the same on any machine: resvg gets these files explicitly and never looks at system fonts
  * (with `loadSystemFonts: false` and no files it silently drops every <text>; shared/reference/ecosystem.md §1.3).
  */
-export const CHART_FONT_FAMILY = 'DejaVu Sans';
-/** What the specs ask for: DejaVu when present (always in PNGs), a sans-serif otherwise (in browsers). */
-export const CHART_FONT_STACK = `${CHART_FONT_FAMILY}, sans-serif`;
+export { CHART_FONT_FAMILY, CHART_FONT_STACK } from './font-family.ts';
 
 export interface FontFiles {
   regular: string;

@@ -15,6 +15,7 @@ export function terminalSummary(r: SimulationResult): string {
     ['batch', `micro ${r.batch.micro_batch_size} × accumulation ${r.batch.gradient_accumulation_steps} × dp ${m.dp_shard * m.dp_replicate} = global ${r.batch.global_batch_size} sequences (${count(r.batch.tokens_per_step)} tokens)`],
     ['data', `${r.batch.packing ? 'packed: ' : ''}${r.batch.rows_per_micro_batch} row(s) × ${count(r.batch.tokens_per_row)} tokens per micro-batch; attention ${r.batch.attention.implementation} (${r.batch.attention.masking}${r.batch.attention.document_mean_tokens ? `, documents of ~${count(r.batch.attention.document_mean_tokens)} tokens assumed` : ''})`],
     ['precision', `compute ${r.precision.compute}${r.precision.tf32_matmul ? ' (TF32 matmuls)' : ''}, params ${r.precision.parameters}, gather ${r.precision.all_gather}, reduce ${r.precision.reduce}`],
+    ...(r.trainer ? [['trainer', trainerLine(r.trainer)] as [string, string]] : []),
     ...(r.adapter ? [['adapter', adapterLine(r.adapter)] as [string, string]] : []),
     ...(r.calibration.compute === 'measured' ? [] : [['calibration', `${r.calibration.compute}: ${r.hardware}'s ${r.calibration.derived.length} compute input(s) not measured on this GPU (${r.calibration.derived.slice(0, 3).join(', ')}${r.calibration.derived.length > 3 ? ', …' : ''})`] as [string, string]]),
   ]));
@@ -47,6 +48,14 @@ export function terminalSummary(r: SimulationResult): string {
   const advice = adviceSummary(r);
   if (advice) lines.push('', advice);
   return lines.join('\n');
+}
+
+function trainerLine(t: NonNullable<SimulationResult['trainer']>): string {
+  if (t.kind === 'preference') {
+    const ref = t.no_grad_rows_per_sample > 0 ? `, ${t.no_grad_rows_per_sample} row(s) per sample forward under no_grad (reference${t.reference_copy ? ': a frozen copy of the weights' : ': adapters off'})` : ', no reference model';
+    return `${t.rl?.toUpperCase()}: ${t.rows_per_sample} row(s) per sample with gradients${ref}`;
+  }
+  return `${t.kind === 'reward' ? 'reward model (chosen + rejected rows)' : 'token classification'}, score head of ${t.num_labels} label(s) instead of lm_head`;
 }
 
 function adapterLine(a: NonNullable<SimulationResult['adapter']>): string {

@@ -2,7 +2,7 @@ import { layerElementwiseTraffic } from '../compute/elementwise.ts';
 import { gemmBackwardSeconds, gemmSeconds, flashAttentionShapeSeconds, memoryBoundSeconds, matmulRate, type GpuSpec } from '../compute/kernels.ts';
 import { attentionCoreFlops, gemmFlops, layerGemms, lmHeadGemm } from '../model/flops.ts';
 import { attentionOf } from '../model/layer.ts';
-import { normParams, parameterCounts } from '../model/params.ts';
+import { headWidth, normParams, parameterCounts } from '../model/params.ts';
 import { projectionCosts } from './projection-costs.ts';
 import { headSeconds } from './head-costs.ts';
 import { attentionEquivalent } from '../model/attention-work.ts';
@@ -92,7 +92,7 @@ export function layerCosts(layer: LayerSpec, cfg: ResolvedConfig, gpu: GpuSpec, 
   const p = bytesOf(dtype);
 
   const gemms = layerGemms(layer, tokens, tp);
-  const projections = layer.linears.map((l, i) => projectionCosts(l, gemms[i]!, gpu, dtype, cfg.expertsImplementation, cfg.kernels.compiled));
+  const projections = layer.linears.map((l, i) => projectionCosts(l, gemms[i]!, gpu, dtype, cfg.expertsImplementation, cfg.kernels.compiled, cfg.float8 === true));
   const gemmFwd = projections.map((x) => x.forwardSeconds);
   const gemmBwd = projections.map((x) => x.backwardSeconds);
   const matmulFlops = projections.reduce((sum, x) => sum + x.forwardFlops, 0);
@@ -169,6 +169,12 @@ export function layerCosts(layer: LayerSpec, cfg: ResolvedConfig, gpu: GpuSpec, 
     segments.push({ name: gemms[i]!.name, seconds: gemmBwd[i]! + elementwiseShare, params: projections[i]!.trainableParams, part: partOf(i) === 'mlp' ? 'mlp' : 'attention' });
     if (i === lastAttentionLinear && layer.mixer) segments.push({ name: attn ? 'attention_core' : `${layer.mixer.kind}_core`, seconds: attnBwd, params: 0, part: 'attention' });
   }
+  // Tiled MLP (Axolotl monkeypatch/tiled_mlp): backward re-runs each shard's MLP forward with autograd before
+  // its backward, so the MLP's forward work is paid once more inside the MLP's backward.
+  if (cfg.tiledMlp) {
+    const mlpSegments = segments.filter((x) => x.part === 'mlp');
+    for (const x of mlpSegments) x.seconds += mlpForwardSeconds / mlpSegments.length;
+  }
   // Norm weights and other non-projection parameters (replicated across TP) are ready last: fold them into the
   // last segment. Under PEFT they are frozen.
   const others = layer.norms.reduce((a, n) => a + normParams(n), 0) + layer.extraParams;
@@ -226,7 +232,7 @@ export function stepCosts(cfg: ResolvedConfig, model: ModelSpec, gpu: GpuSpec): 
   const bySignature = new Map<string, LayerCosts>();
   const layers = model.layers.map((layer) => {
     let c = bySignature.get(layer.signature);
-    if (!c) bySignature.set(layer.signature, (c = layerCosts(layer, cfg, gpu, model.peft !== undefined)));
+    if (!c) bySignature.set(layer.signature, (c = layerCosts(layer, cfg, gpu, model.peft !== undefined && !model.peft.trainsInPlace?.norms)));
     return c;
   });
 
@@ -234,29 +240,34 @@ export function stepCosts(cfg: ResolvedConfig, model: ModelSpec, gpu: GpuSpec): 
   // embed_tokens): a gather of b·s rows forward; backward zeroes and scatter-adds into its V × h gradient —
   // unless it is frozen (PEFT without a trainable copy), when autograd never reaches its weight.
   const peft = model.peft;
-  const embeddingTrains = !peft || peft.trainableCopies.embedding;
+  const inPlace = peft?.trainsInPlace;
+  const embeddingTrains = !peft || peft.trainableCopies.embedding || inPlace?.embedding === true;
   const embedForward = memoryBoundSeconds(2 * tokens * h * p, gpu, 1);
   const embedBackward = embeddingTrains ? memoryBoundSeconds(2 * model.vocabSize * h * bytesOf(cfg.precision.gradDtype) + 2 * tokens * h * p, gpu, 2) : 0;
 
   // Head: final norm, lm_head GEMM (V/tp columns) and the loss (src/strategy/head-costs.ts). A frozen
   // lm_head skips its weight gradient.
-  const headTrains = !peft || peft.trainableCopies.lmHead || (model.tiedEmbeddings && embeddingTrains);
+  const headTrains = !peft || peft.trainableCopies.lmHead || inPlace?.lmHead === true || (model.tiedEmbeddings && embeddingTrains);
   const head = lmHeadGemm(model, tokens, tp);
-  const logitsElements = tokens * model.vocabSize;
-  const headTimes = headSeconds(cfg.kernels, head, { tokens, hidden: h, vocab: model.vocabSize, bytesPerElement: p, weightGrad: headTrains }, gpu, dtype);
+  const logitsElements = tokens * headWidth(model);
+  const headTimes = headSeconds(cfg.kernels, head, { tokens, hidden: h, vocab: headWidth(model), bytesPerElement: p, weightGrad: headTrains }, gpu, dtype);
   const headForward = headTimes.forward;
   const headBackward = headTimes.backward;
   const lmHeadLocal = counts.lmHead / tp;
   const embeddingLocal = counts.embedding + counts.positional;
   // modules_to_save keeps the frozen original and trains a copy (PEFT ModulesToSaveWrapper).
   const vh = model.vocabSize * h;
-  const embedding: ParamShare = peft
+  const embedding: ParamShare = inPlace?.embedding
+    ? { params: embeddingLocal, trainableParams: embeddingLocal, frozenParams: 0, quantizedBytes: 0 }
+    : peft
     ? { params: embeddingLocal + (peft.trainableCopies.embedding ? vh : 0), trainableParams: peft.trainableCopies.embedding ? vh : 0, frozenParams: embeddingLocal, quantizedBytes: 0 }
     : { params: embeddingLocal, trainableParams: embeddingLocal, frozenParams: 0, quantizedBytes: 0 };
   const headLocal = counts.finalNorm + lmHeadLocal;
-  const headCopy = peft && peft.trainableCopies.lmHead ? Math.ceil(model.vocabSize / tp) * h : 0;
+  const headCopy = peft && peft.trainableCopies.lmHead ? Math.ceil(headWidth(model) / tp) * h : 0;
+  // unfrozen_parameters: the matched lm_head (and the final norm with the norms) train where they are.
+  const headInPlace = (inPlace?.lmHead ? lmHeadLocal : 0) + (inPlace?.norms ? counts.finalNorm : 0);
   const headShare: ParamShare = peft
-    ? { params: headLocal + headCopy, trainableParams: headCopy, frozenParams: headLocal, quantizedBytes: 0 }
+    ? { params: headLocal + headCopy, trainableParams: headCopy + headInPlace, frozenParams: headLocal - headInPlace, quantizedBytes: 0 }
     : { params: headLocal, trainableParams: headLocal, frozenParams: 0, quantizedBytes: 0 };
   const sum = (xs: ParamShare[]): ParamShare => ({
     params: xs.reduce((a, x) => a + x.params, 0),

@@ -2,8 +2,10 @@ import { bytesOf } from '../util/dtype.ts';
 import type { StrategyContext, StrategyResult } from './context.ts';
 import { mem, type OpTag } from './plan.ts';
 import { clipGradNormSeconds, deviceOptimizerStateBytes, optimizerLabel, optimizerStep, pagedOptimizerStateBytes } from './optimizer.ts';
-import { hiddenMatrices, trainableTensorCount } from '../model/params.ts';
+import { headWidth, hiddenMatrices, trainableTensorCount } from '../model/params.ts';
 import { storedBytes } from './param-bytes.ts';
+import { logitsBytes } from '../model/activations.ts';
+import { optimizerStateBytes } from '../config/optimizers.ts';
 import { offloadAfterForward, reloadBeforeBackward } from './activation-offload.ts';
 import { cpRing, emitLayerForward, layerForwardSeconds, tpGatherLogits, tpSync } from './tensor-parallel.ts';
 
@@ -76,7 +78,13 @@ export function lowerDdp(ctx: StrategyContext, rank: number): StrategyResult {
   }
   segments.push({ name: 'embedding', seconds: costs.embedding.backwardSeconds, params: costs.embedding.trainableParams, phase: 'backward' });
   const buckets = assignBuckets(segments, gradB, cfg.ddp.firstBucketBytes, cfg.ddp.bucketCapBytes);
-  const gradBytes = trainable * gradB;
+  // Axolotl's fp32 embed_tokens / lm_head (config/resolve.ts axolotlFp32Embeddings): their weights, gradients
+  // and optimizer states take fp32 bytes; DDP buckets them apart (buckets hold one dtype), here as extra bytes
+  // in the buckets that carry the head's and the embedding's gradients.
+  const up = fp32Embeddings(ctx);
+  if (up.gradHead > 0) buckets[0]!.bytes += up.gradHead;
+  if (up.gradEmbedding > 0) buckets[buckets.length - 1]!.bytes += up.gradEmbedding;
+  const gradBytes = trainable * gradB + up.gradHead + up.gradEmbedding;
   const bucketBuffer = cfg.ddp.gradientAsBucketView || ctx.dataParallel.size <= 1 ? 0 : gradBytes;
   // With tied embeddings the lm_head matmul's V×h gradient is the embedding's: it exists from the head's
   // backward on; the embedding's own backward adds a transient contribution into it (autograd's InputBuffer).
@@ -107,6 +115,14 @@ export function lowerDdp(ctx: StrategyContext, rank: number): StrategyResult {
     if (ckpt) headFMem.push(mem('end', -cacheAllLayers, 'parameters'));
     const headF = b.compute(rank, costs.head.forwardSeconds, tag({ kind: 'compute', phase: 'forward', label: 'head (norm, lm_head, loss)', flops: costs.head.forwardFlops }, mb), waitFor, headFMem);
     waitFor = tpGatherLogits(ctx, rank, { phase: 'forward', microBatch: mb }, [headF], meshKey('tp-logits', mb));
+    // Preference trainers: the reference (and KTO's KL) forwards under no_grad, after the policy's forward and
+    // before its backward (TRL computes the reference log-probs in get_batch_loss_metrics); nothing is saved,
+    // the pass's logits are alive while it turns them into log-probs.
+    const noGrad = noGradForward(ctx, timings);
+    if (noGrad.seconds > 0) {
+      waitFor = [b.compute(rank, noGrad.seconds, tag({ kind: 'compute', phase: 'forward', label: 'reference forward (no grad)', flops: noGrad.flops }, mb), waitFor,
+        [mem('start', noGrad.logitsBytes, 'activations'), mem('end', -noGrad.logitsBytes, 'activations')])];
+    }
 
     const segEnd: number[] = [];
     let pendingRing = -1;
@@ -117,7 +133,7 @@ export function lowerDdp(ctx: StrategyContext, rank: number): StrategyResult {
       const memory = [];
       // param.grad is allocated the first time backward produces it and lives until zero_grad(set_to_none);
       // later micro-batches' AccumulateGrad adds a transient new gradient into it.
-      const g = gradParamsOf(si, seg) * gradB;
+      const g = gradParamsOf(si, seg) * gradB + (si === 0 ? up.gradHead : si === segments.length - 1 ? up.gradEmbedding : 0);
       if (g > 0) memory.push(mem('start', g, 'gradients'));
       if (mb > 0 && g > 0) memory.push(mem('end', -g, 'gradients'));
       if (si === segments.length - 1 && tied > 0) memory.push(mem('start', tied * gradB, 'gradients'), mem('end', -tied * gradB, 'gradients'));
@@ -140,7 +156,11 @@ export function lowerDdp(ctx: StrategyContext, rank: number): StrategyResult {
       if (lastOfLayer) memory.push(mem('end', -(act!.backwardWorkingBytes + act!.savedBytes + act!.recomputeBytes), 'activations'), mem('end', -cacheLayer, 'parameters'));
       const lc = seg.layer !== undefined ? costs.layers[seg.layer]! : undefined;
       const flops = lc ? (lc.backwardFlops * seg.seconds) / lc.backwardSeconds : si === 0 ? 2 * costs.head.forwardFlops : 0;
-      const c = b.compute(rank, seg.seconds, tag({ kind: 'compute', phase: 'backward', label: seg.name, ...(seg.layer !== undefined ? { layer: seg.layer } : {}), flops }, mb), waitFor, memory);
+      let c = b.compute(rank, seg.seconds, tag({ kind: 'compute', phase: 'backward', label: seg.name, ...(seg.layer !== undefined ? { layer: seg.layer } : {}), flops }, mb), waitFor, memory);
+      // optimizer_in_bwd: each parameter's hook steps it and drops its gradient as soon as AccumulateGrad has
+      // run, on the compute stream between this segment's backward kernels and the next's. A tied weight's
+      // gradient is complete only after the embedding's backward, so it is stepped there.
+      if (cfg.optimizerInBackward && seg.params > 0) c = stepInBackward(ctx, rank, seg.params, seg.name, mb, c);
       waitFor = [c];
       segEnd[si] = c;
       if (firstOfLayer) reloadGate = c;
@@ -169,6 +189,13 @@ export function lowerDdp(ctx: StrategyContext, rank: number): StrategyResult {
     lastOfPrev = waitFor[waitFor.length - 1]!;
   }
 
+  if (cfg.optimizerInBackward) {
+    return {
+      persistent: { parameters: storedBytes(costs.total, pr), optimizer_states: deviceOptimizerStateBytes(cfg, trainable), communication_buffers: 0 },
+      persistentGradientBytes: 0,
+      pagedBytes: pagedOptimizerStateBytes(cfg, trainable),
+    };
+  }
   const clip = b.compute(rank, clipGradNormSeconds(cfg, trainable, ctx.gpu), { kind: 'optimizer', phase: 'optimizer', label: 'clip_grad_norm', microBatch: GA - 1 }, [lastOfPrev, ...allReduces]);
   const step = optimizerStep(cfg, { params: trainable, tensors: trainableTensorCount(model), matrices: hiddenMatrices(model) }, ctx.gpu);
   // zero_grad(set_to_none=True) after the step frees the gradients; the buckets stay.
@@ -177,11 +204,66 @@ export function lowerDdp(ctx: StrategyContext, rank: number): StrategyResult {
 
   return {
     persistent: {
-      parameters: storedBytes(costs.total, pr),
-      optimizer_states: deviceOptimizerStateBytes(cfg, trainable),
+      parameters: storedBytes(costs.total, pr) + up.params + referenceCopyBytes(ctx),
+      optimizer_states: deviceOptimizerStateBytes(cfg, trainable) + up.optimizerStates,
       communication_buffers: bucketBuffer,
     },
     persistentGradientBytes: gradBytes,
     pagedBytes: pagedOptimizerStateBytes(cfg, trainable),
   };
+}
+
+/**
+ * One backward segment's parameters stepped by their own optimizers (torchtune `register_optim_in_bwd_hooks`):
+ * launched per parameter tensor, the segment's share of the model's tensors; the gradients are freed after.
+ */
+function stepInBackward(ctx: StrategyContext, rank: number, params: number, name: string, mb: number, after: number): number {
+  const { cfg, model, costs, builder: b } = ctx;
+  const trainable = costs.total.trainableParams;
+  const tensors = Math.max(1, Math.round((trainableTensorCount(model) * params) / trainable));
+  const step = optimizerStep(cfg, { params, tensors, matrices: hiddenMatrices(model), matrixShare: params / trainable }, ctx.gpu);
+  const gradBytes = params * bytesOf(cfg.precision.gradDtype);
+  return b.compute(rank, step.seconds, { kind: 'optimizer', phase: 'optimizer', label: `${optimizerLabel(cfg)} in backward: ${name}`, microBatch: mb }, [after],
+    [mem('start', step.temporaryBytes, 'optimizer_states'), mem('end', -step.temporaryBytes, 'optimizer_states'), mem('end', -gradBytes, 'gradients')]);
+}
+
+/** Extra bytes of Axolotl's fp32 embedding modules over the 16-bit dtype (zero when they are not fp32). */
+function fp32Embeddings(ctx: StrategyContext): { params: number; gradHead: number; gradEmbedding: number; optimizerStates: number } {
+  const { cfg, model, costs } = ctx;
+  const pr = cfg.precision;
+  if (!pr.fp32EmbeddingModules) return { params: 0, gradHead: 0, gradEmbedding: 0, optimizerStates: 0 };
+  const embedding = costs.embedding.trainableParams;
+  const lmHead = model.tiedEmbeddings ? 0 : headWidth(model) * model.hiddenSize;
+  // With tied weights the embedding's gradient exists from the head's backward on (see lowerDdp).
+  const headGradParams = model.tiedEmbeddings ? embedding : lmHead;
+  const embeddingGradParams = model.tiedEmbeddings ? 0 : embedding;
+  const gradUp = 4 - bytesOf(pr.gradDtype);
+  const stateUp = optimizerStateBytes(cfg.optimizer.spec, 'fp32') - pr.optimizerBytesPerParam;
+  return {
+    params: (embedding + lmHead) * (4 - bytesOf(pr.paramDtype)),
+    gradHead: headGradParams * gradUp,
+    gradEmbedding: embeddingGradParams * gradUp,
+    optimizerStates: (embedding + lmHead) * stateUp,
+  };
+}
+
+/**
+ * The no-grad forwards a preference trainer adds per micro-batch (config/trainer.ts): the policy's forward
+ * time scaled by the rows it covers, and the logits it materialises (16-bit, rows × tokens × vocab).
+ */
+function noGradForward(ctx: StrategyContext, timings: ReturnType<typeof layerForwardSeconds>[]): { seconds: number; flops: number; logitsBytes: number } {
+  const { cfg, costs, model } = ctx;
+  const t = cfg.trainer;
+  if (t.kind !== 'preference' || t.noGradRowsPerSample === 0) return { seconds: 0, flops: 0, logitsBytes: 0 };
+  const share = t.noGradRowsPerSample / t.rowsPerSample;
+  const layers = timings.reduce((a, x) => a + x.forward.full, 0);
+  const layerFlops = costs.layers.reduce((a, l) => a + l.forwardFlops, 0);
+  return { seconds: share * (layers + costs.head.forwardSeconds), flops: share * (layerFlops + costs.head.forwardFlops), logitsBytes: share * logitsBytes(model, cfg.shape.rows, cfg.shape.rowTokens, 1, cfg.mesh.cp).elements * bytesOf(cfg.precision.computeDtype) };
+}
+
+/** A full fine-tune's DPO/KTO reference: a frozen copy of the weights in the model dtype (TRL create_reference_model). */
+function referenceCopyBytes(ctx: StrategyContext): number {
+  const t = ctx.cfg.trainer;
+  if (t.kind !== 'preference' || !t.referenceCopy) return 0;
+  return ctx.costs.total.params * bytesOf(ctx.cfg.precision.computeDtype);
 }

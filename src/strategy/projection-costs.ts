@@ -15,7 +15,7 @@
  *   multiply and the add into the base output; backward runs both adapter matmuls' input and weight
  *   gradients, the scaling and dropout backward, and accumulates A's input gradient into x's.
  */
-import { gemmBackwardSeconds, gemmSeconds, memoryBoundSeconds, type GpuSpec } from '../compute/kernels.ts';
+import { float8GemmSeconds, gemmBackwardSeconds, gemmSeconds, memoryBoundSeconds, type GpuSpec } from '../compute/kernels.ts';
 import { gemmFlops } from '../model/flops.ts';
 import type { Gemm, LinearSpec } from '../model/types.ts';
 import type { Dtype } from '../util/dtype.ts';
@@ -66,7 +66,7 @@ function expertBackwardSeconds(g: Gemm, count: number, impl: ExpertsImplementati
 }
 
 /** `g` is the projection's local GEMM (src/model/flops.ts layerGemms: TP-sharded, experts' rows included). */
-export function projectionCosts(l: LinearSpec, g: Gemm & { experts?: number }, gpu: GpuSpec, dtype: Dtype, implementation: ExpertsImplementation = 'grouped_mm', compiled = false): ProjectionCosts {
+export function projectionCosts(l: LinearSpec, g: Gemm & { experts?: number }, gpu: GpuSpec, dtype: Dtype, implementation: ExpertsImplementation = 'grouped_mm', compiled = false, float8 = false): ProjectionCosts {
   // Linearized experts are a Python loop over nn.Linear modules.
   const expertsImpl: ExpertsImplementation = l.experts?.linear ? 'eager' : implementation;
   const p = bytesOf(dtype);
@@ -85,6 +85,11 @@ export function projectionCosts(l: LinearSpec, g: Gemm & { experts?: number }, g
     forwardSeconds = gemmSeconds(g, gpu, dtype);
     backwardSeconds = gemmSeconds({ name: `${g.name}.dgrad`, m: g.m, n: g.k, k: g.n }, gpu, dtype);
     backwardFlops = fwdFlops;
+  } else if (float8 && float8Eligible(l, g)) {
+    const f = float8LinearSeconds(g, gpu);
+    forwardSeconds = f.forward;
+    backwardSeconds = f.backward;
+    backwardFlops = 2 * fwdFlops;
   } else {
     forwardSeconds = gemmSeconds(g, gpu, dtype);
     backwardSeconds = gemmBackwardSeconds(g, gpu, dtype);
@@ -104,6 +109,11 @@ export function projectionCosts(l: LinearSpec, g: Gemm & { experts?: number }, g
   let trainableParams = l.frozen ? 0 : weight + bias;
   const launches = g.experts && expertsImpl === 'eager' ? experts : 1;
   const kernels = { forward: launches + (l.frozen && l.quantized ? 1 : 0), backward: launches * (l.frozen ? 1 : 2) + (l.frozen && l.quantized ? 1 : 0) };
+  // Float8Linear's casts: an amax reduction and a scaled cast per operand (2 operands forward, 4 casts backward).
+  if (float8 && !g.experts && !l.frozen && float8Eligible(l, g)) {
+    kernels.forward += 4;
+    kernels.backward += 8;
+  }
 
   if (l.lora?.kernel) {
     // Axolotl's fused kernels (kernels/lora.py `matmul_lora`): X·A and an in-place `out.addmm_(XA, B, alpha=s)`
@@ -156,4 +166,33 @@ export function projectionCosts(l: LinearSpec, g: Gemm & { experts?: number }, g
     return { forwardSeconds, backwardSeconds, forwardFlops: fwdFlops + adapterFlops, backwardFlops, trainableParams, frozenParams, quantizedBytes, kernels };
   }
   return { forwardSeconds, backwardSeconds, forwardFlops: fwdFlops, backwardFlops, trainableParams, frozenParams, quantizedBytes, kernels };
+}
+
+/**
+ * accelerate's filter for torchao float8 (utils/ao.py filter_linear_layers): nn.Linear layers whose in and out
+ * features are multiples of 16 (torch._scaled_mm's alignment) are converted; routed experts (3-D parameters)
+ * are not nn.Linear. The local (TP-sharded) GEMM must keep the alignment too.
+ */
+function float8Eligible(l: LinearSpec, g: Gemm): boolean {
+  return !l.experts && l.in % 16 === 0 && l.out % 16 === 0 && g.k % 16 === 0 && g.n % 16 === 0;
+}
+
+/**
+ * torchao Float8Linear with the tensorwise recipe Axolotl configures (core/trainers/base.py
+ * additional_accelerator_args; torchao/float8/float8_linear.py matmul_with_hp_or_float8_args): forward casts
+ * the input and the weight to float8 and runs one scaled GEMM; it saves the 16-bit input and weight, so
+ * backward casts again — the output gradient and the weight for dX, the output gradient and the input (in the
+ * transposed layout) for dW — and runs two scaled GEMMs. Each dynamic cast is an amax reduction over the 16-bit
+ * tensor and a scaled cast (read 2 B, read 2 B, write 1 B per element), memory-bound.
+ */
+function float8LinearSeconds(g: Gemm, gpu: GpuSpec): { forward: number; backward: number } {
+  const cast = (elements: number) => memoryBoundSeconds(elements * 5, gpu, 2);
+  const input = g.m * g.k;
+  const weight = g.k * g.n;
+  const output = g.m * g.n;
+  const forward = cast(input) + cast(weight) + float8GemmSeconds(g, gpu);
+  const dgrad = float8GemmSeconds({ name: `${g.name}.dgrad`, m: g.m, n: g.k, k: g.n }, gpu);
+  const wgrad = float8GemmSeconds({ name: `${g.name}.wgrad`, m: g.k, n: g.n, k: g.m }, gpu);
+  const backward = cast(output) + cast(weight) + cast(output) + cast(input) + dgrad + wgrad;
+  return { forward, backward };
 }

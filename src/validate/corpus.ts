@@ -18,12 +18,15 @@ export type CorpusOutcome =
 /** Why a config is refused, grouped by what it would take to run it (the note on issues 11–12 counts these). */
 export type RefusalReason = 'trainer out of scope' | 'model not in catalog' | 'model family not modelled' | 'unsupported combination' | 'input error';
 
-/** Classify a refusal's one line (the messages are the project's own; see config/key-fates.ts, model/hf-config.ts). */
-export function refusalReason(message: string): RefusalReason {
-  if (/\b(rl|reward|diffusion|num_labels|trainer|process reward|kto|dpo|orpo|grpo)\b/i.test(message) && /not simulated|out of scope|not a causal|is not modelled|only .* language-model/i.test(message)) return 'trainer out of scope';
+/** Keys whose refusal means a trainer other than supervised causal-LM fine-tuning (config/key-fates.ts). */
+const TRAINER_KEYS = new Set(['rl', 'diffusion', 'ebft', 'kd_trainer', 'trainer_cls', 'hatchery', 'trl', 'vllm', 'nemo_gym_enabled', 'num_labels', 'reward_model', 'process_reward_model']);
+
+/** Classify a refusal by the key it names and its one line (the messages are the project's own). */
+export function refusalReason(key: string | undefined, message: string): RefusalReason {
+  if (key !== undefined && TRAINER_KEYS.has(key)) return 'trainer out of scope';
   if (/unknown model/.test(message)) return 'model not in catalog';
   if (/unsupported model_type|model_type .* is not (yet )?modelled/i.test(message)) return 'model family not modelled';
-  if (/refuses|Axolotl (refuses|raises)|cannot run|not supported with|needs /i.test(message)) return 'unsupported combination';
+  if (/Axolotl (refuses|raises)|not compatible|not supported with/i.test(message)) return 'unsupported combination';
   return 'input error';
 }
 
@@ -62,7 +65,7 @@ export async function runCorpusConfig(root: string, file: string): Promise<Corpu
       warnings: r.warnings.length,
     };
   } catch (err) {
-    if (err instanceof ShardsimError) return { file, status: 'refused', reason: refusalReason(err.message), message: err.message };
+    if (err instanceof ShardsimError) return { file, status: 'refused', reason: refusalReason(err.key, err.message), message: err.message };
     return { file, status: 'crashed', message: err instanceof Error ? `${err.name}: ${err.message}` : String(err) };
   } finally {
     process.chdir(cwd);
@@ -80,7 +83,7 @@ export function summarizeCorpus(outcomes: readonly CorpusOutcome[]): string {
   const byReason = new Map<string, number>();
   for (const o of refused) byReason.set(o.reason, (byReason.get(o.reason) ?? 0) + 1);
   for (const [reason, n] of [...byReason].sort((a, b) => b[1] - a[1])) lines.push(`  refused, ${reason}: ${n}`);
-  for (const o of refused) lines.push(`    ${o.file}: ${o.message.slice(0, 160)}`);
+  for (const o of refused) lines.push(`    [${o.reason}] ${o.file}: ${o.message.slice(0, 160)}`);
   for (const o of crashed) lines.push(`  CRASHED ${o.file}: ${o.message}`);
   return lines.join('\n');
 }

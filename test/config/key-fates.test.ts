@@ -17,15 +17,15 @@ describe('Axolotl key fates', () => {
   });
 
   it('warns for an unmodelled key only when it is set', () => {
-    expect(load({ fp8: true }).warnings).toEqual([expect.stringMatching(/^fp8: torchao float8 training is not modelled/)]);
-    expect(load({ fp8: false, tiled_mlp: null, unfrozen_parameters: [] }).warnings).toEqual([]);
+    expect(load({ relora: true }).warnings).toEqual([expect.stringMatching(/^relora: ReLoRA \/ LISA/)]);
+    expect(load({ relora: false, lisa_n_layers: null, optim_target_modules: [] }).warnings).toEqual([]);
   });
 
   it('refuses out-of-scope trainers with one line naming the key', () => {
-    expect(() => load({ rl: 'dpo' })).toThrow(ShardsimError);
-    expect(() => load({ rl: 'dpo' })).toThrow(/^rl: RL \/ preference trainers .* remove the key$/);
-    expect(() => load({ reward_model: true })).toThrow(/^reward_model: /);
-    expect(load({ rl: null, reward_model: false }).warnings).toEqual([]);
+    expect(() => load({ vllm: { gpu_memory_utilization: 0.9 } })).toThrow(ShardsimError);
+    expect(() => load({ vllm: { gpu_memory_utilization: 0.9 } })).toThrow(/^vllm: RL trainers with generation .* remove the key$/);
+    expect(() => load({ kd_trainer: true })).toThrow(/^kd_trainer: /);
+    expect(load({ vllm: null, kd_trainer: false }).warnings).toEqual([]);
   });
 
   it('warns with a suggestion for a key Axolotl does not know', () => {

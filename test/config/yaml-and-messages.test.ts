@@ -3,6 +3,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadScenarioFile, loadScenarioText, resolveConfig } from '../../src/config/index.ts';
+import { parseDocument } from 'yaml';
+import { PYYAML_OPTIONS } from '../../src/config/yaml.ts';
 import { readTextFile } from '../../src/util/read-text.ts';
 import { errorOf } from '../helpers/errors.ts';
 
@@ -30,6 +32,15 @@ describe('YAML as Axolotl reads it (PyYAML safe_load)', () => {
     expect(load(ok + 'bf16: yes\nflash_attention: On\n').input).toMatchObject({ bf16: true, flash_attention: true });
     expect(load(ok + 'bf16: no\n').input.bf16).toBe(false);
     expect(errorOf(() => load(ok + 'bf16: y\n')).message).toMatch(/bf16: must be true, false or "auto" \(got "y"\)/);
+  });
+
+  it('reads YAML 1.1 numbers with underscores as PyYAML does (Axolotl ALST example: sequence_len: 500_000)', () => {
+    const base = 'base_model: meta-llama/Llama-3.1-8B\nmicro_batch_size: 1\n';
+    expect(load(base + 'sequence_len: 500_000\n').input.sequence_len).toBe(500000);
+    expect(parseDocument('a: 1_0.5\nb: -2_0\nc: 1.5\n', PYYAML_OPTIONS).toJS()).toEqual({ a: 10.5, b: -20, c: 1.5 });
+    // A quoted value stays a string, and a leading underscore is not a number in PyYAML either.
+    expect(errorOf(() => load(base + 'sequence_len: "4_096"\n')).message).toMatch(/sequence_len/);
+    expect(errorOf(() => load(base + 'sequence_len: _4096\n')).message).toMatch(/sequence_len/);
   });
 });
 

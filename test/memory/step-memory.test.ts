@@ -63,6 +63,15 @@ describe('stepMemory', () => {
     expect(fp32.head.lossForwardBytes).toBe(8 * E);
   });
 
+  it('compiled, the loss keeps the 16-bit logits and a per-row log-sum-exp (Inductor fuses upcast, log-softmax and NLL): 2 B/logit held, 2 B/logit of gradient', async () => {
+    const E = T * 32000;
+    for (const extra of [{}, { chunked_cross_entropy: true }]) {
+      const m = stepMemory(await cfgOf({ ...base, ...extra, torch_compile: true }), llama7);
+      expect(m.head.lossHeldBytes).toBe(2 * E + 4 * T);
+      expect(m.head.lossBackwardBytes).toBe(2 * E);
+    }
+  });
+
   it("autocast's weight cache exists only when a 16-bit forward sees fp32 weights", async () => {
     expect(stepMemory(await cfgOf(base), llama7).autocastCache.layerBytes[0]).toBe(0);
     expect(stepMemory(await cfgOf({ ...base, simulation: { master_weights: 'fp32' } }), llama7).autocastCache.layerBytes[0]).toBeGreaterThan(0);

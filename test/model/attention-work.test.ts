@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { causalPairs, expectedLongest, normalQuantile, packedCausalPairs } from '../../src/model/attention-work.ts';
+import seedrandom from 'seedrandom';
+import { causalPairs, expectedLongest, keptDocumentMoments, normalQuantile, packedCausalPairs } from '../../src/model/attention-work.ts';
 
 describe('attention work: causal pairs, windows, packed documents, padding', () => {
   it('a causal document of l tokens has l(l+1)/2 pairs; a window w caps each query at w keys', () => {
@@ -25,5 +26,51 @@ describe('attention work: causal pairs, windows, packed documents, padding', () 
     expect(expectedLongest(10_000, docs, 4096)).toBe(4096);
     expect(normalQuantile(0.975)).toBeCloseTo(1.959964, 5);
     expect(normalQuantile(0.5)).toBeCloseTo(0, 9);
+  });
+});
+
+describe('documents kept after min_sample_len (a log-normal conditioned on l ≥ a)', () => {
+  const docs = { meanTokens: 512, sigma: 1 };
+  it('without a minimum: the log-normal moments, E[l²] = E[l]² · exp(σ²)', () => {
+    const m = keptDocumentMoments(docs);
+    expect(m.mean).toBeCloseTo(512, 6);
+    expect(m.meanSq / (512 * 512)).toBeCloseTo(Math.E, 6);
+  });
+
+  it('matches a seeded Monte Carlo of the same distribution with the short samples dropped', () => {
+    const rng = seedrandom('kept-documents');
+    const mu = Math.log(512) - 0.5;
+    const min = 1024;
+    let n = 0;
+    let s1 = 0;
+    let s2 = 0;
+    for (let i = 0; i < 400_000; i++) {
+      // Box–Muller
+      const z = Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng());
+      const l = Math.exp(mu + z);
+      if (l < min) continue;
+      n++;
+      s1 += l;
+      s2 += l * l;
+    }
+    const m = keptDocumentMoments({ ...docs, minTokens: min });
+    expect(Math.abs(m.mean / (s1 / n) - 1)).toBeLessThan(0.02);
+    expect(Math.abs(m.meanSq / (s2 / n) - 1)).toBeLessThan(0.06);
+  });
+
+  it('far in the tail (Axolotl ALST: min_sample_len 200_000) every kept document is a little above the minimum, and the longest is too', () => {
+    const m = keptDocumentMoments({ ...docs, minTokens: 200_000 });
+    expect(m.mean).toBeGreaterThan(200_000);
+    expect(m.mean).toBeLessThan(260_000);
+    const longest = expectedLongest(4, { ...docs, minTokens: 200_000 }, 1_000_000);
+    expect(longest).toBeGreaterThan(m.mean);
+    expect(longest).toBeLessThan(400_000);
+    // A higher minimum never shortens the kept documents.
+    let prev = 0;
+    for (const a of [2, 100, 1000, 1e4, 1e5, 1e6, 1e8]) {
+      const x = keptDocumentMoments({ ...docs, minTokens: a }).mean;
+      expect(x).toBeGreaterThanOrEqual(prev);
+      prev = x;
+    }
   });
 });

@@ -56,6 +56,52 @@ describe('trainable parameters as PEFT prints them', () => {
     expect(trainableParameters(m)).toBe(24 * 8 * (2048 + 3 * 2048));
   });
 
+  it('Qwen3.5-27B (Gated DeltaNet + gated attention), r = 16 on q/k/v/o, up/down: only the 16 full-attention layers have q/k/v/o', () => {
+    // Full layer: q 5120 → 2·24·256 (query + output gate), k/v 5120 → 4·256, o 6144 → 5120, MLP 17408;
+    // 16 × 16·[(5120 + 12288) + 2·(5120 + 1024) + (6144 + 5120) + 2·(5120 + 17408)] + 48 × 16·2·(5120 + 17408).
+    const m = applyPeft(loadModel({ baseModel: 'Qwen/Qwen3.5-27B' }), lora({ r: 16, targets: { kind: 'names', names: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'down_proj', 'up_proj'] } }));
+    expect(trainableParameters(m)).toBe(16 * 16 * (17408 + 2 * 6144 + 11264 + 2 * 22528) + 48 * 16 * 2 * 22528);
+    // Axolotl's README names the DeltaNet projections by their path: linear_attn.in_proj_qkv / in_proj_z / out_proj.
+    const gdn = applyPeft(loadModel({ baseModel: 'Qwen/Qwen3.5-27B' }), lora({ r: 16, targets: { kind: 'names', names: ['linear_attn.in_proj_qkv', 'linear_attn.in_proj_z', 'linear_attn.out_proj'] } }));
+    // 16 key heads × 128 (q, k) and 48 value heads × 128: in_proj_qkv 5120 → 10240, in_proj_z 5120 → 6144, out_proj 6144 → 5120.
+    expect(trainableParameters(gdn)).toBe(48 * 16 * ((5120 + 10240) + (5120 + 6144) + (6144 + 5120)));
+  });
+
+  it('routed experts held as 3-D parameters are not modules: a target_modules name never adapts them, target_parameters does', () => {
+    // Qwen3.5-35B-A3B: 10 full-attention layers (q 2048 → 8192, k/v 2048 → 512, o 4096 → 2048) and a shared
+    // expert (512 wide) in all 40 layers; the 256 routed experts' down_proj is an nn.Parameter of Qwen3NextExperts.
+    const base = loadModel({ baseModel: 'Qwen/Qwen3.5-35B-A3B' });
+    const names = { kind: 'names', names: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'down_proj', 'up_proj'] } as const;
+    const byName = 10 * 16 * ((2048 + 8192) + 2 * (2048 + 512) + (4096 + 2048)) + 40 * 16 * 2 * (2048 + 512);
+    expect(trainableParameters(applyPeft(base, lora({ r: 16, targets: names })))).toBe(byName);
+    const withExperts = applyPeft(base, lora({ r: 16, targets: names, parameters: ['mlp.experts.down_proj'] }));
+    expect(trainableParameters(withExperts)).toBe(byName + 40 * 256 * 16 * (512 + 2048));
+  });
+
+  it('Gemma 4 26B-A4B (Axolotl example): the vision regex adapts attention and the dense MLP, target_parameters the 3-D experts', () => {
+    // Sliding layers (25): q 2816 → 16·256, k/v → 8·256, o; full layers (5): q → 16·512, k → 2·512, no v_proj, o;
+    // MLP 2112; experts 128 × (gate_up 2816 → 2·704, down 704 → 2816); r = 16.
+    const pattern = String.raw`model.language_model.layers.[\d]+.(_checkpoint_wrapped_module.)?(mlp|self_attn).(up|down|gate|q|k|v|o)_proj`;
+    const m = applyPeft(loadModel({ baseModel: 'google/gemma-4-26B-A4B' }), lora({ r: 16, targets: { kind: 'regex', pattern }, parameters: ['experts.gate_up_proj', 'experts.down_proj'] }));
+    const sliding = 16 * ((2816 + 4096) + 2 * (2816 + 2048) + (4096 + 2816));
+    const full = 16 * ((2816 + 8192) + (2816 + 1024) + (8192 + 2816));
+    const ffn = 16 * 3 * (2816 + 2112) + 128 * 16 * ((2816 + 1408) + (704 + 2816));
+    expect(trainableParameters(m)).toBe(25 * sliding + 5 * full + 30 * ffn);
+  });
+
+  it('Kimi-Linear (remote code): experts are nn.Linear w1/w2/w3 per expert, so llama-style names reach only attention, the dense MLP and the shared experts', () => {
+    // r 16: 20 KDA layers (q/k/v 2304 → 4096, o 4096 → 2304), 7 MLA layers (q_proj 2304 → 32·192, o_proj 4096 → 2304;
+    // kv_a / kv_b have other names), layer 0's dense MLP (9216), 26 shared experts (1024).
+    const names = { kind: 'names', names: ['gate_proj', 'down_proj', 'up_proj', 'q_proj', 'v_proj', 'k_proj', 'o_proj'] } as const;
+    const m = applyPeft(loadModel({ baseModel: 'moonshotai/Kimi-Linear-48B-A3B-Instruct' }), lora({ r: 16, targets: names }));
+    const kda = 16 * (3 * (2304 + 4096) + (4096 + 2304));
+    const mla = 16 * ((2304 + 6144) + (4096 + 2304));
+    expect(trainableParameters(m)).toBe(20 * kda + 7 * mla + 16 * 3 * (2304 + 9216) + 26 * 16 * 3 * (2304 + 1024));
+    // load_in_8bit would quantise the looped experts like any nn.Linear.
+    const q = applyPeft(loadModel({ baseModel: 'moonshotai/Kimi-Linear-48B-A3B-Instruct' }), lora({ targets: names, quantization: quantizationOf({ kind: 'int8' }) }));
+    expect(q.layers[1]!.linears.find((l) => l.name === 'experts.w1')!.quantized?.kind).toBe('int8');
+  });
+
   it('adapting keeps the base parameter count and freezes every base projection', () => {
     const base = loadModel({ baseModel: 'meta-llama/Llama-3.2-1B' });
     const m = applyPeft(base, lora({ quantization: quantizationOf({ kind: 'nf4', doubleQuant: true }) }));
@@ -72,5 +118,18 @@ describe('quantised storage (bitsandbytes / GPTQ formats)', () => {
 
   it('GPTQ 4-bit, group 128: packed weights + fp16 scales + packed zeros per group', () => {
     expect(quantizationOf({ kind: 'gptq', bits: 4, groupSize: 128 }).bytesPerParam).toBeCloseTo(0.5 + 2 / 128 + 0.5 / 128, 12);
+  });
+});
+
+describe("Axolotl's quantize_moe_experts", () => {
+  it('quantises the routed experts too (bitsandbytes leaves 3-D expert parameters alone otherwise)', () => {
+    const base = loadModel({ baseModel: 'Qwen/Qwen3-30B-A3B' });
+    const nf4 = quantizationOf({ kind: 'nf4', doubleQuant: true });
+    const plain = applyPeft(base, lora({ targets: { kind: 'names', names: ['q_proj'] }, quantization: nf4 }));
+    const experts = applyPeft(base, lora({ targets: { kind: 'names', names: ['q_proj'] }, quantization: nf4, quantizeExperts: true }));
+    const routed = (m: typeof base) => m.layers.flatMap((l) => l.linears).filter((l) => l.experts && !l.router);
+    expect(routed(plain).every((l) => l.quantized === undefined)).toBe(true);
+    expect(routed(experts).every((l) => l.quantized?.kind === 'nf4')).toBe(true);
+    expect(trainableParameters(experts)).toBe(trainableParameters(plain));
   });
 });

@@ -25,7 +25,8 @@ describe('model states per GPU follow the precision and the sharding', () => {
   });
 
   it('bf16 under Axolotl: DDP and FSDP2 keep bf16 states (8 B/param), FSDP1 upcasts to fp32 (16 B/param)', async () => {
-    const bf = { ...base, bf16: true };
+    // FlashAttention: with sdpa/eager Axolotl keeps embed_tokens and lm_head in fp32 under DDP (fp32-embeddings.test.ts).
+    const bf = { ...base, bf16: true, flash_attention: true };
     const ddp = (await run({ ...bf, simulation: { hardware: 'dgx-h100' } })).result;
     expect(ddp.memory.model_states_bytes / PARAMS).toBeCloseTo(8, 1);
     const f2 = (await run({ ...bf, fsdp_version: 2, simulation: { hardware: 'dgx-h100' } })).result;

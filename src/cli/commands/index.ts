@@ -5,6 +5,7 @@ import { registerSweep } from './sweep.ts';
 import { registerMerge } from './merge.ts';
 import { registerCompare } from './compare.ts';
 import { registerCollective } from './collective.ts';
+import { registerPlayground } from './playground.ts';
 
 /** Every subcommand registers itself here: one file per command under src/cli/commands/. */
-export const COMMANDS: ((program: Command) => void)[] = [registerSimulate, registerValidate, registerSweep, registerMerge, registerCompare, registerCollective];
+export const COMMANDS: ((program: Command) => void)[] = [registerSimulate, registerValidate, registerSweep, registerMerge, registerCompare, registerCollective, registerPlayground];

@@ -12,6 +12,11 @@ import { dbrx } from './dbrx.ts';
 import { glm4 } from './glm.ts';
 import { llamaMoe } from './moe.ts';
 import { nemotronH } from './nemotron-h.ts';
+import { qwen3_5 } from './qwen3-5.ts';
+import { gemma4Text } from './gemma4.ts';
+import { lfm2 } from './lfm2.ts';
+import { kimiLinear } from './kimi-linear.ts';
+import { gemma3nText } from './gemma3n.ts';
 import { gemma } from './gemma.ts';
 import { falconH1, jamba } from './hybrid.ts';
 import { deepseek, glm4Moe, gptOss, llama4Text, mimo, minimaxM2 } from './moe-families.ts';
@@ -60,4 +65,11 @@ export const FAMILIES: Readonly<Record<string, FamilyNormaliser>> = {
   dbrx,
   glm4: (r) => glm4(r, 'glm4'),
   glm4v_text: (r) => glm4(r, 'glm4v_text'),
+  qwen3_next: (r) => qwen3_5(r, 'qwen3_next'),
+  qwen3_5_text: (r) => qwen3_5(r, 'qwen3_5_text'),
+  qwen3_5_moe_text: (r) => qwen3_5(r, 'qwen3_5_moe_text'),
+  gemma4_text: gemma4Text,
+  lfm2,
+  kimi_linear: kimiLinear,
+  gemma3n_text: gemma3nText,
 };

@@ -11,7 +11,8 @@
  * - MLP: up / down with squared ReLU (`mlp_hidden_act: relu2`), not gated.
  * - MoE: a router (h → n_routed_experts, with an expert-score correction bias), experts of
  *   moe_intermediate_size (up / down, relu2), `num_experts_per_tok` of them per token, and a shared expert of
- *   moe_shared_expert_intermediate_size.
+ *   moe_shared_expert_intermediate_size. With `moe_latent_size` (Nemotron 3 Super) the routed experts run in
+ *   that latent width between fc1_latent_proj (h → latent) and fc2_latent_proj (latent → h).
  */
 import { ShardsimError } from '../../util/errors.ts';
 import { keyName, type ConfigReader } from '../config-keys.ts';
@@ -65,8 +66,20 @@ export function nemotronH(r: ConfigReader): ModelSpec {
         kind: 'moe', numExperts, topK: r.reqInt('num_experts_per_tok'), expertIntermediate: r.reqInt('moe_intermediate_size'), gated: false,
         sharedIntermediate: r.optCount('n_shared_experts', 0) * r.optCount('moe_shared_expert_intermediate_size', 0),
       };
+      const mlpBias = r.optBool('mlp_bias', false);
+      let linears = moeLinears(h, ffn, { router: false, experts: mlpBias, shared: mlpBias });
+      if (r.has('moe_latent_size')) {
+        // Latent MoE (Nemotron 3 Super, NemotronHMoE with moe_latent_size): the router reads h, the routed experts
+        // run in a latent width — fc1_latent_proj h → latent before them, fc2_latent_proj latent → h after — and
+        // the shared expert stays at h.
+        const latent = r.reqInt('moe_latent_size');
+        const lat = (name: string, inF: number, outF: number, tp: LinearSpec['tp']): LinearSpec => ({ name, in: inF, out: outF, bias: mlpBias, part: 'mlp', tp });
+        const [router, up, down, ...shared] = moeLinears(latent, ffn, { router: false, experts: mlpBias, shared: mlpBias });
+        const sharedAtH = moeLinears(h, ffn, { router: false, experts: mlpBias, shared: mlpBias }).slice(3);
+        linears = [{ ...router!, in: h }, lat('fc1_latent_proj', h, latent, 'replicated'), up!, down!, lat('fc2_latent_proj', latent, h, 'replicated'), ...(shared.length > 0 ? sharedAtH : [])];
+      }
       // The router's expert-score correction bias (e_score_correction_bias) is one value per expert.
-      layer = makeLayer({ hiddenSize: h, mixer: null, ffn, linears: moeLinears(h, ffn, { router: false, experts: r.optBool('mlp_bias', false), shared: r.optBool('mlp_bias', false) }), norms: blockNorm, extraParams: numExperts, parallelResidual: false });
+      layer = makeLayer({ hiddenSize: h, mixer: null, ffn, linears, norms: blockNorm, extraParams: numExperts, parallelResidual: false });
     } else {
       throw new ShardsimError(`unknown block "${c}" in hybrid_override_pattern (config of ${r.id})`, { key: keyName('hybrid_override_pattern'), fix: 'use M (Mamba-2), * (attention), - (MLP) or E (MoE)' });
     }

@@ -1,4 +1,4 @@
-import { CHART_FONT_STACK } from '../fonts.ts';
+import { CHART_FONT_STACK } from '../font-family.ts';
 
 /** Shared look of every chart: one font, legible sizes (≥ 11 px), fixed colours per meaning. */
 

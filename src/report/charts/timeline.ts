@@ -70,6 +70,42 @@ export function timelineBars(run: SimulationRun, ranks = timelineRanks(run)): { 
   return { bars, lanes };
 }
 
+/**
+ * For drawing only (the interactive chart keeps every bar): consecutive bars of one lane and one category,
+ * with nothing else between them and a gap under `gapMs` (one pixel of the whole-step panel), merged into one
+ * bar — a run of forward kernels becomes one bar, while alternating recompute / backward kernels and the
+ * exposed-communication marks stay as they are (merging those would paint a mix as one colour).
+ */
+export function coalesceBars(bars: readonly TimelineBar[], gapMs: number): TimelineBar[] {
+  const byLane = new Map<string, TimelineBar[]>();
+  for (const b of bars) {
+    const list = byLane.get(b.lane);
+    if (list) list.push(b);
+    else byLane.set(b.lane, [b]);
+  }
+  const out: TimelineBar[] = [];
+  for (const list of byLane.values()) {
+    list.sort((a, b) => a.start_ms - b.start_ms);
+    let cur: TimelineBar | undefined;
+    let merged = 0;
+    const flush = () => {
+      if (cur) out.push(merged > 1 ? { ...cur, duration_ms: cur.end_ms - cur.start_ms, op: `${merged} ${cur.category} spans`, detail: '' } : cur);
+    };
+    for (const b of list) {
+      if (cur && b.category === cur.category && b.category !== 'exposed communication' && b.start_ms - cur.end_ms < gapMs) {
+        cur = { ...cur, end_ms: Math.max(cur.end_ms, b.end_ms) };
+        merged++;
+      } else {
+        flush();
+        cur = b;
+        merged = 1;
+      }
+    }
+    flush();
+  }
+  return out;
+}
+
 /** Compute kernels and collectives a zoom window spans at least. */
 const ZOOM_KERNELS = 4;
 const ZOOM_COLLECTIVES = 3;
@@ -107,7 +143,7 @@ export function zoomWindows(run: SimulationRun, rank: number): { first: [number,
  * the whole step (exposed intervals marked with triangles), then zooms on its start and its end.
  * In report.html each panel pans and zooms.
  */
-export function timelineSpec(run: SimulationRun): object {
+export function timelineSpec(run: SimulationRun, opts: { forDrawing?: boolean } = {}): object {
   const ranks = timelineRanks(run);
   const { bars, lanes } = timelineBars(run, ranks);
   const r = run.result;
@@ -139,7 +175,10 @@ export function timelineSpec(run: SimulationRun): object {
     // drawing all of them, clipped, triples the SVG and the render time.
     const margin = ms(b - a);
     const keep = whole ? [] : [{ filter: `datum.end_ms >= ${ms(a) - margin} && datum.start_ms <= ${ms(b) + margin}` }];
+    // Drawn to SVG/PNG, the whole-step panel gets the bars merged below its pixel (coalesceBars).
+    const own = whole && opts.forDrawing ? { data: { values: coalesceBars(bars, ms(b - a) / CHART_WIDTH) } } : {};
     return {
+      ...own,
       title: { text: title, fontSize: 13 },
       transform: keep,
       width: CHART_WIDTH,

@@ -1,0 +1,97 @@
+import { ShardsimError } from '../util/errors.ts';
+
+/**
+ * The trainer a config runs, as far as it changes the step's work:
+ *
+ * - `sft`: causal language modelling (lm_head over the vocabulary, next-token loss).
+ * - `reward` (`reward_model: true`): Axolotl's reward trainer (TRL RewardTrainer) on
+ *   AutoModelForSequenceClassification — the decoder, then a `score` Linear(h → num_labels, no bias) in place
+ *   of lm_head; chosen and rejected sequences are collated into one batch and run in one forward
+ *   (trl/trainer/reward_trainer.py compute_loss: `torch.chunk(outputs.logits, chunks=2)`), so a micro-batch
+ *   has twice micro_batch_size rows; the loss is a log-sigmoid over one score per row.
+ * - `token-classification` (`process_reward_model: true`): TRL's PRMTrainer on
+ *   AutoModelForTokenClassification — the same score head applied to every token, cross-entropy over
+ *   num_labels classes at the step-separator tokens; one row per sample.
+ */
+export type Trainer =
+  | { kind: 'sft' }
+  | Preference
+  | { kind: 'reward'; numLabels: number; rowsPerSample: 2 }
+  | { kind: 'token-classification'; numLabels: number; rowsPerSample: 1 };
+
+/**
+ * Preference trainers (`rl:`; TRL's DPOTrainer, ORPOTrainer, CPOTrainer for SimPO, KTOTrainer):
+ * - DPO / IPO (trl/trainer/dpo_trainer.py concatenated_forward): chosen and rejected in one forward with
+ *   gradients (2 rows per sample), then `compute_ref_log_probs` under no_grad over the same rows — the
+ *   same model with its adapters disabled (`null_ref_context`) or, for a full fine-tune, a frozen copy of the
+ *   model (`create_reference_model`); `precompute_ref_log_probs` moves that forward out of the step.
+ * - ORPO / SimPO: the concatenated forward only (no reference).
+ * - KTO (kto_trainer.py forward): one row per sample with gradients, the mismatched KL batch through the
+ *   policy under no_grad, and the reference over both: 3 no-grad rows per sample.
+ */
+export interface Preference {
+  kind: 'preference';
+  rl: 'dpo' | 'ipo' | 'orpo' | 'simpo' | 'kto';
+  rowsPerSample: 1 | 2;
+  /** Rows per sample run forward under no_grad (reference and KL passes). */
+  noGradRowsPerSample: number;
+  /** A full fine-tune's reference is a second, frozen copy of the weights. */
+  referenceCopy: boolean;
+}
+
+export interface TrainerInput {
+  rl?: string | null;
+  precompute_ref_log_probs?: boolean | null;
+  adapter?: string | null;
+  reward_model?: boolean | null;
+  process_reward_model?: boolean | null;
+  num_labels?: number | null;
+}
+
+export function resolveTrainer(s: TrainerInput): Trainer {
+  if (s.rl !== undefined && s.rl !== null && String(s.rl) !== 'false') return resolvePreference(String(s.rl).toLowerCase(), s);
+  if (s.reward_model === true && s.process_reward_model === true) {
+    throw new ShardsimError('reward_model and process_reward_model are both set', { key: 'process_reward_model', fix: 'keep the one the config trains' });
+  }
+  // transformers' PretrainedConfig defaults num_labels to 2 (id2label of two entries).
+  const numLabels = s.num_labels ?? (s.reward_model === true ? 1 : 2);
+  if (s.reward_model === true) return { kind: 'reward', numLabels, rowsPerSample: 2 };
+  if (s.process_reward_model === true) return { kind: 'token-classification', numLabels, rowsPerSample: 1 };
+  if (s.num_labels !== undefined && s.num_labels !== null) {
+    throw new ShardsimError('a classification head without reward_model or process_reward_model is not a trainer Axolotl runs', { key: 'num_labels', fix: 'set reward_model: true or process_reward_model: true, or remove num_labels' });
+  }
+  return { kind: 'sft' };
+}
+
+const PREFERENCE: Readonly<Record<string, { rowsPerSample: 1 | 2; reference: number; policyNoGrad: number }>> = {
+  dpo: { rowsPerSample: 2, reference: 2, policyNoGrad: 0 },
+  ipo: { rowsPerSample: 2, reference: 2, policyNoGrad: 0 },
+  orpo: { rowsPerSample: 2, reference: 0, policyNoGrad: 0 },
+  simpo: { rowsPerSample: 2, reference: 0, policyNoGrad: 0 },
+  kto: { rowsPerSample: 1, reference: 2, policyNoGrad: 1 },
+};
+
+function resolvePreference(rl: string, s: TrainerInput): Preference {
+  const p = PREFERENCE[rl];
+  if (!p) {
+    throw new ShardsimError(`"${rl}" runs generation or a reward model in the loop (GRPO, online DPO, EBFT …), which is not simulated`, { key: 'rl', fix: `simulate one of ${Object.keys(PREFERENCE).join(', ')}, or the supervised fine-tuning step (remove rl)` });
+  }
+  const reference = s.precompute_ref_log_probs === true ? 0 : p.reference;
+  return {
+    kind: 'preference',
+    rl: rl as Preference['rl'],
+    rowsPerSample: p.rowsPerSample,
+    noGradRowsPerSample: reference + p.policyNoGrad,
+    referenceCopy: reference > 0 && !s.adapter,
+  };
+}
+
+/** The score head's width: the vocabulary for a language model, num_labels for a classification head. */
+export function headOutputs(trainer: Trainer, vocabSize: number): number {
+  return trainer.kind === 'reward' || trainer.kind === 'token-classification' ? trainer.numLabels : vocabSize;
+}
+
+/** Rows a micro-batch holds per configured sample (reward and pairwise preference trainers: 2). */
+export function rowsPerSample(trainer: Trainer): number {
+  return trainer.kind === 'sft' ? 1 : trainer.rowsPerSample;
+}
