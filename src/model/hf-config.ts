@@ -27,6 +27,7 @@ const MULTIMODAL_TEXT_FAMILY: Readonly<Record<string, string>> = {
   idefics3: 'llama',
   internvl: 'qwen2',
   glm4v: 'glm4v_text',
+  paddleocr_vl: 'ernie4_5',
   qwen3_5: 'qwen3_5_text',
   qwen3_5_moe: 'qwen3_5_moe_text',
   gemma4: 'gemma4_text',

@@ -10,6 +10,7 @@ import { llamaLike } from './llama.ts';
 import { mpt } from './mpt.ts';
 import { dbrx } from './dbrx.ts';
 import { glm4 } from './glm.ts';
+import { ernie45 } from './ernie.ts';
 import { llamaMoe } from './moe.ts';
 import { nemotronH } from './nemotron-h.ts';
 import { qwen3_5 } from './qwen3-5.ts';
@@ -65,6 +66,7 @@ export const FAMILIES: Readonly<Record<string, FamilyNormaliser>> = {
   dbrx,
   glm4: (r) => glm4(r, 'glm4'),
   glm4v_text: (r) => glm4(r, 'glm4v_text'),
+  ernie4_5: ernie45,
   qwen3_next: (r) => qwen3_5(r, 'qwen3_next'),
   qwen3_5_text: (r) => qwen3_5(r, 'qwen3_5_text'),
   qwen3_5_moe_text: (r) => qwen3_5(r, 'qwen3_5_moe_text'),
