@@ -47,6 +47,14 @@ describe('preference trainers (rl)', () => {
     expect(() => resolveTrainer({ rl: 'grpo' })).toThrow(/^rl: "grpo" runs generation/);
   });
 
+  it("RL trainers keep Axolotl's automatic LoRA kernels off (config.py check_auto_enable_lora_kernels returns early for rl)", async () => {
+    const sft = await run({ ...pref, ...lora });
+    const dpo = await run({ ...pref, ...lora, rl: 'dpo' });
+    expect(sft.cfg.peft!.fusedKernels.auto).toBe(true);
+    expect(dpo.cfg.peft!.fusedKernels).toEqual({ qkv: false, o: false, mlp: false, auto: false });
+    expect(dpo.result.adapter!.fused_kernels).toEqual([]);
+  });
+
   it('DPO runs the reference forward between the policy forward and its backward; ORPO does not', async () => {
     const dpo = await run({ ...pref, ...lora, rl: 'dpo' });
     const orpo = await run({ ...pref, ...lora, rl: 'orpo' });
