@@ -76,13 +76,21 @@ function resolvePreference(rl: string, s: TrainerInput): Preference {
   if (!p) {
     throw new ShardsimError(`"${rl}" runs generation or a reward model in the loop (GRPO, online DPO, EBFT …), which is not simulated`, { key: 'rl', fix: `simulate one of ${Object.keys(PREFERENCE).join(', ')}, or the supervised fine-tuning step (remove rl)` });
   }
-  const reference = s.precompute_ref_log_probs === true ? 0 : p.reference;
+  const precomputed = s.precompute_ref_log_probs === true;
+  const reference = precomputed ? 0 : p.reference;
+  // Who holds a full fine-tune's reference weights: for dpo / ipo Axolotl loads the copy itself
+  // (train.py setup_reference_model) and hands it to DPOTrainer, which keeps a given ref_model even with
+  // precompute_ref_log_probs (dpo_trainer.py __init__: only `ref_model is None` consults it); KTO gets none
+  // from Axolotl (core/builders/rl.py `trainer_cls_args = [self.model]`) and TRL creates one unless the
+  // log-probs are precomputed (kto_trainer.py __init__).
+  const adapter = s.adapter !== undefined && s.adapter !== null && s.adapter !== '';
+  const referenceCopy = !adapter && p.reference > 0 && (rl === 'kto' ? !precomputed : true);
   return {
     kind: 'preference',
     rl: rl as Preference['rl'],
     rowsPerSample: p.rowsPerSample,
     noGradRowsPerSample: reference + p.policyNoGrad,
-    referenceCopy: reference > 0 && !s.adapter,
+    referenceCopy,
   };
 }
 

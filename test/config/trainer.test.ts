@@ -41,7 +41,11 @@ describe('preference trainers (rl)', () => {
   it('reads TRL trainers: DPO/IPO/ORPO/SimPO pair rows, DPO/IPO/KTO run a reference under no_grad, generation trainers are refused', () => {
     expect(resolveTrainer({ rl: 'dpo', adapter: 'lora' })).toEqual({ kind: 'preference', rl: 'dpo', rowsPerSample: 2, noGradRowsPerSample: 2, referenceCopy: false });
     expect(resolveTrainer({ rl: 'dpo' })).toMatchObject({ referenceCopy: true });
-    expect(resolveTrainer({ rl: 'dpo', precompute_ref_log_probs: true })).toMatchObject({ noGradRowsPerSample: 0, referenceCopy: false });
+    // Axolotl hands DPOTrainer its loaded copy, which TRL keeps even when the log-probs are precomputed;
+    // KTO's copy is TRL's own, made only when it will run.
+    expect(resolveTrainer({ rl: 'dpo', precompute_ref_log_probs: true })).toMatchObject({ noGradRowsPerSample: 0, referenceCopy: true });
+    expect(resolveTrainer({ rl: 'kto', precompute_ref_log_probs: true })).toMatchObject({ noGradRowsPerSample: 1, referenceCopy: false });
+    expect(resolveTrainer({ rl: 'kto' })).toMatchObject({ referenceCopy: true });
     expect(resolveTrainer({ rl: 'orpo' })).toMatchObject({ rowsPerSample: 2, noGradRowsPerSample: 0 });
     expect(resolveTrainer({ rl: 'kto', adapter: 'qlora' })).toMatchObject({ rowsPerSample: 1, noGradRowsPerSample: 3 });
     expect(() => resolveTrainer({ rl: 'grpo' })).toThrow(/^rl: "grpo" runs generation/);
