@@ -99,6 +99,15 @@ export function headOutputs(trainer: Trainer, vocabSize: number): number {
   return trainer.kind === 'reward' || trainer.kind === 'token-classification' ? trainer.numLabels : vocabSize;
 }
 
+/**
+ * Whole-model no-grad forwards per trained forward (each over as many rows as the trained one): DPO / IPO 1
+ * (the reference over the 2·B rows), KTO 3 (the policy's KL forward and the reference's KL and batch forwards,
+ * B rows each); 0 for the other trainers and when the log-probs are precomputed (KTO's policy KL stays).
+ */
+export function noGradForwardsPerMicroBatch(trainer: Trainer): number {
+  return trainer.kind === 'preference' ? trainer.noGradRowsPerSample / trainer.rowsPerSample : 0;
+}
+
 /** Rows a micro-batch holds per configured sample (reward and pairwise preference trainers: 2). */
 export function rowsPerSample(trainer: Trainer): number {
   return trainer.kind === 'sft' ? 1 : trainer.rowsPerSample;

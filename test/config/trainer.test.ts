@@ -83,3 +83,17 @@ describe('preference trainers (rl)', () => {
     expect((err as Error).message).toMatch(/^rl: dpo's reference forward is modelled on one GPU or under DDP/);
   });
 });
+
+describe('what a trainer computes, in model FLOPs', () => {
+  const pref = { base_model: 'meta-llama/Llama-3.2-1B', sequence_len: 1024, micro_batch_size: 2, bf16: true, flash_attention: true, gradient_checkpointing: true, simulation: { gpus: 1 } };
+
+  it('model FLOPs count the no-grad forwards: DPO one per micro-batch (4/3 of a precomputed run), KTO three', async () => {
+    const flops = (r: { result: { throughput: { tflops_per_gpu: number }; step_time_s: number } }) => r.result.throughput.tflops_per_gpu * r.result.step_time_s;
+    const dpo = await run({ ...pref, rl: 'dpo' });
+    const pre = await run({ ...pref, rl: 'dpo', precompute_ref_log_probs: true });
+    expect(flops(dpo) / flops(pre)).toBeCloseTo(4 / 3, 6);
+    const kto = await run({ ...pref, rl: 'kto' });
+    const ktoPre = await run({ ...pref, rl: 'kto', precompute_ref_log_probs: true });
+    expect(flops(kto) / flops(ktoPre)).toBeCloseTo(6 / 4, 6);
+  });
+});
