@@ -108,6 +108,34 @@ export function noGradForwardsPerMicroBatch(trainer: Trainer): number {
   return trainer.kind === 'preference' ? trainer.noGradRowsPerSample / trainer.rowsPerSample : 0;
 }
 
+/**
+ * The output head and its loss:
+ * - 'lm-cross-entropy': lm_head over the vocabulary, the loss implementation of `kernels.loss` (SFT);
+ * - 'lm-log-probs': lm_head, TRL's `selective_log_softmax` per row (trl/trainer/utils.py), summed per
+ *   sequence (DPO / IPO / KTO `_compute_loss`);
+ * - 'lm-log-probs-nll': the same plus the chosen half's cross-entropy (ORPO `concatenated_forward`; CPO for
+ *   SimPO with its default cpo_alpha = 1);
+ * - 'score': the `score` Linear(hidden, num_labels) of the classification models.
+ */
+export type TrainerHead = 'lm-cross-entropy' | 'lm-log-probs' | 'lm-log-probs-nll' | 'score';
+
+export function trainerHead(trainer: Trainer): TrainerHead {
+  if (trainer.kind === 'reward' || trainer.kind === 'token-classification') return 'score';
+  if (trainer.kind === 'preference') return trainer.rl === 'orpo' || trainer.rl === 'simpo' ? 'lm-log-probs-nll' : 'lm-log-probs';
+  return 'lm-cross-entropy';
+}
+
+/**
+ * Where the no-grad forwards run relative to the trained forward (src/strategy/trainer-passes.ts): KTO's
+ * policy KL forward first (kto_trainer.py `_compute_loss` calls `_compute_kl_logps` before the policy
+ * forward; it stays when the reference log-probs are precomputed), the reference forwards after it.
+ */
+export function noGradForwardsAround(trainer: Trainer): { before: number; after: number } {
+  const n = noGradForwardsPerMicroBatch(trainer);
+  const before = trainer.kind === 'preference' && trainer.rl === 'kto' && n > 0 ? 1 : 0;
+  return { before, after: n - before };
+}
+
 /** Rows a micro-batch holds per configured sample (reward and pairwise preference trainers: 2). */
 export function rowsPerSample(trainer: Trainer): number {
   return trainer.kind === 'sft' ? 1 : trainer.rowsPerSample;
