@@ -97,3 +97,14 @@ describe('what a trainer computes, in model FLOPs', () => {
     expect(flops(kto) / flops(ktoPre)).toBeCloseTo(6 / 4, 6);
   });
 });
+
+describe('a reward model under LoRA', () => {
+  it('trains its score head beside the adapters (PEFT SEQ_CLS puts the classifier in modules_to_save)', async () => {
+    const rm = { base_model: 'Qwen/Qwen2.5-0.5B', sequence_len: 1024, micro_batch_size: 2, bf16: true, flash_attention: true, reward_model: true, simulation: { gpus: 1 } };
+    const lora = { adapter: 'lora', lora_r: 8, lora_alpha: 16, lora_target_modules: ['q_proj', 'v_proj'] };
+    const withHead = (await run({ ...rm, ...lora })).result;
+    const lm = (await run({ ...rm, reward_model: false, ...lora })).result;
+    // Same adapters; the reward model adds the trainable h × 1 score copy.
+    expect(withHead.model.trainable_parameters - lm.model.trainable_parameters).toBe(896);
+  });
+});
