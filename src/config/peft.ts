@@ -58,13 +58,13 @@ export interface KernelContext {
 /**
  * Axolotl's `check_auto_enable_lora_kernels` (utils/schemas/config.py at 067b021c): for `adapter: lora|qlora`
  * with none of lora_{mlp,qkv,o,embedding}_kernel set, not 8-bit LoRA, not `trust_remote_code`, not an RL
- * trainer (refused anyway), on one GPU, multi-GPU without `fsdp_config`, or FSDP2, all four are switched on.
+ * trainer (`if data.get("rl"): return data`, "RL trainers not tested so don't enable kernels by default"), on one GPU, multi-GPU without `fsdp_config`, or FSDP2, all four are switched on.
  */
 export function resolveLoraKernels(s: ScenarioInput, adapter: 'lora' | 'qlora', ctx: KernelContext): PeftConfig['fusedKernels'] {
   const keys = [s.lora_mlp_kernel, s.lora_qkv_kernel, s.lora_o_kernel, s.lora_embedding_kernel];
   const anySet = keys.some((v) => v !== undefined && v !== null);
   const auto =
-    ctx.axolotl && !anySet && !(adapter === 'lora' && s.load_in_8bit === true) && s.trust_remote_code !== true && (!ctx.multiGpu || !ctx.fsdpConfig || ctx.fsdp2);
+    ctx.axolotl && !anySet && !s.rl && !(adapter === 'lora' && s.load_in_8bit === true) && s.trust_remote_code !== true && (!ctx.multiGpu || !ctx.fsdpConfig || ctx.fsdp2);
   return { qkv: auto || s.lora_qkv_kernel === true, o: auto || s.lora_o_kernel === true, mlp: auto || s.lora_mlp_kernel === true, auto };
 }
 

@@ -153,8 +153,13 @@ export async function resolveConfig(loaded: LoadedScenario, cluster: ClusterShap
     warnings.push('sample_packing: with this attention backend (unset, fp8 or a hub kernel without packing support) Axolotl keeps the attention mask, so each row attends causally across its packed samples (cross-contamination; Axolotl warns too) — set attn_implementation: flash_attention_2 or sdpa to isolate them');
   }
   const trainer = resolveTrainer(s);
-  if (trainer.kind === 'preference' && trainer.noGradRowsPerSample > 0 && (deepspeed || !(strategy === 'single' || strategy === 'ddp'))) {
-    throw new ShardsimError(`${trainer.rl}'s reference forward is modelled on one GPU or under DDP; under FSDP or DeepSpeed it gathers the parameters again, which is not modelled`, { key: 'rl', fix: 'simulate it without fsdp/deepspeed, set precompute_ref_log_probs: true, or use orpo / simpo (no reference model)' });
+  // The no-grad forwards are lowered as whole-model compute (src/strategy/trainer-passes.ts): right where every
+  // rank holds the weights (one GPU, DDP, ZeRO-1/2), not where each layer is gathered again (FSDP, ZeRO-3) or
+  // synchronised across TP / CP ranks.
+  const replicated = strategy === 'single' || strategy === 'ddp' || strategy === 'zero1' || strategy === 'zero2';
+  if (trainer.kind === 'preference' && trainer.noGradRowsPerSample > 0 && (!replicated || mesh.tp > 1 || mesh.cp > 1)) {
+    const where = !replicated ? (strategy === 'zero3' ? 'ZeRO-3' : 'FSDP') : 'tensor or context parallelism';
+    throw new ShardsimError(`${trainer.rl}'s reference forward is modelled on one GPU, under DDP or DeepSpeed ZeRO-1/2; under ${where} it gathers or synchronises every layer again, which is not modelled`, { key: 'rl', fix: 'simulate it with DDP or ZeRO-1/2, set precompute_ref_log_probs: true, or use orpo / simpo (no reference model)' });
   }
   // A reward model's micro-batch holds the chosen and the rejected sequence of each sample (config/trainer.ts).
   const data = resolveDataShape({ ...(s as AttentionInput), micro_batch_size: micro * rowsPerSample(trainer), ...(sim.document_length ? { document_length: sim.document_length } : {}) }, attnImpl, attnChoice.packed);

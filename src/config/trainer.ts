@@ -76,19 +76,64 @@ function resolvePreference(rl: string, s: TrainerInput): Preference {
   if (!p) {
     throw new ShardsimError(`"${rl}" runs generation or a reward model in the loop (GRPO, online DPO, EBFT …), which is not simulated`, { key: 'rl', fix: `simulate one of ${Object.keys(PREFERENCE).join(', ')}, or the supervised fine-tuning step (remove rl)` });
   }
-  const reference = s.precompute_ref_log_probs === true ? 0 : p.reference;
+  const precomputed = s.precompute_ref_log_probs === true;
+  const reference = precomputed ? 0 : p.reference;
+  // Who holds a full fine-tune's reference weights: for dpo / ipo Axolotl loads the copy itself
+  // (train.py setup_reference_model) and hands it to DPOTrainer, which keeps a given ref_model even with
+  // precompute_ref_log_probs (dpo_trainer.py __init__: only `ref_model is None` consults it); KTO gets none
+  // from Axolotl (core/builders/rl.py `trainer_cls_args = [self.model]`) and TRL creates one unless the
+  // log-probs are precomputed (kto_trainer.py __init__).
+  const adapter = s.adapter !== undefined && s.adapter !== null && s.adapter !== '';
+  const referenceCopy = !adapter && p.reference > 0 && (rl === 'kto' ? !precomputed : true);
   return {
     kind: 'preference',
     rl: rl as Preference['rl'],
     rowsPerSample: p.rowsPerSample,
     noGradRowsPerSample: reference + p.policyNoGrad,
-    referenceCopy: reference > 0 && !s.adapter,
+    referenceCopy,
   };
 }
 
 /** The score head's width: the vocabulary for a language model, num_labels for a classification head. */
 export function headOutputs(trainer: Trainer, vocabSize: number): number {
   return trainer.kind === 'reward' || trainer.kind === 'token-classification' ? trainer.numLabels : vocabSize;
+}
+
+/**
+ * Whole-model no-grad forwards per trained forward (each over as many rows as the trained one): DPO / IPO 1
+ * (the reference over the 2·B rows), KTO 3 (the policy's KL forward and the reference's KL and batch forwards,
+ * B rows each); 0 for the other trainers and when the log-probs are precomputed (KTO's policy KL stays).
+ */
+export function noGradForwardsPerMicroBatch(trainer: Trainer): number {
+  return trainer.kind === 'preference' ? trainer.noGradRowsPerSample / trainer.rowsPerSample : 0;
+}
+
+/**
+ * The output head and its loss:
+ * - 'lm-cross-entropy': lm_head over the vocabulary, the loss implementation of `kernels.loss` (SFT);
+ * - 'lm-log-probs': lm_head, TRL's `selective_log_softmax` per row (trl/trainer/utils.py), summed per
+ *   sequence (DPO / IPO / KTO `_compute_loss`);
+ * - 'lm-log-probs-nll': the same plus the chosen half's cross-entropy (ORPO `concatenated_forward`; CPO for
+ *   SimPO with its default cpo_alpha = 1);
+ * - 'score': the `score` Linear(hidden, num_labels) of the classification models.
+ */
+export type TrainerHead = 'lm-cross-entropy' | 'lm-log-probs' | 'lm-log-probs-nll' | 'score';
+
+export function trainerHead(trainer: Trainer): TrainerHead {
+  if (trainer.kind === 'reward' || trainer.kind === 'token-classification') return 'score';
+  if (trainer.kind === 'preference') return trainer.rl === 'orpo' || trainer.rl === 'simpo' ? 'lm-log-probs-nll' : 'lm-log-probs';
+  return 'lm-cross-entropy';
+}
+
+/**
+ * Where the no-grad forwards run relative to the trained forward (src/strategy/trainer-passes.ts): KTO's
+ * policy KL forward first (kto_trainer.py `_compute_loss` calls `_compute_kl_logps` before the policy
+ * forward; it stays when the reference log-probs are precomputed), the reference forwards after it.
+ */
+export function noGradForwardsAround(trainer: Trainer): { before: number; after: number } {
+  const n = noGradForwardsPerMicroBatch(trainer);
+  const before = trainer.kind === 'preference' && trainer.rl === 'kto' && n > 0 ? 1 : 0;
+  return { before, after: n - before };
 }
 
 /** Rows a micro-batch holds per configured sample (reward and pairwise preference trainers: 2). */

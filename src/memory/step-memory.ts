@@ -7,6 +7,7 @@ import { loraParams } from '../model/peft.ts';
 import type { LayerSpec, ModelSpec } from '../model/types.ts';
 import { bytesOf } from '../util/dtype.ts';
 import { ffnWidthPerToken } from '../compute/elementwise.ts';
+import { trainerHead } from '../config/trainer.ts';
 
 /**
  * Transient memory of one micro-batch on one GPU: what each decoder layer keeps between its forward and
@@ -35,12 +36,24 @@ export interface HeadMemory {
   lossHeldBytes: number;
   /** Allocated by the loss backward on top of the held output: NLL's grad and log-softmax's grad (fp32). */
   lossBackwardBytes: number;
+  /**
+   * Part of `lossForwardBytes − lossHeldBytes` that lives until the trainer's compute_loss returns rather than
+   * until the head's forward ends: TRL's `outputs.logits`, still referenced while the reference forwards run.
+   */
+  heldUntilLossReturnsBytes?: number;
+}
+
+/** A forward without gradients (reference / KL forwards, src/config/trainer.ts): nothing is saved. */
+export interface NoGradForwardMemory {
+  /** The most it allocates at once: one layer's intermediates, or its logits plus one row's log-softmax. */
+  peakBytes: number;
 }
 
 export interface StepMemory {
   /** Per decoder layer, in order; identical layers share one object. */
   layers: LayerMemory[];
   head: HeadMemory;
+  noGradForward: NoGradForwardMemory;
   /**
    * Autocast's cast cache (aten/src/ATen/autocast_mode.cpp `cached_cast`): when forward runs 16-bit matmuls
    * on fp32 leaf weights, each weight's 16-bit copy is cached until the outermost autocast region exits
@@ -147,7 +160,7 @@ export function stepMemory(cfg: ResolvedConfig, model: ModelSpec): StepMemory {
     rootBytes: headFp32 || (cfg.precision.fp32EmbeddingModules && p < 4) ? (headWidth(model) * h * p) / tp : 0,
   };
 
-  return { layers, head, autocastCache };
+  return { layers, head, autocastCache, noGradForward: noGradForwardMemory(model, cfg, tokens, p) };
 }
 
 /** What one decoder layer keeps, re-creates and works with during one micro-batch. */
@@ -224,6 +237,8 @@ function headMemory(model: ModelSpec, cfg: ResolvedConfig, tokens: number, h: nu
   const normSaved = fusedNorm ? tokens * (h * p + 4) : tokens * h * (Math.max(p, 4) + (rms && (!model.peft || model.peft.trainsInPlace?.norms) ? p : 0));
   const lmInput = tokens * h * p;
   const upcast = p < 4 ? 4 : 0;
+  const trainerHead = headForTrainer(cfg, E, p, normSaved + lmInput);
+  if (trainerHead) return trainerHead;
   // Compiled (HF Trainer compiles the model, whose forward computes the loss; torchtune compiles its loss):
   // Inductor fuses the upcast, log-softmax and NLL into reductions over the 16-bit logits and, by its min-cut
   // partitioner (torch/_functorch/partitioners.py), saves those logits and a per-row log-sum-exp rather than
@@ -250,6 +265,55 @@ function headMemory(model: ModelSpec, cfg: ResolvedConfig, tokens: number, h: nu
     case 'cce':
       return { savedBytes: normSaved + lmInput, lossForwardBytes: tokens * 4, lossHeldBytes: tokens * 4, lossBackwardBytes: lmInput };
   }
+}
+
+/**
+ * The head of the trainers that do not use the model's causal-LM loss (src/config/trainer.ts `trainerHead`);
+ * undefined for SFT. E is the micro-batch's logits (rows × tokens × head width), `saved` the final norm's
+ * tensors plus the head's input.
+ *
+ * - Classification heads (`score`): E = b·s·num_labels, a few bytes per token; transformers' loss upcasts them
+ *   (`logits.float()`: ForTokenClassification, the pooled sequence logits) as the HF causal-LM loss does. The
+ *   fused losses (Liger, CCE) patch the causal-LM forward only.
+ * - 'lm-log-probs' (TRL 1.8.0 DPOTrainer / KTOTrainer `_compute_loss`): the model is called without labels;
+ *   the lm_head returns 16-bit logits and `selective_log_softmax` (trl/trainer/utils.py) runs log_softmax row
+ *   by row, each row's output saved for its backward (E·p in all), while `outputs.logits` stays referenced
+ *   until compute_loss returns, after the reference forwards. fp32 logits take its logsumexp path, which
+ *   saves the logits themselves. Backward: the rows' gradients wait in unbind's input buffer and are stacked
+ *   (about E·p on top of the saved outputs, which free as each row's backward runs).
+ * - 'lm-log-probs-nll' (ORPOTrainer / CPOTrainer `concatenated_forward`): also the chosen half's
+ *   cross-entropy (nn.CrossEntropyLoss on the logits dtype): a `.contiguous()` copy of those logits (E/2,
+ *   freed when the helper returns) and its log_softmax output (E/2, saved).
+ */
+function headForTrainer(cfg: ResolvedConfig, E: number, p: number, saved: number): HeadMemory | undefined {
+  switch (trainerHead(cfg.trainer)) {
+    case 'lm-cross-entropy':
+      return undefined;
+    case 'score':
+      return { savedBytes: saved, lossForwardBytes: E * (p + (p < 4 ? 4 : 0) + 4), lossHeldBytes: E * 4, lossBackwardBytes: E * 8 };
+    case 'lm-log-probs':
+      if (p >= 4) return { savedBytes: saved, lossForwardBytes: E * p + (E / cfg.shape.rows) * p, lossHeldBytes: E * p, lossBackwardBytes: E * p };
+      return { savedBytes: saved, lossForwardBytes: 2 * E * p, lossHeldBytes: E * p, lossBackwardBytes: E * p, heldUntilLossReturnsBytes: E * p };
+    case 'lm-log-probs-nll':
+      return { savedBytes: saved, lossForwardBytes: 2.5 * E * p, lossHeldBytes: 1.5 * E * p, lossBackwardBytes: E * p, heldUntilLossReturnsBytes: E * p };
+  }
+}
+
+/**
+ * Under torch.no_grad every intermediate is freed as soon as its consumer has run. Inside a layer the widest
+ * point is the MLP: its input, the gate and up outputs and their product (h + 3·I per token for a gated MLP,
+ * h + 2·I otherwise) beside the residual stream (h). At the head: the 16-bit logits plus one row's log_softmax
+ * (TRL's `selective_log_softmax` loops over rows to bound this).
+ */
+function noGradForwardMemory(model: ModelSpec, cfg: ResolvedConfig, tokens: number, p: number): NoGradForwardMemory {
+  const tp = cfg.mesh.tp;
+  let layerPeak = 0;
+  for (const layer of model.layers) {
+    const I = ffnWidthPerToken(layer) / tp;
+    layerPeak = Math.max(layerPeak, tokens * p * (2 * layer.hiddenSize + (layer.ffn?.gated ? 3 : 2) * I));
+  }
+  const E = logitsBytes(model, cfg.shape.rows, cfg.shape.rowTokens, 1, cfg.mesh.cp).elements;
+  return { peakBytes: Math.max(layerPeak, E * p + (E / cfg.shape.rows) * p) };
 }
 
 /** What the layer's MLP (its projections, activation, routing) saves: the layer's set minus the same layer without its MLP; the norm before it stays. */

@@ -12,6 +12,7 @@ import type { Timeline } from '../engine/index.ts';
 import type { OpTag, Plan, MemoryCategory } from '../strategy/index.ts';
 import { extendBySteadyState, rankBreakdown, waitReport, type WaitReport } from './step.ts';
 import type { AdviceDebug, AdviceEntry } from '../advisor/types.ts';
+import { noGradForwardsPerMicroBatch } from '../config/trainer.ts';
 
 const CATEGORIES: MemoryCategory[] = ['parameters', 'gradients', 'optimizer_states', 'activations', 'communication_buffers', 'other'];
 
@@ -142,14 +143,17 @@ export function buildResult(args: {
   // The attention term of model FLOPs uses the length a token actually attends over (its document's when
   // rows are packed or padded samples; PaLM's convention otherwise).
   const attentionSeq = attentionSeqLen(cfg);
-  const modelFlops = modelFlopsPerToken(model, attentionSeq) * tokens;
+  // Counted per trainer (model/flops.ts): the score head's h × num_labels matmul, and the preference trainers'
+  // no-grad forwards (reference, KL) on top of the trained forward and backward.
+  const noGrad = noGradForwardsPerMicroBatch(cfg.trainer);
+  const modelFlops = modelFlopsPerToken(model, attentionSeq, noGrad) * tokens;
   const peak = peakMatmulFlops(profile.gpu, cfg.precision.computeDtype, cfg.precision.tf32Matmul);
   const tflopsPerGpu = modelFlops / step / world;
   // HFU counts what the GPUs execute: model FLOPs plus what activation checkpointing recomputes — the
   // whole forward (2·N_layer + 4·a·d·s per token per layer, the same convention as MFU), or under the
   // selective policy only the matmuls it does not save (every other one; src/strategy/costs.ts).
   const recomputePerToken = cfg.activationCheckpointing === 'none' ? 0 : recomputeFlopsPerToken(model, cfg);
-  const hfu = ((modelFlopsPerToken(model, attentionSeq) + recomputePerToken) * tokens) / step / world / peak;
+  const hfu = ((modelFlopsPerToken(model, attentionSeq, noGrad) + recomputePerToken) * tokens) / step / world / peak;
 
   // Memory: the highest peak over simulated ranks.
   let peakBytes = 0;

@@ -88,8 +88,31 @@ export function attentionCoreFlops(
  * A frozen weight (PEFT's base, a frozen lm_head) needs no weight gradient, so it counts 4 instead of 6
  * (autograd skips the GEMM: derivatives.yaml `mm`); LoRA adapters count 6 per adapter parameter. Without
  * PEFT this is the PaLM count.
+ *
+ * Per trainer (src/config/trainer.ts), counting what it computes: the head matmul is h × num_labels for a
+ * classification (`score`) head, and the preference trainers add `noGradForwards` forward-only passes per
+ * trained token (DPO / IPO: the reference forward over the same chosen + rejected rows; KTO: the policy's KL
+ * forward and the reference's two). The chosen + rejected rows themselves are in the token count.
  */
-export function modelFlopsPerToken(spec: ModelSpec, seqLen: number): number {
+export function modelFlopsPerToken(spec: ModelSpec, seqLen: number, noGradForwards = 0): number {
+  return trainedFlopsPerToken(spec, seqLen) + noGradForwards * forwardFlopsPerToken(spec, seqLen);
+}
+
+/**
+ * Forward FLOPs per token of one no-grad pass of the whole model (the preference trainers' reference and KL
+ * forwards, src/config/trainer.ts): a third of the PaLM count, 2 · N_matmul + 2 · Σ_layers a · (d + d_v) · s.
+ * The adapters are left out (a reference forward runs with them disabled; KTO's policy KL forward runs them,
+ * r·(in + out) per projection, a fraction of a percent).
+ */
+export function forwardFlopsPerToken(spec: ModelSpec, seqLen: number): number {
+  let attention = 0;
+  for (const layer of spec.layers) {
+    if (layer.mixer?.kind === 'attention') attention += 2 * layer.mixer.numHeads * (layer.mixer.headDim + layer.mixer.vHeadDim) * seqLen;
+  }
+  return 2 * matmulParams(spec) + attention;
+}
+
+function trainedFlopsPerToken(spec: ModelSpec, seqLen: number): number {
   let attention = 0;
   for (const layer of spec.layers) {
     if (layer.mixer?.kind === 'attention') attention += 6 * layer.mixer.numHeads * (layer.mixer.headDim + layer.mixer.vHeadDim) * seqLen;

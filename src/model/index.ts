@@ -3,7 +3,7 @@ export { catalogIds, catalogIdsWithAliases, catalogAliasOf, catalogConfig, canon
 export { specFromHfConfig, SUPPORTED_MODEL_TYPES } from './hf-config.ts';
 export { loadModel, type LoadModelOptions } from './load.ts';
 export { parameterCounts, activeParameters, trainableParameters, trainableTensorCount, hiddenMatrices, matmulParams, matmulParamsOfLayer, layerParams, linearParams, normParams } from './params.ts';
-export { layerGemms, lmHeadGemm, gemmFlops, attentionCoreFlops, modelFlopsPerToken, shardedLinear } from './flops.ts';
+export { layerGemms, lmHeadGemm, gemmFlops, attentionCoreFlops, modelFlopsPerToken, forwardFlopsPerToken, shardedLinear } from './flops.ts';
 export { attentionOf } from './layer.ts';
 export {
   activationBytesPerLayer,

@@ -71,7 +71,8 @@ function kernelGroups(layer: LayerSpec, linears: LinearSpec[], k: NonNullable<Pe
 }
 
 const EMBEDDING_NAMES = new Set(['embed_tokens', 'wte', 'embed_in', 'word_embeddings', 'tok_embeddings', 'embeddings']);
-const LM_HEAD_NAMES = new Set(['lm_head', 'embed_out', 'output']);
+// `score`: the head of AutoModelForSequence/TokenClassification (src/config/trainer.ts), in lm_head's place.
+const LM_HEAD_NAMES = new Set(['lm_head', 'embed_out', 'output', 'score']);
 
 /**
  * Where transformers puts the decoder layers and their token-mixer / feed-forward modules, by model type (the

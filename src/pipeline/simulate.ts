@@ -104,13 +104,17 @@ function trainedModel(loaded: ModelSpec, cfg: ResolvedConfig): ModelSpec {
   const base = cfg.trainer.kind === 'reward' || cfg.trainer.kind === 'token-classification' ? { ...linearized, headOutputs: cfg.trainer.numLabels, tiedEmbeddings: false, lmHeadBias: false } : linearized;
   const p = cfg.peft;
   if (!p) return cfg.unfrozenParameters ? applyUnfrozen(base, cfg.unfrozenParameters) : base;
+  // Under LoRA the score head trains: Axolotl builds the LoraConfig with task_type SEQ_CLS / TOKEN_CLS for
+  // these model classes (loaders/adapter.py `_get_peft_task_type`), and PEFT's PeftModelForSequence/
+  // TokenClassification add their classifier ("classifier", "score") to modules_to_save.
+  const scoreHead = cfg.trainer.kind === 'reward' || cfg.trainer.kind === 'token-classification';
   return applyPeft(base, {
     r: p.r,
     dropout: p.dropout > 0,
     dora: p.dora,
     targets: p.targets,
     parameters: p.parameters,
-    modulesToSave: p.modulesToSave,
+    modulesToSave: scoreHead ? [...p.modulesToSave, 'score'] : p.modulesToSave,
     ...(p.layersToTransform ? { layersToTransform: p.layersToTransform } : {}),
     ...(p.quantization ? { quantization: p.quantization } : {}),
     quantizeExperts: p.quantizeExperts,

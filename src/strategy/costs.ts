@@ -12,6 +12,7 @@ import { moeRoutingSeconds } from './moe-costs.ts';
 import type { LayerSpec, ModelSpec } from '../model/types.ts';
 import type { ResolvedConfig } from '../config/types.ts';
 import { bytesOf } from '../util/dtype.ts';
+import { trainerHead } from '../config/trainer.ts';
 
 /** One slice of a layer's backward: the kernels that produce one parameter tensor's gradient. */
 export interface BackwardSegment {
@@ -56,6 +57,8 @@ export interface StepCosts {
   /** The embedding (and learned positions); under PEFT frozen, plus a trainable copy with modules_to_save. */
   embedding: ParamShare & { forwardSeconds: number; backwardSeconds: number };
   head: ParamShare & {
+    /** The head in a no-grad pass (reference / KL forwards): final norm, logits and TRL's per-row log-probs. */
+    noGradForwardSeconds: number;
     /** Final norm + lm_head on this rank (no lm_head when tied: it lives in the embedding). */
     forwardSeconds: number;
     backwardSeconds: number;
@@ -250,7 +253,7 @@ export function stepCosts(cfg: ResolvedConfig, model: ModelSpec, gpu: GpuSpec): 
   const headTrains = !peft || peft.trainableCopies.lmHead || inPlace?.lmHead === true || (model.tiedEmbeddings && embeddingTrains);
   const head = lmHeadGemm(model, tokens, tp);
   const logitsElements = tokens * headWidth(model);
-  const headTimes = headSeconds(cfg.kernels, head, { tokens, hidden: h, vocab: headWidth(model), bytesPerElement: p, weightGrad: headTrains }, gpu, dtype);
+  const headTimes = headSeconds(cfg.kernels, head, { tokens, hidden: h, vocab: headWidth(model), bytesPerElement: p, weightGrad: headTrains, trainerHead: trainerHead(cfg.trainer), rows: b }, gpu, dtype);
   const headForward = headTimes.forward;
   const headBackward = headTimes.backward;
   const lmHeadLocal = counts.lmHead / tp;
@@ -281,7 +284,7 @@ export function stepCosts(cfg: ResolvedConfig, model: ModelSpec, gpu: GpuSpec): 
   return {
     layers,
     embedding: { ...embedding, forwardSeconds: embedForward, backwardSeconds: embedBackward },
-    head: { ...headShare, forwardSeconds: headForward, backwardSeconds: headBackward, forwardFlops: gemmFlops(head) },
+    head: { ...headShare, forwardSeconds: headForward, backwardSeconds: headBackward, forwardFlops: gemmFlops(head), noGradForwardSeconds: headTimes.noGradForward },
     totalParams: total.params,
     total,
     rootParams: root.params,

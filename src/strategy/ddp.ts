@@ -4,10 +4,10 @@ import { mem, type OpTag } from './plan.ts';
 import { clipGradNormSeconds, deviceOptimizerStateBytes, optimizerLabel, optimizerStep, pagedOptimizerStateBytes } from './optimizer.ts';
 import { headWidth, hiddenMatrices, trainableTensorCount } from '../model/params.ts';
 import { storedBytes } from './param-bytes.ts';
-import { logitsBytes } from '../model/activations.ts';
 import { optimizerStateBytes } from '../config/optimizers.ts';
 import { offloadAfterForward, reloadBeforeBackward } from './activation-offload.ts';
 import { cpRing, emitLayerForward, layerForwardSeconds, tpGatherLogits, tpSync } from './tensor-parallel.ts';
+import { emitNoGradForwards, lossReleasedAtHeadForward, referenceCopyBytes } from './trainer-passes.ts';
 
 /** One DDP gradient bucket: parameters (in reverse registration order) and the layer whose backward fills it last. */
 export interface Bucket {
@@ -102,7 +102,7 @@ export function lowerDdp(ctx: StrategyContext, rank: number): StrategyResult {
 
   for (const mb of ctx.microBatches) {
     const sync = mb === GA - 1;
-    let waitFor = [b.compute(rank, costs.embedding.forwardSeconds, tag({ kind: 'compute', phase: 'forward', label: 'embedding' }, mb), [lastOfPrev])];
+    let waitFor = [b.compute(rank, costs.embedding.forwardSeconds, tag({ kind: 'compute', phase: 'forward', label: 'embedding' }, mb), emitNoGradForwards(ctx, rank, mb, 'before', [lastOfPrev]))];
     for (let i = 0; i < L; i++) {
       let last: number;
       [last, waitFor] = emitLayerForward(ctx, rank, { layer: i, microBatch: mb, phase: 'forward' }, waitFor,
@@ -110,24 +110,18 @@ export function lowerDdp(ctx: StrategyContext, rank: number): StrategyResult {
       offloadAfterForward(ctx, rank, i, mb, last);
     }
     const headFMem = [mem('start', cacheRoot, 'parameters'), mem('start', H.savedBytes, 'activations'), mem('start', H.lossForwardBytes, 'activations'),
-      mem('end', -(H.lossForwardBytes - H.lossHeldBytes), 'activations')];
+      mem('end', -lossReleasedAtHeadForward(ctx), 'activations')];
     // Autocast's exit drops the weight-cast cache, which checkpointed layers were the only holders of.
     if (ckpt) headFMem.push(mem('end', -cacheAllLayers, 'parameters'));
     const headF = b.compute(rank, costs.head.forwardSeconds, tag({ kind: 'compute', phase: 'forward', label: 'head (norm, lm_head, loss)', flops: costs.head.forwardFlops }, mb), waitFor, headFMem);
     waitFor = tpGatherLogits(ctx, rank, { phase: 'forward', microBatch: mb }, [headF], meshKey('tp-logits', mb));
-    // Preference trainers: the reference (and KTO's KL) forwards under no_grad, after the policy's forward and
-    // before its backward (TRL computes the reference log-probs in get_batch_loss_metrics); nothing is saved,
-    // the pass's logits are alive while it turns them into log-probs.
-    const noGrad = noGradForward(ctx, timings);
-    if (noGrad.seconds > 0) {
-      waitFor = [b.compute(rank, noGrad.seconds, tag({ kind: 'compute', phase: 'forward', label: 'reference forward (no grad)', flops: noGrad.flops }, mb), waitFor,
-        [mem('start', noGrad.logitsBytes, 'activations'), mem('end', -noGrad.logitsBytes, 'activations')])];
-    }
+    // Preference trainers: the reference forwards under no_grad before the policy's backward (trainer-passes.ts).
+    waitFor = emitNoGradForwards(ctx, rank, mb, 'after', waitFor);
 
     const segEnd: number[] = [];
     let pendingRing = -1;
     // Offloaded activations come back one layer ahead: each reload starts when the layer above starts.
-    let reloadGate = headF;
+    let reloadGate = waitFor[waitFor.length - 1] ?? headF;
     let bucketIdx = 0;
     segments.forEach((seg, si) => {
       const memory = [];
@@ -245,25 +239,4 @@ function fp32Embeddings(ctx: StrategyContext): { params: number; gradHead: numbe
     gradEmbedding: embeddingGradParams * gradUp,
     optimizerStates: (embedding + lmHead) * stateUp,
   };
-}
-
-/**
- * The no-grad forwards a preference trainer adds per micro-batch (config/trainer.ts): the policy's forward
- * time scaled by the rows it covers, and the logits it materialises (16-bit, rows × tokens × vocab).
- */
-function noGradForward(ctx: StrategyContext, timings: ReturnType<typeof layerForwardSeconds>[]): { seconds: number; flops: number; logitsBytes: number } {
-  const { cfg, costs, model } = ctx;
-  const t = cfg.trainer;
-  if (t.kind !== 'preference' || t.noGradRowsPerSample === 0) return { seconds: 0, flops: 0, logitsBytes: 0 };
-  const share = t.noGradRowsPerSample / t.rowsPerSample;
-  const layers = timings.reduce((a, x) => a + x.forward.full, 0);
-  const layerFlops = costs.layers.reduce((a, l) => a + l.forwardFlops, 0);
-  return { seconds: share * (layers + costs.head.forwardSeconds), flops: share * (layerFlops + costs.head.forwardFlops), logitsBytes: share * logitsBytes(model, cfg.shape.rows, cfg.shape.rowTokens, 1, cfg.mesh.cp).elements * bytesOf(cfg.precision.computeDtype) };
-}
-
-/** A full fine-tune's DPO/KTO reference: a frozen copy of the weights in the model dtype (TRL create_reference_model). */
-function referenceCopyBytes(ctx: StrategyContext): number {
-  const t = ctx.cfg.trainer;
-  if (t.kind !== 'preference' || !t.referenceCopy) return 0;
-  return ctx.costs.total.params * bytesOf(ctx.cfg.precision.computeDtype);
 }

@@ -9,6 +9,7 @@ import { offloadAfterForward, reloadBeforeBackward } from './activation-offload.
 import type { ParamShare } from './costs.ts';
 import { memoryBoundSeconds } from '../compute/kernels.ts';
 import { cpRing, emitLayerForward, layerForwardSeconds, memoryAt, tpGatherLogits, tpSync, type LayerForwardSeconds } from './tensor-parallel.ts';
+import { lossReleasedAtHeadForward } from './trainer-passes.ts';
 
 /**
  * FSDP2 (`fully_shard`, torch/distributed/fsdp/_fully_shard/) as accelerate applies it: one parameter group
@@ -211,7 +212,7 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
     }
     const H = M.head;
     const headFMem = [mem('start', cacheRoot, 'parameters'), mem('start', H.savedBytes, 'activations'), mem('start', H.lossForwardBytes, 'activations'),
-      mem('end', -(H.lossForwardBytes - H.lossHeldBytes), 'activations')];
+      mem('end', -lossReleasedAtHeadForward(ctx), 'activations')];
     // The root's post-forward frees the last deferred all-gather output; autocast's exit drops the cache,
     // which checkpointed layers were the only holders of.
     if (fsdp2) headFMem.push(mem('end', -views[L - 1]!.unsharded, 'communication_buffers', 'all_gather'));

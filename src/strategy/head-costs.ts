@@ -10,25 +10,60 @@
  *   forward (ops/fused_linear_cross_entropy.py); backward only scales the stored input gradient.
  * - 'cce': Cut Cross-Entropy's fused kernels compute the logit blocks on chip: forward one logits GEMM's
  *   work, backward recomputes them and runs both gradient GEMMs — no b·s·V tensor touches HBM.
+ *
+ * The trainer's head (src/config/trainer.ts `trainerHead`) comes first: the preference trainers call the
+ * model without labels, so no fused loss runs, and take per-token log-probabilities from the 16-bit logits
+ * with TRL's `selective_log_softmax` (trl/trainer/utils.py: a loop over rows, `log_softmax` then `gather`):
+ * forward reads and writes the logits once per row (2 kernels a row); backward scatters each row's gradient
+ * into zeros, runs log_softmax's backward (reads the gradient and the saved output, writes the input
+ * gradient), stacks the rows (unbind's backward) and copies into the full logits gradient (the shift slice's
+ * backward): about eight passes over b·s·V 16-bit elements. ORPO / CPO add the chosen half's cross-entropy
+ * (a `.contiguous()` copy, log_softmax and NLL over half the logits: two passes forward, three backward).
+ * Classification heads (`score`) run transformers' loss over b·s·num_labels logits.
  */
 import { gemmBackwardSeconds, gemmSeconds, memoryBoundSeconds, type GpuSpec } from '../compute/kernels.ts';
 import type { KernelChoices } from '../config/kernels.ts';
+import type { TrainerHead } from '../config/trainer.ts';
 import type { Gemm } from '../model/types.ts';
 import type { Dtype } from '../util/dtype.ts';
 
 export function headSeconds(
   k: KernelChoices,
   head: Gemm,
-  c: { tokens: number; hidden: number; vocab: number; bytesPerElement: number; weightGrad: boolean },
+  c: { tokens: number; hidden: number; vocab: number; bytesPerElement: number; weightGrad: boolean; trainerHead?: TrainerHead; rows?: number },
   gpu: GpuSpec,
   dtype: Dtype,
-): { forward: number; backward: number } {
+): { forward: number; backward: number; noGradForward: number } {
   const p = c.bytesPerElement;
   const E = c.tokens * c.vocab;
+  const rows = c.rows ?? 1;
   const norm = memoryBoundSeconds(4 * c.tokens * c.hidden * p, gpu, 1);
   const logits = gemmSeconds(head, gpu, dtype);
   const dgrad = gemmSeconds({ name: 'lm_head.dgrad', m: head.m, n: head.k, k: head.n }, gpu, dtype);
   const backwardGemms = c.weightGrad ? gemmBackwardSeconds(head, gpu, dtype) : dgrad;
+  // A no-grad pass of the head (reference / KL forwards): the logits and TRL's per-row log-probs.
+  const logProbsForward = memoryBoundSeconds(2 * E * p, gpu, 2 * rows);
+  const noGradForward = norm + logits + logProbsForward;
+  const trainerHead = c.trainerHead ?? 'lm-cross-entropy';
+  if (trainerHead === 'lm-log-probs' || trainerHead === 'lm-log-probs-nll') {
+    const nll = trainerHead === 'lm-log-probs-nll';
+    return {
+      forward: norm + logits + logProbsForward + (nll ? memoryBoundSeconds(2 * E * p, gpu, 3) : 0),
+      backward: norm + backwardGemms + memoryBoundSeconds(8 * E * p, gpu, 3 * rows + 3) + (nll ? memoryBoundSeconds(3 * E * p, gpu, 3) : 0),
+      noGradForward,
+    };
+  }
+  // The fused losses patch the causal-LM forward only; a classification model computes transformers' loss.
+  const loss = trainerHead === 'lm-cross-entropy' ? k : { ...k, loss: 'hf' as const };
+  return { ...lossSeconds(loss, { E, p, norm, logits, backwardGemms, tokens: c.tokens, hidden: c.hidden, vocab: c.vocab, weightGrad: c.weightGrad }, gpu), noGradForward };
+}
+
+function lossSeconds(
+  k: KernelChoices,
+  c: { E: number; p: number; norm: number; logits: number; backwardGemms: number; tokens: number; hidden: number; vocab: number; weightGrad: boolean },
+  gpu: GpuSpec,
+): { forward: number; backward: number } {
+  const { E, p, norm, logits, backwardGemms } = c;
   switch (k.loss) {
     case 'hf':
     case 'chunked':

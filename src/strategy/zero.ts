@@ -8,6 +8,7 @@ import type { StrategyContext, StrategyResult } from './context.ts';
 import { mem, type OpTag } from './plan.ts';
 import { hostShare, zeroBuckets, zeroDtypes, zeroGpuStep, type GradSegment } from './zero-common.ts';
 import { lowerZero3 } from './zero3.ts';
+import { emitNoGradForwards, lossReleasedAtHeadForward, referenceCopyBytes } from './trainer-passes.ts';
 
 /** engine.py `MEMORY_OPT_ALLREDUCE_SIZE`: elements per AllReduce of the engine's own gradient reduction (BF16_Optimizer). */
 const ENGINE_ALLREDUCE_ELEMENTS = 500_000_000;
@@ -120,15 +121,17 @@ function lowerZero12(ctx: StrategyContext, rank: number, cluster: Cluster): Stra
     const hooks = hookReduces(mb);
     // ---- forward (as DDP: a full replica) ----
     const firstMem = mb === 0 && fp32GradBuffer > 0 ? [mem('start', fp32GradBuffer, 'gradients')] : [];
-    let prev = b.compute(rank, costs.embedding.forwardSeconds, tag({ kind: 'compute', phase: 'forward', label: 'embedding' }, mb), [lastOfPrev, lastReduce], firstMem);
+    let prev = b.compute(rank, costs.embedding.forwardSeconds, tag({ kind: 'compute', phase: 'forward', label: 'embedding' }, mb), emitNoGradForwards(ctx, rank, mb, 'before', [lastOfPrev, lastReduce]), firstMem);
     for (let i = 0; i < L; i++) {
       prev = b.compute(rank, costs.layers[i]!.forwardSeconds, tag({ kind: 'compute', phase: 'forward', label: `layer ${i}`, layer: i, flops: costs.layers[i]!.forwardFlops }, mb), [prev],
         [mem('start', cacheLayers[i]!, 'parameters'), mem('start', Mem.layers[i]!.savedBytes, 'activations')]);
     }
     const headFMem = [mem('start', cacheRoot, 'parameters'), mem('start', H.savedBytes, 'activations'), mem('start', H.lossForwardBytes, 'activations'),
-      mem('end', -(H.lossForwardBytes - H.lossHeldBytes), 'activations')];
+      mem('end', -lossReleasedAtHeadForward(ctx), 'activations')];
     if (ckpt) headFMem.push(mem('end', -cacheLayers.reduce((a, x) => a + x, 0), 'parameters'));
     prev = b.compute(rank, costs.head.forwardSeconds, tag({ kind: 'compute', phase: 'forward', label: 'head (norm, lm_head, loss)', flops: costs.head.forwardFlops }, mb), [prev], headFMem);
+    // Preference trainers: the reference forwards under no_grad before backward (trainer-passes.ts).
+    prev = emitNoGradForwards(ctx, rank, mb, 'after', [prev])[0]!;
 
     // ---- backward ----
     const reduces: number[] = [];
@@ -265,7 +268,7 @@ function lowerZero12(ctx: StrategyContext, rank: number, cluster: Cluster): Stra
 
   return {
     persistent: {
-      parameters: psi * P + costs.total.frozenParams * bytesOf(cfg.precision.frozenDtype) + costs.total.quantizedBytes,
+      parameters: psi * P + costs.total.frozenParams * bytesOf(cfg.precision.frozenDtype) + costs.total.quantizedBytes + referenceCopyBytes(ctx),
       optimizer_states: offload ? 0 : local * (bytesOf(d.master) + 2 * bytesOf(d.state)),
       communication_buffers: persistentBuffers,
     },

@@ -7,6 +7,7 @@ import { bytesOf } from '../util/dtype.ts';
 import type { StrategyContext, StrategyResult } from './context.ts';
 import { mem, type OpTag } from './plan.ts';
 import { hostShare, persistentParamsOfLayer, zeroBuckets, zeroDtypes, zeroGpuStep } from './zero-common.ts';
+import { lossReleasedAtHeadForward } from './trainer-passes.ts';
 
 /**
  * ZeRO-3 (deepspeed/runtime/zero/stage3.py `DeepSpeedZeroOptimizer_Stage3`, parameter fetching in
@@ -178,7 +179,7 @@ export function lowerZero3(ctx: StrategyContext, rank: number, cluster: Cluster)
         [mem('start', Mem.layers[i]!.savedBytes, 'activations'), ...(keepLayer[i] ? [] : release(layerGathered[i]!))]);
       unitEnd[pos++] = prev;
     }
-    const headFMem = [mem('start', H.savedBytes, 'activations'), mem('start', H.lossForwardBytes, 'activations'), mem('end', -(H.lossForwardBytes - H.lossHeldBytes), 'activations')];
+    const headFMem = [mem('start', H.savedBytes, 'activations'), mem('start', H.lossForwardBytes, 'activations'), mem('end', -lossReleasedAtHeadForward(ctx), 'activations')];
     if (headFwdGather > 0 && !keepHead) headFMem.push(...release(headFwdGather));
     prev = b.compute(rank, costs.head.forwardSeconds, tag({ kind: 'compute', phase: 'forward', label: 'head (norm, lm_head, loss)', flops: costs.head.forwardFlops }, mb), [prev, ...fetch(pos)], headFMem);
     unitEnd[pos++] = prev;

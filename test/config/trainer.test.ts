@@ -41,10 +41,22 @@ describe('preference trainers (rl)', () => {
   it('reads TRL trainers: DPO/IPO/ORPO/SimPO pair rows, DPO/IPO/KTO run a reference under no_grad, generation trainers are refused', () => {
     expect(resolveTrainer({ rl: 'dpo', adapter: 'lora' })).toEqual({ kind: 'preference', rl: 'dpo', rowsPerSample: 2, noGradRowsPerSample: 2, referenceCopy: false });
     expect(resolveTrainer({ rl: 'dpo' })).toMatchObject({ referenceCopy: true });
-    expect(resolveTrainer({ rl: 'dpo', precompute_ref_log_probs: true })).toMatchObject({ noGradRowsPerSample: 0, referenceCopy: false });
+    // Axolotl hands DPOTrainer its loaded copy, which TRL keeps even when the log-probs are precomputed;
+    // KTO's copy is TRL's own, made only when it will run.
+    expect(resolveTrainer({ rl: 'dpo', precompute_ref_log_probs: true })).toMatchObject({ noGradRowsPerSample: 0, referenceCopy: true });
+    expect(resolveTrainer({ rl: 'kto', precompute_ref_log_probs: true })).toMatchObject({ noGradRowsPerSample: 1, referenceCopy: false });
+    expect(resolveTrainer({ rl: 'kto' })).toMatchObject({ referenceCopy: true });
     expect(resolveTrainer({ rl: 'orpo' })).toMatchObject({ rowsPerSample: 2, noGradRowsPerSample: 0 });
     expect(resolveTrainer({ rl: 'kto', adapter: 'qlora' })).toMatchObject({ rowsPerSample: 1, noGradRowsPerSample: 3 });
     expect(() => resolveTrainer({ rl: 'grpo' })).toThrow(/^rl: "grpo" runs generation/);
+  });
+
+  it("RL trainers keep Axolotl's automatic LoRA kernels off (config.py check_auto_enable_lora_kernels returns early for rl)", async () => {
+    const sft = await run({ ...pref, ...lora });
+    const dpo = await run({ ...pref, ...lora, rl: 'dpo' });
+    expect(sft.cfg.peft!.fusedKernels.auto).toBe(true);
+    expect(dpo.cfg.peft!.fusedKernels).toEqual({ qkv: false, o: false, mlp: false, auto: false });
+    expect(dpo.result.adapter!.fused_kernels).toEqual([]);
   });
 
   it('DPO runs the reference forward between the policy forward and its backward; ORPO does not', async () => {
@@ -68,6 +80,31 @@ describe('preference trainers (rl)', () => {
     const orpo = (await run({ ...pref, rl: 'orpo' })).result;
     expect(full.memory.model_states_bytes - orpo.memory.model_states_bytes).toBe(full.model.parameters * 2);
     const err = await run({ ...pref, rl: 'dpo', fsdp_version: 2, fsdp_config: { reshard_after_forward: true }, simulation: { gpus: 2 } }).then(() => undefined, (e: unknown) => e);
-    expect((err as Error).message).toMatch(/^rl: dpo's reference forward is modelled on one GPU or under DDP/);
+    expect((err as Error).message).toMatch(/^rl: dpo's reference forward is modelled on one GPU, under DDP or DeepSpeed ZeRO-1\/2; under FSDP/);
+  });
+});
+
+describe('what a trainer computes, in model FLOPs', () => {
+  const pref = { base_model: 'meta-llama/Llama-3.2-1B', sequence_len: 1024, micro_batch_size: 2, bf16: true, flash_attention: true, gradient_checkpointing: true, simulation: { gpus: 1 } };
+
+  it('model FLOPs count the no-grad forwards: DPO one per micro-batch (4/3 of a precomputed run), KTO three', async () => {
+    const flops = (r: { result: { throughput: { tflops_per_gpu: number }; step_time_s: number } }) => r.result.throughput.tflops_per_gpu * r.result.step_time_s;
+    const dpo = await run({ ...pref, rl: 'dpo' });
+    const pre = await run({ ...pref, rl: 'dpo', precompute_ref_log_probs: true });
+    expect(flops(dpo) / flops(pre)).toBeCloseTo(4 / 3, 6);
+    const kto = await run({ ...pref, rl: 'kto' });
+    const ktoPre = await run({ ...pref, rl: 'kto', precompute_ref_log_probs: true });
+    expect(flops(kto) / flops(ktoPre)).toBeCloseTo(6 / 4, 6);
+  });
+});
+
+describe('a reward model under LoRA', () => {
+  it('trains its score head beside the adapters (PEFT SEQ_CLS puts the classifier in modules_to_save)', async () => {
+    const rm = { base_model: 'Qwen/Qwen2.5-0.5B', sequence_len: 1024, micro_batch_size: 2, bf16: true, flash_attention: true, reward_model: true, simulation: { gpus: 1 } };
+    const lora = { adapter: 'lora', lora_r: 8, lora_alpha: 16, lora_target_modules: ['q_proj', 'v_proj'] };
+    const withHead = (await run({ ...rm, ...lora })).result;
+    const lm = (await run({ ...rm, reward_model: false, ...lora })).result;
+    // Same adapters; the reward model adds the trainable h × 1 score copy.
+    expect(withHead.model.trainable_parameters - lm.model.trainable_parameters).toBe(896);
   });
 });

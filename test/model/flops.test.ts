@@ -5,6 +5,7 @@ import {
   gemmFlops,
   layerGemms,
   lmHeadGemm,
+  forwardFlopsPerToken,
   loadModel,
   matmulParams,
   modelFlopsPerToken,
@@ -89,5 +90,16 @@ describe('attention and model FLOPs', () => {
     // modules_to_save: [lm_head] trains the output layer again.
     const head = applyPeft(spec, { r: 16, dropout: false, dora: false, targets: { kind: 'all-linear' }, modulesToSave: ['lm_head'] });
     expect(modelFlopsPerToken(head, 8192) - modelFlopsPerToken(lora, 8192)).toBe(2 * 128256 * 4096);
+  });
+});
+
+describe('no-grad forwards (preference trainers)', () => {
+  it('a forward-only pass is a third of the trained count without PEFT, and adds linearly', () => {
+    const spec = loadModel({ baseModel: 'meta-llama/Llama-3.2-1B' });
+    const trained = modelFlopsPerToken(spec, 2048);
+    const fwd = forwardFlopsPerToken(spec, 2048);
+    expect(3 * fwd).toBeCloseTo(trained, 0);
+    expect(modelFlopsPerToken(spec, 2048, 3)).toBe(trained + 3 * fwd);
+    expect(fwd).toBeGreaterThan(2 * matmulParams(spec));
   });
 });

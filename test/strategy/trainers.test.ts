@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { run } from '../helpers/run.ts';
+import type { SimulationRun } from '../../src/pipeline/simulate.ts';
+
+// One GPU, rows padded to sequence_len (no datasets): the steps differ only by what the trainer adds.
+const qwen = { base_model: 'Qwen/Qwen2.5-0.5B', sequence_len: 1024, micro_batch_size: 2, gradient_accumulation_steps: 2, bf16: true, flash_attention: true, gradient_checkpointing: true, simulation: { gpus: 1 } };
+const lora = { adapter: 'lora', lora_r: 16, lora_alpha: 32, lora_target_linear: true };
+
+const spans = (r: SimulationRun, label: RegExp) => r.timeline.spans.filter((s) => label.test(s.tag.label));
+const tasksOf = (r: SimulationRun, label: RegExp) => r.plan.tasks.filter((t) => label.test(t.tag.label));
+
+describe('DPO against SFT on the same rows (src/strategy/trainer-passes.ts)', () => {
+  it('runs one reference forward per micro-batch on the compute stream, without gradients, between the head forward and backward', async () => {
+    const dpo = await run({ ...qwen, rl: 'dpo' });
+    const ref = spans(dpo, /^reference forward/);
+    expect(ref.map((s) => s.tag.microBatch)).toEqual([0, 1]);
+    for (const s of ref) {
+      expect(s.stream).toBe('compute');
+      expect(s.tag.phase).toBe('forward');
+      const head = spans(dpo, /^head/).filter((x) => x.tag.microBatch === s.tag.microBatch);
+      expect(s.start).toBeGreaterThanOrEqual(head.find((x) => x.tag.phase === 'forward')!.end);
+      expect(head.find((x) => x.tag.phase === 'backward')!.start).toBeGreaterThanOrEqual(s.end);
+    }
+    // No gradients and nothing kept: transient activations only, and the trained logits dropped at its end.
+    for (const t of tasksOf(dpo, /^reference forward/)) {
+      expect(t.memory!.every((m) => m.category === 'activations')).toBe(true);
+      expect(t.memory!.reduce((a, m) => a + m.bytes, 0)).toBeLessThan(0);
+    }
+    // Chosen + rejected: the trained forward sees the rows of an SFT micro-batch twice as large; the reference
+    // forward adds about a third of forward + backward, and no recompute.
+    const sft = await run({ ...qwen, micro_batch_size: 4 });
+    expect(dpo.cfg.shape.rows).toBe(sft.cfg.shape.rows);
+    expect(dpo.plan.tasks.filter((t) => t.tag.phase === 'recompute').length).toBe(sft.plan.tasks.filter((t) => t.tag.phase === 'recompute').length);
+    const refSeconds = ref.reduce((a, s) => a + s.end - s.start, 0);
+    expect(dpo.result.step_time_s - sft.result.step_time_s).toBeGreaterThan(0.8 * refSeconds);
+    expect(refSeconds).toBeLessThan(0.5 * sft.result.time_breakdown_s.compute);
+  });
+
+  it('a full fine-tune holds a frozen second copy of the weights; LoRA disables its adapters instead', async () => {
+    const sft = await run({ ...qwen, micro_batch_size: 4 });
+    const dpo = await run({ ...qwen, rl: 'dpo' });
+    expect(dpo.plan.persistentBytes.parameters - sft.plan.persistentBytes.parameters).toBe(dpo.result.model.parameters * 2);
+    const loraSft = await run({ ...qwen, ...lora, micro_batch_size: 4 });
+    const loraDpo = await run({ ...qwen, ...lora, rl: 'dpo' });
+    expect(loraDpo.plan.persistentBytes.parameters).toBe(loraSft.plan.persistentBytes.parameters);
+    expect(spans(loraDpo, /^reference forward/)).toHaveLength(2);
+  });
+
+  it('under DeepSpeed ZeRO-2 the reference forward runs as under DDP, with the reference copy whole on every GPU', async () => {
+    const zero = { deepspeed: { zero_optimization: { stage: 2 }, bf16: { enabled: 'auto' } }, simulation: { gpus: 2 } };
+    const dpo = await run({ ...qwen, ...zero, rl: 'dpo' });
+    const orpo = await run({ ...qwen, ...zero, rl: 'orpo' });
+    expect(spans(dpo, /^reference forward/)).toHaveLength(2);
+    expect(dpo.plan.persistentBytes.parameters - orpo.plan.persistentBytes.parameters).toBe(dpo.result.model.parameters * 2);
+  });
+
+  it('is refused where each layer would be gathered or synchronised again (TP)', async () => {
+    const err = await run({ ...qwen, rl: 'dpo', tensor_parallel_size: 2, simulation: { gpus: 2 } }).then(() => undefined, (e: unknown) => e);
+    expect((err as Error).message).toMatch(/^rl: dpo's reference forward .* under tensor or context parallelism/);
+  });
+});
+
+describe('KTO', () => {
+  it('runs the policy KL forward before the trained forward and the two reference forwards after it', async () => {
+    const kto = await run({ ...qwen, ...lora, rl: 'kto' });
+    expect(kto.cfg.shape.rows).toBe(2);
+    const kl = spans(kto, /^policy KL forward/);
+    expect(kl).toHaveLength(2);
+    expect(spans(kto, /^reference forward/)).toHaveLength(4);
+    const embed0 = spans(kto, /^embedding$/).find((s) => s.tag.phase === 'forward' && s.tag.microBatch === 0)!;
+    expect(kl[0]!.end).toBeLessThanOrEqual(embed0.start);
+    // precompute_ref_log_probs drops the reference forwards, not the policy's KL forward.
+    const pre = await run({ ...qwen, ...lora, rl: 'kto', precompute_ref_log_probs: true });
+    expect(spans(pre, /^policy KL forward/)).toHaveLength(2);
+    expect(spans(pre, /^reference forward/)).toHaveLength(0);
+  });
+});
