@@ -130,19 +130,27 @@ const DTYPES: Record<string, Dtype> = {
 };
 
 /**
- * Reads `deepspeed:` as Axolotl does: a string is a path to a JSON file (relative to the scenario's
- * folder), an object is the config itself.
+ * The file a `deepspeed:` path names. Axolotl opens the path as given, i.e. relative to the working directory
+ * (axolotl utils/config/__init__.py normalize_config: `os.path.exists(cfg.deepspeed)`), so its example configs
+ * run from the repository root; beside the scenario file is tried next. `shardsim playground` inlines the same
+ * file.
  */
-export function loadDeepSpeedConfig(value: string | Record<string, unknown>, baseDir: string): DeepSpeedConfig {
-  if (typeof value !== 'string') return parseDeepSpeedConfig(value, 'inline');
-  // Axolotl opens the path as given, i.e. relative to the working directory (axolotl utils/config/__init__.py
-  // normalize_config: `os.path.exists(cfg.deepspeed)`), so its example configs run from the repository root;
-  // beside the scenario file is tried next.
+export function deepSpeedConfigPath(value: string, baseDir: string): string {
   const candidates = [...new Set([resolvePath(process.cwd(), value), resolvePath(baseDir, value)])];
   const path = candidates.find((c) => pathKind(c) === 'file');
   if (!path) {
     throw new ShardsimError(`cannot read DeepSpeed config "${value}" (looked for ${candidates.join(' and ')})`, { key: 'deepspeed', fix: 'give a path to a DeepSpeed JSON file, relative to the working directory (as Axolotl opens it) or to the scenario file' });
   }
+  return path;
+}
+
+/**
+ * Reads `deepspeed:` as Axolotl does: a string is a path to a JSON file (relative to the scenario's
+ * folder), an object is the config itself.
+ */
+export function loadDeepSpeedConfig(value: string | Record<string, unknown>, baseDir: string): DeepSpeedConfig {
+  if (typeof value !== 'string') return parseDeepSpeedConfig(value, 'inline');
+  const path = deepSpeedConfigPath(value, baseDir);
   // Bounded, regular files only, UTF-8 only (util/read-text.ts).
   const text = readTextFile(path, { what: 'DeepSpeed config', key: 'deepspeed', fix: 'give a path to a DeepSpeed JSON file, relative to the working directory (as Axolotl opens it) or to the scenario file', heapBytesPerByte: 10 });
   let raw: unknown;

@@ -33,19 +33,26 @@ function merge(base: Record<string, unknown>, over: Record<string, unknown>): Re
   return out;
 }
 
-/** config.json of a local model folder (or a path straight to a .json file); undefined when there is none. */
-function readLocalConfig(baseModel: string, baseDir: string): Record<string, unknown> | undefined {
+/** The config.json of a local model folder (or a path straight to a .json file); undefined when there is none. */
+export function localModelConfigFile(baseModel: string, baseDir: string): string | undefined {
   const path = resolve(baseDir, baseModel);
-  let file: string | undefined;
   const kind = pathKind(path);
-  if (kind === 'directory' && pathKind(join(path, 'config.json')) === 'file') file = join(path, 'config.json');
-  else if (kind === 'file' && path.endsWith('.json')) file = path;
+  if (kind === 'directory' && pathKind(join(path, 'config.json')) === 'file') return join(path, 'config.json');
+  if (kind === 'file' && path.endsWith('.json')) return path;
+  return undefined;
+}
+
+/** A local model folder's config.json, parsed; undefined when there is none. */
+export function readLocalConfig(baseModel: string, baseDir: string): Record<string, unknown> | undefined {
+  const file = localModelConfigFile(baseModel, baseDir);
   if (!file) return undefined;
+  // Bounded, regular files only, UTF-8 only; its own one-line error (util/read-text.ts).
+  const text = readTextFile(file, { what: 'model config', key: 'base_model', fix: 'point base_model at a folder with a config.json', heapBytesPerByte: 10 });
   let parsed: unknown;
   try {
-    parsed = JSON.parse(readTextFile(file, { what: 'model config', key: 'base_model', fix: 'point base_model at a folder with a config.json', heapBytesPerByte: 10 }));
+    parsed = JSON.parse(text);
   } catch (e) {
-    throw new ShardsimError(`cannot read ${file}: ${(e as Error).message}`, { key: 'base_model' });
+    throw new ShardsimError(`${file} is not valid JSON: ${(e as Error).message.split('\n')[0]}`, { key: 'base_model', fix: 'fix the JSON syntax of the model config' });
   }
   if (!isPlainObject(parsed)) {
     throw new ShardsimError(`${file} is not a JSON object`, { key: 'base_model' });

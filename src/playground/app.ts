@@ -2,6 +2,7 @@ import { parseDocument, type Document } from 'yaml';
 import type { SimulationResult } from '../metrics/result.ts';
 import { stepBreakdownSpec } from '../report/charts/breakdown.ts';
 import { CHART_WIDTH } from '../report/charts/theme.ts';
+import { fitWidth } from './fit-width.ts';
 import { bytesHuman, count, gib, pct, seconds } from '../report/format.ts';
 import { CONTROLS, GROUP_TITLES, controlApplies, controlChoices, parseFieldText, readControl, writeControl, type Control, type ControlContext, type ControlGroup } from './controls.ts';
 import { LESSONS, lessonById, lessonYaml, type Lesson, type LessonRun } from './lessons.ts';
@@ -295,20 +296,6 @@ async function runOnce(): Promise<void> {
 // --- drawing -----------------------------------------------------------------------------------------
 
 const views = new Map<string, { finalize(): void }>();
-
-/** The report's specs are 900 px wide; a column in A/B mode is narrower. */
-function fitWidth(spec: object, width: number): object {
-  const walk = (x: unknown): unknown => {
-    if (Array.isArray(x)) return x.map(walk);
-    if (x && typeof x === 'object') {
-      const out: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(x)) out[k] = k === 'width' && v === CHART_WIDTH ? width : walk(v);
-      return out;
-    }
-    return x;
-  };
-  return walk(spec) as object;
-}
 
 async function draw(id: string, spec: object | undefined, renderer: 'svg' | 'canvas' = 'svg'): Promise<void> {
   views.get(id)?.finalize();

@@ -62,4 +62,26 @@ describe('shardsim playground', () => {
     writeFileSync(file, 'base_model: meta-llama/Llama-3.1-8B\nsimulation:\n  hardware: ./my-box.json\n');
     expect(() => selfContainedYaml(file)).toThrow(/simulation\.hardware: the playground has only the bundled hardware profiles, not "\.\/my-box\.json" — use a profile id/);
   });
+
+  it('finds the DeepSpeed JSON as the simulator does (relative to the working directory, as Axolotl opens it) and sees keys from YAML merge keys', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'shardsim-playground-cwd-'));
+    mkdirSync(join(dir, 'ds'));
+    mkdirSync(join(dir, 'runs'));
+    writeFileSync(join(dir, 'ds', 'z2.json'), JSON.stringify({ zero_optimization: { stage: 2 }, bf16: { enabled: 'auto' } }));
+    const body = 'base_model: meta-llama/Llama-3.2-1B\nsequence_len: 1024\nmicro_batch_size: 1\nbf16: true\n';
+    writeFileSync(join(dir, 'runs', 'cwd.yaml'), `${body}deepspeed: ds/z2.json\n`);
+    writeFileSync(join(dir, 'runs', 'merged.yaml'), `base: &b\n  deepspeed: ds/z2.json\n  micro_batch_size: 2\n${body.replace('micro_batch_size: 1\n', '')}<<: *b\n`);
+    for (const name of ['cwd', 'merged']) {
+      const run = await exec('node', [BIN, 'playground', join('runs', `${name}.yaml`), '--no-open'], { cwd: dir, timeout: 120_000, env: { ...process.env, DISPLAY: '', WAYLAND_DISPLAY: '' } });
+      const state = await decodeState(new URL(/^playground: (\S+)$/m.exec(run.stdout)![1]!).hash);
+      const page = await simulateRequest({ type: 'simulate', id: 1, name, yaml: state!.yaml, summaryOnly: true });
+      if (!page.ok) throw new Error(page.message);
+      const cli = JSON.parse((await exec('node', [BIN, 'simulate', join('runs', `${name}.yaml`), '--json', '--no-report', '--no-advice'], { cwd: dir, timeout: 60_000 })).stdout);
+      expect(page.result.strategy, name).toBe('zero2');
+      expect(page.result.step_time_s, name).toBe(cli.step_time_s);
+      expect(page.result.batch.micro_batch_size, name).toBe(name === 'merged' ? 2 : 1);
+      expect(page.result.batch, name).toEqual(cli.batch);
+      expect(page.result.memory, name).toEqual(cli.memory);
+    }
+  }, 120_000);
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -15,12 +15,15 @@ import { seconds } from '../../src/report/format.ts';
  * The playground in real Chromium (Debian's, through playwright-core; no browser download), from file://.
  * Needs /usr/bin/chromium: apt-get install -y chromium (.ci/run installs it).
  */
-const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM = process.env.SHARDSIM_CHROMIUM ?? '/usr/bin/chromium';
 const available = existsSync(CHROMIUM);
-if (!available) console.warn(`playground browser tests skipped: no ${CHROMIUM} (install it with: apt-get install -y chromium)`);
+if (!available) console.warn(`playground browser tests SKIPPED: no Chromium at ${CHROMIUM} (install it with \`apt-get install -y chromium\`, or point SHARDSIM_CHROMIUM at one)`);
+const ROOT_DIR = join(import.meta.dirname, '../..');
+/** Where the screenshots are kept to be looked at (reports/ is not committed). */
+const SHOTS = join(ROOT_DIR, 'reports', 'playground');
 
 const exec = promisify(execFile);
-const ROOT = join(import.meta.dirname, '../..');
+const ROOT = ROOT_DIR;
 const BIN = join(ROOT, 'bin/shardsim.js');
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const scenarioFile = (name: string) => join(ROOT, 'scenarios', `${name}.yaml`);
@@ -42,6 +45,13 @@ describe.skipIf(!available)('the playground in headless Chromium', () => {
       args: FLAGS,
       viewport: { width: 1500, height: 1100 },
     });
+    // Every request of every page and worker in the context; anything not local is refused, and counted.
+    browser.on('request', (r) => requests.push(r.url()));
+    await browser.route(/^(?!(file|blob|data):)/, (route) => {
+      requests.push(route.request().url());
+      return route.abort();
+    });
+    mkdirSync(SHOTS, { recursive: true });
   }, 60_000);
   afterAll(async () => {
     await browser?.close();
@@ -49,7 +59,6 @@ describe.skipIf(!available)('the playground in headless Chromium', () => {
 
   async function open(fragment = ''): Promise<Page> {
     const page = await browser.newPage();
-    page.on('request', (r) => requests.push(r.url()));
     page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(pageUrl + fragment);
@@ -77,7 +86,7 @@ describe.skipIf(!available)('the playground in headless Chromium', () => {
     expect(stepAfter).not.toBe(seconds(expected.result.step_time_s));
     expect(Buffer.compare(await page.locator('#timeline').screenshot(), timelineBefore)).not.toBe(0);
 
-    const shot = join(dir, 'playground.png');
+    const shot = join(SHOTS, 'playground.png');
     await page.screenshot({ path: shot, fullPage: true });
     console.log(`playground screenshot: ${shot}`);
     // Only the page itself and the worker's Blob URL: nothing over a network.
@@ -86,6 +95,20 @@ describe.skipIf(!available)('the playground in headless Chromium', () => {
     expect(errors).toEqual([]);
     await page.close();
   }, 90_000);
+
+  it('the network check above would see a request from the page or from its worker (and refuses it)', async () => {
+    const page = await open();
+    const before = requests.length;
+    const errorsBefore = errors.length;
+    await page.evaluate(() => fetch('http://192.0.2.1/from-page').catch(() => undefined));
+    const worker = page.workers()[0]!;
+    await worker.evaluate(() => fetch('http://192.0.2.1/from-worker').catch(() => undefined));
+    expect(requests.slice(before)).toEqual(expect.arrayContaining(['http://192.0.2.1/from-page', 'http://192.0.2.1/from-worker']));
+    // The probes are not the page's: forget them (and the console's "Failed to load resource" for them).
+    requests.splice(before);
+    await page.close();
+    errors.splice(errorsBefore);
+  }, 60_000);
 
   it('the numbers on the page equal `shardsim simulate --json` for the same config, after a control changed it too', async () => {
     const name = 'llama-2-13b-fsdp2-8xh100';
@@ -127,6 +150,40 @@ describe.skipIf(!available)('the playground in headless Chromium', () => {
     expect(await runs(page)).toBe(n);
     await page.close();
   }, 90_000);
+
+  it('A/B: pin DDP, switch to FSDP2, both runs side by side; the link carries both configs and reproduces them', async () => {
+    const page = await open();
+    const ddp = await simulateFile(scenarioFile('llama-3.1-8b-ddp-8xh100'));
+    await page.click('#pin');
+    expect(await page.textContent('#pin')).toBe('Unpin A');
+    const n = await runs(page);
+    await page.selectOption('#ctl-strategy', { label: 'FSDP2 (fsdp_version: 2)' });
+    await nextRun(page, n);
+    await page.waitForFunction(() => document.body.dataset.state === 'ready');
+    expect(await page.textContent('#step-time-a')).toBe(seconds(ddp.result.step_time_s));
+    const edited = join(mkdtempSync(join(tmpdir(), 'shardsim-playground-ab-')), 'llama-3.1-8b-ddp-8xh100.yaml');
+    writeFileSync(edited, await page.inputValue('#yaml'));
+    const fsdp = await simulateFile(edited);
+    expect(fsdp.result.strategy).toBe('fsdp2');
+    expect(await page.textContent('#step-time')).toBe(seconds(fsdp.result.step_time_s));
+    expect(await page.isVisible('#timeline-a canvas, #timeline-a svg')).toBe(true);
+    expect(await page.isVisible('#timeline canvas, #timeline svg')).toBe(true);
+    await page.screenshot({ path: join(SHOTS, 'playground-ab.png'), fullPage: true });
+
+    await page.waitForFunction(() => location.hash.includes('pin='));
+    const link = page.url();
+    const yaml = await page.inputValue('#yaml');
+    await page.close();
+    const again = await browser.newPage();
+    again.on('pageerror', (e) => errors.push(e.message));
+    await again.goto(link);
+    await again.waitForFunction(() => document.body.dataset.state === 'ready' && !!document.getElementById('step-time-a'), null, { timeout: 60_000 });
+    expect(await again.inputValue('#yaml')).toBe(yaml);
+    expect(await again.textContent('#step-time-a')).toBe(seconds(ddp.result.step_time_s));
+    expect(await again.textContent('#step-time')).toBe(seconds(fsdp.result.step_time_s));
+    expect(errors).toEqual([]);
+    await again.close();
+  }, 120_000);
 
   it('a lesson pins A, shows B beside it with a paragraph from the runs, and its link reproduces the state', async () => {
     const page = await open();

@@ -1,11 +1,14 @@
 import type { Command } from 'commander';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { basename, dirname, extname, join, resolve } from 'node:path';
+import { basename, dirname, extname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { isMap, parseDocument, type Document } from 'yaml';
+import { parseDocument, type Document } from 'yaml';
 import { loadScenarioFile, type SimulationOverrides } from '../../config/index.ts';
+import { deepSpeedConfigPath, loadDeepSpeedConfig } from '../../config/deepspeed.ts';
+import { PYYAML_OPTIONS } from '../../config/yaml.ts';
+import { readTextFile } from '../../io/files.ts';
 import { canonicalCatalogId } from '../../model/catalog.ts';
+import { readLocalConfig } from '../../model/load.ts';
 import { encodeState } from '../../playground/share.ts';
 import { ShardsimError } from '../../util/errors.ts';
 import { projectRoot } from '../../util/paths.ts';
@@ -31,7 +34,6 @@ export function registerPlayground(program: Command): void {
       if (scenario) {
         const overrides = simulationOverrides(o);
         // Validates it (bad input: one line, exit 2) before anything is built or opened.
-        loadScenarioFile(scenario, overrides);
         const yaml = selfContainedYaml(scenario, overrides);
         fragment = `#${await encodeState({ name: basename(scenario, extname(scenario)), yaml })}`;
       }
@@ -51,13 +53,21 @@ export function registerPlayground(program: Command): void {
     });
 }
 
-/** The scenario's YAML with the CLI overrides written into `simulation:` and every file it names inlined. */
+/**
+ * The scenario's YAML with the CLI overrides written into `simulation:` and every file it names inlined.
+ * The files are found as the simulator finds them (config/deepspeed.ts: the working directory first, as
+ * Axolotl opens the path; model/load.ts: a folder's config.json), from the values after YAML merge keys.
+ */
 export function selfContainedYaml(path: string, overrides: SimulationOverrides = {}): string {
-  const doc = parseDocument(readFileSync(path, 'utf8'));
-  const baseDir = dirname(resolve(path));
+  // Validates it and resolves merge keys (bad input: one line, exit 2).
+  const loaded = loadScenarioFile(path, overrides);
+  const text = readTextFile(path, { what: 'scenario file', fix: 'check the path (e.g. scenarios/llama-3.1-8b-ddp-8xh100.yaml)', heapBytesPerByte: 100 });
+  const doc = parseDocument(text, PYYAML_OPTIONS);
   for (const [k, v] of Object.entries(overrides)) if (v !== undefined) doc.setIn(['simulation', k], v);
-  inlineDeepSpeed(doc, baseDir);
-  inlineModelFolder(doc, baseDir);
+  const ds = loaded.input.deepspeed;
+  if (typeof ds === 'string') inlineDeepSpeed(doc, ds, loaded.baseDir);
+  const base = loaded.input.base_model;
+  if (typeof base === 'string' && !canonicalCatalogId(base)) inlineModelFolder(doc, base, loaded.baseDir, loaded.input.model_config);
   const hw = doc.getIn(['simulation', 'hardware']);
   if (typeof hw === 'string' && (hw.endsWith('.json') || hw.includes('/'))) {
     throw new ShardsimError(`the playground has only the bundled hardware profiles, not "${hw}"`, { key: 'simulation.hardware', fix: 'use a profile id (`shardsim list hardware`), or add the file to hardware-profiles/ and run `npm run build`' });
@@ -65,25 +75,19 @@ export function selfContainedYaml(path: string, overrides: SimulationOverrides =
   return doc.toString({ lineWidth: 0 });
 }
 
-function inlineDeepSpeed(doc: Document, baseDir: string): void {
-  const ds = doc.get('deepspeed');
-  if (typeof ds !== 'string') return;
-  // loadScenarioFile has already read and checked it; here it only moves into the YAML.
-  const json = JSON.parse(readFileSync(resolve(baseDir, ds), 'utf8')) as Record<string, unknown>;
+function inlineDeepSpeed(doc: Document, ds: string, baseDir: string): void {
+  const file = deepSpeedConfigPath(ds, baseDir);
+  loadDeepSpeedConfig(ds, baseDir); // checked (bounded, UTF-8, valid JSON and DeepSpeed keys) before it moves
+  const json = JSON.parse(readTextFile(file, { what: 'DeepSpeed config', key: 'deepspeed', fix: 'give a path to a DeepSpeed JSON file', heapBytesPerByte: 10 })) as Record<string, unknown>;
+  // A key set at the top level wins over one from a YAML merge key (`<<: *defaults`), as in PyYAML.
   doc.set('deepspeed', doc.createNode(json));
   doc.commentBefore = `${doc.commentBefore ? `${doc.commentBefore}\n` : ''} deepspeed: inlined from ${ds}`;
 }
 
 /** base_model naming a local folder: its config.json becomes model_config (inline keys still win, one level deep as src/model/load.ts merges). */
-function inlineModelFolder(doc: Document, baseDir: string): void {
-  const base = doc.get('base_model');
-  if (typeof base !== 'string' || canonicalCatalogId(base)) return;
-  const dir = resolve(baseDir, base);
-  const file = existsSync(dir) && statSync(dir).isDirectory() ? join(dir, 'config.json') : dir.endsWith('.json') ? dir : undefined;
-  if (!file || !existsSync(file)) return;
-  const folder = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-  const inline = doc.get('model_config', true);
-  const own = isMap(inline) ? (inline.toJSON() as Record<string, unknown>) : {};
+function inlineModelFolder(doc: Document, base: string, baseDir: string, own: Record<string, unknown> = {}): void {
+  const folder = readLocalConfig(base, baseDir);
+  if (!folder) return;
   const merged: Record<string, unknown> = { ...folder };
   for (const [k, v] of Object.entries(own)) {
     const b = merged[k];
