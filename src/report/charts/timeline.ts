@@ -70,6 +70,72 @@ export function timelineBars(run: SimulationRun, ranks = timelineRanks(run)): { 
   return { bars, lanes };
 }
 
+/**
+ * The bars of a static, whole-step panel drawn `columns` pixels wide from `t0Ms` to `t1Ms`, with the same
+ * pixels as the full bars: a rasteriser fills a pixel in proportion to the area a bar covers, so within
+ * each pixel column of a lane every category's covered time is laid out as one sub-bar of that width,
+ * side by side, and sub-bars that touch across columns join. A 16-GPU step has tens of thousands of
+ * sub-pixel kernels; vega and resvg pay per mark, so this keeps the image at most a few marks per pixel
+ * column. Tooltips only exist in report.html, which draws the full bars.
+ */
+export function coalesceBars(bars: readonly TimelineBar[], t0Ms: number, t1Ms: number, columns: number): TimelineBar[] {
+  const width = (t1Ms - t0Ms) / columns;
+  if (!(width > 0)) return [...bars];
+  // Covered ms per (lane, category, column), categories in order of first appearance.
+  const lanes = new Map<string, Map<string, { first: TimelineBar; cover: Float64Array }>>();
+  for (const b of bars) {
+    let cats = lanes.get(b.lane);
+    if (!cats) lanes.set(b.lane, (cats = new Map()));
+    let c = cats.get(b.category);
+    if (!c) cats.set(b.category, (c = { first: b, cover: new Float64Array(columns) }));
+    const a = Math.max(b.start_ms, t0Ms);
+    const z = Math.min(b.end_ms, t1Ms);
+    if (!(z > a)) continue;
+    const ca = Math.min(columns - 1, Math.floor((a - t0Ms) / width));
+    const cz = Math.min(columns - 1, Math.floor((z - t0Ms) / width));
+    for (let col = ca; col <= cz; col++) {
+      const lo = Math.max(a, t0Ms + col * width);
+      const hi = Math.min(z, t0Ms + (col + 1) * width);
+      if (hi > lo) c.cover[col]! += hi - lo;
+    }
+  }
+  const out: TimelineBar[] = [];
+  for (const [lane, cats] of lanes) {
+    let last: TimelineBar | undefined;
+    for (let col = 0; col < columns; col++) {
+      let x = t0Ms + col * width;
+      for (const [category, c] of cats) {
+        const w = Math.min(c.cover[col]!, t0Ms + (col + 1) * width - x);
+        if (!(w > 0)) continue;
+        // Touching the previous sub-bar of the same category (within float error): one bar.
+        if (last && last.category === category && Math.abs(last.end_ms - x) <= width * 1e-9) {
+          last.end_ms = x + w;
+          last.duration_ms = last.end_ms - last.start_ms;
+        } else {
+          last = { lane, category, start_ms: x, end_ms: x + w, duration_ms: w, op: c.first.op, detail: c.first.detail };
+          out.push(last);
+        }
+        x += w;
+      }
+    }
+  }
+  return out;
+}
+
+/** The ▼ markers of a static whole-step panel: the first exposed interval starting in each pixel column. */
+export function exposedMarkers(bars: readonly TimelineBar[], msPerPixel: number): TimelineBar[] {
+  const seen = new Set<string>();
+  const out: TimelineBar[] = [];
+  for (const b of bars) {
+    if (b.category !== 'exposed communication') continue;
+    const key = `${b.lane}|${Math.floor(b.start_ms / msPerPixel)}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(b);
+  }
+  return out;
+}
+
 /** Compute kernels and collectives a zoom window spans at least. */
 const ZOOM_KERNELS = 4;
 const ZOOM_COLLECTIVES = 3;
@@ -107,7 +173,7 @@ export function zoomWindows(run: SimulationRun, rank: number): { first: [number,
  * the whole step (exposed intervals marked with triangles), then zooms on its start and its end.
  * In report.html each panel pans and zooms.
  */
-export function timelineSpec(run: SimulationRun): object {
+export function timelineSpec(run: SimulationRun, opts: { staticImage?: boolean } = {}): object {
   const ranks = timelineRanks(run);
   const { bars, lanes } = timelineBars(run, ranks);
   const r = run.result;
@@ -139,9 +205,14 @@ export function timelineSpec(run: SimulationRun): object {
     // drawing all of them, clipped, triples the SVG and the render time.
     const margin = ms(b - a);
     const keep = whole ? [] : [{ filter: `datum.end_ms >= ${ms(a) - margin} && datum.start_ms <= ${ms(b) + margin}` }];
+    // A static image has no pan or zoom: each panel draws only what it shows, at its own resolution.
+    const own = opts.staticImage
+      ? { data: { values: whole ? coalesceBars(bars, ms(a), ms(b), CHART_WIDTH) : bars.filter((x) => x.end_ms >= ms(a) - margin && x.start_ms <= ms(b) + margin) } }
+      : {};
     return {
+      ...own,
       title: { text: title, fontSize: 13 },
-      transform: keep,
+      transform: opts.staticImage ? [] : keep,
       width: CHART_WIDTH,
       height: { step: laneHeight },
       layer: [
@@ -153,7 +224,8 @@ export function timelineSpec(run: SimulationRun): object {
         ...(whole
           ? [{
               transform: [{ filter: "datum.category === 'exposed communication'" }],
-              mark: { type: 'point', shape: 'triangle-down', filled: true, size: 70, opacity: 1, clip: true, yOffset: -6 },
+              ...(opts.staticImage ? { data: { values: exposedMarkers(bars, ms(b - a) / CHART_WIDTH) } } : {}),
+            mark: { type: 'point', shape: 'triangle-down', filled: true, size: 70, opacity: 1, clip: true, yOffset: -6 },
               encoding: { y, x, color, tooltip },
             }]
           : []),
@@ -169,7 +241,7 @@ export function timelineSpec(run: SimulationRun): object {
         'In report.html: drag to pan, scroll to zoom, hover a bar for its layer, micro-batch and bytes.',
       ],
     },
-    data: { values: bars },
+    ...(opts.staticImage ? {} : { data: { values: bars } }),
     vconcat: [
       panel('zoom_step', communicates ? 'The whole step (▼ marks exposed communication)' : 'The whole step', [0, run.timeline.makespan], true),
       panel('zoom_first', `Zoom: ${communicates ? 'where communication starts' : 'the start of the step'} (${span(windows.first)})`, windows.first, false),
