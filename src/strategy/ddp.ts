@@ -87,9 +87,9 @@ export function lowerDdp(ctx: StrategyContext, rank: number): StrategyResult {
   let lastOfPrev = -1;
   const allReduces: number[] = [];
   const dpId = ctx.layout.dataParallel.id(rank);
-  const key = (what: string, mb: number) => `${what}:mb${mb}:${dpId}`;
+  const key = (what: string, mb: number) => (b.multiRank ? `${what}:mb${mb}:${dpId}` : '');
   // TP / CP collectives name their own group instance (tensor-parallel.ts); a TP group spans DP groups.
-  const meshKey = (what: string, mb: number) => `${what}:mb${mb}`;
+  const meshKey = (what: string, mb: number) => (b.multiRank ? `${what}:mb${mb}` : '');
   const timings = costs.layers.map((l) => layerForwardSeconds(l, cfg));
 
   for (const mb of ctx.microBatches) {

@@ -85,7 +85,7 @@ function lowerZero12(ctx: StrategyContext, rank: number, cluster: Cluster): Stra
   const cacheLayers = Mem.autocastCache.layerBytes;
   const cacheRoot = Mem.autocastCache.rootBytes;
   const tag = (t: Omit<OpTag, 'microBatch'>, mb: number): OpTag => ({ ...t, microBatch: mb });
-  const key = (what: string, mb: number) => `${what}:mb${mb}`;
+  const key = (what: string, mb: number) => (b.multiRank ? `${what}:mb${mb}` : '');
 
   // Backward segments in execution order (head, layers L-1..0, embedding), one per weight tensor.
   type Seg = GradSegment & { name: string; seconds: number; layer?: number };

@@ -70,7 +70,7 @@ export function lowerZero3(ctx: StrategyContext, rank: number, cluster: Cluster)
   const ckpt = cfg.activationCheckpointing !== 'none';
   const H = Mem.head;
   const tag = (t: Omit<OpTag, 'microBatch'>, mb: number): OpTag => ({ ...t, microBatch: mb });
-  const key = (what: string, mb: number) => `${what}:mb${mb}`;
+  const key = (what: string, mb: number) => (b.multiRank ? `${what}:mb${mb}` : '');
 
   // ---- what is gathered, what persists ----
   const counts = parameterCounts(model);

@@ -3,6 +3,7 @@ import type { Span } from '../../engine/index.ts';
 import type { OpTag } from '../../strategy/index.ts';
 import { exposedIntervals } from '../../metrics/exposure.ts';
 import { slowestRank } from '../../metrics/activity.ts';
+import { spansOf } from '../../metrics/spans.ts';
 import { bytesHuman } from '../format.ts';
 import { streamRank, streamView } from '../streams.ts';
 import { opName } from '../names.ts';
@@ -45,7 +46,7 @@ export function timelineBars(run: SimulationRun, ranks = timelineRanks(run)): { 
   const bars: TimelineBar[] = [];
   const lanes: string[] = [];
   for (const rank of ranks) {
-    const spans = run.timeline.spans.filter((s) => s.process === rank);
+    const spans = spansOf(run.timeline, rank);
     const streams = [...new Set(spans.map((s) => s.stream))].sort((a, b) => streamRank(a) - streamRank(b));
     const laneOf = new Map(streams.map((st) => {
       const v = streamView(st);
@@ -148,7 +149,7 @@ const ZOOM_COLLECTIVES = 3;
  */
 export function zoomWindows(run: SimulationRun, rank: number): { first: [number, number]; last: [number, number] } {
   const end = run.timeline.makespan;
-  const mine = run.timeline.spans.filter((s) => s.process === rank).sort((a, b) => a.workStart - b.workStart);
+  const mine = [...spansOf(run.timeline, rank)].sort((a, b) => a.workStart - b.workStart);
   const compute = mine.filter((s) => s.tag.kind === 'compute');
   const comm = mine.filter((s) => s.tag.kind !== 'compute' && s.tag.kind !== 'optimizer' && s.end > s.workStart);
   const firstComm = comm[0];
