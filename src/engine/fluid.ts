@@ -28,6 +28,7 @@ export function timeResolution(now: number): number {
 export class FluidNetwork {
   private readonly capacity: number[] = [];
   private readonly index = new Map<string, number>();
+  private readonly ids = new WeakMap<readonly string[], number[]>();
   private flows: Flow[] = [];
   private lastUpdate = 0;
 
@@ -45,11 +46,16 @@ export class FluidNetwork {
 
   add(task: number, bytes: number, maxRate: number, resources: readonly string[], now: number): void {
     this.advance(now);
-    const ids = resources.map((r) => {
-      const i = this.index.get(r);
-      if (i === undefined) throw new Error(`flow of task ${task} uses unknown resource ${r}`);
-      return i;
-    });
+    // Plans share one resource list among many flows: resolve each list's names once.
+    let ids = this.ids.get(resources);
+    if (!ids) {
+      ids = resources.map((r) => {
+        const i = this.index.get(r);
+        if (i === undefined) throw new Error(`flow of task ${task} uses unknown resource ${r}`);
+        return i;
+      });
+      this.ids.set(resources, ids);
+    }
     this.flows.push({ task, remaining: bytes, maxRate, resources: ids, rate: 0 });
     this.rerate();
   }

@@ -158,7 +158,8 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
   const jitterStd = options.jitter?.relativeStd ?? 0;
 
   const remainingDeps = new Int32Array(n);
-  const dependents: number[][] = Array.from({ length: n }, () => []);
+  // Dependents of each task in one flat list (CSR): task d's are dependentList[dependentStart[d] .. dependentStart[d + 1]).
+  const dependentStart = new Int32Array(n + 1);
   const readyAt = new Float64Array(n).fill(-1);
   const workStart = new Float64Array(n);
   const done = new Uint8Array(n);
@@ -197,7 +198,7 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
     if (t.deps) for (const d of t.deps) {
       if (d < 0 || d >= n) throw new Error(`task ${i} depends on missing task ${d}`);
       remainingDeps[i]!++;
-      dependents[d]!.push(i);
+      dependentStart[d + 1]!++;
     }
     if (t.group !== undefined) {
       let g = groups.get(t.group);
@@ -206,6 +207,16 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
         groups.set(t.group, g);
       }
       g.members.push(i);
+    }
+  }
+
+  for (let i = 0; i < n; i++) dependentStart[i + 1]! += dependentStart[i]!;
+  const dependentList = new Int32Array(dependentStart[n]!);
+  {
+    const fill = dependentStart.slice(0, n);
+    for (let i = 0; i < n; i++) {
+      const deps = tasks[i]!.deps;
+      if (deps) for (const d of deps) dependentList[fill[d]!++] = i;
     }
   }
 
@@ -226,7 +237,7 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
       // The breakdown at a peak is copied lazily, at the first free after it: until then every change was
       // an allocation that raised the peak, so the live state *is* the state at the peak.
       if (m.bytes < 0 && p.peakDirty) {
-        p.rec!.breakdownAtPeak = Object.fromEntries(cats);
+        p.rec!.breakdownAtPeak = mapToRecord(cats);
         p.peakDirty = false;
       }
       cats.set(m.category, (cats.get(m.category) ?? 0) + m.bytes);
@@ -341,7 +352,8 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
     const s = streamOf[task]!;
     s.busy = false;
     s.head++;
-    for (const d of dependents[task]!) {
+    for (let k = dependentStart[task]!, end = dependentStart[task + 1]!; k < end; k++) {
+      const d = dependentList[k]!;
       if (--remainingDeps[d]! === 0) tryStart(streamOf[d]!);
     }
     tryStart(s);
@@ -405,7 +417,7 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
     }
   }
 
-  for (const p of procs.values()) if (p.peakDirty) p.rec!.breakdownAtPeak = Object.fromEntries(p.cats!);
+  for (const p of procs.values()) if (p.peakDirty) p.rec!.breakdownAtPeak = mapToRecord(p.cats!);
   const stuck = n - spans.length;
   if (stuck > 0) {
     const first = tasks.findIndex((_, i) => !done[i]);
@@ -415,6 +427,15 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
 }
 
 /** Durations, sizes and rates the engine can schedule: finite, non-negative, rates positive. */
+/** Object.fromEntries(map), without the iterator protocol (it runs at every new memory peak). */
+function mapToRecord(m: Map<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  m.forEach((v, k) => {
+    out[k] = v;
+  });
+  return out;
+}
+
 const badWork = (task: number, what: string, v: number) => new Error(`task ${task}: ${what} must be a finite number ≥ 0, got ${v}`);
 
 function checkWork(task: number, w: Work, occupancy: number | undefined): void {

@@ -1,6 +1,6 @@
 import { bytesOf } from '../util/dtype.ts';
 import type { StrategyContext, StrategyResult } from './context.ts';
-import { mem, type OpTag } from './plan.ts';
+import { mem, type OpTag, opTag } from './plan.ts';
 import type { MemoryChange } from '../engine/index.ts';
 import { clipGradNormSeconds, deviceOptimizerStateBytes, optimizerLabel, optimizerStep, pagedOptimizerStateBytes } from './optimizer.ts';
 import { hiddenMatrices, trainableTensorCount } from '../model/params.ts';
@@ -136,7 +136,7 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
   // the cast cache also holds until forward ends; checkpointed layers drop theirs at the end of forward and
   // re-cast during recompute.
   const cacheRoot = M.autocastCache.rootBytes;
-  const tag = (t: Omit<OpTag, 'microBatch'>, mb: number): OpTag => ({ ...t, microBatch: mb });
+  const tag = opTag;
   const dpId = ctx.layout.dataParallel.id(rank);
   const key = (what: string, mb: number) => (b.multiRank ? `${what}:mb${mb}:${dpId}` : '');
   // TP / CP collectives name their own group instance (tensor-parallel.ts); a TP group spans DP groups.

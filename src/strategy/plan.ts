@@ -25,6 +25,14 @@ export interface OpTag {
   wireBytes?: number;
 }
 
+/**
+ * `t` at micro-batch `mb`, every field set (absent ones undefined): one object shape for every task's tag,
+ * so the engine, metrics and reports read tags monomorphically (a spread builds each shape key by key).
+ */
+export function opTag(t: Omit<OpTag, 'microBatch'>, mb: number): OpTag {
+  return { kind: t.kind, phase: t.phase, label: t.label, layer: t.layer, microBatch: mb, flops: t.flops, bytes: t.bytes, groupSize: t.groupSize, algorithm: t.algorithm, wireBytes: t.wireBytes };
+}
+
 export type MemoryCategory = 'parameters' | 'gradients' | 'optimizer_states' | 'activations' | 'communication_buffers' | 'other';
 
 export interface Plan {
@@ -119,7 +127,7 @@ export class PlanBuilder {
 
   /** A host↔device copy (CPU offload) on its own stream at the host link's rate. */
   copy(rank: number, stream: 'host_to_device' | 'device_to_host', bytes: number, bytesPerSecond: number, tag: Omit<OpTag, 'kind'>, deps: number[] = [], memory: MemoryChange[] = []): number {
-    return this.push(rank, stream, { kind: 'delay', seconds: bytes / bytesPerSecond }, { ...tag, kind: 'copy', bytes }, deps, memory);
+    return this.push(rank, stream, { kind: 'delay', seconds: bytes / bytesPerSecond }, opTag({ ...tag, kind: 'copy', bytes }, tag.microBatch), deps, memory);
   }
 
   /** Work on the host CPU (e.g. the optimizer step under CPU offload): blocks the step, uses no SMs. */
