@@ -23,14 +23,6 @@ export interface PoolOutcome {
 }
 
 /**
- * Young-generation size of a worker (V8's default is 16 MiB semi-spaces ≈ 48 MiB). A plan's tasks live
- * for one config, longer than a few small scavenges: with the default they are copied between
- * semi-spaces and promoted, and GC was ~25% of a sweep's CPU. 96 MiB (32 MiB semi-spaces) keeps most of
- * one config's garbage young; measured with `npm run bench:sweep` (README, Speed).
- */
-const WORKER_YOUNG_GENERATION_MB = 96;
-
-/**
  * Runs configs on `jobs` piscina worker threads. Results are keyed by grid index and returned in index
  * order, so the output does not depend on `jobs` or on which worker finished first. Submission is
  * windowed (a few tasks per thread in flight) so that an interrupt has little queued work to discard.
@@ -40,7 +32,7 @@ export async function runConfigs(tasks: readonly ConfigTask[], opts: PoolOptions
   const entry = jobs > 1 ? workerEntry() : undefined;
   if (!entry) return runInThread(tasks, opts);
 
-  const pool = new Piscina<ConfigTask, SweepRow>({ ...entry, minThreads: jobs, maxThreads: jobs, idleTimeout: 1000, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
+  const pool = new Piscina<ConfigTask, SweepRow>({ ...entry, minThreads: jobs, maxThreads: jobs, idleTimeout: 1000 });
   const done = new Map<number, SweepRow>();
   const window = jobs * 4;
   let next = 0;
