@@ -1,9 +1,14 @@
+import { spawnSync } from 'node:child_process';
 import { loadScenarioText } from '../config/index.ts';
 import { simulateLoaded } from '../pipeline/simulate.ts';
+import { TypedEventHeap } from '../engine/heap.ts';
+import { simulate } from '../engine/index.ts';
 
 /**
- * Wall-time benchmark: a Llama-3.1-70B FSDP2 step on 16 × dgx-h100 and an 8B DDP step; prints simulated
- * events per second. Timings are printed, never asserted (machines are noisy).
+ * Benchmarks, printed and never asserted (machines are noisy): events per second in-process after a
+ * warm-up, the same against a bare typed-array heap doing one push and one pop per event, and a scale
+ * table (GPUs × ranks simulated × events × CPU seconds × peak RSS), each case in its own process so its
+ * peak RSS is its own.
  */
 export async function runBench(): Promise<void> {
   const cases: [string, string][] = [
@@ -11,7 +16,8 @@ export async function runBench(): Promise<void> {
     ['llama-3.1-8b ddp 1 node', `base_model: meta-llama/Llama-3.1-8B\nsequence_len: 2048\nmicro_batch_size: 4\ngradient_accumulation_steps: 2\nbf16: true\nflash_attention: true\ngradient_checkpointing: true\nsimulation: {hardware: dgx-h100}\n`],
     ['llama-3.1-8b ddp jitter, 8 ranks simulated', `base_model: meta-llama/Llama-3.1-8B\nsequence_len: 2048\nmicro_batch_size: 4\ngradient_accumulation_steps: 2\nbf16: true\nflash_attention: true\ngradient_checkpointing: true\nsimulation: {hardware: dgx-h100, jitter: 0.02}\n`],
   ];
-  process.stdout.write('case                                          wall (ms)   tasks     events   events/s\n');
+  const heapRate = bareHeapEventsPerSecond();
+  process.stdout.write('case                                          wall (ms)   tasks     events   events/s   engine alone: events/s   ÷ bare heap\n');
   for (const [name, yaml] of cases) {
     const loaded = loadScenarioText(yaml, { name });
     await simulateLoaded(loaded); // warm-up (module loading, JIT)
@@ -21,6 +27,85 @@ export async function runBench(): Promise<void> {
     for (let i = 0; i < runs; i++) last = await simulateLoaded(loadScenarioText(yaml, { name }));
     const ms = (performance.now() - t0) / runs;
     const ev = last!.timeline.eventsProcessed;
-    process.stdout.write(`${name.padEnd(44)} ${ms.toFixed(1).padStart(9)} ${String(last!.plan.tasks.length).padStart(7)} ${String(ev).padStart(10)} ${Math.round(ev / (ms / 1e3)).toLocaleString('en-US').padStart(10)}\n`);
+    const rate = ev / (ms / 1e3);
+    // The engine alone on the same plan (same options as the pipeline's first step).
+    const plan = last!.plan;
+    const jitter = last!.cfg.simulation.jitter > 0 ? { jitter: { seed: `${last!.cfg.simulation.seed}:0`, relativeStd: last!.cfg.simulation.jitter } } : {};
+    const e0 = performance.now();
+    for (let i = 0; i < runs; i++) simulate(plan.tasks, { resources: plan.resources, ...jitter });
+    const engineRate = ev / ((performance.now() - e0) / runs / 1e3);
+    process.stdout.write(`${name.padEnd(44)} ${ms.toFixed(1).padStart(9)} ${String(plan.tasks.length).padStart(7)} ${String(ev).padStart(10)} ${Math.round(rate).toLocaleString('en-US').padStart(10)} ${Math.round(engineRate).toLocaleString('en-US').padStart(24)} ${(engineRate / heapRate).toFixed(3).padStart(12)}\n`);
   }
+  process.stdout.write(`(bare typed-array heap, one push + one pop per event: ${Math.round(heapRate).toLocaleString('en-US')} events/s; the ratio is the engine alone over that)\n\n`);
+
+  process.stdout.write('scale: one process per case, plan + engine + metrics, no report\n');
+  process.stdout.write('case                                              GPUs  ranks simulated     events   CPU (s)  peak RSS (MiB)\n');
+  for (let i = 0; i < SCALE_CASES.length; i++) {
+    const [name] = SCALE_CASES[i]!;
+    const child = spawnSync(process.execPath, [...process.execArgv, process.argv[1]!, 'bench', '--scale-case', String(i)], { encoding: 'utf8' });
+    const line = child.stdout.trim().split('\n').pop() ?? '';
+    let r: ScaleNumbers | undefined;
+    try {
+      r = JSON.parse(line) as ScaleNumbers;
+    } catch {
+      process.stdout.write(`${name.padEnd(48)} failed: ${(child.stderr || line).trim().split('\n')[0]}\n`);
+      continue;
+    }
+    process.stdout.write(`${name.padEnd(48)} ${String(r.gpus).padStart(6)} ${String(r.ranks).padStart(16)} ${String(r.events).padStart(10)} ${r.cpuSeconds.toFixed(2).padStart(9)} ${(r.peakRssBytes / 2 ** 20).toFixed(0).padStart(15)}\n`);
+  }
+}
+
+interface ScaleNumbers {
+  gpus: number;
+  ranks: number;
+  events: number;
+  cpuSeconds: number;
+  peakRssBytes: number;
+}
+
+const llama = (model: string, extra: string, sim: string) =>
+  `base_model: meta-llama/${model}\nsequence_len: 4096\nmicro_batch_size: 1\ngradient_accumulation_steps: 4\nbf16: true\nflash_attention: true\ngradient_checkpointing: true\n${extra}simulation: {hardware: dgx-h100, ${sim}}\n`;
+const FSDP = 'fsdp_version: 2\nfsdp_config: {reshard_after_forward: true}\n';
+
+/** The scale table's cases: symmetric worlds (one rank stands for all) and worlds where every rank runs. */
+const SCALE_CASES: [string, string][] = [
+  ['llama-3.1-8b fsdp2, symmetric', llama('Llama-3.1-8B', FSDP, 'num_nodes: 32')],
+  ['llama-3.1-8b fsdp2, one straggler (all ranks)', llama('Llama-3.1-8B', FSDP, 'num_nodes: 4, stragglers: [{rank: 5, compute_slowdown: 1.2}]')],
+  ['llama-3.1-8b fsdp2, one straggler (all ranks)', llama('Llama-3.1-8B', FSDP, 'num_nodes: 16, stragglers: [{rank: 5, compute_slowdown: 1.2}]')],
+  ['llama-3.1-405b tp8 × fsdp2, symmetric', llama('Llama-3.1-405B', `${FSDP}tensor_parallel_size: 8\n`, 'num_nodes: 2048')],
+];
+
+/** One scale case in this process: prints its numbers as one JSON line. */
+export async function runScaleCase(i: number): Promise<void> {
+  const c = SCALE_CASES[i];
+  if (!c) throw new Error(`no scale case ${i}`);
+  const before = process.cpuUsage();
+  const run = await simulateLoaded(loadScenarioText(c[1], { name: c[0] }));
+  const cpu = process.cpuUsage(before);
+  const out: ScaleNumbers = {
+    gpus: run.cluster.worldSize,
+    ranks: run.plan.ranks.length,
+    events: run.timeline.eventsProcessed,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
+    peakRssBytes: process.resourceUsage().maxRSS * 1024,
+  };
+  process.stdout.write(JSON.stringify(out) + '\n');
+}
+
+/** Events per second of a bare typed-array heap: one push and one pop per event around a standing queue. */
+function bareHeapEventsPerSecond(): number {
+  const heap = new TypedEventHeap();
+  const standing = 1024;
+  let x = 0x2545f491;
+  const next = () => ((x = (x * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  let now = 0;
+  for (let i = 0; i < standing; i++) heap.push(next(), 0, i, 0);
+  const events = 2_000_000;
+  const t0 = performance.now();
+  for (let i = 0; i < events; i++) {
+    heap.pop();
+    now = heap.time;
+    heap.push(now + next(), 0, heap.task, 0);
+  }
+  return events / ((performance.now() - t0) / 1e3);
 }

@@ -2,7 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { ShardsimError } from '../util/errors.ts';
 import { listHardwareIds, loadHardwareProfile } from '../hardware/index.ts';
 import { activeParameters, catalogAliasOf, catalogIds, catalogIdsWithAliases, loadModel, parameterCounts } from '../model/index.ts';
-import { runBench } from './bench.ts';
+import { runBench, runScaleCase } from './bench.ts';
 import { COMMANDS } from './commands/index.ts';
 
 /** Exit codes: 0 ok, 1 internal error, 2 bad input (config, usage). */
@@ -54,8 +54,10 @@ export function buildProgram(): Command {
   program
     .command('bench')
     .description('benchmark the simulator: events per second and the wall time of a large step')
-    .action(async () => {
-      await runBench();
+    .addOption(new Option('--scale-case <i>', 'run one case of the scale table in this process and print its numbers as JSON').hideHelp())
+    .action(async (o: { scaleCase?: string }) => {
+      if (o.scaleCase !== undefined) await runScaleCase(Number(o.scaleCase));
+      else await runBench();
     });
 
   program.addOption(new Option('--debug', 'show stack traces for internal errors').hideHelp());

@@ -28,6 +28,10 @@ export function timeResolution(now: number): number {
 export class FluidNetwork {
   private readonly capacity: number[] = [];
   private readonly index = new Map<string, number>();
+  private readonly ids = new WeakMap<readonly string[], number[]>();
+  /** Scratch for progressive filling, per resource (users are back to 0 after each re-rating). */
+  private leftBuffer = new Float64Array(0);
+  private usersBuffer = new Int32Array(0);
   private flows: Flow[] = [];
   private lastUpdate = 0;
 
@@ -37,6 +41,8 @@ export class FluidNetwork {
       this.index.set(name, this.capacity.length);
       this.capacity.push(cap);
     }
+    this.leftBuffer = new Float64Array(this.capacity.length);
+    this.usersBuffer = new Int32Array(this.capacity.length);
   }
 
   get active(): number {
@@ -45,11 +51,16 @@ export class FluidNetwork {
 
   add(task: number, bytes: number, maxRate: number, resources: readonly string[], now: number): void {
     this.advance(now);
-    const ids = resources.map((r) => {
-      const i = this.index.get(r);
-      if (i === undefined) throw new Error(`flow of task ${task} uses unknown resource ${r}`);
-      return i;
-    });
+    // Plans share one resource list among many flows: resolve each list's names once.
+    let ids = this.ids.get(resources);
+    if (!ids) {
+      ids = resources.map((r) => {
+        const i = this.index.get(r);
+        if (i === undefined) throw new Error(`flow of task ${task} uses unknown resource ${r}`);
+        return i;
+      });
+      this.ids.set(resources, ids);
+    }
     this.flows.push({ task, remaining: bytes, maxRate, resources: ids, rate: 0 });
     this.rerate();
   }
@@ -98,20 +109,27 @@ export class FluidNetwork {
       f.rate = rate;
       return;
     }
-    const left = this.capacity.slice();
-    const users = new Array<number>(left.length).fill(0);
+    // Only the resources some flow crosses take part (a world of many ranks has two per rank, most idle).
+    const left = this.leftBuffer;
+    const users = this.usersBuffer;
+    const used: number[] = [];
     let open = this.flows.slice();
     for (const f of open) {
       f.rate = 0;
-      for (const r of f.resources) users[r]!++;
+      for (const r of f.resources) {
+        if (users[r]!++ === 0) {
+          used.push(r);
+          left[r] = this.capacity[r]!;
+        }
+      }
     }
     let level = 0;
     while (open.length > 0) {
       let step = Infinity;
-      for (let r = 0; r < left.length; r++) if (users[r]! > 0) step = Math.min(step, left[r]! / users[r]!);
+      for (const r of used) if (users[r]! > 0) step = Math.min(step, left[r]! / users[r]!);
       for (const f of open) step = Math.min(step, f.maxRate - level);
       level += step;
-      for (let r = 0; r < left.length; r++) left[r]! -= step * users[r]!;
+      for (const r of used) left[r]! -= step * users[r]!;
       const still: Flow[] = [];
       for (const f of open) {
         const capped = f.maxRate - level <= f.maxRate * 1e-12;

@@ -1,5 +1,5 @@
 import seedrandom from 'seedrandom';
-import { EventHeap } from './heap.ts';
+import { TypedEventHeap } from './heap.ts';
 import { FluidNetwork } from './fluid.ts';
 
 /**
@@ -127,47 +127,78 @@ export class EngineStallError extends Error {
   }
 }
 
-type Event =
-  | { time: number; seq: number; type: 'delay-done'; task: number; version: number }
-  | { time: number; seq: number; type: 'latency-done'; task: number }
-  | { time: number; seq: number; type: 'flow-check' };
+/** Event kinds in the typed heap. */
+const DELAY_DONE = 0;
+const LATENCY_DONE = 1;
+const FLOW_CHECK = 2;
+const EVENT_NAMES = ['delay-done', 'latency-done', 'flow-check'];
+
+/** Per-process state: memory ledger and processor sharing, found once per task instead of per map. */
+interface ProcessState {
+  process: number;
+  /** Live bytes by category and by allocator pool (insertion order is the breakdown's key order). */
+  cats: Map<string, number> | undefined;
+  pools: Map<string, number> | undefined;
+  total: number;
+  rec: ProcessMemory | undefined;
+  /** The live state is the state at the peak (copied lazily at the next free). */
+  peakDirty: boolean;
+  /** Summed occupancy of the running occupant tasks. */
+  occupied: number;
+  /** Shared-processor delay tasks running on this process. */
+  sharing: Set<number> | undefined;
+}
 
 export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOptions = {}): Timeline<Tag> {
   const n = tasks.length;
-  const heap = new EventHeap<Event>();
-  let seq = 0;
+  const heap = new TypedEventHeap();
   let now = 0;
   let events = 0;
   const rng = options.jitter && options.jitter.relativeStd > 0 ? seedrandom(options.jitter.seed) : undefined;
   const jitterStd = options.jitter?.relativeStd ?? 0;
 
   const remainingDeps = new Int32Array(n);
-  const dependents: number[][] = Array.from({ length: n }, () => []);
+  // Dependents of each task in one flat list (CSR): task d's are dependentList[dependentStart[d] .. dependentStart[d + 1]).
+  const dependentStart = new Int32Array(n + 1);
   const readyAt = new Float64Array(n).fill(-1);
   const workStart = new Float64Array(n);
   const done = new Uint8Array(n);
-  const streams = new Map<string, StreamState>();
+  const streams = new Map<number, Map<string, StreamState>>();
+  const streamList: StreamState[] = [];
   const streamOf: StreamState[] = new Array(n);
+  const procs = new Map<number, ProcessState>();
+  const procOf: ProcessState[] = new Array(n);
   const groups = new Map<string, { members: number[]; arrived: number; pending: number }>();
   const spans: Span<Tag>[] = [];
 
-  const streamsPerProcess = new Map<number, number>();
+  let lastProc: ProcessState | undefined;
+  let lastStreams: Map<string, StreamState> | undefined;
   for (let i = 0; i < n; i++) {
     const t = tasks[i]!;
     checkWork(i, t.work, t.occupancy);
-    const key = `${t.process}\u0000${t.stream}`;
-    let s = streams.get(key);
+    // Plans list a process's tasks together: the previous task's process is the likely one.
+    if (lastProc === undefined || lastProc.process !== t.process) {
+      lastProc = procs.get(t.process);
+      if (!lastProc) {
+        lastProc = { process: t.process, cats: undefined, pools: undefined, total: 0, rec: undefined, peakDirty: false, occupied: 0, sharing: undefined };
+        procs.set(t.process, lastProc);
+        streams.set(t.process, new Map());
+      }
+      lastStreams = streams.get(t.process)!;
+    }
+    procOf[i] = lastProc;
+    let s = lastStreams!.get(t.stream);
     if (!s) {
       s = { queue: [], head: 0, busy: false };
-      streams.set(key, s);
-      streamsPerProcess.set(t.process, (streamsPerProcess.get(t.process) ?? 0) + 1);
+      lastStreams!.set(t.stream, s);
+      streamList.push(s);
     }
     s.queue.push(i);
     streamOf[i] = s;
-    for (const d of t.deps ?? []) {
+    if (t.deps) for (const d of t.deps) {
       if (d < 0 || d >= n) throw new Error(`task ${i} depends on missing task ${d}`);
       remainingDeps[i]!++;
-      dependents[d]!.push(i);
+      dependentStart[d + 1]!++;
     }
     if (t.group !== undefined) {
       let g = groups.get(t.group);
@@ -179,46 +210,46 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
     }
   }
 
+  for (let i = 0; i < n; i++) dependentStart[i + 1]! += dependentStart[i]!;
+  const dependentList = new Int32Array(dependentStart[n]!);
+  {
+    const fill = dependentStart.slice(0, n);
+    for (let i = 0; i < n; i++) {
+      const deps = tasks[i]!.deps;
+      if (deps) for (const d of deps) dependentList[fill[d]!++] = i;
+    }
+  }
+
   // Memory accounting per process.
-  const memNow = new Map<number, Map<string, number>>();
-  const poolNow = new Map<number, Map<string, number>>();
-  const memTotal = new Map<number, number>();
   const memory = new Map<number, ProcessMemory>();
   const memorySamples: MemorySample[] = [];
+  const recordMemory = options.recordMemory ?? false;
   // A task's changes apply in list order and the peak is checked after each one, so a list can say
   // "allocate the new buffer, then free the old one" (both alive for an instant) or the reverse.
-  const peakDirty = new Set<number>();
   const applyMemory = (task: number, at: 'start' | 'end') => {
-    const t = tasks[task]!;
-    if (!t.memory) return;
-    for (const m of t.memory) {
+    const changes = tasks[task]!.memory;
+    if (!changes) return;
+    const p = procOf[task]!;
+    for (let i = 0; i < changes.length; i++) {
+      const m = changes[i]!;
       if (m.at !== at || m.bytes === 0) continue;
-      let cats = memNow.get(t.process);
-      if (!cats) {
-        cats = new Map();
-        memNow.set(t.process, cats);
-      }
+      const cats = (p.cats ??= new Map());
       // The breakdown at a peak is copied lazily, at the first free after it: until then every change was
       // an allocation that raised the peak, so the live state *is* the state at the peak.
-      if (m.bytes < 0 && peakDirty.has(t.process)) {
-        memory.get(t.process)!.breakdownAtPeak = Object.fromEntries(cats);
-        peakDirty.delete(t.process);
+      if (m.bytes < 0 && p.peakDirty) {
+        p.rec!.breakdownAtPeak = mapToRecord(cats);
+        p.peakDirty = false;
       }
       cats.set(m.category, (cats.get(m.category) ?? 0) + m.bytes);
-      const total = (memTotal.get(t.process) ?? 0) + m.bytes;
-      memTotal.set(t.process, total);
-      if (options.recordMemory) memorySamples.push({ time: now, process: t.process, category: m.category, bytes: m.bytes });
-      let rec = memory.get(t.process);
+      const total = (p.total += m.bytes);
+      if (recordMemory) memorySamples.push({ time: now, process: p.process, category: m.category, bytes: m.bytes });
+      let rec = p.rec;
       if (!rec) {
-        rec = { peakBytes: 0, peakTime: 0, breakdownAtPeak: {}, finalBytes: 0, poolPeakBytes: {} };
-        memory.set(t.process, rec);
+        rec = p.rec = { peakBytes: 0, peakTime: 0, breakdownAtPeak: {}, finalBytes: 0, poolPeakBytes: {} };
+        memory.set(p.process, rec);
       }
       rec.finalBytes = total;
-      let pools = poolNow.get(t.process);
-      if (!pools) {
-        pools = new Map();
-        poolNow.set(t.process, pools);
-      }
+      const pools = (p.pools ??= new Map());
       const pool = m.pool ?? 'default';
       const inPool = (pools.get(pool) ?? 0) + m.bytes;
       pools.set(pool, inPool);
@@ -226,29 +257,28 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
       if (total > rec.peakBytes) {
         rec.peakBytes = total;
         rec.peakTime = now;
-        peakDirty.add(t.process);
+        p.peakDirty = true;
       }
     }
   };
 
   // Processor sharing: occupancy per process and the shared-processor delay tasks running on it.
-  const occupied = new Map<number, number>();
-  const sharing = new Map<number, Set<number>>();
   const remaining = new Float64Array(n);
   const rate = new Float64Array(n);
   const lastUpdate = new Float64Array(n);
   const version = new Int32Array(n);
   const minimumShare = options.minimumShare ?? 0.05;
-  const speedOf = (process: number) => Math.max(minimumShare, 1 - (occupied.get(process) ?? 0));
+  const speedOf = (p: ProcessState) => Math.max(minimumShare, 1 - p.occupied);
   const scheduleDelay = (task: number) => {
-    heap.push({ time: now + remaining[task]! / rate[task]!, seq: seq++, type: 'delay-done', task, version: ++version[task]! });
+    heap.push(now + remaining[task]! / rate[task]!, DELAY_DONE, task, ++version[task]!);
   };
   const occupy = (task: number, sign: 1 | -1) => {
-    const t = tasks[task]!;
-    if (!t.occupancy) return;
-    occupied.set(t.process, (occupied.get(t.process) ?? 0) + sign * t.occupancy);
-    const speed = speedOf(t.process);
-    for (const d of sharing.get(t.process) ?? []) {
+    const occupancy = tasks[task]!.occupancy;
+    if (!occupancy) return;
+    const p = procOf[task]!;
+    p.occupied += sign * occupancy;
+    const speed = speedOf(p);
+    if (p.sharing) for (const d of p.sharing) {
       remaining[d] = Math.max(0, remaining[d]! - (now - lastUpdate[d]!) * rate[d]!);
       lastUpdate[d] = now;
       rate[d] = speed;
@@ -262,7 +292,7 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
     const next = network.nextCompletion(now);
     if (next < Infinity && next !== flowCheckAt) {
       flowCheckAt = next;
-      heap.push({ time: next, seq: seq++, type: 'flow-check' });
+      heap.push(next, FLOW_CHECK, 0, 0);
     }
   };
 
@@ -280,15 +310,11 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
       if (rng) seconds *= Math.max(0.01, 1 + jitterStd * gaussian(rng));
       remaining[task] = seconds;
       lastUpdate[task] = now;
-      rate[task] = w.sharesProcessor ? speedOf(t.process) : 1;
-      if (w.sharesProcessor) {
-        let set = sharing.get(t.process);
-        if (!set) sharing.set(t.process, (set = new Set()));
-        set.add(task);
-      }
+      rate[task] = w.sharesProcessor ? speedOf(procOf[task]!) : 1;
+      if (w.sharesProcessor) (procOf[task]!.sharing ??= new Set()).add(task);
       scheduleDelay(task);
     } else {
-      heap.push({ time: now + w.latencySeconds, seq: seq++, type: 'latency-done', task });
+      heap.push(now + w.latencySeconds, LATENCY_DONE, task, 0);
     }
   };
 
@@ -320,13 +346,14 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
     const t = tasks[task]!;
     done[task] = 1;
     applyMemory(task, 'end');
-    sharing.get(t.process)?.delete(task);
+    procOf[task]!.sharing?.delete(task);
     occupy(task, -1);
     spans.push({ task, process: t.process, stream: t.stream, start: readyAt[task]!, workStart: workStart[task]!, end: now, tag: t.tag });
     const s = streamOf[task]!;
     s.busy = false;
     s.head++;
-    for (const d of dependents[task]!) {
+    for (let k = dependentStart[task]!, end = dependentStart[task + 1]!; k < end; k++) {
+      const d = dependentList[k]!;
       if (--remainingDeps[d]! === 0) tryStart(streamOf[d]!);
     }
     tryStart(s);
@@ -344,36 +371,37 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
     if (--grp.pending === 0) for (const m of grp.members) finish(m);
   };
 
-  for (const s of streams.values()) tryStart(s);
+  for (const s of streamList) tryStart(s);
 
   // The most events a correct run can process. Every event was pushed by: a task's start (one), a change
   // of occupancy on its process (two per task, each re-timing at most one running task per stream of
   // that process), a flow placed or checked (a check either finishes a flow or, after floating-point
   // slack, is followed by one that does). Beyond this bound the engine is looping.
   let maxStreams = 1;
-  for (const c of streamsPerProcess.values()) maxStreams = Math.max(maxStreams, c);
+  for (const c of streams.values()) maxStreams = Math.max(maxStreams, c.size);
   const eventBudget = n * (8 + 2 * maxStreams) + 64;
   // Events in a row at one instant that moved nothing. Each such event consumes a queued entry (a stale
   // re-timing) without adding one at that instant, so a run longer than the queue was is a loop.
   let idle = 0;
   let idleQueue = 0;
 
-  for (;;) {
-    const ev = heap.pop();
-    if (!ev) break;
+  while (heap.pop()) {
+    const evTime = heap.time;
+    const evKind = heap.kind;
+    const evTask = heap.task;
     events++;
     const before = progress;
-    const sameInstant = ev.time === now;
-    now = ev.time;
-    if (ev.type === 'delay-done') {
-      if (ev.version === version[ev.task]) workDone(ev.task); // else re-rated since
-    } else if (ev.type === 'latency-done') {
-      const w = tasks[ev.task]!.work as Extract<Work, { kind: 'flow' }>;
+    const sameInstant = evTime === now;
+    now = evTime;
+    if (evKind === DELAY_DONE) {
+      if (heap.version === version[evTask]) workDone(evTask); // else re-rated since
+    } else if (evKind === LATENCY_DONE) {
+      const w = tasks[evTask]!.work as Extract<Work, { kind: 'flow' }>;
       progress++;
-      if (w.bytes <= 0) workDone(ev.task);
-      else network.add(ev.task, w.bytes, w.maxBytesPerSecond, w.resources, now);
+      if (w.bytes <= 0) workDone(evTask);
+      else network.add(evTask, w.bytes, w.maxBytesPerSecond, w.resources, now);
       scheduleFlowCheck();
-    } else if (ev.time === flowCheckAt) {
+    } else if (evTime === flowCheckAt) {
       flowCheckAt = Infinity;
       for (const task of network.collectFinished(now)) workDone(task);
       scheduleFlowCheck();
@@ -382,14 +410,14 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
       idle = 0;
       idleQueue = heap.size;
     } else if (++idle > idleQueue + 2) {
-      throw new EngineStallError(`${idle} events at this instant changed nothing (a ${ev.type} event keeps rescheduling itself)`, now, events);
+      throw new EngineStallError(`${idle} events at this instant changed nothing (a ${EVENT_NAMES[evKind]} event keeps rescheduling itself)`, now, events);
     }
     if (events > eventBudget) {
-      throw new EngineStallError(`more events than ${n} tasks can need (${eventBudget}); the last was a ${ev.type} event`, now, events);
+      throw new EngineStallError(`more events than ${n} tasks can need (${eventBudget}); the last was a ${EVENT_NAMES[evKind]} event`, now, events);
     }
   }
 
-  for (const p of peakDirty) memory.get(p)!.breakdownAtPeak = Object.fromEntries(memNow.get(p)!);
+  for (const p of procs.values()) if (p.peakDirty) p.rec!.breakdownAtPeak = mapToRecord(p.cats!);
   const stuck = n - spans.length;
   if (stuck > 0) {
     const first = tasks.findIndex((_, i) => !done[i]);
@@ -399,15 +427,25 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
 }
 
 /** Durations, sizes and rates the engine can schedule: finite, non-negative, rates positive. */
+/** Object.fromEntries(map), without the iterator protocol (it runs at every new memory peak). */
+function mapToRecord(m: Map<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  m.forEach((v, k) => {
+    out[k] = v;
+  });
+  return out;
+}
+
+const badWork = (task: number, what: string, v: number) => new Error(`task ${task}: ${what} must be a finite number ≥ 0, got ${v}`);
+
 function checkWork(task: number, w: Work, occupancy: number | undefined): void {
-  const bad = (what: string, v: number) => new Error(`task ${task}: ${what} must be a finite number ≥ 0, got ${v}`);
   if (occupancy !== undefined && !(occupancy >= 0 && occupancy <= 1)) throw new Error(`task ${task}: occupancy must be within [0, 1], got ${occupancy}`);
   if (w.kind === 'delay') {
-    if (!(w.seconds >= 0 && w.seconds < Infinity)) throw bad('seconds', w.seconds);
+    if (!(w.seconds >= 0 && w.seconds < Infinity)) throw badWork(task, 'seconds', w.seconds);
     return;
   }
-  if (!(w.latencySeconds >= 0 && w.latencySeconds < Infinity)) throw bad('latencySeconds', w.latencySeconds);
-  if (!(w.bytes >= 0 && w.bytes < Infinity)) throw bad('bytes', w.bytes);
+  if (!(w.latencySeconds >= 0 && w.latencySeconds < Infinity)) throw badWork(task, 'latencySeconds', w.latencySeconds);
+  if (!(w.bytes >= 0 && w.bytes < Infinity)) throw badWork(task, 'bytes', w.bytes);
   if (!(w.maxBytesPerSecond > 0)) throw new Error(`task ${task}: maxBytesPerSecond must be positive, got ${w.maxBytesPerSecond}`);
 }
 

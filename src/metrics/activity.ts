@@ -2,6 +2,7 @@ import type { Timeline } from '../engine/index.ts';
 import type { OpTag } from '../strategy/index.ts';
 import { total, type Interval } from './intervals.ts';
 import { rankBreakdown, waitReport } from './step.ts';
+import { spansOf } from './spans.ts';
 
 /** Per-phase and per-collective tallies of one rank's step, for explanations and charts. */
 
@@ -20,9 +21,9 @@ export interface CollectiveTally {
 
 export function collectiveTallies(timeline: Timeline<OpTag>, rank: number): CollectiveTally[] {
   const groups = new Map<string, { tally: CollectiveTally; intervals: Interval[] }>();
-  for (const s of timeline.spans) {
+  for (const s of spansOf(timeline, rank)) {
     const t = s.tag;
-    if (s.process !== rank || t.kind === 'compute' || t.kind === 'optimizer') continue;
+    if (t.kind === 'compute' || t.kind === 'optimizer') continue;
     const key = `${t.kind}|${t.phase}`;
     let g = groups.get(key);
     if (!g) {
@@ -46,8 +47,8 @@ export function collectiveTallies(timeline: Timeline<OpTag>, rank: number): Coll
 /** Busy seconds of compute kernels by phase (forward, backward, recompute) and of the optimizer. */
 export function gpuSecondsByPhase(timeline: Timeline<OpTag>, rank: number): Record<OpTag['phase'], number> {
   const by: Record<OpTag['phase'], Interval[]> = { forward: [], backward: [], recompute: [], optimizer: [] };
-  for (const s of timeline.spans) {
-    if (s.process !== rank || (s.tag.kind !== 'compute' && s.tag.kind !== 'optimizer')) continue;
+  for (const s of spansOf(timeline, rank)) {
+    if (s.tag.kind !== 'compute' && s.tag.kind !== 'optimizer') continue;
     by[s.tag.phase].push([s.workStart, s.end]);
   }
   return { forward: total(by.forward), backward: total(by.backward), recompute: total(by.recompute), optimizer: total(by.optimizer) };

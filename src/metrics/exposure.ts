@@ -1,6 +1,7 @@
 import type { Span, Timeline } from '../engine/index.ts';
 import type { OpTag } from '../strategy/index.ts';
 import { subtract, subtractFromMerged, union, type Interval } from './intervals.ts';
+import { spansOf } from './spans.ts';
 
 /** Index of the first span (sorted by workStart) starting at or after `t`. */
 function firstStartingAtOrAfter(sorted: readonly Span<OpTag>[], t: number): number {
@@ -26,8 +27,7 @@ const isComm = (t: OpTag) => t.kind !== 'compute' && t.kind !== 'optimizer';
 function rankIntervals(timeline: Timeline<OpTag>, rank: number) {
   const gpuBusy: Interval[] = [];
   const comm: Interval[] = [];
-  for (const s of timeline.spans) {
-    if (s.process !== rank) continue;
+  for (const s of spansOf(timeline, rank)) {
     if (isComm(s.tag)) comm.push([s.workStart, s.end]);
     else gpuBusy.push([s.workStart, s.end]);
   }
@@ -44,7 +44,7 @@ export function exposedIntervals(timeline: Timeline<OpTag>, rank: number): Inter
 export function exposedSecondsByKind(timeline: Timeline<OpTag>, rank: number): Record<string, number> {
   const { gpuBusy } = rankIntervals(timeline, rank);
   const byKind: Record<string, Interval[]> = {};
-  for (const s of timeline.spans) if (s.process === rank && isComm(s.tag)) (byKind[s.tag.kind] ??= []).push([s.workStart, s.end]);
+  for (const s of spansOf(timeline, rank)) if (isComm(s.tag)) (byKind[s.tag.kind] ??= []).push([s.workStart, s.end]);
   return Object.fromEntries(Object.entries(byKind).map(([k, iv]) => [k, subtract(iv, gpuBusy).reduce((a, [s, e]) => a + e - s, 0)]));
 }
 
@@ -72,7 +72,7 @@ export interface ExposedCollective {
 
 /** Each collective on `rank` with any exposed time, in time order. */
 export function exposedCollectives(timeline: Timeline<OpTag>, rank: number): ExposedCollective[] {
-  const mine = timeline.spans.filter((s) => s.process === rank);
+  const mine = spansOf(timeline, rank);
   const gpu = mine.filter((s) => !isComm(s.tag)).sort((a, b) => a.workStart - b.workStart);
   const gpuBusy = union(gpu.map((s) => [s.workStart, s.end] as Interval));
   const firstLayerOfMicroBatch = new Map<number, number>();

@@ -1,6 +1,7 @@
 import type { Timeline } from '../engine/index.ts';
 import type { OpTag } from '../strategy/index.ts';
 import { total, uncovered, type Interval } from './intervals.ts';
+import { spansOf } from './spans.ts';
 
 export interface RankTimeBreakdown {
   stepSeconds: number;
@@ -30,8 +31,7 @@ export function rankBreakdown(timeline: Timeline<OpTag>, rank: number, window?: 
   const comm: Interval[] = [];
   const wireBytesByKind: Record<string, number> = {};
   const busyByKind: Record<string, Interval[]> = {};
-  for (const s of timeline.spans) {
-    if (s.process !== rank) continue;
+  for (const s of spansOf(timeline, rank)) {
     const iv: Interval = window ? [Math.max(s.workStart, window.start), Math.min(s.end, window.end)] : [s.workStart, s.end];
     if (window && iv[1] <= iv[0] && s.tag.microBatch !== window.microBatch) continue;
     if (s.tag.kind === 'compute') compute.push(iv);
@@ -111,12 +111,12 @@ export function waitReport(timeline: Timeline<OpTag>, groupOf?: (task: number) =
 export function extendBySteadyState(timeline: Timeline<OpTag>, rank: number, base: RankTimeBreakdown, repeat: { microBatch: number; extraTimes: number }): RankTimeBreakdown {
   const firstCompute = (mb: number) => {
     let t = Infinity;
-    for (const s of timeline.spans) if (s.process === rank && s.tag.kind === 'compute' && s.tag.microBatch === mb) t = Math.min(t, s.workStart);
+    for (const s of spansOf(timeline, rank)) if (s.tag.kind === 'compute' && s.tag.microBatch === mb) t = Math.min(t, s.workStart);
     return t;
   };
   const start = firstCompute(repeat.microBatch);
   let end = Infinity;
-  for (const s of timeline.spans) if (s.process === rank && s.tag.kind === 'compute' && s.tag.microBatch > repeat.microBatch) end = Math.min(end, s.workStart);
+  for (const s of spansOf(timeline, rank)) if (s.tag.kind === 'compute' && s.tag.microBatch > repeat.microBatch) end = Math.min(end, s.workStart);
   if (!Number.isFinite(start) || !Number.isFinite(end) || end <= start) return base;
   const one = rankBreakdown(timeline, rank, { start, end, microBatch: repeat.microBatch });
   const k = repeat.extraTimes;

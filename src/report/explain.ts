@@ -4,6 +4,7 @@ import { exposedCollectives, type ExposedCollective, type ExposureReason } from 
 import { BYTES_PER_ELEMENT } from '../util/dtype.ts';
 import { peakMatmulFlops } from '../compute/kernels.ts';
 import { total } from '../metrics/intervals.ts';
+import { spansOf } from '../metrics/spans.ts';
 import { bytesHuman, count, gib, pct, seconds } from './format.ts';
 import { collectiveName } from './charts/theme.ts';
 import { memoryRank } from './charts/memory.ts';
@@ -208,7 +209,7 @@ function memoryStory(run: SimulationRun): string {
   const rank = memoryRank(run);
   const peak = run.timeline.memory.get(rank);
   const at = peak?.peakTime ?? 0;
-  const running = run.timeline.spans.find((s) => s.process === rank && s.stream === 'compute' && s.workStart <= at && at <= s.end);
+  const running = spansOf(run.timeline, rank).find((s) => s.stream === 'compute' && s.workStart <= at && at <= s.end);
   const bd = m.breakdown_at_peak;
   const factor = run.cluster.profile.runtime.allocator_reserved_over_allocated;
   return (

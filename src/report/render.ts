@@ -55,10 +55,10 @@ async function loadRenderer(): Promise<Renderer> {
 
 /**
  * Renders `spec` (Vega-Lite) to `outBase.vl.json`, `outBase.svg` and `outBase.png` (2×, white background).
- * `drawSpec`, when given, is what the SVG and PNG draw: the same chart with its data thinned to what a static
- * image can show (the timeline merges bars closer than a pixel), while the .vl.json keeps every mark.
+ * `staticSpec`, when given, is what the SVG and PNG draw: the same chart reduced to what a fixed image
+ * can show (the .vl.json keeps the interactive spec).
  */
-export async function renderVegaLite(spec: object, outBase: string, drawSpec: object = spec): Promise<{ svgPath: string; pngPath: string; specPath: string }> {
+export async function renderVegaLite(spec: object, outBase: string, staticSpec: object = spec): Promise<{ svgPath: string; pngPath: string; specPath: string }> {
   renderer ??= loadRenderer();
   const r = await renderer;
   ensureDir(dirname(outBase));
@@ -66,7 +66,7 @@ export async function renderVegaLite(spec: object, outBase: string, drawSpec: ob
   const svgPath = `${outBase}.svg`;
   const pngPath = `${outBase}.png`;
   writeFileAtomic(specPath, JSON.stringify(spec, null, 2) + '\n');
-  const svg = await r.toSvg(drawSpec);
+  const svg = await r.toSvg(staticSpec);
   writeFileAtomic(svgPath, svg);
   writeFileAtomic(pngPath, r.toPng(svg));
   return { svgPath, pngPath, specPath };

@@ -5,6 +5,7 @@ import type { Dtype } from '../util/dtype.ts';
 import { BYTES_PER_ELEMENT } from '../util/dtype.ts';
 import { memorySeries, MEMORY_CATEGORIES } from '../metrics/memory-series.ts';
 import { slowestRank } from '../metrics/activity.ts';
+import { spansOf } from '../metrics/spans.ts';
 import { streamView } from './streams.ts';
 import { opName } from './names.ts';
 
@@ -126,7 +127,7 @@ export function chromeTrace(run: SimulationRun): ChromeTrace {
     events.push({ ph: 'M', name: 'process_name', pid: r, tid: 0, args: { name: `rank ${r}` } });
     events.push({ ph: 'M', name: 'process_labels', pid: r, tid: 0, args: { labels: `GPU ${r}` } });
     events.push({ ph: 'M', name: 'process_sort_index', pid: r, tid: 0, args: { sort_index: r } });
-    const streams = new Set(run.timeline.spans.filter((s) => s.process === r).map((s) => s.stream));
+    const streams = new Set(spansOf(run.timeline, r).map((s) => s.stream));
     for (const st of streams) {
       const v = streamView(st);
       events.push({ ph: 'M', name: 'thread_name', pid: r, tid: v.id, args: { name: v.threadName } });

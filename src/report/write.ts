@@ -47,8 +47,8 @@ export async function writeReport(run: SimulationRun, dir: string): Promise<Writ
   const explanation = explain(run);
   lap('summary');
 
-  const specs: { id: string; title: string; spec: object; drawSpec?: object }[] = [
-    { id: 'timeline', title: `Timeline of the step (${timelineRanks(run).map((x) => `rank ${x}`).join(', ')})`, spec: timelineSpec(run), drawSpec: timelineSpec(run, { forDrawing: true }) },
+  const specs: { id: string; title: string; spec: object; staticSpec?: object }[] = [
+    { id: 'timeline', title: `Timeline of the step (${timelineRanks(run).map((x) => `rank ${x}`).join(', ')})`, spec: timelineSpec(run), staticSpec: timelineSpec(run, { staticImage: true }) },
   ];
   if (run.timeline.memorySamples.length > 0) specs.push({ id: 'memory', title: 'Memory over the step', spec: memorySpec(run) });
   specs.push({ id: 'breakdown', title: 'Step-time breakdown', spec: stepBreakdownSpec([{ name: r.scenario, result: r }]) });
@@ -58,7 +58,7 @@ export async function writeReport(run: SimulationRun, dir: string): Promise<Writ
 
   const charts: HtmlChart[] = [];
   for (const s of specs) {
-    const out = await renderVegaLite(s.spec, join(dir, s.id), s.drawSpec);
+    const out = await renderVegaLite(s.spec, join(dir, s.id), s.staticSpec);
     files.push(...[out.specPath, out.svgPath, out.pngPath].map((p) => basename(p)));
     charts.push({ id: s.id, title: s.title, spec: s.spec, png: basename(out.pngPath) });
     lap(`chart ${s.id}`);

@@ -1,6 +1,6 @@
 import { bytesOf } from '../util/dtype.ts';
 import type { StrategyContext, StrategyResult } from './context.ts';
-import { mem, type OpTag } from './plan.ts';
+import { mem, type OpTag, opTag } from './plan.ts';
 import { clipGradNormSeconds, deviceOptimizerStateBytes, optimizerLabel, optimizerStep, pagedOptimizerStateBytes } from './optimizer.ts';
 import { headWidth, hiddenMatrices, trainableTensorCount } from '../model/params.ts';
 import { storedBytes } from './param-bytes.ts';
@@ -68,7 +68,7 @@ export function lowerDdp(ctx: StrategyContext, rank: number): StrategyResult {
   const cacheLayers = M.autocastCache.layerBytes;
   const cacheAllLayers = cacheLayers.reduce((a, x) => a + x, 0);
   const cacheRoot = M.autocastCache.rootBytes;
-  const tag = (t: Omit<OpTag, 'microBatch'>, mb: number): OpTag => ({ ...t, microBatch: mb });
+  const tag = opTag;
 
   // Backward segments of the whole model in execution order: head, layers L-1..0, embedding.
   type Seg = { name: string; seconds: number; params: number; layer?: number; part?: 'mlp' | 'attention'; phase: 'backward' | 'recompute' };
@@ -95,9 +95,9 @@ export function lowerDdp(ctx: StrategyContext, rank: number): StrategyResult {
   let lastOfPrev = -1;
   const allReduces: number[] = [];
   const dpId = ctx.layout.dataParallel.id(rank);
-  const key = (what: string, mb: number) => `${what}:mb${mb}:${dpId}`;
+  const key = (what: string, mb: number) => (b.multiRank ? `${what}:mb${mb}:${dpId}` : '');
   // TP / CP collectives name their own group instance (tensor-parallel.ts); a TP group spans DP groups.
-  const meshKey = (what: string, mb: number) => `${what}:mb${mb}`;
+  const meshKey = (what: string, mb: number) => (b.multiRank ? `${what}:mb${mb}` : '');
   const timings = costs.layers.map((l) => layerForwardSeconds(l, cfg));
 
   for (const mb of ctx.microBatches) {

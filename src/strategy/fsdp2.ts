@@ -1,6 +1,6 @@
 import { bytesOf } from '../util/dtype.ts';
 import type { StrategyContext, StrategyResult } from './context.ts';
-import { mem, type OpTag } from './plan.ts';
+import { mem, type OpTag, opTag } from './plan.ts';
 import type { MemoryChange } from '../engine/index.ts';
 import { clipGradNormSeconds, deviceOptimizerStateBytes, optimizerLabel, optimizerStep, pagedOptimizerStateBytes } from './optimizer.ts';
 import { hiddenMatrices, trainableTensorCount } from '../model/params.ts';
@@ -137,11 +137,11 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
   // the cast cache also holds until forward ends; checkpointed layers drop theirs at the end of forward and
   // re-cast during recompute.
   const cacheRoot = M.autocastCache.rootBytes;
-  const tag = (t: Omit<OpTag, 'microBatch'>, mb: number): OpTag => ({ ...t, microBatch: mb });
+  const tag = opTag;
   const dpId = ctx.layout.dataParallel.id(rank);
-  const key = (what: string, mb: number) => `${what}:mb${mb}:${dpId}`;
+  const key = (what: string, mb: number) => (b.multiRank ? `${what}:mb${mb}:${dpId}` : '');
   // TP / CP collectives name their own group instance (tensor-parallel.ts); a TP group spans DP groups.
-  const meshKey = (what: string, mb: number) => `${what}:mb${mb}`;
+  const meshKey = (what: string, mb: number) => (b.multiRank ? `${what}:mb${mb}` : '');
   const split = cfg.mesh.tp > 1 || cfg.mesh.cp > 1;
   const hsdp = ctx.layout.replicate.placement.size > 1;
   // FSDP1's BACKWARD_POST / no prefetch issue a unit's backward gather only after the unit above finishes.

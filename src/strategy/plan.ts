@@ -25,6 +25,14 @@ export interface OpTag {
   wireBytes?: number;
 }
 
+/**
+ * `t` at micro-batch `mb`, every field set (absent ones undefined): one object shape for every task's tag,
+ * so the engine, metrics and reports read tags monomorphically (a spread builds each shape key by key).
+ */
+export function opTag(t: Omit<OpTag, 'microBatch'>, mb: number): OpTag {
+  return { kind: t.kind, phase: t.phase, label: t.label, layer: t.layer, microBatch: mb, flops: t.flops, bytes: t.bytes, groupSize: t.groupSize, algorithm: t.algorithm, wireBytes: t.wireBytes };
+}
+
 export type MemoryCategory = 'parameters' | 'gradients' | 'optimizer_states' | 'activations' | 'communication_buffers' | 'other';
 
 export interface Plan {
@@ -62,8 +70,8 @@ export class PlanBuilder {
   readonly tasks: Task<OpTag>[] = [];
   readonly resources = new Map<string, number>();
   private readonly slow = new Map<number, Straggler>();
-  private readonly costCache = new Map<string, CollectiveCost>();
-  private readonly workCache = new Map<string, Work>();
+  private readonly costCache = new Map<GroupPlacement, Map<CollectiveKind, Map<number, CollectiveCost>>>();
+  private readonly workCache = new Map<CollectiveCost, Map<number, Work>>();
   /**
    * The most tasks this process can hold, with the error to throw past it (pipeline/limits.ts): a plan that
    * outgrows the heap stops here, while it is being built, instead of crashing V8.
@@ -85,6 +93,16 @@ export class PlanBuilder {
     }
   }
 
+  private costOf(kind: CollectiveKind, bytes: number, placement: GroupPlacement): CollectiveCost {
+    let byKind = this.costCache.get(placement);
+    if (!byKind) this.costCache.set(placement, (byKind = new Map()));
+    let byBytes = byKind.get(kind);
+    if (!byBytes) byKind.set(kind, (byBytes = new Map()));
+    let cost = byBytes.get(bytes);
+    if (!cost) byBytes.set(bytes, (cost = collectiveCost(kind, bytes, placement, this.net)));
+    return cost;
+  }
+
   get multiRank(): boolean {
     return this.ranks.length > 1;
   }
@@ -92,8 +110,9 @@ export class PlanBuilder {
   private push(rank: number, stream: StreamName, work: Work, tag: OpTag, deps: number[], memory: MemoryChange[], group?: string): number {
     if (this.tasks.length >= this.limit.maxTasks) throw this.limit.error(this.tasks.length);
     const task: Task<OpTag> = { process: rank, stream, work, tag };
-    const d = deps.filter((x) => x >= 0);
-    if (d.length > 0) task.deps = d;
+    let kept = 0;
+    for (let i = 0; i < deps.length; i++) if (deps[i]! >= 0) kept++;
+    if (kept > 0) task.deps = kept === deps.length ? deps.slice() : deps.filter((x) => x >= 0);
     if (memory.length > 0) task.memory = memory;
     if (group !== undefined) task.group = group;
     this.tasks.push(task);
@@ -108,7 +127,7 @@ export class PlanBuilder {
 
   /** A host↔device copy (CPU offload) on its own stream at the host link's rate. */
   copy(rank: number, stream: 'host_to_device' | 'device_to_host', bytes: number, bytesPerSecond: number, tag: Omit<OpTag, 'kind'>, deps: number[] = [], memory: MemoryChange[] = []): number {
-    return this.push(rank, stream, { kind: 'delay', seconds: bytes / bytesPerSecond }, { ...tag, kind: 'copy', bytes }, deps, memory);
+    return this.push(rank, stream, { kind: 'delay', seconds: bytes / bytesPerSecond }, opTag({ ...tag, kind: 'copy', bytes }, tag.microBatch), deps, memory);
   }
 
   /** Work on the host CPU (e.g. the optimizer step under CPU offload): blocks the step, uses no SMs. */
@@ -133,16 +152,14 @@ export class PlanBuilder {
     memory: MemoryChange[] = [],
   ): number {
     // The same collective (kind, size, group shape) recurs for every layer and micro-batch: cost it once.
-    const costKey = `${kind}|${bytes}|${placement.size}|${placement.nodes}|${placement.gpusPerNode ?? ''}`;
-    let cost = this.costCache.get(costKey);
-    if (!cost) {
-      cost = collectiveCost(kind, bytes, placement, this.net);
-      this.costCache.set(costKey, cost);
-    }
-    const full: OpTag = { ...tag, kind, bytes, groupSize: placement.size, algorithm: cost.algorithm, wireBytes: cost.busBytes };
-    // Work descriptions are immutable: share one per (collective shape, rank).
-    const workKey = `${costKey}|${rank}`;
-    let work = this.workCache.get(workKey);
+    // Keyed on the placement object (layouts build one per group shape), then kind and bytes: no string keys.
+    const cost = this.costOf(kind, bytes, placement);
+    // One object shape for every collective's tag (a spread of `tag` would build each one key by key).
+    const full: OpTag = { kind, phase: tag.phase, label: tag.label, layer: tag.layer, microBatch: tag.microBatch, flops: tag.flops, bytes, groupSize: placement.size, algorithm: cost.algorithm, wireBytes: cost.busBytes };
+    // Work descriptions are immutable: share one per (collective cost, rank).
+    let perRank = this.workCache.get(cost);
+    if (!perRank) this.workCache.set(cost, (perRank = new Map()));
+    let work = perRank.get(rank);
     if (!work) {
       if (cost.busBytes === 0) work = { kind: 'delay', seconds: 0 };
       else {
@@ -152,7 +169,7 @@ export class PlanBuilder {
         const rate = cost.busBytesPerSecond / linkSlow;
         work = { kind: 'flow', latencySeconds: cost.latencySeconds, bytes: (cost.busBytes * capacity) / rate, maxBytesPerSecond: capacity, resources: [resource] };
       }
-      this.workCache.set(workKey, work);
+      perRank.set(rank, work);
     }
     const index = this.push(rank, stream, work, full, deps, memory, this.multiRank ? key : undefined);
     if (cost.busBytes > 0 && this.collectiveOccupancy > 0) this.tasks[index]!.occupancy = this.collectiveOccupancy;

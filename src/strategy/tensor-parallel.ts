@@ -17,12 +17,14 @@ export function tpSync(ctx: StrategyContext, rank: number, label: string, tag: O
   if (cfg.mesh.tp <= 1) return deps.filter((d) => d >= 0);
   const bytes = costs.parallel.tpActivationBytes;
   const group = layout.tensor;
-  const gid = group.id(rank);
+  // Rendezvous keys only matter when several ranks are simulated (PlanBuilder.collective).
+  const gid = b.multiRank ? group.id(rank) : '';
+  const t = (l: string) => ({ phase: tag.phase, label: l, layer: tag.layer, microBatch: tag.microBatch, flops: tag.flops });
   if (!cfg.mesh.sequenceParallel) {
-    return [b.collective(rank, 'tensor_parallel', 'all_reduce', bytes, group.placement, `${key}:${gid}`, { ...tag, label: `TP ${label}` }, deps)];
+    return [b.collective(rank, 'tensor_parallel', 'all_reduce', bytes, group.placement, b.multiRank ? `${key}:${gid}` : '', t(`TP ${label}`), deps)];
   }
-  const rs = b.collective(rank, 'tensor_parallel', 'reduce_scatter', bytes, group.placement, `${key}:rs:${gid}`, { ...tag, label: `TP ${label} (SP)` }, deps);
-  return [b.collective(rank, 'tensor_parallel', 'all_gather', bytes, group.placement, `${key}:ag:${gid}`, { ...tag, label: `TP ${label} (SP)` }, [rs])];
+  const rs = b.collective(rank, 'tensor_parallel', 'reduce_scatter', bytes, group.placement, b.multiRank ? `${key}:rs:${gid}` : '', t(`TP ${label} (SP)`), deps);
+  return [b.collective(rank, 'tensor_parallel', 'all_gather', bytes, group.placement, b.multiRank ? `${key}:ag:${gid}` : '', t(`TP ${label} (SP)`), [rs])];
 }
 
 /** The head's logits gathered over TP for the loss (lm_head "colwise_rep" in transformers' tp plans). */

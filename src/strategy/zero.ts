@@ -5,7 +5,7 @@ import { memoryBoundSeconds } from '../compute/kernels.ts';
 import { resolveZeroBuckets, usesDeepSpeedCpuAdam } from '../config/deepspeed.ts';
 import { bytesOf } from '../util/dtype.ts';
 import type { StrategyContext, StrategyResult } from './context.ts';
-import { mem, type OpTag } from './plan.ts';
+import { mem, type OpTag, opTag } from './plan.ts';
 import { hostShare, zeroBuckets, zeroDtypes, zeroGpuStep, type GradSegment } from './zero-common.ts';
 import { lowerZero3 } from './zero3.ts';
 import { emitNoGradForwards, lossReleasedAtHeadForward, referenceCopyBytes } from './trainer-passes.ts';
@@ -85,8 +85,8 @@ function lowerZero12(ctx: StrategyContext, rank: number, cluster: Cluster): Stra
   const H = Mem.head;
   const cacheLayers = Mem.autocastCache.layerBytes;
   const cacheRoot = Mem.autocastCache.rootBytes;
-  const tag = (t: Omit<OpTag, 'microBatch'>, mb: number): OpTag => ({ ...t, microBatch: mb });
-  const key = (what: string, mb: number) => `${what}:mb${mb}`;
+  const tag = opTag;
+  const key = (what: string, mb: number) => (b.multiRank ? `${what}:mb${mb}` : '');
 
   // Backward segments in execution order (head, layers L-1..0, embedding), one per weight tensor.
   type Seg = GradSegment & { name: string; seconds: number; layer?: number };

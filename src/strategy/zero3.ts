@@ -5,7 +5,7 @@ import { parameterCounts } from '../model/params.ts';
 import type { ParamShare } from './costs.ts';
 import { bytesOf } from '../util/dtype.ts';
 import type { StrategyContext, StrategyResult } from './context.ts';
-import { mem, type OpTag } from './plan.ts';
+import { mem, type OpTag, opTag } from './plan.ts';
 import { hostShare, persistentParamsOfLayer, zeroBuckets, zeroDtypes, zeroGpuStep } from './zero-common.ts';
 import { lossReleasedAtHeadForward } from './trainer-passes.ts';
 
@@ -70,8 +70,8 @@ export function lowerZero3(ctx: StrategyContext, rank: number, cluster: Cluster)
   const paramHost = hostShare(cluster, ds.offloadParam?.pinMemory ?? false, ds);
   const ckpt = cfg.activationCheckpointing !== 'none';
   const H = Mem.head;
-  const tag = (t: Omit<OpTag, 'microBatch'>, mb: number): OpTag => ({ ...t, microBatch: mb });
-  const key = (what: string, mb: number) => `${what}:mb${mb}`;
+  const tag = opTag;
+  const key = (what: string, mb: number) => (b.multiRank ? `${what}:mb${mb}` : '');
 
   // ---- what is gathered, what persists ----
   const counts = parameterCounts(model);

@@ -1,7 +1,7 @@
 import { describe, expect, it, beforeAll } from 'vitest';
 import { compile } from 'vega-lite';
 import type { SimulationRun } from '../../src/pipeline/simulate.ts';
-import { timelineSpec, timelineBars, timelineRanks, zoomWindows } from '../../src/report/charts/timeline.ts';
+import { coalesceBars, timelineSpec, timelineBars, timelineRanks, zoomWindows, type TimelineBar } from '../../src/report/charts/timeline.ts';
 import { memorySpec } from '../../src/report/charts/memory.ts';
 import { stepBreakdownSpec } from '../../src/report/charts/breakdown.ts';
 import { communicationSpec, hasCommunication } from '../../src/report/charts/communication.ts';
@@ -45,6 +45,37 @@ describe('chart specs', () => {
       for (const spec of [timelineSpec(run), memorySpec(run), stepBreakdownSpec(named), communicationSpec(named)]) {
         expect(compileStrict(spec)).toEqual([]);
       }
+    }
+  });
+
+  it('static timeline: the image spec compiles; per lane and category the whole-step panel covers the same time in every pixel column, in fewer bars', () => {
+    const spec = timelineSpec(fsdp, { staticImage: true }) as { vconcat: { data: { values: TimelineBar[] } }[] };
+    expect(compileStrict(spec)).toEqual([]);
+    const { bars } = timelineBars(fsdp);
+    const end = fsdp.timeline.makespan * 1e3;
+    const columns = 50;
+    const merged = coalesceBars(bars, 0, end, columns);
+    expect(merged.length).toBeLessThan(bars.length);
+    const cover = (xs: TimelineBar[]) => {
+      const m = new Map<string, number[]>();
+      for (const b of xs) {
+        const k = `${b.lane}|${b.category}`;
+        const c = m.get(k) ?? new Array<number>(columns).fill(0);
+        m.set(k, c);
+        for (let i = 0; i < columns; i++) c[i]! += Math.max(0, Math.min(b.end_ms, ((i + 1) * end) / columns) - Math.max(b.start_ms, (i * end) / columns));
+      }
+      return m;
+    };
+    const want = cover(bars);
+    const got = cover(merged);
+    expect([...got.keys()].sort()).toEqual([...want.keys()].sort());
+    for (const [k, c] of want) for (let i = 0; i < columns; i++) expect(got.get(k)![i]).toBeCloseTo(c[i]!, 6);
+    // Within a lane the drawn bars never overlap.
+    const byLane = new Map<string, TimelineBar[]>();
+    for (const b of merged) byLane.set(b.lane, [...(byLane.get(b.lane) ?? []), b]);
+    for (const xs of byLane.values()) {
+      const sorted = [...xs].sort((a, b) => a.start_ms - b.start_ms);
+      for (let i = 1; i < sorted.length; i++) expect(sorted[i]!.start_ms).toBeGreaterThanOrEqual(sorted[i - 1]!.end_ms - 1e-9);
     }
   });
 

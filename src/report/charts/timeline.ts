@@ -3,6 +3,7 @@ import type { Span } from '../../engine/index.ts';
 import type { OpTag } from '../../strategy/index.ts';
 import { exposedIntervals } from '../../metrics/exposure.ts';
 import { slowestRank } from '../../metrics/activity.ts';
+import { spansOf } from '../../metrics/spans.ts';
 import { bytesHuman } from '../format.ts';
 import { streamRank, streamView } from '../streams.ts';
 import { opName } from '../names.ts';
@@ -45,7 +46,7 @@ export function timelineBars(run: SimulationRun, ranks = timelineRanks(run)): { 
   const bars: TimelineBar[] = [];
   const lanes: string[] = [];
   for (const rank of ranks) {
-    const spans = run.timeline.spans.filter((s) => s.process === rank);
+    const spans = spansOf(run.timeline, rank);
     const streams = [...new Set(spans.map((s) => s.stream))].sort((a, b) => streamRank(a) - streamRank(b));
     const laneOf = new Map(streams.map((st) => {
       const v = streamView(st);
@@ -71,37 +72,67 @@ export function timelineBars(run: SimulationRun, ranks = timelineRanks(run)): { 
 }
 
 /**
- * For drawing only (the interactive chart keeps every bar): consecutive bars of one lane and one category,
- * with nothing else between them and a gap under `gapMs` (one pixel of the whole-step panel), merged into one
- * bar — a run of forward kernels becomes one bar, while alternating recompute / backward kernels and the
- * exposed-communication marks stay as they are (merging those would paint a mix as one colour).
+ * The bars of a static, whole-step panel drawn `columns` pixels wide from `t0Ms` to `t1Ms`, with the same
+ * pixels as the full bars: a rasteriser fills a pixel in proportion to the area a bar covers, so within
+ * each pixel column of a lane every category's covered time is laid out as one sub-bar of that width,
+ * side by side, and sub-bars that touch across columns join. A 16-GPU step has tens of thousands of
+ * sub-pixel kernels; vega and resvg pay per mark, so this keeps the image at most a few marks per pixel
+ * column. Tooltips only exist in report.html, which draws the full bars.
  */
-export function coalesceBars(bars: readonly TimelineBar[], gapMs: number): TimelineBar[] {
-  const byLane = new Map<string, TimelineBar[]>();
+export function coalesceBars(bars: readonly TimelineBar[], t0Ms: number, t1Ms: number, columns: number): TimelineBar[] {
+  const width = (t1Ms - t0Ms) / columns;
+  if (!(width > 0)) return [...bars];
+  // Covered ms per (lane, category, column), categories in order of first appearance.
+  const lanes = new Map<string, Map<string, { first: TimelineBar; cover: Float64Array }>>();
   for (const b of bars) {
-    const list = byLane.get(b.lane);
-    if (list) list.push(b);
-    else byLane.set(b.lane, [b]);
+    let cats = lanes.get(b.lane);
+    if (!cats) lanes.set(b.lane, (cats = new Map()));
+    let c = cats.get(b.category);
+    if (!c) cats.set(b.category, (c = { first: b, cover: new Float64Array(columns) }));
+    const a = Math.max(b.start_ms, t0Ms);
+    const z = Math.min(b.end_ms, t1Ms);
+    if (!(z > a)) continue;
+    const ca = Math.min(columns - 1, Math.floor((a - t0Ms) / width));
+    const cz = Math.min(columns - 1, Math.floor((z - t0Ms) / width));
+    for (let col = ca; col <= cz; col++) {
+      const lo = Math.max(a, t0Ms + col * width);
+      const hi = Math.min(z, t0Ms + (col + 1) * width);
+      if (hi > lo) c.cover[col]! += hi - lo;
+    }
   }
   const out: TimelineBar[] = [];
-  for (const list of byLane.values()) {
-    list.sort((a, b) => a.start_ms - b.start_ms);
-    let cur: TimelineBar | undefined;
-    let merged = 0;
-    const flush = () => {
-      if (cur) out.push(merged > 1 ? { ...cur, duration_ms: cur.end_ms - cur.start_ms, op: `${merged} ${cur.category} spans`, detail: '' } : cur);
-    };
-    for (const b of list) {
-      if (cur && b.category === cur.category && b.category !== 'exposed communication' && b.start_ms - cur.end_ms < gapMs) {
-        cur = { ...cur, end_ms: Math.max(cur.end_ms, b.end_ms) };
-        merged++;
-      } else {
-        flush();
-        cur = b;
-        merged = 1;
+  for (const [lane, cats] of lanes) {
+    let last: TimelineBar | undefined;
+    for (let col = 0; col < columns; col++) {
+      let x = t0Ms + col * width;
+      for (const [category, c] of cats) {
+        const w = Math.min(c.cover[col]!, t0Ms + (col + 1) * width - x);
+        if (!(w > 0)) continue;
+        // Touching the previous sub-bar of the same category (within float error): one bar.
+        if (last && last.category === category && Math.abs(last.end_ms - x) <= width * 1e-9) {
+          last.end_ms = x + w;
+          last.duration_ms = last.end_ms - last.start_ms;
+        } else {
+          last = { lane, category, start_ms: x, end_ms: x + w, duration_ms: w, op: c.first.op, detail: c.first.detail };
+          out.push(last);
+        }
+        x += w;
       }
     }
-    flush();
+  }
+  return out;
+}
+
+/** The ▼ markers of a static whole-step panel: the first exposed interval starting in each pixel column. */
+export function exposedMarkers(bars: readonly TimelineBar[], msPerPixel: number): TimelineBar[] {
+  const seen = new Set<string>();
+  const out: TimelineBar[] = [];
+  for (const b of bars) {
+    if (b.category !== 'exposed communication') continue;
+    const key = `${b.lane}|${Math.floor(b.start_ms / msPerPixel)}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(b);
   }
   return out;
 }
@@ -118,7 +149,7 @@ const ZOOM_COLLECTIVES = 3;
  */
 export function zoomWindows(run: SimulationRun, rank: number): { first: [number, number]; last: [number, number] } {
   const end = run.timeline.makespan;
-  const mine = run.timeline.spans.filter((s) => s.process === rank).sort((a, b) => a.workStart - b.workStart);
+  const mine = [...spansOf(run.timeline, rank)].sort((a, b) => a.workStart - b.workStart);
   const compute = mine.filter((s) => s.tag.kind === 'compute');
   const comm = mine.filter((s) => s.tag.kind !== 'compute' && s.tag.kind !== 'optimizer' && s.end > s.workStart);
   const firstComm = comm[0];
@@ -143,7 +174,7 @@ export function zoomWindows(run: SimulationRun, rank: number): { first: [number,
  * the whole step (exposed intervals marked with triangles), then zooms on its start and its end.
  * In report.html each panel pans and zooms.
  */
-export function timelineSpec(run: SimulationRun, opts: { forDrawing?: boolean } = {}): object {
+export function timelineSpec(run: SimulationRun, opts: { staticImage?: boolean } = {}): object {
   const ranks = timelineRanks(run);
   const { bars, lanes } = timelineBars(run, ranks);
   const r = run.result;
@@ -175,12 +206,14 @@ export function timelineSpec(run: SimulationRun, opts: { forDrawing?: boolean } 
     // drawing all of them, clipped, triples the SVG and the render time.
     const margin = ms(b - a);
     const keep = whole ? [] : [{ filter: `datum.end_ms >= ${ms(a) - margin} && datum.start_ms <= ${ms(b) + margin}` }];
-    // Drawn to SVG/PNG, the whole-step panel gets the bars merged below its pixel (coalesceBars).
-    const own = whole && opts.forDrawing ? { data: { values: coalesceBars(bars, ms(b - a) / CHART_WIDTH) } } : {};
+    // A static image has no pan or zoom: each panel draws only what it shows, at its own resolution.
+    const own = opts.staticImage
+      ? { data: { values: whole ? coalesceBars(bars, ms(a), ms(b), CHART_WIDTH) : bars.filter((x) => x.end_ms >= ms(a) - margin && x.start_ms <= ms(b) + margin) } }
+      : {};
     return {
       ...own,
       title: { text: title, fontSize: 13 },
-      transform: keep,
+      transform: opts.staticImage ? [] : keep,
       width: CHART_WIDTH,
       height: { step: laneHeight },
       layer: [
@@ -192,7 +225,8 @@ export function timelineSpec(run: SimulationRun, opts: { forDrawing?: boolean } 
         ...(whole
           ? [{
               transform: [{ filter: "datum.category === 'exposed communication'" }],
-              mark: { type: 'point', shape: 'triangle-down', filled: true, size: 70, opacity: 1, clip: true, yOffset: -6 },
+              ...(opts.staticImage ? { data: { values: exposedMarkers(bars, ms(b - a) / CHART_WIDTH) } } : {}),
+            mark: { type: 'point', shape: 'triangle-down', filled: true, size: 70, opacity: 1, clip: true, yOffset: -6 },
               encoding: { y, x, color, tooltip },
             }]
           : []),
@@ -208,7 +242,7 @@ export function timelineSpec(run: SimulationRun, opts: { forDrawing?: boolean } 
         'In report.html: drag to pan, scroll to zoom, hover a bar for its layer, micro-batch and bytes.',
       ],
     },
-    data: { values: bars },
+    ...(opts.staticImage ? {} : { data: { values: bars } }),
     vconcat: [
       panel('zoom_step', communicates ? 'The whole step (▼ marks exposed communication)' : 'The whole step', [0, run.timeline.makespan], true),
       panel('zoom_first', `Zoom: ${communicates ? 'where communication starts' : 'the start of the step'} (${span(windows.first)})`, windows.first, false),
