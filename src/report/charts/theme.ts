@@ -63,6 +63,7 @@ export const COLLECTIVE_NAMES: Record<string, string> = {
   all_reduce: 'AllReduce',
   broadcast: 'Broadcast',
   send_recv: 'SendRecv',
+  all_to_all: 'AllToAll',
   copy: 'host copy',
 };
 
