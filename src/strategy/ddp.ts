@@ -5,6 +5,7 @@ import { clipGradNormSeconds, deviceOptimizerStateBytes, optimizerLabel, optimiz
 import { hiddenMatrices, trainableTensorCount } from '../model/params.ts';
 import { storedBytes } from './param-bytes.ts';
 import { offloadAfterForward, reloadBeforeBackward } from './activation-offload.ts';
+import { expertLoad } from './ep-schedule.ts';
 import { cpRing, emitLayerForward, layerForwardSeconds, tpGatherLogits, tpSync } from './tensor-parallel.ts';
 
 /** One DDP gradient bucket: parameters (in reverse registration order) and the layer whose backward fills it last. */
@@ -69,23 +70,32 @@ export function lowerDdp(ctx: StrategyContext, rank: number): StrategyResult {
   const tag = (t: Omit<OpTag, 'microBatch'>, mb: number): OpTag => ({ ...t, microBatch: mb });
 
   // Backward segments of the whole model in execution order: head, layers L-1..0, embedding.
-  type Seg = { name: string; seconds: number; params: number; layer?: number; part?: 'mlp' | 'attention'; phase: 'backward' | 'recompute' };
-  const segments: Seg[] = [{ name: 'head (norm, lm_head, loss)', seconds: costs.head.backwardSeconds, params: costs.head.trainableParams, phase: 'backward' }];
+  // `params`: gradients DDP buckets and all-reduces; `gradParams`: gradients this segment produces. They differ
+  // for routed experts under expert parallelism: each rank holds its own experts, which Axolotl keeps out of
+  // DDP (`_ddp_params_and_buffers_to_ignore`, expert_parallel/shard.py), so their gradients are never reduced.
+  type Seg = { name: string; seconds: number; params: number; gradParams: number; experts?: boolean; layer?: number; part?: 'mlp' | 'attention'; phase: 'backward' | 'recompute' };
+  const segments: Seg[] = [{ name: 'head (norm, lm_head, loss)', seconds: costs.head.backwardSeconds, params: costs.head.trainableParams, gradParams: costs.head.trainableParams, phase: 'backward' }];
   for (let i = L - 1; i >= 0; i--) {
-    for (const s of costs.layers[i]!.backwardSegments) segments.push({ name: `layer ${i} ${s.name}`, seconds: s.seconds, params: s.params, layer: i, part: s.part, phase: 'backward' });
+    for (const s of costs.layers[i]!.backwardSegments) {
+      segments.push({ name: `layer ${i} ${s.name}`, seconds: s.seconds, params: s.experts ? 0 : s.params, gradParams: s.params, layer: i, part: s.part, phase: 'backward', ...(s.experts ? { experts: true } : {}) });
+    }
   }
-  segments.push({ name: 'embedding', seconds: costs.embedding.backwardSeconds, params: costs.embedding.trainableParams, phase: 'backward' });
+  segments.push({ name: 'embedding', seconds: costs.embedding.backwardSeconds, params: costs.embedding.trainableParams, gradParams: costs.embedding.trainableParams, phase: 'backward' });
   const buckets = assignBuckets(segments, gradB, cfg.ddp.firstBucketBytes, cfg.ddp.bucketCapBytes);
   const gradBytes = trainable * gradB;
-  const bucketBuffer = cfg.ddp.gradientAsBucketView || ctx.dataParallel.size <= 1 ? 0 : gradBytes;
+  const bucketed = segments.reduce((a, x) => a + x.params, 0) * gradB;
+  const bucketBuffer = cfg.ddp.gradientAsBucketView || ctx.dataParallel.size <= 1 ? 0 : Math.min(gradBytes, bucketed);
   // With tied embeddings the lm_head matmul's V×h gradient is the embedding's: it exists from the head's
   // backward on; the embedding's own backward adds a transient contribution into it (autograd's InputBuffer).
   const Vh = model.vocabSize * model.hiddenSize;
   const tied = model.tiedEmbeddings && costs.embedding.trainableParams > 0 ? Vh : 0;
-  const gradParamsOf = (si: number, seg: Seg) => (si === 0 ? seg.params + tied : seg.layer === undefined && si === segments.length - 1 ? seg.params - tied : seg.params);
+  const gradParamsOf = (si: number, seg: Seg) => (si === 0 ? seg.gradParams + tied : seg.layer === undefined && si === segments.length - 1 ? seg.gradParams - tied : seg.gradParams);
 
   let lastOfPrev = -1;
   const allReduces: number[] = [];
+  const epAllToAll = (layer: number, mb: number, what: 'dispatch' | 'combine', deps: number[]) =>
+    b.collective(rank, 'expert_parallel', 'all_to_all', costs.layers[layer]!.ep!.dispatchBytes, ctx.layout.expert.placement, `ep-${what}-b${layer}:mb${mb}:${ctx.layout.expert.id(rank)}`,
+      { phase: 'backward', label: `EP ${what} (gradient), layer ${layer}`, layer, microBatch: mb }, deps);
   const dpId = ctx.layout.dataParallel.id(rank);
   const key = (what: string, mb: number) => `${what}:mb${mb}:${dpId}`;
   // TP / CP collectives name their own group instance (tensor-parallel.ts); a TP group spans DP groups.
@@ -140,8 +150,14 @@ export function lowerDdp(ctx: StrategyContext, rank: number): StrategyResult {
       if (lastOfLayer) memory.push(mem('end', -(act!.backwardWorkingBytes + act!.savedBytes + act!.recomputeBytes), 'activations'), mem('end', -cacheLayer, 'parameters'));
       const lc = seg.layer !== undefined ? costs.layers[seg.layer]! : undefined;
       const flops = lc ? (lc.backwardFlops * seg.seconds) / lc.backwardSeconds : si === 0 ? 2 * costs.head.forwardFlops : 0;
-      const c = b.compute(rank, seg.seconds, tag({ kind: 'compute', phase: 'backward', label: seg.name, ...(seg.layer !== undefined ? { layer: seg.layer } : {}), flops }, mb), waitFor, memory);
+      // Expert parallelism: the gradient dispatch before the layer's first local-expert segment, the gradient
+      // combine after its last (src/strategy/ep-schedule.ts), and the experts at this rank's routed load.
+      const epHere = seg.experts === true && lc?.ep !== undefined;
+      if (epHere && !segments[si - 1]?.experts) waitFor = [epAllToAll(seg.layer!, mb, 'dispatch', waitFor)];
+      const load = epHere ? expertLoad(ctx, rank, seg.layer!, mb) : 1;
+      const c = b.compute(rank, seg.seconds * load, tag({ kind: 'compute', phase: 'backward', label: epHere ? `layer ${seg.layer} experts ${seg.name.split(' ').pop()}` : seg.name, ...(seg.layer !== undefined ? { layer: seg.layer } : {}), flops: flops * load }, mb), waitFor, memory);
       waitFor = [c];
+      if (epHere && !segments[si + 1]?.experts) waitFor = [epAllToAll(seg.layer!, mb, 'combine', waitFor)];
       segEnd[si] = c;
       if (firstOfLayer) reloadGate = c;
       const t = { phase: 'backward' as const, microBatch: mb, ...(seg.layer !== undefined ? { layer: seg.layer } : {}) };
