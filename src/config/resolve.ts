@@ -79,7 +79,15 @@ export async function resolveConfig(loaded: LoadedScenario, cluster: ClusterShap
   }
 
   const mesh = resolveMesh(s, worldSize, strategy);
-  if (mesh.ep > 1) checkExpertParallel(mesh, strategy, worldSize);
+  if (mesh.ep > 1) {
+    checkExpertParallel(mesh, strategy, worldSize);
+    // EP groups are strided by world / ep (ep outermost): with more GPUs than a node holds they cross nodes.
+    if (worldSize > cluster.gpusPerNode) {
+      warnings.push(`expert_parallel_size: the EP group spans nodes; DeepEP's internode kernels need NVSHMEM and expert_parallel_num_rdma_bytes > 0 — dispatch/combine are modelled as NCCL all-to-alls over the NICs`);
+    }
+  } else if (sim.expert_load_imbalance !== undefined) {
+    warnings.push('simulation.expert_load_imbalance: ignored without expert parallelism (expert_parallel_size 1)');
+  }
   const sharding = fsdpRaw.sharding_strategy ?? (fsdpFlags.includes('hybrid_shard') ? 'HYBRID_SHARD' : fsdpFlags.includes('shard_grad_op') ? 'SHARD_GRAD_OP' : undefined);
   if ((sharding === 'HYBRID_SHARD' || sharding === '_HYBRID_SHARD_ZERO2') && s.dp_replicate_size === undefined && s.dp_shard_size === undefined) {
     // FSDP1 HYBRID_SHARD shards inside a node and replicates across nodes (torch fsdp `_init_utils.py`
