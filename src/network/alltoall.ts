@@ -18,6 +18,14 @@ import type { CollectiveCost, NetworkParams } from './types.ts';
  * node the grouped sends reach the profile's measured all-to-all share of the ring busbw
  * (`nccl.alltoall_intra_efficiency`). Simple's size efficiency is a function of one peer's message (S/n);
  * the latency is one send/recv step per peer (NCCL issues the n − 1 pairs from one group call).
+ *
+ * Axolotl's EP runs DeepEP's kernels, not NCCL's AllToAll; DeepEP v1.2.1 (the version Axolotl pins) publishes
+ * for its normal kernels on H800 (~160 GB/s NVLink, one 50 GB/s CX7 NIC per GPU; 4096 tokens × 7168 hidden,
+ * top-8): intranode EP 8 dispatch 153 / combine 158 GB/s, internode EP 16 43 / 43 GB/s, EP 32 58 / 57 GB/s
+ * "bottleneck bandwidth" (deepseek-ai/DeepEP README at v1.2.1). As shares of the links that is ~0.96 of NVLink
+ * and ~0.86 of a NIC, against this model's ~0.80 of NVLink (ring busbw × the measured all-to-all share on
+ * H100) and 0.96 of a NIC (`nccl.inter_busbw_efficiency`): a cross-check, not a fit — no DeepEP measurement on
+ * a GPU the profiles hold.
  */
 export function allToAllCandidates(bytes: number, group: ResolvedPlacement, net: NetworkParams): CollectiveCost[] {
   const n = group.size;
