@@ -14,6 +14,8 @@ import { expectedSlowestLoad, sampledLoads } from './expert-parallel.ts';
 import { memoryAt } from './tensor-parallel.ts';
 
 const slowestCache = new Map<string, number>();
+/** Sampled EP-group loads of one plan (weakly held: dropped with the plan's context). */
+const groupLoads = new WeakMap<StrategyContext, Map<string, number[]>>();
 
 /**
  * This rank's routed rows over the balanced mean for one MoE layer and micro-batch. Symmetric runs (one rank
@@ -40,7 +42,15 @@ export function expertLoad(ctx: StrategyContext, rank: number, layer: number, mi
     if (v === undefined) slowestCache.set(key, (v = expectedSlowestLoad(lc.loadCv, ep, `${cfg.simulation.seed}:moe-routing`)));
     return v;
   }
-  return sampledLoads(lc.loadCv, ep, `${cfg.simulation.seed}:moe-routing:${ctx.layout.expert.id(rank)}:${layer}:${microBatch}`)[epIndex]!;
+  // One draw per EP group, layer and micro-batch, shared by its members (and by forward, recompute, backward).
+  const seed = `${cfg.simulation.seed}:moe-routing:${ctx.layout.expert.id(rank)}:${layer}:${microBatch}`;
+  let loads = groupLoads.get(ctx)?.get(seed);
+  if (!loads) {
+    const byCtx = groupLoads.get(ctx) ?? new Map<string, number[]>();
+    groupLoads.set(ctx, byCtx);
+    byCtx.set(seed, (loads = sampledLoads(lc.loadCv, ep, seed)));
+  }
+  return loads[epIndex]!;
 }
 
 type Phase = 'forward' | 'recompute' | 'backward';

@@ -120,6 +120,25 @@ describe('expert parallelism in the plan', () => {
     expect(slow.result.step_time_s).toBeGreaterThan(base.result.step_time_s);
   });
 
+  it('simulating every rank: each EP group draws its loads from the seed, the rows add up, peers wait at the combine', async () => {
+    const scenario = { ...qwen, expert_parallel_size: 8, simulation: { ...qwen.simulation, stragglers: [{ rank: 0, compute_slowdown: 1 }] } };
+    const r = await run(scenario);
+    const fwd = (rk: number) => r.timeline.spans.find((s) => s.process === rk && s.tag.layer === 3 && s.tag.phase === 'forward' && s.tag.label === 'layer 3 experts')!;
+    const times = Array.from({ length: 8 }, (_, rk) => fwd(rk).end - fwd(rk).workStart);
+    expect(Math.max(...times)).toBeGreaterThan(Math.min(...times));
+    // Loads are centred on the balanced rows: the ranks' mean is the balanced-load time of a symmetric run.
+    const even = await run({ ...qwen, expert_parallel_size: 8, simulation: { ...qwen.simulation, expert_load_imbalance: 1 } });
+    const evenSpan = even.timeline.spans.find((s) => s.tag.label === 'layer 3 experts' && s.tag.phase === 'forward')!;
+    expect(times.reduce((a, x) => a + x, 0) / 8).toBeCloseTo(evenSpan.end - evenSpan.workStart, 9);
+    // Same seed, same draws.
+    const again = await run(scenario);
+    const againSpan = again.timeline.spans.find((s) => s.process === 5 && s.tag.label === 'layer 3 experts' && s.tag.phase === 'forward')!;
+    expect(againSpan.end - againSpan.workStart).toBe(times[5]);
+    // The combine ends together on every rank (a rendezvous): it waited for the slowest.
+    const combineEnd = (rk: number) => r.timeline.spans.find((s) => s.process === rk && s.tag.kind === 'all_to_all' && s.tag.layer === 3 && s.tag.phase === 'forward' && s.tag.label.includes('combine'))!.end;
+    for (let rk = 1; rk < 8; rk++) expect(combineEnd(rk)).toBeCloseTo(combineEnd(0), 12);
+  });
+
   it("refuses what Axolotl's EP plugin refuses, naming the key", async () => {
     const bad = async (s: Record<string, unknown>, re: RegExp) => {
       const e = await run(s).then(() => undefined, (x: unknown) => x);
