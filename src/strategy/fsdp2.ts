@@ -165,16 +165,18 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
   // Copy-out is charged where a gather precedes: the forward, and the recompute only when resharded.
   const withCopyOut = (x: LayerForwardSeconds, copyOutSeconds: number): LayerForwardSeconds => ({ full: x.full + copyOutSeconds, attention: x.attention + copyOutSeconds, mlp: x.mlp });
   const views = costs.layers.map((lc, i) => {
-    const unsharded = gatheredBytes(lc, pr.gatherDtype);
+    const epExperts = lc.ep && ep > 1 ? lc.ep.experts : undefined;
+    // Bytes gathered over the whole group and, for the experts' own FSDP unit, over dp_shard; under pure EP the
+    // experts are not in FSDP at all (resident, counted in the persistent parameters), so nothing gathers them.
+    const gatherMain = epExperts ? gatheredBytes(minus(lc, epExperts), pr.gatherDtype) : gatheredBytes(lc, pr.gatherDtype);
+    const gatherExperts = epExperts && expertShard > 1 ? gatheredBytes(epExperts, pr.gatherDtype) : 0;
+    const unsharded = gatherMain + gatherExperts;
     const copyOutSeconds = fsdp2 ? memoryBoundSeconds(2 * unsharded, ctx.gpu, 1) : 0;
     const timings = layerForwardSeconds(lc, cfg);
     const mlpBackward = lc.backwardSegments.filter((x) => x.part === 'mlp').reduce((a, x) => a + x.seconds, 0);
-    const epExperts = lc.ep && ep > 1 ? lc.ep.experts : undefined;
     return {
       lc, share: lc as ParamShare, grads: lc.trainableParams, unsharded, copyOutSeconds, local: localShare(lc), epExperts,
-      // Bytes gathered over the whole group and, for the experts' own FSDP unit, over dp_shard.
-      gatherMain: epExperts ? gatheredBytes(minus(lc, epExperts), pr.gatherDtype) : unsharded,
-      gatherExperts: epExperts && expertShard > 1 ? gatheredBytes(epExperts, pr.gatherDtype) : 0, act: M.layers[i]!, cache: M.autocastCache.layerBytes[i]!,
+      gatherMain, gatherExperts, act: M.layers[i]!, cache: M.autocastCache.layerBytes[i]!,
       fullForward: withCopyOut(timings.forward, copyOutSeconds), recompute: timings.recompute, mlpBackward, attentionBackward: lc.backwardSeconds - mlpBackward,
     };
   });
