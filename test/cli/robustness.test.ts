@@ -164,7 +164,7 @@ describe.concurrent('silent-wrong cases are refused at their cause', { timeout: 
 
   it.each([
     ['gpt2 beyond its learned positions', 'base_model: gpt2\nsequence_len: 2048\nmicro_batch_size: 1\n', /sequence_len: 2048 is beyond the 1024 learned positions of gpt2/],
-    ['DeepSpeed fp16 against bf16: true', ok + 'deepspeed: {zero_optimization: {stage: 2}, fp16: {enabled: true}}\n', /deepspeed.fp16.enabled: true contradicts bf16: true/],
+    ['DeepSpeed fp16 against bf16: true', ok + 'deepspeed: {zero_optimization: {stage: 2}, fp16: {enabled: true}}\n', /deepspeed.fp16.enabled: true (contradicts bf16: true|disagrees with fp16 \(false\))/],
     ['a straggler rank listed twice', ok + 'simulation: {stragglers: [{rank: 1, compute_slowdown: 2}, {rank: 1, link_slowdown: 2}]}\n', /simulation.stragglers.1.rank: rank 1 is listed twice/],
     ['bf16: maybe', ok.replace('bf16: true', 'bf16: maybe'), /bf16: must be true, false or "auto" \(got "maybe"\)/],
     ['gradient_checkpointing: "full"', ok + 'gradient_checkpointing: "full"\n', /gradient_checkpointing: must be true, false, "selective"(, "[a-z_]+")* or "[a-z_]+" \(got "full"\)/],
