@@ -84,7 +84,11 @@ export const KEY_FATES: ReadonlyMap<string, KeyFate> = new Map<string, KeyFate>(
   ...warn("DeepSpeed's compiler is not modelled", 'deepcompile'),
   ...warn('freezing multimodal towers is not modelled: the towers are not simulated at all', 'freeze_mm_modules'),
   ...warn('Liger variants beyond the modelled kernels are not modelled', 'liger_rms_norm_gated liger_swiglu liger_use_token_scaling'),
-  ...warn('expert-parallel settings are not modelled: every rank holds every expert (sharded by FSDP/ZeRO)', 'expert_parallel_size expert_parallel_backend expert_parallel_fallback_on_unsupported expert_parallel_num_nvl_bytes expert_parallel_num_rdma_bytes expert_parallel_token_capacity expert_backend moe_grouped_backend dense_mixer use_scattermoe use_sonicmoe'),
+  // expert_parallel_size and expert_parallel_num_nvl_bytes are modelled (src/config/schema.ts, src/strategy/expert-parallel.ts).
+  ...noEffect('expert_parallel_backend expert_parallel_fallback_on_unsupported'),
+  ...warn("DeepEP's RDMA (internode low-latency) buffer is not modelled: inter-node dispatch runs as NCCL all-to-all", 'expert_parallel_num_rdma_bytes'),
+  ...warn('the per-expert token capacity is not modelled: no (token, expert) assignments are dropped', 'expert_parallel_token_capacity'),
+  ...warn('MoE kernel backends are not modelled: experts run as grouped_mm / eager per experts_implementation', 'expert_backend moe_grouped_backend dense_mixer use_scattermoe use_sonicmoe'),
   ...warn('model-specific kernel plugins are not modelled: eager transformers modules', 'use_dsv4_kernels dsv4_bf16_all dsv4_fp4_grouped_mode dsv4_fp8_lora_kernel dsv4_fp8_nonexpert_mode dsv4_shared_mlp_lora_kernel use_glm_dsa_kernels nvfp4_merge_aware nvfp4_merge_aware_start_step use_onebitllms'),
   ...warn('Spectrum / MoRA / Grokfast / LLM Compressor plugins are not modelled', 'spectrum_top_fraction spectrum_model_name mora grokfast_alpha grokfast_lamb llmcompressor recipe'),
   // SwanLab tracking (integrations/swanlab/args.py).

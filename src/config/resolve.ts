@@ -49,7 +49,12 @@ export async function resolveConfig(loaded: LoadedScenario, cluster: ClusterShap
   // implies — Axolotl requires dp_replicate × dp_shard × cp × tp to equal the launched processes, so a config
   // that names dp_shard_size describes that many GPUs — else every GPU of one node (`accelerate launch`
   // defaults num_processes to the visible GPUs).
-  const meshProduct = s.dp_shard_size !== undefined ? s.dp_shard_size * (s.dp_replicate_size ?? 1) * (s.tensor_parallel_size ?? 1) * (s.context_parallel_size ?? 1) : undefined;
+  // Expert parallelism multiplies the mesh (Axolotl: ep × dp_shard × cp × tp = world); a pure-EP config (no
+  // dp_shard_size, no FSDP) runs on exactly ep × cp × tp GPUs (expert_parallel/plugin.py `_resolve_ep_group`).
+  const ep = s.expert_parallel_size ?? 1;
+  const rest3 = (s.dp_replicate_size ?? 1) * (s.tensor_parallel_size ?? 1) * (s.context_parallel_size ?? 1) * ep;
+  const pureEp = ep > 1 && s.dp_shard_size === undefined && s.fsdp_config === undefined && s.fsdp_version === undefined && s.fsdp === undefined;
+  const meshProduct = s.dp_shard_size !== undefined ? s.dp_shard_size * rest3 : pureEp ? rest3 : undefined;
   const numNodes = sim.num_nodes ?? (sim.gpus === undefined && meshProduct !== undefined ? Math.max(1, Math.ceil(meshProduct / cluster.gpusPerNode)) : 1);
   const capacity = numNodes * cluster.gpusPerNode;
   if (sim.gpus !== undefined && sim.gpus > capacity) {
@@ -75,6 +80,15 @@ export async function resolveConfig(loaded: LoadedScenario, cluster: ClusterShap
   }
 
   const mesh = resolveMesh(s, worldSize, strategy);
+  if (mesh.ep > 1) {
+    checkExpertParallel(mesh, strategy, worldSize);
+    // EP groups are strided by world / ep (ep outermost): with more GPUs than a node holds they cross nodes.
+    if (worldSize > cluster.gpusPerNode) {
+      warnings.push(`expert_parallel_size: the EP group spans nodes; DeepEP's internode kernels need NVSHMEM and expert_parallel_num_rdma_bytes > 0 — dispatch/combine are modelled as NCCL all-to-alls over the NICs`);
+    }
+  } else if (sim.expert_load_imbalance !== undefined) {
+    warnings.push('simulation.expert_load_imbalance: ignored without expert parallelism (expert_parallel_size 1)');
+  }
   const sharding = fsdpRaw.sharding_strategy ?? (fsdpFlags.includes('hybrid_shard') ? 'HYBRID_SHARD' : fsdpFlags.includes('shard_grad_op') ? 'SHARD_GRAD_OP' : undefined);
   if ((sharding === 'HYBRID_SHARD' || sharding === '_HYBRID_SHARD_ZERO2') && s.dp_replicate_size === undefined && s.dp_shard_size === undefined) {
     // FSDP1 HYBRID_SHARD shards inside a node and replicates across nodes (torch fsdp `_init_utils.py`
@@ -239,6 +253,9 @@ export async function resolveConfig(loaded: LoadedScenario, cluster: ClusterShap
     // torch DDP: bucket_cap_mb is MiB (`int(bucket_cap_mb * 1024 * 1024)`, torch/nn/parallel/distributed.py);
     // the first bucket is kDefaultFirstBucketBytes = 1 MiB (c10d/reducer.hpp).
     ddp: { bucketCapBytes: bucketCap * 1024 * 1024, firstBucketBytes: 1024 * 1024, gradientAsBucketView: false },
+    // DeepEP's Buffer allocates `num_nvl_bytes` of NVLink-shared memory on every EP rank (expert_parallel/
+    // buffer.py `deep_ep.Buffer(group, num_nvl_bytes=…)`); Axolotl's default is 256 MiB (args.py `256 << 20`).
+    expertParallelBufferBytes: mesh.ep > 1 ? (s.expert_parallel_num_nvl_bytes ?? 256 * 2 ** 20) : 0,
     simulation: {
       hardware: cluster.hardware,
       numNodes,
@@ -248,6 +265,7 @@ export async function resolveConfig(loaded: LoadedScenario, cluster: ClusterShap
       jitter: sim.jitter ?? 0,
       stragglers,
       fsdpGradientSync: sim.fsdp_gradient_sync ?? 'final_micro_batch',
+      ...(sim.expert_load_imbalance !== undefined ? { expertLoadImbalance: sim.expert_load_imbalance } : {}),
       ...(sim.inter_node_bandwidth !== undefined
         ? { interNodeBandwidthBytesPerSecond: await parseBandwidth(sim.inter_node_bandwidth, 'simulation.inter_node_bandwidth') }
         : {}),
@@ -264,21 +282,46 @@ function resolveMesh(s: LoadedScenario['input'], world: number, strategy: Strate
   for (const [key, v] of [['tensor_parallel_size', tp], ['context_parallel_size', cp], ['dp_replicate_size', rep]] as const) {
     if (world % v !== 0) throw new ShardsimError(`${v} does not divide the world size ${world}`, { key, fix: `use a divisor of ${world} (${divisors(world).join(', ')})` });
   }
-  const rest = world / (tp * cp * rep);
+  const ep = s.expert_parallel_size ?? 1;
+  // Axolotl's `_get_parallel_config_kwargs` (utils/distributed.py) takes EP out of the world first.
+  if (world % ep !== 0) throw new ShardsimError(`${ep} does not divide the world size ${world}`, { key: 'expert_parallel_size', fix: `use a divisor of ${world} (${divisors(world).join(', ')})` });
+  const rest = world / (tp * cp * rep * ep);
   if (!Number.isInteger(rest)) {
-    throw new ShardsimError(`tensor_parallel_size × context_parallel_size × dp_replicate_size = ${tp * cp * rep} does not divide the world size ${world}`, { key: 'dp_replicate_size', fix: 'choose sizes whose product divides the GPU count' });
+    throw new ShardsimError(`tensor_parallel_size × context_parallel_size × dp_replicate_size${ep > 1 ? ' × expert_parallel_size' : ''} = ${tp * cp * rep * ep} does not divide the world size ${world}`, { key: 'dp_replicate_size', fix: 'choose sizes whose product divides the GPU count' });
   }
   const shard = s.dp_shard_size ?? rest;
-  if (tp * cp * rep * shard !== world) {
+  if (tp * cp * rep * shard * ep !== world) {
+    const epPart = ep > 1 ? ` × expert_parallel_size (${ep})` : '';
     throw new ShardsimError(
-      `dp_replicate_size (${rep}) × dp_shard_size (${shard}) × context_parallel_size (${cp}) × tensor_parallel_size (${tp}) = ${rep * shard * cp * tp}, but the world has ${world} GPUs`,
+      `dp_replicate_size (${rep}) × dp_shard_size (${shard})${epPart} × context_parallel_size (${cp}) × tensor_parallel_size (${tp}) = ${rep * shard * cp * tp * ep}, but the world has ${world} GPUs`,
       { key: 'dp_shard_size', fix: `remove dp_shard_size to infer it (${rest}), or change simulation.num_nodes / simulation.gpus` },
     );
   }
-  // DDP replicates the model on every data-parallel rank: report its degree as dp_replicate.
+  // DDP replicates the model on every data-parallel rank: report its degree as dp_replicate. EP ranks are
+  // data-parallel ranks too (each pulls its own batch), so the ep factor joins the data-parallel axis.
   const sequenceParallel = tp > 1 && (s.simulation?.sequence_parallel ?? false);
-  if (strategy === 'ddp' || strategy === 'single') return { dpReplicate: rep * shard, dpShard: 1, cp, tp, sequenceParallel };
-  return { dpReplicate: rep, dpShard: shard, cp, tp, sequenceParallel };
+  if (strategy === 'ddp' || strategy === 'single') return { dpReplicate: rep * shard * ep, dpShard: 1, ep, cp, tp, sequenceParallel };
+  return { dpReplicate: rep, dpShard: shard * ep, ep, cp, tp, sequenceParallel };
+}
+
+/**
+ * The mesh expert parallelism accepts (axolotl integrations/expert_parallel/plugin.py `_resolve_ep_group`,
+ * README "Limitations"; docs/support-matrix.qmd: FSDP2 with the DeepEP backend): EP alone under DDP (experts
+ * kept out of DDP's all-reduce, ep = world), or EP × dp_shard under FSDP2. EP × TP raises NotImplementedError
+ * in Axolotl; dp_replicate is not in its product check; EP × cp needs a context-parallel-aware attention and
+ * is not modelled here.
+ */
+function checkExpertParallel(mesh: Mesh, strategy: StrategyName, world: number): void {
+  const key = 'expert_parallel_size';
+  if (mesh.tp > 1) throw new ShardsimError('expert parallelism with tensor parallelism is not supported by Axolotl (NotImplementedError in the EP plugin)', { key, fix: 'remove tensor_parallel_size or expert_parallel_size' });
+  if (strategy === 'zero1' || strategy === 'zero2' || strategy === 'zero3' || strategy === 'fsdp1') {
+    throw new ShardsimError(`expert parallelism runs under FSDP2 or plain DDP in Axolotl, not ${strategy}`, { key, fix: 'use fsdp_version: 2 (or remove the deepspeed / FSDP1 keys)' });
+  }
+  if (mesh.cp > 1) throw new ShardsimError('expert parallelism with context parallelism is not modelled', { key, fix: 'remove context_parallel_size or expert_parallel_size' });
+  if ((strategy === 'fsdp2' && mesh.dpReplicate > 1) || (strategy === 'ddp' && mesh.dpReplicate !== mesh.ep)) {
+    const fix = strategy === 'ddp' ? `set expert_parallel_size to the GPU count (${world}), or add fsdp_version: 2 with dp_shard_size` : 'remove dp_replicate_size';
+    throw new ShardsimError(`expert_parallel_size (${mesh.ep}) × dp_shard_size must equal the ${world} GPUs (Axolotl's EP mesh has no dp_replicate axis, and without FSDP EP must span every GPU)`, { key, fix });
+  }
 }
 
 function divisors(n: number): number[] {
@@ -411,6 +454,7 @@ export function checkAgainstModel(cfg: ResolvedConfig, model: ModelSpec): void {
   if (cfg.mesh.cp > 1 && model.layers.some((l) => l.mixer && l.mixer.kind !== 'attention')) {
     throw new ShardsimError(`${model.id} has recurrent (SSM / linear-attention / convolution) layers, which ring attention cannot split`, { key: 'context_parallel_size', fix: 'remove context_parallel_size (or set it to 1)' });
   }
+  if (cfg.mesh.ep > 1) checkExpertParallelModel(cfg, model);
   const tp = cfg.mesh.tp;
   if (tp <= 1) return;
   for (const layer of model.layers) {
@@ -423,6 +467,24 @@ export function checkAgainstModel(cfg: ResolvedConfig, model: ModelSpec): void {
       throw new ShardsimError(`${tp} neither divides nor is a multiple of the ${attn.numKvHeads} KV heads of ${model.id}`, { key: 'tensor_parallel_size', fix: `use a divisor of ${attn.numKvHeads}` });
     }
   }
+}
+
+/**
+ * Expert parallelism shards 3-D expert parameters on dim 0 (axolotl expert_parallel/shard.py
+ * `shard_expert_weights`: `num_experts % ep_size == 0`, else ValueError). Modules that are not
+ * `@use_experts_implementation` 3-D experts (Llama 4 linearised experts) are not detected and EP would be a
+ * no-op; Llama 4's dense dispatch (every expert on every row) is not what DeepEP's top-k dispatch runs.
+ */
+function checkExpertParallelModel(cfg: ResolvedConfig, model: ModelSpec): void {
+  const key = 'expert_parallel_size';
+  const ep = cfg.mesh.ep;
+  const moe = model.layers.map((l) => l.ffn).filter((f) => f?.kind === 'moe');
+  if (moe.length === 0) throw new ShardsimError(`${model.id} has no routed experts to shard`, { key, fix: 'remove expert_parallel_size (it applies to MoE models)' });
+  for (const f of moe) {
+    if (f.numExperts % ep !== 0) throw new ShardsimError(`${ep} does not divide the ${f.numExperts} experts of ${model.id}`, { key, fix: `use a divisor of ${f.numExperts} (${divisors(f.numExperts).filter((d) => d > 1 && d <= cfg.worldSize).join(', ')})` });
+    if (f.denseDispatch) throw new ShardsimError(`${model.id} runs every expert on every token (dense dispatch), which expert parallelism's top-k dispatch does not model`, { key, fix: 'remove expert_parallel_size' });
+  }
+  if (cfg.linearizedExperts) throw new ShardsimError("Llama 4's linearised experts are nn.Linear modules the EP plugin does not detect (it shards 3-D expert parameters only)", { key, fix: 'remove llama4_linearized_experts or expert_parallel_size' });
 }
 
 /**

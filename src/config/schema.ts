@@ -28,6 +28,8 @@ export const simulationSchema = z
     master_weights: z.enum(['fp32', 'bf16']).optional(),
     sequence_parallel: z.boolean().optional(),
     fsdp_gradient_sync: z.enum(['final_micro_batch', 'every_micro_batch']).optional(),
+    // Expert parallelism: the slowest rank's routed rows over the mean (what-if; default: sampled, src/strategy/expert-parallel.ts).
+    expert_load_imbalance: z.number().min(1, 'must be ≥ 1 (the slowest rank over the mean)').optional(),
     // Which trainer runs the config: Axolotl's own choices (its fused LoRA kernels, switched on by default)
     // apply only to `axolotl`; `other` is a run of the same keys elsewhere (torchtune, a PEFT script).
     framework: z.enum(['axolotl', 'other']).optional(),
@@ -107,6 +109,9 @@ export const scenarioSchema = z.object({
   dp_replicate_size: positiveInt.optional(),
   tensor_parallel_size: positiveInt.optional(),
   context_parallel_size: positiveInt.optional(),
+  // Axolotl's ExpertParallelPlugin (integrations/expert_parallel/args.py): EP degree and DeepEP's NVLink buffer.
+  expert_parallel_size: positiveInt.optional(),
+  expert_parallel_num_nvl_bytes: z.number().int('must be a whole number of bytes').nonnegative('must be ≥ 0').optional(),
   ddp_bucket_cap_mb: z.number().positive('must be positive').optional(),
   experts_implementation: z.string().nullable().optional(),
   // Fused kernels and losses (src/config/kernels.ts)

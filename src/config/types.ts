@@ -9,10 +9,18 @@ import type { KernelChoices } from './kernels.ts';
 /** zero1 / zero2 / zero3: DeepSpeed ZeRO through Axolotl's `deepspeed:` key (src/config/deepspeed.ts). */
 export type StrategyName = 'single' | 'ddp' | 'fsdp2' | 'fsdp1' | 'zero1' | 'zero2' | 'zero3';
 
-/** The device mesh in PyTorch's order (dp_replicate, dp_shard, cp, tp), tp innermost. */
+/**
+ * The device mesh in PyTorch's order (dp_replicate, dp_shard, cp, tp), tp innermost. With expert parallelism
+ * Axolotl puts `ep` outermost (monkeypatch/accelerate/parallelism_config.py: order ep, dp_replicate, dp_shard,
+ * cp, sp, tp) and counts it as data parallel (each EP rank pulls its own batch): `dpShard` (FSDP) or
+ * `dpReplicate` (DDP) here include the `ep` factor — the flattened `dp_shard_cp` axis FSDP shards non-expert
+ * parameters over — and the routed experts are split `ep` ways and FSDP-sharded over `dpShard / ep`.
+ */
 export interface Mesh {
   dpReplicate: number;
   dpShard: number;
+  /** Expert-parallel degree (`expert_parallel_size`): each rank holds numExperts / ep routed experts. */
+  ep: number;
   cp: number;
   tp: number;
   /** Megatron sequence parallelism: TP's AllReduces become AllGather + ReduceScatter, norms see s/tp tokens. */
@@ -139,6 +147,8 @@ export interface ResolvedConfig {
     limitAllGathers: boolean;
   };
   ddp: { bucketCapBytes: number; firstBucketBytes: number; gradientAsBucketView: boolean };
+  /** DeepEP's intranode (NVLink) buffer per rank under expert parallelism (`expert_parallel_num_nvl_bytes`), 0 without EP. */
+  expertParallelBufferBytes: number;
   simulation: {
     hardware: string;
     numNodes: number;
@@ -149,6 +159,8 @@ export interface ResolvedConfig {
     stragglers: Straggler[];
     /** FSDP under gradient accumulation: reduce on the final micro-batch only (HF Trainer no_sync) or every one. */
     fsdpGradientSync: 'final_micro_batch' | 'every_micro_batch';
+    /** Expert parallelism: the slowest rank's routed rows over the mean, when given (else sampled from the routing statistics). */
+    expertLoadImbalance?: number;
     interNodeBandwidthBytesPerSecond?: number;
   };
   warnings: string[];

@@ -67,6 +67,7 @@ const ncclSchema = z
     size_efficiency_exponent: positive,
     nvls_latency_seconds: nonNegative,
     nvls_half_bandwidth_bytes: nonNegative,
+    alltoall_intra_efficiency: z.number().gt(0).max(1, 'must be ≤ 1: a share of the intra ring busbw').optional(),
   })
   .strict();
 

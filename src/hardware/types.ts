@@ -78,6 +78,11 @@ export interface HardwareProfile {
     nvls_latency_seconds: number;
     /** Per-rank half-bandwidth size of NVLS AllReduce (as `intra_half_bandwidth_bytes`), bytes; 0 without NVLS. */
     nvls_half_bandwidth_bytes: number;
+    /**
+     * All-to-all (nccl-tests alltoall_perf) busbw inside a node as a share of `intra_ring_busbw_bytes_per_second`,
+     * large messages. Optional: without a measurement the all-to-all runs at the send/recv rate (the ring busbw).
+     */
+    alltoall_intra_efficiency?: number;
   };
   /**
    * Kernel-level rates the compute model needs, each calibrated on published microbenchmarks (never on

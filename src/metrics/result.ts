@@ -1,3 +1,4 @@
+import { expertParallelSummary, type ExpertParallelSummary } from '../strategy/expert-parallel.ts';
 import type { ResolvedConfig } from '../config/types.ts';
 import type { Dtype } from '../util/dtype.ts';
 import { computeCalibration, type Calibration } from '../compute/calibration.ts';
@@ -44,7 +45,10 @@ export interface SimulationResult {
     fused_kernels: string[];
     fused_kernels_auto: boolean;
   };
-  mesh: { dp_replicate: number; dp_shard: number; cp: number; tp: number };
+  /** Axolotl's mesh axes (dp_shard / dp_replicate without the ep factor); their product with ep is the world. */
+  mesh: { dp_replicate: number; dp_shard: number; cp: number; tp: number; ep: number };
+  /** Expert parallelism (DeepEP dispatch / combine); absent without it. */
+  expert_parallel?: ExpertParallelSummary;
   strategy: string;
   precision: { compute: Dtype; tf32_matmul?: boolean; parameters: string; gradients: string; all_gather: string; reduce: string; optimizer_bytes_per_parameter: number; rationale: string };
   batch: {
@@ -182,6 +186,7 @@ export function buildResult(args: {
   const price = profile.price.usd_per_gpu_hour;
   const wait = plan.ranks.length > 1 ? waitReport(timeline, (task) => plan.tasks[task]?.group) : undefined;
 
+  const epSummary = expertParallelSummary(cfg, model.layers);
   const result: SimulationResult = {
     schema_version: 1,
     scenario: cfg.name,
@@ -192,7 +197,15 @@ export function buildResult(args: {
     model: { id: model.id, parameters: args.totalParams, active_parameters: activeParameters(model), trainable_parameters: trainableParameters(model) },
     ...(cfg.trainer.kind === 'sft' ? {} : { trainer: trainerSummary(cfg.trainer) }),
     ...(cfg.peft ? { adapter: adapterSummary(cfg.peft, model) } : {}),
-    mesh: { dp_replicate: cfg.mesh.dpReplicate, dp_shard: cfg.mesh.dpShard, cp: cfg.mesh.cp, tp: cfg.mesh.tp },
+    // Internally the ep factor is part of the data-parallel axis (src/config/types.ts Mesh); report Axolotl's.
+    mesh: {
+      dp_replicate: cfg.strategy === 'ddp' || cfg.strategy === 'single' ? cfg.mesh.dpReplicate / cfg.mesh.ep : cfg.mesh.dpReplicate,
+      dp_shard: cfg.strategy === 'ddp' || cfg.strategy === 'single' ? cfg.mesh.dpShard : cfg.mesh.dpShard / cfg.mesh.ep,
+      cp: cfg.mesh.cp,
+      tp: cfg.mesh.tp,
+      ep: cfg.mesh.ep,
+    },
+    ...(epSummary ? { expert_parallel: epSummary } : {}),
     strategy: cfg.strategy,
     precision: {
       compute: cfg.precision.computeDtype,

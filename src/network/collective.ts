@@ -1,6 +1,7 @@
 import { busFactor, bytesPerRank } from './bus.ts';
 import { nvlsCandidates } from './nvls.ts';
 import { p2pCandidates } from './p2p.ts';
+import { allToAllCandidates } from './alltoall.ts';
 import { resolvePlacement } from './placement-resolve.ts';
 import { ringCandidates } from './ring.ts';
 import { treeCandidates } from './tree.ts';
@@ -22,6 +23,7 @@ export function collectiveCandidates(
   const g = resolvePlacement(group);
   if (g.size <= 1 || bytes <= 0) return [];
   if (kind === 'send_recv') return filter(p2pCandidates(bytes, g, net), options);
+  if (kind === 'all_to_all') return filter(allToAllCandidates(bytes, g, net), options);
   const busBytes = bytes * busFactor(kind, g.size);
   const perRank = bytesPerRank(kind, bytes, g.size);
   const all = [...ringCandidates(kind, perRank, busBytes, g, net), ...treeCandidates(kind, perRank, busBytes, g, net)];
@@ -35,7 +37,7 @@ function filter(all: CollectiveCost[], o: CollectiveOptions): CollectiveCost[] {
 
 /**
  * The cost of one NCCL collective of S = `bytes` (nccl-tests "size": the whole buffer for AllReduce and
- * Broadcast, the gathered output for AllGather, the input for ReduceScatter; the message for send_recv)
+ * Broadcast, the gathered output for AllGather, the input for ReduceScatter; the message for send_recv; a rank's send buffer for AllToAll)
  * over `group`. NCCL picks the algorithm and protocol with the lowest predicted time
  * (NVIDIA/nccl `src/enqueue.cc` getAlgoInfo: `if (time >= 0 && time < minTime)` over every algorithm ×
  * protocol, times from `src/graph/tuning.cc` ncclTopoGetAlgoTime = latency + bytes / bandwidth), and so

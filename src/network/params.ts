@@ -40,6 +40,7 @@ export function networkParams(profile: HardwareProfile, interNodeBandwidthBytesP
     sizeEfficiencyExponent: nccl.size_efficiency_exponent,
     nvlsLatencySeconds: nccl.nvls_latency_seconds,
     nvlsHalfBandwidthBytes: nccl.nvls_half_bandwidth_bytes,
+    alltoallIntraEfficiency: nccl.alltoall_intra_efficiency ?? 1,
     nvlsAlgBytesPerSecond: nvls && gpus > 1 ? nccl.intra_nvls_busbw_bytes_per_second / ((2 * (gpus - 1)) / gpus) : 0,
   };
 }

@@ -3,10 +3,13 @@
  * "busbw" follows nccl-tests `doc/PERFORMANCE.md`: algbw = S / t, busbw = algbw × bus factor.
  */
 
-/** NCCL operations the simulator issues; `send_recv` is one point-to-point transfer (context parallel). */
-export type CollectiveKind = 'all_reduce' | 'all_gather' | 'reduce_scatter' | 'broadcast' | 'send_recv';
+/**
+ * NCCL operations the simulator issues; `send_recv` is one point-to-point transfer (context parallel);
+ * `all_to_all` sends S/n of every rank's buffer to each other rank (expert parallelism's dispatch/combine).
+ */
+export type CollectiveKind = 'all_reduce' | 'all_gather' | 'reduce_scatter' | 'broadcast' | 'send_recv' | 'all_to_all';
 
-export const COLLECTIVE_KINDS: readonly CollectiveKind[] = ['all_reduce', 'all_gather', 'reduce_scatter', 'broadcast', 'send_recv'];
+export const COLLECTIVE_KINDS: readonly CollectiveKind[] = ['all_reduce', 'all_gather', 'reduce_scatter', 'broadcast', 'send_recv', 'all_to_all'];
 
 /**
  * Where a process group's ranks sit. `nodes` is how many nodes the group spans; `gpusPerNode` how many of
@@ -92,6 +95,8 @@ export interface NetworkParams {
   nvlsLatencySeconds: number;
   nvlsHalfBandwidthBytes: number;
   nvlsAlgBytesPerSecond: number;
+  /** All-to-all inside a node: share of the intra ring busbw NCCL's grouped send/recv reaches (profile `nccl.alltoall_intra_efficiency`; 1 when unmeasured). */
+  alltoallIntraEfficiency: number;
 }
 
 /** nccl-tests' names for the collectives (all_reduce_perf → allreduce …), as the CLI and calibration rows spell them. */
@@ -101,4 +106,5 @@ export const COLLECTIVE_CLI_NAMES: Readonly<Record<string, CollectiveKind>> = {
   reducescatter: 'reduce_scatter',
   broadcast: 'broadcast',
   sendrecv: 'send_recv',
+  alltoall: 'all_to_all',
 };

@@ -55,6 +55,8 @@ export function explain(run: SimulationRun): string[] {
   }
 
   out.push(strategyStory(run, tallies));
+  const ep = expertParallelStory(run, tallies, rank);
+  if (ep) out.push(ep);
   out.push(...formulas(run, tallies));
   out.push(memoryStory(run));
   return out;
@@ -168,13 +170,38 @@ function strategyStory(run: SimulationRun, tallies: CollectiveTally[]): string {
   return 'One GPU: no data parallelism, so there is nothing to shard or reduce.';
 }
 
+/**
+ * Expert parallelism: what each rank holds, the DeepEP dispatch/combine all-to-alls around the local experts'
+ * grouped GEMMs, how much of them the compute stream waited for, and the routing imbalance charged.
+ */
+function expertParallelStory(run: SimulationRun, tallies: CollectiveTally[], rank: number): string | undefined {
+  const e = run.result.expert_parallel;
+  if (!e) return undefined;
+  const a2a = tallies.filter((t) => t.kind === 'all_to_all');
+  const n = a2a.reduce((a, t) => a + t.count, 0);
+  const sent = a2a.reduce((a, t) => a + t.wireBytes, 0);
+  const spans = run.timeline.spans.filter((s) => s.process === rank);
+  const busy = total(spans.filter((s) => s.tag.kind === 'all_to_all').map((s) => [s.workStart, s.end] as [number, number]));
+  const exposed = total(exposedCollectives(run.timeline, rank).filter((x) => x.span.tag.kind === 'all_to_all').flatMap((x) => x.intervals));
+  const experts = spans.filter((s) => s.tag.kind === 'compute' && s.tag.label.includes('experts')).reduce((a, s) => a + (s.end - s.workStart), 0);
+  const group = a2a[0]?.example.groupSize ?? e.expert_parallel_size;
+  return (
+    `Expert parallelism (EP ${e.expert_parallel_size}, DeepEP): each GPU holds ${e.experts_per_rank} of the routed experts and receives the tokens routed to them. Every MoE layer sends each token's hidden state ` +
+    `to the ${e.destination_ranks_per_token.toFixed(2)} ranks (on average) that own one of its experts — an all-to-all dispatch of ${bytesHuman(e.dispatch_bytes_per_layer)} per GPU over ${group} GPUs — runs the local experts' grouped GEMMs, ` +
+    `and sends the weighted outputs back in a combine of the same size; backward runs both again in reverse (and activation checkpointing a third pair). ` +
+    `Here: ${n} all-to-alls sending ${bytesHuman(sent)} per GPU, busy ${seconds(busy)}, of which ${seconds(exposed)} exposed: the experts cannot start before the dispatch arrives, nor the next layer before the combine. ` +
+    `The local experts' GEMMs take ${seconds(experts)} of compute at ${e.slowest_rank_load.toFixed(3)}× the mean routed rows — the slowest rank of the EP group, which the combine waits for ` +
+    `(${e.load_source === 'given' ? 'simulation.expert_load_imbalance' : 'a router balanced in expectation; real routers are often more uneven: set simulation.expert_load_imbalance'}).`
+  );
+}
+
 function formulas(run: SimulationRun, tallies: CollectiveTally[]): string[] {
   const r = run.result;
   const b = r.batch;
   const m = r.mesh;
   const lines: string[] = [];
   lines.push(
-    `Effective batch = micro_batch_size × gradient_accumulation_steps × dp_shard × dp_replicate = ${b.micro_batch_size} × ${b.gradient_accumulation_steps} × ${m.dp_shard} × ${m.dp_replicate} = ` +
+    `Effective batch = micro_batch_size × gradient_accumulation_steps × dp_shard × dp_replicate${m.ep > 1 ? ' × expert_parallel_size (each EP rank reads its own batch)' : ''} = ${b.micro_batch_size} × ${b.gradient_accumulation_steps} × ${m.dp_shard} × ${m.dp_replicate}${m.ep > 1 ? ` × ${m.ep}` : ''} = ` +
       `${b.global_batch_size} sequences; tokens per step = ${b.global_batch_size} × ${b.sequence_len} = ${count(b.tokens_per_step)}.`,
   );
   const examples: string[] = [];

@@ -21,13 +21,15 @@ const KNOWN: Record<string, Omit<StreamView, 'threadName'> & { what: string }> =
   all_reduce: { id: 28, what: 'nccl all_reduce', label: 'nccl all_reduce' },
   tensor_parallel: { id: 32, what: 'nccl tensor parallel', label: 'nccl tensor parallel' },
   context_parallel: { id: 36, what: 'nccl ring attention (send/recv)', label: 'nccl ring attention' },
+  // DeepEP's Buffer runs dispatch/combine on its own communication stream (deep_ep `Buffer.comm_stream`).
+  expert_parallel: { id: 38, what: 'DeepEP dispatch/combine (all-to-all)', label: 'EP all-to-all' },
   host_to_device: { id: 40, what: 'memcpy HtoD (offload)', label: 'memcpy HtoD' },
   device_to_host: { id: 44, what: 'memcpy DtoH (offload)', label: 'memcpy DtoH' },
   host: { id: 48, what: 'host CPU (optimizer)', label: 'host CPU' },
 };
 
 /** Display order of streams within a rank. */
-export const STREAM_ORDER = ['compute', 'tensor_parallel', 'context_parallel', 'all_gather', 'reduce_scatter', 'all_reduce', 'host_to_device', 'device_to_host', 'host'];
+export const STREAM_ORDER = ['compute', 'tensor_parallel', 'context_parallel', 'expert_parallel', 'all_gather', 'reduce_scatter', 'all_reduce', 'host_to_device', 'device_to_host', 'host'];
 
 export function streamView(stream: string): StreamView {
   const k = KNOWN[stream];

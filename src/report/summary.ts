@@ -11,8 +11,9 @@ export function terminalSummary(r: SimulationResult): string {
   lines.push(`shardsim · ${r.scenario} · ${r.model.id} (${(r.model.parameters / 1e9).toFixed(2)} B params${active}${trainable}) on ${r.num_nodes} × ${r.hardware} (${r.world_size} GPUs)`);
   lines.push('');
   lines.push(table([
-    ['strategy', `${r.strategy.toUpperCase()}  mesh dp_replicate=${m.dp_replicate} dp_shard=${m.dp_shard} cp=${m.cp} tp=${m.tp}`],
-    ['batch', `micro ${r.batch.micro_batch_size} × accumulation ${r.batch.gradient_accumulation_steps} × dp ${m.dp_shard * m.dp_replicate} = global ${r.batch.global_batch_size} sequences (${count(r.batch.tokens_per_step)} tokens)`],
+    ['strategy', `${r.strategy.toUpperCase()}  mesh dp_replicate=${m.dp_replicate} dp_shard=${m.dp_shard} cp=${m.cp} tp=${m.tp}${m.ep > 1 ? ` ep=${m.ep}` : ''}`],
+    ...(r.expert_parallel ? [['experts', expertLine(r.expert_parallel)] as [string, string]] : []),
+    ['batch', `micro ${r.batch.micro_batch_size} × accumulation ${r.batch.gradient_accumulation_steps} × dp ${m.dp_shard * m.dp_replicate * m.ep} = global ${r.batch.global_batch_size} sequences (${count(r.batch.tokens_per_step)} tokens)`],
     ['data', `${r.batch.packing ? 'packed: ' : ''}${r.batch.rows_per_micro_batch} row(s) × ${count(r.batch.tokens_per_row)} tokens per micro-batch; attention ${r.batch.attention.implementation} (${r.batch.attention.masking}${r.batch.attention.document_mean_tokens ? `, documents of ~${count(r.batch.attention.document_mean_tokens)} tokens assumed` : ''})`],
     ['precision', `compute ${r.precision.compute}${r.precision.tf32_matmul ? ' (TF32 matmuls)' : ''}, params ${r.precision.parameters}, gather ${r.precision.all_gather}, reduce ${r.precision.reduce}`],
     ...(r.trainer ? [['trainer', trainerLine(r.trainer)] as [string, string]] : []),
@@ -62,4 +63,9 @@ function adapterLine(a: NonNullable<SimulationResult['adapter']>): string {
   const base = a.quantized_base ? `${a.quantized_base} base` : 'unquantised base';
   const kernels = a.fused_kernels.length > 0 ? `Axolotl fused LoRA kernels: ${a.fused_kernels.join(', ')}${a.fused_kernels_auto ? ' (switched on by Axolotl)' : ''}` : "PEFT's LoRA modules (no fused kernels)";
   return `${a.kind} r=${a.r} alpha=${a.alpha}${a.dropout > 0 ? ` dropout=${a.dropout}` : ''}, ${a.dtype} adapters, ${base}; ${kernels}`;
+}
+
+/** Expert parallelism in one line: what each rank holds, what each MoE layer sends, how uneven the routing is. */
+function expertLine(e: NonNullable<SimulationResult['expert_parallel']>): string {
+  return `EP ${e.expert_parallel_size}: ${e.experts_per_rank} experts per rank; dispatch + combine all-to-all of ${bytesHuman(e.dispatch_bytes_per_layer)} each per MoE layer (${e.destination_ranks_per_token.toFixed(2)} ranks per token); slowest rank ${e.slowest_rank_load.toFixed(3)}× the mean routed rows (${e.load_source})`;
 }

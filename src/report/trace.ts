@@ -66,6 +66,8 @@ function collectiveDtype(run: SimulationRun, t: OpTag): Dtype {
  * messages; NVLS exists only with the SIMPLE protocol.
  */
 export function ncclKernelName(kind: string, dtype: Dtype, algorithm: string | undefined): string {
+  // NCCL's AllToAll is grouped send/recv, which runs NCCL's SendRecv kernel (src/device/sendrecv.h).
+  if (kind === 'all_to_all') return 'ncclDevKernel_SendRecv';
   const coll = NCCL_COLL[kind] ?? kind;
   const algo = algorithm === 'nvls' ? 'NVLS_SIMPLE' : 'RING_LL';
   const reduces = kind === 'all_reduce' || kind === 'reduce_scatter';

@@ -9,6 +9,7 @@ import { attentionEquivalent } from '../model/attention-work.ts';
 import { recurrentCore } from '../model/recurrent.ts';
 import { launchBoundSeconds } from '../compute/host-overhead.ts';
 import { moeRoutingSeconds } from './moe-costs.ts';
+import { dispatchBytes, routedLoadCv } from './expert-parallel.ts';
 import type { LayerSpec, ModelSpec } from '../model/types.ts';
 import type { ResolvedConfig } from '../config/types.ts';
 import { bytesOf } from '../util/dtype.ts';
@@ -22,6 +23,8 @@ export interface BackwardSegment {
   params: number;
   /** Which half of the layer: backward runs the MLP first, then attention. */
   part: 'mlp' | 'attention';
+  /** Routed experts split by expert parallelism: their gradients stay on this rank (no data-parallel reduction over the whole group). */
+  experts?: boolean;
 }
 
 /**
@@ -49,6 +52,21 @@ export interface LayerCosts extends ParamShare {
   backwardFlops: number;
   /** One ring-attention K+V block sent to the next CP rank (0 without attention). */
   cpKvBlockBytes: number;
+  /** An MoE layer under expert parallelism (src/strategy/expert-parallel.ts); absent otherwise. */
+  ep?: ExpertParallelCosts;
+}
+
+/** What expert parallelism adds to an MoE layer on one rank, at the balanced (mean) routed load. */
+export interface ExpertParallelCosts {
+  /** The local experts' grouped GEMMs (numExperts / ep experts, tokens·topK rows), forward and backward. */
+  expertForwardSeconds: number;
+  expertBackwardSeconds: number;
+  /** nccl-tests size S of the dispatch all-to-all (the combine moves the same rows back). */
+  dispatchBytes: number;
+  /** Relative standard deviation of a rank's routed rows across the EP group (expert-parallel.ts routedLoadCv). */
+  loadCv: number;
+  /** The local experts' parameters (part of the layer's share): FSDP shards them over dp_shard only. */
+  experts: ParamShare;
 }
 
 export interface StepCosts {
@@ -94,7 +112,11 @@ export function layerCosts(layer: LayerSpec, cfg: ResolvedConfig, gpu: GpuSpec, 
   const dtype = cfg.precision.computeDtype;
   const p = bytesOf(dtype);
 
-  const gemms = layerGemms(layer, tokens, tp);
+  // Expert parallelism: this rank holds numExperts / ep experts and, at the balanced load, receives as many
+  // routed rows (tokens·topK) as it sends out — the same rows over fewer, fuller experts.
+  const ep = cfg.mesh.ep;
+  const moe = layer.ffn?.kind === 'moe' && ep > 1 ? layer.ffn : undefined;
+  const gemms = layerGemms(layer, tokens, tp).map((g) => (moe && g.experts ? { ...g, experts: g.experts / ep } : g));
   const projections = layer.linears.map((l, i) => projectionCosts(l, gemms[i]!, gpu, dtype, cfg.expertsImplementation, cfg.kernels.compiled, cfg.float8 === true));
   const gemmFwd = projections.map((x) => x.forwardSeconds);
   const gemmBwd = projections.map((x) => x.backwardSeconds);
@@ -169,7 +191,7 @@ export function layerCosts(layer: LayerSpec, cfg: ResolvedConfig, gpu: GpuSpec, 
   // The combine's backward comes first in the MoE block's backward.
   if (routing.backward > 0) segments.push({ name: 'moe_routing', seconds: routing.backward, params: 0, part: 'mlp' });
   for (const i of order) {
-    segments.push({ name: gemms[i]!.name, seconds: gemmBwd[i]! + elementwiseShare, params: projections[i]!.trainableParams, part: partOf(i) === 'mlp' ? 'mlp' : 'attention' });
+    segments.push({ name: gemms[i]!.name, seconds: gemmBwd[i]! + elementwiseShare, params: projections[i]!.trainableParams, part: partOf(i) === 'mlp' ? 'mlp' : 'attention', ...(moe && gemms[i]!.experts ? { experts: true } : {}) });
     if (i === lastAttentionLinear && layer.mixer) segments.push({ name: attn ? 'attention_core' : `${layer.mixer.kind}_core`, seconds: attnBwd, params: 0, part: 'attention' });
   }
   // Tiled MLP (Axolotl monkeypatch/tiled_mlp): backward re-runs each shard's MLP forward with autograd before
@@ -201,7 +223,24 @@ export function layerCosts(layer: LayerSpec, cfg: ResolvedConfig, gpu: GpuSpec, 
   const recomputeKernels = cfg.activationCheckpointing === 'selective' ? Math.ceil(kernelsF / 2) : kernelsF;
   if (framework) recomputeSeconds = launchBoundSeconds(recomputeSeconds, recomputeKernels, framework);
 
+  let epCosts: ExpertParallelCosts | undefined;
+  if (moe) {
+    const ex = layer.linears.map((l, i) => (gemms[i]!.experts ? i : -1)).filter((i) => i >= 0);
+    const share = (f: (x: (typeof projections)[number], i: number) => number) => ex.reduce((a, i) => a + f(projections[i]!, i), 0);
+    const qParams = share((x, i) => (layer.linears[i]!.frozen && layer.linears[i]!.quantized ? gemms[i]!.k * gemms[i]!.n * (gemms[i]!.experts ?? 1) : 0));
+    const experts: ParamShare = { trainableParams: share((x) => x.trainableParams), frozenParams: share((x) => x.frozenParams), quantizedBytes: share((x) => x.quantizedBytes), params: 0 };
+    experts.params = experts.trainableParams + experts.frozenParams + qParams;
+    epCosts = {
+      expertForwardSeconds: share((x) => x.forwardSeconds) * fwdFloor,
+      expertBackwardSeconds: segments.filter((x) => x.experts).reduce((a, x) => a + x.seconds, 0),
+      dispatchBytes: dispatchBytes(moe, tokens, layer.hiddenSize, ep),
+      loadCv: routedLoadCv(moe, tokens, ep),
+      experts,
+    };
+  }
+
   return {
+    ...(epCosts ? { ep: epCosts } : {}),
     forwardSeconds: forwardSeconds * fwdFloor,
     attentionForwardSeconds: attentionForwardSeconds * fwdFloor,
     mlpForwardSeconds: mlpForwardSeconds * fwdFloor,

@@ -6,6 +6,7 @@ import { headWidth, hiddenMatrices, trainableTensorCount } from '../model/params
 import { storedBytes } from './param-bytes.ts';
 import { optimizerStateBytes } from '../config/optimizers.ts';
 import { offloadAfterForward, reloadBeforeBackward } from './activation-offload.ts';
+import { expertLoad } from './ep-schedule.ts';
 import { cpRing, emitLayerForward, layerForwardSeconds, tpGatherLogits, tpSync } from './tensor-parallel.ts';
 import { emitNoGradForwards, lossReleasedAtHeadForward, referenceCopyBytes } from './trainer-passes.ts';
 
@@ -71,12 +72,17 @@ export function lowerDdp(ctx: StrategyContext, rank: number): StrategyResult {
   const tag = opTag;
 
   // Backward segments of the whole model in execution order: head, layers L-1..0, embedding.
-  type Seg = { name: string; seconds: number; params: number; layer?: number; part?: 'mlp' | 'attention'; phase: 'backward' | 'recompute' };
-  const segments: Seg[] = [{ name: 'head (norm, lm_head, loss)', seconds: costs.head.backwardSeconds, params: costs.head.trainableParams, phase: 'backward' }];
+  // `params`: gradients DDP buckets and all-reduces; `gradParams`: gradients this segment produces. They differ
+  // for routed experts under expert parallelism: each rank holds its own experts, which Axolotl keeps out of
+  // DDP (`_ddp_params_and_buffers_to_ignore`, expert_parallel/shard.py), so their gradients are never reduced.
+  type Seg = { name: string; seconds: number; params: number; gradParams: number; experts?: boolean; layer?: number; part?: 'mlp' | 'attention'; phase: 'backward' | 'recompute' };
+  const segments: Seg[] = [{ name: 'head (norm, lm_head, loss)', seconds: costs.head.backwardSeconds, params: costs.head.trainableParams, gradParams: costs.head.trainableParams, phase: 'backward' }];
   for (let i = L - 1; i >= 0; i--) {
-    for (const s of costs.layers[i]!.backwardSegments) segments.push({ name: `layer ${i} ${s.name}`, seconds: s.seconds, params: s.params, layer: i, part: s.part, phase: 'backward' });
+    for (const s of costs.layers[i]!.backwardSegments) {
+      segments.push({ name: `layer ${i} ${s.name}`, seconds: s.seconds, params: s.experts ? 0 : s.params, gradParams: s.params, layer: i, part: s.part, phase: 'backward', ...(s.experts ? { experts: true } : {}) });
+    }
   }
-  segments.push({ name: 'embedding', seconds: costs.embedding.backwardSeconds, params: costs.embedding.trainableParams, phase: 'backward' });
+  segments.push({ name: 'embedding', seconds: costs.embedding.backwardSeconds, params: costs.embedding.trainableParams, gradParams: costs.embedding.trainableParams, phase: 'backward' });
   const buckets = assignBuckets(segments, gradB, cfg.ddp.firstBucketBytes, cfg.ddp.bucketCapBytes);
   // Axolotl's fp32 embed_tokens / lm_head (config/resolve.ts axolotlFp32Embeddings): their weights, gradients
   // and optimizer states take fp32 bytes; DDP buckets them apart (buckets hold one dtype), here as extra bytes
@@ -85,15 +91,20 @@ export function lowerDdp(ctx: StrategyContext, rank: number): StrategyResult {
   if (up.gradHead > 0) buckets[0]!.bytes += up.gradHead;
   if (up.gradEmbedding > 0) buckets[buckets.length - 1]!.bytes += up.gradEmbedding;
   const gradBytes = trainable * gradB + up.gradHead + up.gradEmbedding;
-  const bucketBuffer = cfg.ddp.gradientAsBucketView || ctx.dataParallel.size <= 1 ? 0 : gradBytes;
+  // Routed experts under expert parallelism are outside DDP's buckets (see `Seg`): no bucket copy of theirs.
+  const bucketed = segments.reduce((a, x) => a + x.params, 0) * gradB + up.gradHead + up.gradEmbedding;
+  const bucketBuffer = cfg.ddp.gradientAsBucketView || ctx.dataParallel.size <= 1 ? 0 : Math.min(gradBytes, bucketed);
   // With tied embeddings the lm_head matmul's V×h gradient is the embedding's: it exists from the head's
   // backward on; the embedding's own backward adds a transient contribution into it (autograd's InputBuffer).
   const Vh = model.vocabSize * model.hiddenSize;
   const tied = model.tiedEmbeddings && costs.embedding.trainableParams > 0 ? Vh : 0;
-  const gradParamsOf = (si: number, seg: Seg) => (si === 0 ? seg.params + tied : seg.layer === undefined && si === segments.length - 1 ? seg.params - tied : seg.params);
+  const gradParamsOf = (si: number, seg: Seg) => (si === 0 ? seg.gradParams + tied : seg.layer === undefined && si === segments.length - 1 ? seg.gradParams - tied : seg.gradParams);
 
   let lastOfPrev = -1;
   const allReduces: number[] = [];
+  const epAllToAll = (layer: number, mb: number, what: 'dispatch' | 'combine', deps: number[]) =>
+    b.collective(rank, 'expert_parallel', 'all_to_all', costs.layers[layer]!.ep!.dispatchBytes, ctx.layout.expert.placement, `ep-${what}-b${layer}:mb${mb}:${ctx.layout.expert.id(rank)}`,
+      { phase: 'backward', label: `EP ${what} (gradient), layer ${layer}`, layer, microBatch: mb }, deps);
   const dpId = ctx.layout.dataParallel.id(rank);
   const key = (what: string, mb: number) => (b.multiRank ? `${what}:mb${mb}:${dpId}` : '');
   // TP / CP collectives name their own group instance (tensor-parallel.ts); a TP group spans DP groups.
@@ -150,12 +161,19 @@ export function lowerDdp(ctx: StrategyContext, rank: number): StrategyResult {
       if (lastOfLayer) memory.push(mem('end', -(act!.backwardWorkingBytes + act!.savedBytes + act!.recomputeBytes), 'activations'), mem('end', -cacheLayer, 'parameters'));
       const lc = seg.layer !== undefined ? costs.layers[seg.layer]! : undefined;
       const flops = lc ? (lc.backwardFlops * seg.seconds) / lc.backwardSeconds : si === 0 ? 2 * costs.head.forwardFlops : 0;
-      let c = b.compute(rank, seg.seconds, tag({ kind: 'compute', phase: 'backward', label: seg.name, ...(seg.layer !== undefined ? { layer: seg.layer } : {}), flops }, mb), waitFor, memory);
+      // Expert parallelism: the gradient dispatch before the layer's first local-expert segment, the gradient
+      // combine after its last (src/strategy/ep-schedule.ts), and the experts at this rank's routed load.
+      const epHere = seg.experts === true && lc?.ep !== undefined;
+      if (epHere && !segments[si - 1]?.experts) waitFor = [epAllToAll(seg.layer!, mb, 'dispatch', waitFor)];
+      const load = epHere ? expertLoad(ctx, rank, seg.layer!, mb) : 1;
+      let c = b.compute(rank, seg.seconds * load, tag({ kind: 'compute', phase: 'backward', label: epHere ? `layer ${seg.layer} experts ${seg.name.split(' ').pop()}` : seg.name, ...(seg.layer !== undefined ? { layer: seg.layer } : {}), flops: flops * load }, mb), waitFor, memory);
       // optimizer_in_bwd: each parameter's hook steps it and drops its gradient as soon as AccumulateGrad has
       // run, on the compute stream between this segment's backward kernels and the next's. A tied weight's
-      // gradient is complete only after the embedding's backward, so it is stepped there.
-      if (cfg.optimizerInBackward && seg.params > 0) c = stepInBackward(ctx, rank, seg.params, seg.name, mb, c);
+      // gradient is complete only after the embedding's backward, so it is stepped there. Every gradient this
+      // segment produces is stepped, the rank's own experts' too.
+      if (cfg.optimizerInBackward && seg.gradParams > 0) c = stepInBackward(ctx, rank, seg.gradParams, seg.name, mb, c);
       waitFor = [c];
+      if (epHere && !segments[si + 1]?.experts) waitFor = [epAllToAll(seg.layer!, mb, 'combine', waitFor)];
       segEnd[si] = c;
       if (firstOfLayer) reloadGate = c;
       const t = { phase: 'backward' as const, microBatch: mb, ...(seg.layer !== undefined ? { layer: seg.layer } : {}) };

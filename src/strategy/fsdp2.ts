@@ -6,8 +6,9 @@ import { clipGradNormSeconds, deviceOptimizerStateBytes, optimizerLabel, optimiz
 import { hiddenMatrices, trainableTensorCount } from '../model/params.ts';
 import { gatheredBytes, shardOf, storedBytes } from './param-bytes.ts';
 import { offloadAfterForward, reloadBeforeBackward } from './activation-offload.ts';
-import type { ParamShare } from './costs.ts';
+import type { LayerCosts, ParamShare } from './costs.ts';
 import { memoryBoundSeconds } from '../compute/kernels.ts';
+import { emitEpLayerBackward } from './ep-schedule.ts';
 import { cpRing, emitLayerForward, layerForwardSeconds, memoryAt, tpGatherLogits, tpSync, type LayerForwardSeconds } from './tensor-parallel.ts';
 import { lossReleasedAtHeadForward } from './trainer-passes.ts';
 
@@ -63,8 +64,17 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
   const rootGrads = root.trainableParams;
   const unshardedRoot = gatheredBytes(root, pr.gatherDtype);
   const shardedGrad = (n: number) => Math.ceil(n / shard) * bytesOf(pr.gradDtype);
-  const localTrainable = costs.layers.reduce((a, l) => a + Math.ceil(l.trainableParams / shard), 0) + Math.ceil(rootGrads / shard);
-  const localStored = costs.layers.reduce((a, l) => a + storedBytes(shardOf(l, shard), pr), 0) + storedBytes(shardOf(root, shard), pr);
+  // Expert parallelism: Axolotl pre-wraps each Experts module as its own FSDP unit on the `dp_shard` mesh
+  // (expert_parallel/plugin.py `fully_shard_experts`) — the rank's numExperts/ep experts are sharded over
+  // dp_shard = shard / ep ranks, the rest of the layer over the whole ep × dp_shard group; pure EP (dp_shard 1)
+  // keeps the experts out of FSDP (`ignored_params`, monkeypatch/accelerate/fsdp2.py).
+  const ep = cfg.mesh.ep;
+  const expertShard = ctx.layout.expertShard.placement.size;
+  const minus = (a: ParamShare, x: ParamShare): ParamShare => ({ params: a.params - x.params, trainableParams: a.trainableParams - x.trainableParams, frozenParams: a.frozenParams - x.frozenParams, quantizedBytes: a.quantizedBytes - x.quantizedBytes });
+  const plus = (a: ParamShare, x: ParamShare): ParamShare => ({ params: a.params + x.params, trainableParams: a.trainableParams + x.trainableParams, frozenParams: a.frozenParams + x.frozenParams, quantizedBytes: a.quantizedBytes + x.quantizedBytes });
+  const localShare = (l: LayerCosts): ParamShare => (l.ep && ep > 1 ? plus(shardOf(minus(l, l.ep.experts), shard), shardOf(l.ep.experts, expertShard)) : shardOf(l, shard));
+  const localTrainable = costs.layers.reduce((a, l) => a + localShare(l).trainableParams, 0) + Math.ceil(rootGrads / shard);
+  const localStored = costs.layers.reduce((a, l) => a + storedBytes(localShare(l), pr), 0) + storedBytes(shardOf(root, shard), pr);
 
   // ---- memory rules (sizes from src/memory/step-memory.ts; lifetimes from torch/distributed/fsdp/_fully_shard) ----
   // All-gather: FSDP2 gathers into one flat `all_gather_output` (unsharded size) on the all-gather stream, then
@@ -108,11 +118,11 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
   // `start`/`end`.
   let heldRsInput = 0;
   const gradB = bytesOf(pr.gradDtype);
-  const reduceScatterMem = (n: number, mb: number): { compute: MemoryChange[]; start: MemoryChange[]; end: MemoryChange[] } => {
-    const out = Math.ceil(n / shard) * reduceB;
-    const castOut = reduceB !== gradB ? [mem('end', shardedGrad(n), 'gradients', 'reduce_scatter'), mem('end', -out, 'gradients', 'reduce_scatter')] : [];
+  const reduceScatterMem = (n: number, mb: number, sharded = Math.ceil(n / shard)): { compute: MemoryChange[]; start: MemoryChange[]; end: MemoryChange[] } => {
+    const out = sharded * reduceB;
+    const castOut = reduceB !== gradB ? [mem('end', sharded * gradB, 'gradients', 'reduce_scatter'), mem('end', -out, 'gradients', 'reduce_scatter')] : [];
     // Reducing every micro-batch, later outputs are added into the sharded gradient the first one made.
-    if (everyMb && mb > 0 && !cfg.fsdp.offloadParams) castOut.push(mem('end', -(reduceB !== gradB ? shardedGrad(n) : out), 'gradients', 'reduce_scatter'));
+    if (everyMb && mb > 0 && !cfg.fsdp.offloadParams) castOut.push(mem('end', -(reduceB !== gradB ? sharded * gradB : out), 'gradients', 'reduce_scatter'));
     if (fsdp2) {
       const compute = [mem('end', -heldRsInput, 'communication_buffers'), mem('end', n * reduceB, 'communication_buffers'), mem('end', -pendingGrad(n), 'gradients')];
       heldRsInput = n * reduceB;
@@ -156,12 +166,18 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
   // Copy-out is charged where a gather precedes: the forward, and the recompute only when resharded.
   const withCopyOut = (x: LayerForwardSeconds, copyOutSeconds: number): LayerForwardSeconds => ({ full: x.full + copyOutSeconds, attention: x.attention + copyOutSeconds, mlp: x.mlp });
   const views = costs.layers.map((lc, i) => {
-    const unsharded = gatheredBytes(lc, pr.gatherDtype);
+    const epExperts = lc.ep && ep > 1 ? lc.ep.experts : undefined;
+    // Bytes gathered over the whole group and, for the experts' own FSDP unit, over dp_shard; under pure EP the
+    // experts are not in FSDP at all (resident, counted in the persistent parameters), so nothing gathers them.
+    const gatherMain = epExperts ? gatheredBytes(minus(lc, epExperts), pr.gatherDtype) : gatheredBytes(lc, pr.gatherDtype);
+    const gatherExperts = epExperts && expertShard > 1 ? gatheredBytes(epExperts, pr.gatherDtype) : 0;
+    const unsharded = gatherMain + gatherExperts;
     const copyOutSeconds = fsdp2 ? memoryBoundSeconds(2 * unsharded, ctx.gpu, 1) : 0;
     const timings = layerForwardSeconds(lc, cfg);
     const mlpBackward = lc.backwardSegments.filter((x) => x.part === 'mlp').reduce((a, x) => a + x.seconds, 0);
     return {
-      lc, share: lc as ParamShare, grads: lc.trainableParams, unsharded, copyOutSeconds, act: M.layers[i]!, cache: M.autocastCache.layerBytes[i]!,
+      lc, share: lc as ParamShare, grads: lc.trainableParams, unsharded, copyOutSeconds, local: localShare(lc), epExperts,
+      gatherMain, gatherExperts, act: M.layers[i]!, cache: M.autocastCache.layerBytes[i]!,
       fullForward: withCopyOut(timings.forward, copyOutSeconds), recompute: timings.recompute, mlpBackward, attentionBackward: lc.backwardSeconds - mlpBackward,
     };
   });
@@ -171,7 +187,7 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
   // copy-in stream), each reduced gradient shard goes back (`_fsdp_collectives.py` `foreach_reduce`:
   // `to("cpu", non_blocking=True)`), and the optimizer steps on the CPU.
   const offload = cfg.fsdp.offloadParams;
-  const shardBytes = (share: ParamShare) => storedBytes(shardOf(share, shard), pr);
+  const shardBytes = (share: ParamShare) => storedBytes('ep' in share && share.ep && ep > 1 ? localShare(share as LayerCosts) : shardOf(share, shard), pr);
   const h2d = (n: ParamShare, label: string, mb: number, phase: 'forward' | 'backward', deps: number[], layer?: number): number[] => {
     if (!offload) return deps;
     const bytes = shardBytes(n);
@@ -179,14 +195,25 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
       [mem('start', bytes, 'parameters', 'all_gather')])];
   };
   const freeCopyIn = (n: ParamShare): MemoryChange[] => (offload ? [mem('end', -shardBytes(n), 'parameters', 'all_gather')] : []);
-  const d2h = (n: number, label: string, mb: number, deps: number[], layer?: number): number => {
-    const bytes = shardedGrad(n);
+  const d2h = (n: number, label: string, mb: number, deps: number[], layer?: number, sharded = Math.ceil(n / shard)): number => {
+    const bytes = sharded * gradB;
     return b.copy(rank, 'device_to_host', bytes, ctx.host.d2hBytesPerSecond, { phase: 'backward', label: `${label} gradient → CPU`, microBatch: mb, ...(layer !== undefined ? { layer } : {}) }, deps,
       [mem('end', -bytes, 'gradients', 'reduce_scatter')]);
   };
   const replicaAllReduce = (n: number, what: string, label: string, mb: number, layer: number | undefined, deps: number[]): number =>
     b.collective(rank, 'all_reduce', 'all_reduce', Math.ceil(n / shard) * reduceB, ctx.layout.replicate.placement, `${what}:mb${mb}:${ctx.layout.replicate.id(rank)}`,
       { phase: 'backward', label: `${label} (HSDP replicas)`, ...(layer !== undefined ? { layer } : {}), microBatch: mb }, deps);
+
+  // A layer's all-gather: one collective over the data-parallel group, and under EP × dp_shard a second for the
+  // experts' FSDP unit over dp_shard, queued behind it on the all-gather stream (the layer waits for both).
+  const gatherLayer = (i: number, mb: number, phase: 'forward' | 'backward', deps: number[], memory: MemoryChange[]): number => {
+    const v = views[i]!;
+    const tagG = { phase, label: `layer ${i}`, layer: i, microBatch: mb };
+    const main = b.collective(rank, 'all_gather', 'all_gather', v.gatherMain, ctx.dataParallel, key(`ag-${phase[0]}${i}`, mb), tagG, deps, memory);
+    if (v.gatherExperts === 0) return main;
+    return b.collective(rank, 'all_gather', 'all_gather', v.gatherExperts, ctx.layout.expertShard.placement, `ag-${phase[0]}${i}x:mb${mb}:${ctx.layout.expertShard.id(rank)}`,
+      { ...tagG, label: `layer ${i} experts` }, [main]);
+  };
 
   let lastOfPrev = -1;
   const finalRs: number[] = [];
@@ -203,8 +230,7 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
     for (let i = 0; i < L; i++) {
       const v = views[i]!;
       const throttle = throttleForward && i >= 2 ? fwd[i - 2]! : -1;
-      agF[i] = b.collective(rank, 'all_gather', 'all_gather', v.unsharded, ctx.dataParallel, key(`ag-f${i}`, mb),
-        { phase: 'forward', label: `layer ${i}`, layer: i, microBatch: mb }, h2d(v.share, `layer ${i}`, mb, 'forward', [throttle, lastOfPrev], i), [gatherMem(v.unsharded), ...freeCopyIn(v.share)]);
+      agF[i] = gatherLayer(i, mb, 'forward', h2d(v.share, `layer ${i}`, mb, 'forward', [throttle, lastOfPrev], i), [gatherMem(v.unsharded), ...freeCopyIn(v.share)]);
       const memory = [...copyOut(v.unsharded, i === 0 ? unshardedRoot : views[i - 1]!.unsharded), mem('start', v.cache, 'parameters'), mem('start', v.act.savedBytes, 'activations')];
       if (reshard) memory.push(mem('end', -v.unsharded, 'parameters', paramPool));
       [fwd[i], waitFor] = layerForward(i, mb, 'forward', [agF[i]!, ...waitFor], memory, v.fullForward);
@@ -232,8 +258,7 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
       let gathered = -1;
       if (reshard) {
         const prefetchGate = i + prefetchAhead <= L - 1 ? bwd[i + prefetchAhead]! : headF;
-        gathered = b.collective(rank, 'all_gather', 'all_gather', v.unsharded, ctx.dataParallel, key(`ag-b${i}`, mb),
-          { phase: 'backward', label: `layer ${i}`, layer: i, microBatch: mb }, h2d(v.share, `layer ${i}`, mb, 'backward', [prefetchGate], i), [gatherMem(v.unsharded), ...freeCopyIn(v.share)]);
+        gathered = gatherLayer(i, mb, 'backward', h2d(v.share, `layer ${i}`, mb, 'backward', [prefetchGate], i), [gatherMem(v.unsharded), ...freeCopyIn(v.share)]);
       }
       // Offloaded activations come back while the layer above runs its backward.
       const reload = reloadBeforeBackward(ctx, rank, i, mb, i + 2 <= L - 1 ? bwd[i + 2]! : headF);
@@ -248,11 +273,14 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
       memory.push(mem('end', -(act.backwardWorkingBytes + act.savedBytes + act.recomputeBytes), 'activations'), mem('end', -v.cache, 'parameters'), mem('end', -v.unsharded, 'parameters', paramPool));
       memory.push(...postBackward(v.grads, mb, sync));
       // A group with nothing to train has no gradients to reduce.
-      const rs = sync && v.grads > 0 ? reduceScatterMem(v.grads, mb) : undefined;
+      const rs = sync && v.grads > 0 ? reduceScatterMem(v.grads, mb, v.local.trainableParams) : undefined;
       if (rs) memory.push(...rs.compute);
       let gradsReady: number[];
       const copyOutHere = reshard && !ckpt ? v.copyOutSeconds : 0;
-      if (!split) {
+      if (v.lc.ep) {
+        [bwd[i], waitFor] = emitEpLayerBackward(ctx, rank, { layer: i, microBatch: mb }, [...waitFor, gathered], memory, copyOutHere, (what) => meshKey(what, mb));
+        gradsReady = [bwd[i]!];
+      } else if (!split) {
         bwd[i] = b.compute(rank, v.lc.backwardSeconds + copyOutHere, tag({ kind: 'compute', phase: 'backward', label: `layer ${i}`, layer: i, flops: v.lc.backwardFlops }, mb), [...waitFor, gathered], memory);
         waitFor = [bwd[i]!];
         gradsReady = [bwd[i]!];
@@ -267,10 +295,16 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
         gradsReady = [bwd[i]!, ring];
       }
       if (rs) {
-        const r = b.collective(rank, 'reduce_scatter', 'reduce_scatter', v.grads * reduceB, ctx.dataParallel, key(`rs${i}`, mb),
+        const expertGrads = v.epExperts?.trainableParams ?? 0;
+        let r = b.collective(rank, 'reduce_scatter', 'reduce_scatter', (v.grads - expertGrads) * reduceB, ctx.dataParallel, key(`rs${i}`, mb),
           { phase: 'backward', label: `layer ${i}`, layer: i, microBatch: mb }, gradsReady, [...rs.start, ...rs.end]);
+        // The experts' FSDP unit reduce-scatters its gradients over dp_shard (none under pure EP: they stay local).
+        if (expertGrads > 0 && expertShard > 1) {
+          r = b.collective(rank, 'reduce_scatter', 'reduce_scatter', expertGrads * reduceB, ctx.layout.expertShard.placement, `rs${i}x:mb${mb}:${ctx.layout.expertShard.id(rank)}`,
+            { phase: 'backward', label: `layer ${i} experts`, layer: i, microBatch: mb }, [r]);
+        }
         const reduced = hsdp ? replicaAllReduce(v.grads, `hsdp-ar${i}`, `layer ${i}`, mb, i, [r]) : r;
-        rsLayers.push(offload ? d2h(v.grads, `layer ${i}`, mb, [reduced], i) : reduced);
+        rsLayers.push(offload ? d2h(v.grads, `layer ${i}`, mb, [reduced], i, v.local.trainableParams) : reduced);
       }
     }
     const embedMem = [mem('start', embedGradParams * gatherB + tiedContribution, 'gradients'), mem('end', -tiedContribution, 'gradients'),
@@ -293,7 +327,7 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
   }
 
   // ---- optimizer: clip_grad_norm_ (an all-reduce of the local norms), then AdamW on the local shard ----
-  const gradBytes = views.reduce((a, v) => a + shardedGrad(v.grads), 0) + shardedGrad(rootGrads);
+  const gradBytes = views.reduce((a, v) => a + v.local.trainableParams * gradB, 0) + shardedGrad(rootGrads);
   if (offload) {
     // clip_grad_norm_ and AdamW run on the CPU over the host-resident shard (torch's CPU AdamW kernels); the
     // node's cores are shared by its ranks.

@@ -74,7 +74,8 @@ export function buildPlan(cfg: ResolvedConfig, model: ModelSpec, cluster: Cluste
   const lower = zero ? (c: StrategyContext, r: number) => lowerZero(c, r, cluster) : cfg.strategy === 'fsdp2' || cfg.strategy === 'fsdp1' ? lowerFsdp2 : lowerDdp;
   let result: StrategyResult | undefined;
   for (const r of ranks) result = lower(ctx, r);
-  const persistent = result!.persistent;
+  // DeepEP's NVLink buffer (expert parallelism) is allocated once per rank before training.
+  const persistent = { ...result!.persistent, communication_buffers: result!.persistent.communication_buffers + cfg.expertParallelBufferBytes };
   // Model states live from before the step starts: an allocation at t = 0 on each simulated rank.
   const first = new Map<number, number>();
   builder.tasks.forEach((t, i) => {

@@ -1,5 +1,5 @@
 import type { Mesh, StrategyName } from '../config/types.ts';
-import { meshGroups, type GroupPlacement } from '../network/index.ts';
+import { meshGroups, placementOf, type GroupPlacement } from '../network/index.ts';
 
 /** One kind of process group as a rank sees it: where its members sit, and which instance it is. */
 export interface GroupRef {
@@ -15,6 +15,10 @@ export interface ParallelLayout {
   replicate: GroupRef;
   tensor: GroupRef;
   context: GroupRef;
+  /** Expert parallelism: the ranks that exchange tokens (all-to-all), one per expert slice (size 1 without EP). */
+  expert: GroupRef;
+  /** The ranks holding the same expert slice, over which FSDP shards it (Axolotl's `dp_shard` axis). */
+  expertShard: GroupRef;
 }
 
 /**
@@ -35,7 +39,17 @@ export function parallelLayout(strategy: StrategyName, mesh: Mesh, worldSize: nu
     groups.forEach((g, i) => g.forEach((r) => index.set(r, i)));
     return { placement, id: (rank) => `${name}${index.get(rank) ?? 0}` };
   };
+  // Axolotl's EP mesh (ep, dp_shard, cp, tp) with ep outermost (monkeypatch/accelerate/parallelism_config.py
+  // `_patched_get_mesh`; the plugin's fallback mesh in `_resolve_ep_group` orders it the same): an EP group is
+  // ranks strided by world / ep, an expert-shard group consecutive ranks inside one ep slice.
+  const ep = mesh.ep;
+  const stride = worldSize / ep;
+  const epGroups = Array.from({ length: stride }, (_, r) => Array.from({ length: ep }, (_, k) => r + k * stride));
+  const shardGroups = Array.from({ length: ep }, (_, k) => Array.from({ length: stride }, (_, r) => k * stride + r));
+  const spread = (groups: number[][]) => groups.map((g) => placementOf(g, gpusPerNode)).reduce((a, b) => (b.nodes > a.nodes || (b.nodes === a.nodes && b.gpusPerNode < a.gpusPerNode) ? b : a));
   return {
+    expert: ref('ep', epGroups, spread(epGroups)),
+    expertShard: ref('eps', shardGroups, spread(shardGroups)),
     dataParallel: ref('dp', flatDims.dpShard.groups, flatDims.dpShard.placement),
     replicate: ref('rep', flatDims.dpReplicate.groups, flatDims.dpReplicate.placement),
     tensor: ref('tp', dims.tp.groups, dims.tp.placement),

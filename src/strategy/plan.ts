@@ -3,7 +3,7 @@ import { collectiveCost, type CollectiveCost, type CollectiveKind, type GroupPla
 import type { Straggler } from '../config/types.ts';
 
 /** CUDA streams a rank uses, named as PyTorch creates them. */
-export type StreamName = 'compute' | 'all_gather' | 'reduce_scatter' | 'all_reduce' | 'tensor_parallel' | 'context_parallel' | 'host_to_device' | 'device_to_host' | 'host';
+export type StreamName = 'compute' | 'all_gather' | 'reduce_scatter' | 'all_reduce' | 'tensor_parallel' | 'context_parallel' | 'expert_parallel' | 'host_to_device' | 'device_to_host' | 'host';
 
 /** `copy`: a host↔device transfer over PCIe (offload); it uses copy engines, not SMs. */
 export type OpKind = 'compute' | 'optimizer' | 'copy' | CollectiveKind;

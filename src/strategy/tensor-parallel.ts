@@ -2,6 +2,7 @@ import type { StrategyContext } from './context.ts';
 import type { MemoryChange } from '../engine/index.ts';
 import type { OpTag } from './plan.ts';
 import type { LayerCosts } from './costs.ts';
+import { emitEpLayerForward } from './ep-schedule.ts';
 
 /**
  * Tensor parallelism's collectives on the critical path (Megatron-LM, Shoeybi et al. 2019 §3; transformers'
@@ -83,6 +84,9 @@ export function emitLayerForward(
   const { layer: i, microBatch: mb, phase } = at;
   const label = `layer ${i}`;
   const flops = costs.layers[i]!.forwardFlops;
+  // Expert parallelism (never with TP/CP: src/config/resolve.ts): dispatch and combine around the experts.
+  const ep = costs.layers[i]!.ep;
+  if (ep) return emitEpLayerForward(ctx, rank, at, deps, memory, seconds.full, ep.expertForwardSeconds, flops, key);
   if (cfg.mesh.tp <= 1 && cfg.mesh.cp <= 1) {
     const c = b.compute(rank, seconds.full, { kind: 'compute', phase, label, layer: i, microBatch: mb, flops }, deps, memory);
     return [c, [c]];

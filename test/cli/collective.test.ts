@@ -66,7 +66,7 @@ describe('shardsim collective', () => {
   }, 60_000);
 
   it.each([
-    ['unknown collective', ['alltoall', '--bytes', '1MiB', '--gpus', '8', '--hardware', 'dgx-h100'], /unknown collective "alltoall"/],
+    ['unknown collective', ['alltoallv', '--bytes', '1MiB', '--gpus', '8', '--hardware', 'dgx-h100'], /unknown collective "alltoallv"/],
     ['bad size', ['allreduce', '--bytes', 'lots', '--gpus', '8', '--hardware', 'dgx-h100'], /--bytes: cannot read "lots"/],
     ['too many GPUs per node', ['allreduce', '--bytes', '1MiB', '--gpus', '16', '--nodes', '1', '--hardware', 'dgx-h100'], /16 GPUs per node, but a dgx-h100 node has 8/],
     ['no hardware', ['allreduce', '--bytes', '1MiB', '--gpus', '8'], /--hardware is required/],

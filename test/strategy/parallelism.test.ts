@@ -44,7 +44,7 @@ describe('tensor parallelism: collectives per layer on the critical path', () =>
     // embedding is now sharded 4 ways only.
     expect(two.memory.model_states_bytes).toBeGreaterThan(one.memory.model_states_bytes);
     expect(two.memory.model_states_bytes).toBeLessThan(one.memory.model_states_bytes * 1.3);
-    expect(two.mesh).toEqual({ dp_replicate: 1, dp_shard: 4, cp: 1, tp: 2 });
+    expect(two.mesh).toEqual({ dp_replicate: 1, dp_shard: 4, cp: 1, tp: 2, ep: 1 });
     expect(two.batch.global_batch_size).toBe(one.batch.global_batch_size / 2);
   });
 });
@@ -80,7 +80,7 @@ describe('context parallelism (ring attention)', () => {
 describe('HSDP (dp_replicate with FSDP)', () => {
   it('reduce-scatters inside the shard group on NVLink, then all-reduces the shard across nodes', async () => {
     const r = await run({ ...base, dp_replicate_size: 2, simulation: { hardware: 'dgx-h100', num_nodes: 2 } });
-    expect(r.result.mesh).toEqual({ dp_replicate: 2, dp_shard: 8, cp: 1, tp: 1 });
+    expect(r.result.mesh).toEqual({ dp_replicate: 2, dp_shard: 8, cp: 1, tp: 1, ep: 1 });
     const rs = spans(r, (t) => t.kind === 'reduce_scatter' && t.layer === 4)[0]!;
     const ar = spans(r, (t) => t.kind === 'all_reduce' && t.layer === 4)[0]!;
     expect(rs.tag.groupSize).toBe(8);
@@ -95,10 +95,10 @@ describe("the card's 4-D scenarios", () => {
   it('70B TP2 × FSDP4 on one node: global batch 64; TP2 × FSDP4 × DDP2 on two nodes at 4096: 128', async () => {
     const one = (await run({ base_model: 'meta-llama/Llama-3.1-70B', fsdp_version: 2, tensor_parallel_size: 2, dp_shard_size: 4, sequence_len: 2048, micro_batch_size: 2, gradient_accumulation_steps: 8, bf16: true, flash_attention: true, gradient_checkpointing: true, simulation: { hardware: 'dgx-h100' } })).result;
     expect(one.batch.global_batch_size).toBe(64);
-    expect(one.mesh).toEqual({ dp_replicate: 1, dp_shard: 4, cp: 1, tp: 2 });
+    expect(one.mesh).toEqual({ dp_replicate: 1, dp_shard: 4, cp: 1, tp: 2, ep: 1 });
     const two = (await run({ base_model: 'meta-llama/Llama-3.1-70B', fsdp_version: 2, tensor_parallel_size: 2, dp_shard_size: 4, dp_replicate_size: 2, sequence_len: 4096, micro_batch_size: 1, gradient_accumulation_steps: 16, bf16: true, flash_attention: true, gradient_checkpointing: true, simulation: { hardware: 'dgx-h100', num_nodes: 2 } })).result;
     expect(two.batch.global_batch_size).toBe(128);
-    expect(two.mesh).toEqual({ dp_replicate: 2, dp_shard: 4, cp: 1, tp: 2 });
+    expect(two.mesh).toEqual({ dp_replicate: 2, dp_shard: 4, cp: 1, tp: 2, ep: 1 });
   });
 
   it('infers dp_shard_size from the world', async () => {

@@ -46,7 +46,7 @@ export function registerCollective(program: Command): void {
   program
     .command('collective')
     .description('predict one NCCL collective like nccl-tests would measure it (time, algbw, busbw, algorithm), sweep sizes, or check the model against measurements')
-    .argument('[kind]', 'allreduce | allgather | reducescatter | broadcast | sendrecv')
+    .argument('[kind]', 'allreduce | allgather | reducescatter | broadcast | sendrecv | alltoall')
     .option('--bytes <size>', 'message size S (nccl-tests "size"): a number of bytes or "64MiB", "1 GB"')
     .option('--gpus <n>', 'ranks in the group', positiveInt('gpus'))
     .option('--nodes <n>', 'nodes the group spans (default: as few as the GPUs fit in)', positiveInt('nodes'))

@@ -26,12 +26,14 @@ export const TIMELINE_COLORS: [string, string][] = [
   ['forward', '#4c78a8'],
   ['recompute', '#9ecae9'],
   ['backward', '#1d3c6e'],
+  ['expert GEMMs', '#6b6ecf'],
   ['optimizer', '#9d755d'],
   ['AllGather', '#54a24b'],
   ['ReduceScatter', '#f58518'],
   ['AllReduce', '#b279a2'],
   ['Broadcast', '#72b7b2'],
   ['SendRecv', '#eeca3b'],
+  ['AllToAll', '#bcbd22'],
   ['host copy', '#ff9da6'],
   ['waiting for peers', '#bab0ac'],
   ['exposed communication', '#e45756'],
@@ -63,6 +65,7 @@ export const COLLECTIVE_NAMES: Record<string, string> = {
   all_reduce: 'AllReduce',
   broadcast: 'Broadcast',
   send_recv: 'SendRecv',
+  all_to_all: 'AllToAll',
   copy: 'host copy',
 };
 

@@ -40,7 +40,8 @@ function detail(t: OpTag): string {
   return parts.join(' · ');
 }
 
-const category = (t: OpTag) => (t.kind === 'compute' ? t.phase : collectiveName(t.kind));
+// The local experts' grouped GEMMs under expert parallelism (strategy/ep-schedule.ts labels them "layer i experts").
+const category = (t: OpTag) => (t.kind === 'compute' ? (t.label.endsWith(' experts') || t.label.includes(' experts ') ? 'expert GEMMs' : t.phase) : collectiveName(t.kind));
 /** The bars: kernels per (rank, stream), time waiting for late peers, and exposed-communication lanes. */
 export function timelineBars(run: SimulationRun, ranks = timelineRanks(run)): { bars: TimelineBar[]; lanes: string[] } {
   const bars: TimelineBar[] = [];
