@@ -68,11 +68,13 @@ const llama = (model: string, extra: string, sim: string) =>
 const FSDP = 'fsdp_version: 2\nfsdp_config: {reshard_after_forward: true}\n';
 
 /** The scale table's cases: symmetric worlds (one rank stands for all) and worlds where every rank runs. */
-const SCALE_CASES: [string, string][] = [
+const SCALE_CASES: [string, string, { everyRank?: boolean }?][] = [
   ['llama-3.1-8b fsdp2, symmetric', llama('Llama-3.1-8B', FSDP, 'num_nodes: 32')],
-  ['llama-3.1-8b fsdp2, one straggler (all ranks)', llama('Llama-3.1-8B', FSDP, 'num_nodes: 4, stragglers: [{rank: 5, compute_slowdown: 1.2}]')],
-  ['llama-3.1-8b fsdp2, one straggler (all ranks)', llama('Llama-3.1-8B', FSDP, 'num_nodes: 16, stragglers: [{rank: 5, compute_slowdown: 1.2}]')],
+  ['llama-3.1-8b fsdp2, one straggler (one rank per class)', llama('Llama-3.1-8B', FSDP, 'num_nodes: 16, stragglers: [{rank: 5, compute_slowdown: 1.2}]')],
+  ['llama-3.1-8b fsdp2, one straggler (every rank)', llama('Llama-3.1-8B', FSDP, 'num_nodes: 16, stragglers: [{rank: 5, compute_slowdown: 1.2}]'), { everyRank: true }],
   ['llama-3.1-405b tp8 × fsdp2, symmetric', llama('Llama-3.1-405B', `${FSDP}tensor_parallel_size: 8\n`, 'num_nodes: 2048')],
+  ['llama-3.1-405b tp8 × fsdp2, one straggler', llama('Llama-3.1-405B', `${FSDP}tensor_parallel_size: 8\n`, 'num_nodes: 2048, stragglers: [{rank: 4321, compute_slowdown: 1.2}]')],
+  ['llama-3.1-405b tp8 × fsdp2, straggler + jitter 0.02', llama('Llama-3.1-405B', `${FSDP}tensor_parallel_size: 8\n`, 'num_nodes: 2048, jitter: 0.02, stragglers: [{rank: 4321, compute_slowdown: 1.2}]')],
 ];
 
 /** One scale case in this process: prints its numbers as one JSON line. */
@@ -80,7 +82,7 @@ export async function runScaleCase(i: number): Promise<void> {
   const c = SCALE_CASES[i];
   if (!c) throw new Error(`no scale case ${i}`);
   const before = process.cpuUsage();
-  const run = await simulateLoaded(loadScenarioText(c[1], { name: c[0] }));
+  const run = await simulateLoaded(loadScenarioText(c[1], { name: c[0] }), c[2] ?? {});
   const cpu = process.cpuUsage(before);
   const out: ScaleNumbers = {
     gpus: run.cluster.worldSize,

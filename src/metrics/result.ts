@@ -98,7 +98,11 @@ export interface SimulationResult {
   };
   cost: { usd_per_gpu_hour: number; usd_per_million_tokens: number };
   straggler?: WaitReport & { summary: string };
-  simulation: { seed: string; jitter: number; simulated_ranks: number; events: number; tasks: number; steady_state: boolean };
+  /**
+   * `rank_classes`: with a straggler, the simulated ranks are one representative per class of ranks with
+   * identical timelines (strategy/symmetry.ts); each entry says how many ranks of the world it stands for.
+   */
+  simulation: { seed: string; jitter: number; simulated_ranks: number; rank_classes?: { rank: number; stands_for: number }[]; events: number; tasks: number; steady_state: boolean };
   /** Keys that change the answer but are not (exactly) modelled, and what is assumed instead. */
   warnings: ResultWarning[];
   /** What to change (src/advisor/): present when the run was asked for advice; fitting first, fastest first. */
@@ -184,7 +188,10 @@ export function buildResult(args: {
   const byKind = Object.fromEntries(Object.keys({ ...wire, ...rank.busySecondsByKind }).map((k) => [k, { bytes_per_gpu: wire[k] ?? 0, busy_s: rank.busySecondsByKind[k] ?? 0 }]));
 
   const price = profile.price.usd_per_gpu_hour;
-  const wait = plan.ranks.length > 1 ? waitReport(timeline, (task) => plan.tasks[task]?.group) : undefined;
+  const instances = plan.groupInstances;
+  const weightOf = instances ? (key: string) => instances.get(/[A-Za-z]+~\d+/.exec(key)?.[0] ?? '') ?? 1 : undefined;
+  const classSize = plan.rankClasses ? (rank: number) => plan.rankClasses!.find((c) => c.representative === rank)?.ranks ?? 1 : undefined;
+  const wait = plan.ranks.length > 1 ? waitReport(timeline, (task) => plan.tasks[task]?.group, weightOf, classSize) : undefined;
 
   const epSummary = expertParallelSummary(cfg, model.layers);
   const result: SimulationResult = {
@@ -262,7 +269,7 @@ export function buildResult(args: {
       breakdown_at_peak: byCat,
     },
     cost: { usd_per_gpu_hour: price, usd_per_million_tokens: ((price * world * step) / 3600 / tokens) * 1e6 },
-    simulation: { seed: cfg.simulation.seed, jitter: cfg.simulation.jitter, simulated_ranks: plan.ranks.length, events: timeline.eventsProcessed, tasks: plan.tasks.length, steady_state: repeat !== undefined },
+    simulation: { seed: cfg.simulation.seed, jitter: cfg.simulation.jitter, simulated_ranks: plan.ranks.length, ...(plan.rankClasses ? { rank_classes: plan.rankClasses.map((c) => ({ rank: c.representative, stands_for: c.ranks })) } : {}), events: timeline.eventsProcessed, tasks: plan.tasks.length, steady_state: repeat !== undefined },
     warnings: [
       ...cfg.warnings.map(toResultWarning),
       ...(model.omitted ?? []).map((o) => ({ key: 'base_model', message: `base_model: the ${o.name} (${o.params > 0 ? `≈ ${(o.params / 1e6).toFixed(0)} M parameters` : 'size not known'}) is not simulated: only the language model's step is (no image/audio tokens, no tower memory)` })),
@@ -271,7 +278,7 @@ export function buildResult(args: {
   if (wait) {
     result.straggler = {
       ...wait,
-      summary: `rank ${wait.lateRank} arrived last at ${wait.lateCount} of ${wait.collectives} collectives; the longest wait was ${(wait.waitSeconds * 1e3).toFixed(2)} ms at ${wait.label}`,
+      summary: `rank ${wait.lateRank}${lateAlike(plan, wait.lateRank)} arrived last at ${Math.round(wait.lateCount)} of ${wait.collectives} collectives; the longest wait was ${(wait.waitSeconds * 1e3).toFixed(2)} ms at ${wait.label}`,
     };
   }
   return result;
@@ -336,4 +343,10 @@ function adapterSummary(p: NonNullable<ResolvedConfig['peft']>, model: ModelSpec
 function trainerSummary(t: Exclude<ResolvedConfig['trainer'], { kind: 'sft' }>): NonNullable<SimulationResult['trainer']> {
   if (t.kind === 'preference') return { kind: 'preference', rl: t.rl, rows_per_sample: t.rowsPerSample, no_grad_rows_per_sample: t.noGradRowsPerSample, reference_copy: t.referenceCopy };
   return { kind: t.kind, rows_per_sample: t.rowsPerSample, no_grad_rows_per_sample: 0, reference_copy: false, num_labels: t.numLabels };
+}
+
+/** " (as did each of the N ranks alike)" when the late rank stands for a class of ranks (symmetry reduction). */
+function lateAlike(plan: Plan, rank: number): string {
+  const n = plan.rankClasses?.find((c) => c.representative === rank)?.ranks ?? 1;
+  return n > 1 ? ` (as did each of the ${n - 1} ranks alike, on average)` : '';
 }

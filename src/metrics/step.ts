@@ -72,22 +72,34 @@ export interface WaitReport {
 }
 
 /** Which collective waited, and for whom: only meaningful when several ranks were simulated. */
-export function waitReport(timeline: Timeline<OpTag>, groupOf?: (task: number) => string | undefined): WaitReport | undefined {
-  const byTask = new Map<string, { arrivals: [number, number][]; label: string; kind: string }>();
+/**
+ * `weightOf(key)`: how many collective instances of the world one rendezvous key stands for (symmetry
+ * reduction simulates one per group type; strategy/symmetry.ts), 1 when absent.
+ */
+export function waitReport(
+  timeline: Timeline<OpTag>,
+  groupOf?: (task: number) => string | undefined,
+  weightOf?: (key: string) => number,
+  /** Ranks a simulated rank stands for: its late counts are its class's, shared evenly by the members. */
+  classSize?: (rank: number) => number,
+): WaitReport | undefined {
+  const byTask = new Map<string, { arrivals: [number, number][]; label: string; kind: string; weight: number; groupSize: number }>();
   for (const s of timeline.spans) {
     if (!isComm(s.tag)) continue;
     // One entry per collective instance: its rendezvous group when known.
     const key = groupOf?.(s.task) ?? `${s.tag.kind}|${s.tag.label}|${s.tag.phase}|${s.tag.microBatch}|${s.workStart}`;
     let g = byTask.get(key);
-    if (!g) byTask.set(key, (g = { arrivals: [], label: `${s.tag.kind} ${s.tag.phase} ${s.tag.label} (micro-batch ${s.tag.microBatch})`, kind: s.tag.kind }));
+    if (!g) byTask.set(key, (g = { arrivals: [], label: `${s.tag.kind} ${s.tag.phase} ${s.tag.label} (micro-batch ${s.tag.microBatch})`, kind: s.tag.kind, weight: weightOf?.(key) ?? 1, groupSize: s.tag.groupSize ?? 1 }));
     g.arrivals.push([s.process, s.start]);
   }
   let worst: WaitReport | undefined;
   const lateCounts = new Map<number, number>();
   let collectives = 0;
   for (const g of byTask.values()) {
-    if (g.arrivals.length < 2) continue;
-    collectives++;
+    // A collective with one member waits for nobody. (A reduced plan's key may show one arrival for a group
+    // of several identical ranks: its weight still counts it.)
+    if (g.arrivals.length < 2 && g.groupSize < 2) continue;
+    collectives += g.weight;
     let first = Infinity;
     let last = -Infinity;
     let lastRank = -1;
@@ -95,11 +107,13 @@ export function waitReport(timeline: Timeline<OpTag>, groupOf?: (task: number) =
       first = Math.min(first, t);
       if (t > last) [last, lastRank] = [t, r];
     }
-    lateCounts.set(lastRank, (lateCounts.get(lastRank) ?? 0) + 1);
     const wait = last - first;
+    // Members that arrive together hold nobody back: only a collective someone waited at has a late rank.
+    if (wait > 0) lateCounts.set(lastRank, (lateCounts.get(lastRank) ?? 0) + g.weight);
     if (!worst || wait > worst.waitSeconds) worst = { label: g.label, kind: g.kind, waitSeconds: wait, lateRank: lastRank, lateCount: 0, collectives: 0 };
   }
-  if (!worst || collectives === 0) return undefined;
+  if (!worst || collectives === 0 || lateCounts.size === 0) return undefined;
+  if (classSize) for (const [r, n] of lateCounts) lateCounts.set(r, n / classSize(r));
   const [lateRank, lateCount] = [...lateCounts.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0]!;
   return { ...worst, lateRank, lateCount, collectives };
 }

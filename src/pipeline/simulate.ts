@@ -32,6 +32,8 @@ export interface RunOptions {
   advice?: boolean;
   /** A model already loaded for this scenario (the advisor's variants reuse the base run's). */
   model?: ModelSpec;
+  /** Simulate every rank of a run with stragglers, not one per class of identical ranks (strategy/symmetry.ts). */
+  everyRank?: boolean;
 }
 
 /** Ranks the report draws task by task (the trace's most; the timeline chart draws at most two). */
@@ -51,9 +53,9 @@ export async function simulateLoaded(loaded: LoadedScenario, opts: RunOptions = 
   // What trains: the whole model, or PEFT's adapters over a frozen (possibly quantised) base.
   const model = trainedModel(base, cfg);
   // Sizes first (pipeline/limits.ts): a plan the heap cannot hold is refused before it is built.
-  const planOpts = { steadyState: (opts.steadyState ?? false) && !opts.recordMemory };
-  const shape = planShape(cfg, cluster.worldSize, planOpts);
+  const planOpts = { steadyState: (opts.steadyState ?? false) && !opts.recordMemory, everyRank: opts.everyRank ?? false };
   const budget = checkWorldSize(cluster.worldSize, heapBudgetBytes());
+  const shape = planShape(cfg, cluster.worldSize, cluster.gpusPerNode, planOpts);
   checkPlanLowerBound({ ranks: shape.ranks, microBatches: shape.microBatches, layers: model.numLayers }, budget);
   const plan = buildPlan(cfg, model, cluster, { ...planOpts, limit: { maxTasks: maxPlanTasks(budget), error: (n) => planTooLarge(n, budget) } });
   const varied = cfg.simulation.jitter > 0;

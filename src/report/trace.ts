@@ -126,7 +126,8 @@ export function chromeTrace(run: SimulationRun): ChromeTrace {
   const gpu = run.cluster.profile.gpu;
 
   for (const r of ranks) {
-    events.push({ ph: 'M', name: 'process_name', pid: r, tid: 0, args: { name: `rank ${r}` } });
+    const alike = (run.plan.rankClasses?.find((c) => c.representative === r)?.ranks ?? 1) - 1;
+    events.push({ ph: 'M', name: 'process_name', pid: r, tid: 0, args: { name: alike > 0 ? `rank ${r} (and ${alike} ranks alike)` : `rank ${r}` } });
     events.push({ ph: 'M', name: 'process_labels', pid: r, tid: 0, args: { labels: `GPU ${r}` } });
     events.push({ ph: 'M', name: 'process_sort_index', pid: r, tid: 0, args: { sort_index: r } });
     const streams = new Set(spansOf(run.timeline, r).map((s) => s.stream));
@@ -187,7 +188,12 @@ export function chromeTrace(run: SimulationRun): ChromeTrace {
       step_time_s: r.step_time_s,
       ranks_shown: ranks,
       ranks_simulated: run.plan.ranks.length,
-      note: run.plan.ranks.length === 1 ? `ranks are symmetric: rank 0 stands for all ${r.world_size}` : undefined,
+      note:
+        run.plan.ranks.length === 1
+          ? `ranks are symmetric: rank 0 stands for all ${r.world_size}`
+          : run.plan.rankClasses
+            ? `one rank per class of ranks with identical timelines: ${run.plan.rankClasses.map((c) => `rank ${c.representative} × ${c.ranks}`).join(', ')}`
+            : undefined,
     },
     traceEvents: events,
   };

@@ -43,7 +43,8 @@ export function expertLoad(ctx: StrategyContext, rank: number, layer: number, mi
     return v;
   }
   // One draw per EP group, layer and micro-batch, shared by its members (and by forward, recompute, backward).
-  const seed = `${cfg.simulation.seed}:moe-routing:${ctx.layout.expert.id(rank)}:${layer}:${microBatch}`;
+  // Seeded by the EP group's instance in the world (not its rendezvous name, which symmetry reduction renames).
+  const seed = `${cfg.simulation.seed}:moe-routing:ep${ctx.layout.expert.groupOf(rank)}:${layer}:${microBatch}`;
   let loads = groupLoads.get(ctx)?.get(seed);
   if (!loads) {
     const byCtx = groupLoads.get(ctx) ?? new Map<string, number[]>();

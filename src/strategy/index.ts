@@ -9,7 +9,8 @@ import { lowerDdp } from './ddp.ts';
 import { lowerFsdp2 } from './fsdp2.ts';
 import { lowerZero } from './zero.ts';
 import { PlanBuilder, type Plan } from './plan.ts';
-import { parallelLayout } from './layout.ts';
+import { parallelLayout, type GroupRef, type ParallelLayout } from './layout.ts';
+import { rankClasses, type RankClasses } from './symmetry.ts';
 import type { StrategyContext, StrategyResult } from './context.ts';
 
 export type { Plan, OpTag, OpKind, StreamName, MemoryCategory } from './plan.ts';
@@ -30,14 +31,62 @@ export interface PlanOptions {
   steadyState?: boolean;
   /** Stop lowering past this many tasks with this error (the process's memory budget). */
   limit?: PlanBuilder['limit'];
+  /** Simulate every rank of a varied run instead of one per class (symmetry.ts): the reference it is checked against. */
+  everyRank?: boolean;
 }
 
 /** Ranks and micro-batches `buildPlan` lowers for this config: what sizes the plan, before building it. */
-export function planShape(cfg: ResolvedConfig, worldSize: number, opts: PlanOptions = {}): { ranks: number; microBatches: number; steadyState: boolean } {
+export function planShape(cfg: ResolvedConfig, worldSize: number, gpusPerNode: number, opts: PlanOptions = {}): { ranks: number; microBatches: number; steadyState: boolean } {
   const varied = cfg.simulation.jitter > 0 || cfg.simulation.stragglers.length > 0;
   const GA = cfg.batch.gradientAccumulationSteps;
   const compress = (opts.steadyState ?? false) && !varied && GA > 3;
-  return { ranks: varied ? worldSize : 1, microBatches: compress ? 3 : GA, steadyState: compress };
+  // Only a run with stragglers and no jitter needs the groups to count its classes.
+  const reduced = varied && cfg.simulation.jitter === 0 && !(opts.everyRank ?? false);
+  const ranks = !varied ? 1 : reduced ? simulatedRanks(cfg, parallelLayout(cfg.strategy, cfg.mesh, worldSize, gpusPerNode), worldSize, false).ranks.length : worldSize;
+  return { ranks, microBatches: compress ? 3 : GA, steadyState: compress };
+}
+
+/**
+ * Which ranks a plan lowers. Symmetric runs: rank 0 for all. A straggler (or a fixed expert-load slot) breaks
+ * the symmetry only partly: one representative per class of ranks with identical timelines (symmetry.ts),
+ * whose collectives rendezvous per group type. Jitter draws every rank's kernels independently: no two ranks
+ * are alike, so every rank is simulated.
+ */
+function simulatedRanks(cfg: ResolvedConfig, layout: ParallelLayout, worldSize: number, everyRank: boolean): { ranks: number[]; classes?: RankClasses } {
+  const varied = cfg.simulation.jitter > 0 || cfg.simulation.stragglers.length > 0;
+  if (!varied) return { ranks: [0] };
+  if (cfg.simulation.jitter > 0 || everyRank) return { ranks: Array.from({ length: worldSize }, (_, r) => r) };
+  const slow = new Map(cfg.simulation.stragglers.map((s) => [s.rank, `${s.computeSlowdown}/${s.linkSlowdown}`]));
+  // A rank's own inputs: its straggler slowdowns and its expert-parallel load (ep-schedule.ts `expertLoad`: a
+  // fixed imbalance loads the first rank of each EP group; sampled loads differ by EP group and slot).
+  const ep = cfg.mesh.ep;
+  const epSlot = (r: number) => Math.floor(r / (worldSize / ep));
+  const load = ep <= 1 ? () => '' : cfg.simulation.expertLoadImbalance !== undefined ? (r: number) => (epSlot(r) === 0 ? 'hot' : '') : (r: number) => `${layout.expert.groupOf(r)}:${epSlot(r)}`;
+  const classes = rankClasses(worldSize, groupKinds(layout), (r) => `${slow.get(r) ?? ''}|${load(r)}`);
+  return { ranks: classes.representatives, classes };
+}
+
+const GROUP_KINDS = ['dataParallel', 'replicate', 'tensor', 'context', 'expert', 'expertShard'] as const satisfies readonly (keyof ParallelLayout)[];
+const groupKinds = (layout: ParallelLayout): GroupRef[] => GROUP_KINDS.map((k) => layout[k]);
+
+/** How many group instances of the world each reduced group name (`kind~type`) stands for. */
+function groupInstances(classes: RankClasses): Map<string, number> {
+  const out = new Map<string, number>();
+  GROUP_KINDS.forEach((k, i) => {
+    for (const t of classes.groupTypes[i]!) out.set(`${k}~${t}`, (out.get(`${k}~${t}`) ?? 0) + 1);
+  });
+  return out;
+}
+
+/** The layout a reduced plan lowers with: each collective names its group type, not its instance. */
+function reducedLayout(layout: ParallelLayout, classes: RankClasses): ParallelLayout {
+  const out = { ...layout };
+  GROUP_KINDS.forEach((k, i) => {
+    const ref = layout[k];
+    const types = classes.groupTypes[i]!;
+    out[k] = { ...ref, id: (rank) => `${k}~${types[ref.groupOf(rank)]}` };
+  });
+  return out;
 }
 
 export function buildPlan(cfg: ResolvedConfig, model: ModelSpec, cluster: Cluster, opts: PlanOptions = {}): Plan {
@@ -45,13 +94,14 @@ export function buildPlan(cfg: ResolvedConfig, model: ModelSpec, cluster: Cluste
   const gpu: GpuSpec = { ...profile.gpu, kernels: profile.kernels, framework: profile.framework, ...(cfg.precision.tf32Matmul ? { tf32Matmul: true } : {}) };
   const net = networkParams(profile, cfg.simulation.interNodeBandwidthBytesPerSecond);
   const varied = cfg.simulation.jitter > 0 || cfg.simulation.stragglers.length > 0;
-  const ranks = varied ? Array.from({ length: cluster.worldSize }, (_, r) => r) : [0];
+  const fullLayout = parallelLayout(cfg.strategy, cfg.mesh, cluster.worldSize, cluster.gpusPerNode);
+  const { ranks, classes } = simulatedRanks(cfg, fullLayout, cluster.worldSize, opts.everyRank ?? false);
+  const layout = classes ? reducedLayout(fullLayout, classes) : fullLayout;
   const builder = new PlanBuilder(ranks, net, cfg.simulation.stragglers, profile.kernels.collective_sm_count / profile.kernels.sm_count);
   if (opts.limit) builder.limit = opts.limit;
   const GA = cfg.batch.gradientAccumulationSteps;
   const compress = (opts.steadyState ?? false) && !varied && GA > 3;
   const microBatches = compress ? [0, 1, GA - 1] : Array.from({ length: GA }, (_, i) => i);
-  const layout = parallelLayout(cfg.strategy, cfg.mesh, cluster.worldSize, cluster.gpusPerNode);
   const ctx: StrategyContext = {
     cfg,
     model,
@@ -94,6 +144,7 @@ export function buildPlan(cfg: ResolvedConfig, model: ModelSpec, cluster: Cluste
     tasks: builder.tasks,
     resources: builder.resources,
     ranks,
+    ...(classes ? { rankClasses: ranks.map((r, c) => ({ representative: r, ranks: classes.sizes[c]! })), groupInstances: groupInstances(classes) } : {}),
     persistentBytes: { ...persistent, gradients: 0, activations: 0, other: 0 },
     persistentGradientBytes: result!.persistentGradientBytes,
     pagedOptimizerBytes: result!.pagedBytes ?? 0,

@@ -6,6 +6,10 @@ export interface GroupRef {
   placement: GroupPlacement;
   /** A name for the group instance `rank` belongs to (collectives rendezvous per instance). */
   id(rank: number): string;
+  /** Every instance of this kind of group (ranks in mesh order); what symmetry reduction refines over. */
+  readonly groups: readonly (readonly number[])[];
+  /** The index in `groups` of the instance `rank` belongs to. */
+  groupOf(rank: number): number;
 }
 
 export interface ParallelLayout {
@@ -37,7 +41,7 @@ export function parallelLayout(strategy: StrategyName, mesh: Mesh, worldSize: nu
   const ref = (name: string, groups: number[][], placement: GroupPlacement): GroupRef => {
     const index = new Map<number, number>();
     groups.forEach((g, i) => g.forEach((r) => index.set(r, i)));
-    return { placement, id: (rank) => `${name}${index.get(rank) ?? 0}` };
+    return { placement, groups, groupOf: (rank) => index.get(rank) ?? 0, id: (rank) => `${name}${index.get(rank) ?? 0}` };
   };
   // Axolotl's EP mesh (ep, dp_shard, cp, tp) with ep outermost (monkeypatch/accelerate/parallelism_config.py
   // `_patched_get_mesh`; the plugin's fallback mesh in `_resolve_ep_group` orders it the same): an EP group is

@@ -39,8 +39,12 @@ export interface Plan {
   tasks: Task<OpTag>[];
   /** Shared link capacities (bytes/s) by resource name. */
   resources: Map<string, number>;
-  /** Ranks that were simulated (all of them when ranks differ, else one representative). */
+  /** Ranks that were simulated (one representative when ranks are symmetric; see strategy/symmetry.ts). */
   ranks: number[];
+  /** Symmetry reduction: how many ranks of the world each simulated rank stands for (absent: all or one). */
+  rankClasses?: { representative: number; ranks: number }[];
+  /** Symmetry reduction: group instances of the world per reduced group name (`kind~type` in a rendezvous key). */
+  groupInstances?: Map<string, number>;
   /** Persistent per-rank model states at the start of the step (ZeRO's "model states" less gradients). */
   persistentBytes: Record<MemoryCategory, number>;
   /** Gradient bytes that persist through the step on one GPU (sharded under FSDP). */
