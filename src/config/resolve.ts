@@ -174,7 +174,11 @@ export async function resolveConfig(loaded: LoadedScenario, cluster: ClusterShap
     fsdp2: fsdpVersion === 2,
     axolotl: (sim.framework ?? 'axolotl') === 'axolotl',
   });
-  const adapted = peft ? adapterPrecision(precision, peft) : precision;
+  // Under DeepSpeed the engine casts every parameter, adapters included, to the model dtype
+  // (runtime/engine.py `_configure_distributed_model` → `_cast_module_mixed_precision`), and its ZeRO optimizer
+  // keeps the fp32 master copy and Adam states of what trains: the DeepSpeed precision already says so, and the
+  // frozen base is partitioned at the model dtype (not PEFT's fp32 adapter dtype).
+  const adapted = peft && !zero ? adapterPrecision(precision, peft) : precision;
   // The optimizer decides what its states cost per trainable parameter (DeepSpeed builds its own: kept).
   const trainedPrecision = zero ? adapted : { ...adapted, optimizerBytesPerParam: optimizerStateBytes(optimizer, adapted.paramDtype) };
   if (zero && optimizer.storage !== 'param') {
