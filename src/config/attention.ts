@@ -14,13 +14,21 @@
  *   compute in full. `pad_to_sequence_len` defaults to true under packing (validation.py
  *   `hint_sample_packing_padding`).
  * - Without packing each row is one sample padded to the longest of its micro-batch (or to sequence_len with
- *   `pad_to_sequence_len`). How long samples are depends on the dataset, so the simulator assumes a
- *   document-length distribution (`simulation.document_length`, default below) whenever the config trains on
- *   `datasets`; a config without datasets (pretraining-style or pre-tokenised full rows, as in the
- *   validation rows) has full rows of sequence_len.
+ *   `pad_to_sequence_len`). How long samples are depends on the dataset: a dataset with a profile
+ *   (src/config/datasets/, config/dataset-profiles.ts) brings its measured lengths, `simulation.document_length`
+ *   sets them, otherwise the default distribution below applies whenever the config trains on `datasets`; a
+ *   config without datasets (pretraining-style or pre-tokenised full rows, as in the validation rows) has full
+ *   rows of sequence_len.
+ *   Three lengths follow from padding to the longest (DataShape): the kernels of a step run as long as the
+ *   slowest data-parallel rank, whose micro-batch holds the longest of mb × dp samples (every FSDP / ZeRO-3
+ *   gather and every gradient reduction waits for it); each rank counts its own padded rows (transformers
+ *   Trainer `num_input_tokens_seen` sums `input_ids.numel()` over ranks, torchtune counts `tokens.numel()`);
+ *   and the memory peak of a run comes from its longest micro-batch, the dataset's longest sample up to
+ *   sequence_len (truncation).
  */
 import { ShardsimError } from '../util/errors.ts';
 import { expectedLongest, keptDocumentMoments, type DocumentLengths } from '../model/attention-work.ts';
+import { profileOfDatasets } from './dataset-profiles.ts';
 
 export type AttentionImpl = 'eager' | 'sdpa' | 'flash_attention_2' | 'flash_attention_3' | 'flex_attention' | 'xformers' | 'sage' | 'fp8';
 
@@ -59,8 +67,15 @@ export interface DataShape {
   packing: boolean;
   /** Rows of one micro-batch as the model sees them. */
   rows: number;
-  /** Tokens per row, padding included (what every kernel processes). */
+  /**
+   * Tokens per row, padding included, that every kernel processes: unpacked samples padded to the longest of
+   * the slowest data-parallel rank's micro-batch.
+   */
   rowTokens: number;
+  /** Tokens per row as the trainer counts them (each rank's own padding; = rowTokens unless padded to the longest). */
+  countedRowTokens: number;
+  /** The longest row of the run (sets the memory peak; = rowTokens unless padded to the longest). */
+  peakRowTokens: number;
   /** Non-padding tokens of one micro-batch. */
   realTokens: number;
 }
@@ -75,8 +90,20 @@ export interface AttentionInput {
   min_sample_len?: number | null;
   sequence_len?: number;
   micro_batch_size?: number;
-  document_length?: { mean_tokens?: number; sigma?: number };
+  document_length?: { mean_tokens?: number; sigma?: number; max_tokens?: number };
   [legacy: string]: unknown;
+}
+
+/** What padding to the longest needs beyond the config keys: how many ranks wait for each other, the pad multiple. */
+export interface PaddingContext {
+  /** Data-parallel ranks whose micro-batches synchronise (dp_shard × dp_replicate). */
+  dataParallel: number;
+  /**
+   * The collator's pad_to_multiple_of: Axolotl's `pad_to_multiple_of` key, default 64 when pad_to_sequence_len
+   * is unset (core/builders/causal.py `data_collator_kwargs`: "A100 is best at 64"); other trainers' is unknown,
+   * taken as 1 (torchtune's padded_collate_sft pads to the longest).
+   */
+  padMultiple: number;
 }
 
 /**
@@ -134,34 +161,48 @@ export function isFusedAttention(impl: AttentionImpl): boolean {
   return impl !== 'eager';
 }
 
-export function resolveDataShape(s: AttentionInput, impl: AttentionImpl, packed: PackedAttention = packedAttention(impl)): { attention: AttentionConfig; shape: DataShape } {
+export function resolveDataShape(
+  s: AttentionInput,
+  impl: AttentionImpl,
+  packed: PackedAttention = packedAttention(impl),
+  padding: PaddingContext = { dataParallel: 1, padMultiple: 64 },
+): { attention: AttentionConfig; shape: DataShape } {
   const mb = s.micro_batch_size ?? 1;
   const seq = s.sequence_len ?? 1;
   const packing = s.sample_packing === true;
   const samples = s.datasets !== undefined || s.pretraining_dataset !== undefined || s.document_length !== undefined;
+  // simulation.document_length overrides, key by key, what the dataset's profile measured.
+  const profiled = profileOfDatasets(s.datasets)?.documentLength;
+  const maxTokens = s.document_length?.max_tokens ?? (s.document_length?.mean_tokens === undefined ? profiled?.maxTokens : undefined);
   const documents: DocumentLengths | undefined = samples
     ? {
-        meanTokens: s.document_length?.mean_tokens ?? DEFAULT_DOCUMENTS.meanTokens,
-        sigma: s.document_length?.sigma ?? DEFAULT_DOCUMENTS.sigma,
+        meanTokens: s.document_length?.mean_tokens ?? profiled?.meanTokens ?? DEFAULT_DOCUMENTS.meanTokens,
+        sigma: s.document_length?.sigma ?? profiled?.sigma ?? DEFAULT_DOCUMENTS.sigma,
         // Axolotl drops samples shorter than min_sample_len (default 2) before packing.
         ...(s.min_sample_len ? { minTokens: s.min_sample_len } : {}),
+        ...(maxTokens !== undefined ? { maxTokens } : {}),
       }
     : undefined;
   if (packing) {
     // multipack_real_batches defaults to `not attn_supports_packing` (core/builders/causal.py).
     const varlen = packed === 'varlen' && s.multipack_real_batches !== true;
     // Multipack fills each bin with whole samples; the little left over is padding (pad_to_sequence_len).
-    const shape: DataShape = varlen ? { packing, rows: 1, rowTokens: mb * seq, realTokens: mb * seq } : { packing, rows: mb, rowTokens: seq, realTokens: mb * seq };
+    const rowTokens = varlen ? mb * seq : seq;
+    const shape: DataShape = { packing, rows: varlen ? 1 : mb, rowTokens, countedRowTokens: rowTokens, peakRowTokens: rowTokens, realTokens: mb * seq };
     const masking = !documents || packed === 'row-causal' ? 'causal' : packed === 'varlen' ? 'documents' : 'dense';
     return { attention: { implementation: impl, masking, ...(documents ? { documents } : {}) }, shape };
   }
-  if (!documents) return { attention: { implementation: impl, masking: 'causal' }, shape: { packing, rows: mb, rowTokens: seq, realTokens: mb * seq } };
-  // Unpacked samples: padded to the longest of the micro-batch (a multiple of 64, Axolotl's collator
+  if (!documents) return { attention: { implementation: impl, masking: 'causal' }, shape: { packing, rows: mb, rowTokens: seq, countedRowTokens: seq, peakRowTokens: seq, realTokens: mb * seq } };
+  // Unpacked samples: padded to the longest of the micro-batch (a multiple of the collator's
   // pad_to_multiple_of) or to sequence_len. Flash kernels unpad and attend per sample; SDPA and eager apply
   // the padding mask densely.
-  const longest = s.pad_to_sequence_len ? seq : Math.min(seq, Math.ceil(expectedLongest(mb, documents, seq) / 64) * 64);
+  const padded = (n: number) => Math.min(seq, Math.ceil(expectedLongest(n, documents, seq) / padding.padMultiple) * padding.padMultiple);
+  const longest = s.pad_to_sequence_len ? seq : padded(mb * Math.max(1, padding.dataParallel));
+  const counted = s.pad_to_sequence_len ? seq : padded(mb);
+  // The run's longest micro-batch holds its longest sample, truncated to sequence_len; unbounded lengths reach the cap.
+  const peak = s.pad_to_sequence_len ? seq : Math.max(longest, Math.min(seq, Math.ceil((documents.maxTokens ?? seq) / padding.padMultiple) * padding.padMultiple));
   const keptMean = keptDocumentMoments(documents).mean;
-  const real = Math.min(mb * keptMean, mb * longest);
+  const real = Math.min(mb * keptMean, mb * counted);
   const masking = PACKS_BY_POSITION_IDS.has(impl) ? 'documents' : mb > 1 || longest > keptMean ? 'dense' : 'causal';
-  return { attention: { implementation: impl, masking, documents }, shape: { packing, rows: mb, rowTokens: longest, realTokens: real } };
+  return { attention: { implementation: impl, masking, documents }, shape: { packing, rows: mb, rowTokens: longest, countedRowTokens: counted, peakRowTokens: peak, realTokens: real } };
 }

@@ -75,7 +75,7 @@ export const KEY_FATES: ReadonlyMap<string, KeyFate> = new Map<string, KeyFate>(
   ...warn('layer offloading to the CPU is not modelled', 'layer_offloading relora_cpu_offload'),
   ...warn('dynamic / selective checkpoint policies are modelled as full checkpointing', 'dynamic_checkpoint selective_checkpointing'),
   ...warn('group_by_length is not modelled: micro-batches are drawn at random (padding from the document-length assumption)', 'group_by_length'),
-  ...warn('the packing efficiency estimate is not modelled: packed rows are assumed full', 'sample_packing_eff_est max_packed_sequence_len batch_flattening pad_to_multiple_of'),
+  ...warn('the packing efficiency estimate is not modelled: packed rows are assumed full', 'sample_packing_eff_est max_packed_sequence_len batch_flattening'),
   ...warn('the torch.compile mode is not modelled: default compile', 'torch_compile_mode'),
   ...warn('attention kernel options beyond attn_implementation are not modelled', 'sdpa_varlen large_head_attention gemma4_hybrid_attn_impl fused_attn_kernel flash_attn_d512 use_kernels scaling_softmax scaling_softmax_factor scaling_softmax_bias s2_attention flash_attn_cross_entropy flash_attn_fuse_qkv flash_attn_fuse_mlp flash_attn_rms_norm flash_optimum'),
   ...warn("Axolotl's context-parallel ring options are not modelled: contiguous ring attention", 'ring_attn_func heads_k_stride'),

@@ -176,14 +176,23 @@ export async function resolveConfig(loaded: LoadedScenario, cluster: ClusterShap
     throw new ShardsimError(`${trainer.rl}'s reference forward is modelled on one GPU, under DDP or DeepSpeed ZeRO-1/2; under ${where} it gathers or synchronises every layer again, which is not modelled`, { key: 'rl', fix: 'simulate it with DDP or ZeRO-1/2, set precompute_ref_log_probs: true, or use orpo / simpo (no reference model)' });
   }
   // A reward model's micro-batch holds the chosen and the rejected sequence of each sample (config/trainer.ts).
-  const data = resolveDataShape({ ...(s as AttentionInput), micro_batch_size: micro * rowsPerSample(trainer), ...(sim.document_length ? { document_length: sim.document_length } : {}) }, attnImpl, attnChoice.packed);
+  const data = resolveDataShape({ ...(s as AttentionInput), micro_batch_size: micro * rowsPerSample(trainer), ...(sim.document_length ? { document_length: sim.document_length } : {}) }, attnImpl, attnChoice.packed, {
+    dataParallel,
+    // Axolotl: pad_to_multiple_of (default 64) when pad_to_sequence_len is unset, none when it is false
+    // (core/builders/causal.py `data_collator_kwargs`).
+    padMultiple: axolotl && s.pad_to_sequence_len !== false ? (s.pad_to_multiple_of ?? 64) : 1,
+  });
   const peft = resolvePeft(s, dtypes.half, {
     multiGpu: worldSize > 1,
     fsdpConfig: s.fsdp_config !== undefined && s.fsdp_config !== null,
     fsdp2: fsdpVersion === 2,
     axolotl: (sim.framework ?? 'axolotl') === 'axolotl',
   });
-  const adapted = peft ? adapterPrecision(precision, peft) : precision;
+  // Under DeepSpeed the engine casts every parameter, adapters included, to the model dtype
+  // (runtime/engine.py `_configure_distributed_model` → `_cast_module_mixed_precision`), and its ZeRO optimizer
+  // keeps the fp32 master copy and Adam states of what trains: the DeepSpeed precision already says so, and the
+  // frozen base is partitioned at the model dtype (not PEFT's fp32 adapter dtype).
+  const adapted = peft && !zero ? adapterPrecision(precision, peft) : precision;
   // The optimizer decides what its states cost per trainable parameter (DeepSpeed builds its own: kept).
   const trainedPrecision = zero ? adapted : { ...adapted, optimizerBytesPerParam: optimizerStateBytes(optimizer, adapted.paramDtype) };
   if (zero && optimizer.storage !== 'param') {
@@ -221,7 +230,8 @@ export async function resolveConfig(loaded: LoadedScenario, cluster: ClusterShap
       gradientAccumulationSteps: ga,
       sequenceLength: seq,
       globalBatchSize,
-      tokensPerStep: data.shape.rows * data.shape.rowTokens * ga * dataParallel,
+      // Counted as the trainers count (each rank's padded rows), not the slowest rank's row length the kernels run.
+      tokensPerStep: data.shape.rows * data.shape.countedRowTokens * ga * dataParallel,
       realTokensPerStep: data.shape.realTokens * ga * dataParallel,
     },
     precision: axolotlFp32Embeddings(trainedPrecision, { axolotl, adapter: peft !== undefined, strategy, deepspeed: deepspeed !== undefined, attnImpl, cce: s.cut_cross_entropy === true || (s.plugins ?? []).some((x) => /CutCrossEntropyPlugin/.test(x)) }),

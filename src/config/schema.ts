@@ -34,7 +34,11 @@ export const simulationSchema = z
     // apply only to `axolotl`; `other` is a run of the same keys elsewhere (torchtune, a PEFT script).
     framework: z.enum(['axolotl', 'other']).optional(),
     document_length: z
-      .object({ mean_tokens: z.number().positive('must be positive').optional(), sigma: z.number().min(0, 'must be ≥ 0').max(3, 'must be ≤ 3').optional() })
+      .object({
+        mean_tokens: z.number().positive('must be positive').optional(),
+        sigma: z.number().min(0, 'must be ≥ 0').max(3, 'must be ≤ 3').optional(),
+        max_tokens: positiveInt.optional(),
+      })
       .strict()
       .optional(),
   })
@@ -81,8 +85,10 @@ export const scenarioSchema = z.object({
   eager_attention: z.boolean().nullable().optional(),
   sample_packing: z.boolean().nullable().optional(),
   pad_to_sequence_len: z.boolean().nullable().optional(),
+  pad_to_multiple_of: positiveInt.nullable().optional(),
   multipack_real_batches: z.boolean().nullable().optional(),
-  // Present or not (its contents do not change a step): a config that trains on datasets has variable-length samples.
+  // A config that trains on datasets has variable-length samples; a dataset with a profile
+  // (src/config/datasets/) brings its measured lengths (config/dataset-profiles.ts).
   datasets: z.unknown().optional(),
   pretraining_dataset: z.unknown().optional(),
   min_sample_len: positiveInt.nullable().optional(),

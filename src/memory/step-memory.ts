@@ -79,9 +79,9 @@ export interface StepMemory {
  * and logsumexp).
  */
 function selectiveSet(layer: LayerSpec, cfg: ResolvedConfig, full: Map<string, number>, p: number): { savedBytes: number; overlapBytes: number } {
-  // The kernels see rows × row tokens (packing, padding: src/config/attention.ts).
+  // Sized for the run's longest row (packing, padding to the longest: src/config/attention.ts peakRowTokens).
   const b = cfg.shape.rows;
-  const s = cfg.shape.rowTokens;
+  const s = cfg.shape.peakRowTokens;
   const { tp, cp, sequenceParallel } = cfg.mesh;
   const tokens = (b * s) / cp;
   let saved = checkpointedLayerInputBytes(layer, { microBatch: b, seqLen: s, bytesPerElement: p, tp, cp, sequenceParallel });
@@ -117,9 +117,9 @@ function selectiveSet(layer: LayerSpec, cfg: ResolvedConfig, full: Map<string, n
  * tp_plan lm_head "colwise_rep"), so logits are not divided by tp.
  */
 export function stepMemory(cfg: ResolvedConfig, model: ModelSpec): StepMemory {
-  // The kernels see rows × row tokens (packing, padding: src/config/attention.ts).
+  // Sized for the run's longest row (packing, padding to the longest: src/config/attention.ts peakRowTokens).
   const b = cfg.shape.rows;
-  const s = cfg.shape.rowTokens;
+  const s = cfg.shape.peakRowTokens;
   const { tp, cp, sequenceParallel } = cfg.mesh;
   const tokens = (b * s) / cp;
   const p = bytesOf(cfg.precision.computeDtype);
@@ -165,9 +165,9 @@ export function stepMemory(cfg: ResolvedConfig, model: ModelSpec): StepMemory {
 
 /** What one decoder layer keeps, re-creates and works with during one micro-batch. */
 function layerMemory(layer: LayerSpec, cfg: ResolvedConfig, frozenNorms: boolean): LayerMemory {
-  // The kernels see rows × row tokens (packing, padding: src/config/attention.ts).
+  // Sized for the run's longest row (packing, padding to the longest: src/config/attention.ts peakRowTokens).
   const b = cfg.shape.rows;
-  const s = cfg.shape.rowTokens;
+  const s = cfg.shape.peakRowTokens;
   const { tp, cp, sequenceParallel } = cfg.mesh;
   const tokens = (b * s) / cp;
   const p = bytesOf(cfg.precision.computeDtype);
@@ -229,7 +229,7 @@ function layerMemory(layer: LayerSpec, cfg: ResolvedConfig, frozenNorms: boolean
  */
 function headMemory(model: ModelSpec, cfg: ResolvedConfig, tokens: number, h: number, p: number, rms: boolean): HeadMemory {
   const { cp } = cfg.mesh;
-  const E = logitsBytes(model, cfg.shape.rows, cfg.shape.rowTokens, 1, cp).elements;
+  const E = logitsBytes(model, cfg.shape.rows, cfg.shape.peakRowTokens, 1, cp).elements;
   const V = headWidth(model);
   // A fused (Liger / compiled) final norm keeps its 16-bit input and a per-row statistic; a frozen one (PEFT)
   // does not keep the normalized tensor for its weight's gradient.
@@ -312,7 +312,7 @@ function noGradForwardMemory(model: ModelSpec, cfg: ResolvedConfig, tokens: numb
     const I = ffnWidthPerToken(layer) / tp;
     layerPeak = Math.max(layerPeak, tokens * p * (2 * layer.hiddenSize + (layer.ffn?.gated ? 3 : 2) * I));
   }
-  const E = logitsBytes(model, cfg.shape.rows, cfg.shape.rowTokens, 1, cfg.mesh.cp).elements;
+  const E = logitsBytes(model, cfg.shape.rows, cfg.shape.peakRowTokens, 1, cfg.mesh.cp).elements;
   return { peakBytes: Math.max(layerPeak, E * p + (E / cfg.shape.rows) * p) };
 }
 
@@ -322,7 +322,7 @@ function mlpSavedBytes(layer: LayerSpec, tensors: { name: string; bytes: number 
   const { tp, cp, sequenceParallel } = cfg.mesh;
   const bare = makeLayer({ ...layer, ffn: null, linears: layer.linears.filter((l) => l.part !== 'mlp') });
   const kept = new Set(activationTensorsPerLayer(bare, {
-    microBatch: cfg.shape.rows, seqLen: cfg.shape.rowTokens, flashAttention: cfg.flashAttention, bytesPerElement: p, transformersEager: true, tp, cp, sequenceParallel,
+    microBatch: cfg.shape.rows, seqLen: cfg.shape.peakRowTokens, flashAttention: cfg.flashAttention, bytesPerElement: p, transformersEager: true, tp, cp, sequenceParallel,
     fusedNorm: cfg.kernels.fusedSaves.norm, fusedActivation: cfg.kernels.fusedSaves.activation,
   }).map((t) => t.name));
   return tensors.filter((t) => !kept.has(t.name) && !t.name.startsWith('mlp_norm')).reduce((a, t) => a + t.bytes, 0);

@@ -4,6 +4,7 @@ import { simulateLoaded } from '../pipeline/simulate.ts';
 import type { SimulationResult } from '../metrics/result.ts';
 import { percentile } from '../metrics/result.ts';
 import { ShardsimError } from '../util/errors.ts';
+import { datasetNames, datasetProfile } from '../config/dataset-profiles.ts';
 import type { ValidationRow } from './dataset.ts';
 
 export type MetricName = 'tokens_per_s_per_gpu' | 'step_time_s' | 'peak_memory_bytes';
@@ -49,6 +50,22 @@ export interface ValidationReport {
   summary: Partial<Record<MetricName, MetricSummary>>;
 }
 
+/**
+ * The dataset an unpacked, dynamically padded row trained on, when its notes name one with a profile
+ * (src/config/datasets/). A row that says `sample_packing: false` without `pad_to_sequence_len` padded each
+ * micro-batch to its longest sample (the source's collator), so its rows are as long as that dataset's samples;
+ * the rows carry no `datasets` key (the data contract has Axolotl keys only for what ran), but their notes quote
+ * the source's dataset (e.g. Liger's training.py: tatsu-lab/alpaca; torchtune: alpaca-cleaned). Packed rows and
+ * rows padded to sequence_len do not depend on it and are left as they are.
+ */
+export function rowDatasets(row: ValidationRow): { datasets?: { path: string }[] } {
+  const s = row.scenario;
+  if (s.sample_packing !== false || s.pad_to_sequence_len !== undefined || s.datasets !== undefined || s.pretraining_dataset !== undefined) return {};
+  const notes = (row.notes ?? '').toLowerCase();
+  const name = datasetNames().find((n) => notes.includes(n));
+  return name ? { datasets: [{ path: datasetProfile(name)!.id }] } : {};
+}
+
 /** The source's short name: the repository or paper before the first space or em dash. */
 export const sourceName = (s: string) => s.split(/\s|—/)[0] ?? s;
 
@@ -68,7 +85,7 @@ export async function validateRows(rows: ValidationRow[]): Promise<ValidationRep
     // benchmarks, or an Axolotl version before it switched its fused LoRA kernels on by itself — 2025-04-29,
     // axolotl #2589): Axolotl's automatic choices are not assumed; a row that ran the kernels sets lora_*_kernel.
     const framework = sim.framework ?? 'other';
-    const scenario = { ...row.scenario, simulation: { ...sim, framework, hardware: row.hardware, num_nodes: row.num_nodes } };
+    const scenario = { ...row.scenario, ...rowDatasets(row), simulation: { ...sim, framework, hardware: row.hardware, num_nodes: row.num_nodes } };
     let result: SimulationResult;
     try {
       result = (await simulateLoaded(loadScenarioObject(scenario, { name: row.id }))).result;

@@ -55,6 +55,16 @@ describe('LoRA / QLoRA as PEFT and bitsandbytes run them', () => {
     // Gathers move the whole model (bf16 base + adapters cast to bf16), most of it twice (reshard).
     expect(ag).toBeGreaterThan((1.5 * TOTAL * 2 * 7) / 8);
   });
+
+  it('DeepSpeed ZeRO-3 partitions the whole model at its bf16 dtype (the engine casts adapters too) and keeps fp32 master + Adam for the adapters only', async () => {
+    const ds = { zero_optimization: { stage: 3 }, bf16: { enabled: true } };
+    const z = (await run({ ...base, ...lora, deepspeed: ds, simulation: { gpus: 4 } })).result;
+    // Per GPU: (frozen + adapters) in bf16 / 4, adapter grads bf16 / 4, fp32 master + two fp32 Adam states / 4;
+    // small persistent tensors (norms) are kept whole, so allow a little above.
+    const partitioned = (TOTAL + TRAINABLE) * 2 / 4 + (TRAINABLE * 2) / 4 + (TRAINABLE * 12) / 4;
+    expect(z.memory.model_states_bytes).toBeGreaterThan(partitioned * 0.99);
+    expect(z.memory.model_states_bytes).toBeLessThan(partitioned * 1.02);
+  });
 });
 
 describe('optimizers as Axolotl names them', () => {
