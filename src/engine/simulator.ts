@@ -1,4 +1,5 @@
 import seedrandom from 'seedrandom';
+import { maxOfNormals } from '../util/normal.ts';
 import { TypedEventHeap } from './heap.ts';
 import { FluidNetwork } from './fluid.ts';
 
@@ -48,6 +49,11 @@ export interface Task<Tag> {
   deps?: readonly number[];
   work: Work;
   group?: string;
+  /**
+   * A rendezvous member that stands for this many members of the real group (itself included) whose own
+   * jitter is not simulated: with jitter, the group also waits for the latest of them (`virtualArrival`).
+   */
+  standsFor?: number;
   memory?: readonly MemoryChange[];
   /**
    * Fraction of its process's processor this task holds from the moment it is launched (arrives at the
@@ -131,7 +137,8 @@ export class EngineStallError extends Error {
 const DELAY_DONE = 0;
 const LATENCY_DONE = 1;
 const FLOW_CHECK = 2;
-const EVENT_NAMES = ['delay-done', 'latency-done', 'flow-check'];
+const GROUP_START = 3;
+const EVENT_NAMES = ['delay-done', 'latency-done', 'flow-check', 'group-start'];
 
 /** Per-process state: memory ledger and processor sharing, found once per task instead of per map. */
 interface ProcessState {
@@ -161,6 +168,17 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
   // Dependents of each task in one flat list (CSR): task d's are dependentList[dependentStart[d] .. dependentStart[d + 1]).
   const dependentStart = new Int32Array(n + 1);
   const readyAt = new Float64Array(n).fill(-1);
+  // Jitter drift (see `virtualArrival`): what jitter added to a task's end since its chain last left a
+  // rendezvous (all members together), and that sum's variance.
+  const endAt = new Float64Array(n);
+  const driftDev = rng ? new Float64Array(n) : undefined;
+  const driftVar = rng ? new Float64Array(n) : undefined;
+  // The chain a task's drift belongs to (a new one where a rendezvous reset it) and, per chain, the uniform
+  // its virtual members' maximum is drawn from: the same latest member all along one chain, as a rank that
+  // drifted late stays late until a rendezvous lines everyone up again.
+  const chainOf = rng ? new Int32Array(n) : undefined;
+  const chainU = new Map<number, number>();
+  let chains = 0;
   const workStart = new Float64Array(n);
   const done = new Uint8Array(n);
   const streams = new Map<number, Map<string, StreamState>>();
@@ -307,7 +325,14 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
     const w = t.work;
     if (w.kind === 'delay') {
       let seconds = w.seconds;
-      if (rng) seconds *= Math.max(0.01, 1 + jitterStd * gaussian(rng));
+      if (rng) {
+        const factor = Math.max(0.01, 1 + jitterStd * gaussian(rng));
+        seconds *= factor;
+        if (t.group === undefined) {
+          driftDev![task] = driftDev![task]! + (factor - 1) * w.seconds;
+          driftVar![task] = driftVar![task]! + (jitterStd * w.seconds) ** 2;
+        }
+      }
       remaining[task] = seconds;
       lastUpdate[task] = now;
       rate[task] = w.sharesProcessor ? speedOf(procOf[task]!) : 1;
@@ -322,6 +347,7 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
     const s = streamOf[task]!;
     s.busy = true;
     readyAt[task] = now;
+    if (driftDev) inheritDrift(task);
     occupy(task, 1);
     const g = tasks[task]!.group;
     if (g === undefined) {
@@ -331,10 +357,63 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
     const grp = groups.get(g)!;
     grp.arrived++;
     if (grp.arrived === grp.members.length) {
-      grp.pending = grp.members.length;
-      for (const m of grp.members) startWork(m);
+      let at = now;
+      if (driftDev) for (const m of grp.members) at = Math.max(at, virtualArrival(m));
+      if (at > now) heap.push(at, GROUP_START, task, 0);
+      else startGroup(grp);
     }
   };
+
+  const startGroup = (grp: { members: number[]; pending: number }) => {
+    grp.pending = grp.members.length;
+    for (const m of grp.members) startWork(m);
+  };
+
+  /**
+   * Symmetry reduction under jitter: member `m` stands for `standsFor − 1` more ranks of its class, each
+   * having drifted since its chain last left a rendezvous by an independent Gaussian sum with the variance
+   * `m` accumulated. The latest of them arrives at m's jitter-free arrival + σ·Z, Z the maximum of k iid
+   * standard normals, sampled exactly by its order statistic: Φ(Z) = U^(1/k). Exact when the members left
+   * the last rendezvous together and their jittered work since then adds up on one chain; an approximation
+   * where streams overlap (docs/ARCHITECTURE.md, "Symmetry reduction").
+   */
+  const virtualArrival = (m: number): number => {
+    const k = (tasks[m]!.standsFor ?? 1) - 1;
+    if (k < 1) return -Infinity;
+    const v = driftVar![m]!;
+    const jitterFree = readyAt[m]! - driftDev![m]!;
+    if (!(v > 0)) return jitterFree;
+    const chain = chainOf![m]!;
+    let u = chainU.get(chain);
+    if (u === undefined) chainU.set(chain, (u = rng!()));
+    return jitterFree + Math.sqrt(v) * maxOfNormals(k, u);
+  };
+
+  /** A task's drift when it starts: that of whichever predecessor released it last (a rendezvous resets it). */
+  const inheritDrift = (task: number) => {
+    let from = -1;
+    let latest = -Infinity;
+    const deps = tasks[task]!.deps;
+    if (deps) {
+      for (const d of deps) {
+        if (endAt[d]! >= latest) {
+          latest = endAt[d]!;
+          from = d;
+        }
+      }
+    }
+    const s = streamOf[task]!;
+    const prev = s.head > 0 ? s.queue[s.head - 1]! : -1;
+    if (prev >= 0 && endAt[prev]! >= latest) from = prev;
+    if (from < 0 || tasks[from]!.group !== undefined) {
+      chainOf![task] = ++chains;
+      return;
+    }
+    chainOf![task] = chainOf![from]!;
+    driftDev![task] = driftDev![from]!;
+    driftVar![task] = driftVar![from]!;
+  };
+
 
   const tryStart = (s: StreamState) => {
     if (s.busy || s.head >= s.queue.length) return;
@@ -345,6 +424,7 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
   const finish = (task: number) => {
     const t = tasks[task]!;
     done[task] = 1;
+    endAt[task] = now;
     applyMemory(task, 'end');
     procOf[task]!.sharing?.delete(task);
     occupy(task, -1);
@@ -401,6 +481,9 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
       if (w.bytes <= 0) workDone(evTask);
       else network.add(evTask, w.bytes, w.maxBytesPerSecond, w.resources, now);
       scheduleFlowCheck();
+    } else if (evKind === GROUP_START) {
+      progress++;
+      startGroup(groups.get(tasks[evTask]!.group!)!);
     } else if (evTime === flowCheckAt) {
       flowCheckAt = Infinity;
       for (const task of network.collectFinished(now)) workDone(task);

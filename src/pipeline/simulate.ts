@@ -32,7 +32,7 @@ export interface RunOptions {
   advice?: boolean;
   /** A model already loaded for this scenario (the advisor's variants reuse the base run's). */
   model?: ModelSpec;
-  /** Simulate every rank of a run with stragglers, not one per class of identical ranks (strategy/symmetry.ts). */
+  /** Every rank (true), one per class of identical ranks (false), or the default policy (strategy/index.ts `everyRank`). */
   everyRank?: boolean;
 }
 
@@ -53,7 +53,7 @@ export async function simulateLoaded(loaded: LoadedScenario, opts: RunOptions = 
   // What trains: the whole model, or PEFT's adapters over a frozen (possibly quantised) base.
   const model = trainedModel(base, cfg);
   // Sizes first (pipeline/limits.ts): a plan the heap cannot hold is refused before it is built.
-  const planOpts = { steadyState: (opts.steadyState ?? false) && !opts.recordMemory, everyRank: opts.everyRank ?? false };
+  const planOpts = { steadyState: (opts.steadyState ?? false) && !opts.recordMemory, ...(opts.everyRank !== undefined ? { everyRank: opts.everyRank } : {}) };
   const budget = checkWorldSize(cluster.worldSize, heapBudgetBytes());
   const shape = planShape(cfg, cluster.worldSize, cluster.gpusPerNode, planOpts);
   checkPlanLowerBound({ ranks: shape.ranks, microBatches: shape.microBatches, layers: model.numLayers }, budget);

@@ -31,7 +31,10 @@ export interface PlanOptions {
   steadyState?: boolean;
   /** Stop lowering past this many tasks with this error (the process's memory budget). */
   limit?: PlanBuilder['limit'];
-  /** Simulate every rank of a varied run instead of one per class (symmetry.ts): the reference it is checked against. */
+  /**
+   * Simulate every rank of a varied run (true) or one per class (false; symmetry.ts); unset: one per class,
+   * but every rank of a jittered world up to EVERY_RANK_JITTER_MAX_RANKS.
+   */
   everyRank?: boolean;
 }
 
@@ -40,9 +43,8 @@ export function planShape(cfg: ResolvedConfig, worldSize: number, gpusPerNode: n
   const varied = cfg.simulation.jitter > 0 || cfg.simulation.stragglers.length > 0;
   const GA = cfg.batch.gradientAccumulationSteps;
   const compress = (opts.steadyState ?? false) && !varied && GA > 3;
-  // Only a run with stragglers and no jitter needs the groups to count its classes.
-  const reduced = varied && cfg.simulation.jitter === 0 && !(opts.everyRank ?? false);
-  const ranks = !varied ? 1 : reduced ? simulatedRanks(cfg, parallelLayout(cfg.strategy, cfg.mesh, worldSize, gpusPerNode), worldSize, false).ranks.length : worldSize;
+  // Only a reduced run needs the groups to count its classes.
+  const ranks = !varied ? 1 : everyRankOf(cfg, worldSize, opts.everyRank) ? worldSize : simulatedRanks(cfg, parallelLayout(cfg.strategy, cfg.mesh, worldSize, gpusPerNode), worldSize, false).ranks.length;
   return { ranks, microBatches: compress ? 3 : GA, steadyState: compress };
 }
 
@@ -52,10 +54,23 @@ export function planShape(cfg: ResolvedConfig, worldSize: number, gpusPerNode: n
  * whose collectives rendezvous per group type. Jitter draws every rank's kernels independently: no two ranks
  * are alike, so every rank is simulated.
  */
-function simulatedRanks(cfg: ResolvedConfig, layout: ParallelLayout, worldSize: number, everyRank: boolean): { ranks: number[]; classes?: RankClasses } {
+/**
+ * Jittered worlds up to this many ranks simulate every rank: each draws its own kernels, which is exact. Larger
+ * ones simulate one rank per class and draw the latest of a group's other members from the order statistics of
+ * their accumulated jitter (engine `virtualArrival`), exact only for one chain of work between rendezvous.
+ * A cost policy, not a physical constant: 256 ranks of a 70B step run in seconds (README, Speed).
+ */
+export const EVERY_RANK_JITTER_MAX_RANKS = 256;
+
+/** `everyRank`: true forces every rank, false one per class (what tests compare), undefined the policy above. */
+function everyRankOf(cfg: ResolvedConfig, worldSize: number, everyRank: boolean | undefined): boolean {
+  return everyRank ?? (cfg.simulation.jitter > 0 && worldSize <= EVERY_RANK_JITTER_MAX_RANKS);
+}
+
+function simulatedRanks(cfg: ResolvedConfig, layout: ParallelLayout, worldSize: number, everyRank: boolean | undefined): { ranks: number[]; classes?: RankClasses } {
   const varied = cfg.simulation.jitter > 0 || cfg.simulation.stragglers.length > 0;
   if (!varied) return { ranks: [0] };
-  if (cfg.simulation.jitter > 0 || everyRank) return { ranks: Array.from({ length: worldSize }, (_, r) => r) };
+  if (everyRankOf(cfg, worldSize, everyRank)) return { ranks: Array.from({ length: worldSize }, (_, r) => r) };
   const slow = new Map(cfg.simulation.stragglers.map((s) => [s.rank, `${s.computeSlowdown}/${s.linkSlowdown}`]));
   // A rank's own inputs: its straggler slowdowns and its expert-parallel load (ep-schedule.ts `expertLoad`: a
   // fixed imbalance loads the first rank of each EP group; sampled loads differ by EP group and slot).
@@ -68,6 +83,29 @@ function simulatedRanks(cfg: ResolvedConfig, layout: ParallelLayout, worldSize: 
 
 const GROUP_KINDS = ['dataParallel', 'replicate', 'tensor', 'context', 'expert', 'expertShard'] as const satisfies readonly (keyof ParallelLayout)[];
 const groupKinds = (layout: ParallelLayout): GroupRef[] => GROUP_KINDS.map((k) => layout[k]);
+
+/**
+ * For a representative's collective: how many members of its real group instance are of its class (itself
+ * included), from the group type its rendezvous key names (`kind~type`); a key without one spans the world.
+ */
+function membersAlike(classes: RankClasses): (rank: number, key: string) => number {
+  const counts = new Map<string, Map<number, number>>();
+  GROUP_KINDS.forEach((k, i) => {
+    const ref = classes.kinds[i]!;
+    classes.groupTypes[i]!.forEach((t, g) => {
+      const name = `${k}~${t}`;
+      if (counts.has(name)) return;
+      const byClass = new Map<number, number>();
+      for (const r of ref.groups[g]!) byClass.set(classes.classOf[r]!, (byClass.get(classes.classOf[r]!) ?? 0) + 1);
+      counts.set(name, byClass);
+    });
+  });
+  return (rank, key) => {
+    const c = classes.classOf[rank]!;
+    const name = /[A-Za-z]+~\d+/.exec(key)?.[0];
+    return name === undefined ? classes.sizes[c]! : (counts.get(name)?.get(c) ?? 1);
+  };
+}
 
 /** How many group instances of the world each reduced group name (`kind~type`) stands for. */
 function groupInstances(classes: RankClasses): Map<string, number> {
@@ -95,9 +133,12 @@ export function buildPlan(cfg: ResolvedConfig, model: ModelSpec, cluster: Cluste
   const net = networkParams(profile, cfg.simulation.interNodeBandwidthBytesPerSecond);
   const varied = cfg.simulation.jitter > 0 || cfg.simulation.stragglers.length > 0;
   const fullLayout = parallelLayout(cfg.strategy, cfg.mesh, cluster.worldSize, cluster.gpusPerNode);
-  const { ranks, classes } = simulatedRanks(cfg, fullLayout, cluster.worldSize, opts.everyRank ?? false);
+  const { ranks, classes } = simulatedRanks(cfg, fullLayout, cluster.worldSize, opts.everyRank);
   const layout = classes ? reducedLayout(fullLayout, classes) : fullLayout;
   const builder = new PlanBuilder(ranks, net, cfg.simulation.stragglers, profile.kernels.collective_sm_count / profile.kernels.sm_count);
+  // Jitter over classes: every collective rendezvous (even with one representative) and says how many
+  // members of the real group its representative stands for.
+  if (classes && cfg.simulation.jitter > 0) builder.standsFor = membersAlike(classes);
   if (opts.limit) builder.limit = opts.limit;
   const GA = cfg.batch.gradientAccumulationSteps;
   const compress = (opts.steadyState ?? false) && !varied && GA > 3;

@@ -107,8 +107,14 @@ export class PlanBuilder {
     return cost;
   }
 
+  /**
+   * Symmetry reduction under jitter (strategy/index.ts): how many members of the real group instance named by
+   * `key` the representative `rank` stands for. Set, collectives always rendezvous, even on one simulated rank.
+   */
+  standsFor: ((rank: number, key: string) => number) | undefined;
+
   get multiRank(): boolean {
-    return this.ranks.length > 1;
+    return this.ranks.length > 1 || this.standsFor !== undefined;
   }
 
   private push(rank: number, stream: StreamName, work: Work, tag: OpTag, deps: number[], memory: MemoryChange[], group?: string): number {
@@ -176,6 +182,10 @@ export class PlanBuilder {
       perRank.set(rank, work);
     }
     const index = this.push(rank, stream, work, full, deps, memory, this.multiRank ? key : undefined);
+    if (this.standsFor) {
+      const alike = this.standsFor(rank, key);
+      if (alike > 1) this.tasks[index]!.standsFor = alike;
+    }
     if (cost.busBytes > 0 && this.collectiveOccupancy > 0) this.tasks[index]!.occupancy = this.collectiveOccupancy;
     return index;
   }

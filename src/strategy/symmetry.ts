@@ -27,6 +27,8 @@ export interface RankClasses {
   sizes: number[];
   /** Per group kind: the group type (a class multiset) of each group instance. */
   groupTypes: Int32Array[];
+  /** The group kinds refined over (same order as `groupTypes`). */
+  kinds: readonly { groups: readonly (readonly number[])[]; groupOf(rank: number): number }[];
 }
 
 /**
@@ -67,7 +69,7 @@ export function rankClasses(worldSize: number, groupKinds: readonly { groups: re
     if (representatives[c] === undefined) representatives[c] = r;
     sizes[c] = (sizes[c] ?? 0) + 1;
   }
-  return { classOf: colour, representatives, sizes, groupTypes };
+  return { classOf: colour, representatives, sizes, groupTypes, kinds: groupKinds };
 }
 
 /** Numbers the distinct keys in first-seen rank order (so class 0 holds rank 0); returns how many. */

@@ -21,7 +21,7 @@ export function registerSimulate(program: Command): void {
     .option('--json', 'print the JSON result instead of the summary')
     .option('--out <dir>', 'report folder: summary, charts (SVG/PNG), trace.json, report.html (default reports/<scenario-name>/)')
     .option('--no-report', 'do not write the report folder')
-    .option('--every-rank', 'with stragglers, simulate every rank instead of one per class of identical ranks (same numbers, slower)')
+    .option('--every-rank', 'with stragglers or jitter, simulate every rank instead of one per class of identical ranks (stragglers: the same numbers, slower; jitter: every rank\'s own draws instead of order statistics)')
     .option('--no-advice', 'skip the OOM advisor (what to change when it does not fit, or to go faster when it fits with room)')
     .option('--explain', 'explain the step: where the time goes, which collectives are exposed and why, the formulas')
     .action(async (scenario: string, o: Record<string, unknown>) => {
@@ -32,7 +32,7 @@ export function registerSimulate(program: Command): void {
       const dir = (o.out as string | undefined) ?? join('reports', loaded.name);
       if (report) prepareOutputDir(dir, '--out');
       // The memory chart needs every allocation over time; without a report only the peaks are kept.
-      const run = await simulateLoaded(loaded, { recordMemory: report, advice: o.advice !== false, everyRank: o.everyRank === true });
+      const run = await simulateLoaded(loaded, { recordMemory: report, advice: o.advice !== false, ...(o.everyRank === true ? { everyRank: true } : {}) });
       const r = run.result;
       for (const w of r.warnings) process.stderr.write(`warning: ${w.message}\n`);
       if (o.json) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
