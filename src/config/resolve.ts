@@ -5,7 +5,7 @@ import { fsdpConfigSchema, type FsdpConfigInput } from './schema.ts';
 import { adapterPrecision, resolveDtypeFlags, resolvePrecision } from './precision.ts';
 import { resolvePeft } from './peft.ts';
 import { applyPlugins, resolveKernels } from './kernels.ts';
-import { isFusedAttention, resolveAttentionImpl, resolveDataShape, type AttentionInput } from './attention.ts';
+import { isFusedAttention, resolveAttentionImpl, resolveAttentionKernel, resolveDataShape, type AttentionInput } from './attention.ts';
 import { optimizerStateBytes, resolveOptimizer } from './optimizers.ts';
 import { loadDeepSpeedConfig, resolveDeepSpeed } from './deepspeed.ts';
 import { parseBandwidth } from './units.ts';
@@ -162,7 +162,8 @@ export async function resolveConfig(loaded: LoadedScenario, cluster: ClusterShap
     throw new ShardsimError(`${trainer.rl}'s reference forward is modelled on one GPU, under DDP or DeepSpeed ZeRO-1/2; under ${where} it gathers or synchronises every layer again, which is not modelled`, { key: 'rl', fix: 'simulate it with DDP or ZeRO-1/2, set precompute_ref_log_probs: true, or use orpo / simpo (no reference model)' });
   }
   // A reward model's micro-batch holds the chosen and the rejected sequence of each sample (config/trainer.ts).
-  const data = resolveDataShape({ ...(s as AttentionInput), micro_batch_size: micro * rowsPerSample(trainer), ...(sim.document_length ? { document_length: sim.document_length } : {}) }, attnImpl, attnChoice.packed);
+  const attentionKernel = resolveAttentionKernel(attnImpl, sim.attention_kernel);
+  const data = resolveDataShape({ ...(s as AttentionInput), micro_batch_size: micro * rowsPerSample(trainer), ...(sim.document_length ? { document_length: sim.document_length } : {}) }, attnImpl, attnChoice.packed, attentionKernel);
   const peft = resolvePeft(s, dtypes.half, {
     multiGpu: worldSize > 1,
     fsdpConfig: s.fsdp_config !== undefined && s.fsdp_config !== null,
