@@ -187,7 +187,7 @@ export function buildResult(args: {
     schema_version: 1,
     scenario: cfg.name,
     hardware: profile.id,
-    calibration: computeCalibration(profile),
+    calibration: computeCalibration(profile, cfg.flashAttention ? cfg.attention.kernel : undefined),
     num_nodes: cluster.numNodes,
     world_size: world,
     model: { id: model.id, parameters: args.totalParams, active_parameters: activeParameters(model), trainable_parameters: trainableParameters(model) },
