@@ -24,7 +24,7 @@ export const SOURCE_FACTS: readonly SourceFact[] = [
       "without --attn_impl; its default was 'triton' from the first commit (2023-05) until v0.7.0 (commit 7f0fdae66, 2024-03), " +
       "and the script writes it into model.attn_config.attn_impl. MPT's attn_impl: triton runs triton_flash_attn_fn " +
       '(llmfoundry/models/layers/attention.py) over llmfoundry/models/layers/flash_attn_triton.py, a copy of ' +
-      "HazyResearch flash_attn/flash_attn_triton.py on Triton's pre-MLIR backend. The A100 tables date from 2023-05 " +
+      "HazyResearch flash_attn/flash_attn_triton.py on Triton's pre-MLIR backend (its rates: hardware profiles, kernels.attention_kernels.flash_attention_triton). The A100 tables date from 2023-05 " +
       '(image mosaicml/pytorch:1.13.1), the H100 tables from 2023-10 and 2024-01 (image mosaicml/pytorch:2.1.0), all before the default changed.',
   },
 ];
