@@ -38,9 +38,14 @@ export const SECONDARY_COMPUTE_KEYS = [
 
 const isDerived = (source: string | undefined) => /^\s*derived\b/i.test(source ?? '');
 
-export function computeCalibration(profile: Pick<HardwareProfile, 'sources'>): Calibration {
-  const primary = PRIMARY_COMPUTE_KEYS.filter((k) => isDerived(profile.sources[k]));
-  const secondary = SECONDARY_COMPUTE_KEYS.filter((k) => isDerived(profile.sources[k]));
+/**
+ * A run on another attention kernel (`simulation.attention_kernel`) rests on that kernel's table instead of
+ * FlashAttention-2's: its keys replace `kernels.flash_attention.*` in the lists.
+ */
+export function computeCalibration(profile: Pick<HardwareProfile, 'sources'>, attentionKernel = 'flash_attention_2'): Calibration {
+  const swap = (k: string) => (attentionKernel !== 'flash_attention_2' && k.startsWith('kernels.flash_attention.') ? k.replace('kernels.flash_attention.', `kernels.attention_kernels.${attentionKernel}.`) : k);
+  const primary = PRIMARY_COMPUTE_KEYS.map(swap).filter((k) => isDerived(profile.sources[k]));
+  const secondary = SECONDARY_COMPUTE_KEYS.map(swap).filter((k) => isDerived(profile.sources[k]));
   const compute: CalibrationLevel = primary.length > 0 ? 'derived' : secondary.length > 0 ? 'partial' : 'measured';
   return { compute, derived: [...primary, ...secondary] };
 }

@@ -1,5 +1,6 @@
 import type { Gemm } from '../model/types.ts';
-import type { HardwareProfile } from '../hardware/types.ts';
+import type { AlternativeAttentionKernel, FlashAttentionTable, HardwareProfile } from '../hardware/types.ts';
+import { ShardsimError } from '../util/errors.ts';
 import type { Dtype } from '../util/dtype.ts';
 import { bytesOf } from '../util/dtype.ts';
 import { bestWaveEfficiency, gemmKernelSeconds } from './gemm.ts';
@@ -86,11 +87,26 @@ export function memoryBoundSeconds(bytes: number, gpu: GpuSpec, kernels = 1): nu
 }
 
 /**
- * FlashAttention-2 from the shape of the call (batch, heads, query and key lengths, head dim, causal,
- * window): the measured table of src/compute/flash-attention.ts at the sustained clock, plus a launch gap.
+ * The measured table of a fused attention kernel on this GPU: FlashAttention-2's, or another kernel's
+ * (`kernels.attention_kernels`, e.g. the Triton FlashAttention kernel llm-foundry ran). A kernel the profile
+ * has no table for is refused: its rates are not FlashAttention-2's (about half on A100).
  */
-export function flashAttentionShapeSeconds(shape: FlashAttentionShape, gpu: GpuSpec, pass: 'forward' | 'backward'): number {
-  return flashAttentionKernelSeconds(shape, gpu.kernels.flash_attention, pass, gpu.kernels.sustained_clock_ratio) + gpu.kernels.launch_seconds;
+export function attentionKernelTable(gpu: GpuSpec, kernel: 'flash_attention_2' | AlternativeAttentionKernel = 'flash_attention_2'): FlashAttentionTable {
+  if (kernel === 'flash_attention_2') return gpu.kernels.flash_attention;
+  const table = gpu.kernels.attention_kernels?.[kernel];
+  if (!table) {
+    throw new ShardsimError(`${kernel} has no measured table for ${gpu.name} (kernels.attention_kernels in its hardware profile)`, { key: 'simulation.attention_kernel', fix: 'remove simulation.attention_kernel (FlashAttention-2), choose a GPU whose profile has the table (dgx-a100-40gb, dgx-a100-80gb, dgx-h100), or add the table to the profile with its source' });
+  }
+  return table;
+}
+
+/**
+ * Fused attention from the shape of the call (batch, heads, query and key lengths, head dim, causal,
+ * window): the kernel's measured table (src/compute/flash-attention.ts) at the sustained clock, plus a
+ * launch gap. FlashAttention-2 unless `kernel` names another measured kernel.
+ */
+export function flashAttentionShapeSeconds(shape: FlashAttentionShape, gpu: GpuSpec, pass: 'forward' | 'backward', kernel: 'flash_attention_2' | AlternativeAttentionKernel = 'flash_attention_2'): number {
+  return flashAttentionKernelSeconds(shape, attentionKernelTable(gpu, kernel), pass, gpu.kernels.sustained_clock_ratio) + gpu.kernels.launch_seconds;
 }
 
 /**

@@ -52,8 +52,31 @@ const PACKS_BY_POSITION_IDS = new Set<AttentionImpl>(['flash_attention_2', 'flas
  */
 export const DEFAULT_DOCUMENTS: DocumentLengths = { meanTokens: 512, sigma: 1 };
 
+/**
+ * The fused kernel that computes attention (`simulation.attention_kernel`; Axolotl has no key for it):
+ * FlashAttention-2 for every fused backend unless a run says otherwise. The older kernels matter for
+ * published runs: `flash_attention_1` is flash-attn < 2.0 (what `flash_attention: true` meant before
+ * July 2023), `flash_attention_triton` the Triton FlashAttention kernel (flash_attn/flash_attn_triton.py),
+ * e.g. MPT's `attn_config.attn_impl: triton` in mosaicml/llm-foundry (llmfoundry/models/layers/attention.py
+ * `triton_flash_attn_fn`). Each has its own measured table in the hardware profile
+ * (`kernels.attention_kernels`).
+ */
+export type AttentionKernel = 'flash_attention_2' | 'flash_attention_1' | 'flash_attention_triton';
+export const ATTENTION_KERNELS: readonly AttentionKernel[] = ['flash_attention_2', 'flash_attention_1', 'flash_attention_triton'];
+
+/** The kernel a scenario runs: refused with eager attention, which runs no fused kernel. */
+export function resolveAttentionKernel(impl: AttentionImpl, requested: AttentionKernel | undefined): AttentionKernel {
+  if (requested === undefined) return 'flash_attention_2';
+  if (!isFusedAttention(impl)) {
+    throw new ShardsimError(`${requested} is a fused attention kernel, but attention runs eager (scores materialised by two matmuls and a softmax)`, { key: 'simulation.attention_kernel', fix: 'remove simulation.attention_kernel, or choose a fused backend (attn_implementation: flash_attention_2 or sdpa)' });
+  }
+  return requested;
+}
+
 export interface AttentionConfig {
   implementation: AttentionImpl;
+  /** The fused kernel's measured table (`simulation.attention_kernel`; FlashAttention-2 by default). */
+  kernel: AttentionKernel;
   /**
    * How the kernel masks a row: 'causal' (one causal sequence per row), 'documents' (varlen/block-sparse:
    * causal within each document only), 'dense' (a 4-D mask the kernel applies to every score of the row).
@@ -166,6 +189,7 @@ export function resolveDataShape(
   impl: AttentionImpl,
   packed: PackedAttention = packedAttention(impl),
   padding: PaddingContext = { dataParallel: 1, padMultiple: 64 },
+  kernel: AttentionKernel = 'flash_attention_2',
 ): { attention: AttentionConfig; shape: DataShape } {
   const mb = s.micro_batch_size ?? 1;
   const seq = s.sequence_len ?? 1;
@@ -190,9 +214,9 @@ export function resolveDataShape(
     const rowTokens = varlen ? mb * seq : seq;
     const shape: DataShape = { packing, rows: varlen ? 1 : mb, rowTokens, countedRowTokens: rowTokens, peakRowTokens: rowTokens, realTokens: mb * seq };
     const masking = !documents || packed === 'row-causal' ? 'causal' : packed === 'varlen' ? 'documents' : 'dense';
-    return { attention: { implementation: impl, masking, ...(documents ? { documents } : {}) }, shape };
+    return { attention: { implementation: impl, kernel, masking, ...(documents ? { documents } : {}) }, shape };
   }
-  if (!documents) return { attention: { implementation: impl, masking: 'causal' }, shape: { packing, rows: mb, rowTokens: seq, countedRowTokens: seq, peakRowTokens: seq, realTokens: mb * seq } };
+  if (!documents) return { attention: { implementation: impl, kernel, masking: 'causal' }, shape: { packing, rows: mb, rowTokens: seq, countedRowTokens: seq, peakRowTokens: seq, realTokens: mb * seq } };
   // Unpacked samples: padded to the longest of the micro-batch (a multiple of the collator's
   // pad_to_multiple_of) or to sequence_len. Flash kernels unpad and attend per sample; SDPA and eager apply
   // the padding mask densely.
@@ -204,5 +228,5 @@ export function resolveDataShape(
   const keptMean = keptDocumentMoments(documents).mean;
   const real = Math.min(mb * keptMean, mb * counted);
   const masking = PACKS_BY_POSITION_IDS.has(impl) ? 'documents' : mb > 1 || longest > keptMean ? 'dense' : 'causal';
-  return { attention: { implementation: impl, masking, documents }, shape: { packing, rows: mb, rowTokens: longest, countedRowTokens: counted, peakRowTokens: peak, realTokens: real } };
+  return { attention: { implementation: impl, kernel, masking, documents }, shape: { packing, rows: mb, rowTokens: longest, countedRowTokens: counted, peakRowTokens: peak, realTokens: real } };
 }

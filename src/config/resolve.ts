@@ -5,7 +5,7 @@ import { fsdpConfigSchema, type FsdpConfigInput } from './schema.ts';
 import { adapterPrecision, resolveDtypeFlags, resolvePrecision } from './precision.ts';
 import { resolvePeft } from './peft.ts';
 import { applyPlugins, resolveKernels } from './kernels.ts';
-import { isFusedAttention, resolveAttentionImpl, resolveDataShape, type AttentionInput } from './attention.ts';
+import { isFusedAttention, resolveAttentionImpl, resolveAttentionKernel, resolveDataShape, type AttentionInput } from './attention.ts';
 import { optimizerStateBytes, resolveOptimizer } from './optimizers.ts';
 import { loadDeepSpeedConfig, resolveDeepSpeed } from './deepspeed.ts';
 import { parseBandwidth } from './units.ts';
@@ -176,12 +176,13 @@ export async function resolveConfig(loaded: LoadedScenario, cluster: ClusterShap
     throw new ShardsimError(`${trainer.rl}'s reference forward is modelled on one GPU, under DDP or DeepSpeed ZeRO-1/2; under ${where} it gathers or synchronises every layer again, which is not modelled`, { key: 'rl', fix: 'simulate it with DDP or ZeRO-1/2, set precompute_ref_log_probs: true, or use orpo / simpo (no reference model)' });
   }
   // A reward model's micro-batch holds the chosen and the rejected sequence of each sample (config/trainer.ts).
+  const attentionKernel = resolveAttentionKernel(attnImpl, sim.attention_kernel);
   const data = resolveDataShape({ ...(s as AttentionInput), micro_batch_size: micro * rowsPerSample(trainer), ...(sim.document_length ? { document_length: sim.document_length } : {}) }, attnImpl, attnChoice.packed, {
     dataParallel,
     // Axolotl: pad_to_multiple_of (default 64) when pad_to_sequence_len is unset, none when it is false
     // (core/builders/causal.py `data_collator_kwargs`).
     padMultiple: axolotl && s.pad_to_sequence_len !== false ? (s.pad_to_multiple_of ?? 64) : 1,
-  });
+  }, attentionKernel);
   const peft = resolvePeft(s, dtypes.half, {
     multiGpu: worldSize > 1,
     fsdpConfig: s.fsdp_config !== undefined && s.fsdp_config !== null,

@@ -33,6 +33,9 @@ export const simulationSchema = z
     // Which trainer runs the config: Axolotl's own choices (its fused LoRA kernels, switched on by default)
     // apply only to `axolotl`; `other` is a run of the same keys elsewhere (torchtune, a PEFT script).
     framework: z.enum(['axolotl', 'other']).optional(),
+    // The fused attention kernel behind the backend, when a run used an older one than FlashAttention-2
+    // (src/config/attention.ts ATTENTION_KERNELS).
+    attention_kernel: z.enum(['flash_attention_2', 'flash_attention_1', 'flash_attention_triton']).optional(),
     document_length: z
       .object({
         mean_tokens: z.number().positive('must be positive').optional(),

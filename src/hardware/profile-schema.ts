@@ -117,6 +117,7 @@ const kernelsSchema = z
     launch_seconds: positive,
     gemm: gemmSchema,
     flash_attention: flashAttentionSchema,
+    attention_kernels: z.object({ flash_attention_1: flashAttentionSchema.optional(), flash_attention_triton: flashAttentionSchema.optional() }).strict().optional(),
   })
   .strict();
 
@@ -202,9 +203,12 @@ export const hardwareProfileSchema = z
       const atAnchor = kernels.gemm.full_wave_flops_per_second * bestWaveEfficiency(am, an, kernels.sm_count, kernels.gemm.tile_shapes) * kLoopEfficiency(ak, kernels.gemm);
       atMost(['kernels', 'gemm', 'full_wave_flops_per_second'], atAnchor * sustained, peak, `at gpu.achieved_bf16_matmul_shape ${vsPeak}`);
     }
-    for (const key of ['forward_backward_causal_flops_per_second', 'forward_backward_flops_per_second', 'forward_causal_flops_per_second', 'forward_flops_per_second'] as const) {
-      const best = Math.max(...kernels.flash_attention[key].flat());
-      atMost(['kernels', 'flash_attention', key], best * sustained, peak, vsPeak);
+    const attentionTables = [['flash_attention', kernels.flash_attention] as const, ...Object.entries(kernels.attention_kernels ?? {}).map(([name, t]) => [`attention_kernels.${name}`, t!] as const)];
+    for (const [where, t] of attentionTables) {
+      for (const key of ['forward_backward_causal_flops_per_second', 'forward_backward_flops_per_second', 'forward_causal_flops_per_second', 'forward_flops_per_second'] as const) {
+        const best = Math.max(...t[key].flat());
+        atMost(['kernels', ...where.split('.'), key], best * sustained, peak, vsPeak);
+      }
     }
     atMost(['gpu', 'achieved_hbm_bytes_per_second'], gpu.achieved_hbm_bytes_per_second, gpu.hbm_bytes_per_second, 'the HBM peak gpu.hbm_bytes_per_second');
     atMost(['gpu', 'fp32_flops_per_second'], gpu.fp32_flops_per_second, gpu.tf32_dense_flops_per_second, 'the TF32 tensor-core peak gpu.tf32_dense_flops_per_second');

@@ -104,6 +104,12 @@ export interface HardwareProfile {
     gemm: GemmKernelModel;
     /** FlashAttention-2 measured throughput against sequence length and head dim (src/compute/flash-attention.ts). */
     flash_attention: FlashAttentionTable;
+    /**
+     * Other fused attention kernels a run may have used instead of FlashAttention-2
+     * (`simulation.attention_kernel`), each a table in the same benchmark convention. Absent: not measured
+     * on this GPU, and a scenario that names the kernel is refused.
+     */
+    attention_kernels?: Partial<Record<AlternativeAttentionKernel, FlashAttentionTable>>;
   };
   /** Memory the training process holds outside PyTorch's allocator. */
   runtime: {
@@ -149,6 +155,15 @@ export interface GemmKernelModel {
   /** Candidate output tiles [rows, columns]. */
   tile_shapes: number[][];
 }
+
+/**
+ * Fused attention kernels other than FlashAttention-2 with a measured table:
+ * - `flash_attention_1`: the FlashAttention (v1) CUDA kernels (flash-attn < 2.0);
+ * - `flash_attention_triton`: the FlashAttention Triton kernel (Dao's flash_attn/flash_attn_triton.py on
+ *   Triton's pre-MLIR backend, which llm-foundry copied as `attn_impl: triton`).
+ */
+export type AlternativeAttentionKernel = 'flash_attention_1' | 'flash_attention_triton';
+export const ALTERNATIVE_ATTENTION_KERNELS: readonly AlternativeAttentionKernel[] = ['flash_attention_1', 'flash_attention_triton'];
 
 /**
  * FlashAttention-2 throughput in the benchmark convention of its authors (FLOPs = 4·s²·d·heads per forward,

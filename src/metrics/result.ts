@@ -64,7 +64,8 @@ export interface SimulationResult {
     rows_per_micro_batch: number;
     tokens_per_row: number;
     packing: boolean;
-    attention: { implementation: string; masking: string; document_mean_tokens?: number };
+    /** `kernel`: the fused kernel when it is not FlashAttention-2 (`simulation.attention_kernel`). */
+    attention: { implementation: string; kernel?: string; masking: string; document_mean_tokens?: number };
   };
   step_time_s: number;
   steps: { count: number; mean_s: number; p50_s: number; p95_s: number; min_s: number; max_s: number };
@@ -198,7 +199,7 @@ export function buildResult(args: {
     schema_version: 1,
     scenario: cfg.name,
     hardware: profile.id,
-    calibration: computeCalibration(profile),
+    calibration: computeCalibration(profile, cfg.flashAttention ? cfg.attention.kernel : undefined),
     num_nodes: cluster.numNodes,
     world_size: world,
     model: { id: model.id, parameters: args.totalParams, active_parameters: activeParameters(model), trainable_parameters: trainableParameters(model) },
@@ -234,7 +235,7 @@ export function buildResult(args: {
       rows_per_micro_batch: cfg.shape.rows,
       tokens_per_row: cfg.shape.rowTokens,
       packing: cfg.shape.packing,
-      attention: { implementation: cfg.attention.implementation, masking: cfg.attention.masking, ...(cfg.attention.documents ? { document_mean_tokens: keptDocumentMoments(cfg.attention.documents).mean } : {}) },
+      attention: { implementation: cfg.attention.implementation, ...(cfg.flashAttention && cfg.attention.kernel !== 'flash_attention_2' ? { kernel: cfg.attention.kernel } : {}), masking: cfg.attention.masking, ...(cfg.attention.documents ? { document_mean_tokens: keptDocumentMoments(cfg.attention.documents).mean } : {}) },
     },
     step_time_s: step,
     steps: { count: stepCount, mean_s: mean, p50_s: percentile(sorted, 0.5), p95_s: percentile(sorted, 0.95), min_s: sorted[0]!, max_s: sorted[sorted.length - 1]! },

@@ -14,7 +14,7 @@ export function terminalSummary(r: SimulationResult): string {
     ['strategy', `${r.strategy.toUpperCase()}  mesh dp_replicate=${m.dp_replicate} dp_shard=${m.dp_shard} cp=${m.cp} tp=${m.tp}${m.ep > 1 ? ` ep=${m.ep}` : ''}`],
     ...(r.expert_parallel ? [['experts', expertLine(r.expert_parallel)] as [string, string]] : []),
     ['batch', `micro ${r.batch.micro_batch_size} × accumulation ${r.batch.gradient_accumulation_steps} × dp ${m.dp_shard * m.dp_replicate * m.ep} = global ${r.batch.global_batch_size} sequences (${count(r.batch.tokens_per_step)} tokens)`],
-    ['data', `${r.batch.packing ? 'packed: ' : ''}${r.batch.rows_per_micro_batch} row(s) × ${count(r.batch.tokens_per_row)} tokens per micro-batch; attention ${r.batch.attention.implementation} (${r.batch.attention.masking}${r.batch.attention.document_mean_tokens ? `, documents of ~${count(r.batch.attention.document_mean_tokens)} tokens assumed` : ''})`],
+    ['data', `${r.batch.packing ? 'packed: ' : ''}${r.batch.rows_per_micro_batch} row(s) × ${count(r.batch.tokens_per_row)} tokens per micro-batch; attention ${r.batch.attention.implementation}${r.batch.attention.kernel ? ` on the ${r.batch.attention.kernel} kernel` : ''} (${r.batch.attention.masking}${r.batch.attention.document_mean_tokens ? `, documents of ~${count(r.batch.attention.document_mean_tokens)} tokens assumed` : ''})`],
     ['precision', `compute ${r.precision.compute}${r.precision.tf32_matmul ? ' (TF32 matmuls)' : ''}, params ${r.precision.parameters}, gather ${r.precision.all_gather}, reduce ${r.precision.reduce}`],
     ...(r.trainer ? [['trainer', trainerLine(r.trainer)] as [string, string]] : []),
     ...(r.adapter ? [['adapter', adapterLine(r.adapter)] as [string, string]] : []),

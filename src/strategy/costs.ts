@@ -138,8 +138,8 @@ export function layerCosts(layer: LayerSpec, cfg: ResolvedConfig, gpu: GpuSpec, 
       const full = attentionCoreFlops(attn, eq.batch, eq.seqLen, { causal: false, tp }) / cp;
       coreFlops = eq.causal ? full / 2 : full;
       const shape = { batch: eq.batch, heads: attn.numHeads / tp, queryLen: eq.seqLen / cp, keyLen: eq.seqLen, kernelSeqLen: eq.seqLen / cp, headDim: Math.max(attn.headDim, attn.vHeadDim), causal: eq.causal, ...(attn.window ? { window: attn.window } : {}) };
-      attnFwd = flashAttentionShapeSeconds(shape, gpu, 'forward');
-      attnBwd = flashAttentionShapeSeconds(shape, gpu, 'backward');
+      attnFwd = flashAttentionShapeSeconds(shape, gpu, 'forward', cfg.attention.kernel);
+      attnBwd = flashAttentionShapeSeconds(shape, gpu, 'backward', cfg.attention.kernel);
     } else {
       const scores = (b * (attn.numHeads / tp) * s * s) / cp;
       coreFlops = attentionCoreFlops(attn, b, s, { causal: false, tp }) / cp;

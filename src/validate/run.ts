@@ -6,6 +6,7 @@ import { percentile } from '../metrics/result.ts';
 import { ShardsimError } from '../util/errors.ts';
 import { datasetNames, datasetProfile } from '../config/dataset-profiles.ts';
 import type { ValidationRow } from './dataset.ts';
+import { withSourceFacts } from './source-facts.ts';
 
 export type MetricName = 'tokens_per_s_per_gpu' | 'step_time_s' | 'peak_memory_bytes';
 export const METRICS: MetricName[] = ['tokens_per_s_per_gpu', 'step_time_s', 'peak_memory_bytes'];
@@ -80,7 +81,8 @@ export async function validateRows(rows: ValidationRow[]): Promise<ValidationRep
   const out: Comparison[] = [];
   const skipped: Skipped[] = [];
   for (const row of rows) {
-    const sim = { ...((row.scenario.simulation as Record<string, unknown> | undefined) ?? {}) };
+    // What the source documents about its runs that the row's keys cannot say (src/validate/source-facts.ts).
+    const sim = withSourceFacts(row);
     // A published row records what ran, with its framework's own modules (torchtune, a PEFT script, Liger's
     // benchmarks, or an Axolotl version before it switched its fused LoRA kernels on by itself — 2025-04-29,
     // axolotl #2589): Axolotl's automatic choices are not assumed; a row that ran the kernels sets lora_*_kernel.

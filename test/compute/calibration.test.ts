@@ -26,3 +26,16 @@ describe('compute calibration from the profile sources', () => {
     expect(computeCalibration(loadHardwareProfile('dgx-b200')).compute).toBe('derived');
   });
 });
+
+describe('calibration of a run on another attention kernel', () => {
+  it("rests on that kernel's table: H100's Triton table is derived from the A100 ratio, its FlashAttention 1 table measured", () => {
+    const h100 = loadHardwareProfile('dgx-h100');
+    const triton = computeCalibration(h100, 'flash_attention_triton');
+    expect(triton.compute).toBe('derived');
+    expect(triton.derived).toContain('kernels.attention_kernels.flash_attention_triton.forward_backward_causal_flops_per_second');
+    expect(triton.derived.some((k) => k.startsWith('kernels.flash_attention.'))).toBe(false);
+    // FlashAttention 1 on H100: forward + backward measured, only the forward split derived.
+    expect(computeCalibration(h100, 'flash_attention_1').compute).toBe('partial');
+    expect(computeCalibration(h100, 'flash_attention_2')).toEqual(computeCalibration(h100));
+  });
+});

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { flashAttentionFlops, flashAttentionKernelSeconds, paddedHeadDim, tableRate, type FlashAttentionShape } from '../../src/compute/flash-attention.ts';
-import { flashAttentionSeconds, flashAttentionShapeSeconds, type GpuSpec } from '../../src/compute/kernels.ts';
+import { attentionKernelTable, flashAttentionSeconds, flashAttentionShapeSeconds, type GpuSpec } from '../../src/compute/kernels.ts';
 import { loadHardwareProfile } from '../../src/hardware/index.ts';
 
 const p = loadHardwareProfile('dgx-h100');
@@ -51,5 +51,36 @@ describe('FlashAttention-2 from the measured table', () => {
     const t = flashAttentionShapeSeconds(s, gpu, 'forward') - gpu.kernels.launch_seconds;
     expect(t).toBeCloseTo(flashAttentionKernelSeconds(s, table, 'forward') / gpu.kernels.sustained_clock_ratio, 12);
     expect(flashAttentionSeconds(flashAttentionFlops(s), gpu, 'backward')).toBeCloseTo(flashAttentionShapeSeconds(s, gpu, 'backward'), 12);
+  });
+});
+
+describe('other fused attention kernels (kernels.attention_kernels)', () => {
+  const a100 = loadHardwareProfile('dgx-a100-80gb');
+  const a100Gpu: GpuSpec = { ...a100.gpu, kernels: a100.kernels };
+  const s = shape({ queryLen: 2048, keyLen: 2048 });
+
+  it("reads the named kernel's own table: forward + backward time is 3.5 × FLOPs over its measured rate", () => {
+    const triton = attentionKernelTable(a100Gpu, 'flash_attention_triton');
+    expect(triton).not.toBe(a100.kernels.flash_attention);
+    const kernel = (pass: 'forward' | 'backward') => flashAttentionShapeSeconds(s, a100Gpu, pass, 'flash_attention_triton') - a100Gpu.kernels.launch_seconds;
+    const both = kernel('forward') + kernel('backward');
+    expect(both).toBeCloseTo((3.5 * flashAttentionFlops(s)) / (triton.forward_backward_causal_flops_per_second[1]![2]! * a100.kernels.sustained_clock_ratio), 12);
+  });
+
+  it('the Triton and v1 kernels are slower than FlashAttention-2 in every measured cell, and the default is FlashAttention-2', () => {
+    const fa2 = a100.kernels.flash_attention;
+    for (const name of ['flash_attention_triton', 'flash_attention_1'] as const) {
+      const t = attentionKernelTable(a100Gpu, name);
+      for (const key of ['forward_backward_causal_flops_per_second', 'forward_backward_flops_per_second'] as const) {
+        t[key].forEach((row, i) => row.forEach((r, j) => expect(r).toBeLessThan(fa2[key][i]![j]!)));
+      }
+    }
+    expect(flashAttentionShapeSeconds(s, a100Gpu, 'backward')).toBe(flashAttentionShapeSeconds(s, a100Gpu, 'backward', 'flash_attention_2'));
+    expect(flashAttentionShapeSeconds(s, a100Gpu, 'backward', 'flash_attention_triton')).toBeGreaterThan(1.5 * flashAttentionShapeSeconds(s, a100Gpu, 'backward'));
+  });
+
+  it('refuses a kernel the profile has no table for, naming the key', () => {
+    const bare: GpuSpec = { ...a100Gpu, kernels: { ...a100.kernels, attention_kernels: undefined } };
+    expect(() => flashAttentionShapeSeconds(s, bare, 'forward', 'flash_attention_triton')).toThrow(/flash_attention_triton has no measured table/);
   });
 });

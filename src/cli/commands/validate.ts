@@ -26,13 +26,12 @@ export function registerValidate(program: Command): void {
         rows = rows.filter((r) => re.test(r.id) || re.test(r.source) || re.test(JSON.stringify(r.scenario)));
       }
       if (o.out) prepareOutputDir(o.out, '--out');
-      const report = await validateRows(rows);
-      if (o.cv) {
-        const cv = leaveOneSourceOut(report);
-        process.stdout.write((o.json ? JSON.stringify({ ...cv, skipped: report.skipped }, null, 2) : crossValidationTable(cv, report.skipped)) + '\n');
-        return;
-      }
-      if (o.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+      const validated = await validateRows(rows);
+      // With --cv the report (table, JSON, charts) shows every row as scored by the fold that held its source out.
+      const cv = o.cv ? leaveOneSourceOut(validated) : undefined;
+      const report = cv ? { rows: cv.rows, skipped: validated.skipped, summary: cv.summary } : validated;
+      if (cv) process.stdout.write((o.json ? JSON.stringify({ ...cv, skipped: validated.skipped }, null, 2) : crossValidationTable(cv, validated.skipped)) + '\n');
+      else if (o.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
       else process.stdout.write(validationTable(report) + '\n');
       if (o.out) {
         const { writeValidationReport } = await import('../../report/validation-report.ts');
