@@ -1,6 +1,6 @@
 import type { Timeline } from '../engine/index.ts';
 import type { OpTag } from '../strategy/index.ts';
-import { total, uncovered, type Interval } from './intervals.ts';
+import { length, subtractMerged, total, union, type Interval } from './intervals.ts';
 import { spansOf } from './spans.ts';
 
 export interface RankTimeBreakdown {
@@ -43,11 +43,15 @@ export function rankBreakdown(timeline: Timeline<OpTag>, rank: number, window?: 
     }
   }
   const stepSeconds = window ? window.end - window.start : timeline.makespan;
-  const gpuBusy = [...compute, ...optimizer];
-  const computeSeconds = total(compute);
-  const optimizerSeconds = total(optimizer);
-  const commBusySeconds = total(comm);
-  const commExposedSeconds = uncovered(comm, gpuBusy);
+  // Each set merged once: the union of compute ∪ optimizer is that of the two merged lists (merging only
+  // takes maxima, so the intervals, and the sums below, are the same as from the raw lists).
+  const computeMerged = union(compute);
+  const optimizerMerged = union(optimizer);
+  const commMerged = union(comm);
+  const computeSeconds = length(computeMerged);
+  const optimizerSeconds = length(optimizerMerged);
+  const commBusySeconds = length(commMerged);
+  const commExposedSeconds = length(subtractMerged(commMerged, optimizerMerged.length === 0 ? computeMerged : union([...computeMerged, ...optimizerMerged])));
   return {
     stepSeconds,
     computeSeconds,
