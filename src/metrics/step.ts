@@ -127,14 +127,15 @@ export function waitReport(
  * micro-batch's window (from its first compute to the next micro-batch's first compute) that many times.
  */
 export function extendBySteadyState(timeline: Timeline<OpTag>, rank: number, base: RankTimeBreakdown, repeat: { microBatch: number; extraTimes: number }): RankTimeBreakdown {
-  const firstCompute = (mb: number) => {
-    let t = Infinity;
-    for (const s of spansOf(timeline, rank)) if (s.tag.kind === 'compute' && s.tag.microBatch === mb) t = Math.min(t, s.workStart);
-    return t;
-  };
-  const start = firstCompute(repeat.microBatch);
+  // One pass: the first compute of the repeated micro-batch, and the first of any later one.
+  let start = Infinity;
   let end = Infinity;
-  for (const s of spansOf(timeline, rank)) if (s.tag.kind === 'compute' && s.tag.microBatch > repeat.microBatch) end = Math.min(end, s.workStart);
+  for (const s of spansOf(timeline, rank)) {
+    if (s.tag.kind !== 'compute') continue;
+    const mb = s.tag.microBatch;
+    if (mb === repeat.microBatch) start = Math.min(start, s.workStart);
+    else if (mb > repeat.microBatch) end = Math.min(end, s.workStart);
+  }
   if (!Number.isFinite(start) || !Number.isFinite(end) || end <= start) return base;
   const one = rankBreakdown(timeline, rank, { start, end, microBatch: repeat.microBatch });
   const k = repeat.extraTimes;
