@@ -17,3 +17,10 @@ describe('sweep chunks (configs per worker message)', () => {
     expect(chunks.flat()).toEqual(items);
   });
 });
+
+describe('default worker threads', () => {
+  it('one fewer than the cores, at least one (which runs in the main thread)', async () => {
+    const { defaultJobs } = await import('../../src/cli/commands/sweep.ts');
+    expect([1, 2, 3, 8, 64].map(defaultJobs)).toEqual([1, 1, 2, 7, 63]);
+  });
+});
