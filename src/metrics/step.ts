@@ -32,14 +32,20 @@ export function rankBreakdown(timeline: Timeline<OpTag>, rank: number, window?: 
   const wireBytesByKind: Record<string, number> = {};
   const busyByKind: Record<string, Interval[]> = {};
   for (const s of spansOf(timeline, rank)) {
-    const iv: Interval = window ? [Math.max(s.workStart, window.start), Math.min(s.end, window.end)] : [s.workStart, s.end];
-    if (window && iv[1] <= iv[0] && s.tag.microBatch !== window.microBatch) continue;
-    if (s.tag.kind === 'compute') compute.push(iv);
-    else if (s.tag.kind === 'optimizer') optimizer.push(iv);
-    else {
-      comm.push(iv);
+    const lo = window ? Math.max(s.workStart, window.start) : s.workStart;
+    const hi = window ? Math.min(s.end, window.end) : s.end;
+    if (window && hi <= lo && s.tag.microBatch !== window.microBatch) continue;
+    // An empty interval adds nothing to any union: only non-empty ones are kept (no tuple for the rest).
+    const iv: Interval | undefined = hi > lo ? [lo, hi] : undefined;
+    if (s.tag.kind === 'compute') {
+      if (iv) compute.push(iv);
+    } else if (s.tag.kind === 'optimizer') {
+      if (iv) optimizer.push(iv);
+    } else {
+      if (iv) comm.push(iv);
       if (!window || s.tag.microBatch === window.microBatch) wireBytesByKind[s.tag.kind] = (wireBytesByKind[s.tag.kind] ?? 0) + (s.tag.wireBytes ?? 0);
-      (busyByKind[s.tag.kind] ??= []).push(iv);
+      const busy = (busyByKind[s.tag.kind] ??= []);
+      if (iv) busy.push(iv);
     }
   }
   const stepSeconds = window ? window.end - window.start : timeline.makespan;
