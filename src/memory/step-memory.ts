@@ -153,7 +153,11 @@ export function stepMemory(cfg: ResolvedConfig, model: ModelSpec): StepMemory {
     return (n * p) / tp;
   };
   const inPlace = model.peft?.trainsInPlace;
-  const headFp32 = model.peft && !model.peft.trainableCopies.lmHead && !inPlace?.lmHead && !(model.tiedEmbeddings && (model.peft.trainableCopies.embedding || inPlace?.embedding)) ? frozenFp32 : trainableFp32;
+  // A modules_to_save copy of lm_head keeps the base dtype (Precision.copyDtype), not the fp32 adapters'.
+  const copyFp32 = cfg.precision.copyDtype ? fp32(fsdp ? cfg.precision.gatherDtype : cfg.precision.copyDtype) : trainableFp32;
+  const headFp32 = model.peft && !model.peft.trainableCopies.lmHead && !inPlace?.lmHead && !(model.tiedEmbeddings && (model.peft.trainableCopies.embedding || inPlace?.embedding))
+    ? frozenFp32
+    : model.peft && !inPlace?.lmHead ? copyFp32 : trainableFp32;
   const autocastCache = {
     layerBytes: model.layers.map(cachedOfLayer),
     // An fp32 lm_head (Axolotl's fp32 embedding modules) is cast for the 16-bit matmul and cached the same way.
