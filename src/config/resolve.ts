@@ -243,7 +243,7 @@ export async function resolveConfig(loaded: LoadedScenario, cluster: ClusterShap
     optimizerInBackward: resolveOptimizerInBackward(s.optimizer_in_bwd, { strategy, ga, zero: deepspeed !== undefined, axolotl, warnings }),
     ...(peft ? { peft } : {}),
     ...unfrozenParameters(s.unfrozen_parameters, peft !== undefined, warnings),
-    kernels: resolveKernels(applyPlugins(s, axolotl, warnings)),
+    kernels: resolveKernels(applyPlugins(s, axolotl, warnings), axolotl),
     flashAttention: isFusedAttention(attnImpl),
     attention: data.attention,
     shape: data.shape,

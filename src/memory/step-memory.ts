@@ -153,7 +153,11 @@ export function stepMemory(cfg: ResolvedConfig, model: ModelSpec): StepMemory {
     return (n * p) / tp;
   };
   const inPlace = model.peft?.trainsInPlace;
-  const headFp32 = model.peft && !model.peft.trainableCopies.lmHead && !inPlace?.lmHead && !(model.tiedEmbeddings && (model.peft.trainableCopies.embedding || inPlace?.embedding)) ? frozenFp32 : trainableFp32;
+  // A modules_to_save copy of lm_head keeps the base dtype (Precision.copyDtype), not the fp32 adapters'.
+  const copyFp32 = cfg.precision.copyDtype ? fp32(fsdp ? cfg.precision.gatherDtype : cfg.precision.copyDtype) : trainableFp32;
+  const headFp32 = model.peft && !model.peft.trainableCopies.lmHead && !inPlace?.lmHead && !(model.tiedEmbeddings && (model.peft.trainableCopies.embedding || inPlace?.embedding))
+    ? frozenFp32
+    : model.peft && !inPlace?.lmHead ? copyFp32 : trainableFp32;
   const autocastCache = {
     layerBytes: model.layers.map(cachedOfLayer),
     // An fp32 lm_head (Axolotl's fp32 embedding modules) is cast for the 16-bit matmul and cached the same way.
@@ -243,15 +247,22 @@ function headMemory(model: ModelSpec, cfg: ResolvedConfig, tokens: number, h: nu
   // Inductor fuses the upcast, log-softmax and NLL into reductions over the 16-bit logits and, by its min-cut
   // partitioner (torch/_functorch/partitioners.py), saves those logits and a per-row log-sum-exp rather than
   // fp32 log-probabilities; backward writes the 16-bit logits' gradient in one fused pass.
+  // torchtune's chunked output (src/config/kernels.ts `chunkedOutput`): each logits chunk is its own tensor.
+  // The chunks' loss nodes are created after the whole model, so autograd's ready queue (ordered by sequence
+  // number) runs every chunk's loss backward before any output-projection backward: each frees its saved
+  // chunk as it writes that chunk's 16-bit gradient, so at most the held logits plus one chunk's working
+  // gradients coexist (Axolotl's split views instead gather all chunk gradients into one E-sized tensor).
+  const chunk = E / Math.max(1, cfg.kernels.lossChunks);
+  const perChunkOutput = cfg.kernels.loss === 'chunked' && cfg.kernels.chunkedOutput === true;
   if (cfg.kernels.compiled && (cfg.kernels.loss === 'hf' || cfg.kernels.loss === 'chunked')) {
     const rowStats = tokens * 4;
-    return { savedBytes: normSaved + lmInput, lossForwardBytes: E * p + rowStats, lossHeldBytes: E * p + rowStats, lossBackwardBytes: E * p };
+    return { savedBytes: normSaved + lmInput, lossForwardBytes: E * p + rowStats, lossHeldBytes: E * p + rowStats, lossBackwardBytes: perChunkOutput ? chunk * p : E * p };
   }
   switch (cfg.kernels.loss) {
     case 'hf':
       return { savedBytes: normSaved + lmInput, lossForwardBytes: E * (p + upcast + 4), lossHeldBytes: E * 4, lossBackwardBytes: E * 8 };
     case 'chunked': {
-      const chunk = E / Math.max(1, cfg.kernels.lossChunks);
+      if (perChunkOutput) return { savedBytes: normSaved + lmInput, lossForwardBytes: E * (p + 4) + chunk * upcast, lossHeldBytes: E * 4, lossBackwardBytes: chunk * 8 };
       return { savedBytes: normSaved + lmInput, lossForwardBytes: E * (p + 4) + chunk * upcast, lossHeldBytes: E * 4, lossBackwardBytes: E * p + chunk * 8 };
     }
     case 'liger_ce':

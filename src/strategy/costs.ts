@@ -37,6 +37,8 @@ export interface ParamShare {
   trainableParams: number;
   frozenParams: number;
   quantizedBytes: number;
+  /** Of `trainableParams`, PEFT modules_to_save copies (kept in `Precision.copyDtype`; none when absent). */
+  copyParams?: number;
 }
 
 export interface LayerCosts extends ParamShare {
@@ -302,20 +304,21 @@ export function stepCosts(cfg: ResolvedConfig, model: ModelSpec, gpu: GpuSpec): 
   const embedding: ParamShare = inPlace?.embedding
     ? { params: embeddingLocal, trainableParams: embeddingLocal, frozenParams: 0, quantizedBytes: 0 }
     : peft
-    ? { params: embeddingLocal + (peft.trainableCopies.embedding ? vh : 0), trainableParams: peft.trainableCopies.embedding ? vh : 0, frozenParams: embeddingLocal, quantizedBytes: 0 }
+    ? { params: embeddingLocal + (peft.trainableCopies.embedding ? vh : 0), trainableParams: peft.trainableCopies.embedding ? vh : 0, frozenParams: embeddingLocal, quantizedBytes: 0, copyParams: peft.trainableCopies.embedding ? vh : 0 }
     : { params: embeddingLocal, trainableParams: embeddingLocal, frozenParams: 0, quantizedBytes: 0 };
   const headLocal = counts.finalNorm + lmHeadLocal;
   const headCopy = peft && peft.trainableCopies.lmHead ? Math.ceil(headWidth(model) / tp) * h : 0;
   // unfrozen_parameters: the matched lm_head (and the final norm with the norms) train where they are.
   const headInPlace = (inPlace?.lmHead ? lmHeadLocal : 0) + (inPlace?.norms ? counts.finalNorm : 0);
   const headShare: ParamShare = peft
-    ? { params: headLocal + headCopy, trainableParams: headCopy + headInPlace, frozenParams: headLocal - headInPlace, quantizedBytes: 0 }
+    ? { params: headLocal + headCopy, trainableParams: headCopy + headInPlace, frozenParams: headLocal - headInPlace, quantizedBytes: 0, copyParams: headCopy }
     : { params: headLocal, trainableParams: headLocal, frozenParams: 0, quantizedBytes: 0 };
   const sum = (xs: ParamShare[]): ParamShare => ({
     params: xs.reduce((a, x) => a + x.params, 0),
     trainableParams: xs.reduce((a, x) => a + x.trainableParams, 0),
     frozenParams: xs.reduce((a, x) => a + x.frozenParams, 0),
     quantizedBytes: xs.reduce((a, x) => a + x.quantizedBytes, 0),
+    copyParams: xs.reduce((a, x) => a + (x.copyParams ?? 0), 0),
   });
   const root = sum([embedding, headShare]);
   const total = sum([root, ...layers]);

@@ -3,7 +3,7 @@ import type { StrategyContext, StrategyResult } from './context.ts';
 import { mem, type OpTag, opTag } from './plan.ts';
 import type { MemoryChange } from '../engine/index.ts';
 import { clipGradNormSeconds, deviceOptimizerStateBytes, optimizerLabel, optimizerStep, pagedOptimizerStateBytes } from './optimizer.ts';
-import { hiddenMatrices, trainableTensorCount } from '../model/params.ts';
+import { copyTensorCount, hiddenMatrices, trainableTensorCount } from '../model/params.ts';
 import { gatheredBytes, shardOf, storedBytes } from './param-bytes.ts';
 import { offloadAfterForward, reloadBeforeBackward } from './activation-offload.ts';
 import type { LayerCosts, ParamShare } from './costs.ts';
@@ -74,6 +74,9 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
   const plus = (a: ParamShare, x: ParamShare): ParamShare => ({ params: a.params + x.params, trainableParams: a.trainableParams + x.trainableParams, frozenParams: a.frozenParams + x.frozenParams, quantizedBytes: a.quantizedBytes + x.quantizedBytes });
   const localShare = (l: LayerCosts): ParamShare => (l.ep && ep > 1 ? plus(shardOf(minus(l, l.ep.experts), shard), shardOf(l.ep.experts, expertShard)) : shardOf(l, shard));
   const localTrainable = costs.layers.reduce((a, l) => a + localShare(l).trainableParams, 0) + Math.ceil(rootGrads / shard);
+  // PEFT modules_to_save copies live in the root group: their shards and optimizer states keep the base dtype
+  // (Precision.copyDtype); their sharded gradients are counted in the gradient dtype (a small overcount).
+  const localCopies = Math.ceil((root.copyParams ?? 0) / shard);
   const localStored = costs.layers.reduce((a, l) => a + storedBytes(localShare(l), pr), 0) + storedBytes(shardOf(root, shard), pr);
 
   // ---- memory rules (sizes from src/memory/step-memory.ts; lifetimes from torch/distributed/fsdp/_fully_shard) ----
@@ -340,7 +343,7 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
   }
   const clip = b.compute(rank, clipGradNormSeconds(cfg, localTrainable, ctx.gpu), { kind: 'optimizer', phase: 'optimizer', label: 'clip_grad_norm', microBatch: GA - 1 }, [lastOfPrev, ...finalRs]);
   const norm = b.collective(rank, 'all_reduce', 'all_reduce', 4, ctx.dataParallel, `grad-norm:${dpId}`, { phase: 'optimizer', label: 'grad norm', microBatch: GA - 1 }, [clip]);
-  const step = optimizerStep(cfg, { params: localTrainable, tensors: trainableTensorCount(model), matrices: hiddenMatrices(model), matrixShare: 1 / shard }, ctx.gpu);
+  const step = optimizerStep(cfg, { params: localTrainable, tensors: trainableTensorCount(model), matrices: hiddenMatrices(model), matrixShare: 1 / shard, copies: { params: localCopies, tensors: copyTensorCount(model) } }, ctx.gpu);
   // zero_grad(set_to_none=True) after the step frees the sharded gradients.
   b.compute(rank, step.seconds, { kind: 'optimizer', phase: 'optimizer', label: optimizerLabel(cfg), microBatch: GA - 1 }, [norm],
     [mem('start', step.temporaryBytes, 'optimizer_states'), mem('end', -step.temporaryBytes, 'optimizer_states'), mem('end', -gradBytes, 'gradients', 'reduce_scatter')]);
@@ -348,10 +351,10 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
   return {
     persistent: {
       parameters: localStored,
-      optimizer_states: deviceOptimizerStateBytes(cfg, localTrainable),
+      optimizer_states: deviceOptimizerStateBytes(cfg, localTrainable, localCopies),
       communication_buffers: 0,
     },
     persistentGradientBytes: gradBytes,
-    pagedBytes: pagedOptimizerStateBytes(cfg, localTrainable),
+    pagedBytes: pagedOptimizerStateBytes(cfg, localTrainable, localCopies),
   };
 }
