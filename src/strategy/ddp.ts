@@ -222,7 +222,7 @@ function stepInBackward(ctx: StrategyContext, rank: number, params: number, name
 }
 
 /** Extra bytes of Axolotl's fp32 embedding modules over the 16-bit dtype (zero when they are not fp32). */
-function fp32Embeddings(ctx: StrategyContext): { params: number; gradHead: number; gradEmbedding: number; optimizerStates: number } {
+export function fp32Embeddings(ctx: StrategyContext): { params: number; gradHead: number; gradEmbedding: number; optimizerStates: number } {
   const { cfg, model, costs } = ctx;
   const pr = cfg.precision;
   if (!pr.fp32EmbeddingModules) return { params: 0, gradHead: 0, gradEmbedding: 0, optimizerStates: 0 };
