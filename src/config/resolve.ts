@@ -11,6 +11,8 @@ import { loadDeepSpeedConfig, resolveDeepSpeed } from './deepspeed.ts';
 import { parseBandwidth } from './units.ts';
 import type { Mesh, Precision, ResolvedConfig, StrategyName } from './types.ts';
 import { resolveTrainer, rowsPerSample } from './trainer.ts';
+import { checkDiffusionAttention, diffusionPluginListed } from './diffusion.ts';
+import { isEbftStrided } from './ebft.ts';
 import type { ModelSpec } from '../model/types.ts';
 
 /** What the hardware stage tells the config stage: enough to size the world. */
@@ -61,7 +63,11 @@ export async function resolveConfig(loaded: LoadedScenario, cluster: ClusterShap
     throw new ShardsimError(`${sim.gpus} GPUs do not fit on ${numNodes} node(s) of ${cluster.gpusPerNode}`, { key: 'simulation.gpus', fix: `use at most ${capacity} or raise simulation.num_nodes` });
   }
   const impliedByMesh = sim.gpus === undefined && sim.num_nodes === undefined && meshProduct !== undefined;
-  const worldSize = sim.gpus ?? (impliedByMesh ? meshProduct! : capacity);
+  // Strided EBFT is a one-GPU trainer (src/config/ebft.ts; docs/ebft.qmd runs it with CUDA_VISIBLE_DEVICES=0).
+  const ebftStrided = isEbftStrided(s);
+  const oneGpuTrainer = ebftStrided && sim.gpus === undefined && sim.num_nodes === undefined && meshProduct === undefined;
+  if (oneGpuTrainer) warnings.push('ebft: strided mode simulated on one GPU, as docs/ebft.qmd runs it (CUDA_VISIBLE_DEVICES=0); set simulation.gpus to change it');
+  const worldSize = sim.gpus ?? (impliedByMesh ? meshProduct! : oneGpuTrainer ? 1 : capacity);
 
   const axolotl = (sim.framework ?? 'axolotl') === 'axolotl';
   // Axolotl's check_fsdp_version_in_fsdp_config (utils/schemas/validation.py): fsdp_config.fsdp_version (or
@@ -167,6 +173,18 @@ export async function resolveConfig(loaded: LoadedScenario, cluster: ClusterShap
     warnings.push('sample_packing: with this attention backend (unset, fp8 or a hub kernel without packing support) Axolotl keeps the attention mask, so each row attends causally across its packed samples (cross-contamination; Axolotl warns too) — set attn_implementation: flash_attention_2 or sdpa to isolate them');
   }
   const trainer = resolveTrainer(s);
+  if (ebftStrided) checkEbftStrided(s, { strategy, worldSize, warnings });
+  if (trainer.kind === 'diffusion') {
+    const legacy = ['xformers_attention', 'sage_attention', 'flex_attention', 'flash_attention', 'sdp_attention', 'eager_attention'].find((k) => (s as AttentionInput)[k] === true);
+    checkDiffusionAttention(attnImpl, (s as AttentionInput).attn_implementation !== undefined ? 'attn_implementation' : (legacy ?? 'plugins'));
+    if (mesh.cp > 1) throw new ShardsimError("with the diffusion plugin: ring attention over its bidirectional 4-D mask is not modelled", { key: 'context_parallel_size', fix: 'remove context_parallel_size' });
+  } else if (s.diffusion !== undefined && s.diffusion !== null && !diffusionPluginListed(s)) {
+    warnings.push('diffusion: not applied — Axolotl drops it unless plugins lists axolotl.integrations.diffusion.DiffusionPlugin');
+  }
+  if (s.ebft !== undefined && s.ebft !== null && trainer.kind !== 'ebft-strided') warnings.push('ebft: not read without rl: ebft');
+  if (trainer.kind === 'ebft-strided' && trainer.structured) {
+    warnings.push(`ebft: anchors start after each batch's longest prompt (data-dependent); simulated from token ${trainer.anchorOffset} (max of min_completion_prefix and context_length): ${trainer.blocks} blocks per row, the most a row can have`);
+  }
   // The no-grad forwards are lowered as whole-model compute (src/strategy/trainer-passes.ts): right where every
   // rank holds the weights (one GPU, DDP, ZeRO-1/2), not where each layer is gathered again (FSDP, ZeRO-3) or
   // synchronised across TP / CP ranks.
@@ -177,12 +195,21 @@ export async function resolveConfig(loaded: LoadedScenario, cluster: ClusterShap
   }
   // A reward model's micro-batch holds the chosen and the rejected sequence of each sample (config/trainer.ts).
   const attentionKernel = resolveAttentionKernel(attnImpl, sim.attention_kernel);
-  const data = resolveDataShape({ ...(s as AttentionInput), micro_batch_size: micro * rowsPerSample(trainer), ...(sim.document_length ? { document_length: sim.document_length } : {}) }, attnImpl, attnChoice.packed, {
+  // Strided EBFT's dataset transforms pad every document to sequence_len (src/config/ebft.ts).
+  const padded = trainer.kind === 'ebft-strided' ? { pad_to_sequence_len: true } : {};
+  const shaped = resolveDataShape({ ...(s as AttentionInput), ...padded, micro_batch_size: micro * rowsPerSample(trainer), ...(sim.document_length ? { document_length: sim.document_length } : {}) }, attnImpl, attnChoice.packed, {
     dataParallel,
     // Axolotl: pad_to_multiple_of (default 64) when pad_to_sequence_len is unset, none when it is false
     // (core/builders/causal.py `data_collator_kwargs`).
     padMultiple: axolotl && s.pad_to_sequence_len !== false ? (s.pad_to_multiple_of ?? 64) : 1,
   }, attentionKernel);
+  // The diffusion trainer's own 4-D mask: every query attends to every key of its document, computed in full
+  // by SDPA's masked kernel or eager (src/config/diffusion.ts).
+  // Strided EBFT picks its kernels pass by pass (src/strategy/ebft-strided.ts); the trained forward's flex_attention
+  // stands for them in the summary.
+  const data = trainer.kind === 'diffusion'
+    ? { ...shaped, attention: { ...shaped.attention, masking: 'dense' as const } }
+    : trainer.kind === 'ebft-strided' ? { ...shaped, attention: { ...shaped.attention, implementation: 'flex_attention' as const, masking: 'causal' as const } } : shaped;
   const peft = resolvePeft(s, dtypes.half, {
     multiGpu: worldSize > 1,
     fsdpConfig: s.fsdp_config !== undefined && s.fsdp_config !== null,
@@ -270,7 +297,7 @@ export async function resolveConfig(loaded: LoadedScenario, cluster: ClusterShap
     simulation: {
       hardware: cluster.hardware,
       numNodes,
-      ...(sim.gpus !== undefined ? { gpus: sim.gpus } : impliedByMesh && worldSize !== capacity ? { gpus: worldSize } : {}),
+      ...(sim.gpus !== undefined ? { gpus: sim.gpus } : (impliedByMesh || oneGpuTrainer) && worldSize !== capacity ? { gpus: worldSize } : {}),
       seed: String(sim.seed ?? DEFAULT_SEED),
       steps: sim.steps ?? 1,
       jitter: sim.jitter ?? 0,
@@ -578,4 +605,35 @@ function resolveFloat8(fp8: boolean | null | undefined, allGather: boolean | nul
   }
   if (allGather === true && c.fsdp) warnings.push('fp8_enable_fsdp_float8_all_gather: FSDP all-gathers are modelled in 16 bits (torchao gathers the converted weights in float8, half the bytes)');
   return { float8: true };
+}
+
+/**
+ * What Axolotl and the strided EBFT trainer allow (utils/schemas/validation.py EBFTValidationMixin,
+ * core/trainers/ebft/strided.py), as far as it changes what is simulated: one GPU (see src/config/ebft.ts),
+ * padded rows, no torch.compile with checkpointing (Axolotl refuses it), and the reentrant checkpointing its
+ * flex_attention forward needs.
+ */
+function checkEbftStrided(s: LoadedScenario['input'], c: { strategy: StrategyName; worldSize: number; warnings: string[] }): void {
+  if (c.worldSize > 1 || c.strategy !== 'single') {
+    throw new ShardsimError(`strided EBFT is modelled on one GPU: with ${c.worldSize > 1 ? `${c.worldSize} GPUs` : 'FSDP or DeepSpeed'} its feature network moves to another GPU or is reloaded, and under PEFT its row-by-row backbone calls bypass the data-parallel wrapper (core/trainers/ebft/strided.py), which is not modelled`, { key: 'ebft', fix: 'simulate one GPU (simulation.gpus: 1, no fsdp or deepspeed keys)' });
+  }
+  if (s.torch_compile === true && s.gradient_checkpointing) {
+    throw new ShardsimError('with gradient_checkpointing in EBFT strided mode: Axolotl refuses it (validation.py check_ebft_torch_compile: CheckpointError from BlockMask metadata during recomputation)', { key: 'torch_compile', fix: 'remove torch_compile (flex_attention compiles its own kernel)' });
+  }
+  if (s.torch_compile === true) {
+    c.warnings.push('torch_compile: with strided EBFT Axolotl warns of dynamo recompiles from the variable sequence lengths across steps (validation.py check_ebft_torch_compile); compiled kernels are modelled without recompilation');
+  }
+  if (s.sample_packing === true) {
+    throw new ShardsimError('with strided EBFT: its dataset transforms pad each document to sequence_len and its anchors assume one document per row', { key: 'sample_packing', fix: 'remove sample_packing' });
+  }
+  if (s.activation_offloading !== undefined && s.activation_offloading !== null && s.activation_offloading !== false) {
+    throw new ShardsimError('with strided EBFT is not modelled (Axolotl refuses it with flex_attention: validation.py check_ebft_activation_offloading)', { key: 'activation_offloading', fix: 'remove activation_offloading' });
+  }
+  // Axolotl passes use_reentrant: false unless the config says otherwise (core/builders/base.py
+  // _configure_gradient_checkpointing) and switches it on for strided EBFT only with attn_implementation:
+  // flex_attention — but the trainer runs flex_attention whatever attn_implementation says.
+  const reentrant = s.gradient_checkpointing_kwargs?.use_reentrant ?? false;
+  if (s.gradient_checkpointing && reentrant === false && s.attn_implementation !== 'flex_attention') {
+    c.warnings.push('gradient_checkpointing_kwargs: non-reentrant checkpointing with strided EBFT, whose trained forward runs flex_attention: docs/ebft.qmd reports a CheckpointError (Axolotl sets use_reentrant: true only with attn_implementation: flex_attention); simulated as if it ran');
+  }
 }

@@ -14,6 +14,7 @@ import type { LayerSpec, ModelSpec } from '../model/types.ts';
 import type { ResolvedConfig } from '../config/types.ts';
 import { bytesOf } from '../util/dtype.ts';
 import { trainerHead } from '../config/trainer.ts';
+import { maskedShare } from '../config/diffusion.ts';
 
 /** One slice of a layer's backward: the kernels that produce one parameter tensor's gradient. */
 export interface BackwardSegment {
@@ -136,7 +137,7 @@ export function layerCosts(layer: LayerSpec, cfg: ResolvedConfig, gpu: GpuSpec, 
   let attnBwd = 0;
   if (attn) {
     if (cfg.flashAttention) {
-      const eq = attentionEquivalent({ rows: b, rowTokens: s, packing: cfg.shape.packing }, cfg.attention.masking, cfg.attention.documents);
+      const eq = cfg.attention.equivalent ?? attentionEquivalent({ rows: b, rowTokens: s, packing: cfg.shape.packing }, cfg.attention.masking, cfg.attention.documents);
       const full = attentionCoreFlops(attn, eq.batch, eq.seqLen, { causal: false, tp }) / cp;
       coreFlops = eq.causal ? full / 2 : full;
       const shape = { batch: eq.batch, heads: attn.numHeads / tp, queryLen: eq.seqLen / cp, keyLen: eq.seqLen, kernelSeqLen: eq.seqLen / cp, headDim: Math.max(attn.headDim, attn.vHeadDim), causal: eq.causal, ...(attn.window ? { window: attn.window } : {}) };
@@ -291,10 +292,10 @@ export function stepCosts(cfg: ResolvedConfig, model: ModelSpec, gpu: GpuSpec): 
 
   // Head: final norm, lm_head GEMM (V/tp columns) and the loss (src/strategy/head-costs.ts). A frozen
   // lm_head skips its weight gradient.
-  const headTrains = !peft || peft.trainableCopies.lmHead || inPlace?.lmHead === true || (model.tiedEmbeddings && embeddingTrains);
+  const headTrains = lmHeadTrains(model);
   const head = lmHeadGemm(model, tokens, tp);
   const logitsElements = tokens * headWidth(model);
-  const headTimes = headSeconds(cfg.kernels, head, { tokens, hidden: h, vocab: headWidth(model), bytesPerElement: p, weightGrad: headTrains, trainerHead: trainerHead(cfg.trainer), rows: b }, gpu, dtype);
+  const headTimes = headSeconds(cfg.kernels, head, { tokens, hidden: h, vocab: headWidth(model), bytesPerElement: p, weightGrad: headTrains, trainerHead: trainerHead(cfg.trainer), rows: b, ...(cfg.trainer.kind === 'diffusion' ? { maskedFraction: maskedShare(cfg.trainer, cfg.shape) } : {}) }, gpu, dtype);
   const headForward = headTimes.forward;
   const headBackward = headTimes.backward;
   const lmHeadLocal = counts.lmHead / tp;
@@ -336,4 +337,12 @@ export function stepCosts(cfg: ResolvedConfig, model: ModelSpec, gpu: GpuSpec): 
       tpLogitsBytes: logitsElements * p,
     },
   };
+}
+
+/** Whether lm_head's weight gets a gradient: no PEFT, a trainable copy or in-place match, or tied to a training embedding. */
+export function lmHeadTrains(model: ModelSpec): boolean {
+  const peft = model.peft;
+  const inPlace = peft?.trainsInPlace;
+  const embeddingTrains = !peft || peft.trainableCopies.embedding || inPlace?.embedding === true;
+  return !peft || peft.trainableCopies.lmHead || inPlace?.lmHead === true || (model.tiedEmbeddings && embeddingTrains);
 }

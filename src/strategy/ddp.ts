@@ -264,7 +264,7 @@ function rootDtypeDeltas(ctx: StrategyContext): RootDeltas {
 }
 
 /** Extra bytes of Axolotl's fp32 embedding modules over the 16-bit dtype (zero when they are not fp32). */
-function fp32Embeddings(ctx: StrategyContext): RootDeltas {
+export function fp32Embeddings(ctx: StrategyContext): RootDeltas {
   const { cfg, model, costs } = ctx;
   const pr = cfg.precision;
   if (!pr.fp32EmbeddingModules) return { params: 0, gradHead: 0, gradEmbedding: 0, optimizerStates: 0 };

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { run } from '../helpers/run.ts';
 import type { SimulationRun } from '../../src/pipeline/simulate.ts';
+import { stepMemory } from '../../src/memory/step-memory.ts';
 
 // One GPU, rows padded to sequence_len (no datasets): the steps differ only by what the trainer adds.
 const qwen = { base_model: 'Qwen/Qwen2.5-0.5B', sequence_len: 1024, micro_batch_size: 2, gradient_accumulation_steps: 2, bf16: true, flash_attention: true, gradient_checkpointing: true, simulation: { gpus: 1 } };
@@ -73,5 +74,29 @@ describe('KTO', () => {
     const pre = await run({ ...qwen, ...lora, rl: 'kto', precompute_ref_log_probs: true });
     expect(spans(pre, /^policy KL forward/)).toHaveLength(2);
     expect(spans(pre, /^reference forward/)).toHaveLength(0);
+  });
+});
+
+describe('the diffusion plugin against SFT on the same rows (src/config/diffusion.ts)', () => {
+  // Llama-3.2-1B (32 heads of 64), 4 rows of 2048 tokens, SDPA: no packing, no padding — SFT attends causally.
+  const llama = { base_model: 'meta-llama/Llama-3.2-1B', sequence_len: 2048, micro_batch_size: 4, gradient_accumulation_steps: 1, bf16: true, simulation: { gpus: 1 } };
+  const diffusion = { ...llama, plugins: ['axolotl.integrations.diffusion.DiffusionPlugin'] };
+
+  it('runs the same one forward and backward, with the upper triangle of the scores computed too', async () => {
+    const sft = await run(llama);
+    const dlm = await run(diffusion);
+    const phases = (r: SimulationRun) => r.plan.tasks.map((t) => `${t.tag.phase} ${t.tag.label}`);
+    expect(phases(dlm)).toEqual(phases(sft));
+    // Per layer the bidirectional mask adds the other half of 2 · b · s² · a · (d + d_v) = 2 · 4 · 2048² · 32 · 128.
+    const layer0 = (r: SimulationRun) => r.plan.tasks.find((t) => t.tag.label === 'layer 0' && t.tag.phase === 'forward')!.tag.flops!;
+    expect(layer0(dlm) - layer0(sft)).toBe(68_719_476_736);
+    expect(spans(dlm, /^layer 0$/)[0]!.end - spans(dlm, /^layer 0$/)[0]!.start).toBeGreaterThan(spans(sft, /^layer 0$/)[0]!.end - spans(sft, /^layer 0$/)[0]!.start);
+  });
+
+  it('keeps the fp32 log-softmax of the masked half of the logits for backward', async () => {
+    const dlm = await run(diffusion);
+    // E[p_mask] = (1 + 1e-3) / 2 of 4 · 2048 positions × 128,256 logits, 4 bytes each.
+    expect(stepMemory(dlm.cfg, dlm.model).head.lossHeldBytes).toBeCloseTo(0.5005 * 4 * 2048 * 128_256 * 4, 0);
+    expect(dlm.result.trainer).toMatchObject({ kind: 'diffusion', masked_fraction: 0.5005 });
   });
 });
