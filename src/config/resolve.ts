@@ -10,7 +10,7 @@ import { optimizerStateBytes, resolveOptimizer } from './optimizers.ts';
 import { loadDeepSpeedConfig, resolveDeepSpeed } from './deepspeed.ts';
 import { parseBandwidth } from './units.ts';
 import type { Mesh, Precision, ResolvedConfig, StrategyName } from './types.ts';
-import { resolveTrainer, rowsPerSample } from './trainer.ts';
+import { noGradForwardsAround, resolveTrainer, rowsPerSample } from './trainer.ts';
 import { checkDiffusionAttention, diffusionPluginListed } from './diffusion.ts';
 import { isEbftStrided } from './ebft.ts';
 import type { ModelSpec } from '../model/types.ts';
@@ -188,10 +188,14 @@ export async function resolveConfig(loaded: LoadedScenario, cluster: ClusterShap
   // The no-grad forwards are lowered as whole-model compute (src/strategy/trainer-passes.ts): right where every
   // rank holds the weights (one GPU, DDP, ZeRO-1/2), not where each layer is gathered again (FSDP, ZeRO-3) or
   // synchronised across TP / CP ranks.
+  // Under FSDP the reference forward of an adapter run re-gathers the policy's own units (strategy/fsdp2.ts
+  // `referenceForwards`); a full fine-tune's separate reference model (TRL `prepare_fsdp`: FSDP1 auto-wrapped,
+  // FSDP2 one root-level unit) and KTO's KL pass before the trained forward are not modelled there.
   const replicated = strategy === 'single' || strategy === 'ddp' || strategy === 'zero1' || strategy === 'zero2';
-  if (trainer.kind === 'preference' && trainer.noGradRowsPerSample > 0 && (!replicated || mesh.tp > 1 || mesh.cp > 1)) {
-    const where = !replicated ? (strategy === 'zero3' ? 'ZeRO-3' : 'FSDP') : 'tensor or context parallelism';
-    throw new ShardsimError(`${trainer.rl}'s reference forward is modelled on one GPU, under DDP or DeepSpeed ZeRO-1/2; under ${where} it gathers or synchronises every layer again, which is not modelled`, { key: 'rl', fix: 'simulate it with DDP or ZeRO-1/2, set precompute_ref_log_probs: true, or use orpo / simpo (no reference model)' });
+  const fsdpAdapterReference = (strategy === 'fsdp1' || strategy === 'fsdp2') && trainer.kind === 'preference' && !trainer.referenceCopy && noGradForwardsAround(trainer).before === 0 && mesh.ep <= 1;
+  if (trainer.kind === 'preference' && trainer.noGradRowsPerSample > 0 && ((!replicated && !fsdpAdapterReference) || mesh.tp > 1 || mesh.cp > 1)) {
+    const where = mesh.tp > 1 || mesh.cp > 1 ? 'tensor or context parallelism' : strategy === 'zero3' ? 'ZeRO-3' : strategy === 'fsdp1' || strategy === 'fsdp2' ? 'FSDP with a separate reference model (a full fine-tune), KTO\'s KL pass or expert parallelism' : strategy;
+    throw new ShardsimError(`${trainer.rl}'s reference forward is modelled on one GPU, under DDP, DeepSpeed ZeRO-1/2, and under FSDP with an adapter; under ${where} it gathers or synchronises the reference weights in ways that are not modelled`, { key: 'rl', fix: 'simulate it with DDP or ZeRO-1/2 (or FSDP with a LoRA adapter), set precompute_ref_log_probs: true, or use orpo / simpo (no reference model)' });
   }
   // A reward model's micro-batch holds the chosen and the rejected sequence of each sample (config/trainer.ts).
   const attentionKernel = resolveAttentionKernel(attnImpl, sim.attention_kernel);

@@ -100,3 +100,39 @@ describe('the diffusion plugin against SFT on the same rows (src/config/diffusio
     expect(dlm.result.trainer).toMatchObject({ kind: 'diffusion', masked_fraction: 0.5005 });
   });
 });
+
+describe('DPO with a LoRA adapter under FSDP: the reference forward re-gathers the policy units (fsdp2.ts referenceForwards)', () => {
+  const fsdp = { ...qwen, ...lora, fsdp_version: 2, fsdp_config: { reshard_after_forward: true }, simulation: { hardware: 'dgx-h100', gpus: 4 } };
+  const L = 24; // Qwen2.5-0.5B
+
+  it('one no-grad pass per micro-batch between the trained head forward and the backward, each resharded layer gathered again', async () => {
+    const dpo = await run({ ...fsdp, rl: 'dpo' });
+    const gathers = dpo.plan.tasks.filter((t) => t.stream === 'all_gather' && /\(ref0\)$/.test(t.tag.label));
+    expect(gathers).toHaveLength(L * 2);
+    for (const mb of [0, 1]) {
+      const headF = spans(dpo, /^head \(norm, lm_head, loss\)$/).find((s) => s.tag.phase === 'forward' && s.tag.microBatch === mb)!;
+      const headB = spans(dpo, /^head \(norm, lm_head, loss\)$/).find((s) => s.tag.phase === 'backward' && s.tag.microBatch === mb)!;
+      const ref = spans(dpo, /\(reference(, no grad| log-probs, no grad)\)$/).filter((s) => s.tag.microBatch === mb);
+      expect(ref).toHaveLength(L + 2);
+      for (const s of ref) {
+        expect(s.start).toBeGreaterThanOrEqual(headF.end - 1e-12);
+        expect(s.end).toBeLessThanOrEqual(headB.start + 1e-12);
+      }
+    }
+    // The same rows without a reference model (ORPO): the passes and gathers are what DPO adds.
+    const orpo = await run({ ...fsdp, rl: 'orpo' });
+    expect(dpo.result.step_time_s).toBeGreaterThan(orpo.result.step_time_s);
+  });
+
+  it('units not resharded after forward are not gathered again', async () => {
+    const kept = await run({ ...fsdp, rl: 'dpo', fsdp_config: { reshard_after_forward: false } });
+    expect(kept.plan.tasks.filter((t) => t.stream === 'all_gather' && /\(ref0\)$/.test(t.tag.label))).toHaveLength(0);
+    expect(spans(kept, /^layer \d+ \(reference, no grad\)$/)).toHaveLength(L * 2);
+  });
+
+  it('a full fine-tune (its own FSDP-wrapped reference model) and KTO stay refused with the reason', async () => {
+    const refused = (s: object) => run(s).then(() => '', (e: unknown) => (e as Error).message);
+    expect(await refused({ ...fsdp, adapter: undefined, rl: 'dpo' })).toMatch(/FSDP with a separate reference model/);
+    expect(await refused({ ...fsdp, rl: 'kto' })).toMatch(/KTO's KL pass/);
+  });
+});
