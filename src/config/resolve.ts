@@ -188,14 +188,15 @@ export async function resolveConfig(loaded: LoadedScenario, cluster: ClusterShap
   // The no-grad forwards are lowered as whole-model compute (src/strategy/trainer-passes.ts): right where every
   // rank holds the weights (one GPU, DDP, ZeRO-1/2), not where each layer is gathered again (FSDP, ZeRO-3) or
   // synchronised across TP / CP ranks.
-  // Under FSDP the reference forward of an adapter run re-gathers the policy's own units (strategy/fsdp2.ts
-  // `referenceForwards`); a full fine-tune's separate reference model (TRL `prepare_fsdp`: FSDP1 auto-wrapped,
-  // FSDP2 one root-level unit) and KTO's KL pass before the trained forward are not modelled there.
+  // Under FSDP the reference forwards run through FSDP units (strategy/fsdp2.ts `referenceForwards`): an adapter
+  // run's through the policy's own, a full fine-tune's through its separate reference model as TRL's
+  // `prepare_fsdp` wraps it; KTO's KL pass before the trained forward, EP, and a reference model with CPU
+  // offload are not modelled there.
   const replicated = strategy === 'single' || strategy === 'ddp' || strategy === 'zero1' || strategy === 'zero2';
-  const fsdpAdapterReference = (strategy === 'fsdp1' || strategy === 'fsdp2') && trainer.kind === 'preference' && !trainer.referenceCopy && noGradForwardsAround(trainer).before === 0 && mesh.ep <= 1;
-  if (trainer.kind === 'preference' && trainer.noGradRowsPerSample > 0 && ((!replicated && !fsdpAdapterReference) || mesh.tp > 1 || mesh.cp > 1)) {
-    const where = mesh.tp > 1 || mesh.cp > 1 ? 'tensor or context parallelism' : strategy === 'zero3' ? 'ZeRO-3' : strategy === 'fsdp1' || strategy === 'fsdp2' ? 'FSDP with a separate reference model (a full fine-tune), KTO\'s KL pass or expert parallelism' : strategy;
-    throw new ShardsimError(`${trainer.rl}'s reference forward is modelled on one GPU, under DDP, DeepSpeed ZeRO-1/2, and under FSDP with an adapter; under ${where} it gathers or synchronises the reference weights in ways that are not modelled`, { key: 'rl', fix: 'simulate it with DDP or ZeRO-1/2 (or FSDP with a LoRA adapter), set precompute_ref_log_probs: true, or use orpo / simpo (no reference model)' });
+  const fsdpRefOk = (strategy === 'fsdp1' || strategy === 'fsdp2') && trainer.kind === 'preference' && noGradForwardsAround(trainer).before === 0 && mesh.ep <= 1 && !(trainer.referenceCopy && fsdpRaw.offload_params === true);
+  if (trainer.kind === 'preference' && trainer.noGradRowsPerSample > 0 && ((!replicated && !fsdpRefOk) || mesh.tp > 1 || mesh.cp > 1)) {
+    const where = mesh.tp > 1 || mesh.cp > 1 ? 'tensor or context parallelism' : strategy === 'zero3' ? 'ZeRO-3' : strategy === 'fsdp1' || strategy === 'fsdp2' ? 'FSDP with KTO\'s KL pass, expert parallelism or a CPU-offloaded reference model' : strategy;
+    throw new ShardsimError(`${trainer.rl}'s reference forward is modelled on one GPU, under DDP, DeepSpeed ZeRO-1/2 and FSDP; under ${where} it gathers or synchronises the reference weights in ways that are not modelled`, { key: 'rl', fix: 'simulate it with DDP, ZeRO-1/2 or FSDP without that, set precompute_ref_log_probs: true, or use orpo / simpo (no reference model)' });
   }
   // A reward model's micro-batch holds the chosen and the rejected sequence of each sample (config/trainer.ts).
   const attentionKernel = resolveAttentionKernel(attnImpl, sim.attention_kernel);

@@ -219,16 +219,26 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
       { ...tagG, label: `layer ${i} experts` }, [main]);
   };
 
-  // Preference trainers with an adapter: the reference is the policy with its adapters disabled (TRL
-  // dpo_trainer.py `compute_ref_log_probs`: `torch.no_grad()` + `null_ref_context()` → PEFT
-  // `disable_adapter()`), run through the same FSDP units between the trained forward and the backward. Each
-  // unit resharded after the trained forward is all-gathered again, one unit ahead at most as in the trained
-  // forward, and resharded after its no-grad forward (FSDP2 `reshard_after_forward`, FSDP1 FULL_SHARD); the
-  // root stays unsharded after the trained forward (both FSDPs skip the root's post-forward reshard since
-  // backward needs it at once), so the embedding and head run on its weights. Nothing is saved: the pass
-  // allocates only its transient peak (src/memory/step-memory.ts `noGradForward`). resolve.ts refuses the
-  // cases this does not cover (a full fine-tune's separate reference model, KTO's KL pass, TP / CP / EP).
+  // Preference trainers: the reference forwards under no_grad between the trained forward and the backward.
+  // - With an adapter the reference is the policy with its adapters disabled (TRL dpo_trainer.py
+  //   `compute_ref_log_probs`: `torch.no_grad()` + `null_ref_context()` → PEFT `disable_adapter()`), run
+  //   through the same FSDP units: each unit resharded after the trained forward is all-gathered again, one
+  //   unit ahead at most as in the trained forward, and resharded after its no-grad forward (FSDP2
+  //   `reshard_after_forward`, FSDP1 FULL_SHARD). The root stays unsharded after the trained forward (both
+  //   FSDPs skip the root's post-forward reshard since backward needs it at once).
+  // - A full fine-tune's separate reference model is wrapped by TRL's `prepare_fsdp` (trl/models/utils.py):
+  //   FSDP1 with the plugin's auto-wrap policy (per-layer units like the policy's, gathered again each pass;
+  //   its root unit is never resharded, as it never runs a backward), FSDP2 with one `fully_shard(model)` at
+  //   the root — a root unit is not resharded after forward, so after its first forward the whole reference
+  //   model stays unsharded on every GPU: in a steady step it gathers nothing (`referenceResidentBytes`).
+  // Nothing is saved: a pass allocates only its transient peak (src/memory/step-memory.ts `noGradForward`).
+  // resolve.ts refuses what this does not cover (KTO's KL pass, TP / CP / EP, an offloaded reference model).
   const referencePasses = noGradForwardsAround(cfg.trainer).after;
+  const separateReference = cfg.trainer.kind === 'preference' && cfg.trainer.referenceCopy;
+  const refGathers = reshard && !(separateReference && fsdp2);
+  const refB = bytesOf(cfg.precision.computeDtype);
+  const referenceResidentBytes = !separateReference || referencePasses === 0 ? 0
+    : Math.ceil(costs.total.params / shard) * refB + (fsdp2 ? costs.total.params : root.params) * refB;
   const referenceForwards = (mb: number, deps: number[]): number[] => {
     let waitFor = deps;
     for (let p = 0; p < referencePasses; p++) {
@@ -240,9 +250,9 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
       const ref: number[] = [];
       for (let i = 0; i < L; i++) {
         const v = views[i]!;
-        const gathered = reshard ? gatherLayer(i, mb, 'forward', [...start, i >= 2 ? ref[i - 2]! : -1], [gatherMem(v.unsharded)], pass) : -1;
-        const memory = reshard ? [...copyOut(v.unsharded, v.unsharded), mem('end', -v.unsharded, 'parameters', paramPool)] : [];
-        ref[i] = b.compute(rank, v.lc.forwardSeconds + (reshard ? v.copyOutSeconds : 0), tag({ kind: 'compute', phase: 'forward', label: `layer ${i} (reference, no grad)`, layer: i, flops: v.lc.forwardFlops }, mb), [...waitFor, gathered], memory);
+        const gathered = refGathers ? gatherLayer(i, mb, 'forward', [...start, i >= 2 ? ref[i - 2]! : -1], [gatherMem(v.unsharded)], pass) : -1;
+        const memory = refGathers ? [...copyOut(v.unsharded, v.unsharded), mem('end', -v.unsharded, 'parameters', paramPool)] : [];
+        ref[i] = b.compute(rank, v.lc.forwardSeconds + (refGathers ? v.copyOutSeconds : 0), tag({ kind: 'compute', phase: 'forward', label: `layer ${i} (reference, no grad)`, layer: i, flops: v.lc.forwardFlops }, mb), [...waitFor, gathered], memory);
         waitFor = [ref[i]!];
       }
       const headMem = [mem('end', -M.noGradForward.peakBytes, 'activations'), ...(last ? [mem('end', -(M.head.heldUntilLossReturnsBytes ?? 0), 'activations')] : [])];
@@ -385,7 +395,7 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
 
   return {
     persistent: {
-      parameters: localStored,
+      parameters: localStored + referenceResidentBytes,
       optimizer_states: deviceOptimizerStateBytes(cfg, localTrainable, localCopies),
       communication_buffers: 0,
     },

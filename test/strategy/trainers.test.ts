@@ -130,9 +130,21 @@ describe('DPO with a LoRA adapter under FSDP: the reference forward re-gathers t
     expect(spans(kept, /^layer \d+ \(reference, no grad\)$/)).toHaveLength(L * 2);
   });
 
-  it('a full fine-tune (its own FSDP-wrapped reference model) and KTO stay refused with the reason', async () => {
-    const refused = (s: object) => run(s).then(() => '', (e: unknown) => (e as Error).message);
-    expect(await refused({ ...fsdp, adapter: undefined, rl: 'dpo' })).toMatch(/FSDP with a separate reference model/);
+  it("a full fine-tune's own reference model: FSDP2 keeps it unsharded after its first forward (one root unit), FSDP1 gathers its layers", async () => {
+    const full = { ...qwen, fsdp_version: 2, fsdp_config: { reshard_after_forward: true }, simulation: { hardware: 'dgx-h100', gpus: 4 } };
+    const dpo2 = await run({ ...full, rl: 'dpo' });
+    const orpo2 = await run({ ...full, rl: 'orpo' });
+    const refGathers = (r: SimulationRun) => r.plan.tasks.filter((t) => t.stream === 'all_gather' && /\(ref0\)$/.test(t.tag.label)).length;
+    expect(refGathers(dpo2)).toBe(0);
+    // Resident: the reference's bf16 shard plus its whole unsharded copy.
+    const P = dpo2.result.model.parameters;
+    expect(dpo2.plan.persistentBytes.parameters - orpo2.plan.persistentBytes.parameters).toBe(Math.ceil(P / 4) * 2 + P * 2);
+    const dpo1 = await run({ ...full, rl: 'dpo', fsdp_version: 1, fsdp_config: { sharding_strategy: 'FULL_SHARD' } });
+    expect(refGathers(dpo1)).toBe(L * 2);
+  });
+
+  it('KTO (its KL pass runs before the trained forward) stays refused under FSDP with the reason', async () => {
+    const refused = (s: Record<string, unknown>) => run(s).then(() => '', (e: unknown) => (e as Error).message);
     expect(await refused({ ...fsdp, rl: 'kto' })).toMatch(/KTO's KL pass/);
   });
 });
