@@ -55,6 +55,8 @@ export interface LayerCosts extends ParamShare {
   backwardFlops: number;
   /** One ring-attention K+V block sent to the next CP rank (0 without attention). */
   cpKvBlockBytes: number;
+  /** Kernels the host launches for the forward, the recompute and the backward (src/compute/host-overhead.ts). */
+  hostKernels?: { forward: number; recompute: number; backward: number };
   /** An MoE layer under expert parallelism (src/strategy/expert-parallel.ts); absent otherwise. */
   ep?: ExpertParallelCosts;
 }
@@ -257,6 +259,7 @@ export function layerCosts(layer: LayerSpec, cfg: ResolvedConfig, gpu: GpuSpec, 
     frozenParams,
     quantizedBytes,
     cpKvBlockBytes: attn ? tokens * (Math.ceil(attn.numKvHeads / tp) * (attn.headDim + attn.vHeadDim)) * p : 0,
+    hostKernels: { forward: kernelsF, recompute: recomputeKernels, backward: kernelsB },
   };
 }
 
