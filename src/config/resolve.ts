@@ -1,3 +1,4 @@
+import { linearParams } from '../model/params.ts';
 import { ShardsimError } from '../util/errors.ts';
 import type { Dtype } from '../util/dtype.ts';
 import { allowedValues, type LoadedScenario } from './load.ts';
@@ -498,6 +499,7 @@ export function checkAgainstModel(cfg: ResolvedConfig, model: ModelSpec): void {
     throw new ShardsimError(`${model.id} has recurrent (SSM / linear-attention / convolution) layers, which ring attention cannot split`, { key: 'context_parallel_size', fix: 'remove context_parallel_size (or set it to 1)' });
   }
   if (cfg.mesh.ep > 1) checkExpertParallelModel(cfg, model);
+  warnUnquantizedExperts(cfg, model);
   const tp = cfg.mesh.tp;
   if (tp <= 1) return;
   for (const layer of model.layers) {
@@ -510,6 +512,23 @@ export function checkAgainstModel(cfg: ResolvedConfig, model: ModelSpec): void {
       throw new ShardsimError(`${tp} neither divides nor is a multiple of the ${attn.numKvHeads} KV heads of ${model.id}`, { key: 'tensor_parallel_size', fix: `use a divisor of ${attn.numKvHeads}` });
     }
   }
+}
+
+/**
+ * A bitsandbytes base (load_in_4bit / load_in_8bit) quantises nn.Linear modules only: routed experts held as
+ * fused 3-D parameters (transformers' `@use_experts_implementation` experts) stay in the model dtype unless
+ * Axolotl's `quantize_moe_experts` quantises them on load (monkeypatch/moe_quant.py) — often most of the
+ * model's memory, so the result says so.
+ */
+function warnUnquantizedExperts(cfg: ResolvedConfig, model: ModelSpec): void {
+  const p = cfg.peft;
+  if (!p?.quantization || p.quantizeExperts) return;
+  let params = 0;
+  for (const layer of model.layers) for (const l of layer.linears) if (l.experts && !l.experts.linear && !l.router) params += linearParams(l);
+  if (params === 0) return;
+  cfg.warnings.push(
+    `load_in_${p.quantization.kind === 'int8' ? '8' : '4'}bit: the routed experts of ${model.id} (${(params / 1e9).toFixed(2)} B parameters, fused 3-D tensors) are not nn.Linear, so bitsandbytes leaves them in ${cfg.precision.computeDtype}; quantize_moe_experts: true quantises them on load (Axolotl monkeypatch/moe_quant.py)`,
+  );
 }
 
 /**
