@@ -39,7 +39,7 @@ export async function runBench(): Promise<void> {
   process.stdout.write(`(bare typed-array heap, one push + one pop per event: ${Math.round(heapRate).toLocaleString('en-US')} events/s; the ratio is the engine alone over that)\n\n`);
 
   process.stdout.write('scale: one process per case, plan + engine + metrics, no report\n');
-  process.stdout.write('case                                              GPUs  ranks simulated     events   CPU (s)  peak RSS (MiB)\n');
+  process.stdout.write(`${'case'.padEnd(58)}   GPUs  ranks simulated     events   CPU (s)  peak RSS (MiB)\n`);
   for (let i = 0; i < SCALE_CASES.length; i++) {
     const [name] = SCALE_CASES[i]!;
     const child = spawnSync(process.execPath, [...process.execArgv, process.argv[1]!, 'bench', '--scale-case', String(i)], { encoding: 'utf8' });
@@ -48,10 +48,10 @@ export async function runBench(): Promise<void> {
     try {
       r = JSON.parse(line) as ScaleNumbers;
     } catch {
-      process.stdout.write(`${name.padEnd(48)} failed: ${(child.stderr || line).trim().split('\n')[0]}\n`);
+      process.stdout.write(`${name.padEnd(58)} failed: ${(child.stderr || line).trim().split('\n')[0]}\n`);
       continue;
     }
-    process.stdout.write(`${name.padEnd(48)} ${String(r.gpus).padStart(6)} ${String(r.ranks).padStart(16)} ${String(r.events).padStart(10)} ${r.cpuSeconds.toFixed(2).padStart(9)} ${(r.peakRssBytes / 2 ** 20).toFixed(0).padStart(15)}\n`);
+    process.stdout.write(`${name.padEnd(58)} ${String(r.gpus).padStart(6)} ${String(r.ranks).padStart(16)} ${String(r.events).padStart(10)} ${r.cpuSeconds.toFixed(2).padStart(9)} ${(r.peakRssBytes / 2 ** 20).toFixed(0).padStart(15)}\n`);
   }
 }
 
@@ -75,6 +75,7 @@ const SCALE_CASES: [string, string, { everyRank?: boolean }?][] = [
   ['llama-3.1-405b tp8 × fsdp2, symmetric', llama('Llama-3.1-405B', `${FSDP}tensor_parallel_size: 8\n`, 'num_nodes: 2048')],
   ['llama-3.1-405b tp8 × fsdp2, one straggler', llama('Llama-3.1-405B', `${FSDP}tensor_parallel_size: 8\n`, 'num_nodes: 2048, stragglers: [{rank: 4321, compute_slowdown: 1.2}]')],
   ['llama-3.1-405b tp8 × fsdp2, straggler + jitter 0.02', llama('Llama-3.1-405B', `${FSDP}tensor_parallel_size: 8\n`, 'num_nodes: 2048, jitter: 0.02, stragglers: [{rank: 4321, compute_slowdown: 1.2}]')],
+  ['llama-3.1-405b tp8 × fsdp2, straggler + jitter, 20 steps', llama('Llama-3.1-405B', `${FSDP}tensor_parallel_size: 8\n`, 'num_nodes: 2048, jitter: 0.02, steps: 20, stragglers: [{rank: 4321, compute_slowdown: 1.2}]')],
 ];
 
 /** One scale case in this process: prints its numbers as one JSON line. */

@@ -84,6 +84,12 @@ export interface AttentionConfig {
   masking: 'causal' | 'documents' | 'dense';
   /** Document lengths when rows are made of samples (packing, or padded unpacked rows). */
   documents?: DocumentLengths;
+  /**
+   * A pattern of the trainer's own (strided EBFT's block mask, src/strategy/ebft-strided.ts), as the
+   * equivalent batch of sequences the kernel model takes (src/model/attention-work.ts); overrides `masking`
+   * for a fused kernel.
+   */
+  equivalent?: { batch: number; seqLen: number; causal: boolean };
 }
 
 export interface DataShape {

@@ -12,7 +12,11 @@
  *   `linear_cross_entropy`): the log-sum-exp is computed blockwise from the hidden states and the lm_head
  *   weight without materialising logits; backward recomputes the logit blocks.
  * - `chunked_cross_entropy` (Axolotl's chunked loss, as torchtune's CEWithChunkedOutputLoss): the logits are
- *   upcast to fp32 one chunk at a time (`chunked_cross_entropy_num_chunks`, default 8).
+ *   upcast to fp32 one chunk at a time (`chunked_cross_entropy_num_chunks`, default 8). Axolotl
+ *   (monkeypatch/loss/chunked.py) splits the full logits tensor the model's lm_head produced; outside Axolotl
+ *   (simulation.framework: other) the key stands for torchtune's recipe, whose model projects each chunk of
+ *   hidden states on its own (torchtune/modules/transformer.py `TransformerDecoder.chunked_output`), so every
+ *   logits chunk is a separate tensor with its own backward.
  */
 import type { Fusion } from '../compute/elementwise.ts';
 
@@ -26,6 +30,8 @@ export interface KernelChoices {
   fusedSaves: Fusion;
   loss: LossImpl;
   lossChunks: number;
+  /** 'chunked' with the logits computed per chunk (torchtune `chunked_output`) rather than split from one tensor. */
+  chunkedOutput?: boolean;
 }
 
 export interface KernelInput {
@@ -68,7 +74,7 @@ export function applyPlugins(s: KernelInput & { plugins?: readonly string[] | nu
   return out;
 }
 
-export function resolveKernels(s: KernelInput): KernelChoices {
+export function resolveKernels(s: KernelInput, axolotl = true): KernelChoices {
   // `torch_compile: auto` is true on torch ≥ 2.5.1 (axolotl utils/schemas/config.py), which Axolotl pins.
   const compiled = s.torch_compile === true || s.torch_compile === 'auto';
   const fusion: Fusion = {
@@ -85,5 +91,5 @@ export function resolveKernels(s: KernelInput): KernelChoices {
         : s.chunked_cross_entropy
           ? 'chunked'
           : 'hf';
-  return { compiled, fusion, fusedSaves: fusion, loss, lossChunks: s.chunked_cross_entropy_num_chunks ?? 8 };
+  return { compiled, fusion, fusedSaves: fusion, loss, lossChunks: s.chunked_cross_entropy_num_chunks ?? 8, ...(loss === 'chunked' && !axolotl ? { chunkedOutput: true } : {}) };
 }

@@ -9,7 +9,7 @@
  * - warn: it changes time or memory but is not modelled; the result carries a warning naming the key and what
  *   is assumed instead (only when the key is set to something other than its off value).
  * - refuse: it turns the run into something this simulator does not model (RL trainers with reference
- *   models or generation, reward and classification heads, distillation, diffusion) — one line, exit 2.
+ *   models or generation, distillation, custom trainers) — one line, exit 2.
  *
  * Keys Axolotl drops itself (fsdp_config keys its FSDPConfig does not carry) are handled where fsdp_config is
  * read (src/config/resolve.ts).
@@ -59,7 +59,7 @@ export const KEY_FATES: ReadonlyMap<string, KeyFate> = new Map<string, KeyFate>(
     loss_watchdog_patience gc_steps gc_collect_steps torch_empty_cache_steps generate_samples num_generation_samples generation_max_new_tokens
     generation_temperature generation_top_k generation_top_p generation_do_sample generation_prompt_ratio gradio_title gradio_share
     gradio_server_name gradio_server_port gradio_max_new_tokens gradio_temperature ddp_timeout ddp_broadcast_buffers ddp_find_unused_parameters ddp
-    use_ray ray_run_name ray_num_workers resources_per_worker accelerator_config gradient_checkpointing_kwargs flex_attn_compile_kwargs
+    use_ray ray_run_name ray_num_workers resources_per_worker accelerator_config flex_attn_compile_kwargs
     torch_compile_backend torch_compile_options lm_eval_tasks lm_eval_batch_size lm_eval_post_train lm_eval_model save_compressed`),
   // Accepted but not modelled: warnings with the assumption.
   ...warn('fp32 LayerNorm/RMSNorm weights are not modelled: norms stay in the model dtype', 'fp32_norms fp32_norm_classes embeddings_skip_upcast'),
@@ -105,8 +105,7 @@ export const KEY_FATES: ReadonlyMap<string, KeyFate> = new Map<string, KeyFate>(
   ...warn('the DPO variant options are not modelled: full logits, padded rows, the standard loss', 'dpo_use_logits_to_keep dpo_padding_free dpo_use_liger_kernel'),
   ...refuse('RL trainers with generation (GRPO, online DPO, NeMo Gym) run a generation engine that is not simulated', 'trl vllm nemo_gym_enabled'),
   ...refuse('knowledge distillation runs a teacher model that is not simulated', 'kd_trainer kd_alpha kd_ce_alpha kd_temperature kd_online_server'),
-  ...refuse('diffusion language-model training is not simulated', 'diffusion'),
-  ...refuse('EBFT (energy-based fine-tuning with generation) is not simulated', 'ebft'),
+  // `diffusion` (the diffusion plugin) and `ebft` (strided mode) are modelled: src/config/diffusion.ts, ebft.ts.
   ...refuse('custom trainer classes are not simulated', 'trainer_cls hatchery'),
 ]);
 

@@ -6,6 +6,7 @@ import { closest, ShardsimError } from '../util/errors.ts';
 import { PYYAML_OPTIONS } from './yaml.ts';
 import { DEPRECATED_ALIASES, KEY_FATES, isOff } from './key-fates.ts';
 import { MODELLED_KEYS, scenarioSchema, simulationSchema, type ScenarioInput } from './schema.ts';
+import { refuseEbftStructured } from './ebft.ts';
 
 export interface LoadedScenario {
   name: string;
@@ -126,6 +127,8 @@ function dropNulls(obj: Record<string, unknown>): void {
  * set become warnings, out-of-scope ones a refusal, and a key Axolotl does not know a "did you mean" warning.
  */
 function applyAxolotlKeyFates(raw: Record<string, unknown>, warnings: string[]): void {
+  // EBFT's structured modes carry `trl` / `vllm` keys too: refuse them by their own name first.
+  refuseEbftStructured(raw);
   const modelled = new Set(MODELLED_KEYS);
   for (const [old, key] of Object.entries(DEPRECATED_ALIASES)) {
     if (!(old in raw)) continue;

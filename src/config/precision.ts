@@ -82,15 +82,21 @@ export function resolvePrecision(opts: {
  * adapter dtype (PEFT upcasts adapters to fp32 by default, `autocast_adapter_dtype`); the frozen base stays in
  * the dtype the strategy keeps parameters in (loaded bf16, or fp32 where FSDP1 upcasts the flat params).
  */
-export function adapterPrecision(base: Precision, peft: { adapterDtype: Dtype; kind: string }): Precision {
+export function adapterPrecision(base: Precision, peft: { adapterDtype: Dtype; kind: string; modulesToSave?: readonly string[] }): Precision {
   const a = peft.adapterDtype;
+  // modules_to_save: ModulesToSaveWrapper deep-copies the module as loaded (peft/utils/other.py), and
+  // cast_adapter_dtype (peft/tuners/tuners_utils.py) upcasts only BaseTunerLayer adapters, so the trainable
+  // copies keep the base dtype (Axolotl has already cast embed_tokens / lm_head back to torch_dtype for an
+  // adapter: loaders/model.py _configure_embedding_dtypes).
+  const copies = (peft.modulesToSave?.length ?? 0) > 0 && base.paramDtype !== a;
   return {
     ...base,
     paramDtype: a,
     gradDtype: a,
     frozenDtype: base.paramDtype,
     optimizerBytesPerParam: 2 * bytesOf(a),
-    rationale: `${base.rationale}; ${peft.kind}: frozen base in ${base.paramDtype}, ${a} adapters with ${a} gradients and AdamW states (PEFT autocast_adapter_dtype)`,
+    ...(copies ? { copyDtype: base.paramDtype } : {}),
+    rationale: `${base.rationale}; ${peft.kind}: frozen base in ${base.paramDtype}, ${a} adapters with ${a} gradients and AdamW states (PEFT autocast_adapter_dtype)${copies ? `; modules_to_save copies, their gradients and states in ${base.paramDtype}` : ''}`,
   };
 }
 

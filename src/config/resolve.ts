@@ -1,3 +1,4 @@
+import { linearParams } from '../model/params.ts';
 import { ShardsimError } from '../util/errors.ts';
 import type { Dtype } from '../util/dtype.ts';
 import { allowedValues, type LoadedScenario } from './load.ts';
@@ -10,7 +11,9 @@ import { optimizerStateBytes, resolveOptimizer } from './optimizers.ts';
 import { loadDeepSpeedConfig, resolveDeepSpeed } from './deepspeed.ts';
 import { parseBandwidth } from './units.ts';
 import type { Mesh, Precision, ResolvedConfig, StrategyName } from './types.ts';
-import { resolveTrainer, rowsPerSample } from './trainer.ts';
+import { noGradForwardsAround, resolveTrainer, rowsPerSample } from './trainer.ts';
+import { checkDiffusionAttention, diffusionPluginListed } from './diffusion.ts';
+import { isEbftStrided } from './ebft.ts';
 import type { ModelSpec } from '../model/types.ts';
 
 /** What the hardware stage tells the config stage: enough to size the world. */
@@ -61,7 +64,11 @@ export async function resolveConfig(loaded: LoadedScenario, cluster: ClusterShap
     throw new ShardsimError(`${sim.gpus} GPUs do not fit on ${numNodes} node(s) of ${cluster.gpusPerNode}`, { key: 'simulation.gpus', fix: `use at most ${capacity} or raise simulation.num_nodes` });
   }
   const impliedByMesh = sim.gpus === undefined && sim.num_nodes === undefined && meshProduct !== undefined;
-  const worldSize = sim.gpus ?? (impliedByMesh ? meshProduct! : capacity);
+  // Strided EBFT is a one-GPU trainer (src/config/ebft.ts; docs/ebft.qmd runs it with CUDA_VISIBLE_DEVICES=0).
+  const ebftStrided = isEbftStrided(s);
+  const oneGpuTrainer = ebftStrided && sim.gpus === undefined && sim.num_nodes === undefined && meshProduct === undefined;
+  if (oneGpuTrainer) warnings.push('ebft: strided mode simulated on one GPU, as docs/ebft.qmd runs it (CUDA_VISIBLE_DEVICES=0); set simulation.gpus to change it');
+  const worldSize = sim.gpus ?? (impliedByMesh ? meshProduct! : oneGpuTrainer ? 1 : capacity);
 
   const axolotl = (sim.framework ?? 'axolotl') === 'axolotl';
   // Axolotl's check_fsdp_version_in_fsdp_config (utils/schemas/validation.py): fsdp_config.fsdp_version (or
@@ -167,22 +174,48 @@ export async function resolveConfig(loaded: LoadedScenario, cluster: ClusterShap
     warnings.push('sample_packing: with this attention backend (unset, fp8 or a hub kernel without packing support) Axolotl keeps the attention mask, so each row attends causally across its packed samples (cross-contamination; Axolotl warns too) — set attn_implementation: flash_attention_2 or sdpa to isolate them');
   }
   const trainer = resolveTrainer(s);
+  if (ebftStrided) checkEbftStrided(s, { strategy, worldSize, warnings });
+  if (trainer.kind === 'diffusion') {
+    const legacy = ['xformers_attention', 'sage_attention', 'flex_attention', 'flash_attention', 'sdp_attention', 'eager_attention'].find((k) => (s as AttentionInput)[k] === true);
+    checkDiffusionAttention(attnImpl, (s as AttentionInput).attn_implementation !== undefined ? 'attn_implementation' : (legacy ?? 'plugins'));
+    if (mesh.cp > 1) throw new ShardsimError("with the diffusion plugin: ring attention over its bidirectional 4-D mask is not modelled", { key: 'context_parallel_size', fix: 'remove context_parallel_size' });
+  } else if (s.diffusion !== undefined && s.diffusion !== null && !diffusionPluginListed(s)) {
+    warnings.push('diffusion: not applied — Axolotl drops it unless plugins lists axolotl.integrations.diffusion.DiffusionPlugin');
+  }
+  if (s.ebft !== undefined && s.ebft !== null && trainer.kind !== 'ebft-strided') warnings.push('ebft: not read without rl: ebft');
+  if (trainer.kind === 'ebft-strided' && trainer.structured) {
+    warnings.push(`ebft: anchors start after each batch's longest prompt (data-dependent); simulated from token ${trainer.anchorOffset} (max of min_completion_prefix and context_length): ${trainer.blocks} blocks per row, the most a row can have`);
+  }
   // The no-grad forwards are lowered as whole-model compute (src/strategy/trainer-passes.ts): right where every
   // rank holds the weights (one GPU, DDP, ZeRO-1/2), not where each layer is gathered again (FSDP, ZeRO-3) or
   // synchronised across TP / CP ranks.
+  // Under FSDP the reference forwards run through FSDP units (strategy/fsdp2.ts `referenceForwards`): an adapter
+  // run's through the policy's own, a full fine-tune's through its separate reference model as TRL's
+  // `prepare_fsdp` wraps it; KTO's KL pass before the trained forward, EP, and a reference model with CPU
+  // offload are not modelled there.
   const replicated = strategy === 'single' || strategy === 'ddp' || strategy === 'zero1' || strategy === 'zero2';
-  if (trainer.kind === 'preference' && trainer.noGradRowsPerSample > 0 && (!replicated || mesh.tp > 1 || mesh.cp > 1)) {
-    const where = !replicated ? (strategy === 'zero3' ? 'ZeRO-3' : 'FSDP') : 'tensor or context parallelism';
-    throw new ShardsimError(`${trainer.rl}'s reference forward is modelled on one GPU, under DDP or DeepSpeed ZeRO-1/2; under ${where} it gathers or synchronises every layer again, which is not modelled`, { key: 'rl', fix: 'simulate it with DDP or ZeRO-1/2, set precompute_ref_log_probs: true, or use orpo / simpo (no reference model)' });
+  const fsdpRefOk = (strategy === 'fsdp1' || strategy === 'fsdp2') && trainer.kind === 'preference' && noGradForwardsAround(trainer).before === 0 && mesh.ep <= 1 && !(trainer.referenceCopy && fsdpRaw.offload_params === true);
+  if (trainer.kind === 'preference' && trainer.noGradRowsPerSample > 0 && ((!replicated && !fsdpRefOk) || mesh.tp > 1 || mesh.cp > 1)) {
+    const where = mesh.tp > 1 || mesh.cp > 1 ? 'tensor or context parallelism' : strategy === 'zero3' ? 'ZeRO-3' : strategy === 'fsdp1' || strategy === 'fsdp2' ? 'FSDP with KTO\'s KL pass, expert parallelism or a CPU-offloaded reference model' : strategy;
+    throw new ShardsimError(`${trainer.rl}'s reference forward is modelled on one GPU, under DDP, DeepSpeed ZeRO-1/2 and FSDP; under ${where} it gathers or synchronises the reference weights in ways that are not modelled`, { key: 'rl', fix: 'simulate it with DDP, ZeRO-1/2 or FSDP without that, set precompute_ref_log_probs: true, or use orpo / simpo (no reference model)' });
   }
   // A reward model's micro-batch holds the chosen and the rejected sequence of each sample (config/trainer.ts).
   const attentionKernel = resolveAttentionKernel(attnImpl, sim.attention_kernel);
-  const data = resolveDataShape({ ...(s as AttentionInput), micro_batch_size: micro * rowsPerSample(trainer), ...(sim.document_length ? { document_length: sim.document_length } : {}) }, attnImpl, attnChoice.packed, {
+  // Strided EBFT's dataset transforms pad every document to sequence_len (src/config/ebft.ts).
+  const padded = trainer.kind === 'ebft-strided' ? { pad_to_sequence_len: true } : {};
+  const shaped = resolveDataShape({ ...(s as AttentionInput), ...padded, micro_batch_size: micro * rowsPerSample(trainer), ...(sim.document_length ? { document_length: sim.document_length } : {}) }, attnImpl, attnChoice.packed, {
     dataParallel,
     // Axolotl: pad_to_multiple_of (default 64) when pad_to_sequence_len is unset, none when it is false
     // (core/builders/causal.py `data_collator_kwargs`).
     padMultiple: axolotl && s.pad_to_sequence_len !== false ? (s.pad_to_multiple_of ?? 64) : 1,
   }, attentionKernel);
+  // The diffusion trainer's own 4-D mask: every query attends to every key of its document, computed in full
+  // by SDPA's masked kernel or eager (src/config/diffusion.ts).
+  // Strided EBFT picks its kernels pass by pass (src/strategy/ebft-strided.ts); the trained forward's flex_attention
+  // stands for them in the summary.
+  const data = trainer.kind === 'diffusion'
+    ? { ...shaped, attention: { ...shaped.attention, masking: 'dense' as const } }
+    : trainer.kind === 'ebft-strided' ? { ...shaped, attention: { ...shaped.attention, implementation: 'flex_attention' as const, masking: 'causal' as const } } : shaped;
   const peft = resolvePeft(s, dtypes.half, {
     multiGpu: worldSize > 1,
     fsdpConfig: s.fsdp_config !== undefined && s.fsdp_config !== null,
@@ -243,7 +276,7 @@ export async function resolveConfig(loaded: LoadedScenario, cluster: ClusterShap
     optimizerInBackward: resolveOptimizerInBackward(s.optimizer_in_bwd, { strategy, ga, zero: deepspeed !== undefined, axolotl, warnings }),
     ...(peft ? { peft } : {}),
     ...unfrozenParameters(s.unfrozen_parameters, peft !== undefined, warnings),
-    kernels: resolveKernels(applyPlugins(s, axolotl, warnings)),
+    kernels: resolveKernels(applyPlugins(s, axolotl, warnings), axolotl),
     flashAttention: isFusedAttention(attnImpl),
     attention: data.attention,
     shape: data.shape,
@@ -270,7 +303,7 @@ export async function resolveConfig(loaded: LoadedScenario, cluster: ClusterShap
     simulation: {
       hardware: cluster.hardware,
       numNodes,
-      ...(sim.gpus !== undefined ? { gpus: sim.gpus } : impliedByMesh && worldSize !== capacity ? { gpus: worldSize } : {}),
+      ...(sim.gpus !== undefined ? { gpus: sim.gpus } : (impliedByMesh || oneGpuTrainer) && worldSize !== capacity ? { gpus: worldSize } : {}),
       seed: String(sim.seed ?? DEFAULT_SEED),
       steps: sim.steps ?? 1,
       jitter: sim.jitter ?? 0,
@@ -466,6 +499,7 @@ export function checkAgainstModel(cfg: ResolvedConfig, model: ModelSpec): void {
     throw new ShardsimError(`${model.id} has recurrent (SSM / linear-attention / convolution) layers, which ring attention cannot split`, { key: 'context_parallel_size', fix: 'remove context_parallel_size (or set it to 1)' });
   }
   if (cfg.mesh.ep > 1) checkExpertParallelModel(cfg, model);
+  warnUnquantizedExperts(cfg, model);
   const tp = cfg.mesh.tp;
   if (tp <= 1) return;
   for (const layer of model.layers) {
@@ -478,6 +512,23 @@ export function checkAgainstModel(cfg: ResolvedConfig, model: ModelSpec): void {
       throw new ShardsimError(`${tp} neither divides nor is a multiple of the ${attn.numKvHeads} KV heads of ${model.id}`, { key: 'tensor_parallel_size', fix: `use a divisor of ${attn.numKvHeads}` });
     }
   }
+}
+
+/**
+ * A bitsandbytes base (load_in_4bit / load_in_8bit) quantises nn.Linear modules only: routed experts held as
+ * fused 3-D parameters (transformers' `@use_experts_implementation` experts) stay in the model dtype unless
+ * Axolotl's `quantize_moe_experts` quantises them on load (monkeypatch/moe_quant.py) — often most of the
+ * model's memory, so the result says so.
+ */
+function warnUnquantizedExperts(cfg: ResolvedConfig, model: ModelSpec): void {
+  const p = cfg.peft;
+  if (!p?.quantization || p.quantizeExperts) return;
+  let params = 0;
+  for (const layer of model.layers) for (const l of layer.linears) if (l.experts && !l.experts.linear && !l.router) params += linearParams(l);
+  if (params === 0) return;
+  cfg.warnings.push(
+    `load_in_${p.quantization.kind === 'int8' ? '8' : '4'}bit: the routed experts of ${model.id} (${(params / 1e9).toFixed(2)} B parameters, fused 3-D tensors) are not nn.Linear, so bitsandbytes leaves them in ${cfg.precision.computeDtype}; quantize_moe_experts: true quantises them on load (Axolotl monkeypatch/moe_quant.py)`,
+  );
 }
 
 /**
@@ -578,4 +629,35 @@ function resolveFloat8(fp8: boolean | null | undefined, allGather: boolean | nul
   }
   if (allGather === true && c.fsdp) warnings.push('fp8_enable_fsdp_float8_all_gather: FSDP all-gathers are modelled in 16 bits (torchao gathers the converted weights in float8, half the bytes)');
   return { float8: true };
+}
+
+/**
+ * What Axolotl and the strided EBFT trainer allow (utils/schemas/validation.py EBFTValidationMixin,
+ * core/trainers/ebft/strided.py), as far as it changes what is simulated: one GPU (see src/config/ebft.ts),
+ * padded rows, no torch.compile with checkpointing (Axolotl refuses it), and the reentrant checkpointing its
+ * flex_attention forward needs.
+ */
+function checkEbftStrided(s: LoadedScenario['input'], c: { strategy: StrategyName; worldSize: number; warnings: string[] }): void {
+  if (c.worldSize > 1 || c.strategy !== 'single') {
+    throw new ShardsimError(`strided EBFT is modelled on one GPU: with ${c.worldSize > 1 ? `${c.worldSize} GPUs` : 'FSDP or DeepSpeed'} its feature network moves to another GPU or is reloaded, and under PEFT its row-by-row backbone calls bypass the data-parallel wrapper (core/trainers/ebft/strided.py), which is not modelled`, { key: 'ebft', fix: 'simulate one GPU (simulation.gpus: 1, no fsdp or deepspeed keys)' });
+  }
+  if (s.torch_compile === true && s.gradient_checkpointing) {
+    throw new ShardsimError('with gradient_checkpointing in EBFT strided mode: Axolotl refuses it (validation.py check_ebft_torch_compile: CheckpointError from BlockMask metadata during recomputation)', { key: 'torch_compile', fix: 'remove torch_compile (flex_attention compiles its own kernel)' });
+  }
+  if (s.torch_compile === true) {
+    c.warnings.push('torch_compile: with strided EBFT Axolotl warns of dynamo recompiles from the variable sequence lengths across steps (validation.py check_ebft_torch_compile); compiled kernels are modelled without recompilation');
+  }
+  if (s.sample_packing === true) {
+    throw new ShardsimError('with strided EBFT: its dataset transforms pad each document to sequence_len and its anchors assume one document per row', { key: 'sample_packing', fix: 'remove sample_packing' });
+  }
+  if (s.activation_offloading !== undefined && s.activation_offloading !== null && s.activation_offloading !== false) {
+    throw new ShardsimError('with strided EBFT is not modelled (Axolotl refuses it with flex_attention: validation.py check_ebft_activation_offloading)', { key: 'activation_offloading', fix: 'remove activation_offloading' });
+  }
+  // Axolotl passes use_reentrant: false unless the config says otherwise (core/builders/base.py
+  // _configure_gradient_checkpointing) and switches it on for strided EBFT only with attn_implementation:
+  // flex_attention — but the trainer runs flex_attention whatever attn_implementation says.
+  const reentrant = s.gradient_checkpointing_kwargs?.use_reentrant ?? false;
+  if (s.gradient_checkpointing && reentrant === false && s.attn_implementation !== 'flex_attention') {
+    c.warnings.push('gradient_checkpointing_kwargs: non-reentrant checkpointing with strided EBFT, whose trained forward runs flex_attention: docs/ebft.qmd reports a CheckpointError (Axolotl sets use_reentrant: true only with attn_implementation: flex_attention); simulated as if it ran');
+  }
 }

@@ -68,6 +68,52 @@ export const fsdpConfigSchema = z
   })
   .strict();
 
+// Axolotl's EBFTConfig (utils/schemas/config.py), every field with its bounds; the modelled ones are read in
+// src/config/ebft.ts.
+const ebftSchema = z
+  .object({
+    feature_layers: z.array(z.number().min(0, 'must be ≥ 0').max(1, 'must be ≤ 1')).optional(),
+    embed_method: z.enum(['last_token', 'mean_pooling', 'completion_mean', 'concat']).optional(),
+    use_whitening: z.boolean().optional(),
+    alignment_coef: z.number().optional(),
+    diversity_coef: z.number().optional(),
+    ce_coef: z.number().optional(),
+    adaptive_max_tokens: z.boolean().optional(),
+    gt_length_multiplier: z.number().min(0.1, 'must be ≥ 0.1').optional(),
+    mode: z.enum(['structured', 'strided']).optional(),
+    stride: positiveInt.optional(),
+    context_length: positiveInt.optional(),
+    generate_max_len: positiveInt.optional(),
+    n_samples_per_prompt: positiveInt.optional(),
+    temperature: z.number().min(0, 'must be ≥ 0').optional(),
+    top_p: z.number().min(0, 'must be ≥ 0').max(1, 'must be ≤ 1').optional(),
+    rl_coef: z.number().optional(),
+    advantage_estimator: z.enum(['rloo', 'group_norm', 'reinforce']).optional(),
+    min_completion_prefix: z.number().int('must be a whole number').min(0, 'must be ≥ 0').optional(),
+  })
+  .strict();
+
+// The diffusion plugin's DiffusionConfig (integrations/diffusion/args.py); read in src/config/diffusion.ts.
+const diffusionSchema = z
+  .object({
+    noise_schedule: z.enum(['linear', 'cosine']).optional(),
+    min_mask_ratio: z.number().min(0, 'must be ≥ 0').max(1, 'must be ≤ 1').optional(),
+    max_mask_ratio: z.number().min(0, 'must be ≥ 0').max(1, 'must be ≤ 1').optional(),
+    num_diffusion_steps: positiveInt.optional(),
+    eps: z.number().min(0, 'must be ≥ 0').max(1, 'must be ≤ 1').optional(),
+    importance_weighting: z.boolean().optional(),
+    mask_token_id: z.number().int('must be a whole number').nullable().optional(),
+    mask_token_str: z.string().nullable().optional(),
+    generate_samples: z.boolean().optional(),
+    generation_interval: positiveInt.optional(),
+    num_generation_samples: positiveInt.optional(),
+    generation_steps: positiveInt.optional(),
+    generation_temperature: z.number().min(0, 'must be ≥ 0').optional(),
+    generation_max_length: positiveInt.optional(),
+  })
+  .strict()
+  .refine((d) => (d.min_mask_ratio ?? 0.1) <= (d.max_mask_ratio ?? 0.9), { message: 'min_mask_ratio must be ≤ max_mask_ratio (Axolotl DiffusionConfig)', path: ['min_mask_ratio'] });
+
 export const scenarioSchema = z.object({
   base_model: z.string().min(1).optional(),
   model_config: z.record(z.string(), z.unknown()).optional(),
@@ -100,12 +146,16 @@ export const scenarioSchema = z.object({
   reward_model: z.boolean().nullable().optional(),
   rl: z.string().nullable().optional(),
   precompute_ref_log_probs: z.boolean().nullable().optional(),
+  ebft: ebftSchema.nullable().optional(),
+  diffusion: diffusionSchema.nullable().optional(),
   process_reward_model: z.boolean().nullable().optional(),
   num_labels: positiveInt.nullable().optional(),
   fp8_enable_fsdp_float8_all_gather: z.boolean().nullable().optional(),
   tiled_mlp_num_shards: positiveInt.nullable().optional(),
   torch_compile: z.union([z.boolean(), z.literal('auto')]).optional(),
   gradient_checkpointing: z.union([z.boolean(), z.enum(['selective', 'offload', 'offload_disk'])]).nullable().optional(),
+  // Read for strided EBFT's use_reentrant rule only (src/config/resolve.ts).
+  gradient_checkpointing_kwargs: z.record(z.string(), z.unknown()).nullable().optional(),
   activation_offloading: z.union([z.boolean(), z.enum(['legacy', 'disk', 'hidden_states'])]).nullable().optional(),
   optimizer: z.string().min(1).optional(),
   // torchtune's optimizer_in_bwd (not an Axolotl key): the validation rows of torchtune runs carry it.

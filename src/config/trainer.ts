@@ -1,4 +1,9 @@
 import { ShardsimError } from '../util/errors.ts';
+import { resolveDiffusion, type Diffusion, type DiffusionInput } from './diffusion.ts';
+import { resolveEbftStrided, type EbftInput, type EbftStrided } from './ebft.ts';
+
+export type { Diffusion } from './diffusion.ts';
+export type { EbftStrided } from './ebft.ts';
 
 /**
  * The trainer a config runs, as far as it changes the step's work:
@@ -12,10 +17,16 @@ import { ShardsimError } from '../util/errors.ts';
  * - `token-classification` (`process_reward_model: true`): TRL's PRMTrainer on
  *   AutoModelForTokenClassification — the same score head applied to every token, cross-entropy over
  *   num_labels classes at the step-separator tokens; one row per sample.
+ * - `diffusion`: Axolotl's diffusion plugin (src/config/diffusion.ts): one forward with a bidirectional 4-D
+ *   mask over randomly masked tokens, the loss over the masked positions.
+ * - `ebft-strided`: EBFT's strided mode (src/config/ebft.ts): no-grad generation forwards, one trained
+ *   forward per rollout row, a no-grad feature forward, one backward (src/strategy/ebft-strided.ts).
  */
 export type Trainer =
   | { kind: 'sft' }
   | Preference
+  | Diffusion
+  | EbftStrided
   | { kind: 'reward'; numLabels: number; rowsPerSample: 2 }
   | { kind: 'token-classification'; numLabels: number; rowsPerSample: 1 };
 
@@ -39,7 +50,7 @@ export interface Preference {
   referenceCopy: boolean;
 }
 
-export interface TrainerInput {
+export interface TrainerInput extends DiffusionInput, EbftInput {
   rl?: string | null;
   precompute_ref_log_probs?: boolean | null;
   adapter?: string | null;
@@ -49,7 +60,16 @@ export interface TrainerInput {
 }
 
 export function resolveTrainer(s: TrainerInput): Trainer {
-  if (s.rl !== undefined && s.rl !== null && String(s.rl) !== 'false') return resolvePreference(String(s.rl).toLowerCase(), s);
+  const rl = s.rl !== undefined && s.rl !== null && String(s.rl) !== 'false' ? String(s.rl).toLowerCase() : undefined;
+  const diffusion = resolveDiffusion(s);
+  if (diffusion) {
+    // integrations/diffusion/README.md, Limitations: "No RL training support"; its trainer replaces the causal-LM one.
+    const other = rl ? 'rl' : s.reward_model === true ? 'reward_model' : s.process_reward_model === true ? 'process_reward_model' : undefined;
+    if (other) throw new ShardsimError(`${other} with the diffusion plugin: its trainer is a causal-LM trainer with a diffusion loss (integrations/diffusion/README.md: "No RL training support")`, { key: other, fix: 'remove the key, or remove DiffusionPlugin from plugins' });
+    return diffusion;
+  }
+  if (rl === 'ebft') return resolveEbftStrided(s);
+  if (rl) return resolvePreference(rl, s);
   if (s.reward_model === true && s.process_reward_model === true) {
     throw new ShardsimError('reward_model and process_reward_model are both set', { key: 'process_reward_model', fix: 'keep the one the config trains' });
   }
@@ -74,7 +94,7 @@ const PREFERENCE: Readonly<Record<string, { rowsPerSample: 1 | 2; reference: num
 function resolvePreference(rl: string, s: TrainerInput): Preference {
   const p = PREFERENCE[rl];
   if (!p) {
-    throw new ShardsimError(`"${rl}" runs generation or a reward model in the loop (GRPO, online DPO, EBFT …), which is not simulated`, { key: 'rl', fix: `simulate one of ${Object.keys(PREFERENCE).join(', ')}, or the supervised fine-tuning step (remove rl)` });
+    throw new ShardsimError(`"${rl}" runs generation or a reward model in the loop (GRPO, online DPO …), which is not simulated`, { key: 'rl', fix: `simulate one of ${Object.keys(PREFERENCE).join(', ')}, or the supervised fine-tuning step (remove rl)` });
   }
   const precomputed = s.precompute_ref_log_probs === true;
   const reference = precomputed ? 0 : p.reference;
@@ -115,12 +135,18 @@ export function noGradForwardsPerMicroBatch(trainer: Trainer): number {
  *   sequence (DPO / IPO / KTO `_compute_loss`);
  * - 'lm-log-probs-nll': the same plus the chosen half's cross-entropy (ORPO `concatenated_forward`; CPO for
  *   SimPO with its default cpo_alpha = 1);
- * - 'score': the `score` Linear(hidden, num_labels) of the classification models.
+ * - 'score': the `score` Linear(hidden, num_labels) of the classification models;
+ * - 'diffusion-masked-ce': the diffusion trainer's loss — full 16-bit logits, a shifted copy, the masked
+ *   positions gathered, upcast and cross-entropy (integrations/diffusion/trainer.py);
+ * - 'ebft-log-probs': strided EBFT's chunked head — lm_head 256 tokens at a time, `log_softmax(.float())` and
+ *   gather per chunk (core/trainers/ebft/strided.py compute_loss).
  */
-export type TrainerHead = 'lm-cross-entropy' | 'lm-log-probs' | 'lm-log-probs-nll' | 'score';
+export type TrainerHead = 'lm-cross-entropy' | 'lm-log-probs' | 'lm-log-probs-nll' | 'score' | 'diffusion-masked-ce' | 'ebft-log-probs';
 
 export function trainerHead(trainer: Trainer): TrainerHead {
   if (trainer.kind === 'reward' || trainer.kind === 'token-classification') return 'score';
+  if (trainer.kind === 'diffusion') return 'diffusion-masked-ce';
+  if (trainer.kind === 'ebft-strided') return 'ebft-log-probs';
   if (trainer.kind === 'preference') return trainer.rl === 'orpo' || trainer.rl === 'simpo' ? 'lm-log-probs-nll' : 'lm-log-probs';
   return 'lm-cross-entropy';
 }
@@ -138,5 +164,5 @@ export function noGradForwardsAround(trainer: Trainer): { before: number; after:
 
 /** Rows a micro-batch holds per configured sample (reward and pairwise preference trainers: 2). */
 export function rowsPerSample(trainer: Trainer): number {
-  return trainer.kind === 'sft' ? 1 : trainer.rowsPerSample;
+  return trainer.kind === 'reward' || trainer.kind === 'token-classification' || trainer.kind === 'preference' ? trainer.rowsPerSample : 1;
 }

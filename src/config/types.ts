@@ -64,6 +64,13 @@ export interface Precision {
    * stream they feed stays fp32 (fp32 embeddings + 16-bit autocast outputs promote to fp32).
    */
   fp32EmbeddingModules?: boolean;
+  /**
+   * Dtype of PEFT's `modules_to_save` copies (ModulesToSaveWrapper deep-copies the loaded module) with their
+   * gradients and optimizer states, when it differs from the adapters' `paramDtype`: PEFT's fp32 upcast
+   * (`cast_adapter_dtype`, peft/tuners/tuners_utils.py) only visits BaseTunerLayer modules, so the copies
+   * stay in the dtype the base was loaded in (and FSDP1 keeps them).
+   */
+  copyDtype?: Dtype;
 }
 
 export interface ResolvedConfig {

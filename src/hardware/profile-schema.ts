@@ -157,7 +157,7 @@ export const hardwareProfileSchema = z
     kernels: kernelsSchema,
     runtime: runtimeSchema,
     host: z.object({ cpu_adam_params_per_second: positive, torch_cpu_adam_params_per_second: positive }).strict(),
-    framework: z.object({ eager_kernel_host_seconds: positive }).strict(),
+    framework: z.object({ eager_kernel_host_seconds: positive, eager_no_grad_kernel_host_seconds: positive.optional() }).strict(),
     price: z.object({ usd_per_gpu_hour: positive }).strict(),
     sources: z.record(z.string(), z.string().min(1)),
   })

@@ -132,6 +132,11 @@ export interface HardwareProfile {
   framework: {
     /** Host CPU time eager PyTorch spends per launched kernel in a training step (dispatch + autograd). */
     eager_kernel_host_seconds: number;
+    /**
+     * The same under torch.no_grad (no autograd graph recorded): strided EBFT's generation and feature
+     * forwards. Absent: `eager_kernel_host_seconds`.
+     */
+    eager_no_grad_kernel_host_seconds?: number;
   };
   price: { usd_per_gpu_hour: number };
   sources: Record<string, string>;

@@ -8,6 +8,8 @@ import type { LayerSpec, ModelSpec } from '../model/types.ts';
 import { bytesOf } from '../util/dtype.ts';
 import { ffnWidthPerToken } from '../compute/elementwise.ts';
 import { trainerHead } from '../config/trainer.ts';
+import { EBFT_HEAD_CHUNK_TOKENS } from '../config/ebft.ts';
+import { maskedShare } from '../config/diffusion.ts';
 
 /**
  * Transient memory of one micro-batch on one GPU: what each decoder layer keeps between its forward and
@@ -153,7 +155,11 @@ export function stepMemory(cfg: ResolvedConfig, model: ModelSpec): StepMemory {
     return (n * p) / tp;
   };
   const inPlace = model.peft?.trainsInPlace;
-  const headFp32 = model.peft && !model.peft.trainableCopies.lmHead && !inPlace?.lmHead && !(model.tiedEmbeddings && (model.peft.trainableCopies.embedding || inPlace?.embedding)) ? frozenFp32 : trainableFp32;
+  // A modules_to_save copy of lm_head keeps the base dtype (Precision.copyDtype), not the fp32 adapters'.
+  const copyFp32 = cfg.precision.copyDtype ? fp32(fsdp ? cfg.precision.gatherDtype : cfg.precision.copyDtype) : trainableFp32;
+  const headFp32 = model.peft && !model.peft.trainableCopies.lmHead && !inPlace?.lmHead && !(model.tiedEmbeddings && (model.peft.trainableCopies.embedding || inPlace?.embedding))
+    ? frozenFp32
+    : model.peft && !inPlace?.lmHead ? copyFp32 : trainableFp32;
   const autocastCache = {
     layerBytes: model.layers.map(cachedOfLayer),
     // An fp32 lm_head (Axolotl's fp32 embedding modules) is cast for the 16-bit matmul and cached the same way.
@@ -243,15 +249,22 @@ function headMemory(model: ModelSpec, cfg: ResolvedConfig, tokens: number, h: nu
   // Inductor fuses the upcast, log-softmax and NLL into reductions over the 16-bit logits and, by its min-cut
   // partitioner (torch/_functorch/partitioners.py), saves those logits and a per-row log-sum-exp rather than
   // fp32 log-probabilities; backward writes the 16-bit logits' gradient in one fused pass.
+  // torchtune's chunked output (src/config/kernels.ts `chunkedOutput`): each logits chunk is its own tensor.
+  // The chunks' loss nodes are created after the whole model, so autograd's ready queue (ordered by sequence
+  // number) runs every chunk's loss backward before any output-projection backward: each frees its saved
+  // chunk as it writes that chunk's 16-bit gradient, so at most the held logits plus one chunk's working
+  // gradients coexist (Axolotl's split views instead gather all chunk gradients into one E-sized tensor).
+  const chunk = E / Math.max(1, cfg.kernels.lossChunks);
+  const perChunkOutput = cfg.kernels.loss === 'chunked' && cfg.kernels.chunkedOutput === true;
   if (cfg.kernels.compiled && (cfg.kernels.loss === 'hf' || cfg.kernels.loss === 'chunked')) {
     const rowStats = tokens * 4;
-    return { savedBytes: normSaved + lmInput, lossForwardBytes: E * p + rowStats, lossHeldBytes: E * p + rowStats, lossBackwardBytes: E * p };
+    return { savedBytes: normSaved + lmInput, lossForwardBytes: E * p + rowStats, lossHeldBytes: E * p + rowStats, lossBackwardBytes: perChunkOutput ? chunk * p : E * p };
   }
   switch (cfg.kernels.loss) {
     case 'hf':
       return { savedBytes: normSaved + lmInput, lossForwardBytes: E * (p + upcast + 4), lossHeldBytes: E * 4, lossBackwardBytes: E * 8 };
     case 'chunked': {
-      const chunk = E / Math.max(1, cfg.kernels.lossChunks);
+      if (perChunkOutput) return { savedBytes: normSaved + lmInput, lossForwardBytes: E * (p + 4) + chunk * upcast, lossHeldBytes: E * 4, lossBackwardBytes: chunk * 8 };
       return { savedBytes: normSaved + lmInput, lossForwardBytes: E * (p + 4) + chunk * upcast, lossHeldBytes: E * 4, lossBackwardBytes: E * p + chunk * 8 };
     }
     case 'liger_ce':
@@ -296,6 +309,36 @@ function headForTrainer(cfg: ResolvedConfig, E: number, p: number, saved: number
       return { savedBytes: saved, lossForwardBytes: 2 * E * p, lossHeldBytes: E * p, lossBackwardBytes: E * p, heldUntilLossReturnsBytes: E * p };
     case 'lm-log-probs-nll':
       return { savedBytes: saved, lossForwardBytes: 2.5 * E * p, lossHeldBytes: 1.5 * E * p, lossBackwardBytes: E * p, heldUntilLossReturnsBytes: E * p };
+    case 'diffusion-masked-ce': {
+      // The logits and their shifted copy (E·p each) live until compute_loss returns; the masked rows
+      // (m·E) are gathered (p), upcast (4) and log-softmaxed (4, saved). Backward's peak: NLL's and
+      // log_softmax's fp32 gradients beside the saved output (12·m·E) or, after it, index's and the two
+      // slices' full-size 16-bit gradients (3·E·p).
+      const Em = E * maskedShare(cfg.trainer, cfg.shape);
+      const upcast = p < 4 ? 4 : 0;
+      return { savedBytes: saved, lossForwardBytes: 2 * E * p + Em * (p + upcast + 4), lossHeldBytes: Em * 4, lossBackwardBytes: Math.max(Em * 8, 3 * E * p - Em * 4) };
+    }
+    case 'ebft-log-probs': {
+      // Strided EBFT's trained pass (the shape is its rows × L; strided.py compute_loss): log_softmax's fp32
+      // output over the R log-prob positions is saved chunk by chunk until backward, which allocates one
+      // chunk's fp32 gather and log_softmax gradients and its cast back (8 + p) at a time. Row by row (PEFT)
+      // each chunk's logits (p) and fp32 copy (4) are transient; in the batched fallback the whole rows × L
+      // logits live through the chunk loop, and backward's slice gradients are full-size (two, as they
+      // accumulate).
+      const t = cfg.trainer;
+      const rows = cfg.shape.rows;
+      const V = E / Math.max(1, rows * cfg.shape.rowTokens);
+      const R = t.kind === 'ebft-strided' ? Math.min(t.logProbTokens, cfg.shape.rowTokens) : cfg.shape.rowTokens;
+      const chunk = rows * Math.min(EBFT_HEAD_CHUNK_TOKENS, R) * V;
+      const held = rows * R * V * 4;
+      const batched = t.kind === 'ebft-strided' && t.trainedForward === 'batched';
+      return {
+        savedBytes: saved,
+        lossForwardBytes: held + (batched ? E * p + chunk * 4 : chunk * (p + 4)),
+        lossHeldBytes: held,
+        lossBackwardBytes: chunk * (8 + p) + (batched ? 2 * E * p : 0),
+      };
+    }
   }
 }
 
@@ -326,4 +369,32 @@ function mlpSavedBytes(layer: LayerSpec, tensors: { name: string; bytes: number 
     fusedNorm: cfg.kernels.fusedSaves.norm, fusedActivation: cfg.kernels.fusedSaves.activation,
   }).map((t) => t.name));
   return tensors.filter((t) => !kept.has(t.name) && !t.name.startsWith('mlp_norm')).reduce((a, t) => a + t.bytes, 0);
+}
+
+/**
+ * The most a no-grad forward over `rows × rowTokens` allocates at once (strided EBFT's generation and feature
+ * forwards, src/strategy/ebft-strided.ts):
+ *
+ * - inside a layer, the MLP's widest point (as `noGradForwardMemory`) or, with eager attention
+ *   (transformers `eager_attention_forward`), the [rows, heads, L, L] scores in 16 bits beside their fp32
+ *   softmax (p + 4 bytes a score) plus the q / k / v and residual tensors around them;
+ * - with `output_hidden_states` every layer's output (layers + 1 of rows × L × h) kept to the end of the
+ *   forward;
+ * - the logits of `logitsTokens` positions (16-bit) at the end.
+ */
+export function noGradPassPeakBytes(model: ModelSpec, c: { rows: number; rowTokens: number; bytesPerElement: number; eagerScores: boolean; hiddenStates: boolean; logitsTokens: number }): number {
+  const p = c.bytesPerElement;
+  const tokens = c.rows * c.rowTokens;
+  let layerPeak = 0;
+  for (const layer of model.layers) {
+    const I = ffnWidthPerToken(layer);
+    layerPeak = Math.max(layerPeak, tokens * p * (2 * layer.hiddenSize + (layer.ffn?.gated ? 3 : 2) * I));
+    const attn = layer.mixer?.kind === 'attention' ? layer.mixer : undefined;
+    if (attn && c.eagerScores) {
+      const scores = c.rows * attn.numHeads * c.rowTokens * c.rowTokens;
+      layerPeak = Math.max(layerPeak, tokens * p * (2 * layer.hiddenSize + attn.numHeads * (attn.headDim * 2 + attn.vHeadDim)) + scores * (p + 4));
+    }
+  }
+  const hidden = c.hiddenStates ? (model.numLayers + 1) * tokens * model.hiddenSize * p : 0;
+  return hidden + Math.max(layerPeak, c.logitsTokens * headWidth(model) * p);
 }

@@ -5,10 +5,11 @@ import { computeCalibration, type Calibration } from '../compute/calibration.ts'
 import { peakMatmulFlops } from '../compute/kernels.ts';
 import type { Cluster } from '../hardware/cluster.ts';
 import type { ModelSpec } from '../model/types.ts';
-import { layerGemms, modelFlopsPerToken } from '../model/flops.ts';
+import { ebftStridedModelFlops, forwardFlopsPerToken, layerGemms, modelFlopsPerToken } from '../model/flops.ts';
+import { ebftStridedPasses } from '../config/ebft.ts';
 import { attentionOf } from '../model/layer.ts';
 import { attentionEquivalent, keptDocumentMoments } from '../model/attention-work.ts';
-import { activeParameters, trainableParameters } from '../model/params.ts';
+import { activeParameters, headWidth, trainableParameters } from '../model/params.ts';
 import type { Timeline } from '../engine/index.ts';
 import type { OpTag, Plan, MemoryCategory } from '../strategy/index.ts';
 import { extendBySteadyState, rankBreakdown, waitReport, type WaitReport } from './step.ts';
@@ -32,7 +33,18 @@ export interface SimulationResult {
    * What the step trains when it is not causal-LM fine-tuning (config/trainer.ts): a reward or
    * token-classification head, or a preference trainer with its no-grad reference forwards.
    */
-  trainer?: { kind: 'reward' | 'token-classification' | 'preference'; rl?: string; rows_per_sample: number; no_grad_rows_per_sample: number; reference_copy: boolean; num_labels?: number };
+  trainer?: {
+    kind: 'reward' | 'token-classification' | 'preference' | 'diffusion' | 'ebft-strided';
+    rl?: string;
+    rows_per_sample: number;
+    no_grad_rows_per_sample: number;
+    reference_copy: boolean;
+    num_labels?: number;
+    /** Diffusion: expected fraction of the real tokens masked (E[p_mask] = (1 + eps) / 2). */
+    masked_fraction?: number;
+    /** Strided EBFT (config/ebft.ts): rollouts per document, blocks per row, the row after generation, and the feature network. */
+    ebft?: { samples_per_document: number; blocks: number; generate_tokens: number; document_tokens: number; full_tokens: number; log_prob_tokens: number; trained_forward: 'per-row' | 'batched'; feature_network: 'adapters-disabled' | 'copy' };
+  };
   adapter?: {
     kind: 'lora' | 'qlora';
     r: number;
@@ -155,14 +167,17 @@ export function buildResult(args: {
   // Counted per trainer (model/flops.ts): the score head's h × num_labels matmul, and the preference trainers'
   // no-grad forwards (reference, KL) on top of the trained forward and backward.
   const noGrad = noGradForwardsPerMicroBatch(cfg.trainer);
-  const modelFlops = modelFlopsPerToken(model, attentionSeq, noGrad) * tokens;
+  // Strided EBFT counts its passes one by one (model/flops.ts ebftStridedModelFlops): generation and feature
+  // forwards, and the trained rows, which are longer than the documents the token count measures.
+  const ebft = cfg.trainer.kind === 'ebft-strided' ? ebftFlopsPerStep(model, cfg) : undefined;
+  const modelFlops = ebft ? ebft.model : modelFlopsPerToken(model, attentionSeq, noGrad) * tokens;
   const peak = peakMatmulFlops(profile.gpu, cfg.precision.computeDtype, cfg.precision.tf32Matmul);
   const tflopsPerGpu = modelFlops / step / world;
   // HFU counts what the GPUs execute: model FLOPs plus what activation checkpointing recomputes — the
   // whole forward (2·N_layer + 4·a·d·s per token per layer, the same convention as MFU), or under the
   // selective policy only the matmuls it does not save (every other one; src/strategy/costs.ts).
   const recomputePerToken = cfg.activationCheckpointing === 'none' ? 0 : recomputeFlopsPerToken(model, cfg);
-  const hfu = ((modelFlopsPerToken(model, attentionSeq, noGrad) + recomputePerToken) * tokens) / step / world / peak;
+  const hfu = (ebft ? ebft.model + ebft.recompute : (modelFlopsPerToken(model, attentionSeq, noGrad) + recomputePerToken) * tokens) / step / world / peak;
 
   // Memory: the highest peak over simulated ranks.
   let peakBytes = 0;
@@ -302,6 +317,21 @@ function recomputeFlopsPerToken(model: ModelSpec, cfg: ResolvedConfig): number {
   return total;
 }
 
+/**
+ * Strided EBFT's model FLOPs per step on one GPU, and what checkpointing recomputes on top (each trained
+ * row's decoder forward once more; the chunked head is not checkpointed).
+ */
+function ebftFlopsPerStep(model: ModelSpec, cfg: ResolvedConfig): { model: number; recompute: number } {
+  const t = cfg.trainer;
+  if (t.kind !== 'ebft-strided') return { model: 0, recompute: 0 };
+  const passes = ebftStridedPasses(t, cfg.batch.microBatchSize);
+  const GA = cfg.batch.gradientAccumulationSteps;
+  const L = passes.trained.rowTokens;
+  const headPerToken = 2 * headWidth(model) * model.hiddenSize;
+  const recompute = cfg.activationCheckpointing === 'none' ? 0 : passes.trained.rows * L * (forwardFlopsPerToken(model, L) - headPerToken);
+  return { model: ebftStridedModelFlops(model, passes) * GA, recompute: recompute * GA };
+}
+
 /** The key length a token's attention spans on average, for the MFU convention (src/model/attention-work.ts). */
 function attentionSeqLen(cfg: ResolvedConfig): number {
   if (!cfg.attention.documents || cfg.attention.masking === 'causal') return cfg.shape.rowTokens;
@@ -343,6 +373,18 @@ function adapterSummary(p: NonNullable<ResolvedConfig['peft']>, model: ModelSpec
 
 function trainerSummary(t: Exclude<ResolvedConfig['trainer'], { kind: 'sft' }>): NonNullable<SimulationResult['trainer']> {
   if (t.kind === 'preference') return { kind: 'preference', rl: t.rl, rows_per_sample: t.rowsPerSample, no_grad_rows_per_sample: t.noGradRowsPerSample, reference_copy: t.referenceCopy };
+  if (t.kind === 'diffusion') return { kind: 'diffusion', rows_per_sample: 1, no_grad_rows_per_sample: 0, reference_copy: false, masked_fraction: t.maskedFraction };
+  if (t.kind === 'ebft-strided') {
+    return {
+      kind: 'ebft-strided',
+      rl: 'ebft',
+      rows_per_sample: t.samplesPerDocument,
+      // Each rollout row runs forward without gradients G times while generating and once for its features.
+      no_grad_rows_per_sample: t.samplesPerDocument * (t.generateTokens + 1),
+      reference_copy: t.featureNetwork === 'copy',
+      ebft: { samples_per_document: t.samplesPerDocument, blocks: t.blocks, generate_tokens: t.generateTokens, document_tokens: t.documentTokens, full_tokens: t.fullTokens, log_prob_tokens: t.logProbTokens, trained_forward: t.trainedForward, feature_network: t.featureNetwork },
+    };
+  }
   return { kind: t.kind, rows_per_sample: t.rowsPerSample, no_grad_rows_per_sample: 0, reference_copy: false, num_labels: t.numLabels };
 }
 

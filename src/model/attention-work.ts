@@ -135,10 +135,72 @@ export function attentionEquivalent(
   masking: 'causal' | 'dense' | 'documents',
   docs?: DocumentLengths,
 ): { batch: number; seqLen: number; causal: boolean } {
-  if (masking === 'causal' || !docs) return { batch: shape.rows, seqLen: shape.rowTokens, causal: true };
   if (masking === 'dense') return { batch: shape.rows, seqLen: shape.rowTokens, causal: false };
+  if (masking === 'causal' || !docs) return { batch: shape.rows, seqLen: shape.rowTokens, causal: true };
   const { mean, meanSq } = documentMoments(docs, shape.rowTokens);
   const L = Math.min(shape.rowTokens, meanSq / mean);
   const documents = shape.rows * (shape.packing ? shape.rowTokens / mean : 1);
   return { batch: (documents * mean) / L, seqLen: L, causal: true };
+}
+
+/** The strided EBFT attention pattern's parameters (core/trainers/ebft/strided.py `_strided_mask_mod`). */
+export interface StridedMask {
+  /** S: the prompt (document) part of the row; queries there attend causally. */
+  promptTokens: number;
+  /** Where the first anchor's context ends (`context_length` argument = anchor_offset). */
+  anchorOffset: number;
+  generateTokens: number;
+  stride: number;
+  blocks: number;
+}
+
+/**
+ * (query, key) pairs of one row of the strided EBFT mask over L = S + NB·G tokens, exactly as
+ * `_strided_mask_mod` allows them, and as flex_attention executes them: every 128 × 128 block that holds at
+ * least one allowed pair is computed whole (torch.nn.attention.flex_attention `_DEFAULT_SPARSE_BLOCK_SIZE`),
+ * the last partial block padded to 128.
+ *
+ * - A prompt query q < S attends causally: q + 1 keys.
+ * - A generated query q = S + step·NB + b attends to the prompt keys before
+ *   min(b·stride + anchor_offset, S − G), to itself, and to the same block's earlier steps (S + s·NB + b, s < step).
+ */
+export function stridedMaskPairs(m: StridedMask, blockTokens = 128): { tokens: number; pairs: number; blockPairs: number } {
+  const S = m.promptTokens;
+  const NB = m.blocks;
+  const L = S + NB * m.generateTokens;
+  const qBlocks = Math.ceil(L / blockTokens);
+  const touched: Set<number>[] = Array.from({ length: qBlocks }, () => new Set<number>());
+  let pairs = 0;
+  for (let q = 0; q < L; q++) {
+    const qb = Math.floor(q / blockTokens);
+    const set = touched[qb]!;
+    if (q < S) {
+      pairs += q + 1;
+      for (let kb = 0; kb <= qb; kb++) set.add(kb);
+      continue;
+    }
+    const o = q - S;
+    const step = Math.floor(o / NB);
+    const b = o % NB;
+    const contextEnd = Math.max(0, Math.min(b * m.stride + m.anchorOffset, S - m.generateTokens));
+    pairs += contextEnd + 1 + step;
+    for (let kb = 0; kb < Math.ceil(contextEnd / blockTokens); kb++) set.add(kb);
+    set.add(qb);
+    for (let s = 0; s < step; s++) set.add(Math.floor((S + s * NB + b) / blockTokens));
+  }
+  const blocks = touched.reduce((a, s) => a + s.size, 0);
+  return { tokens: L, pairs, blockPairs: blocks * blockTokens * blockTokens };
+}
+
+/**
+ * An attention call of `rows` rows of `tokens` tokens that executes `pairsPerRow` (query, key) pairs per row, as
+ * an equivalent batch for the kernel model: causal sequences of length 2·pairs / tokens (same tokens, same
+ * pairs) while that is at most the row, else full sequences of pairs / tokens keys per query — longer than the
+ * row when whole padded blocks are executed.
+ */
+export function equivalentFromPairs(rows: number, tokens: number, pairsPerRow: number): { batch: number; seqLen: number; causal: boolean } {
+  const causalLen = (2 * pairsPerRow) / tokens;
+  if (causalLen <= tokens) return { batch: (rows * tokens) / causalLen, seqLen: causalLen, causal: true };
+  const denseLen = pairsPerRow / tokens;
+  return { batch: (rows * tokens) / denseLen, seqLen: denseLen, causal: false };
 }

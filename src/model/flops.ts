@@ -112,6 +112,35 @@ export function forwardFlopsPerToken(spec: ModelSpec, seqLen: number): number {
   return 2 * matmulParams(spec) + attention;
 }
 
+/**
+ * Model FLOPs of one strided EBFT micro-batch (src/config/ebft.ts `ebftStridedPasses`), pass by pass in the
+ * convention above (attention over each pass's row length, not halved for its mask): the G generation
+ * forwards and the feature forward forward-only over every row's tokens (each computes logits everywhere);
+ * the trained forward + backward over the rows' L tokens, with lm_head over the positions it runs on a row
+ * (`headTokens`: the R log-prob positions row by row under PEFT, all L in the batched fallback).
+ */
+export function ebftStridedModelFlops(
+  spec: ModelSpec,
+  passes: { generation: { rows: number; rowTokens: number }[]; trained: { rows: number; rowTokens: number; headTokens: number }; feature: { rows: number; rowTokens: number } },
+): number {
+  let flops = 0;
+  for (const g of passes.generation) flops += g.rows * g.rowTokens * forwardFlopsPerToken(spec, g.rowTokens);
+  const f = passes.feature;
+  flops += f.rows * f.rowTokens * forwardFlopsPerToken(spec, f.rowTokens);
+  const t = passes.trained;
+  const head = headTrainedFlopsPerToken(spec);
+  flops += t.rows * (t.rowTokens * (trainedFlopsPerToken(spec, t.rowTokens) - head) + t.headTokens * head);
+  return flops;
+}
+
+/** The lm_head's share of `trainedFlopsPerToken`: 6·V·h, or 4·V·h when it is frozen (PEFT without a trainable copy). */
+function headTrainedFlopsPerToken(spec: ModelSpec): number {
+  const vh = headWidth(spec) * spec.hiddenSize;
+  if (!spec.peft) return 6 * vh;
+  const inPlace = spec.peft.trainsInPlace;
+  return spec.peft.trainableCopies.lmHead || inPlace?.lmHead || (spec.tiedEmbeddings && (spec.peft.trainableCopies.embedding || inPlace?.embedding)) ? 6 * vh : 4 * vh;
+}
+
 function trainedFlopsPerToken(spec: ModelSpec, seqLen: number): number {
   let attention = 0;
   for (const layer of spec.layers) {

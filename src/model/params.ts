@@ -95,6 +95,11 @@ export function trainableParameters(spec: ModelSpec): number {
   return n;
 }
 
+/** Trainable tensors that are PEFT modules_to_save copies (ModulesToSaveWrapper: embed_tokens, lm_head). */
+export function copyTensorCount(spec: ModelSpec): number {
+  return spec.peft ? (spec.peft.trainableCopies.embedding ? 1 : 0) + (spec.peft.trainableCopies.lmHead ? 1 : 0) : 0;
+}
+
 /**
  * Trainable parameter tensors (each a separate optimizer state and, for per-tensor optimizers, a separate
  * kernel): under PEFT two per adapter (A, B; DoRA's magnitude a third) and the trainable copies; otherwise

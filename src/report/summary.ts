@@ -52,6 +52,11 @@ export function terminalSummary(r: SimulationResult): string {
 }
 
 function trainerLine(t: NonNullable<SimulationResult['trainer']>): string {
+  if (t.kind === 'diffusion') return `diffusion LM (plugin): bidirectional attention, loss over ~${Math.round((t.masked_fraction ?? 0) * 100)}% masked tokens`;
+  if (t.kind === 'ebft-strided' && t.ebft) {
+    const e = t.ebft;
+    return `EBFT strided: ${e.samples_per_document} rollout(s) per document, ${e.blocks} blocks × ${e.generate_tokens} tokens generated in ${e.generate_tokens} no-grad forwards (${e.document_tokens} → ${e.full_tokens} tokens a row), trained ${e.trained_forward === 'per-row' ? 'one row at a time' : 'all rows at once (logits everywhere)'}, features from ${e.feature_network === 'copy' ? 'a bf16 copy of the model' : 'the base weights (adapters disabled)'}`;
+  }
   if (t.kind === 'preference') {
     const ref = t.no_grad_rows_per_sample > 0 ? `, ${t.no_grad_rows_per_sample} row(s) per sample forward under no_grad (reference${t.reference_copy ? ': a frozen copy of the weights' : ': adapters off'})` : ', no reference model';
     return `${t.rl?.toUpperCase()}: ${t.rows_per_sample} row(s) per sample with gradients${ref}`;

@@ -14,6 +14,7 @@ import type { LayerSpec, ModelSpec } from '../model/types.ts';
 import type { ResolvedConfig } from '../config/types.ts';
 import { bytesOf } from '../util/dtype.ts';
 import { trainerHead } from '../config/trainer.ts';
+import { maskedShare } from '../config/diffusion.ts';
 
 /** One slice of a layer's backward: the kernels that produce one parameter tensor's gradient. */
 export interface BackwardSegment {
@@ -37,6 +38,8 @@ export interface ParamShare {
   trainableParams: number;
   frozenParams: number;
   quantizedBytes: number;
+  /** Of `trainableParams`, PEFT modules_to_save copies (kept in `Precision.copyDtype`; none when absent). */
+  copyParams?: number;
 }
 
 export interface LayerCosts extends ParamShare {
@@ -52,6 +55,8 @@ export interface LayerCosts extends ParamShare {
   backwardFlops: number;
   /** One ring-attention K+V block sent to the next CP rank (0 without attention). */
   cpKvBlockBytes: number;
+  /** Kernels the host launches for the forward, the recompute and the backward (src/compute/host-overhead.ts). */
+  hostKernels?: { forward: number; recompute: number; backward: number };
   /** An MoE layer under expert parallelism (src/strategy/expert-parallel.ts); absent otherwise. */
   ep?: ExpertParallelCosts;
 }
@@ -134,7 +139,7 @@ export function layerCosts(layer: LayerSpec, cfg: ResolvedConfig, gpu: GpuSpec, 
   let attnBwd = 0;
   if (attn) {
     if (cfg.flashAttention) {
-      const eq = attentionEquivalent({ rows: b, rowTokens: s, packing: cfg.shape.packing }, cfg.attention.masking, cfg.attention.documents);
+      const eq = cfg.attention.equivalent ?? attentionEquivalent({ rows: b, rowTokens: s, packing: cfg.shape.packing }, cfg.attention.masking, cfg.attention.documents);
       const full = attentionCoreFlops(attn, eq.batch, eq.seqLen, { causal: false, tp }) / cp;
       coreFlops = eq.causal ? full / 2 : full;
       const shape = { batch: eq.batch, heads: attn.numHeads / tp, queryLen: eq.seqLen / cp, keyLen: eq.seqLen, kernelSeqLen: eq.seqLen / cp, headDim: Math.max(attn.headDim, attn.vHeadDim), causal: eq.causal, ...(attn.window ? { window: attn.window } : {}) };
@@ -254,6 +259,7 @@ export function layerCosts(layer: LayerSpec, cfg: ResolvedConfig, gpu: GpuSpec, 
     frozenParams,
     quantizedBytes,
     cpKvBlockBytes: attn ? tokens * (Math.ceil(attn.numKvHeads / tp) * (attn.headDim + attn.vHeadDim)) * p : 0,
+    hostKernels: { forward: kernelsF, recompute: recomputeKernels, backward: kernelsB },
   };
 }
 
@@ -289,10 +295,10 @@ export function stepCosts(cfg: ResolvedConfig, model: ModelSpec, gpu: GpuSpec): 
 
   // Head: final norm, lm_head GEMM (V/tp columns) and the loss (src/strategy/head-costs.ts). A frozen
   // lm_head skips its weight gradient.
-  const headTrains = !peft || peft.trainableCopies.lmHead || inPlace?.lmHead === true || (model.tiedEmbeddings && embeddingTrains);
+  const headTrains = lmHeadTrains(model);
   const head = lmHeadGemm(model, tokens, tp);
   const logitsElements = tokens * headWidth(model);
-  const headTimes = headSeconds(cfg.kernels, head, { tokens, hidden: h, vocab: headWidth(model), bytesPerElement: p, weightGrad: headTrains, trainerHead: trainerHead(cfg.trainer), rows: b }, gpu, dtype);
+  const headTimes = headSeconds(cfg.kernels, head, { tokens, hidden: h, vocab: headWidth(model), bytesPerElement: p, weightGrad: headTrains, trainerHead: trainerHead(cfg.trainer), rows: b, ...(cfg.trainer.kind === 'diffusion' ? { maskedFraction: maskedShare(cfg.trainer, cfg.shape) } : {}) }, gpu, dtype);
   const headForward = headTimes.forward;
   const headBackward = headTimes.backward;
   const lmHeadLocal = counts.lmHead / tp;
@@ -302,20 +308,21 @@ export function stepCosts(cfg: ResolvedConfig, model: ModelSpec, gpu: GpuSpec): 
   const embedding: ParamShare = inPlace?.embedding
     ? { params: embeddingLocal, trainableParams: embeddingLocal, frozenParams: 0, quantizedBytes: 0 }
     : peft
-    ? { params: embeddingLocal + (peft.trainableCopies.embedding ? vh : 0), trainableParams: peft.trainableCopies.embedding ? vh : 0, frozenParams: embeddingLocal, quantizedBytes: 0 }
+    ? { params: embeddingLocal + (peft.trainableCopies.embedding ? vh : 0), trainableParams: peft.trainableCopies.embedding ? vh : 0, frozenParams: embeddingLocal, quantizedBytes: 0, copyParams: peft.trainableCopies.embedding ? vh : 0 }
     : { params: embeddingLocal, trainableParams: embeddingLocal, frozenParams: 0, quantizedBytes: 0 };
   const headLocal = counts.finalNorm + lmHeadLocal;
   const headCopy = peft && peft.trainableCopies.lmHead ? Math.ceil(headWidth(model) / tp) * h : 0;
   // unfrozen_parameters: the matched lm_head (and the final norm with the norms) train where they are.
   const headInPlace = (inPlace?.lmHead ? lmHeadLocal : 0) + (inPlace?.norms ? counts.finalNorm : 0);
   const headShare: ParamShare = peft
-    ? { params: headLocal + headCopy, trainableParams: headCopy + headInPlace, frozenParams: headLocal - headInPlace, quantizedBytes: 0 }
+    ? { params: headLocal + headCopy, trainableParams: headCopy + headInPlace, frozenParams: headLocal - headInPlace, quantizedBytes: 0, copyParams: headCopy }
     : { params: headLocal, trainableParams: headLocal, frozenParams: 0, quantizedBytes: 0 };
   const sum = (xs: ParamShare[]): ParamShare => ({
     params: xs.reduce((a, x) => a + x.params, 0),
     trainableParams: xs.reduce((a, x) => a + x.trainableParams, 0),
     frozenParams: xs.reduce((a, x) => a + x.frozenParams, 0),
     quantizedBytes: xs.reduce((a, x) => a + x.quantizedBytes, 0),
+    copyParams: xs.reduce((a, x) => a + (x.copyParams ?? 0), 0),
   });
   const root = sum([embedding, headShare]);
   const total = sum([root, ...layers]);
@@ -333,4 +340,12 @@ export function stepCosts(cfg: ResolvedConfig, model: ModelSpec, gpu: GpuSpec): 
       tpLogitsBytes: logitsElements * p,
     },
   };
+}
+
+/** Whether lm_head's weight gets a gradient: no PEFT, a trainable copy or in-place match, or tied to a training embedding. */
+export function lmHeadTrains(model: ModelSpec): boolean {
+  const peft = model.peft;
+  const inPlace = peft?.trainsInPlace;
+  const embeddingTrains = !peft || peft.trainableCopies.embedding || inPlace?.embedding === true;
+  return !peft || peft.trainableCopies.lmHead || inPlace?.lmHead === true || (model.tiedEmbeddings && embeddingTrains);
 }

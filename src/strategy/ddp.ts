@@ -2,8 +2,8 @@ import { bytesOf } from '../util/dtype.ts';
 import type { StrategyContext, StrategyResult } from './context.ts';
 import { mem, type OpTag, opTag } from './plan.ts';
 import { clipGradNormSeconds, deviceOptimizerStateBytes, optimizerLabel, optimizerStep, pagedOptimizerStateBytes } from './optimizer.ts';
-import { headWidth, hiddenMatrices, trainableTensorCount } from '../model/params.ts';
-import { storedBytes } from './param-bytes.ts';
+import { copyTensorCount, headWidth, hiddenMatrices, trainableTensorCount } from '../model/params.ts';
+import { copyGradientDeltaBytes, storedBytes } from './param-bytes.ts';
 import { optimizerStateBytes } from '../config/optimizers.ts';
 import { offloadAfterForward, reloadBeforeBackward } from './activation-offload.ts';
 import { expertLoad } from './ep-schedule.ts';
@@ -65,6 +65,7 @@ export function lowerDdp(ctx: StrategyContext, rank: number): StrategyResult {
   const gradB = bytesOf(pr.gradDtype);
   // Only trainable parameters have gradients, buckets and optimizer state (DDP buckets `requires_grad` params).
   const trainable = costs.total.trainableParams;
+  const copies = costs.total.copyParams ?? 0;
   const H = M.head;
   const cacheLayers = M.autocastCache.layerBytes;
   const cacheAllLayers = cacheLayers.reduce((a, x) => a + x, 0);
@@ -87,7 +88,7 @@ export function lowerDdp(ctx: StrategyContext, rank: number): StrategyResult {
   // Axolotl's fp32 embed_tokens / lm_head (config/resolve.ts axolotlFp32Embeddings): their weights, gradients
   // and optimizer states take fp32 bytes; DDP buckets them apart (buckets hold one dtype), here as extra bytes
   // in the buckets that carry the head's and the embedding's gradients.
-  const up = fp32Embeddings(ctx);
+  const up = rootDtypeDeltas(ctx);
   if (up.gradHead > 0) buckets[0]!.bytes += up.gradHead;
   if (up.gradEmbedding > 0) buckets[buckets.length - 1]!.bytes += up.gradEmbedding;
   const gradBytes = trainable * gradB + up.gradHead + up.gradEmbedding;
@@ -171,7 +172,7 @@ export function lowerDdp(ctx: StrategyContext, rank: number): StrategyResult {
       // run, on the compute stream between this segment's backward kernels and the next's. A tied weight's
       // gradient is complete only after the embedding's backward, so it is stepped there. Every gradient this
       // segment produces is stepped, the rank's own experts' too.
-      if (cfg.optimizerInBackward && seg.gradParams > 0) c = stepInBackward(ctx, rank, seg.gradParams, seg.name, mb, c);
+      if (cfg.optimizerInBackward && seg.gradParams > 0) c = stepInBackward(ctx, rank, seg.gradParams, seg.name, mb, c, si === 0 ? up.gradHead : si === segments.length - 1 ? up.gradEmbedding : 0);
       waitFor = [c];
       if (epHere && !segments[si + 1]?.experts) waitFor = [epAllToAll(seg.layer!, mb, 'combine', waitFor)];
       segEnd[si] = c;
@@ -203,13 +204,13 @@ export function lowerDdp(ctx: StrategyContext, rank: number): StrategyResult {
 
   if (cfg.optimizerInBackward) {
     return {
-      persistent: { parameters: storedBytes(costs.total, pr), optimizer_states: deviceOptimizerStateBytes(cfg, trainable), communication_buffers: 0 },
+      persistent: { parameters: storedBytes(costs.total, pr), optimizer_states: deviceOptimizerStateBytes(cfg, trainable, copies), communication_buffers: 0 },
       persistentGradientBytes: 0,
-      pagedBytes: pagedOptimizerStateBytes(cfg, trainable),
+      pagedBytes: pagedOptimizerStateBytes(cfg, trainable, copies),
     };
   }
   const clip = b.compute(rank, clipGradNormSeconds(cfg, trainable, ctx.gpu), { kind: 'optimizer', phase: 'optimizer', label: 'clip_grad_norm', microBatch: GA - 1 }, [lastOfPrev, ...allReduces]);
-  const step = optimizerStep(cfg, { params: trainable, tensors: trainableTensorCount(model), matrices: hiddenMatrices(model) }, ctx.gpu);
+  const step = optimizerStep(cfg, { params: trainable, tensors: trainableTensorCount(model), matrices: hiddenMatrices(model), copies: { params: copies, tensors: copyTensorCount(model) } }, ctx.gpu);
   // zero_grad(set_to_none=True) after the step frees the gradients; the buckets stay.
   b.compute(rank, step.seconds, { kind: 'optimizer', phase: 'optimizer', label: optimizerLabel(cfg), microBatch: GA - 1 }, [clip],
     [mem('start', step.temporaryBytes, 'optimizer_states'), mem('end', -step.temporaryBytes, 'optimizer_states'), mem('end', -gradBytes, 'gradients')]);
@@ -217,11 +218,11 @@ export function lowerDdp(ctx: StrategyContext, rank: number): StrategyResult {
   return {
     persistent: {
       parameters: storedBytes(costs.total, pr) + up.params + referenceCopyBytes(ctx),
-      optimizer_states: deviceOptimizerStateBytes(cfg, trainable) + up.optimizerStates,
+      optimizer_states: deviceOptimizerStateBytes(cfg, trainable, copies) + up.optimizerStates,
       communication_buffers: bucketBuffer,
     },
     persistentGradientBytes: gradBytes,
-    pagedBytes: pagedOptimizerStateBytes(cfg, trainable),
+    pagedBytes: pagedOptimizerStateBytes(cfg, trainable, copies),
   };
 }
 
@@ -229,18 +230,41 @@ export function lowerDdp(ctx: StrategyContext, rank: number): StrategyResult {
  * One backward segment's parameters stepped by their own optimizers (torchtune `register_optim_in_bwd_hooks`):
  * launched per parameter tensor, the segment's share of the model's tensors; the gradients are freed after.
  */
-function stepInBackward(ctx: StrategyContext, rank: number, params: number, name: string, mb: number, after: number): number {
+function stepInBackward(ctx: StrategyContext, rank: number, params: number, name: string, mb: number, after: number, extraGradBytes = 0): number {
   const { cfg, model, costs, builder: b } = ctx;
   const trainable = costs.total.trainableParams;
   const tensors = Math.max(1, Math.round((trainableTensorCount(model) * params) / trainable));
   const step = optimizerStep(cfg, { params, tensors, matrices: hiddenMatrices(model), matrixShare: params / trainable }, ctx.gpu);
-  const gradBytes = params * bytesOf(cfg.precision.gradDtype);
+  const gradBytes = params * bytesOf(cfg.precision.gradDtype) + extraGradBytes;
   return b.compute(rank, step.seconds, { kind: 'optimizer', phase: 'optimizer', label: `${optimizerLabel(cfg)} in backward: ${name}`, microBatch: mb }, [after],
     [mem('start', step.temporaryBytes, 'optimizer_states'), mem('end', -step.temporaryBytes, 'optimizer_states'), mem('end', -gradBytes, 'gradients')]);
 }
 
+type RootDeltas = { params: number; gradHead: number; gradEmbedding: number; optimizerStates: number };
+
+/**
+ * Bytes of the root's trainable modules (embed_tokens, lm_head) beyond counting them in the trainable dtype:
+ * Axolotl's fp32 embedding modules in a 16-bit full fine-tune, or PEFT modules_to_save copies kept in the base
+ * dtype beside fp32 adapters (negative). Parameters are counted by `storedBytes` and optimizer states by
+ * `deviceOptimizerStateBytes` with the copies split out; only the gradients are adjusted here.
+ */
+function rootDtypeDeltas(ctx: StrategyContext): RootDeltas {
+  const up = fp32Embeddings(ctx);
+  const { cfg, model, costs } = ctx;
+  const copyEmbedding = costs.embedding.copyParams ?? 0;
+  const copyHead = costs.head.copyParams ?? 0;
+  if (!cfg.precision.copyDtype || copyEmbedding + copyHead === 0) return up;
+  // With tied weights the embedding's gradient exists from the head's backward on (see lowerDdp).
+  const tied = model.tiedEmbeddings && costs.embedding.trainableParams > 0;
+  return {
+    ...up,
+    gradHead: up.gradHead + copyGradientDeltaBytes(copyHead + (tied ? copyEmbedding : 0), cfg.precision),
+    gradEmbedding: up.gradEmbedding + copyGradientDeltaBytes(tied ? 0 : copyEmbedding, cfg.precision),
+  };
+}
+
 /** Extra bytes of Axolotl's fp32 embedding modules over the 16-bit dtype (zero when they are not fp32). */
-function fp32Embeddings(ctx: StrategyContext): { params: number; gradHead: number; gradEmbedding: number; optimizerStates: number } {
+export function fp32Embeddings(ctx: StrategyContext): RootDeltas {
   const { cfg, model, costs } = ctx;
   const pr = cfg.precision;
   if (!pr.fp32EmbeddingModules) return { params: 0, gradHead: 0, gradEmbedding: 0, optimizerStates: 0 };

@@ -3,7 +3,7 @@ import type { StrategyContext, StrategyResult } from './context.ts';
 import { mem, type OpTag, opTag } from './plan.ts';
 import type { MemoryChange } from '../engine/index.ts';
 import { clipGradNormSeconds, deviceOptimizerStateBytes, optimizerLabel, optimizerStep, pagedOptimizerStateBytes } from './optimizer.ts';
-import { hiddenMatrices, trainableTensorCount } from '../model/params.ts';
+import { copyTensorCount, hiddenMatrices, trainableTensorCount } from '../model/params.ts';
 import { gatheredBytes, shardOf, storedBytes } from './param-bytes.ts';
 import { offloadAfterForward, reloadBeforeBackward } from './activation-offload.ts';
 import type { LayerCosts, ParamShare } from './costs.ts';
@@ -11,6 +11,7 @@ import { memoryBoundSeconds } from '../compute/kernels.ts';
 import { emitEpLayerBackward } from './ep-schedule.ts';
 import { cpRing, emitLayerForward, layerForwardSeconds, memoryAt, tpGatherLogits, tpSync, type LayerForwardSeconds } from './tensor-parallel.ts';
 import { lossReleasedAtHeadForward } from './trainer-passes.ts';
+import { noGradForwardsAround } from '../config/trainer.ts';
 
 /**
  * FSDP2 (`fully_shard`, torch/distributed/fsdp/_fully_shard/) as accelerate applies it: one parameter group
@@ -74,6 +75,9 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
   const plus = (a: ParamShare, x: ParamShare): ParamShare => ({ params: a.params + x.params, trainableParams: a.trainableParams + x.trainableParams, frozenParams: a.frozenParams + x.frozenParams, quantizedBytes: a.quantizedBytes + x.quantizedBytes });
   const localShare = (l: LayerCosts): ParamShare => (l.ep && ep > 1 ? plus(shardOf(minus(l, l.ep.experts), shard), shardOf(l.ep.experts, expertShard)) : shardOf(l, shard));
   const localTrainable = costs.layers.reduce((a, l) => a + localShare(l).trainableParams, 0) + Math.ceil(rootGrads / shard);
+  // PEFT modules_to_save copies live in the root group: their shards and optimizer states keep the base dtype
+  // (Precision.copyDtype); their sharded gradients are counted in the gradient dtype (a small overcount).
+  const localCopies = Math.ceil((root.copyParams ?? 0) / shard);
   const localStored = costs.layers.reduce((a, l) => a + storedBytes(localShare(l), pr), 0) + storedBytes(shardOf(root, shard), pr);
 
   // ---- memory rules (sizes from src/memory/step-memory.ts; lifetimes from torch/distributed/fsdp/_fully_shard) ----
@@ -206,13 +210,55 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
 
   // A layer's all-gather: one collective over the data-parallel group, and under EP × dp_shard a second for the
   // experts' FSDP unit over dp_shard, queued behind it on the all-gather stream (the layer waits for both).
-  const gatherLayer = (i: number, mb: number, phase: 'forward' | 'backward', deps: number[], memory: MemoryChange[]): number => {
+  const gatherLayer = (i: number, mb: number, phase: 'forward' | 'backward', deps: number[], memory: MemoryChange[], pass = ''): number => {
     const v = views[i]!;
-    const tagG = { phase, label: `layer ${i}`, layer: i, microBatch: mb };
-    const main = b.collective(rank, 'all_gather', 'all_gather', v.gatherMain, ctx.dataParallel, key(`ag-${phase[0]}${i}`, mb), tagG, deps, memory);
+    const tagG = { phase, label: `layer ${i}${pass ? ` (${pass})` : ''}`, layer: i, microBatch: mb };
+    const main = b.collective(rank, 'all_gather', 'all_gather', v.gatherMain, ctx.dataParallel, key(`ag-${pass}${phase[0]}${i}`, mb), tagG, deps, memory);
     if (v.gatherExperts === 0) return main;
-    return b.collective(rank, 'all_gather', 'all_gather', v.gatherExperts, ctx.layout.expertShard.placement, `ag-${phase[0]}${i}x:mb${mb}:${ctx.layout.expertShard.id(rank)}`,
+    return b.collective(rank, 'all_gather', 'all_gather', v.gatherExperts, ctx.layout.expertShard.placement, `ag-${pass}${phase[0]}${i}x:mb${mb}:${ctx.layout.expertShard.id(rank)}`,
       { ...tagG, label: `layer ${i} experts` }, [main]);
+  };
+
+  // Preference trainers: the reference forwards under no_grad between the trained forward and the backward.
+  // - With an adapter the reference is the policy with its adapters disabled (TRL dpo_trainer.py
+  //   `compute_ref_log_probs`: `torch.no_grad()` + `null_ref_context()` → PEFT `disable_adapter()`), run
+  //   through the same FSDP units: each unit resharded after the trained forward is all-gathered again, one
+  //   unit ahead at most as in the trained forward, and resharded after its no-grad forward (FSDP2
+  //   `reshard_after_forward`, FSDP1 FULL_SHARD). The root stays unsharded after the trained forward (both
+  //   FSDPs skip the root's post-forward reshard since backward needs it at once).
+  // - A full fine-tune's separate reference model is wrapped by TRL's `prepare_fsdp` (trl/models/utils.py):
+  //   FSDP1 with the plugin's auto-wrap policy (per-layer units like the policy's, gathered again each pass;
+  //   its root unit is never resharded, as it never runs a backward), FSDP2 with one `fully_shard(model)` at
+  //   the root — a root unit is not resharded after forward, so after its first forward the whole reference
+  //   model stays unsharded on every GPU: in a steady step it gathers nothing (`referenceResidentBytes`).
+  // Nothing is saved: a pass allocates only its transient peak (src/memory/step-memory.ts `noGradForward`).
+  // resolve.ts refuses what this does not cover (KTO's KL pass, TP / CP / EP, an offloaded reference model).
+  const referencePasses = noGradForwardsAround(cfg.trainer).after;
+  const separateReference = cfg.trainer.kind === 'preference' && cfg.trainer.referenceCopy;
+  const refGathers = reshard && !(separateReference && fsdp2);
+  const refB = bytesOf(cfg.precision.computeDtype);
+  const referenceResidentBytes = !separateReference || referencePasses === 0 ? 0
+    : Math.ceil(costs.total.params / shard) * refB + (fsdp2 ? costs.total.params : root.params) * refB;
+  const referenceForwards = (mb: number, deps: number[]): number[] => {
+    let waitFor = deps;
+    for (let p = 0; p < referencePasses; p++) {
+      const pass = `ref${p}`;
+      const start = waitFor;
+      const last = p === referencePasses - 1;
+      waitFor = [b.compute(rank, costs.embedding.forwardSeconds, tag({ kind: 'compute', phase: 'forward', label: 'embedding (reference, no grad)' }, mb), waitFor,
+        [mem('start', M.noGradForward.peakBytes, 'activations')])];
+      const ref: number[] = [];
+      for (let i = 0; i < L; i++) {
+        const v = views[i]!;
+        const gathered = refGathers ? gatherLayer(i, mb, 'forward', [...start, i >= 2 ? ref[i - 2]! : -1], [gatherMem(v.unsharded)], pass) : -1;
+        const memory = refGathers ? [...copyOut(v.unsharded, v.unsharded), mem('end', -v.unsharded, 'parameters', paramPool)] : [];
+        ref[i] = b.compute(rank, v.lc.forwardSeconds + (refGathers ? v.copyOutSeconds : 0), tag({ kind: 'compute', phase: 'forward', label: `layer ${i} (reference, no grad)`, layer: i, flops: v.lc.forwardFlops }, mb), [...waitFor, gathered], memory);
+        waitFor = [ref[i]!];
+      }
+      const headMem = [mem('end', -M.noGradForward.peakBytes, 'activations'), ...(last ? [mem('end', -(M.head.heldUntilLossReturnsBytes ?? 0), 'activations')] : [])];
+      waitFor = [b.compute(rank, costs.head.noGradForwardSeconds, tag({ kind: 'compute', phase: 'forward', label: 'head (reference log-probs, no grad)', flops: costs.head.forwardFlops }, mb), waitFor, headMem)];
+    }
+    return waitFor;
   };
 
   let lastOfPrev = -1;
@@ -245,8 +291,10 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
     if (ckpt) headFMem.push(mem('end', -views.reduce((a, v) => a + v.cache, 0), 'parameters'));
     const headF = b.compute(rank, costs.head.forwardSeconds, tag({ kind: 'compute', phase: 'forward', label: 'head (norm, lm_head, loss)', flops: costs.head.forwardFlops }, mb), waitFor, headFMem);
     const logitsGathered = tpGatherLogits(ctx, rank, { phase: 'forward', microBatch: mb }, [headF], meshKey('tp-logits', mb));
+    // The reference forwards (preference trainers), after which the backward starts: its gathers and reloads too.
+    const forwardEnd = referencePasses > 0 ? referenceForwards(mb, logitsGathered)[0]! : headF;
     // ---- backward ----
-    const headB = b.compute(rank, costs.head.backwardSeconds, tag({ kind: 'compute', phase: 'backward', label: 'head (norm, lm_head, loss)', flops: 2 * costs.head.forwardFlops }, mb), logitsGathered,
+    const headB = b.compute(rank, costs.head.backwardSeconds, tag({ kind: 'compute', phase: 'backward', label: 'head (norm, lm_head, loss)', flops: 2 * costs.head.forwardFlops }, mb), referencePasses > 0 ? [forwardEnd] : logitsGathered,
       [mem('start', headGradParams * gatherB, 'gradients'), mem('start', H.lossBackwardBytes, 'activations'),
         mem('end', -(H.lossHeldBytes + H.lossBackwardBytes + H.savedBytes), 'activations'), mem('end', -cacheRoot, 'parameters')]);
     waitFor = tpSync(ctx, rank, 'lm_head input gradient', { phase: 'backward', microBatch: mb }, [headB], meshKey('tp-head', mb));
@@ -257,11 +305,11 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
       const act = v.act;
       let gathered = -1;
       if (reshard) {
-        const prefetchGate = i + prefetchAhead <= L - 1 ? bwd[i + prefetchAhead]! : headF;
+        const prefetchGate = i + prefetchAhead <= L - 1 ? bwd[i + prefetchAhead]! : forwardEnd;
         gathered = gatherLayer(i, mb, 'backward', h2d(v.share, `layer ${i}`, mb, 'backward', [prefetchGate], i), [gatherMem(v.unsharded), ...freeCopyIn(v.share)]);
       }
       // Offloaded activations come back while the layer above runs its backward.
-      const reload = reloadBeforeBackward(ctx, rank, i, mb, i + 2 <= L - 1 ? bwd[i + 2]! : headF);
+      const reload = reloadBeforeBackward(ctx, rank, i, mb, i + 2 <= L - 1 ? bwd[i + 2]! : forwardEnd);
       if (reload >= 0) waitFor = [...waitFor, reload];
       if (ckpt) {
         [, waitFor] = layerForward(i, mb, 'recompute', [...waitFor, gathered],
@@ -340,18 +388,18 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
   }
   const clip = b.compute(rank, clipGradNormSeconds(cfg, localTrainable, ctx.gpu), { kind: 'optimizer', phase: 'optimizer', label: 'clip_grad_norm', microBatch: GA - 1 }, [lastOfPrev, ...finalRs]);
   const norm = b.collective(rank, 'all_reduce', 'all_reduce', 4, ctx.dataParallel, `grad-norm:${dpId}`, { phase: 'optimizer', label: 'grad norm', microBatch: GA - 1 }, [clip]);
-  const step = optimizerStep(cfg, { params: localTrainable, tensors: trainableTensorCount(model), matrices: hiddenMatrices(model), matrixShare: 1 / shard }, ctx.gpu);
+  const step = optimizerStep(cfg, { params: localTrainable, tensors: trainableTensorCount(model), matrices: hiddenMatrices(model), matrixShare: 1 / shard, copies: { params: localCopies, tensors: copyTensorCount(model) } }, ctx.gpu);
   // zero_grad(set_to_none=True) after the step frees the sharded gradients.
   b.compute(rank, step.seconds, { kind: 'optimizer', phase: 'optimizer', label: optimizerLabel(cfg), microBatch: GA - 1 }, [norm],
     [mem('start', step.temporaryBytes, 'optimizer_states'), mem('end', -step.temporaryBytes, 'optimizer_states'), mem('end', -gradBytes, 'gradients', 'reduce_scatter')]);
 
   return {
     persistent: {
-      parameters: localStored,
-      optimizer_states: deviceOptimizerStateBytes(cfg, localTrainable),
+      parameters: localStored + referenceResidentBytes,
+      optimizer_states: deviceOptimizerStateBytes(cfg, localTrainable, localCopies),
       communication_buffers: 0,
     },
     persistentGradientBytes: gradBytes,
-    pagedBytes: pagedOptimizerStateBytes(cfg, localTrainable),
+    pagedBytes: pagedOptimizerStateBytes(cfg, localTrainable, localCopies),
   };
 }

@@ -20,17 +20,32 @@
  * backward): about eight passes over b·s·V 16-bit elements. ORPO / CPO add the chosen half's cross-entropy
  * (a `.contiguous()` copy, log_softmax and NLL over half the logits: two passes forward, three backward).
  * Classification heads (`score`) run transformers' loss over b·s·num_labels logits.
+ *
+ * - 'diffusion-masked-ce' (axolotl integrations/diffusion/trainer.py `_compute_diffusion_loss`): the logits
+ *   GEMM over every token, `shift_logits_to_input_positions` (a `torch.cat` copy of the logits), then over the
+ *   masked positions only (a fraction m of the tokens): the advanced-index gather, `.float()`,
+ *   `F.cross_entropy` (log_softmax + NLL) and the accuracy's argmax. Backward: NLL's and log_softmax's fp32
+ *   gradients and the cast back over the masked rows, then index's backward (zeros of the whole logits and an
+ *   index_put), the two slices' backward of the shift (zeros + copy each) and their sum: 2·E·p + m·E·(4p + 12)
+ *   bytes forward, m·E·(2p + 20) + 8·E·p backward.
+ * - 'ebft-log-probs' (axolotl core/trainers/ebft/strided.py compute_loss): lm_head over `tokens` positions
+ *   (the log-prob positions row by row, every position in the batched fallback), then over the E = lossTokens·V
+ *   log-prob logits, 256 positions at a time, `log_softmax(logits.float())` and a gather: E·(p + 12) bytes
+ *   forward (the cast, log_softmax's read-reduce-write), and backward gather's fp32 zeros + scatter,
+ *   log_softmax's backward and the cast back, E·(p + 20), three and four kernels a chunk; when lm_head ran on
+ *   more positions than the loss reads, the slices' backward writes zeros of the whole logits and copies in.
  */
 import { gemmBackwardSeconds, gemmSeconds, memoryBoundSeconds, type GpuSpec } from '../compute/kernels.ts';
 import type { KernelChoices } from '../config/kernels.ts';
 import type { TrainerHead } from '../config/trainer.ts';
+import { EBFT_HEAD_CHUNK_TOKENS } from '../config/ebft.ts';
 import type { Gemm } from '../model/types.ts';
 import type { Dtype } from '../util/dtype.ts';
 
 export function headSeconds(
   k: KernelChoices,
   head: Gemm,
-  c: { tokens: number; hidden: number; vocab: number; bytesPerElement: number; weightGrad: boolean; trainerHead?: TrainerHead; rows?: number },
+  c: { tokens: number; hidden: number; vocab: number; bytesPerElement: number; weightGrad: boolean; trainerHead?: TrainerHead; rows?: number; maskedFraction?: number; lossTokens?: number },
   gpu: GpuSpec,
   dtype: Dtype,
 ): { forward: number; backward: number; noGradForward: number } {
@@ -45,6 +60,25 @@ export function headSeconds(
   const logProbsForward = memoryBoundSeconds(2 * E * p, gpu, 2 * rows);
   const noGradForward = norm + logits + logProbsForward;
   const trainerHead = c.trainerHead ?? 'lm-cross-entropy';
+  if (trainerHead === 'diffusion-masked-ce') {
+    const Em = E * (c.maskedFraction ?? 0);
+    return {
+      forward: norm + logits + memoryBoundSeconds(2 * E * p + Em * (4 * p + 12), gpu, 6),
+      backward: norm + backwardGemms + memoryBoundSeconds(Em * (2 * p + 20) + 8 * E * p, gpu, 10),
+      noGradForward,
+    };
+  }
+  if (trainerHead === 'ebft-log-probs') {
+    const lossTokens = Math.min(c.tokens, c.lossTokens ?? c.tokens);
+    const El = lossTokens * c.vocab;
+    const chunks = Math.max(1, Math.ceil(lossTokens / rows / EBFT_HEAD_CHUNK_TOKENS));
+    const sliced = lossTokens < c.tokens ? 2 * E * p : 0;
+    return {
+      forward: norm + logits + memoryBoundSeconds(El * (p + 12), gpu, 3 * chunks),
+      backward: norm + backwardGemms + memoryBoundSeconds(El * (p + 20) + sliced, gpu, 4 * chunks + (sliced > 0 ? 2 : 0)),
+      noGradForward,
+    };
+  }
   if (trainerHead === 'lm-log-probs' || trainerHead === 'lm-log-probs-nll') {
     const nll = trainerHead === 'lm-log-probs-nll';
     return {

@@ -8,6 +8,7 @@ import { stepMemory } from '../memory/step-memory.ts';
 import { lowerDdp } from './ddp.ts';
 import { lowerFsdp2 } from './fsdp2.ts';
 import { lowerZero } from './zero.ts';
+import { lowerEbftStrided } from './ebft-strided.ts';
 import { PlanBuilder, type Plan } from './plan.ts';
 import { parallelLayout, type GroupRef, type ParallelLayout } from './layout.ts';
 import { rankClasses, type RankClasses } from './symmetry.ts';
@@ -162,7 +163,8 @@ export function buildPlan(cfg: ResolvedConfig, model: ModelSpec, cluster: Cluste
     microBatches,
   };
   const zero = cfg.strategy === 'zero1' || cfg.strategy === 'zero2' || cfg.strategy === 'zero3';
-  const lower = zero ? (c: StrategyContext, r: number) => lowerZero(c, r, cluster) : cfg.strategy === 'fsdp2' || cfg.strategy === 'fsdp1' ? lowerFsdp2 : lowerDdp;
+  // Strided EBFT's step has passes of its own (src/strategy/ebft-strided.ts); resolve.ts keeps it on one GPU.
+  const lower = cfg.trainer.kind === 'ebft-strided' ? lowerEbftStrided : zero ? (c: StrategyContext, r: number) => lowerZero(c, r, cluster) : cfg.strategy === 'fsdp2' || cfg.strategy === 'fsdp1' ? lowerFsdp2 : lowerDdp;
   let result: StrategyResult | undefined;
   for (const r of ranks) result = lower(ctx, r);
   // DeepEP's NVLink buffer (expert parallelism) is allocated once per rank before training.

@@ -1,6 +1,6 @@
 import { gemmSeconds, memoryBoundSeconds, type GpuSpec } from '../compute/kernels.ts';
 import type { ResolvedConfig } from '../config/types.ts';
-import { stateBytesPerElement } from '../config/optimizers.ts';
+import { optimizerStateBytes, stateBytesPerElement } from '../config/optimizers.ts';
 import { bytesOf } from '../util/dtype.ts';
 
 /**
@@ -29,10 +29,25 @@ export interface OptimizerWork {
   /** Hidden matrices Muon orthogonalises (every one of the model's), and this rank's share of them. */
   matrices?: readonly { rows: number; cols: number; count: number }[];
   matrixShare?: number;
+  /**
+   * Of `params` / `tensors`, PEFT modules_to_save copies in the base dtype (`Precision.copyDtype`) beside fp32
+   * adapters: torch's foreach / fused optimizers group tensors by dtype (`_group_tensors_by_device_and_dtype`)
+   * and run each group's kernels in its own dtype, one group after the other.
+   */
+  copies?: { params: number; tensors: number };
 }
 
 export function optimizerStep(cfg: ResolvedConfig, work: OptimizerWork | number, gpu: GpuSpec): { seconds: number; temporaryBytes: number } {
   const w: OptimizerWork = typeof work === 'number' ? { params: work, tensors: 1 } : work;
+  const copyDtype = cfg.precision.copyDtype;
+  if (w.copies && w.copies.params > 0 && copyDtype) {
+    const c = Math.min(w.copies.params, w.params);
+    const main = optimizerStep(cfg, { ...w, params: w.params - c, tensors: Math.max(1, w.tensors - w.copies.tensors), copies: undefined }, gpu);
+    const copyCfg: ResolvedConfig = { ...cfg, precision: { ...cfg.precision, paramDtype: copyDtype, gradDtype: copyDtype } };
+    // The copies are embeddings / output layers, not hidden matrices: Muon leaves them to its AdamW part.
+    const copy = optimizerStep(copyCfg, { params: c, tensors: Math.max(1, w.copies.tensors) }, gpu);
+    return { seconds: main.seconds + copy.seconds, temporaryBytes: main.temporaryBytes + copy.temporaryBytes };
+  }
   const n = w.params;
   const spec = cfg.optimizer.spec;
   const P = bytesOf(cfg.precision.paramDtype);
@@ -68,14 +83,25 @@ export function optimizerStep(cfg: ResolvedConfig, work: OptimizerWork | number,
   }
 }
 
+/**
+ * Optimizer state bytes of `params` trainable elements of which `copies` are PEFT modules_to_save copies: the
+ * optimizer allocates states like the parameter (torch AdamW `zeros_like(p)`), so the copies' states follow
+ * their base dtype (`Precision.copyDtype`), not the fp32 adapters'.
+ */
+export function optimizerStateBytesOf(cfg: ResolvedConfig, params: number, copies = 0): number {
+  const pr = cfg.precision;
+  const c = pr.copyDtype ? Math.min(copies, params) : 0;
+  return (params - c) * pr.optimizerBytesPerParam + (c > 0 ? c * optimizerStateBytes(cfg.optimizer.spec, pr.copyDtype!) : 0);
+}
+
 /** Bytes of optimizer state a rank keeps on the GPU's allocator (paged states live in unified memory instead). */
-export function deviceOptimizerStateBytes(cfg: ResolvedConfig, params: number): number {
-  return cfg.optimizer.spec.paged ? 0 : params * cfg.precision.optimizerBytesPerParam;
+export function deviceOptimizerStateBytes(cfg: ResolvedConfig, params: number, copies = 0): number {
+  return cfg.optimizer.spec.paged ? 0 : optimizerStateBytesOf(cfg, params, copies);
 }
 
 /** Bytes of optimizer state in CUDA unified memory (bitsandbytes paged optimizers). */
-export function pagedOptimizerStateBytes(cfg: ResolvedConfig, params: number): number {
-  return cfg.optimizer.spec.paged ? params * cfg.precision.optimizerBytesPerParam : 0;
+export function pagedOptimizerStateBytes(cfg: ResolvedConfig, params: number, copies = 0): number {
+  return cfg.optimizer.spec.paged ? optimizerStateBytesOf(cfg, params, copies) : 0;
 }
 
 /**

@@ -14,12 +14,38 @@ export function shardOf(s: ParamShare, ways: number): ParamShare {
     trainableParams: Math.ceil(s.trainableParams / ways),
     frozenParams: Math.ceil(s.frozenParams / ways),
     quantizedBytes: Math.ceil(s.quantizedBytes / ways),
+    ...(s.copyParams ? { copyParams: Math.ceil(s.copyParams / ways) } : {}),
   };
+}
+
+/**
+ * Trainable elements of the share in the adapters' / parameters' dtype, and PEFT modules_to_save copies that
+ * keep the base dtype (`Precision.copyDtype`: PEFT's fp32 upcast, peft/tuners/tuners_utils.py
+ * `cast_adapter_dtype`, only visits adapter layers).
+ */
+export function trainableSplit(s: ParamShare, pr: Precision): { main: number; copies: number } {
+  const copies = pr.copyDtype ? Math.min(s.copyParams ?? 0, s.trainableParams) : 0;
+  return { main: s.trainableParams - copies, copies };
 }
 
 /** What the share occupies between steps. */
 export function storedBytes(s: ParamShare, pr: Precision): number {
-  return s.trainableParams * bytesOf(pr.paramDtype) + s.frozenParams * bytesOf(pr.frozenDtype) + s.quantizedBytes;
+  const t = trainableSplit(s, pr);
+  return t.main * bytesOf(pr.paramDtype) + (t.copies > 0 ? t.copies * bytesOf(pr.copyDtype!) : 0) + s.frozenParams * bytesOf(pr.frozenDtype) + s.quantizedBytes;
+}
+
+/** Bytes of the share's gradients: trainable parameters in the gradient dtype, modules_to_save copies in theirs. */
+export function gradientBytes(s: ParamShare, pr: Precision): number {
+  const t = trainableSplit(s, pr);
+  return t.main * bytesOf(pr.gradDtype) + (t.copies > 0 ? t.copies * bytesOf(pr.copyDtype!) : 0);
+}
+
+/**
+ * Gradient bytes of `copies` modules_to_save elements beyond what counting them in the gradient dtype gives
+ * (negative when the copies are narrower than the fp32 adapters).
+ */
+export function copyGradientDeltaBytes(copies: number, pr: Precision): number {
+  return pr.copyDtype ? copies * (bytesOf(pr.copyDtype) - bytesOf(pr.gradDtype)) : 0;
 }
 
 /**

@@ -168,3 +168,77 @@ export function zeroGpuStep(
     temporaryBytes: (opts.gradIsMasterView ? 0 : local * M) + adam.temporaryBytes,
   };
 }
+
+/** One parameter tensor of a decoder layer: its elements, the module that holds it, whether it trains. */
+export interface LayerTensor {
+  elements: number;
+  module: string;
+  trainable: boolean;
+}
+
+/**
+ * The parameter tensors of one decoder layer as the transformers / PEFT modules hold them: each norm (weight,
+ * and bias for a LayerNorm with bias), each projection (weight, bias; routed experts as one 3-D tensor), a
+ * LoRA adapter's lora_A and lora_B (modules of their own), and the layer's other parameters as one tensor.
+ */
+export function layerTensors(layer: LayerSpec): LayerTensor[] {
+  const baseTrains = !layer.linears.some((l) => l.frozen);
+  const out: LayerTensor[] = [];
+  layer.norms.forEach((n, i) => {
+    const m = `norm${i}`;
+    out.push({ elements: n.width, module: m, trainable: baseTrains });
+    if (n.kind === 'layernorm' && n.bias) out.push({ elements: n.width, module: m, trainable: baseTrains });
+  });
+  for (const l of layer.linears) {
+    const e = l.experts?.count ?? 1;
+    out.push({ elements: e * l.in * l.out, module: l.name, trainable: !l.frozen });
+    if (l.bias) out.push({ elements: e * l.out, module: l.name, trainable: !l.frozen });
+    if (l.lora) {
+      out.push({ elements: l.lora.r * l.in, module: `${l.name}.lora_A`, trainable: true });
+      out.push({ elements: l.lora.r * l.out, module: `${l.name}.lora_B`, trainable: true });
+    }
+  }
+  if (layer.extraParams > 0) out.push({ elements: layer.extraParams, module: 'extra', trainable: baseTrains });
+  return out;
+}
+
+/** Host-side PyTorch calls ZeRO-3 makes for one decoder layer, per event (see `zero3LayerHostOps`). */
+export interface Zero3HostOps {
+  /** Gathering the layer's partitioned tensors (once per forward, and once more for its backward). */
+  fetch: number;
+  /** Freeing them after use. */
+  release: number;
+  /** Moving its gradients through the IPG bucket, the reduce-scatter and into the gradient partition. */
+  reduce: number;
+}
+
+/**
+ * What ZeRO-3 asks of the host for one decoder layer, in PyTorch calls (each goes through the dispatcher like an
+ * eager op; the strategy costs each at the profile's `framework.eager_kernel_host_seconds`), counted from
+ * DeepSpeed's source (deepspeed/runtime/zero/, v0.18, Dec 2025) for a group of `ranks`:
+ *
+ * - fetch, per module with partitioned tensors (`all_gather_coalesced` → `_all_gather_dtype`): the flat buffer
+ *   (`torch.empty`), one `narrow` per rank, the `torch.cat` of the local partitions, the all-gather launch, the
+ *   compute stream's `wait_stream` and the fetch event's `record`: ranks + 5. Per partitioned tensor: its
+ *   partition's `.to(device).to(dtype)` (2) and, in `AllGatherCoalescedHandle.wait`, one `narrow` per rank, the
+ *   `torch.cat` of the pieces, `.view`, `.to` and one `record_stream` per rank: 2·ranks + 5.
+ * - release, per partitioned tensor (`free_param`): `record_stream` and `param.data = torch.empty(0)`: 2.
+ * - reduce, per trainable tensor: `__add_grad_to_ipg_bucket` (`wait_stream`, `narrow`, `view_as`, `copy_`,
+ *   `record_stream`, the `.data` swap: 6); `reduce_scatter_coalesced` (comm/coalesced_collectives.py: `view`,
+ *   one slice per rank, the output `narrow`: ranks + 2); `partition_grads` (`narrow`, `copy_` or `add_`, `.to`,
+ *   freeing `param.grad`: 5): ranks + 13.
+ *
+ * Tensors of at most `stage3_param_persistence_threshold` elements stay whole and are neither fetched nor
+ * released. The hooks' Python bookkeeping (trace, status sets, prefetch queue) is not counted, and views cost
+ * less than a launching op: the two approximations go opposite ways.
+ */
+export function zero3LayerHostOps(layer: LayerSpec, thresholdElements: number, ranks: number): Zero3HostOps {
+  const tensors = layerTensors(layer);
+  const gathered = tensors.filter((t) => t.elements > thresholdElements);
+  const modules = new Set(gathered.map((t) => t.module)).size;
+  return {
+    fetch: modules * (ranks + 5) + gathered.length * (2 * ranks + 5),
+    release: gathered.length * 2,
+    reduce: tensors.filter((t) => t.trainable).length * (ranks + 13),
+  };
+}

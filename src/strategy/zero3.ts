@@ -6,7 +6,8 @@ import type { ParamShare } from './costs.ts';
 import { bytesOf } from '../util/dtype.ts';
 import type { StrategyContext, StrategyResult } from './context.ts';
 import { mem, type OpTag, opTag } from './plan.ts';
-import { hostShare, persistentParamsOfLayer, zeroBuckets, zeroDtypes, zeroGpuStep } from './zero-common.ts';
+import { hostShare, persistentParamsOfLayer, zero3LayerHostOps, zeroBuckets, zeroDtypes, zeroGpuStep } from './zero-common.ts';
+import { launchBoundSeconds } from '../compute/host-overhead.ts';
 import { lossReleasedAtHeadForward } from './trainer-passes.ts';
 
 /**
@@ -43,6 +44,11 @@ import { lossReleasedAtHeadForward } from './trainer-passes.ts';
  * partition is copied back in the model dtype.
  * With `offload_param` the model-dtype partitions live in host memory too: each gather first copies the unit's
  * partition to the GPU, and the step's copy back stays on the host.
+ *
+ * Host: the hooks run in Python on the CPU, tensor by tensor (zero-common.ts `zero3LayerHostOps`), besides the
+ * layer's own kernel launches. A layer's forward, recompute and backward cannot be shorter than the host calls
+ * they make (src/compute/host-overhead.ts): with little GPU work per rank (short sequences, micro-batch 1, many
+ * small tensors — `stage3_param_persistence_threshold: 0` partitions every bias and norm) the step is host-bound.
  */
 export function lowerZero3(ctx: StrategyContext, rank: number, cluster: Cluster): StrategyResult {
   const { cfg, model, costs, memory: Mem, builder: b } = ctx;
@@ -101,6 +107,17 @@ export function lowerZero3(ctx: StrategyContext, rank: number, cluster: Cluster)
   const keepEmbedding = tied ? allLayers + counts.finalNorm < maxReuse : allLayers * (1 + bwdFactor) + 2 * headTraversed < maxReuse;
   const keepHeadForEmbedding = tied && allLayers * bwdFactor < maxReuse;
 
+  // ---- host-side floor: kernel launches plus ZeRO-3's per-tensor calls ----
+  const framework = ctx.gpu.framework;
+  const hostOps = model.layers.map((layer) => zero3LayerHostOps(layer, thr, N));
+  const hostFloor = (seconds: number, ops: number) => (framework && seconds > 0 ? launchBoundSeconds(seconds, ops, framework) : seconds);
+  const layerForwardSeconds = costs.layers.map((lc, i) => hostFloor(lc.forwardSeconds, (lc.hostKernels?.forward ?? 0) + hostOps[i]!.fetch + (keepLayer[i] ? 0 : hostOps[i]!.release)));
+  const layerRecomputeSeconds = costs.layers.map((lc, i) => hostFloor(lc.recomputeSeconds, (lc.hostKernels?.recompute ?? 0) + (keepLayer[i] ? 0 : hostOps[i]!.fetch)));
+  const layerBackwardStretch = costs.layers.map((lc, i) => {
+    const ops = (lc.hostKernels?.backward ?? 0) + hostOps[i]!.reduce + hostOps[i]!.release + (!ckpt && !keepLayer[i] ? hostOps[i]!.fetch : 0);
+    return lc.backwardSeconds > 0 ? hostFloor(lc.backwardSeconds, ops) / lc.backwardSeconds : 1;
+  });
+
   // ---- prefetch lookahead, in fetch units (layers of the average gathered size) ----
   const meanGathered = layerGathered.reduce((a, n) => a + n, 0) / Math.max(1, L);
   const prefetchBudget = Math.min(sizes.prefetchBucketElements, ds.maxLiveParameters - meanGathered);
@@ -110,7 +127,7 @@ export function lowerZero3(ctx: StrategyContext, rank: number, cluster: Cluster)
   type Seg = { name: string; seconds: number; params: number; layer?: number };
   const segments: Seg[] = [{ name: 'head (norm, lm_head, loss)', seconds: costs.head.backwardSeconds, params: costs.head.trainableParams + (tied && costs.embedding.trainableParams > 0 ? Vh : 0) }];
   for (let i = L - 1; i >= 0; i--) {
-    for (const s of costs.layers[i]!.backwardSegments) segments.push({ name: `layer ${i} ${s.name}`, seconds: s.seconds, params: s.params, layer: i });
+    for (const s of costs.layers[i]!.backwardSegments) segments.push({ name: `layer ${i} ${s.name}`, seconds: s.seconds * layerBackwardStretch[i]!, params: s.params, layer: i });
   }
   segments.push({ name: 'embedding', seconds: costs.embedding.backwardSeconds, params: costs.embedding.trainableParams - (tied && costs.embedding.trainableParams > 0 ? Vh : 0) });
   const buckets = zeroBuckets(segments, sizes.reduceBucketElements);
@@ -175,7 +192,7 @@ export function lowerZero3(ctx: StrategyContext, rank: number, cluster: Cluster)
       [...firstMem, ...(keepEmbedding ? [] : release(embGathered))]);
     unitEnd[pos++] = prev;
     for (let i = 0; i < L; i++) {
-      prev = b.compute(rank, costs.layers[i]!.forwardSeconds, tag({ kind: 'compute', phase: 'forward', label: `layer ${i}`, layer: i, flops: costs.layers[i]!.forwardFlops }, mb), [prev, ...fetch(pos)],
+      prev = b.compute(rank, layerForwardSeconds[i]!, tag({ kind: 'compute', phase: 'forward', label: `layer ${i}`, layer: i, flops: costs.layers[i]!.forwardFlops }, mb), [prev, ...fetch(pos)],
         [mem('start', Mem.layers[i]!.savedBytes, 'activations'), ...(keepLayer[i] ? [] : release(layerGathered[i]!))]);
       unitEnd[pos++] = prev;
     }
@@ -207,7 +224,7 @@ export function lowerZero3(ctx: StrategyContext, rank: number, cluster: Cluster)
         deps.push(...fetch(pos));
         if (ckpt) {
           // Selective AC re-runs only what its policy did not save (costs.ts `recomputeSeconds`).
-          prev = b.compute(rank, lc!.recomputeSeconds, tag({ kind: 'compute', phase: 'recompute', label: `layer ${i}`, layer: i, flops: lc!.forwardFlops }, mb), deps,
+          prev = b.compute(rank, layerRecomputeSeconds[i]!, tag({ kind: 'compute', phase: 'recompute', label: `layer ${i}`, layer: i, flops: lc!.forwardFlops }, mb), deps,
             [mem('start', act!.recomputeBytes, 'activations')]);
           deps = [prev];
         }
@@ -222,7 +239,7 @@ export function lowerZero3(ctx: StrategyContext, rank: number, cluster: Cluster)
       const g = seg.params * P;
       memory.push(mem('start', g, 'gradients'), mem('end', -g, 'gradients'));
       if (lastOfLayer) memory.push(mem('end', -(act!.backwardWorkingBytes + act!.savedBytes + act!.recomputeBytes), 'activations'), ...release(layerGathered[seg.layer!]!));
-      const flops = lc ? (lc.backwardFlops * seg.seconds) / lc.backwardSeconds : si === 0 ? 2 * costs.head.forwardFlops : 0;
+      const flops = lc ? (lc.backwardFlops * seg.seconds) / (lc.backwardSeconds * layerBackwardStretch[seg.layer!]!) : si === 0 ? 2 * costs.head.forwardFlops : 0;
       prev = b.compute(rank, seg.seconds, tag({ kind: 'compute', phase: 'backward', label: seg.name, ...(seg.layer !== undefined ? { layer: seg.layer } : {}), flops }, mb), deps, memory);
       if (si === 0 || lastOfLayer || last) unitEnd[pos++] = prev;
       while (bucketIdx < buckets.length && buckets[bucketIdx]!.launchAfter === si) {

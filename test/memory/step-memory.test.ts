@@ -72,6 +72,20 @@ describe('stepMemory', () => {
     }
   });
 
+  it("torchtune's chunked output (framework other): each logits chunk has its own backward, so the loss backward adds one chunk's gradient, not all of them", async () => {
+    const E = T * 32000;
+    const tt = { ...base, chunked_cross_entropy: true, simulation: { framework: 'other' } };
+    const compiled = stepMemory(await cfgOf({ ...tt, torch_compile: true }), llama7);
+    expect(compiled.head.lossHeldBytes).toBe(2 * E + 4 * T);
+    expect(compiled.head.lossBackwardBytes).toBe((2 * E) / 8);
+    // Eager: fp32 log-softmax outputs held (4 B/logit), one chunk's fp32 gradients (8 B/logit) at a time.
+    const eager = stepMemory(await cfgOf({ ...tt, chunked_cross_entropy_num_chunks: 4 }), llama7);
+    expect(eager.head.lossHeldBytes).toBe(4 * E);
+    expect(eager.head.lossBackwardBytes).toBe((8 * E) / 4);
+    // Axolotl splits one logits tensor: the chunk gradients meet in one E-sized gradient.
+    expect(stepMemory(await cfgOf({ ...base, chunked_cross_entropy: true }), llama7).head.lossBackwardBytes).toBe(2 * E + (8 * E) / 8);
+  });
+
   it("autocast's weight cache exists only when a 16-bit forward sees fp32 weights", async () => {
     expect(stepMemory(await cfgOf(base), llama7).autocastCache.layerBytes[0]).toBe(0);
     expect(stepMemory(await cfgOf({ ...base, simulation: { master_weights: 'fp32' } }), llama7).autocastCache.layerBytes[0]).toBeGreaterThan(0);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import seedrandom from 'seedrandom';
-import { causalPairs, expectedLongest, keptDocumentMoments, normalQuantile, packedCausalPairs } from '../../src/model/attention-work.ts';
+import { causalPairs, equivalentFromPairs, expectedLongest, keptDocumentMoments, normalQuantile, packedCausalPairs, stridedMaskPairs } from '../../src/model/attention-work.ts';
 
 describe('attention work: causal pairs, windows, packed documents, padding', () => {
   it('a causal document of l tokens has l(l+1)/2 pairs; a window w caps each query at w keys', () => {
@@ -89,5 +89,34 @@ describe('documents kept after min_sample_len (a log-normal conditioned on l ≥
       expect(x).toBeGreaterThanOrEqual(prev);
       prev = x;
     }
+  });
+});
+
+describe('strided EBFT attention mask (axolotl core/trainers/ebft/strided.py _strided_mask_mod)', () => {
+  // S = 16 prompt tokens, anchors from 4 every 4 tokens, G = 2: NB = (16 − 2 − 4) // 4 + 1 = 3, L = 16 + 3·2 = 22.
+  const m = { promptTokens: 16, anchorOffset: 4, generateTokens: 2, stride: 4, blocks: 3 };
+
+  it('counts the allowed pairs by hand: causal prompt, then context + self + earlier steps of the same block', () => {
+    // Prompt: Σ_{q<16} (q + 1) = 136. Generated q = 16 + step·3 + b: context ends at min(4b + 4, 14) = 4, 8, 12;
+    // step 0: (4+1) + (8+1) + (12+1) = 27; step 1 adds one earlier same-block token each: 30. 136 + 57 = 193.
+    expect(stridedMaskPairs(m, 8).pairs).toBe(193);
+    expect(stridedMaskPairs(m, 8).tokens).toBe(22);
+  });
+
+  it('executes whole blocks: 8-token blocks over 22 tokens touch 1 + 2 + 3 blocks of 64 pairs', () => {
+    // q-block 0: kv block 0; q-block 1: kv blocks 0–1; q-block 2 (the generated tokens 16–21): context up to
+    // token 12 (kv blocks 0–1) and itself and its block's earlier steps (tokens 16–21: kv block 2).
+    expect(stridedMaskPairs(m, 8).blockPairs).toBe(6 * 64);
+    // At flex_attention's 128-token blocks the whole row is one block.
+    expect(stridedMaskPairs(m).blockPairs).toBe(128 * 128);
+  });
+
+  it('turns executed pairs into an equivalent batch with the same tokens and pairs', () => {
+    const causal = equivalentFromPairs(2, 100, 2000);
+    expect(causal).toEqual({ batch: 5, seqLen: 40, causal: true });
+    const dense = equivalentFromPairs(1, 22, 384);
+    expect(dense.causal).toBe(false);
+    expect(dense.batch * dense.seqLen).toBeCloseTo(22, 9);
+    expect(dense.batch * dense.seqLen ** 2).toBeCloseTo(384, 9);
   });
 });

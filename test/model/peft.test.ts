@@ -133,3 +133,17 @@ describe("Axolotl's quantize_moe_experts", () => {
     expect(trainableParameters(experts)).toBe(trainableParameters(plain));
   });
 });
+
+describe('a bitsandbytes base with 3-D routed experts says they stay unquantised (resolve.ts warnUnquantizedExperts)', () => {
+  const qlora = { adapter: 'qlora', load_in_4bit: true, lora_r: 16, lora_alpha: 32, lora_target_linear: true, sequence_len: 1024, micro_batch_size: 1, bf16: true, flash_attention: true, simulation: { gpus: 1 } };
+  const warned = (r: { result: { warnings: { message?: string; text?: string }[] } }) => JSON.stringify(r.result.warnings).includes('quantize_moe_experts: true quantises them');
+
+  it('Qwen3-30B-A3B QLoRA warns and names the experts’ size; with quantize_moe_experts, or a dense model, it does not', async () => {
+    const { run } = await import('../helpers/run.ts');
+    const moe = await run({ ...qlora, base_model: 'Qwen/Qwen3-30B-A3B' });
+    expect(warned(moe)).toBe(true);
+    expect(JSON.stringify(moe.result.warnings)).toMatch(/routed experts of Qwen\/Qwen3-30B-A3B \(2\d\.\d\d B parameters/);
+    expect(warned(await run({ ...qlora, base_model: 'Qwen/Qwen3-30B-A3B', quantize_moe_experts: true }))).toBe(false);
+    expect(warned(await run({ ...qlora, base_model: 'Qwen/Qwen3-8B' }))).toBe(false);
+  });
+});

@@ -30,6 +30,23 @@ describe('LoRA / QLoRA as PEFT and bitsandbytes run them', () => {
     expect(l.memory.peak_bytes).toBeLessThan(full.memory.peak_bytes);
   });
 
+  it('modules_to_save copies keep the bf16 base dtype beside fp32 adapters (PEFT upcasts only adapter layers)', async () => {
+    const one = { simulation: { gpus: 1 } };
+    const save = { lora_modules_to_save: ['embed_tokens', 'lm_head'] };
+    const l = (await run({ ...base, ...lora, ...one })).result;
+    const s = (await run({ ...base, ...lora, ...save, ...one })).result;
+    // Llama-2-7b: embed_tokens and lm_head are 32000 × 4096 each.
+    const copies = 2 * 32000 * 4096;
+    expect(s.model.trainable_parameters).toBe(TRAINABLE + copies);
+    // Copy weights, gradients and AdamW m, v in bf16: 2 + 2 + 4 bytes per element (fp32 would be 16).
+    expect(s.memory.model_states_bytes - l.memory.model_states_bytes).toBe(copies * 8);
+    const states = s.precision.rationale as string;
+    expect(states).toMatch(/modules_to_save copies.*bf16/);
+    // Without the upcast the adapters are bf16 too, and nothing is split.
+    const noUp = (await run({ ...base, ...lora, ...save, ...one, peft_autocast_adapter_dtype: false })).result;
+    expect(noUp.memory.model_states_bytes).toBe(TOTAL * 2 + (TRAINABLE + copies) * 8);
+  });
+
   it('frozen weights skip their weight-gradient GEMMs; QLoRA pays dequantisation in forward and backward', async () => {
     const one = { simulation: { gpus: 1 } };
     const full = await run({ ...base, ...one });

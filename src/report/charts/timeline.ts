@@ -124,7 +124,14 @@ export function coalesceBars(bars: readonly TimelineBar[], t0Ms: number, t1Ms: n
   return out;
 }
 
-/** The ▼ markers of a static whole-step panel: the first exposed interval starting in each pixel column. */
+/** The ▼ marker's area (vega `size`, px²) and its width: an equilateral triangle of that area. */
+const MARKER_AREA_PX2 = 70;
+const MARKER_WIDTH_PX = Math.ceil(Math.sqrt((4 * MARKER_AREA_PX2) / Math.sqrt(3)));
+
+/**
+ * The ▼ markers of a static whole-step panel: the first exposed interval starting in each `msPerPixel`-wide
+ * column (a marker's own width, so markers never merge into a band that hides how many there are).
+ */
 export function exposedMarkers(bars: readonly TimelineBar[], msPerPixel: number): TimelineBar[] {
   const seen = new Set<string>();
   const out: TimelineBar[] = [];
@@ -228,8 +235,8 @@ export function timelineSpec(run: SimulationRun, opts: { staticImage?: boolean }
         ...(whole
           ? [{
               transform: [{ filter: "datum.category === 'exposed communication'" }],
-              ...(opts.staticImage ? { data: { values: exposedMarkers(bars, ms(b - a) / CHART_WIDTH) } } : {}),
-            mark: { type: 'point', shape: 'triangle-down', filled: true, size: 70, opacity: 1, clip: true, yOffset: -6, ...(opts.staticImage ? { aria: false } : {}) },
+              ...(opts.staticImage ? { data: { values: exposedMarkers(bars, (MARKER_WIDTH_PX * ms(b - a)) / CHART_WIDTH) } } : {}),
+            mark: { type: 'point', shape: 'triangle-down', filled: true, size: MARKER_AREA_PX2, opacity: 1, clip: true, yOffset: -6, ...(opts.staticImage ? { aria: false } : {}) },
               encoding: { y, x, color, ...(opts.staticImage ? {} : { tooltip }) },
             }]
           : []),
