@@ -33,6 +33,8 @@ export class FluidNetwork {
   private leftBuffer = new Float64Array(0);
   private usersBuffer = new Int32Array(0);
   private flows: Flow[] = [];
+  private readonly openScratch: Flow[] = [];
+  private readonly usedScratch: number[] = [];
   private lastUpdate = 0;
 
   constructor(capacities: ReadonlyMap<string, number>) {
@@ -76,18 +78,20 @@ export class FluidNetwork {
     return t;
   }
 
-  /** Removes and returns flows finished by `now`, then re-rates the rest. */
+  /** Removes and returns flows finished by `now`, then re-rates the rest (the others keep their order). */
   collectFinished(now: number): number[] {
     this.advance(now);
     const finished: number[] = [];
-    const keep: Flow[] = [];
+    const flows = this.flows;
     const slackSeconds = timeResolution(now);
-    for (const f of this.flows) {
+    let kept = 0;
+    for (let i = 0; i < flows.length; i++) {
+      const f = flows[i]!;
       if (f.remaining <= EPSILON_BYTES + f.rate * slackSeconds) finished.push(f.task);
-      else keep.push(f);
+      else flows[kept++] = f;
     }
     if (finished.length > 0) {
-      this.flows = keep;
+      flows.length = kept;
       this.rerate();
     }
     return finished;
@@ -110,36 +114,54 @@ export class FluidNetwork {
       return;
     }
     // Only the resources some flow crosses take part (a world of many ranks has two per rank, most idle).
+    // Scratch lists are reused across calls: this runs at every flow start and end.
     const left = this.leftBuffer;
     const users = this.usersBuffer;
-    const used: number[] = [];
-    let open = this.flows.slice();
-    for (const f of open) {
+    const used = this.usedScratch;
+    let usedCount = 0;
+    const open = this.openScratch;
+    let openCount = 0;
+    for (const f of this.flows) {
+      open[openCount++] = f;
       f.rate = 0;
       for (const r of f.resources) {
         if (users[r]!++ === 0) {
-          used.push(r);
+          used[usedCount++] = r;
           left[r] = this.capacity[r]!;
         }
       }
     }
     let level = 0;
-    while (open.length > 0) {
+    while (openCount > 0) {
       let step = Infinity;
-      for (const r of used) if (users[r]! > 0) step = Math.min(step, left[r]! / users[r]!);
-      for (const f of open) step = Math.min(step, f.maxRate - level);
+      for (let k = 0; k < usedCount; k++) {
+        const r = used[k]!;
+        if (users[r]! > 0) step = Math.min(step, left[r]! / users[r]!);
+      }
+      for (let k = 0; k < openCount; k++) step = Math.min(step, open[k]!.maxRate - level);
       level += step;
-      for (const r of used) left[r]! -= step * users[r]!;
-      const still: Flow[] = [];
-      for (const f of open) {
+      for (let k = 0; k < usedCount; k++) {
+        const r = used[k]!;
+        left[r]! -= step * users[r]!;
+      }
+      // Frozen flows leave the open list; the rest keep their order.
+      let still = 0;
+      for (let k = 0; k < openCount; k++) {
+        const f = open[k]!;
         const capped = f.maxRate - level <= f.maxRate * 1e-12;
-        const saturated = f.resources.some((r) => left[r]! <= this.capacity[r]! * 1e-12);
+        let saturated = false;
+        for (const r of f.resources) {
+          if (left[r]! <= this.capacity[r]! * 1e-12) {
+            saturated = true;
+            break;
+          }
+        }
         if (capped || saturated) {
           f.rate = level;
           for (const r of f.resources) users[r]!--;
-        } else still.push(f);
+        } else open[still++] = f;
       }
-      open = still;
+      openCount = still;
     }
   }
 }

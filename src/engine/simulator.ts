@@ -143,9 +143,13 @@ const EVENT_NAMES = ['delay-done', 'latency-done', 'flow-check', 'group-start'];
 /** Per-process state: memory ledger and processor sharing, found once per task instead of per map. */
 interface ProcessState {
   process: number;
-  /** Live bytes by category and by allocator pool (insertion order is the breakdown's key order). */
-  cats: Map<string, number> | undefined;
-  pools: Map<string, number> | undefined;
+  /** Live bytes by category number, and the numbers in the order first touched (the breakdown's key order). */
+  catBytes: (number | undefined)[];
+  catOrder: number[];
+  /** Live bytes by allocator pool number; each pool's high-water mark, and the order those were first set. */
+  poolBytes: (number | undefined)[];
+  poolPeak: (number | undefined)[];
+  poolOrder: number[];
   total: number;
   rec: ProcessMemory | undefined;
   /** The live state is the state at the peak (copied lazily at the next free). */
@@ -198,7 +202,7 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
     if (lastProc === undefined || lastProc.process !== t.process) {
       lastProc = procs.get(t.process);
       if (!lastProc) {
-        lastProc = { process: t.process, cats: undefined, pools: undefined, total: 0, rec: undefined, peakDirty: false, occupied: 0, sharing: undefined };
+        lastProc = { process: t.process, catBytes: [], catOrder: [], poolBytes: [], poolPeak: [], poolOrder: [], total: 0, rec: undefined, peakDirty: false, occupied: 0, sharing: undefined };
         procs.set(t.process, lastProc);
         streams.set(t.process, new Map());
       }
@@ -238,8 +242,13 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
     }
   }
 
-  // Memory accounting per process.
+  // Memory accounting per process. Categories and pools are numbered once per run; each process keeps its
+  // bytes by number and the order it first touched them (the key order of the records it reports).
   const memory = new Map<number, ProcessMemory>();
+  const catIds = new Map<string, number>();
+  const catNames: string[] = [];
+  const poolIds = new Map<string, number>();
+  const poolNames: string[] = [];
   const memorySamples: MemorySample[] = [];
   const recordMemory = options.recordMemory ?? false;
   // A task's changes apply in list order and the peak is checked after each one, so a list can say
@@ -251,14 +260,16 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
     for (let i = 0; i < changes.length; i++) {
       const m = changes[i]!;
       if (m.at !== at || m.bytes === 0) continue;
-      const cats = (p.cats ??= new Map());
+      const c = idOf(catIds, catNames, m.category);
       // The breakdown at a peak is copied lazily, at the first free after it: until then every change was
       // an allocation that raised the peak, so the live state *is* the state at the peak.
       if (m.bytes < 0 && p.peakDirty) {
-        p.rec!.breakdownAtPeak = mapToRecord(cats);
+        p.rec!.breakdownAtPeak = toRecord(catNames, p.catOrder, p.catBytes);
         p.peakDirty = false;
       }
-      cats.set(m.category, (cats.get(m.category) ?? 0) + m.bytes);
+      const held = p.catBytes[c];
+      if (held === undefined) p.catOrder.push(c);
+      p.catBytes[c] = (held ?? 0) + m.bytes;
       const total = (p.total += m.bytes);
       if (recordMemory) memorySamples.push({ time: now, process: p.process, category: m.category, bytes: m.bytes });
       let rec = p.rec;
@@ -267,11 +278,14 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
         memory.set(p.process, rec);
       }
       rec.finalBytes = total;
-      const pools = (p.pools ??= new Map());
-      const pool = m.pool ?? 'default';
-      const inPool = (pools.get(pool) ?? 0) + m.bytes;
-      pools.set(pool, inPool);
-      if (inPool > (rec.poolPeakBytes[pool] ?? 0)) rec.poolPeakBytes[pool] = inPool;
+      const q = idOf(poolIds, poolNames, m.pool ?? 'default');
+      const inPool = (p.poolBytes[q] ?? 0) + m.bytes;
+      p.poolBytes[q] = inPool;
+      const poolPeak = p.poolPeak[q];
+      if (inPool > (poolPeak ?? 0)) {
+        if (poolPeak === undefined) p.poolOrder.push(q);
+        p.poolPeak[q] = inPool;
+      }
       if (total > rec.peakBytes) {
         rec.peakBytes = total;
         rec.peakTime = now;
@@ -500,7 +514,11 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
     }
   }
 
-  for (const p of procs.values()) if (p.peakDirty) p.rec!.breakdownAtPeak = mapToRecord(p.cats!);
+  for (const p of procs.values()) {
+    if (!p.rec) continue;
+    if (p.peakDirty) p.rec.breakdownAtPeak = toRecord(catNames, p.catOrder, p.catBytes);
+    p.rec.poolPeakBytes = toRecord(poolNames, p.poolOrder, p.poolPeak);
+  }
   const stuck = n - spans.length;
   if (stuck > 0) {
     const first = tasks.findIndex((_, i) => !done[i]);
@@ -510,12 +528,20 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
 }
 
 /** Durations, sizes and rates the engine can schedule: finite, non-negative, rates positive. */
-/** Object.fromEntries(map), without the iterator protocol (it runs at every new memory peak). */
-function mapToRecord(m: Map<string, number>): Record<string, number> {
+/** The number of `name`, numbering it if new. */
+function idOf(ids: Map<string, number>, names: string[], name: string): number {
+  let id = ids.get(name);
+  if (id === undefined) {
+    ids.set(name, (id = names.length));
+    names.push(name);
+  }
+  return id;
+}
+
+/** { name: value } in `order` (first touched first), as a Map's insertion order would give. */
+function toRecord(names: readonly string[], order: readonly number[], values: readonly (number | undefined)[]): Record<string, number> {
   const out: Record<string, number> = {};
-  m.forEach((v, k) => {
-    out[k] = v;
-  });
+  for (let i = 0; i < order.length; i++) out[names[order[i]!]!] = values[order[i]!]!;
   return out;
 }
 

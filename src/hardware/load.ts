@@ -47,6 +47,9 @@ export function loadHardwareProfile(ref: string): HardwareProfile {
       });
     }
   } else {
+    // A bundled id loaded before was listed then: skip listing the folder again (sweeps load one per config).
+    const known = cache.get(path.join(hardwareProfilesDir(), `${ref}.json`));
+    if (known) return known;
     const ids = listHardwareIds();
     if (!ids.includes(ref)) {
       throw new ShardsimError(`unknown hardware profile "${ref}"`, {

@@ -19,18 +19,26 @@ export function union(intervals: Interval[]): Interval[] {
 }
 
 export function total(intervals: Interval[]): number {
-  const u = union(intervals);
+  return length(union(intervals));
+}
+
+/** Summed length of a merged (sorted, disjoint) list, left to right. */
+export function length(merged: readonly Interval[]): number {
   let sum = 0;
-  for (let i = 0; i < u.length; i++) sum += u[i]![1] - u[i]![0];
+  for (let i = 0; i < merged.length; i++) sum += merged[i]![1] - merged[i]![0];
   return sum;
 }
 
 /** union(a) minus union(b): sorted, non-overlapping. */
 export function subtract(a: Interval[], b: Interval[]): Interval[] {
-  const ub = union(b);
+  return subtractMerged(union(a), union(b));
+}
+
+/** Merged `ua` minus merged `ub` (both sorted and disjoint, as `union` returns them). */
+export function subtractMerged(ua: readonly Interval[], ub: readonly Interval[]): Interval[] {
   const out: [number, number][] = [];
   let j = 0;
-  for (const [s, e] of union(a)) {
+  for (const [s, e] of ua) {
     let cur = s;
     while (j < ub.length && ub[j]![1] <= cur) j++;
     let k = j;

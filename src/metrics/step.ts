@@ -1,6 +1,6 @@
 import type { Timeline } from '../engine/index.ts';
 import type { OpTag } from '../strategy/index.ts';
-import { total, uncovered, type Interval } from './intervals.ts';
+import { length, subtractMerged, total, union, type Interval } from './intervals.ts';
 import { spansOf } from './spans.ts';
 
 export interface RankTimeBreakdown {
@@ -32,22 +32,32 @@ export function rankBreakdown(timeline: Timeline<OpTag>, rank: number, window?: 
   const wireBytesByKind: Record<string, number> = {};
   const busyByKind: Record<string, Interval[]> = {};
   for (const s of spansOf(timeline, rank)) {
-    const iv: Interval = window ? [Math.max(s.workStart, window.start), Math.min(s.end, window.end)] : [s.workStart, s.end];
-    if (window && iv[1] <= iv[0] && s.tag.microBatch !== window.microBatch) continue;
-    if (s.tag.kind === 'compute') compute.push(iv);
-    else if (s.tag.kind === 'optimizer') optimizer.push(iv);
-    else {
-      comm.push(iv);
+    const lo = window ? Math.max(s.workStart, window.start) : s.workStart;
+    const hi = window ? Math.min(s.end, window.end) : s.end;
+    if (window && hi <= lo && s.tag.microBatch !== window.microBatch) continue;
+    // An empty interval adds nothing to any union: only non-empty ones are kept (no tuple for the rest).
+    const iv: Interval | undefined = hi > lo ? [lo, hi] : undefined;
+    if (s.tag.kind === 'compute') {
+      if (iv) compute.push(iv);
+    } else if (s.tag.kind === 'optimizer') {
+      if (iv) optimizer.push(iv);
+    } else {
+      if (iv) comm.push(iv);
       if (!window || s.tag.microBatch === window.microBatch) wireBytesByKind[s.tag.kind] = (wireBytesByKind[s.tag.kind] ?? 0) + (s.tag.wireBytes ?? 0);
-      (busyByKind[s.tag.kind] ??= []).push(iv);
+      const busy = (busyByKind[s.tag.kind] ??= []);
+      if (iv) busy.push(iv);
     }
   }
   const stepSeconds = window ? window.end - window.start : timeline.makespan;
-  const gpuBusy = [...compute, ...optimizer];
-  const computeSeconds = total(compute);
-  const optimizerSeconds = total(optimizer);
-  const commBusySeconds = total(comm);
-  const commExposedSeconds = uncovered(comm, gpuBusy);
+  // Each set merged once: the union of compute ∪ optimizer is that of the two merged lists (merging only
+  // takes maxima, so the intervals, and the sums below, are the same as from the raw lists).
+  const computeMerged = union(compute);
+  const optimizerMerged = union(optimizer);
+  const commMerged = union(comm);
+  const computeSeconds = length(computeMerged);
+  const optimizerSeconds = length(optimizerMerged);
+  const commBusySeconds = length(commMerged);
+  const commExposedSeconds = length(subtractMerged(commMerged, optimizerMerged.length === 0 ? computeMerged : union([...computeMerged, ...optimizerMerged])));
   return {
     stepSeconds,
     computeSeconds,
@@ -123,14 +133,15 @@ export function waitReport(
  * micro-batch's window (from its first compute to the next micro-batch's first compute) that many times.
  */
 export function extendBySteadyState(timeline: Timeline<OpTag>, rank: number, base: RankTimeBreakdown, repeat: { microBatch: number; extraTimes: number }): RankTimeBreakdown {
-  const firstCompute = (mb: number) => {
-    let t = Infinity;
-    for (const s of spansOf(timeline, rank)) if (s.tag.kind === 'compute' && s.tag.microBatch === mb) t = Math.min(t, s.workStart);
-    return t;
-  };
-  const start = firstCompute(repeat.microBatch);
+  // One pass: the first compute of the repeated micro-batch, and the first of any later one.
+  let start = Infinity;
   let end = Infinity;
-  for (const s of spansOf(timeline, rank)) if (s.tag.kind === 'compute' && s.tag.microBatch > repeat.microBatch) end = Math.min(end, s.workStart);
+  for (const s of spansOf(timeline, rank)) {
+    if (s.tag.kind !== 'compute') continue;
+    const mb = s.tag.microBatch;
+    if (mb === repeat.microBatch) start = Math.min(start, s.workStart);
+    else if (mb > repeat.microBatch) end = Math.min(end, s.workStart);
+  }
   if (!Number.isFinite(start) || !Number.isFinite(end) || end <= start) return base;
   const one = rankBreakdown(timeline, rank, { start, end, microBatch: repeat.microBatch });
   const k = repeat.extraTimes;

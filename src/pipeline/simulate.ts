@@ -34,6 +34,19 @@ export interface RunOptions {
   model?: ModelSpec;
   /** Every rank (true), one per class of identical ranks (false), or the default policy (strategy/index.ts `everyRank`). */
   everyRank?: boolean;
+  /**
+   * Models loaded by earlier runs of this process, by their load arguments (a sweep's configs share one):
+   * models are never modified after loading (the advisor's variants share theirs the same way).
+   */
+  modelCache?: Map<string, ModelSpec>;
+}
+
+function cachedModel(cache: Map<string, ModelSpec> | undefined, args: Parameters<typeof loadModel>[0]): ModelSpec {
+  if (!cache) return loadModel(args);
+  const key = JSON.stringify(args);
+  let model = cache.get(key);
+  if (!model) cache.set(key, (model = loadModel(args)));
+  return model;
 }
 
 /** Ranks the report draws task by task (the trace's most; the timeline chart draws at most two). */
@@ -45,7 +58,7 @@ export async function simulateLoaded(loaded: LoadedScenario, opts: RunOptions = 
   const profile = loadHardwareProfile(sim.hardware ?? DEFAULT_HARDWARE);
   const cfg = await resolveConfig(loaded, { hardware: profile.id, gpusPerNode: profile.node.gpus_per_node });
   const cluster = buildCluster(profile, cfg.simulation.numNodes, cfg.simulation.gpus);
-  const base = opts.model ?? loadModel({ ...(cfg.model.baseModel ? { baseModel: cfg.model.baseModel } : {}), ...(cfg.model.modelConfig ? { modelConfig: cfg.model.modelConfig } : {}), baseDir: cfg.baseDir });
+  const base = opts.model ?? cachedModel(opts.modelCache, { ...(cfg.model.baseModel ? { baseModel: cfg.model.baseModel } : {}), ...(cfg.model.modelConfig ? { modelConfig: cfg.model.modelConfig } : {}), baseDir: cfg.baseDir });
   checkAgainstModel(cfg, base);
   if (cfg.float8 && profile.gpu.achieved_fp8_matmul_flops_per_second === undefined) {
     throw new ShardsimError(`float8 training needs fp8 tensor cores and a measured fp8 matmul rate, and ${profile.gpu.name} (${profile.id}) has none`, { key: 'fp8', fix: 'remove fp8: true, or pick an H100 / H200 / B200 profile' });

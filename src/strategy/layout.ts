@@ -32,6 +32,23 @@ export interface ParallelLayout {
  * dp_replicate; DDP all-reduces over every data-parallel and context-parallel rank (`dp_cp`).
  */
 export function parallelLayout(strategy: StrategyName, mesh: Mesh, worldSize: number, gpusPerNode: number): ParallelLayout {
+  // A pure function of a few numbers: sweeps and the advisor lower many plans on the same layout. Layouts
+  // are never modified (reducedLayout copies), so the last few are shared.
+  const key = `${strategy}|${mesh.dpReplicate}|${mesh.dpShard}|${mesh.cp}|${mesh.tp}|${mesh.ep}|${worldSize}|${gpusPerNode}`;
+  let layout = recentLayouts.get(key);
+  if (!layout) {
+    layout = buildLayout(strategy, mesh, worldSize, gpusPerNode);
+    recentLayouts.set(key, layout);
+    if (recentLayouts.size > RECENT_LAYOUTS) recentLayouts.delete(recentLayouts.keys().next().value!);
+  }
+  return layout;
+}
+
+/** Layouts kept for reuse (oldest dropped first); a 16,384-rank world's groups are a few MB. */
+const RECENT_LAYOUTS = 8;
+const recentLayouts = new Map<string, ParallelLayout>();
+
+function buildLayout(strategy: StrategyName, mesh: Mesh, worldSize: number, gpusPerNode: number): ParallelLayout {
   const fsdp = strategy === 'fsdp2' || strategy === 'fsdp1';
   const flat = fsdp
     ? { dpReplicate: mesh.dpReplicate, dpShard: mesh.dpShard * mesh.cp, cp: 1, tp: mesh.tp }

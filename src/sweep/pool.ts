@@ -24,17 +24,20 @@ export interface PoolOutcome {
 
 /**
  * Runs configs on `jobs` piscina worker threads. Results are keyed by grid index and returned in index
- * order, so the output does not depend on `jobs` or on which worker finished first. Submission is
- * windowed (a few tasks per thread in flight) so that an interrupt has little queued work to discard.
+ * order, so the output does not depend on `jobs` or on which worker finished first. Configs travel in
+ * chunks of neighbours in the grid (one message each way per chunk, the base scenario cloned once per
+ * chunk); submission is windowed (two chunks per thread in flight) so that an interrupt has little queued
+ * work to discard.
  */
 export async function runConfigs(tasks: readonly ConfigTask[], opts: PoolOptions): Promise<PoolOutcome> {
   const jobs = Math.max(1, Math.min(opts.jobs, tasks.length));
   const entry = jobs > 1 ? workerEntry() : undefined;
   if (!entry) return runInThread(tasks, opts);
 
-  const pool = new Piscina<ConfigTask, SweepRow>({ ...entry, minThreads: jobs, maxThreads: jobs, idleTimeout: 1000 });
+  const pool = new Piscina<ConfigTask[], SweepRow[]>({ ...entry, minThreads: jobs, maxThreads: jobs, idleTimeout: 1000 });
+  const chunks = chunked(tasks, chunkSize(tasks.length, jobs));
   const done = new Map<number, SweepRow>();
-  const window = jobs * 4;
+  const window = jobs * 2;
   let next = 0;
   let failure: unknown;
   let interrupted = false;
@@ -43,7 +46,7 @@ export async function runConfigs(tasks: readonly ConfigTask[], opts: PoolOptions
   await new Promise<void>((resolveAll) => {
     let inFlight = 0;
     const finishIfIdle = () => {
-      if (inFlight === 0 && (next >= tasks.length || interrupted || failure !== undefined)) resolveAll();
+      if (inFlight === 0 && (next >= chunks.length || interrupted || failure !== undefined)) resolveAll();
     };
     onAbort = () => {
       interrupted = true;
@@ -53,17 +56,19 @@ export async function runConfigs(tasks: readonly ConfigTask[], opts: PoolOptions
     if (opts.signal?.aborted) onAbort();
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     const submit = () => {
-      while (!interrupted && failure === undefined && inFlight < window && next < tasks.length) {
-        const task = tasks[next++]!;
+      while (!interrupted && failure === undefined && inFlight < window && next < chunks.length) {
+        const chunk = chunks[next++]!;
         inFlight++;
-        pool.run(task).then(
-          (row) => {
+        pool.run(chunk).then(
+          (rows) => {
             inFlight--;
-            done.set(task.index, row);
-            try {
-              opts.onRow?.(row);
-            } catch (err) {
-              if (failure === undefined) failure = err;
+            for (const row of rows) {
+              done.set(row.index, row);
+              try {
+                opts.onRow?.(row);
+              } catch (err) {
+                if (failure === undefined) failure = err;
+              }
             }
             if (!interrupted) opts.onProgress?.(done.size, tasks.length);
             submit();
@@ -85,6 +90,21 @@ export async function runConfigs(tasks: readonly ConfigTask[], opts: PoolOptions
   if (!interrupted) await pool.destroy();
   if (failure !== undefined) throw failure;
   return { rows: [...done.values()].sort((a, b) => a.index - b.index), interrupted };
+}
+
+/**
+ * Configs per message: enough to make messaging negligible (a config simulates in milliseconds), few
+ * enough that every thread gets many chunks (balance) and progress moves often: at most 16, and at least
+ * 8 chunks per thread.
+ */
+export function chunkSize(configs: number, jobs: number): number {
+  return Math.max(1, Math.min(16, Math.floor(configs / (jobs * 8))));
+}
+
+export function chunked<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
 }
 
 async function runInThread(tasks: readonly ConfigTask[], opts: PoolOptions): Promise<PoolOutcome> {

@@ -1,5 +1,6 @@
 import { loadScenarioObject, DEFAULT_HARDWARE } from '../config/index.ts';
 import { simulateLoaded } from '../pipeline/simulate.ts';
+import type { ModelSpec } from '../model/index.ts';
 import type { SimulationResult } from '../metrics/result.ts';
 import { ShardsimError } from '../util/errors.ts';
 import { getKeyPath, setKeyPath } from './keys.ts';
@@ -44,6 +45,9 @@ export function metricsOf(r: SimulationResult): SweepMetrics {
   };
 }
 
+/** This worker's loaded models: a sweep's configs share the base scenario's model (or a few). */
+const models = new Map<string, ModelSpec>();
+
 /**
  * Simulates one config. A ShardsimError (invalid mesh, not-yet-supported feature, bad value) makes the
  * row `skipped` with the error's one line as the reason; anything else is a bug and makes it `error`.
@@ -58,7 +62,7 @@ export async function runConfig(task: ConfigTask): Promise<SweepRow> {
     row.hardware = String(getKeyPath(obj, HARDWARE_KEY) ?? DEFAULT_HARDWARE);
     row.nodes = Number(getKeyPath(obj, NODES_KEY) ?? 1);
     const loaded = loadScenarioObject(obj, { name: `${task.name}[${task.index}]`, baseDir: task.baseDir });
-    const run = await simulateLoaded(loaded, { steadyState: true });
+    const run = await simulateLoaded(loaded, { steadyState: true, modelCache: models });
     row.metrics = metricsOf(run.result);
     if (run.result.warnings.length > 0) row.warnings = run.result.warnings.map((w) => w.message);
   } catch (err) {

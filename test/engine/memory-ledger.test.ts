@@ -28,4 +28,21 @@ describe('memory ledger: order within a task and allocator pools', () => {
     expect(m.peakBytes).toBe(8);
     expect(m.poolPeakBytes).toEqual({ side: 8, default: 6 });
   });
+
+  it('keeps each process apart, and reports categories and pools in the order first touched', () => {
+    const tasks: Task<string>[] = [
+      { process: 1, stream: 's', work: delay(1), memory: [{ at: 'start', bytes: 4, category: 'z', pool: 'q' }, { at: 'start', bytes: 2, category: 'a' }], tag: 'x' },
+      { process: 0, stream: 's', work: delay(1), memory: [{ at: 'start', bytes: 3, category: 'a' }, { at: 'start', bytes: 5, category: 'm', pool: 'p' }], tag: 'y' },
+      { process: 0, stream: 's', work: delay(1), memory: [{ at: 'start', bytes: -3, category: 'a' }, { at: 'end', bytes: 1, category: 'z' }], tag: 'z' },
+    ];
+    const mem = simulate(tasks).memory;
+    expect([...mem.keys()]).toEqual([1, 0]);
+    expect(Object.entries(mem.get(1)!.breakdownAtPeak)).toEqual([['z', 4], ['a', 2]]);
+    expect(Object.entries(mem.get(1)!.poolPeakBytes)).toEqual([['q', 4], ['default', 2]]);
+    // Process 0 peaks at 8 (a 3 + m 5); the free of a copies that breakdown before the later changes.
+    expect(Object.entries(mem.get(0)!.breakdownAtPeak)).toEqual([['a', 3], ['m', 5]]);
+    expect(Object.entries(mem.get(0)!.poolPeakBytes)).toEqual([['default', 3], ['p', 5]]);
+    expect(mem.get(0)!.finalBytes).toBe(6);
+  });
 });
+

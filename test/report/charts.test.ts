@@ -48,6 +48,19 @@ describe('chart specs', () => {
     }
   });
 
+  it('static timeline: no tooltips, per-bar aria-labels or scale bindings (nothing to hover or pan in an image); the interactive spec keeps them', () => {
+    const layers = (spec: object) => (spec as { vconcat: { layer: { mark: { aria?: boolean }; encoding: { tooltip?: unknown }; params?: unknown }[] }[] }).vconcat.flatMap((p) => p.layer);
+    for (const l of layers(timelineSpec(fsdp, { staticImage: true }))) {
+      expect(l.encoding.tooltip).toBeUndefined();
+      expect(l.mark.aria).toBe(false);
+      expect(l.params).toBeUndefined();
+    }
+    for (const l of layers(timelineSpec(fsdp))) {
+      expect(l.encoding.tooltip).toBeDefined();
+      expect(l.mark.aria).toBeUndefined();
+    }
+  });
+
   it('static timeline: the image spec compiles; per lane and category the whole-step panel covers the same time in every pixel column, in fewer bars', () => {
     const spec = timelineSpec(fsdp, { staticImage: true }) as { vconcat: { data: { values: TimelineBar[] } }[] };
     expect(compileStrict(spec)).toEqual([]);

@@ -226,16 +226,18 @@ export function timelineSpec(run: SimulationRun, opts: { staticImage?: boolean }
       height: { step: laneHeight },
       layer: [
         {
-          params: [{ name, select: { type: 'interval', encodings: ['x'] }, bind: 'scales' }],
-          mark: { type: 'bar', clip: true },
-          encoding: { y, x, x2: { field: 'end_ms' }, color, tooltip },
+          // A static image has no hover and no pan: no tooltip, no per-bar aria-label (a few hundred bytes
+          // for each of thousands of bars, most of the SVG and of its render time), no scale binding.
+          ...(opts.staticImage ? {} : { params: [{ name, select: { type: 'interval', encodings: ['x'] }, bind: 'scales' }] }),
+          mark: { type: 'bar', clip: true, ...(opts.staticImage ? { aria: false } : {}) },
+          encoding: { y, x, x2: { field: 'end_ms' }, color, ...(opts.staticImage ? {} : { tooltip }) },
         },
         ...(whole
           ? [{
               transform: [{ filter: "datum.category === 'exposed communication'" }],
               ...(opts.staticImage ? { data: { values: exposedMarkers(bars, (MARKER_WIDTH_PX * ms(b - a)) / CHART_WIDTH) } } : {}),
-            mark: { type: 'point', shape: 'triangle-down', filled: true, size: MARKER_AREA_PX2, opacity: 1, clip: true, yOffset: -6 },
-              encoding: { y, x, color, tooltip },
+            mark: { type: 'point', shape: 'triangle-down', filled: true, size: MARKER_AREA_PX2, opacity: 1, clip: true, yOffset: -6, ...(opts.staticImage ? { aria: false } : {}) },
+              encoding: { y, x, color, ...(opts.staticImage ? {} : { tooltip }) },
             }]
           : []),
       ],
