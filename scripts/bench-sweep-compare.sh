@@ -7,14 +7,8 @@
 set -euo pipefail
 ref=${1:-8d3e3a3}
 rounds=${2:-1}
-here=$(cd "$(dirname "$0")/.." && pwd)
-old=/tmp/shardsim-bench-$ref
-if [ ! -d "$old" ]; then
-  git -C "$here" worktree add --detach "$old" "$ref" >/dev/null
-  ln -s "$here/node_modules" "$old/node_modules" 2>/dev/null || true
-fi
-(cd "$old" && npm run build >/dev/null 2>&1)
-(cd "$here" && npm run build >/dev/null 2>&1)
+. "$(dirname "$0")/old-checkout.sh"
+old_checkout "$ref"
 out=$(mktemp -d /tmp/shardsim-bench-sweep-XXXXXX)
 run() { # name dir
   /usr/bin/time -o "$out/$1.time" -f "%U %S %e %M" npm --prefix "$2" run -s bench:sweep -- --out "$out/$1" >"$out/$1.log" 2>&1

@@ -5,14 +5,8 @@
 #   scripts/compare-report-outputs.sh [ref=8d3e3a3]
 set -euo pipefail
 ref=${1:-8d3e3a3}
-here=$(cd "$(dirname "$0")/.." && pwd)
-old=/tmp/shardsim-bench-$ref
-if [ ! -d "$old" ]; then
-  git -C "$here" worktree add --detach "$old" "$ref" >/dev/null
-  ln -s "$here/node_modules" "$old/node_modules" 2>/dev/null || true
-fi
-(cd "$old" && npm run build >/dev/null 2>&1)
-(cd "$here" && npm run build >/dev/null 2>&1)
+. "$(dirname "$0")/old-checkout.sh"
+old_checkout "$ref"
 out=$(mktemp -d /tmp/shardsim-compare-XXXXXX)
 cat >"$out/8b-straggler-jitter.yaml" <<'Y'
 base_model: meta-llama/Llama-3.1-8B
