@@ -45,6 +45,12 @@ export function terminalSummary(r: SimulationResult): string {
     ['cost', `$${r.cost.usd_per_million_tokens.toFixed(3)} per million tokens at $${r.cost.usd_per_gpu_hour}/GPU-hour`],
   ]));
   if (r.straggler) lines.push('', `straggler: ${r.straggler.summary}`);
+  const classes = r.simulation.rank_classes;
+  if (classes) {
+    const shown = classes.slice(0, 6).map((c) => `rank ${c.rank} × ${count(c.stands_for)}`).join(', ');
+    const how = r.simulation.jitter > 0 ? 'one per class of ranks alike but for their jitter, which enters each collective through order statistics (an approximation)' : 'one per class of ranks with identical timelines';
+    lines.push(`ranks simulated: ${classes.length}, ${how} (${shown}${classes.length > 6 ? ', …' : ''}); --every-rank simulates all ${count(r.world_size)}`);
+  }
   if (r.warnings.length > 0) lines.push('', 'not modelled exactly (assumptions made):', ...r.warnings.map((w) => `  - ${w.message}`));
   const advice = adviceSummary(r);
   if (advice) lines.push('', advice);
