@@ -12,6 +12,9 @@ const cases: [string, string][] = [
   ['DDP, 64 GPUs', `${model}simulation: {hardware: dgx-h100, num_nodes: 8, jitter: 0.05, steps: ${steps}}\n`],
   ['FSDP2, 64 GPUs', `${model}fsdp_version: 2\nsimulation: {hardware: dgx-h100, num_nodes: 8, jitter: 0.05, steps: ${steps}}\n`],
   ['FSDP2 × TP 8, 64 GPUs', `${model}fsdp_version: 2\ntensor_parallel_size: 8\nsimulation: {hardware: dgx-h100, num_nodes: 8, jitter: 0.05, steps: ${steps}}\n`],
+  ['FSDP2, 64 GPUs, GA 1', `${model.replace('gradient_accumulation_steps: 2', 'gradient_accumulation_steps: 1')}fsdp_version: 2\nsimulation: {hardware: dgx-h100, num_nodes: 8, jitter: 0.05, steps: ${steps}}\n`],
+  ['FSDP2 no reshard, 64 GPUs, GA 1', `${model.replace('gradient_accumulation_steps: 2', 'gradient_accumulation_steps: 1')}fsdp_version: 2\nfsdp_config: {reshard_after_forward: false}\nsimulation: {hardware: dgx-h100, num_nodes: 8, jitter: 0.05, steps: ${steps}}\n`],
+  ['FSDP1, 64 GPUs, GA 1', `${model.replace('gradient_accumulation_steps: 2', 'gradient_accumulation_steps: 1')}fsdp_version: 1\nsimulation: {hardware: dgx-h100, num_nodes: 8, jitter: 0.05, steps: ${steps}}\n`],
   ['FSDP2, 128 GPUs, a straggler', `${model}fsdp_version: 2\nsimulation: {hardware: dgx-h100, num_nodes: 16, jitter: 0.05, steps: ${steps}, stragglers: [{rank: 9, compute_slowdown: 1.1}]}\n`],
 ];
 const pct = (a: number, b: number) => `${(((a - b) / b) * 100).toFixed(2)}%`;

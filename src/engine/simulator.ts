@@ -182,6 +182,11 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
   // drifted late stays late until a rendezvous lines everyone up again.
   const chainOf = rng ? new Int32Array(n) : undefined;
   const chainU = new Map<number, number>();
+  // A chain survives a rendezvous that waited for its virtual members (the latest of them is still the one
+  // behind): how far the chain's representative was shifted by such waits, and what a member carries on.
+  const chainShift = new Map<number, number>();
+  const carryChain = rng ? new Int32Array(n).fill(-1) : undefined;
+  const carryShift = rng ? new Float64Array(n) : undefined;
   let chains = 0;
   const workStart = new Float64Array(n);
   const done = new Uint8Array(n);
@@ -373,8 +378,14 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
     if (grp.arrived === grp.members.length) {
       let at = now;
       if (driftDev) for (const m of grp.members) at = Math.max(at, virtualArrival(m));
-      if (at > now) heap.push(at, GROUP_START, task, 0);
-      else startGroup(grp);
+      if (at > now) {
+        // The latest virtual member set the start: every member's chain carries on past it.
+        for (const m of grp.members) {
+          carryChain![m] = chainOf![m]!;
+          carryShift![m] = (chainShift.get(chainOf![m]!) ?? 0) + at - (readyAt[m]! - driftDev![m]!);
+        }
+        heap.push(at, GROUP_START, task, 0);
+      } else startGroup(grp);
     }
   };
 
@@ -385,19 +396,23 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
 
   /**
    * Symmetry reduction under jitter: member `m` stands for `standsFor − 1` more ranks of its class, each
-   * having drifted since its chain last left a rendezvous by an independent Gaussian sum with the variance
-   * `m` accumulated. The latest of them arrives at m's jitter-free arrival + σ·Z, Z the maximum of k iid
-   * standard normals, sampled exactly by its order statistic: Φ(Z) = U^(1/k). Exact when the members left
-   * the last rendezvous together and their jittered work since then adds up on one chain; an approximation
-   * where streams overlap (docs/ARCHITECTURE.md, "Symmetry reduction").
+   * having drifted since they last left a rendezvous together by an independent Gaussian sum with the
+   * variance `m`'s chain accumulated. The latest of them arrives at the chain's jitter-free schedule + σ·Z,
+   * Z the maximum of k iid standard normals, sampled exactly by its order statistic: Φ(Z) = U^(1/k), one U
+   * per chain (the same member stays the latest). A rendezvous that waited for that member lines the
+   * representative up behind it but not the others: the chain carries on, and what the representative's
+   * schedule already absorbed (`chainShift`) is not waited for twice — so a chain of waits adds up to the
+   * maximum of the whole drift, not a sum of maxima. Exact when the members' jittered work since they last
+   * left together adds up on one chain; an approximation where streams overlap (docs/ARCHITECTURE.md,
+   * "Ranks simulated").
    */
   const virtualArrival = (m: number): number => {
     const k = (tasks[m]!.standsFor ?? 1) - 1;
     if (k < 1) return -Infinity;
     const v = driftVar![m]!;
-    const jitterFree = readyAt[m]! - driftDev![m]!;
-    if (!(v > 0)) return jitterFree;
     const chain = chainOf![m]!;
+    const jitterFree = readyAt[m]! - driftDev![m]! - (chainShift.get(chain) ?? 0);
+    if (!(v > 0)) return jitterFree;
     let u = chainU.get(chain);
     if (u === undefined) chainU.set(chain, (u = rng!()));
     return jitterFree + Math.sqrt(v) * maxOfNormals(k, u);
@@ -419,6 +434,15 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
     const s = streamOf[task]!;
     const prev = s.head > 0 ? s.queue[s.head - 1]! : -1;
     if (prev >= 0 && endAt[prev]! >= latest) from = prev;
+    if (from >= 0 && tasks[from]!.group !== undefined && carryChain![from]! >= 0) {
+      // Released by a rendezvous that waited for this chain's latest virtual member: same chain, its drift
+      // variance kept, the representative's own deviation now part of its (shifted) schedule.
+      const chain = carryChain![from]!;
+      chainOf![task] = chain;
+      chainShift.set(chain, carryShift![from]!);
+      driftVar![task] = driftVar![from]!;
+      return;
+    }
     if (from < 0 || tasks[from]!.group !== undefined) {
       chainOf![task] = ++chains;
       return;
