@@ -191,12 +191,12 @@ export async function resolveConfig(loaded: LoadedScenario, cluster: ClusterShap
   // synchronised across TP / CP ranks.
   // Under FSDP the reference forwards run through FSDP units (strategy/fsdp2.ts `referenceForwards`): an adapter
   // run's through the policy's own, a full fine-tune's through its separate reference model as TRL's
-  // `prepare_fsdp` wraps it; KTO's KL pass before the trained forward, EP, and a reference model with CPU
-  // offload are not modelled there.
+  // `prepare_fsdp` wraps it, KTO's KL pass through the policy's units before the trained forward; EP, a
+  // reference model with CPU offload, and a KL pass whose units stay unsharded after it are not modelled.
   const replicated = strategy === 'single' || strategy === 'ddp' || strategy === 'zero1' || strategy === 'zero2';
-  const fsdpRefOk = (strategy === 'fsdp1' || strategy === 'fsdp2') && trainer.kind === 'preference' && noGradForwardsAround(trainer).before === 0 && mesh.ep <= 1 && !(trainer.referenceCopy && fsdpRaw.offload_params === true);
+  const fsdpRefOk = (strategy === 'fsdp1' || strategy === 'fsdp2') && trainer.kind === 'preference' && (noGradForwardsAround(trainer).before === 0 || reshardAfterForward) && mesh.ep <= 1 && !(trainer.referenceCopy && fsdpRaw.offload_params === true);
   if (trainer.kind === 'preference' && trainer.noGradRowsPerSample > 0 && ((!replicated && !fsdpRefOk) || mesh.tp > 1 || mesh.cp > 1)) {
-    const where = mesh.tp > 1 || mesh.cp > 1 ? 'tensor or context parallelism' : strategy === 'zero3' ? 'ZeRO-3' : strategy === 'fsdp1' || strategy === 'fsdp2' ? 'FSDP with KTO\'s KL pass, expert parallelism or a CPU-offloaded reference model' : strategy;
+    const where = mesh.tp > 1 || mesh.cp > 1 ? 'tensor or context parallelism' : strategy === 'zero3' ? 'ZeRO-3' : strategy === 'fsdp1' || strategy === 'fsdp2' ? 'FSDP with KTO\'s KL pass and units kept unsharded after forward, expert parallelism or a CPU-offloaded reference model' : strategy;
     throw new ShardsimError(`${trainer.rl}'s reference forward is modelled on one GPU, under DDP, DeepSpeed ZeRO-1/2 and FSDP; under ${where} it gathers or synchronises the reference weights in ways that are not modelled`, { key: 'rl', fix: 'simulate it with DDP, ZeRO-1/2 or FSDP without that, set precompute_ref_log_probs: true, or use orpo / simpo (no reference model)' });
   }
   // A reward model's micro-batch holds the chosen and the rejected sequence of each sample (config/trainer.ts).

@@ -232,31 +232,39 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
   //   the root — a root unit is not resharded after forward, so after its first forward the whole reference
   //   model stays unsharded on every GPU: in a steady step it gathers nothing (`referenceResidentBytes`).
   // Nothing is saved: a pass allocates only its transient peak (src/memory/step-memory.ts `noGradForward`).
-  // resolve.ts refuses what this does not cover (KTO's KL pass, TP / CP / EP, an offloaded reference model).
+  // KTO's policy KL forward (adapters on, no grad) runs before the trained forward (kto_trainer.py
+  // `_compute_loss` → `_compute_kl_logps`): the root is gathered for it (and stays unsharded for the trained
+  // forward), every layer unit — sharded since the last backward — is gathered, run and resharded, and the
+  // trained forward's own gathers are issued after it.
+  // resolve.ts refuses what this does not cover (TP / CP / EP, an offloaded reference model, a KL pass with
+  // units kept unsharded after forward).
   const referencePasses = noGradForwardsAround(cfg.trainer).after;
+  const klPasses = noGradForwardsAround(cfg.trainer).before;
   const separateReference = cfg.trainer.kind === 'preference' && cfg.trainer.referenceCopy;
   const refGathers = reshard && !(separateReference && fsdp2);
   const refB = bytesOf(cfg.precision.computeDtype);
   const referenceResidentBytes = !separateReference || referencePasses === 0 ? 0
     : Math.ceil(costs.total.params / shard) * refB + (fsdp2 ? costs.total.params : root.params) * refB;
-  const referenceForwards = (mb: number, deps: number[]): number[] => {
+  const noGradForwards = (mb: number, deps: number[], what: 'reference' | 'policy KL'): number[] => {
+    const passes = what === 'reference' ? referencePasses : klPasses;
+    const gathers = what === 'reference' ? refGathers : true;
     let waitFor = deps;
-    for (let p = 0; p < referencePasses; p++) {
-      const pass = `ref${p}`;
+    for (let p = 0; p < passes; p++) {
+      const pass = `${what === 'reference' ? 'ref' : 'kl'}${p}`;
       const start = waitFor;
-      const last = p === referencePasses - 1;
-      waitFor = [b.compute(rank, costs.embedding.forwardSeconds, tag({ kind: 'compute', phase: 'forward', label: 'embedding (reference, no grad)' }, mb), waitFor,
+      const last = what === 'reference' && p === passes - 1;
+      waitFor = [b.compute(rank, costs.embedding.forwardSeconds, tag({ kind: 'compute', phase: 'forward', label: `embedding (${what}, no grad)` }, mb), waitFor,
         [mem('start', M.noGradForward.peakBytes, 'activations')])];
       const ref: number[] = [];
       for (let i = 0; i < L; i++) {
         const v = views[i]!;
-        const gathered = refGathers ? gatherLayer(i, mb, 'forward', [...start, i >= 2 ? ref[i - 2]! : -1], [gatherMem(v.unsharded)], pass) : -1;
-        const memory = refGathers ? [...copyOut(v.unsharded, v.unsharded), mem('end', -v.unsharded, 'parameters', paramPool)] : [];
-        ref[i] = b.compute(rank, v.lc.forwardSeconds + (refGathers ? v.copyOutSeconds : 0), tag({ kind: 'compute', phase: 'forward', label: `layer ${i} (reference, no grad)`, layer: i, flops: v.lc.forwardFlops }, mb), [...waitFor, gathered], memory);
+        const gathered = gathers ? gatherLayer(i, mb, 'forward', [...start, i >= 2 ? ref[i - 2]! : -1], [gatherMem(v.unsharded)], pass) : -1;
+        const memory = gathers ? [...copyOut(v.unsharded, v.unsharded), mem('end', -v.unsharded, 'parameters', paramPool)] : [];
+        ref[i] = b.compute(rank, v.lc.forwardSeconds + (gathers ? v.copyOutSeconds : 0), tag({ kind: 'compute', phase: 'forward', label: `layer ${i} (${what}, no grad)`, layer: i, flops: v.lc.forwardFlops }, mb), [...waitFor, gathered], memory);
         waitFor = [ref[i]!];
       }
       const headMem = [mem('end', -M.noGradForward.peakBytes, 'activations'), ...(last ? [mem('end', -(M.head.heldUntilLossReturnsBytes ?? 0), 'activations')] : [])];
-      waitFor = [b.compute(rank, costs.head.noGradForwardSeconds, tag({ kind: 'compute', phase: 'forward', label: 'head (reference log-probs, no grad)', flops: costs.head.forwardFlops }, mb), waitFor, headMem)];
+      waitFor = [b.compute(rank, costs.head.noGradForwardSeconds, tag({ kind: 'compute', phase: 'forward', label: `head (${what} log-probs, no grad)`, flops: costs.head.forwardFlops }, mb), waitFor, headMem)];
     }
     return waitFor;
   };
@@ -269,14 +277,15 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
     // ---- forward ----
     const agRoot = b.collective(rank, 'all_gather', 'all_gather', unshardedRoot, ctx.dataParallel, key('ag-root', mb),
       { phase: 'forward', label: 'root (embedding, norm, lm_head)', microBatch: mb }, h2d(root, 'root', mb, 'forward', [lastOfPrev]), [gatherMem(unshardedRoot), ...freeCopyIn(root)]);
-    let prevCompute = b.compute(rank, costs.embedding.forwardSeconds, tag({ kind: 'compute', phase: 'forward', label: 'embedding' }, mb), [agRoot], copyOut(unshardedRoot, 0));
+    const klEnd = klPasses > 0 ? noGradForwards(mb, [agRoot], 'policy KL') : [];
+    let prevCompute = b.compute(rank, costs.embedding.forwardSeconds, tag({ kind: 'compute', phase: 'forward', label: 'embedding' }, mb), [agRoot, ...klEnd], copyOut(unshardedRoot, 0));
     let waitFor: number[] = [prevCompute];
     const fwd: number[] = [];
     const agF: number[] = [];
     for (let i = 0; i < L; i++) {
       const v = views[i]!;
       const throttle = throttleForward && i >= 2 ? fwd[i - 2]! : -1;
-      agF[i] = gatherLayer(i, mb, 'forward', h2d(v.share, `layer ${i}`, mb, 'forward', [throttle, lastOfPrev], i), [gatherMem(v.unsharded), ...freeCopyIn(v.share)]);
+      agF[i] = gatherLayer(i, mb, 'forward', h2d(v.share, `layer ${i}`, mb, 'forward', [throttle, lastOfPrev, ...klEnd], i), [gatherMem(v.unsharded), ...freeCopyIn(v.share)]);
       const memory = [...copyOut(v.unsharded, i === 0 ? unshardedRoot : views[i - 1]!.unsharded), mem('start', v.cache, 'parameters'), mem('start', v.act.savedBytes, 'activations')];
       if (reshard) memory.push(mem('end', -v.unsharded, 'parameters', paramPool));
       [fwd[i], waitFor] = layerForward(i, mb, 'forward', [agF[i]!, ...waitFor], memory, v.fullForward);
@@ -292,7 +301,7 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
     const headF = b.compute(rank, costs.head.forwardSeconds, tag({ kind: 'compute', phase: 'forward', label: 'head (norm, lm_head, loss)', flops: costs.head.forwardFlops }, mb), waitFor, headFMem);
     const logitsGathered = tpGatherLogits(ctx, rank, { phase: 'forward', microBatch: mb }, [headF], meshKey('tp-logits', mb));
     // The reference forwards (preference trainers), after which the backward starts: its gathers and reloads too.
-    const forwardEnd = referencePasses > 0 ? referenceForwards(mb, logitsGathered)[0]! : headF;
+    const forwardEnd = referencePasses > 0 ? noGradForwards(mb, logitsGathered, 'reference')[0]! : headF;
     // ---- backward ----
     const headB = b.compute(rank, costs.head.backwardSeconds, tag({ kind: 'compute', phase: 'backward', label: 'head (norm, lm_head, loss)', flops: 2 * costs.head.forwardFlops }, mb), referencePasses > 0 ? [forwardEnd] : logitsGathered,
       [mem('start', headGradParams * gatherB, 'gradients'), mem('start', H.lossBackwardBytes, 'activations'),

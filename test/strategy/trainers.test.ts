@@ -143,8 +143,19 @@ describe('DPO with a LoRA adapter under FSDP: the reference forward re-gathers t
     expect(refGathers(dpo1)).toBe(L * 2);
   });
 
-  it('KTO (its KL pass runs before the trained forward) stays refused under FSDP with the reason', async () => {
+  it("KTO: its policy KL pass gathers every unit before the trained forward, whose own gathers follow it; refused when units stay unsharded after forward", async () => {
+    const kto = await run({ ...fsdp, rl: 'kto' });
+    for (const mb of [0, 1]) {
+      const kl = spans(kto, /\(policy KL(, no grad| log-probs, no grad)\)$/).filter((s) => s.tag.microBatch === mb);
+      expect(kl).toHaveLength(L + 2);
+      const trainedEmbedding = spans(kto, /^embedding$/).find((s) => s.tag.microBatch === mb)!;
+      expect(Math.max(...kl.map((s) => s.end))).toBeLessThanOrEqual(trainedEmbedding.start + 1e-12);
+      const klGathers = kto.timeline.spans.filter((s) => s.stream === 'all_gather' && s.tag.microBatch === mb && /\(kl0\)$/.test(s.tag.label));
+      const trainedGathers = kto.timeline.spans.filter((s) => s.stream === 'all_gather' && s.tag.microBatch === mb && /^layer \d+$/.test(s.tag.label) && s.tag.phase === 'forward');
+      expect(klGathers).toHaveLength(L);
+      expect(Math.min(...trainedGathers.map((s) => s.workStart))).toBeGreaterThanOrEqual(Math.max(...kl.map((s) => s.end)) - 1e-12);
+    }
     const refused = (s: Record<string, unknown>) => run(s).then(() => '', (e: unknown) => (e as Error).message);
-    expect(await refused({ ...fsdp, rl: 'kto' })).toMatch(/KTO's KL pass/);
+    expect(await refused({ ...fsdp, rl: 'kto', fsdp_config: { reshard_after_forward: false } })).toMatch(/KTO's KL pass and units kept unsharded after forward/);
   });
 });
