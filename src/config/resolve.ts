@@ -1,4 +1,5 @@
 import { linearParams } from '../model/params.ts';
+import { bitsandbytesQuantizes } from '../model/peft.ts';
 import { ShardsimError } from '../util/errors.ts';
 import type { Dtype } from '../util/dtype.ts';
 import { allowedValues, type LoadedScenario } from './load.ts';
@@ -524,7 +525,7 @@ function warnUnquantizedExperts(cfg: ResolvedConfig, model: ModelSpec): void {
   const p = cfg.peft;
   if (!p?.quantization || p.quantizeExperts) return;
   let params = 0;
-  for (const layer of model.layers) for (const l of layer.linears) if (l.experts && !l.experts.linear && !l.router) params += linearParams(l);
+  for (const layer of model.layers) for (const l of layer.linears) if (l.experts && !bitsandbytesQuantizes(l, false)) params += linearParams(l);
   if (params === 0) return;
   cfg.warnings.push(
     `load_in_${p.quantization.kind === 'int8' ? '8' : '4'}bit: the routed experts of ${model.id} (${(params / 1e9).toFixed(2)} B parameters, fused 3-D tensors) are not nn.Linear, so bitsandbytes leaves them in ${cfg.precision.computeDtype}; quantize_moe_experts: true quantises them on load (Axolotl monkeypatch/moe_quant.py)`,

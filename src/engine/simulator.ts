@@ -174,7 +174,7 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
   const readyAt = new Float64Array(n).fill(-1);
   // Jitter drift (see `virtualArrival`): what jitter added to a task's end since its chain last left a
   // rendezvous (all members together), and that sum's variance.
-  const endAt = new Float64Array(n);
+  const endAt = rng ? new Float64Array(n) : undefined;
   const driftDev = rng ? new Float64Array(n) : undefined;
   const driftVar = rng ? new Float64Array(n) : undefined;
   // The chain a task's drift belongs to (a new one where a rendezvous reset it) and, per chain, the uniform
@@ -425,15 +425,15 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
     const deps = tasks[task]!.deps;
     if (deps) {
       for (const d of deps) {
-        if (endAt[d]! >= latest) {
-          latest = endAt[d]!;
+        if (endAt![d]! >= latest) {
+          latest = endAt![d]!;
           from = d;
         }
       }
     }
     const s = streamOf[task]!;
     const prev = s.head > 0 ? s.queue[s.head - 1]! : -1;
-    if (prev >= 0 && endAt[prev]! >= latest) from = prev;
+    if (prev >= 0 && endAt![prev]! >= latest) from = prev;
     if (from >= 0 && tasks[from]!.group !== undefined && carryChain![from]! >= 0) {
       // Released by a rendezvous that waited for this chain's latest virtual member: same chain, its drift
       // variance kept, the representative's own deviation now part of its (shifted) schedule.
@@ -462,7 +462,7 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
   const finish = (task: number) => {
     const t = tasks[task]!;
     done[task] = 1;
-    endAt[task] = now;
+    if (endAt) endAt[task] = now;
     applyMemory(task, 'end');
     procOf[task]!.sharing?.delete(task);
     occupy(task, -1);

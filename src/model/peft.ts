@@ -139,13 +139,22 @@ export function isTargeted(targets: LoraTargets, i: number, l: LinearSpec, model
   return new RegExp(`^(?:${targets.pattern})$`).test(linearPath(i, l, model));
 }
 
+/**
+ * Whether a bitsandbytes load (load_in_4bit / load_in_8bit) quantises this projection: nn.Linear modules only
+ * — not the router (a plain parameter in transformers' TopKRouter), and routed experts only when they are
+ * nn.Linear (Llama 4 linearised) or Axolotl's `quantize_moe_experts` quantises their 3-D parameters on load.
+ */
+export function bitsandbytesQuantizes(l: LinearSpec, quantizeExperts: boolean): boolean {
+  return !l.router && (!l.experts || l.experts.linear === true || quantizeExperts);
+}
+
 /** A copy of the model with frozen, quantised and adapted projections (see the file comment). */
 export function applyPeft(model: ModelSpec, opts: PeftOptions): ModelSpec {
   const layers = rebuildLayers(model.layers, (layer, i) => {
     const adapt = opts.layersToTransform === undefined || opts.layersToTransform.includes(i);
     const linears = layer.linears.map((l): LinearSpec => {
       const out: LinearSpec = { ...l, frozen: true };
-      if (opts.quantization && (!l.experts || l.experts.linear || opts.quantizeExperts) && !l.router) out.quantized = opts.quantization;
+      if (opts.quantization && bitsandbytesQuantizes(l, opts.quantizeExperts ?? false)) out.quantized = opts.quantization;
       const byParameter = l.experts !== undefined && (opts.parameters ?? []).some((t) => linearPath(i, l, model).endsWith(`.${t}`) || l.name === t);
       // PEFT's ParamWrapper has no dropout slot (Axolotl patches it to nn.Identity for the experts).
       if (adapt && byParameter) out.lora = { r: opts.r, dropout: false, dora: false };
