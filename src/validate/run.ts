@@ -6,7 +6,7 @@ import { percentile } from '../metrics/result.ts';
 import { ShardsimError } from '../util/errors.ts';
 import { datasetNames, datasetProfile } from '../config/dataset-profiles.ts';
 import type { ValidationRow } from './dataset.ts';
-import { withSourceFacts } from './source-facts.ts';
+import { countsRealTokens, scenarioWithSourceFacts, withSourceFacts } from './source-facts.ts';
 
 export type MetricName = 'tokens_per_s_per_gpu' | 'step_time_s' | 'peak_memory_bytes';
 export const METRICS: MetricName[] = ['tokens_per_s_per_gpu', 'step_time_s', 'peak_memory_bytes'];
@@ -70,8 +70,8 @@ export function rowDatasets(row: ValidationRow): { datasets?: { path: string }[]
 /** The source's short name: the repository or paper before the first space or em dash. */
 export const sourceName = (s: string) => s.split(/\s|—/)[0] ?? s;
 
-function predicted(r: SimulationResult, metric: MetricName, kind?: string): number {
-  if (metric === 'tokens_per_s_per_gpu') return r.throughput.tokens_per_s_per_gpu;
+function predicted(r: SimulationResult, metric: MetricName, kind?: string, realTokens = false): number {
+  if (metric === 'tokens_per_s_per_gpu') return realTokens ? r.throughput.real_tokens_per_s_per_gpu : r.throughput.tokens_per_s_per_gpu;
   if (metric === 'step_time_s') return r.step_time_s;
   // max_memory_reserved ↔ our reserved estimate; allocated / active / unspecified ↔ peak allocated.
   return kind === 'reserved' ? r.memory.reserved_bytes : r.memory.peak_bytes;
@@ -87,7 +87,8 @@ export async function validateRows(rows: ValidationRow[]): Promise<ValidationRep
     // benchmarks, or an Axolotl version before it switched its fused LoRA kernels on by itself — 2025-04-29,
     // axolotl #2589): Axolotl's automatic choices are not assumed; a row that ran the kernels sets lora_*_kernel.
     const framework = sim.framework ?? 'other';
-    const scenario = { ...row.scenario, ...rowDatasets(row), simulation: { ...sim, framework, hardware: row.hardware, num_nodes: row.num_nodes } };
+    const facts = scenarioWithSourceFacts(row);
+    const scenario = { ...facts, ...rowDatasets({ ...row, scenario: facts }), simulation: { ...sim, framework, hardware: row.hardware, num_nodes: row.num_nodes } };
     let result: SimulationResult;
     try {
       result = (await simulateLoaded(loadScenarioObject(scenario, { name: row.id }))).result;
@@ -107,7 +108,7 @@ export async function validateRows(rows: ValidationRow[]): Promise<ValidationRep
         continue;
       }
       const kind = metric === 'peak_memory_bytes' ? (row.measured.peak_memory_kind ?? 'unspecified') : undefined;
-      const p = predicted(result, metric, kind);
+      const p = predicted(result, metric, kind, countsRealTokens(row));
       out.push({
         id: row.id, source: sourceName(row.source), metric, predicted: p, measured, error: (p - measured) / measured,
         ...(kind ? { kind } : {}), ...(kind === 'reserved' ? { allocatorFactor: loadHardwareProfile(result.hardware).runtime.allocator_reserved_over_allocated } : {}),

@@ -9,11 +9,26 @@ import type { ValidationRow } from './dataset.ts';
 export interface SourceFact {
   /** Matches the row's `source` field. */
   source: RegExp;
+  /**
+   * Narrows the fact to the rows of that source whose `notes` match: a table column the source documents
+   * row by row (e.g. torchtune's "technique" column), never a choice made per row.
+   */
+  notes?: RegExp;
   /** `simulation:` keys the source's runs had. */
-  simulation: Record<string, unknown>;
+  simulation?: Record<string, unknown>;
+  /** Top-level Axolotl keys the source's runs had (e.g. `sample_packing`, `datasets`). */
+  scenario?: Record<string, unknown>;
+  /**
+   * What the source's tokens/s counts when it is not every token of every padded row: `real` = the tokens of
+   * the samples, without the padding its collator added (the result's `real_tokens_per_s_per_gpu`).
+   */
+  tokensCounted?: 'real';
   /** Where the fact is documented. */
   evidence: string;
 }
+
+/** torchtune's README 'Optimization flags' table, however a data file spells its source. */
+const TORCHTUNE_FLAGS = /^pytorch\/torchtune README\.md\b.*Optimization flags/;
 
 export const SOURCE_FACTS: readonly SourceFact[] = [
   {
@@ -27,18 +42,55 @@ export const SOURCE_FACTS: readonly SourceFact[] = [
       "HazyResearch flash_attn/flash_attn_triton.py on Triton's pre-MLIR backend (its rates: hardware profiles, kernels.attention_kernels.flash_attention_triton). The A100 tables date from 2023-05 " +
       '(image mosaicml/pytorch:1.13.1), the H100 tables from 2023-10 and 2024-01 (image mosaicml/pytorch:2.1.0), all before the default changed.',
   },
+  {
+    source: TORCHTUNE_FLAGS,
+    simulation: { gpus: 1, master_weights: 'bf16' },
+    tokensCounted: 'real',
+    evidence:
+      "torchtune README.md 'Optimization flags' table (commit 1814feb17, PR #2003): 'Baseline uses Recipe=full_finetune_single_device' " +
+      '(LoRA/QLoRA rows: lora_finetune_single_device), i.e. one GPU, and its recipe config (recipes/configs/llama3_2/3B_full_single_device.yaml) ' +
+      'sets `dtype: bf16`: the model is loaded in bf16 and AdamW keeps its states in the parameters\' dtype, with no fp32 master copy. ' +
+      "Its tokens/s is recipes/full_finetune_single_device.py's `tokens_per_second_per_gpu`: num_tokens / time, where num_tokens sums " +
+      '`batch["labels"] != ignore_index`, and padded_collate_sft pads labels with that ignore index: padding is not counted.',
+  },
+  {
+    source: TORCHTUNE_FLAGS,
+    notes: /technique: baseline|\| Baseline \|/i,
+    scenario: { sample_packing: false, datasets: [{ path: 'tatsu-lab/alpaca' }] },
+    evidence:
+      "torchtune README.md 'Optimization flags' table: techniques are cumulative and '+ Packed Dataset' is the first one added, so the " +
+      "Baseline row ran the recipe config's dataset unpacked: recipes/configs/llama3_2/3B_full_single_device.yaml at 1814feb17 has " +
+      "`dataset: _component_: torchtune.datasets.alpaca_dataset, packed: False`, and alpaca_dataset's source is 'tatsu-lab/alpaca' " +
+      '(torchtune/datasets/_alpaca.py). Its collator pads each batch to its longest sample (padded_collate_sft).',
+  },
 ];
 
-/** The facts that apply to a row's source. */
-export function factsFor(source: string): SourceFact[] {
-  return SOURCE_FACTS.filter((f) => f.source.test(source));
+/** The facts that apply to a row: its source's, narrowed by its notes where a fact says so. */
+export function factsFor(source: string, notes = ''): SourceFact[] {
+  return SOURCE_FACTS.filter((f) => f.source.test(source) && (!f.notes || f.notes.test(notes)));
 }
 
+type FactRow = Pick<ValidationRow, 'source' | 'scenario' | 'notes'>;
+
 /** The row's `simulation:` block with its source's documented keys filled in where the row is silent. */
-export function withSourceFacts(row: Pick<ValidationRow, 'source' | 'scenario'>): Record<string, unknown> {
+export function withSourceFacts(row: FactRow): Record<string, unknown> {
   const sim = { ...((row.scenario.simulation as Record<string, unknown> | undefined) ?? {}) };
-  for (const fact of factsFor(row.source)) {
-    for (const [key, value] of Object.entries(fact.simulation)) if (sim[key] === undefined) sim[key] = value;
+  for (const fact of factsFor(row.source, row.notes)) {
+    for (const [key, value] of Object.entries(fact.simulation ?? {})) if (sim[key] === undefined) sim[key] = value;
   }
   return sim;
+}
+
+/** Whether the row's source counts only the samples' own tokens in its tokens/s (not the padding). */
+export function countsRealTokens(row: FactRow): boolean {
+  return factsFor(row.source, row.notes).some((f) => f.tokensCounted === 'real');
+}
+
+/** The row's top-level scenario keys with its source's documented keys filled in where the row is silent. */
+export function scenarioWithSourceFacts(row: FactRow): Record<string, unknown> {
+  const scenario: Record<string, unknown> = { ...row.scenario };
+  for (const fact of factsFor(row.source, row.notes)) {
+    for (const [key, value] of Object.entries(fact.scenario ?? {})) if (scenario[key] === undefined) scenario[key] = value;
+  }
+  return scenario;
 }

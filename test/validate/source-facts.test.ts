@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { factsFor, withSourceFacts } from '../../src/validate/source-facts.ts';
+import { countsRealTokens, factsFor, scenarioWithSourceFacts, withSourceFacts } from '../../src/validate/source-facts.ts';
 import { validateRows } from '../../src/validate/run.ts';
 import type { ValidationRow } from '../../src/validate/dataset.ts';
 
@@ -23,5 +23,29 @@ describe('documented source facts', () => {
     const report = await validateRows([{ ...row(LLM_FOUNDRY), id: 'triton' }, { ...row(LLM_FOUNDRY, { attention_kernel: 'flash_attention_2' }), id: 'fa2' }]);
     const [triton, fa2] = report.rows.map((r) => r.predicted);
     expect(triton!).toBeLessThan(fa2! * 0.97);
+  }, 30_000);
+});
+
+describe("torchtune's 'Optimization flags' table", () => {
+  const TT = "pytorch/torchtune README.md — 'Optimization flags' table (added in commit 1814feb17, PR #2003 'add flags to readme', 2024-11-18; unchanged at HEAD bd2a0fc7)";
+  const llama = { model_config: { model_type: 'llama', hidden_size: 3072, num_hidden_layers: 28, num_attention_heads: 24, num_key_value_heads: 8, intermediate_size: 8192, vocab_size: 128256, tie_word_embeddings: true }, sequence_len: 4096, micro_batch_size: 2, gradient_accumulation_steps: 1, bf16: true, flash_attention: true, optimizer: 'adamw_torch_fused' };
+  const ttRow = (id: string, notes: string): ValidationRow => ({ id, source: TT, hardware: 'dgx-a100-80gb', num_nodes: 1, scenario: { ...llama }, measured: { tokens_per_s_per_gpu: 1000 }, notes });
+
+  it('runs on one GPU in pure bf16, whatever the row', () => {
+    expect(withSourceFacts(ttRow('a', 'technique: + Compile'))).toEqual({ gpus: 1, master_weights: 'bf16' });
+    expect(countsRealTokens(ttRow('a', 'technique: + Compile'))).toBe(true);
+    expect(countsRealTokens(row(LLM_FOUNDRY))).toBe(false);
+  });
+
+  it("only the Baseline row is unpacked, on the recipe config's alpaca dataset", () => {
+    expect(scenarioWithSourceFacts(ttRow('b', 'technique: Baseline; cumulative'))).toMatchObject({ sample_packing: false, datasets: [{ path: 'tatsu-lab/alpaca' }] });
+    expect(scenarioWithSourceFacts(ttRow('p', 'technique: + Packed Dataset'))).not.toHaveProperty('sample_packing');
+    expect(scenarioWithSourceFacts({ ...ttRow('own', 'technique: Baseline'), scenario: { ...llama, sample_packing: true } })).toMatchObject({ sample_packing: true });
+  });
+
+  it('the unpacked Baseline runs far fewer tokens per second than the packed row, and counts only real tokens', async () => {
+    const report = await validateRows([ttRow('baseline', 'technique: Baseline'), ttRow('packed', 'technique: + Packed Dataset')]);
+    const [baseline, packed] = report.rows.map((r) => r.predicted);
+    expect(baseline!).toBeLessThan(packed! * 0.5);
   }, 30_000);
 });
