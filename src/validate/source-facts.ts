@@ -33,14 +33,18 @@ const TORCHTUNE_FLAGS = /^pytorch\/torchtune README\.md\b.*Optimization flags/;
 export const SOURCE_FACTS: readonly SourceFact[] = [
   {
     source: /^mosaicml\/llm-foundry\s+scripts\/train\/benchmarking\/README\.md/,
-    simulation: { attention_kernel: 'flash_attention_triton' },
+    simulation: { attention_kernel: 'flash_attention_triton', fsdp_gradient_sync: 'every_micro_batch' },
     evidence:
       "llm-foundry's benchmark tables were produced by scripts/train/benchmarking/sweep.sh, which calls submit_benchmarks.py " +
       "without --attn_impl; its default was 'triton' from the first commit (2023-05) until v0.7.0 (commit 7f0fdae66, 2024-03), " +
       "and the script writes it into model.attn_config.attn_impl. MPT's attn_impl: triton runs triton_flash_attn_fn " +
       '(llmfoundry/models/layers/attention.py) over llmfoundry/models/layers/flash_attn_triton.py, a copy of ' +
       "HazyResearch flash_attn/flash_attn_triton.py on Triton's pre-MLIR backend (its rates: hardware profiles, kernels.attention_kernels.flash_attention_triton). The A100 tables date from 2023-05 " +
-      '(image mosaicml/pytorch:1.13.1), the H100 tables from 2023-10 and 2024-01 (image mosaicml/pytorch:2.1.0), all before the default changed.',
+      '(image mosaicml/pytorch:1.13.1), the H100 tables from 2023-10 and 2024-01 (image mosaicml/pytorch:2.1.0), all before the default changed. ' +
+      "They ran Composer's trainer, which wraps a micro-batch in DDP's no_sync only when the model is a DistributedDataParallel: " +
+      "for FSDP it uses contextlib.nullcontext (composer/trainer/trainer.py _train_microbatches, 'if self.deepspeed_enabled or not " +
+      "isinstance(self.state.model, DistributedDataParallel): sync_context = contextlib.nullcontext()', 2023-05 and today), so FSDP " +
+      'reduce-scatters and keeps only sharded gradients after every micro-batch.',
   },
   {
     source: TORCHTUNE_FLAGS,

@@ -9,14 +9,14 @@ const row = (source: string, simulation?: Record<string, unknown>): ValidationRo
 
 describe('documented source facts', () => {
   it("gives llm-foundry's benchmark rows the Triton attention kernel their benchmark config ran, and no other source", () => {
-    expect(withSourceFacts(row(LLM_FOUNDRY))).toEqual({ attention_kernel: 'flash_attention_triton' });
+    expect(withSourceFacts(row(LLM_FOUNDRY))).toEqual({ attention_kernel: 'flash_attention_triton', fsdp_gradient_sync: 'every_micro_batch' });
     expect(factsFor(LLM_FOUNDRY)[0]!.evidence).toMatch(/submit_benchmarks\.py/);
     expect(withSourceFacts(row('pytorch/torchtitan docs/performance.md'))).toEqual({});
     expect(withSourceFacts(row('mosaicml/llm-foundry some/other/table.md'))).toEqual({});
   });
 
   it("keeps what a row says itself", () => {
-    expect(withSourceFacts(row(LLM_FOUNDRY, { attention_kernel: 'flash_attention_2', seed: 3 }))).toEqual({ attention_kernel: 'flash_attention_2', seed: 3 });
+    expect(withSourceFacts(row(LLM_FOUNDRY, { attention_kernel: 'flash_attention_2', seed: 3 }))).toEqual({ attention_kernel: 'flash_attention_2', seed: 3, fsdp_gradient_sync: 'every_micro_batch' });
   });
 
   it('the fact changes the prediction: the Triton kernel is slower than FlashAttention-2', async () => {
