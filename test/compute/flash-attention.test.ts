@@ -79,6 +79,22 @@ describe('other fused attention kernels (kernels.attention_kernels)', () => {
     expect(flashAttentionShapeSeconds(s, a100Gpu, 'backward', 'flash_attention_triton')).toBeGreaterThan(1.5 * flashAttentionShapeSeconds(s, a100Gpu, 'backward'));
   });
 
+  it("the Triton kernel matches FlashAttention (v1) at head dim 64 but keeps its speed at head dim 128, where v1's CUDA kernels lose it", () => {
+    for (const id of ['dgx-a100-80gb', 'dgx-a100-40gb', 'dgx-h100']) {
+      const p = loadHardwareProfile(id);
+      const gpu: GpuSpec = { ...p.gpu, kernels: p.kernels };
+      const triton = attentionKernelTable(gpu, 'flash_attention_triton');
+      const v1 = attentionKernelTable(gpu, 'flash_attention_1');
+      for (const key of ['forward_backward_causal_flops_per_second', 'forward_backward_flops_per_second'] as const) {
+        expect(triton[key][0]).toEqual(v1[key][0]);
+        const last = triton.sequence_lengths.length - 1;
+        // At 16k the head-dim-128 Triton rate is within 6% of its head-dim-64 rate; v1's falls by more than 10%.
+        expect(triton[key][1]![last]! / triton[key][0]![last]!).toBeGreaterThan(0.94);
+        expect(v1[key][1]![last]! / v1[key][0]![last]!).toBeLessThan(0.9);
+      }
+    }
+  });
+
   it('refuses a kernel the profile has no table for, naming the key', () => {
     const bare: GpuSpec = { ...a100Gpu, kernels: { ...a100.kernels, attention_kernels: undefined } };
     expect(() => flashAttentionShapeSeconds(s, bare, 'forward', 'flash_attention_triton')).toThrow(/flash_attention_triton has no measured table/);
