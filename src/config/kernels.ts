@@ -25,6 +25,8 @@ export type LossImpl = 'hf' | 'liger_ce' | 'liger_flce' | 'cce' | 'chunked';
 export interface KernelChoices {
   /** torch.compile is on: inductor fuses the elementwise ops around the GEMMs (PEFT's LoRA casts, scale and add). */
   compiled: boolean;
+  /** The loss is compiled too (src/config/kernels.ts `resolveKernels`); false: it runs eagerly on fp32 logits. */
+  compiledLoss: boolean;
   fusion: Fusion;
   /** Which of the fused kernels also change what is saved for backward (Liger's, or compile's partitioner). */
   fusedSaves: Fusion;
@@ -74,9 +76,18 @@ export function applyPlugins(s: KernelInput & { plugins?: readonly string[] | nu
   return out;
 }
 
-export function resolveKernels(s: KernelInput, axolotl = true): KernelChoices {
+/**
+ * Whether torch.compile covers the loss. Under Axolotl (HF Trainer) it does: the compiled module is the whole
+ * causal-LM, whose forward computes the loss (transformers `ForCausalLMLoss`). Outside it, frameworks differ
+ * and `simulation.compile_loss` says: torchtune compiles its loss (`training.compile_loss`); torchtitan
+ * compiles the transformer blocks, and its loss only before 2024-12-18 (commit e8977b0, train.py: "TODO:
+ * compiling loss function causes CUDA errors, turning off for now") and again from 2025-08-20 when
+ * `compile.components` lists "loss" (#1608). Default: compiled with the model.
+ */
+export function resolveKernels(s: KernelInput, axolotl = true, compileLoss?: boolean): KernelChoices {
   // `torch_compile: auto` is true on torch ≥ 2.5.1 (axolotl utils/schemas/config.py), which Axolotl pins.
   const compiled = s.torch_compile === true || s.torch_compile === 'auto';
+  const compiledLoss = compiled && (axolotl || compileLoss !== false);
   const fusion: Fusion = {
     norm: compiled || s.liger_rms_norm === true || s.liger_layer_norm === true,
     rope: compiled || s.liger_rope === true,
@@ -91,5 +102,5 @@ export function resolveKernels(s: KernelInput, axolotl = true): KernelChoices {
         : s.chunked_cross_entropy
           ? 'chunked'
           : 'hf';
-  return { compiled, fusion, fusedSaves: fusion, loss, lossChunks: s.chunked_cross_entropy_num_chunks ?? 8, ...(loss === 'chunked' && !axolotl ? { chunkedOutput: true } : {}) };
+  return { compiled, compiledLoss, fusion, fusedSaves: fusion, loss, lossChunks: s.chunked_cross_entropy_num_chunks ?? 8, ...(loss === 'chunked' && !axolotl ? { chunkedOutput: true } : {}) };
 }

@@ -277,7 +277,7 @@ export async function resolveConfig(loaded: LoadedScenario, cluster: ClusterShap
     optimizerInBackward: resolveOptimizerInBackward(s.optimizer_in_bwd, { strategy, ga, zero: deepspeed !== undefined, axolotl, warnings }),
     ...(peft ? { peft } : {}),
     ...unfrozenParameters(s.unfrozen_parameters, peft !== undefined, warnings),
-    kernels: resolveKernels(applyPlugins(s, axolotl, warnings), axolotl),
+    kernels: resolveKernels(applyPlugins(s, axolotl, warnings), axolotl, resolveCompileLoss(sim.compile_loss, s.torch_compile, axolotl)),
     flashAttention: isFusedAttention(attnImpl),
     attention: data.attention,
     shape: data.shape,
@@ -415,6 +415,14 @@ function fsdpConfigVersion(raw: Record<string, unknown> | undefined | null): num
   const n = Number(v);
   if (n !== 1 && n !== 2) throw new ShardsimError(`fsdp version ${JSON.stringify(v)} does not exist`, { key: 'fsdp_config.fsdp_version', fix: 'use 1 or 2' });
   return n;
+}
+
+/** `simulation.compile_loss` (src/config/kernels.ts `resolveKernels`): meaningful only outside Axolotl and with torch_compile. */
+function resolveCompileLoss(v: boolean | undefined, torchCompile: unknown, axolotl: boolean): boolean | undefined {
+  if (v === undefined) return undefined;
+  if (axolotl) throw new ShardsimError('Axolotl compiles the whole model, whose forward computes the loss', { key: 'simulation.compile_loss', fix: 'remove it, or set simulation.framework: other for a run outside Axolotl' });
+  if (torchCompile !== true && torchCompile !== 'auto') throw new ShardsimError('only applies with torch_compile', { key: 'simulation.compile_loss', fix: 'set torch_compile: true or remove simulation.compile_loss' });
+  return v;
 }
 
 /**

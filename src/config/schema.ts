@@ -36,6 +36,8 @@ export const simulationSchema = z
     // The fused attention kernel behind the backend, when a run used an older one than FlashAttention-2
     // (src/config/attention.ts ATTENTION_KERNELS).
     attention_kernel: z.enum(['flash_attention_2', 'flash_attention_1', 'flash_attention_triton']).optional(),
+    // With torch_compile outside Axolotl: whether the loss was compiled with the model (src/config/kernels.ts).
+    compile_loss: z.boolean().optional(),
     document_length: z
       .object({
         mean_tokens: z.number().positive('must be positive').optional(),

@@ -245,7 +245,8 @@ function headMemory(model: ModelSpec, cfg: ResolvedConfig, tokens: number, h: nu
   const upcast = p < 4 ? 4 : 0;
   const trainerHead = headForTrainer(cfg, E, p, normSaved + lmInput);
   if (trainerHead) return trainerHead;
-  // Compiled (HF Trainer compiles the model, whose forward computes the loss; torchtune compiles its loss):
+  // Compiled (HF Trainer compiles the model, whose forward computes the loss; torchtune compiles its loss;
+  // `simulation.compile_loss: false` is a framework that compiles the blocks only, src/config/kernels.ts):
   // Inductor fuses the upcast, log-softmax and NLL into reductions over the 16-bit logits and, by its min-cut
   // partitioner (torch/_functorch/partitioners.py), saves those logits and a per-row log-sum-exp rather than
   // fp32 log-probabilities; backward writes the 16-bit logits' gradient in one fused pass.
@@ -256,7 +257,7 @@ function headMemory(model: ModelSpec, cfg: ResolvedConfig, tokens: number, h: nu
   // gradients coexist (Axolotl's split views instead gather all chunk gradients into one E-sized tensor).
   const chunk = E / Math.max(1, cfg.kernels.lossChunks);
   const perChunkOutput = cfg.kernels.loss === 'chunked' && cfg.kernels.chunkedOutput === true;
-  if (cfg.kernels.compiled && (cfg.kernels.loss === 'hf' || cfg.kernels.loss === 'chunked')) {
+  if (cfg.kernels.compiledLoss && (cfg.kernels.loss === 'hf' || cfg.kernels.loss === 'chunked')) {
     const rowStats = tokens * 4;
     return { savedBytes: normSaved + lmInput, lossForwardBytes: E * p + rowStats, lossHeldBytes: E * p + rowStats, lossBackwardBytes: perChunkOutput ? chunk * p : E * p };
   }

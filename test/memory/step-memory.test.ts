@@ -72,6 +72,17 @@ describe('stepMemory', () => {
     }
   });
 
+  it('simulation.compile_loss: false (a framework that compiles the blocks only, e.g. torchtitan at 2024-12): the loss runs eagerly on fp32 logits', async () => {
+    const E = T * 32000;
+    const other = { ...base, torch_compile: true, simulation: { framework: 'other' } };
+    const eagerLoss = stepMemory(await cfgOf({ ...other, simulation: { framework: 'other', compile_loss: false } }), llama7);
+    expect(eagerLoss.head.lossHeldBytes).toBe(4 * E);
+    expect(eagerLoss.head.lossHeldBytes + eagerLoss.head.lossBackwardBytes).toBe(12 * E);
+    expect(stepMemory(await cfgOf(other), llama7).head.lossHeldBytes).toBe(2 * E + 4 * T);
+    await expect(cfgOf({ ...base, torch_compile: true, simulation: { compile_loss: false } })).rejects.toThrow(/Axolotl compiles the whole model/);
+    await expect(cfgOf({ ...base, simulation: { framework: 'other', compile_loss: false } })).rejects.toThrow(/only applies with torch_compile/);
+  });
+
   it("torchtune's chunked output (framework other): each logits chunk has its own backward, so the loss backward adds one chunk's gradient, not all of them", async () => {
     const E = T * 32000;
     const tt = { ...base, chunked_cross_entropy: true, simulation: { framework: 'other' } };
