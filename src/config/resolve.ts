@@ -282,6 +282,7 @@ export async function resolveConfig(loaded: LoadedScenario, cluster: ClusterShap
     attention: data.attention,
     shape: data.shape,
     torchCompile: s.torch_compile === true,
+    lossParallel: resolveLossParallel(sim.loss_parallel, axolotl) && mesh.tp > 1,
     expertsImplementation: resolveExpertsImplementation(s.experts_implementation),
     linearizedExperts: s.llama4_linearized_experts === true,
     activationCheckpointing: checkpointing,
@@ -415,6 +416,12 @@ function fsdpConfigVersion(raw: Record<string, unknown> | undefined | null): num
   const n = Number(v);
   if (n !== 1 && n !== 2) throw new ShardsimError(`fsdp version ${JSON.stringify(v)} does not exist`, { key: 'fsdp_config.fsdp_version', fix: 'use 1 or 2' });
   return n;
+}
+
+/** `simulation.loss_parallel` (ResolvedConfig.lossParallel): a framework choice outside Axolotl. */
+function resolveLossParallel(v: boolean | undefined, axolotl: boolean): boolean {
+  if (v === true && axolotl) throw new ShardsimError("Axolotl's tensor parallel plan gathers lm_head's output for the loss (transformers tp_plan lm_head: colwise_rep)", { key: 'simulation.loss_parallel', fix: 'remove it, or set simulation.framework: other for a run outside Axolotl' });
+  return v === true;
 }
 
 /** `simulation.compile_loss` (src/config/kernels.ts `resolveKernels`): meaningful only outside Axolotl and with torch_compile. */

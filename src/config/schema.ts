@@ -38,6 +38,8 @@ export const simulationSchema = z
     attention_kernel: z.enum(['flash_attention_2', 'flash_attention_1', 'flash_attention_triton']).optional(),
     // With torch_compile outside Axolotl: whether the loss was compiled with the model (src/config/kernels.ts).
     compile_loss: z.boolean().optional(),
+    // With tensor parallel outside Axolotl: the loss runs on vocab-sharded logits (torch loss_parallel).
+    loss_parallel: z.boolean().optional(),
     document_length: z
       .object({
         mean_tokens: z.number().positive('must be positive').optional(),

@@ -128,6 +128,14 @@ export interface ResolvedConfig {
   /** torch.compile fuses the elementwise chains (norms, rotary, activations) into single kernels. */
   torchCompile: boolean;
   /**
+   * Tensor parallel's loss runs on vocab-sharded logits (`simulation.loss_parallel`; torch
+   * `torch.distributed.tensor.parallel.loss_parallel`, torchtitan's default with TP): lm_head's output stays
+   * Shard(-1), cross-entropy reduces its max and sum-exp across the TP group (b·s floats, negligible beside
+   * the logits), and no rank holds the full-vocabulary logits. Otherwise they are gathered for the loss
+   * (transformers' tp_plan `lm_head: colwise_rep`).
+   */
+  lossParallel: boolean;
+  /**
    * 'full': every decoder layer keeps only its input and recomputes its forward in backward (HF
    * gradient_checkpointing). 'selective': torchtitan's op-level selective AC (save matmul outputs except every
    * second one, and the attention kernel's outputs; recompute the rest), see src/memory/step-memory.ts.

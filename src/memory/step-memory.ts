@@ -235,7 +235,8 @@ function layerMemory(layer: LayerSpec, cfg: ResolvedConfig, frozenNorms: boolean
  */
 function headMemory(model: ModelSpec, cfg: ResolvedConfig, tokens: number, h: number, p: number, rms: boolean): HeadMemory {
   const { cp } = cfg.mesh;
-  const E = logitsBytes(model, cfg.shape.rows, cfg.shape.peakRowTokens, 1, cp).elements;
+  // The loss's logits: gathered over TP, or each rank's vocabulary shard under loss parallel.
+  const E = logitsBytes(model, cfg.shape.rows, cfg.shape.peakRowTokens, cfg.lossParallel ? cfg.mesh.tp : 1, cp).elements;
   const V = headWidth(model);
   // A fused (Liger / compiled) final norm keeps its 16-bit input and a per-row statistic; a frozen one (PEFT)
   // does not keep the normalized tensor for its weight's gradient.

@@ -298,7 +298,9 @@ export function stepCosts(cfg: ResolvedConfig, model: ModelSpec, gpu: GpuSpec): 
   const headTrains = lmHeadTrains(model);
   const head = lmHeadGemm(model, tokens, tp);
   const logitsElements = tokens * headWidth(model);
-  const headTimes = headSeconds(cfg.kernels, head, { tokens, hidden: h, vocab: headWidth(model), bytesPerElement: p, weightGrad: headTrains, trainerHead: trainerHead(cfg.trainer), rows: b, ...(cfg.trainer.kind === 'diffusion' ? { maskedFraction: maskedShare(cfg.trainer, cfg.shape) } : {}) }, gpu, dtype);
+  // Under loss parallel each rank's loss reads only its vocabulary shard (ResolvedConfig.lossParallel).
+  const lossVocab = cfg.lossParallel ? Math.ceil(headWidth(model) / tp) : headWidth(model);
+  const headTimes = headSeconds(cfg.kernels, head, { tokens, hidden: h, vocab: lossVocab, bytesPerElement: p, weightGrad: headTrains, trainerHead: trainerHead(cfg.trainer), rows: b, ...(cfg.trainer.kind === 'diffusion' ? { maskedFraction: maskedShare(cfg.trainer, cfg.shape) } : {}) }, gpu, dtype);
   const headForward = headTimes.forward;
   const headBackward = headTimes.backward;
   const lmHeadLocal = counts.lmHead / tp;

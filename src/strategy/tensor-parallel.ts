@@ -28,10 +28,13 @@ export function tpSync(ctx: StrategyContext, rank: number, label: string, tag: O
   return [b.collective(rank, 'tensor_parallel', 'all_gather', bytes, group.placement, b.multiRank ? `${key}:ag:${gid}` : '', t(`TP ${label} (SP)`), [rs])];
 }
 
-/** The head's logits gathered over TP for the loss (lm_head "colwise_rep" in transformers' tp plans). */
+/**
+ * The head's logits gathered over TP for the loss (lm_head "colwise_rep" in transformers' tp plans); under
+ * loss parallel they stay sharded (ResolvedConfig.lossParallel).
+ */
 export function tpGatherLogits(ctx: StrategyContext, rank: number, tag: Omit<OpTag, 'kind' | 'label'>, deps: number[], key: string): number[] {
   const { builder: b, layout, costs, cfg } = ctx;
-  if (cfg.mesh.tp <= 1) return deps.filter((d) => d >= 0);
+  if (cfg.mesh.tp <= 1 || cfg.lossParallel) return deps.filter((d) => d >= 0);
   return [b.collective(rank, 'tensor_parallel', 'all_gather', costs.parallel.tpLogitsBytes, layout.tensor.placement, `${key}:${layout.tensor.id(rank)}`, { ...tag, label: 'TP logits' }, deps)];
 }
 

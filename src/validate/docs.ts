@@ -3,12 +3,13 @@ import { computeCalibration } from '../compute/calibration.ts';
 import { listHardwareIds, loadHardwareProfile } from '../hardware/index.ts';
 import { readValidationRows, type ValidationRow } from './dataset.ts';
 import { headline, MARGINS } from './headline.ts';
-import type { Comparison, MetricName, MetricSummary } from './run.ts';
+import { summarise, validateRows, type Comparison, type MetricName, type MetricSummary } from './run.ts';
 
 /**
  * Regenerates docs/VALIDATION.md, headlined by the leave-one-source-out errors:
- *   npm run docs:validation -- TRAINING.jsonl MEMORY.jsonl
- * (the script passes ../shared/validation/training-calibration.jsonl and memory-calibration.jsonl).
+ *   npm run docs:validation -- TRAINING.jsonl MEMORY.jsonl [HOLDOUT.jsonl]
+ * (the script passes ../shared/validation/training-calibration.jsonl and memory-calibration.jsonl, and the
+ * project's own held-out runs, validation/holdout.jsonl, scored as they are: nothing is fitted on them).
  */
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
@@ -52,7 +53,7 @@ function groupTable(groups: Record<string, Partial<Record<MetricName, MetricSumm
   return out;
 }
 
-export async function writeValidationDoc(trainingFile: string, memoryFile: string, outPath: string): Promise<void> {
+export async function writeValidationDoc(trainingFile: string, memoryFile: string, outPath: string, holdoutFile?: string): Promise<void> {
   const h = await headline(trainingFile, memoryFile);
   const rows = [...readValidationRows(trainingFile), ...readValidationRows(memoryFile)];
   const byId = new Map(rows.map((r) => [r.id, r]));
@@ -73,7 +74,7 @@ export async function writeValidationDoc(trainingFile: string, memoryFile: strin
   L.push('## By source (out of sample)', '', ...groupTable(h.training.bySource, 'held-out source (training file)'), '', ...groupTable(h.memory.bySource, 'held-out source (memory file)'), '');
   L.push('## By hardware (out of sample)', '', ...groupTable(h.training.byHardware, 'hardware (training file)'), '', ...groupTable(h.memory.byHardware, 'hardware (memory file)'), '');
   L.push('## What is fitted, and on what', '');
-  L.push('- **Compute** (`kernels.*`, src/compute/): GEMM time from its shape (waves of output tiles, a per-tile k-loop overhead) fitted by `npm run fit:gemm` on XLA\'s measured per-shape GEMM tables and anchored to each GPU\'s measured best PyTorch matmul (MAMF); FlashAttention-2 throughput tables against sequence length and head dim from its authors\' benchmark figures, and from the same figures the FlashAttention (v1) kernel older runs used, which also stands for the Triton FlashAttention kernel (`kernels.attention_kernels`, chosen by `simulation.attention_kernel`); the sustained SM clock under a power-limited load from nvidia-smi measurements; memory-bound kernels at STREAM bandwidth. Nothing is fitted on training rows. A profile whose inputs were not measured on that GPU says so (`calibration` in the result JSON and in `compare`):', '');
+  L.push('- **Compute** (`kernels.*`, src/compute/): GEMM time from its shape (waves of output tiles, a per-tile k-loop overhead) fitted by `npm run fit:gemm` on XLA\'s measured per-shape GEMM tables and anchored to each GPU\'s measured best PyTorch matmul (MAMF); FlashAttention-2 throughput tables against sequence length and head dim from its authors\' benchmark figures, and from the same figures the FlashAttention (v1) kernel older runs used and the Triton FlashAttention kernel (the head-dim-64 rates of v1 with the head-dim shape of the Triton bars in the same figure; `kernels.attention_kernels`, chosen by `simulation.attention_kernel`); the sustained SM clock under a power-limited load from nvidia-smi measurements; memory-bound kernels at STREAM bandwidth. Nothing is fitted on training rows. A profile whose inputs were not measured on that GPU says so (`calibration` in the result JSON and in `compare`):', '');
   L.push('| profile | calibration | inputs not measured on this GPU |', '|---|---|---|');
   for (const id of listHardwareIds()) {
     const c = computeCalibration(loadHardwareProfile(id));
@@ -95,6 +96,7 @@ export async function writeValidationDoc(trainingFile: string, memoryFile: strin
     const f = (v: number) => (c.metric === 'peak_memory_bytes' ? `${(v / 2 ** 30).toFixed(1)} GiB` : c.metric === 'step_time_s' ? `${v.toFixed(3)} s` : v.toFixed(0));
     L.push(`| ${c.id} | ${c.metric}${c.kind ? ` (${c.kind})` : ''} | ${f(c.predicted)} | ${f(c.measured)} | ${pct(c.error)} | ${c.model === 'inline' ? 'inline config' : c.model} · ${c.gpus} · ${c.hardware} | ${reasonFor(byId.get(c.id), c)} |`);
   }
+  if (holdoutFile) L.push('', ...(await holdoutSection(holdoutFile)));
   const skipped = [...h.skipped.training, ...h.skipped.memory];
   if (skipped.length > 0) {
     L.push('', '## Skipped rows', '', '| id | reason |', '|---|---|');
@@ -105,9 +107,32 @@ export async function writeValidationDoc(trainingFile: string, memoryFile: strin
   process.stdout.write(`wrote ${outPath}: tokens/s median ${pct(t.median_abs_error)} p90 ${pct(t.p90_abs_error)}, memory median ${pct(m.median_abs_error)} (leave one source out)\n`);
 }
 
-const [training, memory] = process.argv.slice(2);
+/**
+ * The held-out runs (validation/holdout.jsonl, validation/README.md): published measurements outside
+ * ../shared/validation, never used to fit or choose anything, scored with the constants fitted on the shared
+ * rows. A plain run is already out of sample; `--cv source` would refit the allocator factor on them.
+ */
+async function holdoutSection(file: string): Promise<string[]> {
+  const report = await validateRows(readValidationRows(file));
+  const L = ['## Held-out runs (kept aside, never fitted)', ''];
+  L.push(`\`${file}\`: published runs that are not in ../shared/validation (their sources and what was assumed: validation/README.md). Scored as they are with \`shardsim validate --data ${file}\`; nothing is fitted or chosen on them. Issue 13 aims at tokens/s median ≤ 6%, p90 ≤ 15% here.`, '');
+  L.push('| metric | n | median abs error | p90 abs error | bias |', '|---|---:|---:|---:|---:|');
+  for (const [metric, sm] of Object.entries(report.summary)) L.push(`| ${metric} | ${sm.n} | ${pct(sm.median_abs_error)} | ${pct(sm.p90_abs_error)} | ${pct(sm.bias)} |`);
+  const bySource: Record<string, Comparison[]> = {};
+  for (const c of report.rows) (bySource[c.source] ??= []).push(c);
+  L.push('', ...groupTable(Object.fromEntries(Object.entries(bySource).map(([k, v]) => [k, summarise(v)])), 'source'), '');
+  L.push('| id | metric | predicted | measured | error | GPUs · hardware |', '|---|---|---:|---:|---:|---|');
+  for (const c of report.rows) {
+    const f = (v: number) => (c.metric === 'peak_memory_bytes' ? `${(v / 2 ** 30).toFixed(1)} GiB` : c.metric === 'step_time_s' ? `${v.toFixed(2)} s` : v.toFixed(0));
+    L.push(`| ${c.id} | ${c.metric}${c.kind ? ` (${c.kind})` : ''} | ${f(c.predicted)} | ${f(c.measured)} | ${pct(c.error)} | ${c.gpus} · ${c.hardware} |`);
+  }
+  for (const sk of report.skipped) L.push(`| ${sk.id} | skipped: ${sk.reason} | | | | |`);
+  return L;
+}
+
+const [training, memory, holdout] = process.argv.slice(2);
 if (!training || !memory) {
   process.stderr.write('error: give the training and the memory calibration files\nusage: npm run docs:validation (or: tsx src/validate/docs.ts TRAINING.jsonl MEMORY.jsonl)\n');
   process.exit(2);
 }
-await writeValidationDoc(training, memory, 'docs/VALIDATION.md');
+await writeValidationDoc(training, memory, 'docs/VALIDATION.md', holdout);

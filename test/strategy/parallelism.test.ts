@@ -128,3 +128,22 @@ describe('CPU offload (fsdp_config.offload_params)', () => {
     expect(pageable.communication.by_kind.copy!.busy_s).toBeGreaterThan(pinned.communication.by_kind.copy!.busy_s);
   });
 });
+
+describe('loss parallel (simulation.loss_parallel, torch loss_parallel as torchtitan runs it)', () => {
+  it('keeps the logits sharded by vocabulary: no TP logits gather, a TP-th of the loss memory and its memory-bound time', async () => {
+    const sim = { hardware: 'dgx-h100', framework: 'other' };
+    const gathered = await run({ ...base, tensor_parallel_size: 4, simulation: sim });
+    const sharded = await run({ ...base, tensor_parallel_size: 4, simulation: { ...sim, loss_parallel: true } });
+    const logitsGathers = (r: R) => r.timeline.spans.filter((s) => s.tag.label === 'TP logits');
+    expect(logitsGathers(gathered).length).toBeGreaterThan(0);
+    expect(logitsGathers(sharded)).toHaveLength(0);
+    const head = (r: R) => r.timeline.spans.filter((s) => s.tag.label === 'head (norm, lm_head, loss)').reduce((a, s) => a + s.end - s.workStart, 0);
+    expect(head(sharded)).toBeLessThan(head(gathered));
+    // 2 × 4096 tokens × 128,256 vocab: the eager loss holds 10 B per gathered logit at its forward.
+    expect(gathered.result.memory.peak_bytes - sharded.result.memory.peak_bytes).toBeGreaterThan(0.5 * 10 * 2 * 4096 * 128256 * (3 / 4));
+  });
+
+  it('is refused under Axolotl, whose tensor parallel plan gathers lm_head output', async () => {
+    await expect(run({ ...base, tensor_parallel_size: 2, simulation: { hardware: 'dgx-h100', loss_parallel: true } })).rejects.toThrow(/colwise_rep/);
+  });
+});
