@@ -47,6 +47,15 @@ export const SOURCE_FACTS: readonly SourceFact[] = [
       'reduce-scatters and keeps only sharded gradients after every micro-batch.',
   },
   {
+    source: /^pytorch\/torchtitan\b/,
+    simulation: { loss_parallel: true },
+    evidence:
+      "torchtitan runs tensor parallel with loss parallel unless told not to: `--training.enable_loss_parallel` defaulted to True " +
+      '(torchtitan/config_manager.py at 9515a140b, 2024-08, the 405B performance runs) and later `disable_loss_parallel` defaults to False; ' +
+      'parallelize_llama.py keeps the output projection `output_layouts=Shard(-1) if loss_parallel`, so the loss reads vocabulary-sharded logits. ' +
+      'Rows without tensor parallel are unaffected.',
+  },
+  {
     source: TORCHTUNE_FLAGS,
     simulation: { gpus: 1, master_weights: 'bf16' },
     tokensCounted: 'real',

@@ -11,7 +11,7 @@ describe('documented source facts', () => {
   it("gives llm-foundry's benchmark rows the Triton attention kernel their benchmark config ran, and no other source", () => {
     expect(withSourceFacts(row(LLM_FOUNDRY))).toEqual({ attention_kernel: 'flash_attention_triton', fsdp_gradient_sync: 'every_micro_batch' });
     expect(factsFor(LLM_FOUNDRY)[0]!.evidence).toMatch(/submit_benchmarks\.py/);
-    expect(withSourceFacts(row('pytorch/torchtitan docs/performance.md'))).toEqual({});
+    expect(withSourceFacts(row('pytorch/torchtune docs/other.md'))).toEqual({});
     expect(withSourceFacts(row('mosaicml/llm-foundry some/other/table.md'))).toEqual({});
   });
 
@@ -47,5 +47,18 @@ describe("torchtune's 'Optimization flags' table", () => {
     const report = await validateRows([ttRow('baseline', 'technique: Baseline'), ttRow('packed', 'technique: + Packed Dataset')]);
     const [baseline, packed] = report.rows.map((r) => r.predicted);
     expect(baseline!).toBeLessThan(packed! * 0.5);
+  }, 30_000);
+});
+
+describe("torchtitan's loss parallel", () => {
+  it('gives torchtitan rows loss_parallel (its default with TP), and it only matters with tensor parallel', async () => {
+    const TT = 'pytorch/torchtitan docs/performance.md (version before Dec-2024 rewrite)';
+    expect(withSourceFacts(row(TT))).toEqual({ loss_parallel: true });
+    const llama = { base_model: 'meta-llama/Llama-3.1-8B', sequence_len: 2048, micro_batch_size: 2, gradient_accumulation_steps: 1, bf16: true, flash_attention: true, fsdp_version: 2 };
+    const mk = (id: string, source: string, tp: number): ValidationRow => ({ id, source, hardware: 'dgx-h100', num_nodes: 1, scenario: { ...llama, tensor_parallel_size: tp }, measured: { tokens_per_s_per_gpu: 1 } });
+    const report = await validateRows([mk('tt', TT, 4), mk('other', 'someone/else', 4), mk('tt1', TT, 1), mk('other1', 'someone/else', 1)]);
+    const [tt, other, tt1, other1] = report.rows.map((r) => r.predicted);
+    expect(tt!).toBeGreaterThan(other!);
+    expect(tt1).toBe(other1);
   }, 30_000);
 });
