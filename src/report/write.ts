@@ -5,7 +5,8 @@ import { exposedSecondsByKind } from '../metrics/exposure.ts';
 import { breakdownRank } from '../metrics/activity.ts';
 import { markdownSummary } from './markdown.ts';
 import { renderVegaLite } from './render.ts';
-import { timelineSpec, timelineRanks } from './charts/timeline.ts';
+import { timelineSpecs, timelineRanks } from './charts/timeline.ts';
+import type { DirectRects } from './direct-rects.ts';
 import { memorySpec } from './charts/memory.ts';
 import { stepBreakdownSpec } from './charts/breakdown.ts';
 import { communicationSpec, hasCommunication } from './charts/communication.ts';
@@ -47,8 +48,9 @@ export async function writeReport(run: SimulationRun, dir: string): Promise<Writ
   const explanation = explain(run);
   lap('summary');
 
-  const specs: { id: string; title: string; spec: object; staticSpec?: object }[] = [
-    { id: 'timeline', title: `Timeline of the step (${timelineRanks(run).map((x) => `rank ${x}`).join(', ')})`, spec: timelineSpec(run), staticSpec: timelineSpec(run, { staticImage: true }) },
+  const timeline = timelineSpecs(run);
+  const specs: { id: string; title: string; spec: object; staticSpec?: object; directRects?: DirectRects[] }[] = [
+    { id: 'timeline', title: `Timeline of the step (${timelineRanks(run).map((x) => `rank ${x}`).join(', ')})`, spec: timeline.spec, staticSpec: timeline.image.spec, directRects: timeline.image.rects },
   ];
   if (run.timeline.memorySamples.length > 0) specs.push({ id: 'memory', title: 'Memory over the step', spec: memorySpec(run) });
   specs.push({ id: 'breakdown', title: 'Step-time breakdown', spec: stepBreakdownSpec([{ name: r.scenario, result: r }]) });
@@ -58,7 +60,7 @@ export async function writeReport(run: SimulationRun, dir: string): Promise<Writ
 
   const charts: HtmlChart[] = [];
   for (const s of specs) {
-    const out = await renderVegaLite(s.spec, join(dir, s.id), s.staticSpec);
+    const out = await renderVegaLite(s.spec, join(dir, s.id), s.staticSpec, s.directRects);
     files.push(...[out.specPath, out.svgPath, out.pngPath].map((p) => basename(p)));
     charts.push({ id: s.id, title: s.title, spec: s.spec, png: basename(out.pngPath) });
     lap(`chart ${s.id}`);

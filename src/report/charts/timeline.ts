@@ -8,6 +8,7 @@ import { bytesHuman } from '../format.ts';
 import { streamRank, streamView } from '../streams.ts';
 import { opName } from '../names.ts';
 import { seconds } from '../format.ts';
+import type { DirectRects } from '../direct-rects.ts';
 import { CHART_WIDTH, TIMELINE_COLORS, VEGA_LITE_SCHEMA, chartConfig, colorScale, collectiveName } from './theme.ts';
 
 /** One bar of the Gantt chart. */
@@ -183,11 +184,50 @@ export function zoomWindows(run: SimulationRun, rank: number): { first: [number,
  * In report.html each panel pans and zooms.
  */
 export function timelineSpec(run: SimulationRun, opts: { staticImage?: boolean } = {}): object {
+  return timelineSpecFrom(run, timelineInputs(run), opts);
+}
+
+/** What both timeline specs draw (the bars are the costly part: built once for both). */
+interface TimelineInputs {
+  ranks: number[];
+  bars: TimelineBar[];
+  lanes: string[];
+  windows: { first: [number, number]; last: [number, number] };
+}
+
+function timelineInputs(run: SimulationRun): TimelineInputs {
   const ranks = timelineRanks(run);
-  const { bars, lanes } = timelineBars(run, ranks);
+  return { ranks, ...timelineBars(run, ranks), windows: zoomWindows(run, ranks[0]!) };
+}
+
+/**
+ * The report's two timeline specs from one set of bars: `spec` (interactive, report.html and .vl.json) and
+ * `image` (what the SVG/PNG draw). The image's bars are not vega data: each panel's bar layer is empty in
+ * `image.spec` and its bars come as `image.rects`, which the renderer writes straight into that mark's
+ * SVG group as vega would (render.ts `DirectRects`). Vega's dataflow costs per item and a 16-GPU step has
+ * thousands of bars; axes, legend, titles and the ▼ markers stay vega's, so the image looks the same.
+ */
+export function timelineSpecs(run: SimulationRun): { spec: object; image: { spec: object; rects: DirectRects[] } } {
+  const inputs = timelineInputs(run);
+  const rects: DirectRects[] = [];
+  const spec = timelineSpecFrom(run, inputs, {});
+  const image = timelineSpecFrom(run, inputs, {
+    staticImage: true,
+    directBars: (index, bars) => {
+      rects.push({ mark: `concat_${index}_layer_0_marks`, xScale: `concat_${index}_x`, yScale: `concat_${index}_y`, colorScale: 'color', rows: bars.map((b) => ({ y: b.lane, x: b.start_ms, x2: b.end_ms, color: b.category })) });
+      return [];
+    },
+  });
+  return { spec, image: { spec: image, rects } };
+}
+
+function timelineSpecFrom(
+  run: SimulationRun,
+  { ranks, bars, lanes, windows }: TimelineInputs,
+  opts: { staticImage?: boolean; directBars?: (panelIndex: number, bars: TimelineBar[]) => TimelineBar[] },
+): object {
   const r = run.result;
   const who = ranks.length > 1 ? `rank ${ranks[0]} and the slowest rank, ${ranks[1]}` : `rank ${ranks[0]}`;
-  const windows = zoomWindows(run, ranks[0]!);
   const communicates = run.timeline.spans.some((s) => s.tag.kind !== 'compute' && s.tag.kind !== 'optimizer');
   const setup = r.world_size === 1 ? 'One GPU' : `${r.strategy.toUpperCase()} on ${r.world_size} GPUs`;
   const laneHeight = 26;
@@ -206,7 +246,7 @@ export function timelineSpec(run: SimulationRun, opts: { staticImage?: boolean }
     { field: 'duration_ms', title: 'duration (ms)', format: '.3f' },
     { field: 'detail', title: 'detail' },
   ];
-  const panel = (name: string, title: string, [a, b]: [number, number], whole: boolean) => {
+  const panel = (index: number, name: string, title: string, [a, b]: [number, number], whole: boolean) => {
     const x = { field: 'start_ms', type: 'quantitative', title: 'time since the step started (ms)', scale: { domain: [ms(a), ms(b)], nice: false } };
     // Every panel lists every lane, even if its window has no bar on it, so the panels line up.
     const y = { field: 'lane', type: 'nominal', sort: lanes, title: null, scale: { domain: lanes } };
@@ -215,9 +255,8 @@ export function timelineSpec(run: SimulationRun, opts: { staticImage?: boolean }
     const margin = ms(b - a);
     const keep = whole ? [] : [{ filter: `datum.end_ms >= ${ms(a) - margin} && datum.start_ms <= ${ms(b) + margin}` }];
     // A static image has no pan or zoom: each panel draws only what it shows, at its own resolution.
-    const own = opts.staticImage
-      ? { data: { values: whole ? coalesceBars(bars, ms(a), ms(b), CHART_WIDTH) : bars.filter((x) => x.end_ms >= ms(a) - margin && x.start_ms <= ms(b) + margin) } }
-      : {};
+    const drawn = () => (whole ? coalesceBars(bars, ms(a), ms(b), CHART_WIDTH) : bars.filter((x) => x.end_ms >= ms(a) - margin && x.start_ms <= ms(b) + margin));
+    const own = opts.staticImage ? { data: { values: opts.directBars ? opts.directBars(index, drawn()) : drawn() } } : {};
     return {
       ...own,
       title: { text: title, fontSize: 13 },
@@ -254,9 +293,9 @@ export function timelineSpec(run: SimulationRun, opts: { staticImage?: boolean }
     },
     ...(opts.staticImage ? {} : { data: { values: bars } }),
     vconcat: [
-      panel('zoom_step', communicates ? 'The whole step (▼ marks exposed communication)' : 'The whole step', [0, run.timeline.makespan], true),
-      panel('zoom_first', `Zoom: ${communicates ? 'where communication starts' : 'the start of the step'} (${span(windows.first)})`, windows.first, false),
-      panel('zoom_last', `Zoom: the end of backward and the optimizer step (${span(windows.last)})`, windows.last, false),
+      panel(0, 'zoom_step', communicates ? 'The whole step (▼ marks exposed communication)' : 'The whole step', [0, run.timeline.makespan], true),
+      panel(1, 'zoom_first', `Zoom: ${communicates ? 'where communication starts' : 'the start of the step'} (${span(windows.first)})`, windows.first, false),
+      panel(2, 'zoom_last', `Zoom: the end of backward and the optimizer step (${span(windows.last)})`, windows.last, false),
     ],
     spacing: 24,
     config: chartConfig(),
