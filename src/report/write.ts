@@ -10,7 +10,7 @@ import type { DirectRects } from './direct-rects.ts';
 import { memorySpec } from './charts/memory.ts';
 import { stepBreakdownSpec } from './charts/breakdown.ts';
 import { communicationSpec, hasCommunication } from './charts/communication.ts';
-import { chromeTrace } from './trace.ts';
+import { chromeTraceJson } from './trace.ts';
 import { explain } from './explain.ts';
 import { reportHtml, type HtmlChart } from './html.ts';
 
@@ -66,7 +66,7 @@ export async function writeReport(run: SimulationRun, dir: string): Promise<Writ
     lap(`chart ${s.id}`);
   }
 
-  write('trace.json', JSON.stringify(chromeTrace(run)));
+  write('trace.json', chromeTraceJson(run));
   lap('trace');
 
   write(
