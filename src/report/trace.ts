@@ -134,65 +134,21 @@ export function chromeTrace(run: SimulationRun): ChromeTrace {
 
 /** trace.json's text. */
 export function chromeTraceJson(run: SimulationRun): string {
+  return [...chromeTraceChunks(run)].join('');
+}
+
+/** Characters per chunk of `chromeTraceChunks`: written out and dropped while young (cheap to collect). */
+const CHUNK_CHARS = 1 << 16;
+
+/**
+ * trace.json's text in pieces of about CHUNK_CHARS, to be written as they come: a 16-GPU step is ~80 k
+ * events and ~13 MB, which held at once (as event objects or strings) costs more in garbage collection
+ * than in writing.
+ */
+export function* chromeTraceChunks(run: SimulationRun): Generator<string> {
   const ranks = traceRanks(run);
   const shown = new Set(ranks);
-  const events: string[] = [];
   const gpu = run.cluster.profile.gpu;
-  const meta = (name: string, pid: number, tid: number, args: string) => `{"ph":"M","name":"${name}","pid":${json(pid)},"tid":${tid},"args":${args}}`;
-
-  for (const r of ranks) {
-    const alike = (run.plan.rankClasses?.find((c) => c.representative === r)?.ranks ?? 1) - 1;
-    events.push(meta('process_name', r, 0, `{"name":${json(alike > 0 ? `rank ${r} (and ${alike} ranks alike)` : `rank ${r}`)}}`));
-    events.push(meta('process_labels', r, 0, `{"labels":${json(`GPU ${r}`)}}`));
-    events.push(meta('process_sort_index', r, 0, `{"sort_index":${json(r)}}`));
-    const streams = new Set(spansOf(run.timeline, r).map((s) => s.stream));
-    for (const st of streams) {
-      const v = streamView(st);
-      events.push(meta('thread_name', r, v.id, `{"name":${json(v.threadName)}}`));
-      events.push(meta('thread_sort_index', r, v.id, `{"sort_index":${v.id}}`));
-    }
-  }
-
-  // Kernels, indexed by task for the flows.
-  const views = new Map<string, StreamView>();
-  const byTask = new Map<number, { span: Span<OpTag>; ev: KernelEvent }>();
-  for (const s of run.timeline.spans) {
-    if (!shown.has(s.process)) continue;
-    let view = views.get(s.stream);
-    if (!view) views.set(s.stream, (view = streamView(s.stream)));
-    const ev = kernelEvent(run, s, view);
-    events.push(ev.text);
-    byTask.set(s.task, { span: s, ev });
-  }
-
-  // Cross-stream waits: an arrow from the kernel waited on to the kernel that waited.
-  let flowId = 1;
-  for (const { span, ev } of byTask.values()) {
-    if (!ev.dur) continue;
-    for (const d of run.plan.tasks[span.task]?.deps ?? []) {
-      const dep = byTask.get(d);
-      if (!dep || dep.span.stream === span.stream || dep.span.process !== span.process || !dep.ev.dur) continue;
-      const id = flowId++;
-      // `s` binds to the slice enclosing its ts, so it sits just inside the producer's end.
-      const sTs = Math.max(dep.ev.ts, dep.ev.ts + dep.ev.dur - 0.001);
-      events.push(`{"ph":"s","id":${id},"cat":"stream_wait","name":"stream_wait","pid":${json(dep.span.process)},"tid":${dep.ev.tid},"ts":${json(sTs)}}`);
-      events.push(`{"ph":"f","id":${id},"cat":"stream_wait","name":"stream_wait","pid":${json(span.process)},"tid":${ev.tid},"ts":${json(ev.ts)},"bp":"e"}`);
-    }
-  }
-
-  // Memory: allocated bytes per category as one counter (stacked in chrome://tracing, a track per
-  // category in Perfetto), plus the total.
-  const categoryKeys = MEMORY_CATEGORIES.map((c) => JSON.stringify(c));
-  for (const r of ranks) {
-    for (const p of memorySeries(run.timeline, r)) {
-      const ts = json(us(p.time));
-      let byCat = '';
-      for (let i = 0; i < MEMORY_CATEGORIES.length; i++) byCat += `${i === 0 ? '' : ','}${categoryKeys[i]}:${json(Math.max(0, p.byCategory[MEMORY_CATEGORIES[i]!]))}`;
-      events.push(`{"ph":"C","name":"Memory allocated by category (bytes)","pid":${json(r)},"tid":0,"ts":${ts},"args":{${byCat}}}`);
-      events.push(`{"ph":"C","name":"Memory allocated (bytes)","pid":${json(r)},"tid":0,"ts":${ts},"args":{"allocated":${json(p.totalBytes)}}}`);
-    }
-  }
-
   const r = run.result;
   const head: Omit<ChromeTrace, 'traceEvents'> = {
     schemaVersion: 1,
@@ -217,6 +173,78 @@ export function chromeTraceJson(run: SimulationRun): string {
             : undefined,
     },
   };
-  const headText = JSON.stringify(head);
-  return `${headText.slice(0, -1)},"traceEvents":[${events.join(',')}]}`;
+  // The head's keys, then the events: `{…,"traceEvents":[e1,e2,…]}`.
+  let out = `${JSON.stringify(head).slice(0, -1)},"traceEvents":[`;
+  let sep = '';
+  const emit = (event: string) => {
+    out += sep + event;
+    sep = ',';
+  };
+  const meta = (name: string, pid: number, tid: number, args: string) => emit(`{"ph":"M","name":"${name}","pid":${json(pid)},"tid":${tid},"args":${args}}`);
+
+  for (const r of ranks) {
+    const alike = (run.plan.rankClasses?.find((c) => c.representative === r)?.ranks ?? 1) - 1;
+    meta('process_name', r, 0, `{"name":${json(alike > 0 ? `rank ${r} (and ${alike} ranks alike)` : `rank ${r}`)}}`);
+    meta('process_labels', r, 0, `{"labels":${json(`GPU ${r}`)}}`);
+    meta('process_sort_index', r, 0, `{"sort_index":${json(r)}}`);
+    const streams = new Set(spansOf(run.timeline, r).map((s) => s.stream));
+    for (const st of streams) {
+      const v = streamView(st);
+      meta('thread_name', r, v.id, `{"name":${json(v.threadName)}}`);
+      meta('thread_sort_index', r, v.id, `{"sort_index":${v.id}}`);
+    }
+  }
+
+  // Kernels, indexed by task for the flows.
+  const views = new Map<string, StreamView>();
+  const byTask = new Map<number, { span: Span<OpTag>; ev: Omit<KernelEvent, 'text'> }>();
+  for (const s of run.timeline.spans) {
+    if (!shown.has(s.process)) continue;
+    let view = views.get(s.stream);
+    if (!view) views.set(s.stream, (view = streamView(s.stream)));
+    const ev = kernelEvent(run, s, view);
+    emit(ev.text);
+    byTask.set(s.task, { span: s, ev: { tid: ev.tid, ts: ev.ts, dur: ev.dur } });
+    if (out.length >= CHUNK_CHARS) {
+      yield out;
+      out = '';
+    }
+  }
+
+  // Cross-stream waits: an arrow from the kernel waited on to the kernel that waited.
+  let flowId = 1;
+  for (const { span, ev } of byTask.values()) {
+    if (!ev.dur) continue;
+    for (const d of run.plan.tasks[span.task]?.deps ?? []) {
+      const dep = byTask.get(d);
+      if (!dep || dep.span.stream === span.stream || dep.span.process !== span.process || !dep.ev.dur) continue;
+      const id = flowId++;
+      // `s` binds to the slice enclosing its ts, so it sits just inside the producer's end.
+      const sTs = Math.max(dep.ev.ts, dep.ev.ts + dep.ev.dur - 0.001);
+      emit(`{"ph":"s","id":${id},"cat":"stream_wait","name":"stream_wait","pid":${json(dep.span.process)},"tid":${dep.ev.tid},"ts":${json(sTs)}}`);
+      emit(`{"ph":"f","id":${id},"cat":"stream_wait","name":"stream_wait","pid":${json(span.process)},"tid":${ev.tid},"ts":${json(ev.ts)},"bp":"e"}`);
+    }
+    if (out.length >= CHUNK_CHARS) {
+      yield out;
+      out = '';
+    }
+  }
+
+  // Memory: allocated bytes per category as one counter (stacked in chrome://tracing, a track per
+  // category in Perfetto), plus the total.
+  const categoryKeys = MEMORY_CATEGORIES.map((c) => JSON.stringify(c));
+  for (const r of ranks) {
+    for (const p of memorySeries(run.timeline, r)) {
+      const ts = json(us(p.time));
+      let byCat = '';
+      for (let i = 0; i < MEMORY_CATEGORIES.length; i++) byCat += `${i === 0 ? '' : ','}${categoryKeys[i]}:${json(Math.max(0, p.byCategory[MEMORY_CATEGORIES[i]!]))}`;
+      emit(`{"ph":"C","name":"Memory allocated by category (bytes)","pid":${json(r)},"tid":0,"ts":${ts},"args":{${byCat}}}`);
+      emit(`{"ph":"C","name":"Memory allocated (bytes)","pid":${json(r)},"tid":0,"ts":${ts},"args":{"allocated":${json(p.totalBytes)}}}`);
+      if (out.length >= CHUNK_CHARS) {
+        yield out;
+        out = '';
+      }
+    }
+  }
+  yield `${out}]}`;
 }

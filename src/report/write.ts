@@ -10,7 +10,7 @@ import type { DirectRects } from './direct-rects.ts';
 import { memorySpec } from './charts/memory.ts';
 import { stepBreakdownSpec } from './charts/breakdown.ts';
 import { communicationSpec, hasCommunication } from './charts/communication.ts';
-import { chromeTraceJson } from './trace.ts';
+import { chromeTraceChunks } from './trace.ts';
 import { explain } from './explain.ts';
 import { reportHtml, type HtmlChart } from './html.ts';
 
@@ -36,7 +36,7 @@ export async function writeReport(run: SimulationRun, dir: string): Promise<Writ
     timings[name] = (now - t) / 1e3;
     t = now;
   };
-  const write = (name: string, text: string) => {
+  const write = (name: string, text: string | Iterable<string>) => {
     writeFileAtomic(join(dir, name), text, '--out');
     files.push(name);
   };
@@ -66,7 +66,7 @@ export async function writeReport(run: SimulationRun, dir: string): Promise<Writ
     lap(`chart ${s.id}`);
   }
 
-  write('trace.json', chromeTraceJson(run));
+  write('trace.json', chromeTraceChunks(run));
   lap('trace');
 
   write(
