@@ -62,7 +62,7 @@ export async function writeReport(run: SimulationRun, dir: string): Promise<Writ
   for (const s of specs) {
     const out = await renderVegaLite(s.spec, join(dir, s.id), s.staticSpec, s.directRects);
     files.push(...[out.specPath, out.svgPath, out.pngPath].map((p) => basename(p)));
-    charts.push({ id: s.id, title: s.title, spec: s.spec, png: basename(out.pngPath) });
+    charts.push({ id: s.id, title: s.title, spec: s.spec, specJson: out.specJson, png: basename(out.pngPath) });
     lap(`chart ${s.id}`);
   }
 
