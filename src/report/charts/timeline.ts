@@ -7,7 +7,7 @@ import { spansOf } from '../../metrics/spans.ts';
 import { bytesHuman } from '../format.ts';
 import { streamRank, streamView } from '../streams.ts';
 import { opName } from '../names.ts';
-import { seconds } from '../format.ts';
+import { grouped, seconds } from '../format.ts';
 import type { DirectRects } from '../direct-rects.ts';
 import { CHART_WIDTH, TIMELINE_COLORS, VEGA_LITE_SCHEMA, chartConfig, colorScale, collectiveName } from './theme.ts';
 
@@ -31,7 +31,7 @@ export function timelineRanks(run: SimulationRun): number[] {
 }
 
 const ms = (s: number) => s * 1e3;
-const fmtMs = (s: number) => ms(s).toLocaleString('en-US', { maximumFractionDigits: ms(s) >= 100 ? 0 : 1 });
+const fmtMs = (s: number) => grouped(ms(s), ms(s) >= 100 ? 0 : 1);
 
 function detail(t: OpTag): string {
   const parts = [`micro-batch ${t.microBatch}`];
