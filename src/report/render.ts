@@ -2,6 +2,7 @@ import { ensureDir, writeFileAtomic } from '../util/output.ts';
 import { dirname } from 'node:path';
 import { CHART_FONT_FAMILY, dejavuFontFiles, dejavuTextWidth } from './fonts.ts';
 import { loadVegaBundles } from './vega-bundles.ts';
+import { encodePng } from './png.ts';
 import { directRectPaths, injectDirectRects, type DirectRects, type DirectScales } from './direct-rects.ts';
 
 /**
@@ -59,7 +60,9 @@ async function loadRenderer(): Promise<Renderer> {
           sansSerifFamily: CHART_FONT_FAMILY,
         },
       });
-      return resvg.render().asPng();
+      // Opaque pixels (the white background), so resvg's premultiplied RGBA is plain RGBA.
+      const image = resvg.render();
+      return encodePng(image.width, image.height, image.pixels);
     },
   };
 }
