@@ -33,12 +33,29 @@ export function timelineRanks(run: SimulationRun): number[] {
 const ms = (s: number) => s * 1e3;
 const fmtMs = (s: number) => grouped(ms(s), ms(s) >= 100 ? 0 : 1);
 
-function detail(t: OpTag): string {
-  const parts = [`micro-batch ${t.microBatch}`];
-  if (t.layer !== undefined) parts.push(`layer ${t.layer}`);
-  if (t.bytes !== undefined) parts.push(`S = ${bytesHuman(t.bytes)}, sent ${bytesHuman(t.wireBytes ?? 0)} (${t.algorithm ?? '?'}, ${t.groupSize ?? 1} GPUs)`);
-  if (t.flops !== undefined) parts.push(`${(t.flops / 1e12).toFixed(2)} TFLOP`);
-  return parts.join(' · ');
+/**
+ * A bar's tooltip detail: "micro-batch m · layer l · S = …, sent … (algorithm, n GPUs) · x TFLOP". A step
+ * repeats the same few payloads and kernels thousands of times: their formatted parts are kept by value.
+ */
+function detailWriter(): (t: OpTag) => string {
+  const comm = new Map<string, string>();
+  const flops = new Map<number, string>();
+  return (t) => {
+    let out = `micro-batch ${t.microBatch}`;
+    if (t.layer !== undefined) out += ` · layer ${t.layer}`;
+    if (t.bytes !== undefined) {
+      const key = `${t.bytes}|${t.wireBytes}|${t.algorithm}|${t.groupSize}`;
+      let text = comm.get(key);
+      if (text === undefined) comm.set(key, (text = `S = ${bytesHuman(t.bytes)}, sent ${bytesHuman(t.wireBytes ?? 0)} (${t.algorithm ?? '?'}, ${t.groupSize ?? 1} GPUs)`));
+      out += ` · ${text}`;
+    }
+    if (t.flops !== undefined) {
+      let text = flops.get(t.flops);
+      if (text === undefined) flops.set(t.flops, (text = `${(t.flops / 1e12).toFixed(2)} TFLOP`));
+      out += ` · ${text}`;
+    }
+    return out;
+  };
 }
 
 // The local experts' grouped GEMMs under expert parallelism (strategy/ep-schedule.ts labels them "layer i experts").
@@ -47,6 +64,7 @@ const category = (t: OpTag) => (t.kind === 'compute' ? (t.label.endsWith(' exper
 export function timelineBars(run: SimulationRun, ranks = timelineRanks(run)): { bars: TimelineBar[]; lanes: string[] } {
   const bars: TimelineBar[] = [];
   const lanes: string[] = [];
+  const detail = detailWriter();
   for (const rank of ranks) {
     const spans = spansOf(run.timeline, rank);
     const streams = [...new Set(spans.map((s) => s.stream))].sort((a, b) => streamRank(a) - streamRank(b));
