@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs `simulate --out --explain` on a few scenarios with this checkout and with an older commit and
-# compares every output byte for byte (the timeline's SVG/PNG are drawn differently since the pixel-
-# resolution whole-step panel, so they are skipped). Prints CPU seconds of both. Usage:
+# compares every output (scripts/same-output.mjs: bytes, PNGs by their pixels, JSON by its content; the
+# timeline's SVG/PNG are drawn differently since the pixel-resolution whole-step panel, so they are
+# skipped). Prints CPU seconds of both. Usage:
 #   scripts/compare-report-outputs.sh [ref=8d3e3a3]
 set -euo pipefail
 ref=${1:-8d3e3a3}
@@ -30,7 +31,7 @@ for s in "$here/scenarios/llama-3.1-8b-ddp-8xh100.yaml" "$here/scenarios/llama-3
   for f in "$out/old/$n"/* "$out/old/$n.stdout"; do
     g=${f/#$out\/old/$out\/new}
     case "$f" in */timeline.svg | */timeline.png) continue ;; esac
-    cmp -s "$f" "$g" || { same="NO: $(basename "$f") differs"; status=1; }
+    node "$here/scripts/same-output.mjs" "$f" "$g" || { same="NO: $(basename "$f") differs"; status=1; }
   done
   printf "%-44s old %s s CPU, new %s s CPU; outputs identical: %s\n" "$n" "$(awk '{print $1 + $2}' "$out/old-$n.time")" "$(awk '{print $1 + $2}' "$out/new-$n.time")" "$same"
 done

@@ -104,13 +104,15 @@ function exposureStory(exposed: ExposedCollective[], microBatches: number): stri
 
 /** "the AllGathers of root (embedding, norm, lm_head) and layer 0" — grouped by kind, labels deduplicated. */
 function describeCollectives(group: ExposedCollective[]): string {
-  const byKind = new Map<string, string[]>();
+  // Sets keep first-seen order: thousands of exposed collectives share a few dozen labels.
+  const byKind = new Map<string, Set<string>>();
   for (const e of group) {
-    const labels = byKind.get(e.span.tag.kind) ?? [];
-    if (!labels.includes(e.span.tag.label)) labels.push(e.span.tag.label);
-    byKind.set(e.span.tag.kind, labels);
+    let labels = byKind.get(e.span.tag.kind);
+    if (!labels) byKind.set(e.span.tag.kind, (labels = new Set()));
+    labels.add(e.span.tag.label);
   }
-  const parts = [...byKind].map(([kind, labels]) => {
+  const parts = [...byKind].map(([kind, set]) => {
+    const labels = [...set];
     const shown = labels.length > 4 ? [...labels.slice(0, 3), `${labels.length - 3} more`] : labels;
     return `the ${collectiveName(kind)}${labels.length > 1 ? 's' : ''} of ${joinWords(shown)}`;
   });

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { ttfAdvances } from './ttf-advances.ts';
 
 /**
  * The one font every chart is drawn in, shipped as an npm package (`dejavu-fonts-ttf`) so a PNG looks
@@ -30,20 +31,13 @@ const VEGA_DEFAULT_FONT_SIZE = 11;
 /**
  * Text width in pixels from the TTF's glyph advances. Without node-canvas vega estimates a width of
  * 0.8 × length × size, about 1.65× too wide for DejaVu, which truncates axis labels with "…"
- * (vega-scenegraph `src/util/text.js`). We sum `charToGlyph().advanceWidth` because opentype.js's
- * `getAdvanceWidth` throws on DejaVu's GSUB tables (ecosystem.md §1.2).
+ * (vega-scenegraph `src/util/text.js`). The advances come from the font's cmap and hmtx tables
+ * (ttf-advances.ts, what opentype.js's `charToGlyph().advanceWidth` gives; its `getAdvanceWidth` throws
+ * on DejaVu's GSUB tables, ecosystem.md §1.2), summed per code point.
  */
 export async function dejavuTextWidth(files: FontFiles = dejavuFontFiles()): Promise<(item: TextItem, text: unknown) => number> {
-  // opentype.js 1.3 is a UMD build without `exports`: under ESM its API arrives as the default export.
-  const mod = (await import('opentype.js')) as typeof import('opentype.js') & { default?: typeof import('opentype.js') };
-  const opentype = mod.default ?? mod;
-  const parse = (file: string) => {
-    const buf = readFileSync(file);
-    // lowMemory reads glyphs on demand: 30 ms instead of 100 ms per face, and we need only a few glyphs.
-    return opentype.parse(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength), { lowMemory: true });
-  };
-  const regular = parse(files.regular);
-  const bold = parse(files.bold);
+  const regular = ttfAdvances(readFileSync(files.regular));
+  const bold = ttfAdvances(readFileSync(files.bold));
   const cache = new Map<string, number>();
   return (item, text) => {
     const size = item.fontSize ?? VEGA_DEFAULT_FONT_SIZE;
@@ -54,7 +48,7 @@ export async function dejavuTextWidth(files: FontFiles = dejavuFontFiles()): Pro
     if (unitsWidth === undefined) {
       const font = isBold ? bold : regular;
       unitsWidth = 0;
-      for (const ch of s) unitsWidth += font.charToGlyph(ch).advanceWidth ?? 0;
+      for (const ch of s) unitsWidth += font.advance(ch.codePointAt(0)!);
       unitsWidth /= font.unitsPerEm;
       cache.set(key, unitsWidth);
     }

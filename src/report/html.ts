@@ -14,6 +14,8 @@ export interface HtmlChart {
   id: string;
   title: string;
   spec: object;
+  /** `spec` as compact JSON, when already serialised (saves serialising a large spec twice). */
+  specJson?: string;
   /** The static PNG next to the page, linked for slides. */
   png?: string;
 }
@@ -31,8 +33,13 @@ const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replac
 /** Inline JavaScript must not contain "</script" or "<!--" (they end or confuse the script element). */
 export const inlineScript = (js: string) => js.replace(/<\/script/gi, '<\\/script').replace(/<!--/g, '<\\!--');
 
-/** JSON inside <script type="application/json">: "<" escaped as \u003c is still the same JSON. */
-const inlineJson = (x: unknown) => JSON.stringify(x).replace(/</g, '\\u003c');
+/**
+ * The charts' `[{id, spec}, …]` for <script type="application/json">, each chart's `specJson` used as is
+ * when given: "<" escaped as \u003c is still the same JSON.
+ */
+function chartSpecsJson(charts: HtmlChart[]): string {
+  return `[${charts.map((c) => `{"id":${JSON.stringify(c.id)},"spec":${c.specJson ?? JSON.stringify(c.spec)}}`).join(',')}]`.replace(/</g, '\\u003c');
+}
 
 function summaryRows(r: SimulationResult): [string, string][] {
   const m = r.mesh;
@@ -123,7 +130,7 @@ ${charts}
 ${files}
 </ul>
 ${libs}
-<script type="application/json" id="chart-specs">${inlineJson(report.charts.map((c) => ({ id: c.id, spec: c.spec })))}</script>
+<script type="application/json" id="chart-specs">${chartSpecsJson(report.charts)}</script>
 <script>${inlineScript(PAGE_SCRIPT)}</script>
 </body>
 </html>

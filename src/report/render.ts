@@ -2,6 +2,8 @@ import { ensureDir, writeFileAtomic } from '../util/output.ts';
 import { dirname } from 'node:path';
 import { CHART_FONT_FAMILY, dejavuFontFiles, dejavuTextWidth } from './fonts.ts';
 import { loadVegaBundles } from './vega-bundles.ts';
+import { encodePng } from './png.ts';
+import { directRectPaths, injectDirectRects, type DirectRects, type DirectScales } from './direct-rects.ts';
 
 /**
  * Vega-Lite spec → SVG and PNG files, headless: vega-lite compile → vega View (renderer 'none') → toSVG
@@ -10,11 +12,14 @@ import { loadVegaBundles } from './vega-bundles.ts';
  * for them.
  */
 
+/** A .vl.json up to this many characters (compact) is written indented. */
+const PRETTY_SPEC_CHARS = 1_000_000;
+
 /** PNGs at 2× for sharp text on high-density screens and in slides. */
 const PNG_ZOOM = 2;
 
 interface Renderer {
-  toSvg(spec: object): Promise<string>;
+  toSvg(spec: object, direct?: readonly DirectRects[]): Promise<string>;
   toPng(svg: string): Buffer;
 }
 
@@ -28,11 +33,18 @@ async function loadRenderer(): Promise<Renderer> {
   (vega as unknown as { textMetrics: { width: typeof width } }).textMetrics.width = width;
   const fonts = dejavuFontFiles();
   return {
-    async toSvg(spec) {
+    async toSvg(spec, direct = []) {
       const compiled = vl.compile(spec as Parameters<typeof vl.compile>[0]).spec;
       const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
       try {
-        return await view.toSVG();
+        const svg = await view.toSVG();
+        if (direct.length === 0) return svg;
+        // The scales as the run that drew the SVG left them.
+        const scale = (name: string) => view.scale(name) as unknown;
+        return injectDirectRects(
+          svg,
+          direct.map((d) => ({ mark: d.mark, paths: directRectPaths(d.rows, { x: scale(d.xScale), y: scale(d.yScale), color: scale(d.colorScale) } as DirectScales) })),
+        );
       } finally {
         view.finalize();
       }
@@ -48,7 +60,9 @@ async function loadRenderer(): Promise<Renderer> {
           sansSerifFamily: CHART_FONT_FAMILY,
         },
       });
-      return resvg.render().asPng();
+      // Opaque pixels (the white background), so resvg's premultiplied RGBA is plain RGBA.
+      const image = resvg.render();
+      return encodePng(image.width, image.height, image.pixels);
     },
   };
 }
@@ -56,18 +70,23 @@ async function loadRenderer(): Promise<Renderer> {
 /**
  * Renders `spec` (Vega-Lite) to `outBase.vl.json`, `outBase.svg` and `outBase.png` (2×, white background).
  * `staticSpec`, when given, is what the SVG and PNG draw: the same chart reduced to what a fixed image
- * can show (the .vl.json keeps the interactive spec).
+ * can show (the .vl.json keeps the interactive spec). `directRects`: rect marks of `staticSpec` left empty
+ * there and written into its SVG directly (direct-rects.ts). Returns the paths and the spec as compact
+ * JSON (report.html inlines it).
  */
-export async function renderVegaLite(spec: object, outBase: string, staticSpec: object = spec): Promise<{ svgPath: string; pngPath: string; specPath: string }> {
+export async function renderVegaLite(spec: object, outBase: string, staticSpec: object = spec, directRects: readonly DirectRects[] = []): Promise<{ svgPath: string; pngPath: string; specPath: string; specJson: string }> {
   renderer ??= loadRenderer();
   const r = await renderer;
   ensureDir(dirname(outBase));
   const specPath = `${outBase}.vl.json`;
   const svgPath = `${outBase}.svg`;
   const pngPath = `${outBase}.png`;
-  writeFileAtomic(specPath, JSON.stringify(spec, null, 2) + '\n');
-  const svg = await r.toSvg(staticSpec);
+  const specJson = JSON.stringify(spec);
+  // Indented while it is small enough to read by eye; a 16-GPU timeline is ~7 MB compact, and
+  // indentation would add a third to it and to the time spent writing it.
+  writeFileAtomic(specPath, (specJson.length <= PRETTY_SPEC_CHARS ? JSON.stringify(spec, null, 2) : specJson) + '\n');
+  const svg = await r.toSvg(staticSpec, directRects);
   writeFileAtomic(svgPath, svg);
   writeFileAtomic(pngPath, r.toPng(svg));
-  return { svgPath, pngPath, specPath };
+  return { svgPath, pngPath, specPath, specJson };
 }

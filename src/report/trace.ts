@@ -6,7 +6,7 @@ import { BYTES_PER_ELEMENT } from '../util/dtype.ts';
 import { memorySeries, MEMORY_CATEGORIES } from '../metrics/memory-series.ts';
 import { slowestRank } from '../metrics/activity.ts';
 import { spansOf } from '../metrics/spans.ts';
-import { streamView } from './streams.ts';
+import { streamView, type StreamView } from './streams.ts';
 import { opName } from './names.ts';
 
 /**
@@ -74,15 +74,31 @@ export function ncclKernelName(kind: string, dtype: Dtype, algorithm: string | u
   return `ncclDevKernel_${coll}${reduces ? `_Sum_${NCCL_DTYPE[dtype]}` : ''}_${algo}`;
 }
 
-function kernelEvent(run: SimulationRun, s: Span<OpTag>): TraceEvent {
+/**
+ * JSON text of one value, as JSON.stringify writes it inside an object. The trace is tens of thousands of
+ * events: they are written as text, key by key in a fixed order, instead of built as objects and
+ * stringified (half the report's garbage); `chromeTrace` parses the text back for callers that want objects.
+ */
+const json = (v: unknown): string => (typeof v === 'number' ? (Number.isFinite(v) ? String(v) : 'null') : JSON.stringify(v)!);
+/** `,"key":value`, or nothing for undefined (JSON.stringify drops such keys). `key` is a JSON-quoted name. */
+const prop = (quotedKey: string, v: unknown): string => (v === undefined ? '' : `,${quotedKey}:${json(v)}`);
+
+/** A kernel as the trace shows it: its `X` event's text and what the flow arrows need. */
+interface KernelEvent {
+  text: string;
+  tid: number;
+  ts: number;
+  dur: number;
+}
+
+function kernelEvent(run: SimulationRun, s: Span<OpTag>, stream: StreamView): KernelEvent {
   const t = s.tag;
-  const stream = streamView(s.stream);
-  const base = { layer: t.layer ?? null, op: t.label, phase: t.phase, microBatch: t.microBatch, device: s.process, stream: stream.id };
+  const base = `"args":{"layer":${json(t.layer ?? null)}${prop('"op"', t.label)}${prop('"phase"', t.phase)}${prop('"microBatch"', t.microBatch)}${prop('"device"', s.process)},"stream":${stream.id}`;
   if (t.kind === 'compute' || t.kind === 'optimizer') {
-    return {
-      ph: 'X', cat: 'kernel', name: opName(t), pid: s.process, tid: stream.id, ts: us(s.workStart), dur: us(s.end) - us(s.workStart),
-      args: { ...base, ...(t.flops !== undefined ? { 'GFLOPs': Math.round(t.flops / 1e9) } : {}) },
-    };
+    const ts = us(s.workStart);
+    const dur = us(s.end) - ts;
+    const text = `{"ph":"X","cat":"kernel","name":${json(opName(t))},"pid":${json(s.process)},"tid":${stream.id},"ts":${json(ts)},"dur":${json(dur)},${base}${t.flops !== undefined ? `,"GFLOPs":${json(Math.round(t.flops / 1e9))}` : ''}}}`;
+    return { text, tid: stream.id, ts, dur };
   }
   const dtype = collectiveDtype(run, t);
   const n = t.groupSize ?? 1;
@@ -92,22 +108,14 @@ function kernelEvent(run: SimulationRun, s: Span<OpTag>): TraceEvent {
   const outElems = t.kind === 'reduce_scatter' ? Math.round(elements / n) : elements;
   // A NCCL kernel is on its stream from launch and spins until every peer has arrived: the event starts
   // at arrival, like a real trace; the wait is in the args.
-  return {
-    ph: 'X', cat: 'kernel', name: t.algorithm === 'local' ? `${t.kind} (no-op: group of 1)` : ncclKernelName(t.kind, dtype, t.algorithm), pid: s.process, tid: stream.id,
-    ts: us(s.start), dur: us(s.end) - us(s.start),
-    args: {
-      ...base,
-      'Collective name': C10D_NAME[t.kind] ?? t.kind,
-      'In msg nelems': inElems,
-      'Out msg nelems': outElems,
-      'Group size': n,
-      dtype: NCCL_DTYPE[dtype],
-      bytes: t.bytes ?? 0,
-      'wire bytes': t.wireBytes ?? 0,
-      algorithm: t.algorithm ?? '',
-      'waiting for peers (us)': us(s.workStart) - us(s.start),
-    },
-  };
+  const ts = us(s.start);
+  const dur = us(s.end) - ts;
+  const name = t.algorithm === 'local' ? `${t.kind} (no-op: group of 1)` : ncclKernelName(t.kind, dtype, t.algorithm);
+  const text =
+    `{"ph":"X","cat":"kernel","name":${json(name)},"pid":${json(s.process)},"tid":${stream.id},"ts":${json(ts)},"dur":${json(dur)},${base}` +
+    `,"Collective name":${json(C10D_NAME[t.kind] ?? t.kind)},"In msg nelems":${json(inElems)},"Out msg nelems":${json(outElems)},"Group size":${json(n)},"dtype":${json(NCCL_DTYPE[dtype])}` +
+    `,"bytes":${json(t.bytes ?? 0)},"wire bytes":${json(t.wireBytes ?? 0)},"algorithm":${json(t.algorithm ?? '')},"waiting for peers (us)":${json(us(s.workStart) - ts)}}}`;
+  return { text, tid: stream.id, ts, dur };
 }
 
 /** The ranks the trace shows. */
@@ -119,61 +127,30 @@ export function traceRanks(run: SimulationRun): number[] {
   return keep.includes(slow) ? [...keep, ranks[MAX_TRACE_RANKS - 1]!] : [...keep, slow];
 }
 
+/** The trace as objects (parsed from `chromeTraceJson`). */
 export function chromeTrace(run: SimulationRun): ChromeTrace {
+  return JSON.parse(chromeTraceJson(run)) as ChromeTrace;
+}
+
+/** trace.json's text. */
+export function chromeTraceJson(run: SimulationRun): string {
+  return [...chromeTraceChunks(run)].join('');
+}
+
+/** Characters per chunk of `chromeTraceChunks`: written out and dropped while young (cheap to collect). */
+const CHUNK_CHARS = 1 << 16;
+
+/**
+ * trace.json's text in pieces of about CHUNK_CHARS, to be written as they come: a 16-GPU step is ~80 k
+ * events and ~13 MB, which held at once (as event objects or strings) costs more in garbage collection
+ * than in writing.
+ */
+export function* chromeTraceChunks(run: SimulationRun): Generator<string> {
   const ranks = traceRanks(run);
   const shown = new Set(ranks);
-  const events: TraceEvent[] = [];
   const gpu = run.cluster.profile.gpu;
-
-  for (const r of ranks) {
-    const alike = (run.plan.rankClasses?.find((c) => c.representative === r)?.ranks ?? 1) - 1;
-    events.push({ ph: 'M', name: 'process_name', pid: r, tid: 0, args: { name: alike > 0 ? `rank ${r} (and ${alike} ranks alike)` : `rank ${r}` } });
-    events.push({ ph: 'M', name: 'process_labels', pid: r, tid: 0, args: { labels: `GPU ${r}` } });
-    events.push({ ph: 'M', name: 'process_sort_index', pid: r, tid: 0, args: { sort_index: r } });
-    const streams = new Set(spansOf(run.timeline, r).map((s) => s.stream));
-    for (const st of streams) {
-      const v = streamView(st);
-      events.push({ ph: 'M', name: 'thread_name', pid: r, tid: v.id, args: { name: v.threadName } });
-      events.push({ ph: 'M', name: 'thread_sort_index', pid: r, tid: v.id, args: { sort_index: v.id } });
-    }
-  }
-
-  // Kernels, indexed by task for the flows.
-  const byTask = new Map<number, { span: Span<OpTag>; ev: TraceEvent }>();
-  for (const s of run.timeline.spans) {
-    if (!shown.has(s.process)) continue;
-    const ev = kernelEvent(run, s);
-    events.push(ev);
-    byTask.set(s.task, { span: s, ev });
-  }
-
-  // Cross-stream waits: an arrow from the kernel waited on to the kernel that waited.
-  let flowId = 1;
-  for (const { span, ev } of byTask.values()) {
-    if (!ev.dur) continue;
-    for (const d of run.plan.tasks[span.task]?.deps ?? []) {
-      const dep = byTask.get(d);
-      if (!dep || dep.span.stream === span.stream || dep.span.process !== span.process || !dep.ev.dur) continue;
-      const id = flowId++;
-      // `s` binds to the slice enclosing its ts, so it sits just inside the producer's end.
-      const sTs = Math.max(dep.ev.ts!, dep.ev.ts! + dep.ev.dur - 0.001);
-      events.push({ ph: 's', id, cat: 'stream_wait', name: 'stream_wait', pid: dep.span.process, tid: dep.ev.tid, ts: sTs });
-      events.push({ ph: 'f', id, cat: 'stream_wait', name: 'stream_wait', pid: span.process, tid: ev.tid, ts: ev.ts!, bp: 'e' });
-    }
-  }
-
-  // Memory: allocated bytes per category as one counter (stacked in chrome://tracing, a track per
-  // category in Perfetto), plus the total.
-  for (const r of ranks) {
-    for (const p of memorySeries(run.timeline, r)) {
-      const byCat = Object.fromEntries(MEMORY_CATEGORIES.map((c) => [c, Math.max(0, p.byCategory[c])]));
-      events.push({ ph: 'C', name: 'Memory allocated by category (bytes)', pid: r, tid: 0, ts: us(p.time), args: byCat });
-      events.push({ ph: 'C', name: 'Memory allocated (bytes)', pid: r, tid: 0, ts: us(p.time), args: { allocated: p.totalBytes } });
-    }
-  }
-
   const r = run.result;
-  return {
+  const head: Omit<ChromeTrace, 'traceEvents'> = {
     schemaVersion: 1,
     traceName: `shardsim ${r.scenario}`,
     displayTimeUnit: 'ms',
@@ -195,6 +172,79 @@ export function chromeTrace(run: SimulationRun): ChromeTrace {
             ? `one rank per class of ranks with identical timelines: ${run.plan.rankClasses.map((c) => `rank ${c.representative} × ${c.ranks}`).join(', ')}`
             : undefined,
     },
-    traceEvents: events,
   };
+  // The head's keys, then the events: `{…,"traceEvents":[e1,e2,…]}`.
+  let out = `${JSON.stringify(head).slice(0, -1)},"traceEvents":[`;
+  let sep = '';
+  const emit = (event: string) => {
+    out += sep + event;
+    sep = ',';
+  };
+  const meta = (name: string, pid: number, tid: number, args: string) => emit(`{"ph":"M","name":"${name}","pid":${json(pid)},"tid":${tid},"args":${args}}`);
+
+  for (const r of ranks) {
+    const alike = (run.plan.rankClasses?.find((c) => c.representative === r)?.ranks ?? 1) - 1;
+    meta('process_name', r, 0, `{"name":${json(alike > 0 ? `rank ${r} (and ${alike} ranks alike)` : `rank ${r}`)}}`);
+    meta('process_labels', r, 0, `{"labels":${json(`GPU ${r}`)}}`);
+    meta('process_sort_index', r, 0, `{"sort_index":${json(r)}}`);
+    const streams = new Set(spansOf(run.timeline, r).map((s) => s.stream));
+    for (const st of streams) {
+      const v = streamView(st);
+      meta('thread_name', r, v.id, `{"name":${json(v.threadName)}}`);
+      meta('thread_sort_index', r, v.id, `{"sort_index":${v.id}}`);
+    }
+  }
+
+  // Kernels, indexed by task for the flows.
+  const views = new Map<string, StreamView>();
+  const byTask = new Map<number, { span: Span<OpTag>; ev: Omit<KernelEvent, 'text'> }>();
+  for (const s of run.timeline.spans) {
+    if (!shown.has(s.process)) continue;
+    let view = views.get(s.stream);
+    if (!view) views.set(s.stream, (view = streamView(s.stream)));
+    const ev = kernelEvent(run, s, view);
+    emit(ev.text);
+    byTask.set(s.task, { span: s, ev: { tid: ev.tid, ts: ev.ts, dur: ev.dur } });
+    if (out.length >= CHUNK_CHARS) {
+      yield out;
+      out = '';
+    }
+  }
+
+  // Cross-stream waits: an arrow from the kernel waited on to the kernel that waited.
+  let flowId = 1;
+  for (const { span, ev } of byTask.values()) {
+    if (!ev.dur) continue;
+    for (const d of run.plan.tasks[span.task]?.deps ?? []) {
+      const dep = byTask.get(d);
+      if (!dep || dep.span.stream === span.stream || dep.span.process !== span.process || !dep.ev.dur) continue;
+      const id = flowId++;
+      // `s` binds to the slice enclosing its ts, so it sits just inside the producer's end.
+      const sTs = Math.max(dep.ev.ts, dep.ev.ts + dep.ev.dur - 0.001);
+      emit(`{"ph":"s","id":${id},"cat":"stream_wait","name":"stream_wait","pid":${json(dep.span.process)},"tid":${dep.ev.tid},"ts":${json(sTs)}}`);
+      emit(`{"ph":"f","id":${id},"cat":"stream_wait","name":"stream_wait","pid":${json(span.process)},"tid":${ev.tid},"ts":${json(ev.ts)},"bp":"e"}`);
+    }
+    if (out.length >= CHUNK_CHARS) {
+      yield out;
+      out = '';
+    }
+  }
+
+  // Memory: allocated bytes per category as one counter (stacked in chrome://tracing, a track per
+  // category in Perfetto), plus the total.
+  const categoryKeys = MEMORY_CATEGORIES.map((c) => JSON.stringify(c));
+  for (const r of ranks) {
+    for (const p of memorySeries(run.timeline, r)) {
+      const ts = json(us(p.time));
+      let byCat = '';
+      for (let i = 0; i < MEMORY_CATEGORIES.length; i++) byCat += `${i === 0 ? '' : ','}${categoryKeys[i]}:${json(Math.max(0, p.byCategory[MEMORY_CATEGORIES[i]!]))}`;
+      emit(`{"ph":"C","name":"Memory allocated by category (bytes)","pid":${json(r)},"tid":0,"ts":${ts},"args":{${byCat}}}`);
+      emit(`{"ph":"C","name":"Memory allocated (bytes)","pid":${json(r)},"tid":0,"ts":${ts},"args":{"allocated":${json(p.totalBytes)}}}`);
+      if (out.length >= CHUNK_CHARS) {
+        yield out;
+        out = '';
+      }
+    }
+  }
+  yield `${out}]}`;
 }

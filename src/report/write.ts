@@ -5,11 +5,12 @@ import { exposedSecondsByKind } from '../metrics/exposure.ts';
 import { breakdownRank } from '../metrics/activity.ts';
 import { markdownSummary } from './markdown.ts';
 import { renderVegaLite } from './render.ts';
-import { timelineSpec, timelineRanks } from './charts/timeline.ts';
+import { timelineSpecs, timelineRanks } from './charts/timeline.ts';
+import type { DirectRects } from './direct-rects.ts';
 import { memorySpec } from './charts/memory.ts';
 import { stepBreakdownSpec } from './charts/breakdown.ts';
 import { communicationSpec, hasCommunication } from './charts/communication.ts';
-import { chromeTrace } from './trace.ts';
+import { chromeTraceChunks } from './trace.ts';
 import { explain } from './explain.ts';
 import { reportHtml, type HtmlChart } from './html.ts';
 
@@ -35,7 +36,7 @@ export async function writeReport(run: SimulationRun, dir: string): Promise<Writ
     timings[name] = (now - t) / 1e3;
     t = now;
   };
-  const write = (name: string, text: string) => {
+  const write = (name: string, text: string | Iterable<string>) => {
     writeFileAtomic(join(dir, name), text, '--out');
     files.push(name);
   };
@@ -47,8 +48,9 @@ export async function writeReport(run: SimulationRun, dir: string): Promise<Writ
   const explanation = explain(run);
   lap('summary');
 
-  const specs: { id: string; title: string; spec: object; staticSpec?: object }[] = [
-    { id: 'timeline', title: `Timeline of the step (${timelineRanks(run).map((x) => `rank ${x}`).join(', ')})`, spec: timelineSpec(run), staticSpec: timelineSpec(run, { staticImage: true }) },
+  const timeline = timelineSpecs(run);
+  const specs: { id: string; title: string; spec: object; staticSpec?: object; directRects?: DirectRects[] }[] = [
+    { id: 'timeline', title: `Timeline of the step (${timelineRanks(run).map((x) => `rank ${x}`).join(', ')})`, spec: timeline.spec, staticSpec: timeline.image.spec, directRects: timeline.image.rects },
   ];
   if (run.timeline.memorySamples.length > 0) specs.push({ id: 'memory', title: 'Memory over the step', spec: memorySpec(run) });
   specs.push({ id: 'breakdown', title: 'Step-time breakdown', spec: stepBreakdownSpec([{ name: r.scenario, result: r }]) });
@@ -58,13 +60,13 @@ export async function writeReport(run: SimulationRun, dir: string): Promise<Writ
 
   const charts: HtmlChart[] = [];
   for (const s of specs) {
-    const out = await renderVegaLite(s.spec, join(dir, s.id), s.staticSpec);
+    const out = await renderVegaLite(s.spec, join(dir, s.id), s.staticSpec, s.directRects);
     files.push(...[out.specPath, out.svgPath, out.pngPath].map((p) => basename(p)));
-    charts.push({ id: s.id, title: s.title, spec: s.spec, png: basename(out.pngPath) });
+    charts.push({ id: s.id, title: s.title, spec: s.spec, specJson: out.specJson, png: basename(out.pngPath) });
     lap(`chart ${s.id}`);
   }
 
-  write('trace.json', JSON.stringify(chromeTrace(run)));
+  write('trace.json', chromeTraceChunks(run));
   lap('trace');
 
   write(

@@ -79,12 +79,44 @@ export function makeDirs(dir: string): string[] {
 let tempCounter = 0;
 const tempName = (path: string) => join(dirname(path), `.${basename(path)}.${process.pid}.${++tempCounter}.tmp`);
 
+/** An error thrown while producing a piece of the data (a bug, not a file-system failure): rethrown as is. */
+class DataError {
+  constructor(readonly cause: unknown) {}
+}
+
+/** Text pieces are written as they come (a large file never held whole in memory). */
+function writeData(path: string, data: string | Uint8Array | Iterable<string>, flag: 'w' | 'wx'): void {
+  if (typeof data === 'string' || data instanceof Uint8Array) {
+    writeFileSync(path, data, { flag });
+    return;
+  }
+  const fd = openSync(path, flag);
+  try {
+    const pieces = data[Symbol.iterator]();
+    for (;;) {
+      let next: IteratorResult<string>;
+      try {
+        next = pieces.next();
+      } catch (e) {
+        throw new DataError(e);
+      }
+      if (next.done) break;
+      const bytes = Buffer.from(next.value, 'utf8');
+      // writeSync may write less than asked (a pipe): loop until the piece is out.
+      for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /**
  * Writes a file atomically: a temporary file in the same folder, then a rename over the target. A
  * character device or FIFO (`/dev/null`, `/dev/stdout`) is written directly: renaming over it would
  * replace the device. Failures are one line naming the path.
+ * `data` may come in text pieces (an iterable), written as they come.
  */
-export function writeFileAtomic(path: string, data: string | Uint8Array, flag = 'output'): void {
+export function writeFileAtomic(path: string, data: string | Uint8Array | Iterable<string>, flag = 'output'): void {
   let k: Kind;
   try {
     k = kindOf(path);
@@ -94,15 +126,16 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, flag = 
   if (k === 'dir') throw outputError(flag, path, 'is a folder, not a file', 'give a file path');
   if (k === 'special') {
     try {
-      writeFileSync(path, data);
+      writeData(path, data, 'w');
     } catch (e) {
+      if (e instanceof DataError) throw e.cause;
       throw outputError(flag, path, `cannot write (${reason(e)})`);
     }
     return;
   }
   const tmp = tempName(path);
   try {
-    writeFileSync(tmp, data, { flag: 'wx' });
+    writeData(tmp, data, 'wx');
     renameSync(tmp, path);
   } catch (e) {
     try {
@@ -110,6 +143,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, flag = 
     } catch {
       /* never created */
     }
+    if (e instanceof DataError) throw e.cause;
     throw outputError(flag, path, `cannot write (${reason(e)})`);
   }
 }

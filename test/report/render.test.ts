@@ -14,7 +14,7 @@ describe('renderVegaLite', () => {
     const run = await runForReport(ddpSmall, 'render-test');
     const spec = stepBreakdownSpec([{ name: 'render-test', result: run.result }]);
     const out = await renderVegaLite(spec, join(dir, 'breakdown'));
-    expect(out).toEqual({ specPath: join(dir, 'breakdown.vl.json'), svgPath: join(dir, 'breakdown.svg'), pngPath: join(dir, 'breakdown.png') });
+    expect(out).toEqual({ specPath: join(dir, 'breakdown.vl.json'), svgPath: join(dir, 'breakdown.svg'), pngPath: join(dir, 'breakdown.png'), specJson: expect.any(String) });
     expect(JSON.parse(readFileSync(out.specPath, 'utf8'))).toEqual(JSON.parse(JSON.stringify(spec)));
 
     const svg = readFileSync(out.svgPath, 'utf8');
@@ -39,5 +39,18 @@ describe('renderVegaLite', () => {
     const withText = await renderVegaLite({ ...base, title: 'A title with many words in it to draw' }, join(dir, 'a'));
     const without = await renderVegaLite({ ...base, encoding: { y: { ...base.encoding.y, axis: null }, x: { ...base.encoding.x, axis: null } } }, join(dir, 'b'));
     expect(statSync(withText.pngPath).size).toBeGreaterThan(statSync(without.pngPath).size + 2_000);
+  });
+
+  it('writes a small spec indented and a large one compact, with the same content; returns it compact', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'shardsim-render-'));
+    const chart = (n: number) => ({ data: { values: Array.from({ length: n }, (_, i) => ({ k: `row ${i}`, v: i % 7 })) }, mark: 'bar', encoding: { x: { field: 'v', type: 'quantitative', aggregate: 'sum' } } });
+    for (const [n, indented] of [[10, true], [80_000, false]] as const) {
+      const spec = chart(n);
+      const out = await renderVegaLite(chart(n), join(dir, `n${n}`));
+      const text = readFileSync(out.specPath, 'utf8');
+      expect(JSON.parse(text)).toEqual(spec);
+      expect(text.trimEnd().includes('\n')).toBe(indented);
+      expect(out.specJson).toBe(JSON.stringify(spec));
+    }
   });
 });

@@ -22,6 +22,23 @@ describe('writeFileAtomic', () => {
     if (existsSync('/dev/full')) expect(errorOf(() => writeFileAtomic('/dev/full', 'x', '--csv')).message).toBe('--csv "/dev/full": cannot write (no space left on the device)');
   });
 
+  it('writes text pieces as they come; a piece that fails to be made is its own error, with no file left behind', () => {
+    const p = join(dir, 'pieces.txt');
+    writeFileAtomic(p, (function* () {
+      yield 'a·';
+      yield '';
+      yield 'b'.repeat(100_000);
+    })());
+    expect(readFileSync(p, 'utf8')).toBe(`a·${'b'.repeat(100_000)}`);
+    const broken = join(dir, 'broken.txt');
+    const bug = new Error('bug while making the data');
+    expect(() => writeFileAtomic(broken, (function* () {
+      yield 'start';
+      throw bug;
+    })(), '--out')).toThrow(bug);
+    expect(readdirSync(dir).filter((f) => f.includes('broken.txt'))).toEqual([]);
+  });
+
   it('a folder in the way is one line', () => {
     expect(errorOf(() => writeFileAtomic(dir, 'x', '--csv')).message).toMatch(/--csv ".*": is a folder, not a file/);
   });

@@ -7,7 +7,8 @@ import { spansOf } from '../../metrics/spans.ts';
 import { bytesHuman } from '../format.ts';
 import { streamRank, streamView } from '../streams.ts';
 import { opName } from '../names.ts';
-import { seconds } from '../format.ts';
+import { grouped, seconds } from '../format.ts';
+import type { DirectRects } from '../direct-rects.ts';
 import { CHART_WIDTH, TIMELINE_COLORS, VEGA_LITE_SCHEMA, chartConfig, colorScale, collectiveName } from './theme.ts';
 
 /** One bar of the Gantt chart. */
@@ -30,14 +31,31 @@ export function timelineRanks(run: SimulationRun): number[] {
 }
 
 const ms = (s: number) => s * 1e3;
-const fmtMs = (s: number) => ms(s).toLocaleString('en-US', { maximumFractionDigits: ms(s) >= 100 ? 0 : 1 });
+const fmtMs = (s: number) => grouped(ms(s), ms(s) >= 100 ? 0 : 1);
 
-function detail(t: OpTag): string {
-  const parts = [`micro-batch ${t.microBatch}`];
-  if (t.layer !== undefined) parts.push(`layer ${t.layer}`);
-  if (t.bytes !== undefined) parts.push(`S = ${bytesHuman(t.bytes)}, sent ${bytesHuman(t.wireBytes ?? 0)} (${t.algorithm ?? '?'}, ${t.groupSize ?? 1} GPUs)`);
-  if (t.flops !== undefined) parts.push(`${(t.flops / 1e12).toFixed(2)} TFLOP`);
-  return parts.join(' · ');
+/**
+ * A bar's tooltip detail: "micro-batch m · layer l · S = …, sent … (algorithm, n GPUs) · x TFLOP". A step
+ * repeats the same few payloads and kernels thousands of times: their formatted parts are kept by value.
+ */
+function detailWriter(): (t: OpTag) => string {
+  const comm = new Map<string, string>();
+  const flops = new Map<number, string>();
+  return (t) => {
+    let out = `micro-batch ${t.microBatch}`;
+    if (t.layer !== undefined) out += ` · layer ${t.layer}`;
+    if (t.bytes !== undefined) {
+      const key = `${t.bytes}|${t.wireBytes}|${t.algorithm}|${t.groupSize}`;
+      let text = comm.get(key);
+      if (text === undefined) comm.set(key, (text = `S = ${bytesHuman(t.bytes)}, sent ${bytesHuman(t.wireBytes ?? 0)} (${t.algorithm ?? '?'}, ${t.groupSize ?? 1} GPUs)`));
+      out += ` · ${text}`;
+    }
+    if (t.flops !== undefined) {
+      let text = flops.get(t.flops);
+      if (text === undefined) flops.set(t.flops, (text = `${(t.flops / 1e12).toFixed(2)} TFLOP`));
+      out += ` · ${text}`;
+    }
+    return out;
+  };
 }
 
 // The local experts' grouped GEMMs under expert parallelism (strategy/ep-schedule.ts labels them "layer i experts").
@@ -46,6 +64,7 @@ const category = (t: OpTag) => (t.kind === 'compute' ? (t.label.endsWith(' exper
 export function timelineBars(run: SimulationRun, ranks = timelineRanks(run)): { bars: TimelineBar[]; lanes: string[] } {
   const bars: TimelineBar[] = [];
   const lanes: string[] = [];
+  const detail = detailWriter();
   for (const rank of ranks) {
     const spans = spansOf(run.timeline, rank);
     const streams = [...new Set(spans.map((s) => s.stream))].sort((a, b) => streamRank(a) - streamRank(b));
@@ -183,11 +202,50 @@ export function zoomWindows(run: SimulationRun, rank: number): { first: [number,
  * In report.html each panel pans and zooms.
  */
 export function timelineSpec(run: SimulationRun, opts: { staticImage?: boolean } = {}): object {
+  return timelineSpecFrom(run, timelineInputs(run), opts);
+}
+
+/** What both timeline specs draw (the bars are the costly part: built once for both). */
+interface TimelineInputs {
+  ranks: number[];
+  bars: TimelineBar[];
+  lanes: string[];
+  windows: { first: [number, number]; last: [number, number] };
+}
+
+function timelineInputs(run: SimulationRun): TimelineInputs {
   const ranks = timelineRanks(run);
-  const { bars, lanes } = timelineBars(run, ranks);
+  return { ranks, ...timelineBars(run, ranks), windows: zoomWindows(run, ranks[0]!) };
+}
+
+/**
+ * The report's two timeline specs from one set of bars: `spec` (interactive, report.html and .vl.json) and
+ * `image` (what the SVG/PNG draw). The image's bars are not vega data: each panel's bar layer is empty in
+ * `image.spec` and its bars come as `image.rects`, which the renderer writes straight into that mark's
+ * SVG group as vega would (render.ts `DirectRects`). Vega's dataflow costs per item and a 16-GPU step has
+ * thousands of bars; axes, legend, titles and the ▼ markers stay vega's, so the image looks the same.
+ */
+export function timelineSpecs(run: SimulationRun): { spec: object; image: { spec: object; rects: DirectRects[] } } {
+  const inputs = timelineInputs(run);
+  const rects: DirectRects[] = [];
+  const spec = timelineSpecFrom(run, inputs, {});
+  const image = timelineSpecFrom(run, inputs, {
+    staticImage: true,
+    directBars: (index, bars) => {
+      rects.push({ mark: `concat_${index}_layer_0_marks`, xScale: `concat_${index}_x`, yScale: `concat_${index}_y`, colorScale: 'color', rows: bars.map((b) => ({ y: b.lane, x: b.start_ms, x2: b.end_ms, color: b.category })) });
+      return [];
+    },
+  });
+  return { spec, image: { spec: image, rects } };
+}
+
+function timelineSpecFrom(
+  run: SimulationRun,
+  { ranks, bars, lanes, windows }: TimelineInputs,
+  opts: { staticImage?: boolean; directBars?: (panelIndex: number, bars: TimelineBar[]) => TimelineBar[] },
+): object {
   const r = run.result;
   const who = ranks.length > 1 ? `rank ${ranks[0]} and the slowest rank, ${ranks[1]}` : `rank ${ranks[0]}`;
-  const windows = zoomWindows(run, ranks[0]!);
   const communicates = run.timeline.spans.some((s) => s.tag.kind !== 'compute' && s.tag.kind !== 'optimizer');
   const setup = r.world_size === 1 ? 'One GPU' : `${r.strategy.toUpperCase()} on ${r.world_size} GPUs`;
   const laneHeight = 26;
@@ -206,7 +264,7 @@ export function timelineSpec(run: SimulationRun, opts: { staticImage?: boolean }
     { field: 'duration_ms', title: 'duration (ms)', format: '.3f' },
     { field: 'detail', title: 'detail' },
   ];
-  const panel = (name: string, title: string, [a, b]: [number, number], whole: boolean) => {
+  const panel = (index: number, name: string, title: string, [a, b]: [number, number], whole: boolean) => {
     const x = { field: 'start_ms', type: 'quantitative', title: 'time since the step started (ms)', scale: { domain: [ms(a), ms(b)], nice: false } };
     // Every panel lists every lane, even if its window has no bar on it, so the panels line up.
     const y = { field: 'lane', type: 'nominal', sort: lanes, title: null, scale: { domain: lanes } };
@@ -215,9 +273,8 @@ export function timelineSpec(run: SimulationRun, opts: { staticImage?: boolean }
     const margin = ms(b - a);
     const keep = whole ? [] : [{ filter: `datum.end_ms >= ${ms(a) - margin} && datum.start_ms <= ${ms(b) + margin}` }];
     // A static image has no pan or zoom: each panel draws only what it shows, at its own resolution.
-    const own = opts.staticImage
-      ? { data: { values: whole ? coalesceBars(bars, ms(a), ms(b), CHART_WIDTH) : bars.filter((x) => x.end_ms >= ms(a) - margin && x.start_ms <= ms(b) + margin) } }
-      : {};
+    const drawn = () => (whole ? coalesceBars(bars, ms(a), ms(b), CHART_WIDTH) : bars.filter((x) => x.end_ms >= ms(a) - margin && x.start_ms <= ms(b) + margin));
+    const own = opts.staticImage ? { data: { values: opts.directBars ? opts.directBars(index, drawn()) : drawn() } } : {};
     return {
       ...own,
       title: { text: title, fontSize: 13 },
@@ -254,9 +311,9 @@ export function timelineSpec(run: SimulationRun, opts: { staticImage?: boolean }
     },
     ...(opts.staticImage ? {} : { data: { values: bars } }),
     vconcat: [
-      panel('zoom_step', communicates ? 'The whole step (▼ marks exposed communication)' : 'The whole step', [0, run.timeline.makespan], true),
-      panel('zoom_first', `Zoom: ${communicates ? 'where communication starts' : 'the start of the step'} (${span(windows.first)})`, windows.first, false),
-      panel('zoom_last', `Zoom: the end of backward and the optimizer step (${span(windows.last)})`, windows.last, false),
+      panel(0, 'zoom_step', communicates ? 'The whole step (▼ marks exposed communication)' : 'The whole step', [0, run.timeline.makespan], true),
+      panel(1, 'zoom_first', `Zoom: ${communicates ? 'where communication starts' : 'the start of the step'} (${span(windows.first)})`, windows.first, false),
+      panel(2, 'zoom_last', `Zoom: the end of backward and the optimizer step (${span(windows.last)})`, windows.last, false),
     ],
     spacing: 24,
     config: chartConfig(),
