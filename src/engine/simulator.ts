@@ -115,16 +115,56 @@ export interface Timeline<Tag> {
   eventsProcessed: number;
 }
 
-/** The timeline's spans as arrays: times by task index, the tasks in the order they finished. */
-export interface SpanTable<Tag> {
-  /** Task indices in the order the tasks finished (the order of `Timeline.spans`). */
-  readonly order: Int32Array;
-  /** By task index: `Span.start`, `Span.workStart`, `Span.end`. */
-  readonly start: Float64Array;
-  readonly workStart: Float64Array;
-  readonly end: Float64Array;
-  /** The plan's tasks (process, stream and tag of each span). */
-  readonly tasks: readonly Task<Tag>[];
+/**
+ * The timeline's spans as arrays: times by task index, the tasks in the order they finished. Per-process
+ * lists are built on first request and kept on the table (no side map that would keep plans alive).
+ */
+export class SpanTable<Tag> {
+  private byProcess: Map<number, Int32Array> | undefined;
+
+  constructor(
+    /** Task indices in the order the tasks finished (the order of `Timeline.spans`). */
+    readonly order: Int32Array,
+    /** By task index: `Span.start`, `Span.workStart`, `Span.end`. */
+    readonly start: Float64Array,
+    readonly workStart: Float64Array,
+    readonly end: Float64Array,
+    /** The plan's tasks (process, stream and tag of each span). */
+    readonly tasks: readonly Task<Tag>[],
+  ) {}
+
+  /** The tasks of one process in the order they finished (empty for a process with none). */
+  ofProcess(process: number): Int32Array {
+    this.byProcess ??= tasksByProcess(this.order, this.tasks);
+    return this.byProcess.get(process) ?? EMPTY_I32;
+  }
+}
+
+function tasksByProcess(order: Int32Array, tasks: readonly Task<unknown>[]): Map<number, Int32Array> {
+  const byProcess = new Map<number, Int32Array>();
+  const counts = new Map<number, number>();
+  for (let i = 0; i < order.length; i++) {
+    const p = tasks[order[i]!]!.process;
+    counts.set(p, (counts.get(p) ?? 0) + 1);
+  }
+  // One process (a steady-state plan's usual case): its tasks are the whole order.
+  if (counts.size === 1) {
+    byProcess.set(counts.keys().next().value!, order);
+    return byProcess;
+  }
+  const fill = new Map<number, number>();
+  for (const [p, c] of counts) {
+    byProcess.set(p, new Int32Array(c));
+    fill.set(p, 0);
+  }
+  for (let i = 0; i < order.length; i++) {
+    const task = order[i]!;
+    const p = tasks[task]!.process;
+    const at = fill.get(p)!;
+    byProcess.get(p)![at] = task;
+    fill.set(p, at + 1);
+  }
+  return byProcess;
 }
 
 /**
@@ -193,7 +233,6 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
   const sharesProcessor = scratchU8(1, n);
   const flowBytes = scratchF64(1, n);
   const flowMaxRate = scratchF64(2, n);
-  const flowResources: (readonly string[])[] = new Array(n);
   const occupancyOf = scratchF64(3, n);
   const groupOf = scratchI32(0, n);
   // Memory changes in two flat lists, those at a task's start and those at its end, each in list order
@@ -220,10 +259,9 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
   const dependentStart = scratchI32(5, n + 1).fill(0, 0, n + 1);
   // The span table's times (handed out with the timeline: one buffer of their own), by task: when it reached
   // its stream's head, when its work began, when it ended (jitter's drift also reads its predecessors' ends).
-  const times = new Float64Array(3 * n);
-  const readyAt = times.subarray(0, n).fill(-1);
-  const workStart = times.subarray(n, 2 * n);
-  const endAt = times.subarray(2 * n, 3 * n);
+  const readyAt = scratchF64(7, n).fill(-1, 0, n);
+  const workStart = scratchF64(8, n);
+  const endAt = scratchF64(9, n).fill(0, 0, n);
   // Jitter drift (see `virtualArrival`): what jitter added to a task's end since its chain last left a
   // rendezvous (all members together), and that sum's variance.
   const driftDev = rng ? new Float64Array(n) : undefined;
@@ -254,7 +292,7 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
   const groupArrived: number[] = [];
   const groupPending: number[] = [];
   let finished = 0;
-  const order = new Int32Array(n);
+  const order = scratchI32(10, n);
 
   let lastProc: ProcessState | undefined;
   for (let i = 0; i < n; i++) {
@@ -271,7 +309,6 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
       workSeconds[i] = w.latencySeconds;
       flowBytes[i] = w.bytes;
       flowMaxRate[i] = w.maxBytesPerSecond;
-      flowResources[i] = w.resources;
     }
     occupancyOf[i] = t.occupancy ?? 0;
     // Plans list a process's tasks together: the previous task's process is the likely one.
@@ -625,7 +662,7 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
     } else if (evKind === LATENCY_DONE) {
       progress++;
       if (flowBytes[evTask]! <= 0) workDone(evTask);
-      else network.add(evTask, flowBytes[evTask]!, flowMaxRate[evTask]!, flowResources[evTask]!, now);
+      else network.add(evTask, flowBytes[evTask]!, flowMaxRate[evTask]!, (tasks[evTask]!.work as Extract<Work, { kind: 'flow' }>).resources, now);
       scheduleFlowCheck();
     } else if (evKind === GROUP_START) {
       progress++;
@@ -656,18 +693,33 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
     const first = tasks.findIndex((_, i) => !done[i]);
     throw new Error(`engine: ${stuck} task(s) never ran (first: #${first} on stream ${tasks[first]!.stream}); the plan has a dependency cycle or an incomplete group`);
   }
-  const table: SpanTable<Tag> = { order, start: readyAt, workStart, end: endAt, tasks };
-  let spans: Span<Tag>[] | undefined;
-  return {
-    get spans() {
-      return (spans ??= spansFrom(table));
-    },
-    table,
-    makespan: now,
-    memory,
-    memorySamples,
-    eventsProcessed: events,
-  };
+  // The table's arrays are the timeline's own: copied out of the pool in one buffer.
+  const times = new Float64Array(3 * n);
+  times.set(readyAt.subarray(0, n), 0);
+  times.set(workStart.subarray(0, n), n);
+  times.set(endAt.subarray(0, n), 2 * n);
+  return new TableTimeline(new SpanTable(order.slice(0, n), times.subarray(0, n), times.subarray(n, 2 * n), times.subarray(2 * n), tasks), now, memory, memorySamples, events);
+}
+
+/**
+ * The timeline the engine returns: its span objects are built from the table on first read of `spans`
+ * (a prototype getter: a closure per timeline kept the young plan reachable across scavenges, and the
+ * sweep's garbage collection grew fourfold).
+ */
+class TableTimeline<Tag> implements Timeline<Tag> {
+  private built: Span<Tag>[] | undefined;
+
+  constructor(
+    readonly table: SpanTable<Tag>,
+    public makespan: number,
+    public memory: Map<number, ProcessMemory>,
+    public memorySamples: MemorySample[],
+    public eventsProcessed: number,
+  ) {}
+
+  get spans(): Span<Tag>[] {
+    return (this.built ??= spansFrom(this.table));
+  }
 }
 
 /** Span objects from the table, in finishing order (for reports; metrics read the table). */
@@ -694,6 +746,7 @@ function pooledHeap(): TypedEventHeap {
 
 const EMPTY_F64 = new Float64Array(0);
 const EMPTY_U8 = new Uint8Array(0);
+const EMPTY_I32 = new Int32Array(0);
 
 /** Durations, sizes and rates the engine can schedule: finite, non-negative, rates positive. */
 /** The number of `name`, numbering it if new. */

@@ -23,42 +23,7 @@ export function spansOf<Tag>(timeline: Timeline<Tag>, rank: number): readonly Sp
   return (entry.byProcess.get(rank) ?? []) as Span<Tag>[];
 }
 
-const taskIndex = new WeakMap<object, Map<number, Int32Array>>();
-
-/**
- * One rank's tasks in the order they finished (the order of its `spansOf`), read from the timeline's span
- * table without building span objects; indexed once per timeline.
- */
+/** One rank's tasks in the order they finished (the order of its `spansOf`), from the span table. */
 export function tasksOf<Tag>(timeline: Timeline<Tag>, rank: number): Int32Array {
-  const table = timeline.table;
-  let byProcess = taskIndex.get(table);
-  if (!byProcess) {
-    byProcess = new Map();
-    const { order, tasks } = table;
-    const counts = new Map<number, number>();
-    for (let i = 0; i < order.length; i++) {
-      const p = tasks[order[i]!]!.process;
-      counts.set(p, (counts.get(p) ?? 0) + 1);
-    }
-    // One process (the common steady-state plan): its tasks are the whole order.
-    if (counts.size === 1) byProcess.set(counts.keys().next().value!, order);
-    else {
-      const fill = new Map<number, number>();
-      for (const [p, c] of counts) {
-        byProcess.set(p, new Int32Array(c));
-        fill.set(p, 0);
-      }
-      for (let i = 0; i < order.length; i++) {
-        const task = order[i]!;
-        const p = tasks[task]!.process;
-        const at = fill.get(p)!;
-        byProcess.get(p)![at] = task;
-        fill.set(p, at + 1);
-      }
-    }
-    taskIndex.set(table, byProcess);
-  }
-  return byProcess.get(rank) ?? EMPTY;
+  return timeline.table.ofProcess(rank);
 }
-
-const EMPTY = new Int32Array(0);
