@@ -177,9 +177,9 @@ export function buildPlan(cfg: ResolvedConfig, model: ModelSpec, cluster: Cluste
   for (const i of first.values()) {
     const t = builder.tasks[i]!;
     t.memory = [
-      { at: 'start', bytes: persistent.parameters, category: 'parameters' },
-      { at: 'start', bytes: persistent.optimizer_states, category: 'optimizer_states' },
-      { at: 'start', bytes: persistent.communication_buffers, category: 'communication_buffers' },
+      { at: 'start', bytes: persistent.parameters, category: 'parameters', pool: undefined },
+      { at: 'start', bytes: persistent.optimizer_states, category: 'optimizer_states', pool: undefined },
+      { at: 'start', bytes: persistent.communication_buffers, category: 'communication_buffers', pool: undefined },
       ...(t.memory ?? []),
     ];
   }

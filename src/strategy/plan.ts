@@ -62,8 +62,9 @@ export interface Plan {
  */
 export type AllocatorPool = 'default' | 'all_gather' | 'reduce_scatter';
 
+/** One object shape for every change (`pool` undefined for the default pool), so the engine reads them monomorphically. */
 export const mem = (at: 'start' | 'end', bytes: number, category: MemoryCategory, pool: AllocatorPool = 'default'): MemoryChange =>
-  pool === 'default' ? { at, bytes, category } : { at, bytes, category, pool };
+  ({ at, bytes, category, pool: pool === 'default' ? undefined : pool });
 
 /**
  * Accumulates tasks for every simulated rank. Compute on a straggler rank runs slower; its links too.
@@ -119,12 +120,20 @@ export class PlanBuilder {
 
   private push(rank: number, stream: StreamName, work: Work, tag: OpTag, deps: number[], memory: MemoryChange[], group?: string): number {
     if (this.tasks.length >= this.limit.maxTasks) throw this.limit.error(this.tasks.length);
-    const task: Task<OpTag> = { process: rank, stream, work, tag };
     let kept = 0;
     for (let i = 0; i < deps.length; i++) if (deps[i]! >= 0) kept++;
-    if (kept > 0) task.deps = kept === deps.length ? deps.slice() : deps.filter((x) => x >= 0);
-    if (memory.length > 0) task.memory = memory;
-    if (group !== undefined) task.group = group;
+    // Every field present (absent ones undefined): one object shape for every task, whichever fields it uses.
+    const task: Task<OpTag> = {
+      process: rank,
+      stream,
+      deps: kept === 0 ? undefined : kept === deps.length ? deps.slice() : deps.filter((x) => x >= 0),
+      work,
+      group,
+      standsFor: undefined,
+      memory: memory.length > 0 ? memory : undefined,
+      occupancy: undefined,
+      tag,
+    };
     this.tasks.push(task);
     return this.tasks.length - 1;
   }
