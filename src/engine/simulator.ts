@@ -195,6 +195,9 @@ interface ProcessState {
   process: number;
   /** Its streams by name (numbers into the run's stream list). */
   streams: Map<string, number>;
+  /** The first few of them, scanned before the map. */
+  streamNames: string[];
+  streamIds: number[];
   /** Live bytes by category number (`catTouched`: ever changed), and the numbers in the order first touched (the breakdown's key order). */
   catBytes: Float64Array;
   catTouched: Uint8Array;
@@ -316,7 +319,7 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
       lastProc = procByNumber.get(t.process);
       if (!lastProc) {
         lastProc = {
-          process: t.process, streams: new Map(), catBytes: EMPTY_F64, catTouched: EMPTY_U8, catOrder: [], poolBytes: EMPTY_F64, poolPeak: EMPTY_F64, poolSet: EMPTY_U8, poolOrder: [],
+          process: t.process, streams: new Map(), streamNames: [], streamIds: [], catBytes: EMPTY_F64, catTouched: EMPTY_U8, catOrder: [], poolBytes: EMPTY_F64, poolPeak: EMPTY_F64, poolSet: EMPTY_U8, poolOrder: [],
           total: 0, rec: undefined, peakDirty: false, occupied: 0, sharing: undefined,
         };
         procByNumber.set(t.process, lastProc);
@@ -324,10 +327,23 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
       }
     }
     procOf[i] = lastProc;
-    let s = lastProc.streams.get(t.stream);
+    // A process has a few streams: scan its names (the same string objects, mostly) before hashing.
+    const names = lastProc.streamNames;
+    let s: number | undefined;
+    for (let k = 0; k < names.length; k++) {
+      if (names[k] === t.stream) {
+        s = lastProc.streamIds[k]!;
+        break;
+      }
+    }
+    if (s === undefined) s = lastProc.streams.get(t.stream);
     if (s === undefined) {
       s = streamQueues.length;
       lastProc.streams.set(t.stream, s);
+      if (names.length < 8) {
+        names.push(t.stream);
+        lastProc.streamIds.push(s);
+      }
       streamQueues.push([]);
       streamHead.push(0);
       streamBusy.push(false);
@@ -751,6 +767,8 @@ const EMPTY_I32 = new Int32Array(0);
 /** Durations, sizes and rates the engine can schedule: finite, non-negative, rates positive. */
 /** The number of `name`, numbering it if new. */
 function idOf(ids: Map<string, number>, names: string[], name: string): number {
+  // Plans use a handful of names, mostly the same string objects: a scan beats hashing each lookup.
+  if (names.length <= 8) for (let i = 0; i < names.length; i++) if (names[i] === name) return i;
   let id = ids.get(name);
   if (id === undefined) {
     ids.set(name, (id = names.length));
