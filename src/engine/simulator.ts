@@ -236,6 +236,8 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
   const sharesProcessor = scratchU8(1, n);
   const flowBytes = scratchF64(1, n);
   const flowMaxRate = scratchF64(2, n);
+  // Flows' resource lists (numbered once the network exists, below).
+  const flowResources: (readonly string[] | undefined)[] = new Array(n);
   const occupancyOf = scratchF64(3, n);
   const groupOf = scratchI32(0, n);
   // Memory changes in two flat lists, those at a task's start and those at its end, each in list order
@@ -312,6 +314,7 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
       workSeconds[i] = w.latencySeconds;
       flowBytes[i] = w.bytes;
       flowMaxRate[i] = w.maxBytesPerSecond;
+      flowResources[i] = w.resources;
     }
     occupancyOf[i] = t.occupancy ?? 0;
     // Plans list a process's tasks together: the previous task's process is the likely one.
@@ -481,6 +484,22 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
   };
 
   const network = new FluidNetwork(options.resources ?? new Map());
+  // Each flow's resources by number, resolved in task order before the run (a list shared by consecutive
+  // flows is looked up once). An unknown resource fails here, naming the first flow that uses it.
+  const flowIds: number[][] = new Array(n);
+  {
+    let lastList: readonly string[] | undefined;
+    let lastIds: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const list = flowResources[i];
+      if (list === undefined || flowBytes[i]! <= 0) continue;
+      if (list !== lastList) {
+        lastIds = network.resolve(i, list);
+        lastList = list;
+      }
+      flowIds[i] = lastIds;
+    }
+  }
   let flowCheckAt = Infinity;
   const scheduleFlowCheck = () => {
     const next = network.nextCompletion(now);
@@ -678,7 +697,7 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
     } else if (evKind === LATENCY_DONE) {
       progress++;
       if (flowBytes[evTask]! <= 0) workDone(evTask);
-      else network.add(evTask, flowBytes[evTask]!, flowMaxRate[evTask]!, (tasks[evTask]!.work as Extract<Work, { kind: 'flow' }>).resources, now);
+      else network.addResolved(evTask, flowBytes[evTask]!, flowMaxRate[evTask]!, flowIds[evTask]!, now);
       scheduleFlowCheck();
     } else if (evKind === GROUP_START) {
       progress++;

@@ -139,7 +139,7 @@ export class PlanBuilder {
   }
 
   compute(rank: number, seconds: number, tag: OpTag, deps: number[] = [], memory: MemoryChange[] = []): number {
-    const slowdown = this.slow.get(rank)?.computeSlowdown ?? 1;
+    const slowdown = this.slow.size === 0 ? 1 : (this.slow.get(rank)?.computeSlowdown ?? 1);
     // Kernels share the SMs with whatever NCCL kernels are resident on this GPU.
     return this.push(rank, 'compute', { kind: 'delay', seconds: seconds * slowdown, sharesProcessor: true }, tag, deps, memory);
   }
