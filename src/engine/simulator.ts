@@ -142,15 +142,20 @@ export class SpanTable<Tag> {
 
 function tasksByProcess(order: Int32Array, tasks: readonly Task<unknown>[]): Map<number, Int32Array> {
   const byProcess = new Map<number, Int32Array>();
+  // One process (a steady-state plan's usual case): its tasks are the whole order.
+  if (order.length > 0) {
+    const only = tasks[order[0]!]!.process;
+    let one = true;
+    for (let i = 1; i < order.length && one; i++) one = tasks[order[i]!]!.process === only;
+    if (one) {
+      byProcess.set(only, order);
+      return byProcess;
+    }
+  }
   const counts = new Map<number, number>();
   for (let i = 0; i < order.length; i++) {
     const p = tasks[order[i]!]!.process;
     counts.set(p, (counts.get(p) ?? 0) + 1);
-  }
-  // One process (a steady-state plan's usual case): its tasks are the whole order.
-  if (counts.size === 1) {
-    byProcess.set(counts.keys().next().value!, order);
-    return byProcess;
   }
   const fill = new Map<number, number>();
   for (const [p, c] of counts) {
