@@ -141,17 +141,18 @@ export class PlanBuilder {
   compute(rank: number, seconds: number, tag: OpTag, deps: number[] = [], memory: MemoryChange[] = []): number {
     const slowdown = this.slow.size === 0 ? 1 : (this.slow.get(rank)?.computeSlowdown ?? 1);
     // Kernels share the SMs with whatever NCCL kernels are resident on this GPU.
+    // Delay work in one object shape (sharesProcessor always present), as the engine reads every task's work.
     return this.push(rank, 'compute', { kind: 'delay', seconds: seconds * slowdown, sharesProcessor: true }, tag, deps, memory);
   }
 
   /** A host↔device copy (CPU offload) on its own stream at the host link's rate. */
   copy(rank: number, stream: 'host_to_device' | 'device_to_host', bytes: number, bytesPerSecond: number, tag: Omit<OpTag, 'kind'>, deps: number[] = [], memory: MemoryChange[] = []): number {
-    return this.push(rank, stream, { kind: 'delay', seconds: bytes / bytesPerSecond }, opTag({ ...tag, kind: 'copy', bytes }, tag.microBatch), deps, memory);
+    return this.push(rank, stream, { kind: 'delay', seconds: bytes / bytesPerSecond, sharesProcessor: undefined }, opTag({ ...tag, kind: 'copy', bytes }, tag.microBatch), deps, memory);
   }
 
   /** Work on the host CPU (e.g. the optimizer step under CPU offload): blocks the step, uses no SMs. */
   host(rank: number, seconds: number, tag: OpTag, deps: number[] = [], memory: MemoryChange[] = []): number {
-    return this.push(rank, 'host', { kind: 'delay', seconds }, tag, deps, memory);
+    return this.push(rank, 'host', { kind: 'delay', seconds, sharesProcessor: undefined }, tag, deps, memory);
   }
 
   /**
@@ -180,7 +181,7 @@ export class PlanBuilder {
     if (!perRank) this.workCache.set(cost, (perRank = new Map()));
     let work = perRank.get(rank);
     if (!work) {
-      if (cost.busBytes === 0) work = { kind: 'delay', seconds: 0 };
+      if (cost.busBytes === 0) work = { kind: 'delay', seconds: 0, sharesProcessor: undefined };
       else {
         const resource = `${cost.link}:${rank}`;
         const capacity = this.resources.get(resource)!;
