@@ -52,8 +52,11 @@ export class FluidNetwork {
   }
 
   add(task: number, bytes: number, maxRate: number, resources: readonly string[], now: number): void {
-    this.advance(now);
-    // Plans share one resource list among many flows: resolve each list's names once.
+    this.addResolved(task, bytes, maxRate, this.resolve(task, resources), now);
+  }
+
+  /** The numbers of a flow's resources (plans share one list among many flows: each list is resolved once). */
+  resolve(task: number, resources: readonly string[]): number[] {
     let ids = this.ids.get(resources);
     if (!ids) {
       ids = resources.map((r) => {
@@ -63,6 +66,12 @@ export class FluidNetwork {
       });
       this.ids.set(resources, ids);
     }
+    return ids;
+  }
+
+  /** `add` with the resources already resolved (`resolve`). */
+  addResolved(task: number, bytes: number, maxRate: number, ids: number[], now: number): void {
+    this.advance(now);
     this.flows.push({ task, remaining: bytes, maxRate, resources: ids, rate: 0 });
     this.rerate();
   }

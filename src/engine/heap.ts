@@ -74,6 +74,12 @@ export class TypedEventHeap {
     return this.n;
   }
 
+  /** Empties the heap and restarts its insertion counter (the arrays are kept). */
+  clear(): void {
+    this.n = 0;
+    this.nextSeq = 0;
+  }
+
   push(time: number, kind: number, task: number, version: number): void {
     if (this.n === this.times.length) this.grow();
     const seq = this.nextSeq++;

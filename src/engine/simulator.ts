@@ -1,6 +1,7 @@
 import seedrandom from 'seedrandom';
 import { maxOfNormals } from '../util/normal.ts';
 import { TypedEventHeap } from './heap.ts';
+import { scratchF64, scratchF64List, scratchI32, scratchI32List, scratchU8 } from './scratch.ts';
 import { FluidNetwork } from './fluid.ts';
 
 /**
@@ -104,17 +105,71 @@ export interface SimulationOptions {
 }
 
 export interface Timeline<Tag> {
-  spans: Span<Tag>[];
+  /** Every task's span, in the order the tasks finished: built from `table` on first access. */
+  readonly spans: Span<Tag>[];
+  /** The spans as arrays (what metrics read without building a span object per task). */
+  readonly table: SpanTable<Tag>;
   makespan: number;
   memory: Map<number, ProcessMemory>;
   memorySamples: MemorySample[];
   eventsProcessed: number;
 }
 
-interface StreamState {
-  queue: number[];
-  head: number;
-  busy: boolean;
+/**
+ * The timeline's spans as arrays: times by task index, the tasks in the order they finished. Per-process
+ * lists are built on first request and kept on the table (no side map that would keep plans alive).
+ */
+export class SpanTable<Tag> {
+  private byProcess: Map<number, Int32Array> | undefined;
+
+  constructor(
+    /** Task indices in the order the tasks finished (the order of `Timeline.spans`). */
+    readonly order: Int32Array,
+    /** By task index: `Span.start`, `Span.workStart`, `Span.end`. */
+    readonly start: Float64Array,
+    readonly workStart: Float64Array,
+    readonly end: Float64Array,
+    /** The plan's tasks (process, stream and tag of each span). */
+    readonly tasks: readonly Task<Tag>[],
+  ) {}
+
+  /** The tasks of one process in the order they finished (empty for a process with none). */
+  ofProcess(process: number): Int32Array {
+    this.byProcess ??= tasksByProcess(this.order, this.tasks);
+    return this.byProcess.get(process) ?? EMPTY_I32;
+  }
+}
+
+function tasksByProcess(order: Int32Array, tasks: readonly Task<unknown>[]): Map<number, Int32Array> {
+  const byProcess = new Map<number, Int32Array>();
+  // One process (a steady-state plan's usual case): its tasks are the whole order.
+  if (order.length > 0) {
+    const only = tasks[order[0]!]!.process;
+    let one = true;
+    for (let i = 1; i < order.length && one; i++) one = tasks[order[i]!]!.process === only;
+    if (one) {
+      byProcess.set(only, order);
+      return byProcess;
+    }
+  }
+  const counts = new Map<number, number>();
+  for (let i = 0; i < order.length; i++) {
+    const p = tasks[order[i]!]!.process;
+    counts.set(p, (counts.get(p) ?? 0) + 1);
+  }
+  const fill = new Map<number, number>();
+  for (const [p, c] of counts) {
+    byProcess.set(p, new Int32Array(c));
+    fill.set(p, 0);
+  }
+  for (let i = 0; i < order.length; i++) {
+    const task = order[i]!;
+    const p = tasks[task]!.process;
+    const at = fill.get(p)!;
+    byProcess.get(p)![at] = task;
+    fill.set(p, at + 1);
+  }
+  return byProcess;
 }
 
 /**
@@ -143,12 +198,19 @@ const EVENT_NAMES = ['delay-done', 'latency-done', 'flow-check', 'group-start'];
 /** Per-process state: memory ledger and processor sharing, found once per task instead of per map. */
 interface ProcessState {
   process: number;
-  /** Live bytes by category number, and the numbers in the order first touched (the breakdown's key order). */
-  catBytes: (number | undefined)[];
+  /** Its streams by name (numbers into the run's stream list). */
+  streams: Map<string, number>;
+  /** The first few of them, scanned before the map. */
+  streamNames: string[];
+  streamIds: number[];
+  /** Live bytes by category number (`catTouched`: ever changed), and the numbers in the order first touched (the breakdown's key order). */
+  catBytes: Float64Array;
+  catTouched: Uint8Array;
   catOrder: number[];
-  /** Live bytes by allocator pool number; each pool's high-water mark, and the order those were first set. */
-  poolBytes: (number | undefined)[];
-  poolPeak: (number | undefined)[];
+  /** Live bytes by allocator pool number; each pool's high-water mark (`poolSet`: ever positive), and the order those were first set. */
+  poolBytes: Float64Array;
+  poolPeak: Float64Array;
+  poolSet: Uint8Array;
   poolOrder: number[];
   total: number;
   rec: ProcessMemory | undefined;
@@ -160,21 +222,58 @@ interface ProcessState {
   sharing: Set<number> | undefined;
 }
 
+const NO_GROUP = -1;
+
 export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOptions = {}): Timeline<Tag> {
   const n = tasks.length;
-  const heap = new TypedEventHeap();
+  const heap = pooledHeap();
   let now = 0;
   let events = 0;
   const rng = options.jitter && options.jitter.relativeStd > 0 ? seedrandom(options.jitter.seed) : undefined;
   const jitterStd = options.jitter?.relativeStd ?? 0;
 
-  const remainingDeps = new Int32Array(n);
+  // ---- the plan as arrays, read from the task objects once ----
+  // Work: delay seconds or flow latency; flows' bytes, cap and resources.
+  // Arrays of the engine's own state come from a pool (engine/scratch.ts): each is written for every task
+  // below before it is read, or cleared here.
+  const isFlow = scratchU8(0, n);
+  const workSeconds = scratchF64(0, n);
+  const sharesProcessor = scratchU8(1, n);
+  const flowBytes = scratchF64(1, n);
+  const flowMaxRate = scratchF64(2, n);
+  // Flows' resource lists (numbered once the network exists, below).
+  const flowResources: (readonly string[] | undefined)[] = new Array(n);
+  const occupancyOf = scratchF64(3, n);
+  const groupOf = scratchI32(0, n);
+  // Memory changes in two flat lists, those at a task's start and those at its end, each in list order
+  // (zero-byte changes dropped): task t's are [off[t], off[t + 1]).
+  const memStartOff = scratchI32(1, n + 1);
+  const memEndOff = scratchI32(2, n + 1);
+  memStartOff[0] = memEndOff[0] = 0;
+  const memStartBytes = scratchF64List(0, n);
+  const memStartCat = scratchI32List(0, n);
+  const memStartPool = scratchI32List(1, n);
+  const memEndBytes = scratchF64List(1, n);
+  const memEndCat = scratchI32List(2, n);
+  const memEndPool = scratchI32List(3, n);
+  const catIds = new Map<string, number>();
+  const catNames: string[] = [];
+  const poolIds = new Map<string, number>();
+  const poolNames: string[] = [];
+  // Dependencies in task order (CSR) and their count per task.
+  const depStart = scratchI32(3, n + 1);
+  depStart[0] = 0;
+  const depList = scratchI32List(4, n);
+  const remainingDeps = scratchI32(4, n);
   // Dependents of each task in one flat list (CSR): task d's are dependentList[dependentStart[d] .. dependentStart[d + 1]).
-  const dependentStart = new Int32Array(n + 1);
-  const readyAt = new Float64Array(n).fill(-1);
+  const dependentStart = scratchI32(5, n + 1).fill(0, 0, n + 1);
+  // The span table's times (handed out with the timeline: one buffer of their own), by task: when it reached
+  // its stream's head, when its work began, when it ended (jitter's drift also reads its predecessors' ends).
+  const readyAt = scratchF64(7, n).fill(-1, 0, n);
+  const workStart = scratchF64(8, n);
+  const endAt = scratchF64(9, n).fill(0, 0, n);
   // Jitter drift (see `virtualArrival`): what jitter added to a task's end since its chain last left a
   // rendezvous (all members together), and that sum's variance.
-  const endAt = rng ? new Float64Array(n) : undefined;
   const driftDev = rng ? new Float64Array(n) : undefined;
   const driftVar = rng ? new Float64Array(n) : undefined;
   // The chain a task's drift belongs to (a new one where a rendezvous reset it) and, per chain, the uniform
@@ -188,107 +287,173 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
   const carryChain = rng ? new Int32Array(n).fill(-1) : undefined;
   const carryShift = rng ? new Float64Array(n) : undefined;
   let chains = 0;
-  const workStart = new Float64Array(n);
-  const done = new Uint8Array(n);
-  const streams = new Map<number, Map<string, StreamState>>();
-  const streamList: StreamState[] = [];
-  const streamOf: StreamState[] = new Array(n);
-  const procs = new Map<number, ProcessState>();
+  const done = scratchU8(2, n).fill(0, 0, n);
+  // Streams: each one's queue of tasks in submission order, the next to run, and whether one is running.
+  const streamQueues: number[][] = [];
+  const streamHead: number[] = [];
+  const streamBusy: boolean[] = [];
+  const streamOf = scratchI32(6, n);
+  const procs: ProcessState[] = [];
+  const procByNumber = new Map<number, ProcessState>();
   const procOf: ProcessState[] = new Array(n);
-  const groups = new Map<string, { members: number[]; arrived: number; pending: number }>();
-  const spans: Span<Tag>[] = [];
+  // Rendezvous groups by name: members (task order), members arrived, members still working.
+  const groupIds = new Map<string, number>();
+  const groupMembers: number[][] = [];
+  const groupArrived: number[] = [];
+  const groupPending: number[] = [];
+  let finished = 0;
+  const order = scratchI32(10, n);
 
   let lastProc: ProcessState | undefined;
-  let lastStreams: Map<string, StreamState> | undefined;
   for (let i = 0; i < n; i++) {
     const t = tasks[i]!;
-    checkWork(i, t.work, t.occupancy);
+    const w = t.work;
+    checkWork(i, w, t.occupancy);
+    if (w.kind === 'delay') {
+      isFlow[i] = 0;
+      workSeconds[i] = w.seconds;
+      sharesProcessor[i] = w.sharesProcessor ? 1 : 0;
+    } else {
+      isFlow[i] = 1;
+      sharesProcessor[i] = 0;
+      workSeconds[i] = w.latencySeconds;
+      flowBytes[i] = w.bytes;
+      flowMaxRate[i] = w.maxBytesPerSecond;
+      flowResources[i] = w.resources;
+    }
+    occupancyOf[i] = t.occupancy ?? 0;
     // Plans list a process's tasks together: the previous task's process is the likely one.
     if (lastProc === undefined || lastProc.process !== t.process) {
-      lastProc = procs.get(t.process);
+      lastProc = procByNumber.get(t.process);
       if (!lastProc) {
-        lastProc = { process: t.process, catBytes: [], catOrder: [], poolBytes: [], poolPeak: [], poolOrder: [], total: 0, rec: undefined, peakDirty: false, occupied: 0, sharing: undefined };
-        procs.set(t.process, lastProc);
-        streams.set(t.process, new Map());
+        lastProc = {
+          process: t.process, streams: new Map(), streamNames: [], streamIds: [], catBytes: EMPTY_F64, catTouched: EMPTY_U8, catOrder: [], poolBytes: EMPTY_F64, poolPeak: EMPTY_F64, poolSet: EMPTY_U8, poolOrder: [],
+          total: 0, rec: undefined, peakDirty: false, occupied: 0, sharing: undefined,
+        };
+        procByNumber.set(t.process, lastProc);
+        procs.push(lastProc);
       }
-      lastStreams = streams.get(t.process)!;
     }
     procOf[i] = lastProc;
-    let s = lastStreams!.get(t.stream);
-    if (!s) {
-      s = { queue: [], head: 0, busy: false };
-      lastStreams!.set(t.stream, s);
-      streamList.push(s);
+    // A process has a few streams: scan its names (the same string objects, mostly) before hashing.
+    const names = lastProc.streamNames;
+    let s: number | undefined;
+    for (let k = 0; k < names.length; k++) {
+      if (names[k] === t.stream) {
+        s = lastProc.streamIds[k]!;
+        break;
+      }
     }
-    s.queue.push(i);
+    if (s === undefined) s = lastProc.streams.get(t.stream);
+    if (s === undefined) {
+      s = streamQueues.length;
+      lastProc.streams.set(t.stream, s);
+      if (names.length < 8) {
+        names.push(t.stream);
+        lastProc.streamIds.push(s);
+      }
+      streamQueues.push([]);
+      streamHead.push(0);
+      streamBusy.push(false);
+    }
+    streamQueues[s]!.push(i);
     streamOf[i] = s;
-    if (t.deps) for (const d of t.deps) {
+    const deps = t.deps;
+    if (deps) for (let k = 0; k < deps.length; k++) {
+      const d = deps[k]!;
       if (d < 0 || d >= n) throw new Error(`task ${i} depends on missing task ${d}`);
-      remainingDeps[i]!++;
+      depList.push(d);
       dependentStart[d + 1]!++;
     }
+    depStart[i + 1] = depList.length;
+    remainingDeps[i] = depList.length - depStart[i]!;
     if (t.group !== undefined) {
-      let g = groups.get(t.group);
-      if (!g) {
-        g = { members: [], arrived: 0, pending: 0 };
-        groups.set(t.group, g);
+      let g = groupIds.get(t.group);
+      if (g === undefined) {
+        groupIds.set(t.group, (g = groupMembers.length));
+        groupMembers.push([]);
+        groupArrived.push(0);
+        groupPending.push(0);
       }
-      g.members.push(i);
+      groupMembers[g]!.push(i);
+      groupOf[i] = g;
+    } else groupOf[i] = NO_GROUP;
+    const changes = t.memory;
+    if (changes) for (let k = 0; k < changes.length; k++) {
+      const m = changes[k]!;
+      if (m.bytes === 0) continue;
+      const c = idOf(catIds, catNames, m.category);
+      const q = idOf(poolIds, poolNames, m.pool ?? 'default');
+      if (m.at === 'start') {
+        memStartBytes.push(m.bytes);
+        memStartCat.push(c);
+        memStartPool.push(q);
+      } else if (m.at === 'end') {
+        memEndBytes.push(m.bytes);
+        memEndCat.push(c);
+        memEndPool.push(q);
+      }
     }
+    memStartOff[i + 1] = memStartBytes.length;
+    memEndOff[i + 1] = memEndBytes.length;
+  }
+  for (const p of procs) {
+    p.catBytes = new Float64Array(catNames.length);
+    p.catTouched = new Uint8Array(catNames.length);
+    p.poolBytes = new Float64Array(poolNames.length);
+    p.poolPeak = new Float64Array(poolNames.length);
+    p.poolSet = new Uint8Array(poolNames.length);
   }
 
   for (let i = 0; i < n; i++) dependentStart[i + 1]! += dependentStart[i]!;
-  const dependentList = new Int32Array(dependentStart[n]!);
+  const dependentList = scratchI32(7, dependentStart[n]!);
   {
-    const fill = dependentStart.slice(0, n);
+    const fill = scratchI32(8, n);
+    for (let i = 0; i < n; i++) fill[i] = dependentStart[i]!;
+    const deps = depList.values;
     for (let i = 0; i < n; i++) {
-      const deps = tasks[i]!.deps;
-      if (deps) for (const d of deps) dependentList[fill[d]!++] = i;
+      for (let k = depStart[i]!, end = depStart[i + 1]!; k < end; k++) dependentList[fill[deps[k]!]!++] = i;
     }
   }
 
-  // Memory accounting per process. Categories and pools are numbered once per run; each process keeps its
-  // bytes by number and the order it first touched them (the key order of the records it reports).
+  // Memory accounting per process: each keeps its bytes by category and pool number and the order it first
+  // touched them (the key order of the records it reports).
   const memory = new Map<number, ProcessMemory>();
-  const catIds = new Map<string, number>();
-  const catNames: string[] = [];
-  const poolIds = new Map<string, number>();
-  const poolNames: string[] = [];
   const memorySamples: MemorySample[] = [];
   const recordMemory = options.recordMemory ?? false;
   // A task's changes apply in list order and the peak is checked after each one, so a list can say
   // "allocate the new buffer, then free the old one" (both alive for an instant) or the reverse.
-  const applyMemory = (task: number, at: 'start' | 'end') => {
-    const changes = tasks[task]!.memory;
-    if (!changes) return;
-    const p = procOf[task]!;
-    for (let i = 0; i < changes.length; i++) {
-      const m = changes[i]!;
-      if (m.at !== at || m.bytes === 0) continue;
-      const c = idOf(catIds, catNames, m.category);
+  const applyMemory = (p: ProcessState, from: number, to: number, bytesOf: Float64Array, catOf: Int32Array, poolOf: Int32Array) => {
+    for (let k = from; k < to; k++) {
+      const bytes = bytesOf[k]!;
+      const c = catOf[k]!;
       // The breakdown at a peak is copied lazily, at the first free after it: until then every change was
       // an allocation that raised the peak, so the live state *is* the state at the peak.
-      if (m.bytes < 0 && p.peakDirty) {
+      if (bytes < 0 && p.peakDirty) {
         p.rec!.breakdownAtPeak = toRecord(catNames, p.catOrder, p.catBytes);
         p.peakDirty = false;
       }
-      const held = p.catBytes[c];
-      if (held === undefined) p.catOrder.push(c);
-      p.catBytes[c] = (held ?? 0) + m.bytes;
-      const total = (p.total += m.bytes);
-      if (recordMemory) memorySamples.push({ time: now, process: p.process, category: m.category, bytes: m.bytes });
+      if (p.catTouched[c] === 0) {
+        p.catTouched[c] = 1;
+        p.catOrder.push(c);
+      }
+      p.catBytes[c] = p.catBytes[c]! + bytes;
+      const total = (p.total += bytes);
+      if (recordMemory) memorySamples.push({ time: now, process: p.process, category: catNames[c]!, bytes });
       let rec = p.rec;
       if (!rec) {
         rec = p.rec = { peakBytes: 0, peakTime: 0, breakdownAtPeak: {}, finalBytes: 0, poolPeakBytes: {} };
         memory.set(p.process, rec);
       }
       rec.finalBytes = total;
-      const q = idOf(poolIds, poolNames, m.pool ?? 'default');
-      const inPool = (p.poolBytes[q] ?? 0) + m.bytes;
+      const q = poolOf[k]!;
+      const inPool = p.poolBytes[q]! + bytes;
       p.poolBytes[q] = inPool;
-      const poolPeak = p.poolPeak[q];
-      if (inPool > (poolPeak ?? 0)) {
-        if (poolPeak === undefined) p.poolOrder.push(q);
+      if (inPool > p.poolPeak[q]!) {
+        if (p.poolSet[q] === 0) {
+          p.poolSet[q] = 1;
+          p.poolOrder.push(q);
+        }
         p.poolPeak[q] = inPool;
       }
       if (total > rec.peakBytes) {
@@ -300,18 +465,18 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
   };
 
   // Processor sharing: occupancy per process and the shared-processor delay tasks running on it.
-  const remaining = new Float64Array(n);
-  const rate = new Float64Array(n);
-  const lastUpdate = new Float64Array(n);
-  const version = new Int32Array(n);
+  const remaining = scratchF64(4, n);
+  const rate = scratchF64(5, n);
+  const lastUpdate = scratchF64(6, n);
+  const version = scratchI32(9, n).fill(0, 0, n);
   const minimumShare = options.minimumShare ?? 0.05;
   const speedOf = (p: ProcessState) => Math.max(minimumShare, 1 - p.occupied);
   const scheduleDelay = (task: number) => {
     heap.push(now + remaining[task]! / rate[task]!, DELAY_DONE, task, ++version[task]!);
   };
   const occupy = (task: number, sign: 1 | -1) => {
-    const occupancy = tasks[task]!.occupancy;
-    if (!occupancy) return;
+    const occupancy = occupancyOf[task]!;
+    if (occupancy === 0) return;
     const p = procOf[task]!;
     p.occupied += sign * occupancy;
     const speed = speedOf(p);
@@ -324,6 +489,22 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
   };
 
   const network = new FluidNetwork(options.resources ?? new Map());
+  // Each flow's resources by number, resolved in task order before the run (a list shared by consecutive
+  // flows is looked up once). An unknown resource fails here, naming the first flow that uses it.
+  const flowIds: number[][] = new Array(n);
+  {
+    let lastList: readonly string[] | undefined;
+    let lastIds: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const list = flowResources[i];
+      if (list === undefined || flowBytes[i]! <= 0) continue;
+      if (list !== lastList) {
+        lastIds = network.resolve(i, list);
+        lastList = list;
+      }
+      flowIds[i] = lastIds;
+    }
+  }
   let flowCheckAt = Infinity;
   const scheduleFlowCheck = () => {
     const next = network.nextCompletion(now);
@@ -338,60 +519,63 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
   let progress = 0;
   const startWork = (task: number) => {
     progress++;
-    const t = tasks[task]!;
     workStart[task] = now;
-    applyMemory(task, 'start');
-    const w = t.work;
-    if (w.kind === 'delay') {
-      let seconds = w.seconds;
+    const from = memStartOff[task]!;
+    const to = memStartOff[task + 1]!;
+    if (from < to) applyMemory(procOf[task]!, from, to, memStartBytes.values, memStartCat.values, memStartPool.values);
+    if (isFlow[task] === 0) {
+      let seconds = workSeconds[task]!;
       if (rng) {
         const factor = Math.max(0.01, 1 + jitterStd * gaussian(rng));
+        const w = seconds;
         seconds *= factor;
-        if (t.group === undefined) {
-          driftDev![task] = driftDev![task]! + (factor - 1) * w.seconds;
-          driftVar![task] = driftVar![task]! + (jitterStd * w.seconds) ** 2;
+        if (groupOf[task] === NO_GROUP) {
+          driftDev![task] = driftDev![task]! + (factor - 1) * w;
+          driftVar![task] = driftVar![task]! + (jitterStd * w) ** 2;
         }
       }
       remaining[task] = seconds;
       lastUpdate[task] = now;
-      rate[task] = w.sharesProcessor ? speedOf(procOf[task]!) : 1;
-      if (w.sharesProcessor) (procOf[task]!.sharing ??= new Set()).add(task);
+      if (sharesProcessor[task] === 1) {
+        const p = procOf[task]!;
+        rate[task] = speedOf(p);
+        (p.sharing ??= new Set()).add(task);
+      } else rate[task] = 1;
       scheduleDelay(task);
     } else {
-      heap.push(now + w.latencySeconds, LATENCY_DONE, task, 0);
+      heap.push(now + workSeconds[task]!, LATENCY_DONE, task, 0);
     }
   };
 
   const arrive = (task: number) => {
-    const s = streamOf[task]!;
-    s.busy = true;
+    streamBusy[streamOf[task]!] = true;
     readyAt[task] = now;
     if (driftDev) inheritDrift(task);
     occupy(task, 1);
-    const g = tasks[task]!.group;
-    if (g === undefined) {
+    const g = groupOf[task]!;
+    if (g === NO_GROUP) {
       startWork(task);
       return;
     }
-    const grp = groups.get(g)!;
-    grp.arrived++;
-    if (grp.arrived === grp.members.length) {
+    const members = groupMembers[g]!;
+    if (++groupArrived[g]! === members.length) {
       let at = now;
-      if (driftDev) for (const m of grp.members) at = Math.max(at, virtualArrival(m));
+      if (driftDev) for (const m of members) at = Math.max(at, virtualArrival(m));
       if (at > now) {
         // The latest virtual member set the start: every member's chain carries on past it.
-        for (const m of grp.members) {
+        for (const m of members) {
           carryChain![m] = chainOf![m]!;
           carryShift![m] = (chainShift.get(chainOf![m]!) ?? 0) + at - (readyAt[m]! - driftDev![m]!);
         }
         heap.push(at, GROUP_START, task, 0);
-      } else startGroup(grp);
+      } else startGroup(g);
     }
   };
 
-  const startGroup = (grp: { members: number[]; pending: number }) => {
-    grp.pending = grp.members.length;
-    for (const m of grp.members) startWork(m);
+  const startGroup = (g: number) => {
+    const members = groupMembers[g]!;
+    groupPending[g] = members.length;
+    for (const m of members) startWork(m);
   };
 
   /**
@@ -422,19 +606,18 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
   const inheritDrift = (task: number) => {
     let from = -1;
     let latest = -Infinity;
-    const deps = tasks[task]!.deps;
-    if (deps) {
-      for (const d of deps) {
-        if (endAt![d]! >= latest) {
-          latest = endAt![d]!;
-          from = d;
-        }
+    for (let k = depStart[task]!, end = depStart[task + 1]!; k < end; k++) {
+      const d = depList.values[k]!;
+      if (endAt[d]! >= latest) {
+        latest = endAt[d]!;
+        from = d;
       }
     }
     const s = streamOf[task]!;
-    const prev = s.head > 0 ? s.queue[s.head - 1]! : -1;
-    if (prev >= 0 && endAt![prev]! >= latest) from = prev;
-    if (from >= 0 && tasks[from]!.group !== undefined && carryChain![from]! >= 0) {
+    const head = streamHead[s]!;
+    const prev = head > 0 ? streamQueues[s]![head - 1]! : -1;
+    if (prev >= 0 && endAt[prev]! >= latest) from = prev;
+    if (from >= 0 && groupOf[from] !== NO_GROUP && carryChain![from]! >= 0) {
       // Released by a rendezvous that waited for this chain's latest virtual member: same chain, its drift
       // variance kept, the representative's own deviation now part of its (shifted) schedule.
       const chain = carryChain![from]!;
@@ -443,7 +626,7 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
       driftVar![task] = driftVar![from]!;
       return;
     }
-    if (from < 0 || tasks[from]!.group !== undefined) {
+    if (from < 0 || groupOf[from] !== NO_GROUP) {
       chainOf![task] = ++chains;
       return;
     }
@@ -452,24 +635,28 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
     driftVar![task] = driftVar![from]!;
   };
 
-
-  const tryStart = (s: StreamState) => {
-    if (s.busy || s.head >= s.queue.length) return;
-    const task = s.queue[s.head]!;
+  const tryStart = (s: number) => {
+    if (streamBusy[s]) return;
+    const queue = streamQueues[s]!;
+    const head = streamHead[s]!;
+    if (head >= queue.length) return;
+    const task = queue[head]!;
     if (remainingDeps[task] === 0) arrive(task);
   };
 
   const finish = (task: number) => {
-    const t = tasks[task]!;
     done[task] = 1;
-    if (endAt) endAt[task] = now;
-    applyMemory(task, 'end');
-    procOf[task]!.sharing?.delete(task);
+    endAt[task] = now;
+    const p = procOf[task]!;
+    const from = memEndOff[task]!;
+    const to = memEndOff[task + 1]!;
+    if (from < to) applyMemory(p, from, to, memEndBytes.values, memEndCat.values, memEndPool.values);
+    p.sharing?.delete(task);
     occupy(task, -1);
-    spans.push({ task, process: t.process, stream: t.stream, start: readyAt[task]!, workStart: workStart[task]!, end: now, tag: t.tag });
+    order[finished++] = task;
     const s = streamOf[task]!;
-    s.busy = false;
-    s.head++;
+    streamBusy[s] = false;
+    streamHead[s]!++;
     for (let k = dependentStart[task]!, end = dependentStart[task + 1]!; k < end; k++) {
       const d = dependentList[k]!;
       if (--remainingDeps[d]! === 0) tryStart(streamOf[d]!);
@@ -480,23 +667,22 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
   /** A member's own work is done; a group ends when all members are. */
   const workDone = (task: number) => {
     progress++;
-    const g = tasks[task]!.group;
-    if (g === undefined) {
+    const g = groupOf[task]!;
+    if (g === NO_GROUP) {
       finish(task);
       return;
     }
-    const grp = groups.get(g)!;
-    if (--grp.pending === 0) for (const m of grp.members) finish(m);
+    if (--groupPending[g]! === 0) for (const m of groupMembers[g]!) finish(m);
   };
 
-  for (const s of streamList) tryStart(s);
+  for (let s = 0; s < streamQueues.length; s++) tryStart(s);
 
   // The most events a correct run can process. Every event was pushed by: a task's start (one), a change
   // of occupancy on its process (two per task, each re-timing at most one running task per stream of
   // that process), a flow placed or checked (a check either finishes a flow or, after floating-point
   // slack, is followed by one that does). Beyond this bound the engine is looping.
   let maxStreams = 1;
-  for (const c of streams.values()) maxStreams = Math.max(maxStreams, c.size);
+  for (const p of procs) maxStreams = Math.max(maxStreams, p.streams.size);
   const eventBudget = n * (8 + 2 * maxStreams) + 64;
   // Events in a row at one instant that moved nothing. Each such event consumes a queued entry (a stale
   // re-timing) without adding one at that instant, so a run longer than the queue was is a loop.
@@ -514,14 +700,13 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
     if (evKind === DELAY_DONE) {
       if (heap.version === version[evTask]) workDone(evTask); // else re-rated since
     } else if (evKind === LATENCY_DONE) {
-      const w = tasks[evTask]!.work as Extract<Work, { kind: 'flow' }>;
       progress++;
-      if (w.bytes <= 0) workDone(evTask);
-      else network.add(evTask, w.bytes, w.maxBytesPerSecond, w.resources, now);
+      if (flowBytes[evTask]! <= 0) workDone(evTask);
+      else network.addResolved(evTask, flowBytes[evTask]!, flowMaxRate[evTask]!, flowIds[evTask]!, now);
       scheduleFlowCheck();
     } else if (evKind === GROUP_START) {
       progress++;
-      startGroup(groups.get(tasks[evTask]!.group!)!);
+      startGroup(groupOf[evTask]!);
     } else if (evTime === flowCheckAt) {
       flowCheckAt = Infinity;
       for (const task of network.collectFinished(now)) workDone(task);
@@ -538,22 +723,76 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
     }
   }
 
-  for (const p of procs.values()) {
+  for (const p of procs) {
     if (!p.rec) continue;
     if (p.peakDirty) p.rec.breakdownAtPeak = toRecord(catNames, p.catOrder, p.catBytes);
     p.rec.poolPeakBytes = toRecord(poolNames, p.poolOrder, p.poolPeak);
   }
-  const stuck = n - spans.length;
+  const stuck = n - finished;
   if (stuck > 0) {
     const first = tasks.findIndex((_, i) => !done[i]);
     throw new Error(`engine: ${stuck} task(s) never ran (first: #${first} on stream ${tasks[first]!.stream}); the plan has a dependency cycle or an incomplete group`);
   }
-  return { spans, makespan: now, memory, memorySamples, eventsProcessed: events };
+  // The table's arrays are the timeline's own: copied out of the pool in one buffer.
+  const times = new Float64Array(3 * n);
+  times.set(readyAt.subarray(0, n), 0);
+  times.set(workStart.subarray(0, n), n);
+  times.set(endAt.subarray(0, n), 2 * n);
+  return new TableTimeline(new SpanTable(order.slice(0, n), times.subarray(0, n), times.subarray(n, 2 * n), times.subarray(2 * n), tasks), now, memory, memorySamples, events);
 }
+
+/**
+ * The timeline the engine returns: its span objects are built from the table on first read of `spans`
+ * (a prototype getter: a closure per timeline kept the young plan reachable across scavenges, and the
+ * sweep's garbage collection grew fourfold).
+ */
+class TableTimeline<Tag> implements Timeline<Tag> {
+  private built: Span<Tag>[] | undefined;
+
+  constructor(
+    readonly table: SpanTable<Tag>,
+    public makespan: number,
+    public memory: Map<number, ProcessMemory>,
+    public memorySamples: MemorySample[],
+    public eventsProcessed: number,
+  ) {}
+
+  get spans(): Span<Tag>[] {
+    return (this.built ??= spansFrom(this.table));
+  }
+}
+
+/** Span objects from the table, in finishing order (for reports; metrics read the table). */
+function spansFrom<Tag>(table: SpanTable<Tag>): Span<Tag>[] {
+  const { order, start, workStart, end, tasks } = table;
+  const out: Span<Tag>[] = new Array(order.length);
+  for (let i = 0; i < order.length; i++) {
+    const task = order[i]!;
+    const t = tasks[task]!;
+    out[i] = { task, process: t.process, stream: t.stream, start: start[task]!, workStart: workStart[task]!, end: end[task]!, tag: t.tag };
+  }
+  return out;
+}
+
+/**
+ * One event heap reused by every run (emptied first, so a run that threw leaves nothing behind): its arrays
+ * grow once to the busiest run's queue. Runs never nest (the engine calls nothing that simulates).
+ */
+const sharedHeap = new TypedEventHeap();
+function pooledHeap(): TypedEventHeap {
+  sharedHeap.clear();
+  return sharedHeap;
+}
+
+const EMPTY_F64 = new Float64Array(0);
+const EMPTY_U8 = new Uint8Array(0);
+const EMPTY_I32 = new Int32Array(0);
 
 /** Durations, sizes and rates the engine can schedule: finite, non-negative, rates positive. */
 /** The number of `name`, numbering it if new. */
 function idOf(ids: Map<string, number>, names: string[], name: string): number {
+  // Plans use a handful of names, mostly the same string objects: a scan beats hashing each lookup.
+  if (names.length <= 8) for (let i = 0; i < names.length; i++) if (names[i] === name) return i;
   let id = ids.get(name);
   if (id === undefined) {
     ids.set(name, (id = names.length));
@@ -563,7 +802,7 @@ function idOf(ids: Map<string, number>, names: string[], name: string): number {
 }
 
 /** { name: value } in `order` (first touched first), as a Map's insertion order would give. */
-function toRecord(names: readonly string[], order: readonly number[], values: readonly (number | undefined)[]): Record<string, number> {
+function toRecord(names: readonly string[], order: readonly number[], values: ArrayLike<number>): Record<string, number> {
   const out: Record<string, number> = {};
   for (let i = 0; i < order.length; i++) out[names[order[i]!]!] = values[order[i]!]!;
   return out;

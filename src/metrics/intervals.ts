@@ -91,3 +91,129 @@ export function subtractFromMerged(s: number, e: number, merged: readonly Interv
   }
   return out;
 }
+
+/**
+ * A list of intervals in two growable Float64Arrays (no tuple per interval), for metrics that read every
+ * span of a step. `merge` turns it into the same sorted, disjoint union as `union` returns: that union is
+ * unique (connected components, touching intervals joined), so lengths summed left to right over it are
+ * the same numbers bit for bit.
+ */
+export class IntervalBuffer {
+  starts: Float64Array;
+  ends: Float64Array;
+  length = 0;
+
+  constructor(capacity = 64) {
+    this.starts = new Float64Array(capacity);
+    this.ends = new Float64Array(capacity);
+  }
+
+  clear(): this {
+    this.length = 0;
+    return this;
+  }
+
+  /** Adds [s, e) if it is not empty. */
+  push(s: number, e: number): void {
+    if (!(e > s)) return;
+    if (this.length === this.starts.length) {
+      const starts = new Float64Array(this.length * 2);
+      const ends = new Float64Array(this.length * 2);
+      starts.set(this.starts);
+      ends.set(this.ends);
+      this.starts = starts;
+      this.ends = ends;
+    }
+    this.starts[this.length] = s;
+    this.ends[this.length++] = e;
+  }
+
+  /** Sorts by start and merges in place into the union (sorted, disjoint). */
+  merge(): this {
+    sortByStart(this);
+    const s = this.starts;
+    const e = this.ends;
+    let out = 0;
+    for (let i = 0; i < this.length; i++) {
+      const a = s[i]!;
+      const b = e[i]!;
+      if (out > 0 && a <= e[out - 1]!) e[out - 1] = Math.max(e[out - 1]!, b);
+      else {
+        s[out] = a;
+        e[out++] = b;
+      }
+    }
+    this.length = out;
+    return this;
+  }
+
+  /** Summed length, left to right (of a merged buffer: `length` of the union). */
+  totalLength(): number {
+    let sum = 0;
+    for (let i = 0; i < this.length; i++) sum += this.ends[i]! - this.starts[i]!;
+    return sum;
+  }
+
+  /** Appends every interval of `other`. */
+  pushAll(other: IntervalBuffer): void {
+    for (let i = 0; i < other.length; i++) this.push(other.starts[i]!, other.ends[i]!);
+  }
+}
+
+/** Spans arrive nearly in time order: insertion sort is close to linear on them; far from sorted, a full sort. */
+function sortByStart(buf: IntervalBuffer): void {
+  const s = buf.starts;
+  const e = buf.ends;
+  const n = buf.length;
+  let moves = 0;
+  for (let i = 1; i < n; i++) {
+    const x = s[i]!;
+    if (s[i - 1]! <= x) continue;
+    const y = e[i]!;
+    let j = i - 1;
+    while (j >= 0 && s[j]! > x) {
+      s[j + 1] = s[j]!;
+      e[j + 1] = e[j]!;
+      j--;
+    }
+    s[j + 1] = x;
+    e[j + 1] = y;
+    moves += i - 1 - j;
+    if (moves > 16 * n + 256) {
+      const idx = Array.from({ length: n }, (_, k) => k).sort((a, b) => s[a]! - s[b]!);
+      const s2 = idx.map((k) => s[k]!);
+      const e2 = idx.map((k) => e[k]!);
+      s.set(s2);
+      e.set(e2);
+      return;
+    }
+  }
+}
+
+/** Length of merged `a` minus merged `b`: the summed pieces of `subtractMerged`, in its order. */
+export function subtractedLength(a: IntervalBuffer, b: IntervalBuffer): number {
+  const as = a.starts;
+  const ae = a.ends;
+  const bs = b.starts;
+  const be = b.ends;
+  const nb = b.length;
+  let sum = 0;
+  let j = 0;
+  for (let i = 0; i < a.length; i++) {
+    const s = as[i]!;
+    const e = ae[i]!;
+    let cur = s;
+    while (j < nb && be[j]! <= cur) j++;
+    let k = j;
+    while (cur < e) {
+      if (k >= nb || bs[k]! >= e) {
+        sum += e - cur;
+        break;
+      }
+      if (bs[k]! > cur) sum += bs[k]! - cur;
+      cur = Math.max(cur, be[k]!);
+      k++;
+    }
+  }
+  return sum;
+}

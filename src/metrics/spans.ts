@@ -22,3 +22,8 @@ export function spansOf<Tag>(timeline: Timeline<Tag>, rank: number): readonly Sp
   }
   return (entry.byProcess.get(rank) ?? []) as Span<Tag>[];
 }
+
+/** One rank's tasks in the order they finished (the order of its `spansOf`), from the span table. */
+export function tasksOf<Tag>(timeline: Timeline<Tag>, rank: number): Int32Array {
+  return timeline.table.ofProcess(rank);
+}

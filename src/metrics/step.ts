@@ -1,7 +1,7 @@
 import type { Timeline } from '../engine/index.ts';
 import type { OpTag } from '../strategy/index.ts';
-import { length, subtractMerged, total, union, type Interval } from './intervals.ts';
-import { spansOf } from './spans.ts';
+import { IntervalBuffer, subtractedLength } from './intervals.ts';
+import { tasksOf } from './spans.ts';
 
 export interface RankTimeBreakdown {
   stepSeconds: number;
@@ -26,38 +26,62 @@ const isComm = (t: OpTag) => t.kind !== 'compute' && t.kind !== 'optimizer';
  * the contribution of one steady-state micro-batch.
  */
 export function rankBreakdown(timeline: Timeline<OpTag>, rank: number, window?: { start: number; end: number; microBatch: number }): RankTimeBreakdown {
-  const compute: Interval[] = [];
-  const optimizer: Interval[] = [];
-  const comm: Interval[] = [];
+  // Read from the span table (no span objects); the interval sets are typed buffers reused across calls.
+  const { tasks, workStart, end } = timeline.table;
+  const compute = scratch.compute.clear();
+  const optimizer = scratch.optimizer.clear();
+  const comm = scratch.comm.clear();
   const wireBytesByKind: Record<string, number> = {};
-  const busyByKind: Record<string, Interval[]> = {};
-  for (const s of spansOf(timeline, rank)) {
-    const lo = window ? Math.max(s.workStart, window.start) : s.workStart;
-    const hi = window ? Math.min(s.end, window.end) : s.end;
-    if (window && hi <= lo && s.tag.microBatch !== window.microBatch) continue;
-    // An empty interval adds nothing to any union: only non-empty ones are kept (no tuple for the rest).
-    const iv: Interval | undefined = hi > lo ? [lo, hi] : undefined;
-    if (s.tag.kind === 'compute') {
-      if (iv) compute.push(iv);
-    } else if (s.tag.kind === 'optimizer') {
-      if (iv) optimizer.push(iv);
-    } else {
-      if (iv) comm.push(iv);
-      if (!window || s.tag.microBatch === window.microBatch) wireBytesByKind[s.tag.kind] = (wireBytesByKind[s.tag.kind] ?? 0) + (s.tag.wireBytes ?? 0);
-      const busy = (busyByKind[s.tag.kind] ??= []);
-      if (iv) busy.push(iv);
+  // Busy intervals per collective kind, kinds in the order first seen.
+  const busyKinds: string[] = [];
+  const busyByKind: IntervalBuffer[] = [];
+  let lastKind = '';
+  let lastBusy: IntervalBuffer | undefined;
+  const mine = tasksOf(timeline, rank);
+  for (let i = 0; i < mine.length; i++) {
+    const task = mine[i]!;
+    const tag = tasks[task]!.tag;
+    const lo = window ? Math.max(workStart[task]!, window.start) : workStart[task]!;
+    const hi = window ? Math.min(end[task]!, window.end) : end[task]!;
+    if (window && hi <= lo && tag.microBatch !== window.microBatch) continue;
+    // An empty interval adds nothing to any union: the buffers keep only non-empty ones.
+    const kind = tag.kind;
+    if (kind === 'compute') compute.push(lo, hi);
+    else if (kind === 'optimizer') optimizer.push(lo, hi);
+    else {
+      comm.push(lo, hi);
+      if (!window || tag.microBatch === window.microBatch) wireBytesByKind[kind] = (wireBytesByKind[kind] ?? 0) + (tag.wireBytes ?? 0);
+      if (kind !== lastKind || !lastBusy) {
+        const k = busyKinds.indexOf(kind);
+        if (k >= 0) lastBusy = busyByKind[k]!;
+        else {
+          busyKinds.push(kind);
+          busyByKind.push((lastBusy = new IntervalBuffer(16)));
+        }
+        lastKind = kind;
+      }
+      lastBusy.push(lo, hi);
     }
   }
   const stepSeconds = window ? window.end - window.start : timeline.makespan;
   // Each set merged once: the union of compute ∪ optimizer is that of the two merged lists (merging only
   // takes maxima, so the intervals, and the sums below, are the same as from the raw lists).
-  const computeMerged = union(compute);
-  const optimizerMerged = union(optimizer);
-  const commMerged = union(comm);
-  const computeSeconds = length(computeMerged);
-  const optimizerSeconds = length(optimizerMerged);
-  const commBusySeconds = length(commMerged);
-  const commExposedSeconds = length(subtractMerged(commMerged, optimizerMerged.length === 0 ? computeMerged : union([...computeMerged, ...optimizerMerged])));
+  compute.merge();
+  optimizer.merge();
+  comm.merge();
+  const computeSeconds = compute.totalLength();
+  const optimizerSeconds = optimizer.totalLength();
+  const commBusySeconds = comm.totalLength();
+  let busy = compute;
+  if (optimizer.length > 0) {
+    busy = scratch.busy.clear();
+    busy.pushAll(compute);
+    busy.pushAll(optimizer);
+    busy.merge();
+  }
+  const commExposedSeconds = subtractedLength(comm, busy);
+  const busySecondsByKind: Record<string, number> = {};
+  for (let k = 0; k < busyKinds.length; k++) busySecondsByKind[busyKinds[k]!] = busyByKind[k]!.merge().totalLength();
   return {
     stepSeconds,
     computeSeconds,
@@ -66,9 +90,12 @@ export function rankBreakdown(timeline: Timeline<OpTag>, rank: number, window?: 
     commExposedSeconds,
     idleSeconds: Math.max(0, stepSeconds - computeSeconds - optimizerSeconds - commExposedSeconds),
     wireBytesByKind,
-    busySecondsByKind: Object.fromEntries(Object.entries(busyByKind).map(([k, v]) => [k, total(v)])),
+    busySecondsByKind,
   };
 }
+
+/** Interval buffers `rankBreakdown` reuses (it does not call itself). */
+const scratch = { compute: new IntervalBuffer(1024), optimizer: new IntervalBuffer(16), comm: new IntervalBuffer(1024), busy: new IntervalBuffer(1024) };
 
 export interface WaitReport {
   /** The collective (label and kind) whose members waited longest for a late rank. */
@@ -136,11 +163,15 @@ export function extendBySteadyState(timeline: Timeline<OpTag>, rank: number, bas
   // One pass: the first compute of the repeated micro-batch, and the first of any later one.
   let start = Infinity;
   let end = Infinity;
-  for (const s of spansOf(timeline, rank)) {
-    if (s.tag.kind !== 'compute') continue;
-    const mb = s.tag.microBatch;
-    if (mb === repeat.microBatch) start = Math.min(start, s.workStart);
-    else if (mb > repeat.microBatch) end = Math.min(end, s.workStart);
+  const { tasks, workStart } = timeline.table;
+  const mine = tasksOf(timeline, rank);
+  for (let i = 0; i < mine.length; i++) {
+    const task = mine[i]!;
+    const tag = tasks[task]!.tag;
+    if (tag.kind !== 'compute') continue;
+    const mb = tag.microBatch;
+    if (mb === repeat.microBatch) start = Math.min(start, workStart[task]!);
+    else if (mb > repeat.microBatch) end = Math.min(end, workStart[task]!);
   }
   if (!Number.isFinite(start) || !Number.isFinite(end) || end <= start) return base;
   const one = rankBreakdown(timeline, rank, { start, end, microBatch: repeat.microBatch });

@@ -9,7 +9,7 @@ import { offloadAfterForward, reloadBeforeBackward } from './activation-offload.
 import type { LayerCosts, ParamShare } from './costs.ts';
 import { memoryBoundSeconds } from '../compute/kernels.ts';
 import { emitEpLayerBackward } from './ep-schedule.ts';
-import { cpRing, emitLayerForward, layerForwardSeconds, memoryAt, tpGatherLogits, tpSync, type LayerForwardSeconds } from './tensor-parallel.ts';
+import { cpRing, emitLayerForward, layerLabel, layerForwardSeconds, memoryAt, tpGatherLogits, tpSync, type LayerForwardSeconds } from './tensor-parallel.ts';
 import { lossReleasedAtHeadForward } from './trainer-passes.ts';
 import { noGradForwardsAround } from '../config/trainer.ts';
 
@@ -205,15 +205,15 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
       [mem('end', -bytes, 'gradients', 'reduce_scatter')]);
   };
   const replicaAllReduce = (n: number, what: string, label: string, mb: number, layer: number | undefined, deps: number[]): number =>
-    b.collective(rank, 'all_reduce', 'all_reduce', Math.ceil(n / shard) * reduceB, ctx.layout.replicate.placement, `${what}:mb${mb}:${ctx.layout.replicate.id(rank)}`,
+    b.collective(rank, 'all_reduce', 'all_reduce', Math.ceil(n / shard) * reduceB, ctx.layout.replicate.placement, b.multiRank ? `${what}:mb${mb}:${ctx.layout.replicate.id(rank)}` : '',
       { phase: 'backward', label: `${label} (HSDP replicas)`, ...(layer !== undefined ? { layer } : {}), microBatch: mb }, deps);
 
   // A layer's all-gather: one collective over the data-parallel group, and under EP × dp_shard a second for the
   // experts' FSDP unit over dp_shard, queued behind it on the all-gather stream (the layer waits for both).
   const gatherLayer = (i: number, mb: number, phase: 'forward' | 'backward', deps: number[], memory: MemoryChange[], pass = ''): number => {
     const v = views[i]!;
-    const tagG = { phase, label: `layer ${i}${pass ? ` (${pass})` : ''}`, layer: i, microBatch: mb };
-    const main = b.collective(rank, 'all_gather', 'all_gather', v.gatherMain, ctx.dataParallel, key(`ag-${pass}${phase[0]}${i}`, mb), tagG, deps, memory);
+    const tagG = { phase, label: pass ? `layer ${i} (${pass})` : layerLabel(i), layer: i, microBatch: mb };
+    const main = b.collective(rank, 'all_gather', 'all_gather', v.gatherMain, ctx.dataParallel, b.multiRank ? key(`ag-${pass}${phase[0]}${i}`, mb) : '', tagG, deps, memory);
     if (v.gatherExperts === 0) return main;
     return b.collective(rank, 'all_gather', 'all_gather', v.gatherExperts, ctx.layout.expertShard.placement, `ag-${pass}${phase[0]}${i}x:mb${mb}:${ctx.layout.expertShard.id(rank)}`,
       { ...tagG, label: `layer ${i} experts` }, [main]);
@@ -272,7 +272,9 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
   let lastOfPrev = -1;
   const finalRs: number[] = [];
 
-  for (const mb of ctx.microBatches) {
+  // One micro-batch's forward and backward in a function of its own: V8 compiles it apart from the set-up
+  // above (the whole lowering as one function took ~0.3 s per optimising compilation, several per sweep).
+  const lowerMicroBatch = (mb: number): void => {
     const sync = everyMb || mb === GA - 1;
     // ---- forward ----
     const agRoot = b.collective(rank, 'all_gather', 'all_gather', unshardedRoot, ctx.dataParallel, key('ag-root', mb),
@@ -338,23 +340,23 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
         [bwd[i], waitFor] = emitEpLayerBackward(ctx, rank, { layer: i, microBatch: mb }, [...waitFor, gathered], memory, copyOutHere, (what) => meshKey(what, mb));
         gradsReady = [bwd[i]!];
       } else if (!split) {
-        bwd[i] = b.compute(rank, v.lc.backwardSeconds + copyOutHere, tag({ kind: 'compute', phase: 'backward', label: `layer ${i}`, layer: i, flops: v.lc.backwardFlops }, mb), [...waitFor, gathered], memory);
+        bwd[i] = b.compute(rank, v.lc.backwardSeconds + copyOutHere, tag({ kind: 'compute', phase: 'backward', label: layerLabel(i), layer: i, flops: v.lc.backwardFlops }, mb), [...waitFor, gathered], memory);
         waitFor = [bwd[i]!];
         gradsReady = [bwd[i]!];
       } else {
         const t = { phase: 'backward', layer: i, microBatch: mb } as const;
         const flopsOf = (sec: number) => (v.lc.backwardFlops * sec) / v.lc.backwardSeconds;
         const bm = b.compute(rank, v.mlpBackward + copyOutHere, tag({ kind: 'compute', phase: 'backward', label: `layer ${i} mlp`, layer: i, flops: flopsOf(v.mlpBackward) }, mb), [...waitFor, gathered], memoryAt('start', memory));
-        const t3 = tpSync(ctx, rank, `mlp input gradient, layer ${i}`, t, [bm], meshKey(`tp-b${i}m`, mb));
-        const ring = cpRing(ctx, rank, 'backward', t, t3, meshKey(`cp-b${i}`, mb));
+        const t3 = tpSync(ctx, rank, `mlp input gradient, layer ${i}`, t, [bm], b.multiRank ? meshKey(`tp-b${i}m`, mb) : '');
+        const ring = cpRing(ctx, rank, 'backward', t, t3, b.multiRank ? meshKey(`cp-b${i}`, mb) : '');
         bwd[i] = b.compute(rank, v.attentionBackward, tag({ kind: 'compute', phase: 'backward', label: `layer ${i} attention`, layer: i, flops: flopsOf(v.attentionBackward) }, mb), t3, memoryAt('end', memory));
-        waitFor = [...tpSync(ctx, rank, `attention input gradient, layer ${i}`, t, [bwd[i]!], meshKey(`tp-b${i}a`, mb)), ring];
+        waitFor = [...tpSync(ctx, rank, `attention input gradient, layer ${i}`, t, [bwd[i]!], b.multiRank ? meshKey(`tp-b${i}a`, mb) : ''), ring];
         gradsReady = [bwd[i]!, ring];
       }
       if (rs) {
         const expertGrads = v.epExperts?.trainableParams ?? 0;
-        let r = b.collective(rank, 'reduce_scatter', 'reduce_scatter', (v.grads - expertGrads) * reduceB, ctx.dataParallel, key(`rs${i}`, mb),
-          { phase: 'backward', label: `layer ${i}`, layer: i, microBatch: mb }, gradsReady, [...rs.start, ...rs.end]);
+        let r = b.collective(rank, 'reduce_scatter', 'reduce_scatter', (v.grads - expertGrads) * reduceB, ctx.dataParallel, b.multiRank ? key(`rs${i}`, mb) : '',
+          { phase: 'backward', label: layerLabel(i), layer: i, microBatch: mb }, gradsReady, [...rs.start, ...rs.end]);
         // The experts' FSDP unit reduce-scatters its gradients over dp_shard (none under pure EP: they stay local).
         if (expertGrads > 0 && expertShard > 1) {
           r = b.collective(rank, 'reduce_scatter', 'reduce_scatter', expertGrads * reduceB, ctx.layout.expertShard.placement, `rs${i}x:mb${mb}:${ctx.layout.expertShard.id(rank)}`,
@@ -381,7 +383,8 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
       // The optimizer waits for the last micro-batch's reductions (earlier ones finish before them).
       if (mb === GA - 1) finalRs.push(...rsLayers, lastReduce);
     }
-  }
+  };
+  for (const mb of ctx.microBatches) lowerMicroBatch(mb);
 
   // ---- optimizer: clip_grad_norm_ (an all-reduce of the local norms), then AdamW on the local shard ----
   const gradBytes = views.reduce((a, v) => a + v.local.trainableParams * gradB, 0) + shardedGrad(rootGrads);

@@ -171,15 +171,20 @@ export function buildPlan(cfg: ResolvedConfig, model: ModelSpec, cluster: Cluste
   const persistent = { ...result!.persistent, communication_buffers: result!.persistent.communication_buffers + cfg.expertParallelBufferBytes };
   // Model states live from before the step starts: an allocation at t = 0 on each simulated rank.
   const first = new Map<number, number>();
-  builder.tasks.forEach((t, i) => {
-    if (!first.has(t.process)) first.set(t.process, i);
-  });
+  // Plans list a rank's tasks together: only a change of process can be a first task.
+  let lastProcess = NaN;
+  for (let i = 0; i < builder.tasks.length; i++) {
+    const p = builder.tasks[i]!.process;
+    if (p === lastProcess) continue;
+    lastProcess = p;
+    if (!first.has(p)) first.set(p, i);
+  }
   for (const i of first.values()) {
     const t = builder.tasks[i]!;
     t.memory = [
-      { at: 'start', bytes: persistent.parameters, category: 'parameters' },
-      { at: 'start', bytes: persistent.optimizer_states, category: 'optimizer_states' },
-      { at: 'start', bytes: persistent.communication_buffers, category: 'communication_buffers' },
+      { at: 'start', bytes: persistent.parameters, category: 'parameters', pool: undefined },
+      { at: 'start', bytes: persistent.optimizer_states, category: 'optimizer_states', pool: undefined },
+      { at: 'start', bytes: persistent.communication_buffers, category: 'communication_buffers', pool: undefined },
       ...(t.memory ?? []),
     ];
   }

@@ -8,13 +8,15 @@ import type { ParamShare } from './costs.ts';
 
 /** The share split `ways` ways (FSDP / ZeRO-3 shards every tensor on dim 0, rounded up). */
 export function shardOf(s: ParamShare, ways: number): ParamShare {
-  if (ways <= 1) return s;
+  // Always a new object of one shape (not the input itself, which may be a layer's whole costs): a plan's
+  // shares are then read monomorphically, and an unsharded one no longer deoptimises code built on sharded ones.
+  if (ways <= 1) return { params: s.params, trainableParams: s.trainableParams, frozenParams: s.frozenParams, quantizedBytes: s.quantizedBytes, copyParams: s.copyParams };
   return {
     params: Math.ceil(s.params / ways),
     trainableParams: Math.ceil(s.trainableParams / ways),
     frozenParams: Math.ceil(s.frozenParams / ways),
     quantizedBytes: Math.ceil(s.quantizedBytes / ways),
-    ...(s.copyParams ? { copyParams: Math.ceil(s.copyParams / ways) } : {}),
+    copyParams: s.copyParams ? Math.ceil(s.copyParams / ways) : undefined,
   };
 }
 

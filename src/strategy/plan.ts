@@ -62,8 +62,9 @@ export interface Plan {
  */
 export type AllocatorPool = 'default' | 'all_gather' | 'reduce_scatter';
 
+/** One object shape for every change (`pool` undefined for the default pool), so the engine reads them monomorphically. */
 export const mem = (at: 'start' | 'end', bytes: number, category: MemoryCategory, pool: AllocatorPool = 'default'): MemoryChange =>
-  pool === 'default' ? { at, bytes, category } : { at, bytes, category, pool };
+  ({ at, bytes, category, pool: pool === 'default' ? undefined : pool });
 
 /**
  * Accumulates tasks for every simulated rank. Compute on a straggler rank runs slower; its links too.
@@ -119,30 +120,39 @@ export class PlanBuilder {
 
   private push(rank: number, stream: StreamName, work: Work, tag: OpTag, deps: number[], memory: MemoryChange[], group?: string): number {
     if (this.tasks.length >= this.limit.maxTasks) throw this.limit.error(this.tasks.length);
-    const task: Task<OpTag> = { process: rank, stream, work, tag };
     let kept = 0;
     for (let i = 0; i < deps.length; i++) if (deps[i]! >= 0) kept++;
-    if (kept > 0) task.deps = kept === deps.length ? deps.slice() : deps.filter((x) => x >= 0);
-    if (memory.length > 0) task.memory = memory;
-    if (group !== undefined) task.group = group;
+    // Every field present (absent ones undefined): one object shape for every task, whichever fields it uses.
+    const task: Task<OpTag> = {
+      process: rank,
+      stream,
+      deps: kept === 0 ? undefined : kept === deps.length ? deps.slice() : deps.filter((x) => x >= 0),
+      work,
+      group,
+      standsFor: undefined,
+      memory: memory.length > 0 ? memory : undefined,
+      occupancy: undefined,
+      tag,
+    };
     this.tasks.push(task);
     return this.tasks.length - 1;
   }
 
   compute(rank: number, seconds: number, tag: OpTag, deps: number[] = [], memory: MemoryChange[] = []): number {
-    const slowdown = this.slow.get(rank)?.computeSlowdown ?? 1;
+    const slowdown = this.slow.size === 0 ? 1 : (this.slow.get(rank)?.computeSlowdown ?? 1);
     // Kernels share the SMs with whatever NCCL kernels are resident on this GPU.
+    // Delay work in one object shape (sharesProcessor always present), as the engine reads every task's work.
     return this.push(rank, 'compute', { kind: 'delay', seconds: seconds * slowdown, sharesProcessor: true }, tag, deps, memory);
   }
 
   /** A host↔device copy (CPU offload) on its own stream at the host link's rate. */
   copy(rank: number, stream: 'host_to_device' | 'device_to_host', bytes: number, bytesPerSecond: number, tag: Omit<OpTag, 'kind'>, deps: number[] = [], memory: MemoryChange[] = []): number {
-    return this.push(rank, stream, { kind: 'delay', seconds: bytes / bytesPerSecond }, opTag({ ...tag, kind: 'copy', bytes }, tag.microBatch), deps, memory);
+    return this.push(rank, stream, { kind: 'delay', seconds: bytes / bytesPerSecond, sharesProcessor: undefined }, opTag({ ...tag, kind: 'copy', bytes }, tag.microBatch), deps, memory);
   }
 
   /** Work on the host CPU (e.g. the optimizer step under CPU offload): blocks the step, uses no SMs. */
   host(rank: number, seconds: number, tag: OpTag, deps: number[] = [], memory: MemoryChange[] = []): number {
-    return this.push(rank, 'host', { kind: 'delay', seconds }, tag, deps, memory);
+    return this.push(rank, 'host', { kind: 'delay', seconds, sharesProcessor: undefined }, tag, deps, memory);
   }
 
   /**
@@ -171,7 +181,7 @@ export class PlanBuilder {
     if (!perRank) this.workCache.set(cost, (perRank = new Map()));
     let work = perRank.get(rank);
     if (!work) {
-      if (cost.busBytes === 0) work = { kind: 'delay', seconds: 0 };
+      if (cost.busBytes === 0) work = { kind: 'delay', seconds: 0, sharesProcessor: undefined };
       else {
         const resource = `${cost.link}:${rank}`;
         const capacity = this.resources.get(resource)!;

@@ -52,6 +52,12 @@ export function cpRing(ctx: StrategyContext, rank: number, pass: 'forward' | 'ba
   return b.collective(rank, 'context_parallel', 'send_recv', bytes, layout.context.placement, `${key}:${layout.context.id(rank)}`, { ...tag, label: `CP ring ${pass}` }, deps);
 }
 
+/** "layer i", one string per layer for every plan (labels are immutable; building one per task was garbage). */
+const layerLabels: string[] = [];
+export function layerLabel(i: number): string {
+  return (layerLabels[i] ??= `layer ${i}`);
+}
+
 export interface LayerForwardSeconds {
   full: number;
   attention: number;
@@ -85,7 +91,7 @@ export function emitLayerForward(
 ): [number, number[]] {
   const { builder: b, costs, cfg } = ctx;
   const { layer: i, microBatch: mb, phase } = at;
-  const label = `layer ${i}`;
+  const label = layerLabel(i);
   const flops = costs.layers[i]!.forwardFlops;
   // Expert parallelism (never with TP/CP: src/config/resolve.ts): dispatch and combine around the experts.
   const ep = costs.layers[i]!.ep;
@@ -96,8 +102,8 @@ export function emitLayerForward(
   }
   const t = { phase, layer: i, microBatch: mb } as const;
   const fa = b.compute(rank, seconds.attention, { kind: 'compute', phase, label: `${label} attention`, layer: i, microBatch: mb, flops: flops / 2 }, deps, memoryAt('start', memory));
-  const ring = cpRing(ctx, rank, 'forward', t, deps, key(`cp-${phase}${i}`));
-  const t1 = tpSync(ctx, rank, `attention output, layer ${i}`, t, [fa, ring], key(`tp-${phase}${i}a`));
+  const ring = cpRing(ctx, rank, 'forward', t, deps, b.multiRank ? key(`cp-${phase}${i}`) : '');
+  const t1 = tpSync(ctx, rank, `attention output, layer ${i}`, t, [fa, ring], b.multiRank ? key(`tp-${phase}${i}a`) : '');
   const fm = b.compute(rank, seconds.mlp, { kind: 'compute', phase, label: `${label} mlp`, layer: i, microBatch: mb, flops: flops / 2 }, [...t1, ring], memoryAt('end', memory));
-  return [fm, tpSync(ctx, rank, `mlp output, layer ${i}`, t, [fm], key(`tp-${phase}${i}m`))];
+  return [fm, tpSync(ctx, rank, `mlp output, layer ${i}`, t, [fm], b.multiRank ? key(`tp-${phase}${i}m`) : '')];
 }
