@@ -272,6 +272,76 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
   let lastOfPrev = -1;
   const finalRs: number[] = [];
 
+  // One layer's forward and one layer's backward in functions of their own: V8 then recompiles only the one a
+  // de-optimisation hits (a whole micro-batch as one function took 0.15–0.45 s per optimising compilation).
+  const forwardLayer = (i: number, mb: number, klEnd: number[], fwd: number[], waitFor: number[]): number[] => {
+    const v = views[i]!;
+    const throttle = throttleForward && i >= 2 ? fwd[i - 2]! : -1;
+    const gathered = gatherLayer(i, mb, 'forward', h2d(v.share, `layer ${i}`, mb, 'forward', [throttle, lastOfPrev, ...klEnd], i), [gatherMem(v.unsharded), ...freeCopyIn(v.share)]);
+    const memory = [...copyOut(v.unsharded, i === 0 ? unshardedRoot : views[i - 1]!.unsharded), mem('start', v.cache, 'parameters'), mem('start', v.act.savedBytes, 'activations')];
+    if (reshard) memory.push(mem('end', -v.unsharded, 'parameters', paramPool));
+    const [done, next] = layerForward(i, mb, 'forward', [gathered, ...waitFor], memory, v.fullForward);
+    fwd[i] = done;
+    offloadAfterForward(ctx, rank, i, mb, done);
+    return next;
+  };
+  const backwardLayer = (i: number, mb: number, sync: boolean, forwardEnd: number, bwd: number[], rsLayers: number[], waitFor: number[]): number[] => {
+    const v = views[i]!;
+    const act = v.act;
+    let gathered = -1;
+    if (reshard) {
+      const prefetchGate = i + prefetchAhead <= L - 1 ? bwd[i + prefetchAhead]! : forwardEnd;
+      gathered = gatherLayer(i, mb, 'backward', h2d(v.share, `layer ${i}`, mb, 'backward', [prefetchGate], i), [gatherMem(v.unsharded), ...freeCopyIn(v.share)]);
+    }
+    // Offloaded activations come back while the layer above runs its backward.
+    const reload = reloadBeforeBackward(ctx, rank, i, mb, i + 2 <= L - 1 ? bwd[i + 2]! : forwardEnd);
+    if (reload >= 0) waitFor = [...waitFor, reload];
+    if (ckpt) {
+      [, waitFor] = layerForward(i, mb, 'recompute', [...waitFor, gathered],
+        [...(reshard ? copyOut(v.unsharded, v.unsharded) : []), mem('start', v.cache, 'parameters'), mem('start', act.recomputeBytes, 'activations')], reshard ? withCopyOut(v.recompute, v.copyOutSeconds) : v.recompute);
+    }
+    const memory: MemoryChange[] = [];
+    if (reshard && !ckpt) memory.push(...copyOut(v.unsharded, v.unsharded));
+    memory.push(mem('start', v.grads * gatherB, 'gradients'), mem('start', act.backwardWorkingBytes, 'activations'));
+    memory.push(mem('end', -(act.backwardWorkingBytes + act.savedBytes + act.recomputeBytes), 'activations'), mem('end', -v.cache, 'parameters'), mem('end', -v.unsharded, 'parameters', paramPool));
+    memory.push(...postBackward(v.grads, mb, sync));
+    // A group with nothing to train has no gradients to reduce.
+    const rs = sync && v.grads > 0 ? reduceScatterMem(v.grads, mb, v.local.trainableParams) : undefined;
+    if (rs) memory.push(...rs.compute);
+    let gradsReady: number[];
+    const copyOutHere = reshard && !ckpt ? v.copyOutSeconds : 0;
+    if (v.lc.ep) {
+      [bwd[i], waitFor] = emitEpLayerBackward(ctx, rank, { layer: i, microBatch: mb }, [...waitFor, gathered], memory, copyOutHere, (what) => meshKey(what, mb));
+      gradsReady = [bwd[i]!];
+    } else if (!split) {
+      bwd[i] = b.compute(rank, v.lc.backwardSeconds + copyOutHere, tag({ kind: 'compute', phase: 'backward', label: layerLabel(i), layer: i, flops: v.lc.backwardFlops }, mb), [...waitFor, gathered], memory);
+      waitFor = [bwd[i]!];
+      gradsReady = [bwd[i]!];
+    } else {
+      const t = { phase: 'backward', layer: i, microBatch: mb } as const;
+      const flopsOf = (sec: number) => (v.lc.backwardFlops * sec) / v.lc.backwardSeconds;
+      const bm = b.compute(rank, v.mlpBackward + copyOutHere, tag({ kind: 'compute', phase: 'backward', label: `layer ${i} mlp`, layer: i, flops: flopsOf(v.mlpBackward) }, mb), [...waitFor, gathered], memoryAt('start', memory));
+      const t3 = tpSync(ctx, rank, `mlp input gradient, layer ${i}`, t, [bm], b.multiRank ? meshKey(`tp-b${i}m`, mb) : '');
+      const ring = cpRing(ctx, rank, 'backward', t, t3, b.multiRank ? meshKey(`cp-b${i}`, mb) : '');
+      bwd[i] = b.compute(rank, v.attentionBackward, tag({ kind: 'compute', phase: 'backward', label: `layer ${i} attention`, layer: i, flops: flopsOf(v.attentionBackward) }, mb), t3, memoryAt('end', memory));
+      waitFor = [...tpSync(ctx, rank, `attention input gradient, layer ${i}`, t, [bwd[i]!], b.multiRank ? meshKey(`tp-b${i}a`, mb) : ''), ring];
+      gradsReady = [bwd[i]!, ring];
+    }
+    if (rs) {
+      const expertGrads = v.epExperts?.trainableParams ?? 0;
+      let r = b.collective(rank, 'reduce_scatter', 'reduce_scatter', (v.grads - expertGrads) * reduceB, ctx.dataParallel, b.multiRank ? key(`rs${i}`, mb) : '',
+        { phase: 'backward', label: layerLabel(i), layer: i, microBatch: mb }, gradsReady, [...rs.start, ...rs.end]);
+      // The experts' FSDP unit reduce-scatters its gradients over dp_shard (none under pure EP: they stay local).
+      if (expertGrads > 0 && expertShard > 1) {
+        r = b.collective(rank, 'reduce_scatter', 'reduce_scatter', expertGrads * reduceB, ctx.layout.expertShard.placement, `rs${i}x:mb${mb}:${ctx.layout.expertShard.id(rank)}`,
+          { phase: 'backward', label: `layer ${i} experts`, layer: i, microBatch: mb }, [r]);
+      }
+      const reduced = hsdp ? replicaAllReduce(v.grads, `hsdp-ar${i}`, `layer ${i}`, mb, i, [r]) : r;
+      rsLayers.push(offload ? d2h(v.grads, `layer ${i}`, mb, [reduced], i, v.local.trainableParams) : reduced);
+    }
+    return waitFor;
+  };
+
   // One micro-batch's forward and backward in a function of its own: V8 compiles it apart from the set-up
   // above (the whole lowering as one function took ~0.3 s per optimising compilation, several per sweep).
   const lowerMicroBatch = (mb: number): void => {
@@ -283,16 +353,7 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
     let prevCompute = b.compute(rank, costs.embedding.forwardSeconds, tag({ kind: 'compute', phase: 'forward', label: 'embedding' }, mb), [agRoot, ...klEnd], copyOut(unshardedRoot, 0));
     let waitFor: number[] = [prevCompute];
     const fwd: number[] = [];
-    const agF: number[] = [];
-    for (let i = 0; i < L; i++) {
-      const v = views[i]!;
-      const throttle = throttleForward && i >= 2 ? fwd[i - 2]! : -1;
-      agF[i] = gatherLayer(i, mb, 'forward', h2d(v.share, `layer ${i}`, mb, 'forward', [throttle, lastOfPrev, ...klEnd], i), [gatherMem(v.unsharded), ...freeCopyIn(v.share)]);
-      const memory = [...copyOut(v.unsharded, i === 0 ? unshardedRoot : views[i - 1]!.unsharded), mem('start', v.cache, 'parameters'), mem('start', v.act.savedBytes, 'activations')];
-      if (reshard) memory.push(mem('end', -v.unsharded, 'parameters', paramPool));
-      [fwd[i], waitFor] = layerForward(i, mb, 'forward', [agF[i]!, ...waitFor], memory, v.fullForward);
-      offloadAfterForward(ctx, rank, i, mb, fwd[i]!);
-    }
+    for (let i = 0; i < L; i++) waitFor = forwardLayer(i, mb, klEnd, fwd, waitFor);
     const H = M.head;
     const headFMem = [mem('start', cacheRoot, 'parameters'), mem('start', H.savedBytes, 'activations'), mem('start', H.lossForwardBytes, 'activations'),
       mem('end', -lossReleasedAtHeadForward(ctx), 'activations')];
@@ -311,61 +372,7 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
     waitFor = tpSync(ctx, rank, 'lm_head input gradient', { phase: 'backward', microBatch: mb }, [headB], meshKey('tp-head', mb));
     const bwd: number[] = [];
     const rsLayers: number[] = [];
-    for (let i = L - 1; i >= 0; i--) {
-      const v = views[i]!;
-      const act = v.act;
-      let gathered = -1;
-      if (reshard) {
-        const prefetchGate = i + prefetchAhead <= L - 1 ? bwd[i + prefetchAhead]! : forwardEnd;
-        gathered = gatherLayer(i, mb, 'backward', h2d(v.share, `layer ${i}`, mb, 'backward', [prefetchGate], i), [gatherMem(v.unsharded), ...freeCopyIn(v.share)]);
-      }
-      // Offloaded activations come back while the layer above runs its backward.
-      const reload = reloadBeforeBackward(ctx, rank, i, mb, i + 2 <= L - 1 ? bwd[i + 2]! : forwardEnd);
-      if (reload >= 0) waitFor = [...waitFor, reload];
-      if (ckpt) {
-        [, waitFor] = layerForward(i, mb, 'recompute', [...waitFor, gathered],
-          [...(reshard ? copyOut(v.unsharded, v.unsharded) : []), mem('start', v.cache, 'parameters'), mem('start', act.recomputeBytes, 'activations')], reshard ? withCopyOut(v.recompute, v.copyOutSeconds) : v.recompute);
-      }
-      const memory: MemoryChange[] = [];
-      if (reshard && !ckpt) memory.push(...copyOut(v.unsharded, v.unsharded));
-      memory.push(mem('start', v.grads * gatherB, 'gradients'), mem('start', act.backwardWorkingBytes, 'activations'));
-      memory.push(mem('end', -(act.backwardWorkingBytes + act.savedBytes + act.recomputeBytes), 'activations'), mem('end', -v.cache, 'parameters'), mem('end', -v.unsharded, 'parameters', paramPool));
-      memory.push(...postBackward(v.grads, mb, sync));
-      // A group with nothing to train has no gradients to reduce.
-      const rs = sync && v.grads > 0 ? reduceScatterMem(v.grads, mb, v.local.trainableParams) : undefined;
-      if (rs) memory.push(...rs.compute);
-      let gradsReady: number[];
-      const copyOutHere = reshard && !ckpt ? v.copyOutSeconds : 0;
-      if (v.lc.ep) {
-        [bwd[i], waitFor] = emitEpLayerBackward(ctx, rank, { layer: i, microBatch: mb }, [...waitFor, gathered], memory, copyOutHere, (what) => meshKey(what, mb));
-        gradsReady = [bwd[i]!];
-      } else if (!split) {
-        bwd[i] = b.compute(rank, v.lc.backwardSeconds + copyOutHere, tag({ kind: 'compute', phase: 'backward', label: layerLabel(i), layer: i, flops: v.lc.backwardFlops }, mb), [...waitFor, gathered], memory);
-        waitFor = [bwd[i]!];
-        gradsReady = [bwd[i]!];
-      } else {
-        const t = { phase: 'backward', layer: i, microBatch: mb } as const;
-        const flopsOf = (sec: number) => (v.lc.backwardFlops * sec) / v.lc.backwardSeconds;
-        const bm = b.compute(rank, v.mlpBackward + copyOutHere, tag({ kind: 'compute', phase: 'backward', label: `layer ${i} mlp`, layer: i, flops: flopsOf(v.mlpBackward) }, mb), [...waitFor, gathered], memoryAt('start', memory));
-        const t3 = tpSync(ctx, rank, `mlp input gradient, layer ${i}`, t, [bm], b.multiRank ? meshKey(`tp-b${i}m`, mb) : '');
-        const ring = cpRing(ctx, rank, 'backward', t, t3, b.multiRank ? meshKey(`cp-b${i}`, mb) : '');
-        bwd[i] = b.compute(rank, v.attentionBackward, tag({ kind: 'compute', phase: 'backward', label: `layer ${i} attention`, layer: i, flops: flopsOf(v.attentionBackward) }, mb), t3, memoryAt('end', memory));
-        waitFor = [...tpSync(ctx, rank, `attention input gradient, layer ${i}`, t, [bwd[i]!], b.multiRank ? meshKey(`tp-b${i}a`, mb) : ''), ring];
-        gradsReady = [bwd[i]!, ring];
-      }
-      if (rs) {
-        const expertGrads = v.epExperts?.trainableParams ?? 0;
-        let r = b.collective(rank, 'reduce_scatter', 'reduce_scatter', (v.grads - expertGrads) * reduceB, ctx.dataParallel, b.multiRank ? key(`rs${i}`, mb) : '',
-          { phase: 'backward', label: layerLabel(i), layer: i, microBatch: mb }, gradsReady, [...rs.start, ...rs.end]);
-        // The experts' FSDP unit reduce-scatters its gradients over dp_shard (none under pure EP: they stay local).
-        if (expertGrads > 0 && expertShard > 1) {
-          r = b.collective(rank, 'reduce_scatter', 'reduce_scatter', expertGrads * reduceB, ctx.layout.expertShard.placement, `rs${i}x:mb${mb}:${ctx.layout.expertShard.id(rank)}`,
-            { phase: 'backward', label: `layer ${i} experts`, layer: i, microBatch: mb }, [r]);
-        }
-        const reduced = hsdp ? replicaAllReduce(v.grads, `hsdp-ar${i}`, `layer ${i}`, mb, i, [r]) : r;
-        rsLayers.push(offload ? d2h(v.grads, `layer ${i}`, mb, [reduced], i, v.local.trainableParams) : reduced);
-      }
-    }
+    for (let i = L - 1; i >= 0; i--) waitFor = backwardLayer(i, mb, sync, forwardEnd, bwd, rsLayers, waitFor);
     const embedMem = [mem('start', embedGradParams * gatherB + tiedContribution, 'gradients'), mem('end', -tiedContribution, 'gradients'),
       mem('end', -unshardedRoot, 'parameters', paramPool), ...postBackward(rootGrads, mb, sync)];
     const rsRootMem = sync && rootGrads > 0 ? reduceScatterMem(rootGrads, mb) : undefined;
