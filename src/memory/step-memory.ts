@@ -6,6 +6,7 @@ import { makeLayer } from '../model/layer.ts';
 import { loraParams } from '../model/peft.ts';
 import type { LayerSpec, ModelSpec } from '../model/types.ts';
 import { bytesOf } from '../util/dtype.ts';
+import { DOUBLE, primeShape } from '../util/v8-shapes.ts';
 import { ffnWidthPerToken } from '../compute/elementwise.ts';
 import { trainerHead } from '../config/trainer.ts';
 import { EBFT_HEAD_CHUNK_TOKENS } from '../config/ebft.ts';
@@ -211,8 +212,13 @@ function layerMemory(layer: LayerSpec, cfg: ResolvedConfig, frozenNorms: boolean
   // Tiled: one shard's re-created MLP set and working gradients at a time (the input's gradient is whole).
   const backwardWorkingBytes = tokens * p * (h / (sequenceParallel ? tp : 1)) + (mlpWorking + mlpSaved) / tiles;
 
-  return { savedBytes, recomputeBytes, backwardWorkingBytes, fullBytes };
+  return layerMemoryOf(savedBytes, recomputeBytes, backwardWorkingBytes, fullBytes);
 }
+
+const layerMemoryOf = (savedBytes: number, recomputeBytes: number, backwardWorkingBytes: number, fullBytes: number): LayerMemory =>
+  ({ savedBytes, recomputeBytes, backwardWorkingBytes, fullBytes });
+// Byte counts cross 2^30 between configs: build the first one with double fields (src/util/v8-shapes.ts).
+primeShape(layerMemoryOf(DOUBLE, DOUBLE, DOUBLE, DOUBLE));
 
 /**
  * The head's memory by loss implementation (src/config/kernels.ts). The final norm saves like a layer norm
