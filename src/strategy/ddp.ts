@@ -209,10 +209,10 @@ export function lowerDdp(ctx: StrategyContext, rank: number): StrategyResult {
       pagedBytes: pagedOptimizerStateBytes(cfg, trainable, copies),
     };
   }
-  const clip = b.compute(rank, clipGradNormSeconds(cfg, trainable, ctx.gpu), { kind: 'optimizer', phase: 'optimizer', label: 'clip_grad_norm', microBatch: GA - 1 }, [lastOfPrev, ...allReduces]);
+  const clip = b.compute(rank, clipGradNormSeconds(cfg, trainable, ctx.gpu), opTag({ kind: 'optimizer', phase: 'optimizer', label: 'clip_grad_norm' }, GA - 1), [lastOfPrev, ...allReduces]);
   const step = optimizerStep(cfg, { params: trainable, tensors: trainableTensorCount(model), matrices: hiddenMatrices(model), copies: { params: copies, tensors: copyTensorCount(model) } }, ctx.gpu);
   // zero_grad(set_to_none=True) after the step frees the gradients; the buckets stay.
-  b.compute(rank, step.seconds, { kind: 'optimizer', phase: 'optimizer', label: optimizerLabel(cfg), microBatch: GA - 1 }, [clip],
+  b.compute(rank, step.seconds, opTag({ kind: 'optimizer', phase: 'optimizer', label: optimizerLabel(cfg) }, GA - 1), [clip],
     [mem('start', step.temporaryBytes, 'optimizer_states'), mem('end', -step.temporaryBytes, 'optimizer_states'), mem('end', -gradBytes, 'gradients')]);
 
   return {
@@ -236,7 +236,7 @@ function stepInBackward(ctx: StrategyContext, rank: number, params: number, name
   const tensors = Math.max(1, Math.round((trainableTensorCount(model) * params) / trainable));
   const step = optimizerStep(cfg, { params, tensors, matrices: hiddenMatrices(model), matrixShare: params / trainable }, ctx.gpu);
   const gradBytes = params * bytesOf(cfg.precision.gradDtype) + extraGradBytes;
-  return b.compute(rank, step.seconds, { kind: 'optimizer', phase: 'optimizer', label: `${optimizerLabel(cfg)} in backward: ${name}`, microBatch: mb }, [after],
+  return b.compute(rank, step.seconds, opTag({ kind: 'optimizer', phase: 'optimizer', label: `${optimizerLabel(cfg)} in backward: ${name}` }, mb), [after],
     [mem('start', step.temporaryBytes, 'optimizer_states'), mem('end', -step.temporaryBytes, 'optimizer_states'), mem('end', -gradBytes, 'gradients')]);
 }
 

@@ -11,7 +11,7 @@ import type { ModelSpec } from '../model/types.ts';
 import { lmHeadTrains, stepCosts, type StepCosts } from './costs.ts';
 import { headSeconds } from './head-costs.ts';
 import type { StrategyContext, StrategyResult } from './context.ts';
-import { mem, type OpTag } from './plan.ts';
+import { mem, type OpTag, opTag } from './plan.ts';
 import { storedBytes } from './param-bytes.ts';
 import { clipGradNormSeconds, deviceOptimizerStateBytes, optimizerLabel, optimizerStep, pagedOptimizerStateBytes } from './optimizer.ts';
 import { fp32Embeddings } from './ddp.ts';
@@ -194,7 +194,7 @@ export function lowerEbftStrided(ctx: StrategyContext, rank: number): StrategyRe
   const headGrad = (costs.head.trainableParams + tied) * gradB + up.gradHead;
   const embeddingGrad = (costs.embedding.trainableParams - tied) * gradB + up.gradEmbedding;
   const gradBytes = trainable * gradB + up.gradHead + up.gradEmbedding;
-  const tag = (phase: OpTag['phase'], label: string, mb: number, extra: Partial<OpTag> = {}): OpTag => ({ kind: 'compute', phase, label, microBatch: mb, ...extra });
+  const tag = (phase: OpTag['phase'], label: string, mb: number, extra: Partial<OpTag> = {}): OpTag => opTag({ kind: 'compute', phase, label, ...extra }, mb);
   // param.grad is allocated by the first backward that produces it and kept; later ones add a transient gradient.
   let firstBackward = true;
   const grads = (bytes: number) => (bytes <= 0 ? [] : firstBackward ? [mem('start', bytes, 'gradients')] : [mem('start', bytes, 'gradients'), mem('end', -bytes, 'gradients')]);
@@ -253,9 +253,9 @@ export function lowerEbftStrided(ctx: StrategyContext, rank: number): StrategyRe
     last = dep[0]!;
   }
 
-  const clip = b.compute(rank, clipGradNormSeconds(cfg, trainable, ctx.gpu), { kind: 'optimizer', phase: 'optimizer', label: 'clip_grad_norm', microBatch: GA - 1 }, [last]);
+  const clip = b.compute(rank, clipGradNormSeconds(cfg, trainable, ctx.gpu), opTag({ kind: 'optimizer', phase: 'optimizer', label: 'clip_grad_norm' }, GA - 1), [last]);
   const step = optimizerStep(cfg, { params: trainable, tensors: trainableTensorCount(model), matrices: hiddenMatrices(model) }, ctx.gpu);
-  b.compute(rank, step.seconds, { kind: 'optimizer', phase: 'optimizer', label: optimizerLabel(cfg), microBatch: GA - 1 }, [clip],
+  b.compute(rank, step.seconds, opTag({ kind: 'optimizer', phase: 'optimizer', label: optimizerLabel(cfg) }, GA - 1), [clip],
     [mem('start', step.temporaryBytes, 'optimizer_states'), mem('end', -step.temporaryBytes, 'optimizer_states'), mem('end', -gradBytes, 'gradients')]);
 
   return {

@@ -12,6 +12,7 @@ import type { MemoryChange } from '../engine/index.ts';
 import type { StrategyContext } from './context.ts';
 import { expectedSlowestLoad, sampledLoads } from './expert-parallel.ts';
 import { memoryAt } from './tensor-parallel.ts';
+import { opTag } from './plan.ts';
 
 const slowestCache = new Map<string, number>();
 /** Sampled EP-group loads of one plan (weakly held: dropped with the plan's context). */
@@ -86,9 +87,9 @@ export function emitEpLayerForward(
   const load = expertLoad(ctx, rank, i, mb);
   const experts = Math.min(expertSeconds, fullSeconds);
   const share = fullSeconds > 0 ? experts / fullSeconds : 0;
-  const pre = b.compute(rank, fullSeconds - experts, { kind: 'compute', phase, label: `layer ${i}`, layer: i, microBatch: mb, flops: flops * (1 - share) }, deps, memoryAt('start', memory));
+  const pre = b.compute(rank, fullSeconds - experts, opTag({ kind: 'compute', phase, label: `layer ${i}`, layer: i, flops: flops * (1 - share) }, mb), deps, memoryAt('start', memory));
   const dispatch = allToAll(ctx, rank, 'dispatch', at, [pre], key(`ep-dispatch-${phase}${i}`));
-  const ex = b.compute(rank, experts * load, { kind: 'compute', phase, label: `layer ${i} experts`, layer: i, microBatch: mb, flops: flops * share * load }, [dispatch], memoryAt('end', memory));
+  const ex = b.compute(rank, experts * load, opTag({ kind: 'compute', phase, label: `layer ${i} experts`, layer: i, flops: flops * share * load }, mb), [dispatch], memoryAt('end', memory));
   const combine = allToAll(ctx, rank, 'combine', at, [ex], key(`ep-combine-${phase}${i}`));
   return [ex, [combine]];
 }
@@ -121,10 +122,10 @@ export function emitEpLayerBackward(
   const before = sum(0, first) + extraSeconds;
   const experts = sum(first, last + 1);
   const after = sum(last + 1, segs.length);
-  const pre = b.compute(rank, before, { kind: 'compute', ...tag, label: `layer ${i}`, flops: flopsOf(before) }, deps, memoryAt('start', memory));
+  const pre = b.compute(rank, before, opTag({ kind: 'compute', phase: 'backward', label: `layer ${i}`, layer: i, flops: flopsOf(before) }, mb), deps, memoryAt('start', memory));
   const dispatch = allToAll(ctx, rank, 'dispatch', { ...tag }, [pre], key(`ep-dispatch-b${i}`));
-  const ex = b.compute(rank, experts * load, { kind: 'compute', ...tag, label: `layer ${i} experts`, flops: flopsOf(experts) * load }, [dispatch]);
+  const ex = b.compute(rank, experts * load, opTag({ kind: 'compute', phase: 'backward', label: `layer ${i} experts`, layer: i, flops: flopsOf(experts) * load }, mb), [dispatch]);
   const combine = allToAll(ctx, rank, 'combine', { ...tag }, [ex], key(`ep-combine-b${i}`));
-  const post = b.compute(rank, after, { kind: 'compute', ...tag, label: `layer ${i}`, flops: flopsOf(after) }, [combine], memoryAt('end', memory));
+  const post = b.compute(rank, after, opTag({ kind: 'compute', phase: 'backward', label: `layer ${i}`, layer: i, flops: flopsOf(after) }, mb), [combine], memoryAt('end', memory));
   return [post, [post]];
 }

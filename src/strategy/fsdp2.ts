@@ -399,17 +399,17 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
     // clip_grad_norm_ and AdamW run on the CPU over the host-resident shard (torch's CPU AdamW kernels); the
     // node's cores are shared by its ranks.
     const norm = b.collective(rank, 'all_reduce', 'all_reduce', 4, ctx.dataParallel, `grad-norm:${dpId}`, { phase: 'optimizer', label: 'grad norm', microBatch: GA - 1 }, [lastOfPrev, ...finalRs]);
-    b.host(rank, localTrainable / ctx.host.cpuAdamParamsPerSecond, { kind: 'optimizer', phase: 'optimizer', label: 'clip_grad_norm + AdamW (CPU)', microBatch: GA - 1 }, [norm]);
+    b.host(rank, localTrainable / ctx.host.cpuAdamParamsPerSecond, opTag({ kind: 'optimizer', phase: 'optimizer', label: 'clip_grad_norm + AdamW (CPU)' }, GA - 1), [norm]);
     return {
       persistent: { parameters: 0, optimizer_states: 0, communication_buffers: 0 },
       persistentGradientBytes: 0,
     };
   }
-  const clip = b.compute(rank, clipGradNormSeconds(cfg, localTrainable, ctx.gpu), { kind: 'optimizer', phase: 'optimizer', label: 'clip_grad_norm', microBatch: GA - 1 }, [lastOfPrev, ...finalRs]);
+  const clip = b.compute(rank, clipGradNormSeconds(cfg, localTrainable, ctx.gpu), opTag({ kind: 'optimizer', phase: 'optimizer', label: 'clip_grad_norm' }, GA - 1), [lastOfPrev, ...finalRs]);
   const norm = b.collective(rank, 'all_reduce', 'all_reduce', 4, ctx.dataParallel, `grad-norm:${dpId}`, { phase: 'optimizer', label: 'grad norm', microBatch: GA - 1 }, [clip]);
   const step = optimizerStep(cfg, { params: localTrainable, tensors: trainableTensorCount(model), matrices: hiddenMatrices(model), matrixShare: 1 / shard, copies: { params: localCopies, tensors: copyTensorCount(model) } }, ctx.gpu);
   // zero_grad(set_to_none=True) after the step frees the sharded gradients.
-  b.compute(rank, step.seconds, { kind: 'optimizer', phase: 'optimizer', label: optimizerLabel(cfg), microBatch: GA - 1 }, [norm],
+  b.compute(rank, step.seconds, opTag({ kind: 'optimizer', phase: 'optimizer', label: optimizerLabel(cfg) }, GA - 1), [norm],
     [mem('start', step.temporaryBytes, 'optimizer_states'), mem('end', -step.temporaryBytes, 'optimizer_states'), mem('end', -gradBytes, 'gradients', 'reduce_scatter')]);
 
   return {

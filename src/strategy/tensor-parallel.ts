@@ -1,6 +1,6 @@
 import type { StrategyContext } from './context.ts';
 import type { MemoryChange } from '../engine/index.ts';
-import type { OpTag } from './plan.ts';
+import { type OpTag, opTag } from './plan.ts';
 import type { LayerCosts } from './costs.ts';
 import { emitEpLayerForward } from './ep-schedule.ts';
 
@@ -97,13 +97,13 @@ export function emitLayerForward(
   const ep = costs.layers[i]!.ep;
   if (ep) return emitEpLayerForward(ctx, rank, at, deps, memory, seconds.full, ep.expertForwardSeconds, flops, key);
   if (cfg.mesh.tp <= 1 && cfg.mesh.cp <= 1) {
-    const c = b.compute(rank, seconds.full, { kind: 'compute', phase, label, layer: i, microBatch: mb, flops }, deps, memory);
+    const c = b.compute(rank, seconds.full, opTag({ kind: 'compute', phase, label, layer: i, flops }, mb), deps, memory);
     return [c, [c]];
   }
   const t = { phase, layer: i, microBatch: mb } as const;
-  const fa = b.compute(rank, seconds.attention, { kind: 'compute', phase, label: `${label} attention`, layer: i, microBatch: mb, flops: flops / 2 }, deps, memoryAt('start', memory));
+  const fa = b.compute(rank, seconds.attention, opTag({ kind: 'compute', phase, label: `${label} attention`, layer: i, flops: flops / 2 }, mb), deps, memoryAt('start', memory));
   const ring = cpRing(ctx, rank, 'forward', t, deps, b.multiRank ? key(`cp-${phase}${i}`) : '');
   const t1 = tpSync(ctx, rank, `attention output, layer ${i}`, t, [fa, ring], b.multiRank ? key(`tp-${phase}${i}a`) : '');
-  const fm = b.compute(rank, seconds.mlp, { kind: 'compute', phase, label: `${label} mlp`, layer: i, microBatch: mb, flops: flops / 2 }, [...t1, ring], memoryAt('end', memory));
+  const fm = b.compute(rank, seconds.mlp, opTag({ kind: 'compute', phase, label: `${label} mlp`, layer: i, flops: flops / 2 }, mb), [...t1, ring], memoryAt('end', memory));
   return [fm, tpSync(ctx, rank, `mlp output, layer ${i}`, t, [fm], b.multiRank ? key(`tp-${phase}${i}m`) : '')];
 }

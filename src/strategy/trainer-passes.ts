@@ -1,7 +1,7 @@
 import { bytesOf } from '../util/dtype.ts';
 import { noGradForwardsAround } from '../config/trainer.ts';
 import type { StrategyContext } from './context.ts';
-import { mem } from './plan.ts';
+import { mem, opTag } from './plan.ts';
 
 /**
  * The preference trainers' whole-model forwards without gradients (src/config/trainer.ts), lowered the same
@@ -28,7 +28,7 @@ export function emitNoGradForwards(ctx: StrategyContext, rank: number, mb: numbe
     const label = where === 'before' ? 'policy KL forward (no grad)' : 'reference forward (no grad)';
     const memory = [mem('start', M.noGradForward.peakBytes, 'activations'), mem('end', -M.noGradForward.peakBytes, 'activations')];
     if (where === 'after' && i === n - 1) memory.push(mem('end', -(M.head.heldUntilLossReturnsBytes ?? 0), 'activations'));
-    waitFor = [b.compute(rank, seconds, { kind: 'compute', phase: 'forward', label, microBatch: mb, flops }, waitFor, memory)];
+    waitFor = [b.compute(rank, seconds, opTag({ kind: 'compute', phase: 'forward', label, flops }, mb), waitFor, memory)];
   }
   return waitFor;
 }

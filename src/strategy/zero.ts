@@ -242,7 +242,7 @@ function lowerZero12(ctx: StrategyContext, rank: number, cluster: Cluster): Stra
 
   // ---- optimizer step ----
   const mbLast = GA - 1;
-  const stepTag = (label: string): OpTag => ({ kind: 'optimizer', phase: 'optimizer', label, microBatch: mbLast });
+  const stepTag = (label: string): OpTag => opTag({ kind: 'optimizer', phase: 'optimizer', label }, mbLast);
   let updated: number;
   if (!offload) {
     const gpuStep = zeroGpuStep(cfg, ds, d, local, ctx.gpu, { gradIsMasterView: bf16Optimizer });

@@ -262,7 +262,7 @@ export function lowerZero3(ctx: StrategyContext, rank: number, cluster: Cluster)
 
   // ---- optimizer step on the partition (per sub-group) ----
   const mbLast = GA - 1;
-  const stepTag = (label: string): OpTag => ({ kind: 'optimizer', phase: 'optimizer', label, microBatch: mbLast });
+  const stepTag = (label: string): OpTag => opTag({ kind: 'optimizer', phase: 'optimizer', label }, mbLast);
   const largestTensorPartition = Math.ceil(Math.max(Vh, ...costs.layers.flatMap((l) => l.backwardSegments.map((s) => s.params))) / N);
   // sub_group_size 0 (Axolotl's bundled configs) makes every tensor its own sub-group (stage3.py `_create_fp16_sub_groups`).
   const subGroup = Math.min(local, Math.max(ds.subGroupSize, largestTensorPartition));
