@@ -43,8 +43,13 @@ export interface HeadMemory {
    * Part of `lossForwardBytes − lossHeldBytes` that lives until the trainer's compute_loss returns rather than
    * until the head's forward ends: TRL's `outputs.logits`, still referenced while the reference forwards run.
    */
-  heldUntilLossReturnsBytes?: number;
+  heldUntilLossReturnsBytes: number;
 }
+
+const headMemoryOf = (savedBytes: number, lossForwardBytes: number, lossHeldBytes: number, lossBackwardBytes: number, heldUntilLossReturnsBytes = 0): HeadMemory =>
+  ({ savedBytes, lossForwardBytes, lossHeldBytes, lossBackwardBytes, heldUntilLossReturnsBytes });
+// One shape for every loss, byte fields doubles from the start (src/util/v8-shapes.ts).
+primeShape(headMemoryOf(DOUBLE, DOUBLE, DOUBLE, DOUBLE, DOUBLE));
 
 /** A forward without gradients (reference / KL forwards, src/config/trainer.ts): nothing is saved. */
 export interface NoGradForwardMemory {
@@ -266,25 +271,25 @@ function headMemory(model: ModelSpec, cfg: ResolvedConfig, tokens: number, h: nu
   const perChunkOutput = cfg.kernels.loss === 'chunked' && cfg.kernels.chunkedOutput === true;
   if (cfg.kernels.compiledLoss && (cfg.kernels.loss === 'hf' || cfg.kernels.loss === 'chunked')) {
     const rowStats = tokens * 4;
-    return { savedBytes: normSaved + lmInput, lossForwardBytes: E * p + rowStats, lossHeldBytes: E * p + rowStats, lossBackwardBytes: perChunkOutput ? chunk * p : E * p };
+    return headMemoryOf(normSaved + lmInput, E * p + rowStats, E * p + rowStats, perChunkOutput ? chunk * p : E * p);
   }
   switch (cfg.kernels.loss) {
     case 'hf':
-      return { savedBytes: normSaved + lmInput, lossForwardBytes: E * (p + upcast + 4), lossHeldBytes: E * 4, lossBackwardBytes: E * 8 };
+      return headMemoryOf(normSaved + lmInput, E * (p + upcast + 4), E * 4, E * 8);
     case 'chunked': {
-      if (perChunkOutput) return { savedBytes: normSaved + lmInput, lossForwardBytes: E * (p + 4) + chunk * upcast, lossHeldBytes: E * 4, lossBackwardBytes: chunk * 8 };
-      return { savedBytes: normSaved + lmInput, lossForwardBytes: E * (p + 4) + chunk * upcast, lossHeldBytes: E * 4, lossBackwardBytes: E * p + chunk * 8 };
+      if (perChunkOutput) return headMemoryOf(normSaved + lmInput, E * (p + 4) + chunk * upcast, E * 4, chunk * 8);
+      return headMemoryOf(normSaved + lmInput, E * (p + 4) + chunk * upcast, E * 4, E * p + chunk * 8);
     }
     case 'liger_ce':
-      return { savedBytes: normSaved + lmInput, lossForwardBytes: E * p, lossHeldBytes: E * p, lossBackwardBytes: 0 };
+      return headMemoryOf(normSaved + lmInput, E * p, E * p, 0);
     case 'liger_flce': {
       const inc = Math.ceil(V / h);
       const chunkRows = 2 ** Math.ceil(Math.log2(Math.max(1, Math.ceil(tokens / inc))));
       const weightGrad = !model.peft || model.peft.trainableCopies.lmHead || model.peft.trainsInPlace?.lmHead ? V * h * p : 0;
-      return { savedBytes: normSaved, lossForwardBytes: lmInput + weightGrad + Math.min(tokens, chunkRows) * V * p, lossHeldBytes: lmInput + weightGrad, lossBackwardBytes: 0 };
+      return headMemoryOf(normSaved, lmInput + weightGrad + Math.min(tokens, chunkRows) * V * p, lmInput + weightGrad, 0);
     }
     case 'cce':
-      return { savedBytes: normSaved + lmInput, lossForwardBytes: tokens * 4, lossHeldBytes: tokens * 4, lossBackwardBytes: lmInput };
+      return headMemoryOf(normSaved + lmInput, tokens * 4, tokens * 4, lmInput);
   }
 }
 
@@ -311,12 +316,12 @@ function headForTrainer(cfg: ResolvedConfig, E: number, p: number, saved: number
     case 'lm-cross-entropy':
       return undefined;
     case 'score':
-      return { savedBytes: saved, lossForwardBytes: E * (p + (p < 4 ? 4 : 0) + 4), lossHeldBytes: E * 4, lossBackwardBytes: E * 8 };
+      return headMemoryOf(saved, E * (p + (p < 4 ? 4 : 0) + 4), E * 4, E * 8);
     case 'lm-log-probs':
-      if (p >= 4) return { savedBytes: saved, lossForwardBytes: E * p + (E / cfg.shape.rows) * p, lossHeldBytes: E * p, lossBackwardBytes: E * p };
-      return { savedBytes: saved, lossForwardBytes: 2 * E * p, lossHeldBytes: E * p, lossBackwardBytes: E * p, heldUntilLossReturnsBytes: E * p };
+      if (p >= 4) return headMemoryOf(saved, E * p + (E / cfg.shape.rows) * p, E * p, E * p);
+      return headMemoryOf(saved, 2 * E * p, E * p, E * p, E * p);
     case 'lm-log-probs-nll':
-      return { savedBytes: saved, lossForwardBytes: 2.5 * E * p, lossHeldBytes: 1.5 * E * p, lossBackwardBytes: E * p, heldUntilLossReturnsBytes: E * p };
+      return headMemoryOf(saved, 2.5 * E * p, 1.5 * E * p, E * p, E * p);
     case 'diffusion-masked-ce': {
       // The logits and their shifted copy (E·p each) live until compute_loss returns; the masked rows
       // (m·E) are gathered (p), upcast (4) and log-softmaxed (4, saved). Backward's peak: NLL's and
@@ -324,7 +329,7 @@ function headForTrainer(cfg: ResolvedConfig, E: number, p: number, saved: number
       // slices' full-size 16-bit gradients (3·E·p).
       const Em = E * maskedShare(cfg.trainer, cfg.shape);
       const upcast = p < 4 ? 4 : 0;
-      return { savedBytes: saved, lossForwardBytes: 2 * E * p + Em * (p + upcast + 4), lossHeldBytes: Em * 4, lossBackwardBytes: Math.max(Em * 8, 3 * E * p - Em * 4) };
+      return headMemoryOf(saved, 2 * E * p + Em * (p + upcast + 4), Em * 4, Math.max(Em * 8, 3 * E * p - Em * 4));
     }
     case 'ebft-log-probs': {
       // Strided EBFT's trained pass (the shape is its rows × L; strided.py compute_loss): log_softmax's fp32
@@ -340,12 +345,7 @@ function headForTrainer(cfg: ResolvedConfig, E: number, p: number, saved: number
       const chunk = rows * Math.min(EBFT_HEAD_CHUNK_TOKENS, R) * V;
       const held = rows * R * V * 4;
       const batched = t.kind === 'ebft-strided' && t.trainedForward === 'batched';
-      return {
-        savedBytes: saved,
-        lossForwardBytes: held + (batched ? E * p + chunk * 4 : chunk * (p + 4)),
-        lossHeldBytes: held,
-        lossBackwardBytes: chunk * (8 + p) + (batched ? 2 * E * p : 0),
-      };
+      return headMemoryOf(saved, held + (batched ? E * p + chunk * 4 : chunk * (p + 4)), held, chunk * (8 + p) + (batched ? 2 * E * p : 0));
     }
   }
 }

@@ -263,7 +263,7 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
         ref[i] = b.compute(rank, v.lc.forwardSeconds + (gathers ? v.copyOutSeconds : 0), tag({ kind: 'compute', phase: 'forward', label: `layer ${i} (${what}, no grad)`, layer: i, flops: v.lc.forwardFlops }, mb), [...waitFor, gathered], memory);
         waitFor = [ref[i]!];
       }
-      const headMem = [mem('end', -M.noGradForward.peakBytes, 'activations'), ...(last ? [mem('end', -(M.head.heldUntilLossReturnsBytes ?? 0), 'activations')] : [])];
+      const headMem = [mem('end', -M.noGradForward.peakBytes, 'activations'), ...(last ? [mem('end', -M.head.heldUntilLossReturnsBytes, 'activations')] : [])];
       waitFor = [b.compute(rank, costs.head.noGradForwardSeconds, tag({ kind: 'compute', phase: 'forward', label: `head (${what} log-probs, no grad)`, flops: costs.head.forwardFlops }, mb), waitFor, headMem)];
     }
     return waitFor;

@@ -27,7 +27,7 @@ export function emitNoGradForwards(ctx: StrategyContext, rank: number, mb: numbe
   for (let i = 0; i < n; i++) {
     const label = where === 'before' ? 'policy KL forward (no grad)' : 'reference forward (no grad)';
     const memory = [mem('start', M.noGradForward.peakBytes, 'activations'), mem('end', -M.noGradForward.peakBytes, 'activations')];
-    if (where === 'after' && i === n - 1) memory.push(mem('end', -(M.head.heldUntilLossReturnsBytes ?? 0), 'activations'));
+    if (where === 'after' && i === n - 1) memory.push(mem('end', -M.head.heldUntilLossReturnsBytes, 'activations'));
     waitFor = [b.compute(rank, seconds, opTag({ kind: 'compute', phase: 'forward', label, flops }, mb), waitFor, memory)];
   }
   return waitFor;
@@ -39,7 +39,7 @@ export function emitNoGradForwards(ctx: StrategyContext, rank: number, mb: numbe
  */
 export function lossReleasedAtHeadForward(ctx: StrategyContext): number {
   const H = ctx.memory.head;
-  const deferred = noGradForwardsAround(ctx.cfg.trainer).after > 0 ? (H.heldUntilLossReturnsBytes ?? 0) : 0;
+  const deferred = noGradForwardsAround(ctx.cfg.trainer).after > 0 ? H.heldUntilLossReturnsBytes : 0;
   return H.lossForwardBytes - H.lossHeldBytes - deferred;
 }
 
