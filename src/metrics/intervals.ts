@@ -1,20 +1,13 @@
 /** Half-open time intervals [start, end) and the set operations the metrics need. */
 export type Interval = readonly [number, number];
 
-/** Sorted, non-overlapping union. */
+/** Sorted, non-overlapping union (IntervalBuffer's merge, as tuples). */
 export function union(intervals: Interval[]): Interval[] {
-  const sorted: Interval[] = [];
-  for (let i = 0; i < intervals.length; i++) if (intervals[i]![1] > intervals[i]![0]) sorted.push(intervals[i]!);
-  // Spans arrive nearly in time order: the (stable) sort is close to linear on them.
-  sorted.sort((x, y) => x[0] - y[0]);
-  const out: [number, number][] = [];
-  let last: [number, number] | undefined;
-  for (let i = 0; i < sorted.length; i++) {
-    const a = sorted[i]![0];
-    const b = sorted[i]![1];
-    if (last && a <= last[1]) last[1] = Math.max(last[1], b);
-    else out.push((last = [a, b]));
-  }
+  const buf = new IntervalBuffer(Math.max(1, intervals.length));
+  for (let i = 0; i < intervals.length; i++) buf.push(intervals[i]![0], intervals[i]![1]);
+  buf.merge();
+  const out: Interval[] = new Array(buf.length);
+  for (let i = 0; i < buf.length; i++) out[i] = [buf.starts[i]!, buf.ends[i]!];
   return out;
 }
 
@@ -94,9 +87,8 @@ export function subtractFromMerged(s: number, e: number, merged: readonly Interv
 
 /**
  * A list of intervals in two growable Float64Arrays (no tuple per interval), for metrics that read every
- * span of a step. `merge` turns it into the same sorted, disjoint union as `union` returns: that union is
- * unique (connected components, touching intervals joined), so lengths summed left to right over it are
- * the same numbers bit for bit.
+ * span of a step; `union` is its merge returned as tuples. The union is unique (connected components,
+ * touching intervals joined), so lengths summed left to right over it are the same numbers bit for bit.
  */
 export class IntervalBuffer {
   starts: Float64Array;
