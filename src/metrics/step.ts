@@ -31,12 +31,15 @@ export function rankBreakdown(timeline: Timeline<OpTag>, rank: number, window?: 
   const compute = scratch.compute.clear();
   const optimizer = scratch.optimizer.clear();
   const comm = scratch.comm.clear();
-  const wireBytesByKind: Record<string, number> = {};
-  // Busy intervals per collective kind, kinds in the order first seen.
-  const busyKinds: string[] = [];
-  const busyByKind: IntervalBuffer[] = [];
+  // Per collective kind, in slots in the order first seen: busy intervals and wire bytes (a number per slot:
+  // a string-keyed record written per task was a third of this function's time in sweeps).
+  const kinds: string[] = [];
+  const busyByKind = scratch.byKind;
+  let wireBytes = scratch.wireBytes;
+  // Slots in the order their wire bytes were first counted (the record's key order).
+  const wireOrder: number[] = [];
   let lastKind = '';
-  let lastBusy: IntervalBuffer | undefined;
+  let slot = -1;
   const mine = tasksOf(timeline, rank);
   for (let i = 0; i < mine.length; i++) {
     const task = mine[i]!;
@@ -50,19 +53,32 @@ export function rankBreakdown(timeline: Timeline<OpTag>, rank: number, window?: 
     else if (kind === 'optimizer') optimizer.push(lo, hi);
     else {
       comm.push(lo, hi);
-      if (!window || tag.microBatch === window.microBatch) wireBytesByKind[kind] = (wireBytesByKind[kind] ?? 0) + (tag.wireBytes ?? 0);
-      if (kind !== lastKind || !lastBusy) {
-        const k = busyKinds.indexOf(kind);
-        if (k >= 0) lastBusy = busyByKind[k]!;
-        else {
-          busyKinds.push(kind);
-          busyByKind.push((lastBusy = new IntervalBuffer(16)));
+      if (kind !== lastKind || slot < 0) {
+        slot = kinds.indexOf(kind);
+        if (slot < 0) {
+          slot = kinds.length;
+          kinds.push(kind);
+          // Buffers reused across calls: new ones grew by doubling on every call.
+          if (slot === busyByKind.length) busyByKind.push(new IntervalBuffer(64));
+          else busyByKind[slot]!.clear();
+          if (slot === wireBytes.length) scratch.wireBytes = growFloat64(wireBytes);
+          wireBytes = scratch.wireBytes;
+          wireBytes[slot] = -1;
         }
         lastKind = kind;
       }
-      lastBusy.push(lo, hi);
+      busyByKind[slot]!.push(lo, hi);
+      if (!window || tag.microBatch === window.microBatch) {
+        const w = wireBytes[slot]!;
+        if (w < 0) {
+          wireOrder.push(slot);
+          wireBytes[slot] = 0 + (tag.wireBytes ?? 0);
+        } else wireBytes[slot] = w + (tag.wireBytes ?? 0);
+      }
     }
   }
+  const wireBytesByKind: Record<string, number> = {};
+  for (let k = 0; k < wireOrder.length; k++) wireBytesByKind[kinds[wireOrder[k]!]!] = wireBytes[wireOrder[k]!]!;
   const stepSeconds = window ? window.end - window.start : timeline.makespan;
   // Each set merged once: the union of compute ∪ optimizer is that of the two merged lists (merging only
   // takes maxima, so the intervals, and the sums below, are the same as from the raw lists).
@@ -81,7 +97,7 @@ export function rankBreakdown(timeline: Timeline<OpTag>, rank: number, window?: 
   }
   const commExposedSeconds = subtractedLength(comm, busy);
   const busySecondsByKind: Record<string, number> = {};
-  for (let k = 0; k < busyKinds.length; k++) busySecondsByKind[busyKinds[k]!] = busyByKind[k]!.merge().totalLength();
+  for (let k = 0; k < kinds.length; k++) busySecondsByKind[kinds[k]!] = busyByKind[k]!.merge().totalLength();
   return {
     stepSeconds,
     computeSeconds,
@@ -94,8 +110,21 @@ export function rankBreakdown(timeline: Timeline<OpTag>, rank: number, window?: 
   };
 }
 
-/** Interval buffers `rankBreakdown` reuses (it does not call itself). */
-const scratch = { compute: new IntervalBuffer(1024), optimizer: new IntervalBuffer(16), comm: new IntervalBuffer(1024), busy: new IntervalBuffer(1024) };
+/** Buffers `rankBreakdown` reuses (it does not call itself); `byKind` and `wireBytes` by kind slot. */
+const scratch = {
+  compute: new IntervalBuffer(1024),
+  optimizer: new IntervalBuffer(16),
+  comm: new IntervalBuffer(1024),
+  busy: new IntervalBuffer(1024),
+  byKind: [] as IntervalBuffer[],
+  wireBytes: new Float64Array(8),
+};
+
+function growFloat64(a: Float64Array): Float64Array<ArrayBuffer> {
+  const b = new Float64Array(a.length * 2);
+  b.set(a);
+  return b;
+}
 
 export interface WaitReport {
   /** The collective (label and kind) whose members waited longest for a late rank. */
