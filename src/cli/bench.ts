@@ -1,4 +1,7 @@
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { loadScenarioText } from '../config/index.ts';
 import { simulateLoaded } from '../pipeline/simulate.ts';
 import { TypedEventHeap } from '../engine/heap.ts';
@@ -8,7 +11,7 @@ import { simulate } from '../engine/index.ts';
  * Benchmarks, printed and never asserted (machines are noisy): events per second in-process after a
  * warm-up, the same against a bare typed-array heap doing one push and one pop per event, and a scale
  * table (GPUs × ranks simulated × events × CPU seconds × peak RSS), each case in its own process so its
- * peak RSS is its own.
+ * peak RSS is its own, and whole `simulate --out` runs (report included) as a user starts them.
  */
 export async function runBench(): Promise<void> {
   const cases: [string, string][] = [
@@ -53,6 +56,7 @@ export async function runBench(): Promise<void> {
     }
     process.stdout.write(`${name.padEnd(58)} ${String(r.gpus).padStart(6)} ${String(r.ranks).padStart(16)} ${String(r.events).padStart(10)} ${r.cpuSeconds.toFixed(2).padStart(9)} ${(r.peakRssBytes / 2 ** 20).toFixed(0).padStart(15)}\n`);
   }
+  reportTable();
 }
 
 interface ScaleNumbers {
@@ -77,6 +81,52 @@ const SCALE_CASES: [string, string, { everyRank?: boolean }?][] = [
   ['llama-3.1-405b tp8 × fsdp2, straggler + jitter 0.02', llama('Llama-3.1-405B', `${FSDP}tensor_parallel_size: 8\n`, 'num_nodes: 2048, jitter: 0.02, stragglers: [{rank: 4321, compute_slowdown: 1.2}]')],
   ['llama-3.1-405b tp8 × fsdp2, straggler + jitter, 20 steps', llama('Llama-3.1-405B', `${FSDP}tensor_parallel_size: 8\n`, 'num_nodes: 2048, jitter: 0.02, steps: 20, stragglers: [{rank: 4321, compute_slowdown: 1.2}]')],
 ];
+
+/**
+ * `simulate FILE --out DIR` as a user runs it (a fresh process: start-up, simulation, advisor, summary,
+ * charts as SVG + PNG, trace, report.html), timed from inside the child by bin/bench-probe.cjs.
+ */
+const REPORT_CASES: [string, string][] = [
+  ['llama-3.1-70b tp2 × fsdp4 × ddp2, 16 GPUs (scenarios/)', 'scenarios/llama-3.1-70b-tp2-fsdp4-ddp2-16xh100.yaml'],
+  ['llama-3.1-405b tp8 × fsdp2, 16 × DGX H100', llama('Llama-3.1-405B', `${FSDP}tensor_parallel_size: 8\n`, 'num_nodes: 16')],
+];
+const REPORT_RUNS = 3;
+
+function reportTable(): void {
+  const bin = process.argv[1]!;
+  const root = join(dirname(bin), '..');
+  const work = mkdtempSync(join(tmpdir(), 'shardsim-bench-report-'));
+  process.stdout.write(`\nreports: \`simulate FILE --out DIR\`, a fresh process per run (${REPORT_RUNS} runs), whole-process CPU (every thread)\n`);
+  process.stdout.write(`${'case'.padEnd(58)}  CPU (s) min  median   peak RSS (MiB)\n`);
+  try {
+    for (const [name, source] of REPORT_CASES) {
+      let file = join(root, source);
+      if (source.includes('\n')) writeFileSync((file = join(work, 'case.yaml')), source);
+      const runs: { cpuSeconds: number; peakRssBytes: number }[] = [];
+      let failure = '';
+      for (let i = 0; i < REPORT_RUNS && !failure; i++) {
+        const probe = join(work, 'probe.json');
+        rmSync(probe, { force: true });
+        const child = spawnSync(process.execPath, ['--require', join(root, 'bin', 'bench-probe.cjs'), bin, 'simulate', file, '--out', join(work, `out-${i}`)], { encoding: 'utf8', env: { ...process.env, SHARDSIM_BENCH_PROBE: probe } });
+        try {
+          if (child.status !== 0) throw new Error();
+          runs.push(JSON.parse(readFileSync(probe, 'utf8')) as { cpuSeconds: number; peakRssBytes: number });
+        } catch {
+          failure = (child.stderr || child.stdout || `exit ${child.status}`).trim().split('\n')[0]!;
+        }
+      }
+      if (failure) {
+        process.stdout.write(`${name.padEnd(58)} failed: ${failure}\n`);
+        continue;
+      }
+      const cpu = runs.map((r) => r.cpuSeconds).sort((a, b) => a - b);
+      const rss = Math.max(...runs.map((r) => r.peakRssBytes));
+      process.stdout.write(`${name.padEnd(58)} ${cpu[0]!.toFixed(2).padStart(12)} ${cpu[cpu.length >> 1]!.toFixed(2).padStart(7)} ${(rss / 2 ** 20).toFixed(0).padStart(16)}\n`);
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
 
 /** One scale case in this process: prints its numbers as one JSON line. */
 export async function runScaleCase(i: number): Promise<void> {
