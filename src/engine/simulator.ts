@@ -218,8 +218,11 @@ interface ProcessState {
   peakDirty: boolean;
   /** Summed occupancy of the running occupant tasks. */
   occupied: number;
-  /** Shared-processor delay tasks running on this process. */
-  sharing: Set<number> | undefined;
+  /**
+   * Shared-processor delay tasks running on this process, in the order they started (a handful at most,
+   * one per stream). A Set here churned its hash table at every start and finish: a fifth of a run.
+   */
+  sharing: number[];
 }
 
 const NO_GROUP = -1;
@@ -289,9 +292,10 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
   let chains = 0;
   const done = scratchU8(2, n).fill(0, 0, n);
   // Streams: each one's queue of tasks in submission order, the next to run, and whether one is running.
-  const streamQueues: number[][] = [];
-  const streamHead: number[] = [];
-  const streamBusy: boolean[] = [];
+  // The queues are one flat list by stream (CSR, built after the tasks are read: an array per stream grown
+  // by push cost more than the two passes): stream s's are queueList[queueStart[s] .. queueStart[s + 1]),
+  // and streamHead[s] is the position in that list of its next task.
+  let streamCount = 0;
   const streamOf = scratchI32(6, n);
   const procs: ProcessState[] = [];
   const procByNumber = new Map<number, ProcessState>();
@@ -328,7 +332,7 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
       if (!lastProc) {
         lastProc = {
           process: t.process, streams: new Map(), streamNames: [], streamIds: [], catBytes: EMPTY_F64, catTouched: EMPTY_U8, catOrder: [], poolBytes: EMPTY_F64, poolPeak: EMPTY_F64, poolSet: EMPTY_U8, poolOrder: [],
-          total: 0, rec: undefined, peakDirty: false, occupied: 0, sharing: undefined,
+          total: 0, rec: undefined, peakDirty: false, occupied: 0, sharing: [],
         };
         procByNumber.set(t.process, lastProc);
         procs.push(lastProc);
@@ -346,17 +350,13 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
     }
     if (s === undefined) s = lastProc.streams.get(t.stream);
     if (s === undefined) {
-      s = streamQueues.length;
+      s = streamCount++;
       lastProc.streams.set(t.stream, s);
       if (names.length < 8) {
         names.push(t.stream);
         lastProc.streamIds.push(s);
       }
-      streamQueues.push([]);
-      streamHead.push(0);
-      streamBusy.push(false);
     }
-    streamQueues[s]!.push(i);
     streamOf[i] = s;
     const deps = t.deps;
     if (deps) for (let k = 0; k < deps.length; k++) {
@@ -397,6 +397,18 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
     memStartOff[i + 1] = memStartBytes.length;
     memEndOff[i + 1] = memEndBytes.length;
   }
+  const queueStart = scratchI32(11, streamCount + 1).fill(0, 0, streamCount + 1);
+  const queueList = scratchI32(12, n);
+  const streamHead = scratchI32(13, streamCount);
+  const streamBusy = scratchU8(3, streamCount).fill(0, 0, streamCount);
+  for (let i = 0; i < n; i++) queueStart[streamOf[i]! + 1]!++;
+  for (let s = 0; s < streamCount; s++) {
+    queueStart[s + 1]! += queueStart[s]!;
+    streamHead[s] = queueStart[s]!;
+  }
+  // streamHead doubles as each queue's fill position here; reset to the starts below.
+  for (let i = 0; i < n; i++) queueList[streamHead[streamOf[i]!]!++] = i;
+  for (let s = 0; s < streamCount; s++) streamHead[s] = queueStart[s]!;
   for (const p of procs) {
     p.catBytes = new Float64Array(catNames.length);
     p.catTouched = new Uint8Array(catNames.length);
@@ -480,7 +492,9 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
     const p = procOf[task]!;
     p.occupied += sign * occupancy;
     const speed = speedOf(p);
-    if (p.sharing) for (const d of p.sharing) {
+    const sharing = p.sharing;
+    for (let k = 0; k < sharing.length; k++) {
+      const d = sharing[k]!;
       remaining[d] = Math.max(0, remaining[d]! - (now - lastUpdate[d]!) * rate[d]!);
       lastUpdate[d] = now;
       rate[d] = speed;
@@ -539,7 +553,7 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
       if (sharesProcessor[task] === 1) {
         const p = procOf[task]!;
         rate[task] = speedOf(p);
-        (p.sharing ??= new Set()).add(task);
+        p.sharing.push(task);
       } else rate[task] = 1;
       scheduleDelay(task);
     } else {
@@ -548,7 +562,7 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
   };
 
   const arrive = (task: number) => {
-    streamBusy[streamOf[task]!] = true;
+    streamBusy[streamOf[task]!] = 1;
     readyAt[task] = now;
     if (driftDev) inheritDrift(task);
     occupy(task, 1);
@@ -615,7 +629,7 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
     }
     const s = streamOf[task]!;
     const head = streamHead[s]!;
-    const prev = head > 0 ? streamQueues[s]![head - 1]! : -1;
+    const prev = head > queueStart[s]! ? queueList[head - 1]! : -1;
     if (prev >= 0 && endAt[prev]! >= latest) from = prev;
     if (from >= 0 && groupOf[from] !== NO_GROUP && carryChain![from]! >= 0) {
       // Released by a rendezvous that waited for this chain's latest virtual member: same chain, its drift
@@ -636,11 +650,10 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
   };
 
   const tryStart = (s: number) => {
-    if (streamBusy[s]) return;
-    const queue = streamQueues[s]!;
+    if (streamBusy[s] === 1) return;
     const head = streamHead[s]!;
-    if (head >= queue.length) return;
-    const task = queue[head]!;
+    if (head >= queueStart[s + 1]!) return;
+    const task = queueList[head]!;
     if (remainingDeps[task] === 0) arrive(task);
   };
 
@@ -651,13 +664,20 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
     const from = memEndOff[task]!;
     const to = memEndOff[task + 1]!;
     if (from < to) applyMemory(p, from, to, memEndBytes.values, memEndCat.values, memEndPool.values);
-    // Only shared-processor delay tasks were added (flows never are): asking the set about every task
-    // was a hash lookup per finish, ~6% of a run.
-    if (sharesProcessor[task] === 1) p.sharing!.delete(task);
+    // Only shared-processor delay tasks were added (flows never are); the others keep their order.
+    if (sharesProcessor[task] === 1) {
+      const sharing = p.sharing;
+      // Shift the later ones down and pop (splice would allocate the removed elements' array).
+      let at = sharing.indexOf(task);
+      if (at >= 0) {
+        for (; at < sharing.length - 1; at++) sharing[at] = sharing[at + 1]!;
+        sharing.pop();
+      }
+    }
     occupy(task, -1);
     order[finished++] = task;
     const s = streamOf[task]!;
-    streamBusy[s] = false;
+    streamBusy[s] = 0;
     streamHead[s]!++;
     for (let k = dependentStart[task]!, end = dependentStart[task + 1]!; k < end; k++) {
       const d = dependentList[k]!;
@@ -677,7 +697,7 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
     if (--groupPending[g]! === 0) for (const m of groupMembers[g]!) finish(m);
   };
 
-  for (let s = 0; s < streamQueues.length; s++) tryStart(s);
+  for (let s = 0; s < streamCount; s++) tryStart(s);
 
   // The most events a correct run can process. Every event was pushed by: a task's start (one), a change
   // of occupancy on its process (two per task, each re-timing at most one running task per stream of
