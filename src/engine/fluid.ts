@@ -27,20 +27,27 @@ export class FluidNetwork {
   /**
    * The active flows as parallel arrays in arrival order, `count` of them: an object per flow and an array
    * truncated at each completion (V8's "set length" builtin) were a fifth of the engine's flow handling.
+   * Sized once for the most flows that can run at once, so no growth path exists to deoptimise on.
    */
   private count = 0;
-  private task = new Int32Array(16);
-  private remaining = new Float64Array(16);
-  private maxRate = new Float64Array(16);
-  private rate = new Float64Array(16);
-  private resources: number[][] = [];
+  private readonly task: Int32Array;
+  private readonly remaining: Float64Array;
+  private readonly maxRate: Float64Array;
+  private readonly rate: Float64Array;
+  private readonly resources: number[][] = [];
   /** The tasks `collectFinished` found finished, `[0, its return value)`. */
-  finishedTasks = new Int32Array(16);
+  readonly finishedTasks: Int32Array;
   private readonly openScratch: number[] = [];
   private readonly usedScratch: number[] = [];
   private lastUpdate = 0;
 
-  constructor(capacities: ReadonlyMap<string, number>) {
+  /** `maxFlows`: the most flows active at once (the engine's stream count: a stream runs one task at a time). */
+  constructor(capacities: ReadonlyMap<string, number>, maxFlows: number) {
+    this.task = new Int32Array(maxFlows);
+    this.remaining = new Float64Array(maxFlows);
+    this.maxRate = new Float64Array(maxFlows);
+    this.rate = new Float64Array(maxFlows);
+    this.finishedTasks = new Int32Array(maxFlows);
     for (const [name, cap] of capacities) {
       if (!(cap > 0)) throw new Error(`resource ${name} needs a positive capacity, got ${cap}`);
       this.index.set(name, this.capacity.length);
@@ -75,7 +82,7 @@ export class FluidNetwork {
   /** `add` with the resources already resolved (`resolve`). */
   addResolved(task: number, bytes: number, maxRate: number, ids: number[], now: number): void {
     this.advance(now);
-    if (this.count === this.task.length) this.grow();
+    if (this.count === this.task.length) throw new Error(`more than ${this.task.length} flows at once`);
     const i = this.count++;
     this.task[i] = task;
     this.remaining[i] = bytes;
@@ -85,18 +92,6 @@ export class FluidNetwork {
     this.rerate();
   }
 
-  private grow(): void {
-    const cap = 2 * this.task.length;
-    const task = new Int32Array(cap);
-    task.set(this.task);
-    this.task = task;
-    this.finishedTasks = new Int32Array(cap);
-    for (const key of ['remaining', 'maxRate', 'rate'] as const) {
-      const grown = new Float64Array(cap);
-      grown.set(this[key]);
-      this[key] = grown;
-    }
-  }
 
   /**
    * Time at which the next flow finishes at current rates, strictly after `now` unless a flow is already

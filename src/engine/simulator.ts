@@ -311,21 +311,31 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
   let lastProc: ProcessState | undefined;
   for (let i = 0; i < n; i++) {
     const t = tasks[i]!;
+    // Each field is read once and checked as read (a separate check read them all again).
     const w = t.work;
-    checkWork(i, w, t.occupancy);
+    const occupancy = t.occupancy;
+    if (occupancy !== undefined && !(occupancy >= 0 && occupancy <= 1)) throw new Error(`task ${i}: occupancy must be within [0, 1], got ${occupancy}`);
+    occupancyOf[i] = occupancy ?? 0;
     if (w.kind === 'delay') {
+      const seconds = w.seconds;
+      if (!(seconds >= 0 && seconds < Infinity)) throw badWork(i, 'seconds', seconds);
       isFlow[i] = 0;
-      workSeconds[i] = w.seconds;
+      workSeconds[i] = seconds;
       sharesProcessor[i] = w.sharesProcessor ? 1 : 0;
     } else {
+      const latency = w.latencySeconds;
+      const bytes = w.bytes;
+      const maxRate = w.maxBytesPerSecond;
+      if (!(latency >= 0 && latency < Infinity)) throw badWork(i, 'latencySeconds', latency);
+      if (!(bytes >= 0 && bytes < Infinity)) throw badWork(i, 'bytes', bytes);
+      if (!(maxRate > 0)) throw new Error(`task ${i}: maxBytesPerSecond must be positive, got ${maxRate}`);
       isFlow[i] = 1;
       sharesProcessor[i] = 0;
-      workSeconds[i] = w.latencySeconds;
-      flowBytes[i] = w.bytes;
-      flowMaxRate[i] = w.maxBytesPerSecond;
+      workSeconds[i] = latency;
+      flowBytes[i] = bytes;
+      flowMaxRate[i] = maxRate;
       flowResources[i] = w.resources;
     }
-    occupancyOf[i] = t.occupancy ?? 0;
     // Plans list a process's tasks together: the previous task's process is the likely one.
     if (lastProc === undefined || lastProc.process !== t.process) {
       lastProc = procByNumber.get(t.process);
@@ -502,7 +512,7 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
     }
   };
 
-  const network = new FluidNetwork(options.resources ?? new Map());
+  const network = new FluidNetwork(options.resources ?? new Map(), streamCount);
   // Each flow's resources by number, resolved in task order before the run (a list shared by consecutive
   // flows is looked up once). An unknown resource fails here, naming the first flow that uses it.
   const flowIds: number[][] = new Array(n);
@@ -550,11 +560,11 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
       }
       remaining[task] = seconds;
       lastUpdate[task] = now;
-      if (sharesProcessor[task] === 1) {
-        const p = procOf[task]!;
-        rate[task] = speedOf(p);
-        p.sharing.push(task);
-      } else rate[task] = 1;
+      // One store for both cases: plans whose first runs share the processor in every delay task left the
+      // other branch's store without feedback, and the first host or copy task deoptimised the engine.
+      const shares = sharesProcessor[task] === 1;
+      rate[task] = shares ? speedOf(procOf[task]!) : 1;
+      if (shares) procOf[task]!.sharing.push(task);
       scheduleDelay(task);
     } else {
       heap.push(now + workSeconds[task]!, LATENCY_DONE, task, 0);
@@ -812,7 +822,6 @@ const EMPTY_F64 = new Float64Array(0);
 const EMPTY_U8 = new Uint8Array(0);
 const EMPTY_I32 = new Int32Array(0);
 
-/** Durations, sizes and rates the engine can schedule: finite, non-negative, rates positive. */
 /** The number of `name`, numbering it if new. */
 function idOf(ids: Map<string, number>, names: string[], name: string): number {
   // Plans use a handful of names, mostly the same string objects: a scan beats hashing each lookup.
@@ -832,18 +841,8 @@ function toRecord(names: readonly string[], order: readonly number[], values: Ar
   return out;
 }
 
+/** Durations, sizes and rates the engine can schedule: finite, non-negative (rates positive). */
 const badWork = (task: number, what: string, v: number) => new Error(`task ${task}: ${what} must be a finite number ≥ 0, got ${v}`);
-
-function checkWork(task: number, w: Work, occupancy: number | undefined): void {
-  if (occupancy !== undefined && !(occupancy >= 0 && occupancy <= 1)) throw new Error(`task ${task}: occupancy must be within [0, 1], got ${occupancy}`);
-  if (w.kind === 'delay') {
-    if (!(w.seconds >= 0 && w.seconds < Infinity)) throw badWork(task, 'seconds', w.seconds);
-    return;
-  }
-  if (!(w.latencySeconds >= 0 && w.latencySeconds < Infinity)) throw badWork(task, 'latencySeconds', w.latencySeconds);
-  if (!(w.bytes >= 0 && w.bytes < Infinity)) throw badWork(task, 'bytes', w.bytes);
-  if (!(w.maxBytesPerSecond > 0)) throw new Error(`task ${task}: maxBytesPerSecond must be positive, got ${w.maxBytesPerSecond}`);
-}
 
 /** Standard normal draw (Box–Muller) from a seeded uniform source. */
 function gaussian(rng: () => number): number {
