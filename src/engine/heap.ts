@@ -60,9 +60,11 @@ function less(x: HeapEntry, y: HeapEntry): boolean {
  * `time`, `kind`, `task` and `version`.
  */
 export class TypedEventHeap {
-  private times = new Float64Array(1024);
-  private seqs = new Float64Array(1024);
-  private data = new Int32Array(3 * 1024);
+  // Small at first, so the first run grows it and V8 has feedback for `grow` before it optimises `push`
+  // (a never-run call there deoptimises the engine when a later, larger run first needs it).
+  private times = new Float64Array(16);
+  private seqs = new Float64Array(16);
+  private data = new Int32Array(3 * 16);
   private n = 0;
   private nextSeq = 0;
   time = 0;

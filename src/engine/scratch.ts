@@ -55,6 +55,12 @@ export class NumberList<A extends Float64Array | Int32Array> {
 }
 
 const makeF64 = (n: number) => new Float64Array(n);
+/**
+ * Pooled lists start small so the first run grows them: V8 then has type feedback for the growth path when
+ * it optimises the engine, instead of deoptimising the whole of `simulate` the first time a later, larger
+ * plan outgrows them (seen in sweeps as "Insufficient type feedback" on `this.make`).
+ */
+const FIRST_CAPACITY = 16;
 const makeI32 = (n: number) => new Int32Array(n);
 const f64Lists: NumberList<Float64Array>[] = [];
 const i32Lists: NumberList<Int32Array>[] = [];
@@ -62,14 +68,14 @@ const i32Lists: NumberList<Int32Array>[] = [];
 /** An empty list for `slot`, reusing the previous run's storage (a run of more than `POOL_LIMIT` tasks, `n`, gets its own). */
 export function scratchF64List(slot: number, n: number): NumberList<Float64Array> {
   if (n > POOL_LIMIT) return new NumberList(makeF64(n), makeF64);
-  const list = (f64Lists[slot] ??= new NumberList(makeF64(1024), makeF64));
+  const list = (f64Lists[slot] ??= new NumberList(makeF64(FIRST_CAPACITY), makeF64));
   list.length = 0;
   return list;
 }
 
 export function scratchI32List(slot: number, n: number): NumberList<Int32Array> {
   if (n > POOL_LIMIT) return new NumberList(makeI32(n), makeI32);
-  const list = (i32Lists[slot] ??= new NumberList(makeI32(1024), makeI32));
+  const list = (i32Lists[slot] ??= new NumberList(makeI32(FIRST_CAPACITY), makeI32));
   list.length = 0;
   return list;
 }

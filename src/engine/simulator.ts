@@ -216,10 +216,20 @@ interface ProcessState {
   rec: ProcessMemory | undefined;
   /** The live state is the state at the peak (copied lazily at the next free). */
   peakDirty: boolean;
+  /**
+   * The bytes by category at the last peak copied at a free, and how many of `catOrder` were touched then
+   * (`peakCatCount` < 0: none copied). The record is built once at the end: a string-keyed object built at
+   * every free after a new peak was ~5% of a run.
+   */
+  peakCat: Float64Array;
+  peakCatCount: number;
   /** Summed occupancy of the running occupant tasks. */
   occupied: number;
-  /** Shared-processor delay tasks running on this process. */
-  sharing: Set<number> | undefined;
+  /**
+   * Shared-processor delay tasks running on this process, in the order they started (a handful at most,
+   * one per stream). A Set here churned its hash table at every start and finish: a fifth of a run.
+   */
+  sharing: number[];
 }
 
 const NO_GROUP = -1;
@@ -289,9 +299,10 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
   let chains = 0;
   const done = scratchU8(2, n).fill(0, 0, n);
   // Streams: each one's queue of tasks in submission order, the next to run, and whether one is running.
-  const streamQueues: number[][] = [];
-  const streamHead: number[] = [];
-  const streamBusy: boolean[] = [];
+  // The queues are one flat list by stream (CSR, built after the tasks are read: an array per stream grown
+  // by push cost more than the two passes): stream s's are queueList[queueStart[s] .. queueStart[s + 1]),
+  // and streamHead[s] is the position in that list of its next task.
+  let streamCount = 0;
   const streamOf = scratchI32(6, n);
   const procs: ProcessState[] = [];
   const procByNumber = new Map<number, ProcessState>();
@@ -307,28 +318,38 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
   let lastProc: ProcessState | undefined;
   for (let i = 0; i < n; i++) {
     const t = tasks[i]!;
+    // Each field is read once and checked as read (a separate check read them all again).
     const w = t.work;
-    checkWork(i, w, t.occupancy);
+    const occupancy = t.occupancy;
+    if (occupancy !== undefined && !(occupancy >= 0 && occupancy <= 1)) throw new Error(`task ${i}: occupancy must be within [0, 1], got ${occupancy}`);
+    occupancyOf[i] = occupancy ?? 0;
     if (w.kind === 'delay') {
+      const seconds = w.seconds;
+      if (!(seconds >= 0 && seconds < Infinity)) throw badWork(i, 'seconds', seconds);
       isFlow[i] = 0;
-      workSeconds[i] = w.seconds;
+      workSeconds[i] = seconds;
       sharesProcessor[i] = w.sharesProcessor ? 1 : 0;
     } else {
+      const latency = w.latencySeconds;
+      const bytes = w.bytes;
+      const maxRate = w.maxBytesPerSecond;
+      if (!(latency >= 0 && latency < Infinity)) throw badWork(i, 'latencySeconds', latency);
+      if (!(bytes >= 0 && bytes < Infinity)) throw badWork(i, 'bytes', bytes);
+      if (!(maxRate > 0)) throw new Error(`task ${i}: maxBytesPerSecond must be positive, got ${maxRate}`);
       isFlow[i] = 1;
       sharesProcessor[i] = 0;
-      workSeconds[i] = w.latencySeconds;
-      flowBytes[i] = w.bytes;
-      flowMaxRate[i] = w.maxBytesPerSecond;
+      workSeconds[i] = latency;
+      flowBytes[i] = bytes;
+      flowMaxRate[i] = maxRate;
       flowResources[i] = w.resources;
     }
-    occupancyOf[i] = t.occupancy ?? 0;
     // Plans list a process's tasks together: the previous task's process is the likely one.
     if (lastProc === undefined || lastProc.process !== t.process) {
       lastProc = procByNumber.get(t.process);
       if (!lastProc) {
         lastProc = {
           process: t.process, streams: new Map(), streamNames: [], streamIds: [], catBytes: EMPTY_F64, catTouched: EMPTY_U8, catOrder: [], poolBytes: EMPTY_F64, poolPeak: EMPTY_F64, poolSet: EMPTY_U8, poolOrder: [],
-          total: 0, rec: undefined, peakDirty: false, occupied: 0, sharing: undefined,
+          total: 0, rec: undefined, peakDirty: false, peakCat: EMPTY_F64, peakCatCount: -1, occupied: 0, sharing: [],
         };
         procByNumber.set(t.process, lastProc);
         procs.push(lastProc);
@@ -346,17 +367,13 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
     }
     if (s === undefined) s = lastProc.streams.get(t.stream);
     if (s === undefined) {
-      s = streamQueues.length;
+      s = streamCount++;
       lastProc.streams.set(t.stream, s);
       if (names.length < 8) {
         names.push(t.stream);
         lastProc.streamIds.push(s);
       }
-      streamQueues.push([]);
-      streamHead.push(0);
-      streamBusy.push(false);
     }
-    streamQueues[s]!.push(i);
     streamOf[i] = s;
     const deps = t.deps;
     if (deps) for (let k = 0; k < deps.length; k++) {
@@ -397,9 +414,22 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
     memStartOff[i + 1] = memStartBytes.length;
     memEndOff[i + 1] = memEndBytes.length;
   }
+  const queueStart = scratchI32(11, streamCount + 1).fill(0, 0, streamCount + 1);
+  const queueList = scratchI32(12, n);
+  const streamHead = scratchI32(13, streamCount);
+  const streamBusy = scratchU8(3, streamCount).fill(0, 0, streamCount);
+  for (let i = 0; i < n; i++) queueStart[streamOf[i]! + 1]!++;
+  for (let s = 0; s < streamCount; s++) {
+    queueStart[s + 1]! += queueStart[s]!;
+    streamHead[s] = queueStart[s]!;
+  }
+  // streamHead doubles as each queue's fill position here; reset to the starts below.
+  for (let i = 0; i < n; i++) queueList[streamHead[streamOf[i]!]!++] = i;
+  for (let s = 0; s < streamCount; s++) streamHead[s] = queueStart[s]!;
   for (const p of procs) {
     p.catBytes = new Float64Array(catNames.length);
     p.catTouched = new Uint8Array(catNames.length);
+    p.peakCat = new Float64Array(catNames.length);
     p.poolBytes = new Float64Array(poolNames.length);
     p.poolPeak = new Float64Array(poolNames.length);
     p.poolSet = new Uint8Array(poolNames.length);
@@ -430,7 +460,8 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
       // The breakdown at a peak is copied lazily, at the first free after it: until then every change was
       // an allocation that raised the peak, so the live state *is* the state at the peak.
       if (bytes < 0 && p.peakDirty) {
-        p.rec!.breakdownAtPeak = toRecord(catNames, p.catOrder, p.catBytes);
+        p.peakCat.set(p.catBytes);
+        p.peakCatCount = p.catOrder.length;
         p.peakDirty = false;
       }
       if (p.catTouched[c] === 0) {
@@ -480,7 +511,9 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
     const p = procOf[task]!;
     p.occupied += sign * occupancy;
     const speed = speedOf(p);
-    if (p.sharing) for (const d of p.sharing) {
+    const sharing = p.sharing;
+    for (let k = 0; k < sharing.length; k++) {
+      const d = sharing[k]!;
       remaining[d] = Math.max(0, remaining[d]! - (now - lastUpdate[d]!) * rate[d]!);
       lastUpdate[d] = now;
       rate[d] = speed;
@@ -488,7 +521,7 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
     }
   };
 
-  const network = new FluidNetwork(options.resources ?? new Map());
+  const network = new FluidNetwork(options.resources ?? new Map(), streamCount);
   // Each flow's resources by number, resolved in task order before the run (a list shared by consecutive
   // flows is looked up once). An unknown resource fails here, naming the first flow that uses it.
   const flowIds: number[][] = new Array(n);
@@ -536,11 +569,11 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
       }
       remaining[task] = seconds;
       lastUpdate[task] = now;
-      if (sharesProcessor[task] === 1) {
-        const p = procOf[task]!;
-        rate[task] = speedOf(p);
-        (p.sharing ??= new Set()).add(task);
-      } else rate[task] = 1;
+      // One store for both cases: plans whose first runs share the processor in every delay task left the
+      // other branch's store without feedback, and the first host or copy task deoptimised the engine.
+      const shares = sharesProcessor[task] === 1;
+      rate[task] = shares ? speedOf(procOf[task]!) : 1;
+      if (shares) procOf[task]!.sharing.push(task);
       scheduleDelay(task);
     } else {
       heap.push(now + workSeconds[task]!, LATENCY_DONE, task, 0);
@@ -548,7 +581,7 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
   };
 
   const arrive = (task: number) => {
-    streamBusy[streamOf[task]!] = true;
+    streamBusy[streamOf[task]!] = 1;
     readyAt[task] = now;
     if (driftDev) inheritDrift(task);
     occupy(task, 1);
@@ -615,7 +648,7 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
     }
     const s = streamOf[task]!;
     const head = streamHead[s]!;
-    const prev = head > 0 ? streamQueues[s]![head - 1]! : -1;
+    const prev = head > queueStart[s]! ? queueList[head - 1]! : -1;
     if (prev >= 0 && endAt[prev]! >= latest) from = prev;
     if (from >= 0 && groupOf[from] !== NO_GROUP && carryChain![from]! >= 0) {
       // Released by a rendezvous that waited for this chain's latest virtual member: same chain, its drift
@@ -636,11 +669,10 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
   };
 
   const tryStart = (s: number) => {
-    if (streamBusy[s]) return;
-    const queue = streamQueues[s]!;
+    if (streamBusy[s] === 1) return;
     const head = streamHead[s]!;
-    if (head >= queue.length) return;
-    const task = queue[head]!;
+    if (head >= queueStart[s + 1]!) return;
+    const task = queueList[head]!;
     if (remainingDeps[task] === 0) arrive(task);
   };
 
@@ -651,11 +683,20 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
     const from = memEndOff[task]!;
     const to = memEndOff[task + 1]!;
     if (from < to) applyMemory(p, from, to, memEndBytes.values, memEndCat.values, memEndPool.values);
-    p.sharing?.delete(task);
+    // Only shared-processor delay tasks were added (flows never are); the others keep their order.
+    if (sharesProcessor[task] === 1) {
+      const sharing = p.sharing;
+      // Shift the later ones down and pop (splice would allocate the removed elements' array).
+      let at = sharing.indexOf(task);
+      if (at >= 0) {
+        for (; at < sharing.length - 1; at++) sharing[at] = sharing[at + 1]!;
+        sharing.pop();
+      }
+    }
     occupy(task, -1);
     order[finished++] = task;
     const s = streamOf[task]!;
-    streamBusy[s] = false;
+    streamBusy[s] = 0;
     streamHead[s]!++;
     for (let k = dependentStart[task]!, end = dependentStart[task + 1]!; k < end; k++) {
       const d = dependentList[k]!;
@@ -675,7 +716,7 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
     if (--groupPending[g]! === 0) for (const m of groupMembers[g]!) finish(m);
   };
 
-  for (let s = 0; s < streamQueues.length; s++) tryStart(s);
+  for (let s = 0; s < streamCount; s++) tryStart(s);
 
   // The most events a correct run can process. Every event was pushed by: a task's start (one), a change
   // of occupancy on its process (two per task, each re-timing at most one running task per stream of
@@ -709,7 +750,9 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
       startGroup(groupOf[evTask]!);
     } else if (evTime === flowCheckAt) {
       flowCheckAt = Infinity;
-      for (const task of network.collectFinished(now)) workDone(task);
+      const count = network.collectFinished(now);
+      const finishedTasks = network.finishedTasks;
+      for (let k = 0; k < count; k++) workDone(finishedTasks[k]!);
       scheduleFlowCheck();
     } // else superseded by a re-rating
     if (progress !== before || !sameInstant) {
@@ -725,8 +768,9 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
 
   for (const p of procs) {
     if (!p.rec) continue;
-    if (p.peakDirty) p.rec.breakdownAtPeak = toRecord(catNames, p.catOrder, p.catBytes);
-    p.rec.poolPeakBytes = toRecord(poolNames, p.poolOrder, p.poolPeak);
+    if (p.peakDirty) p.rec.breakdownAtPeak = toRecord(catNames, p.catOrder, p.catBytes, p.catOrder.length);
+    else if (p.peakCatCount >= 0) p.rec.breakdownAtPeak = toRecord(catNames, p.catOrder, p.peakCat, p.peakCatCount);
+    p.rec.poolPeakBytes = toRecord(poolNames, p.poolOrder, p.poolPeak, p.poolOrder.length);
   }
   const stuck = n - finished;
   if (stuck > 0) {
@@ -788,7 +832,6 @@ const EMPTY_F64 = new Float64Array(0);
 const EMPTY_U8 = new Uint8Array(0);
 const EMPTY_I32 = new Int32Array(0);
 
-/** Durations, sizes and rates the engine can schedule: finite, non-negative, rates positive. */
 /** The number of `name`, numbering it if new. */
 function idOf(ids: Map<string, number>, names: string[], name: string): number {
   // Plans use a handful of names, mostly the same string objects: a scan beats hashing each lookup.
@@ -801,25 +844,15 @@ function idOf(ids: Map<string, number>, names: string[], name: string): number {
   return id;
 }
 
-/** { name: value } in `order` (first touched first), as a Map's insertion order would give. */
-function toRecord(names: readonly string[], order: readonly number[], values: ArrayLike<number>): Record<string, number> {
+/** { name: value } for the first `count` of `order` (first touched first), as a Map's insertion order would give. */
+function toRecord(names: readonly string[], order: readonly number[], values: ArrayLike<number>, count: number): Record<string, number> {
   const out: Record<string, number> = {};
-  for (let i = 0; i < order.length; i++) out[names[order[i]!]!] = values[order[i]!]!;
+  for (let i = 0; i < count; i++) out[names[order[i]!]!] = values[order[i]!]!;
   return out;
 }
 
+/** Durations, sizes and rates the engine can schedule: finite, non-negative (rates positive). */
 const badWork = (task: number, what: string, v: number) => new Error(`task ${task}: ${what} must be a finite number ≥ 0, got ${v}`);
-
-function checkWork(task: number, w: Work, occupancy: number | undefined): void {
-  if (occupancy !== undefined && !(occupancy >= 0 && occupancy <= 1)) throw new Error(`task ${task}: occupancy must be within [0, 1], got ${occupancy}`);
-  if (w.kind === 'delay') {
-    if (!(w.seconds >= 0 && w.seconds < Infinity)) throw badWork(task, 'seconds', w.seconds);
-    return;
-  }
-  if (!(w.latencySeconds >= 0 && w.latencySeconds < Infinity)) throw badWork(task, 'latencySeconds', w.latencySeconds);
-  if (!(w.bytes >= 0 && w.bytes < Infinity)) throw badWork(task, 'bytes', w.bytes);
-  if (!(w.maxBytesPerSecond > 0)) throw new Error(`task ${task}: maxBytesPerSecond must be positive, got ${w.maxBytesPerSecond}`);
-}
 
 /** Standard normal draw (Box–Muller) from a seeded uniform source. */
 function gaussian(rng: () => number): number {

@@ -52,7 +52,7 @@ describe('the progress guard stops a loop with one line instead of hanging', () 
   it('a check that keeps rescheduling itself at the same instant', () => {
     // Re-create the old fixed point: the next completion is always "now" and nothing ever finishes.
     vi.spyOn(FluidNetwork.prototype, 'nextCompletion').mockImplementation((now: number) => now);
-    vi.spyOn(FluidNetwork.prototype, 'collectFinished').mockImplementation(() => []);
+    vi.spyOn(FluidNetwork.prototype, 'collectFinished').mockImplementation(() => 0);
     const started = performance.now();
     let err: unknown;
     try {
@@ -68,7 +68,7 @@ describe('the progress guard stops a loop with one line instead of hanging', () 
 
   it('a check that creeps forward without finishing anything hits the event budget', () => {
     vi.spyOn(FluidNetwork.prototype, 'nextCompletion').mockImplementation((now: number) => now + 1e-9);
-    vi.spyOn(FluidNetwork.prototype, 'collectFinished').mockImplementation(() => []);
+    vi.spyOn(FluidNetwork.prototype, 'collectFinished').mockImplementation(() => 0);
     expect(() => simulate(twoFlowsAfter(1, 1e6), { resources: link })).toThrow(/more events than 3 tasks can need/);
   });
 });
