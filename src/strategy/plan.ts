@@ -33,10 +33,60 @@ export function opTag(t: Omit<OpTag, 'microBatch'>, mb: number): OpTag {
   return { kind: t.kind, phase: t.phase, label: t.label, layer: t.layer, microBatch: mb, flops: t.flops, bytes: t.bytes, groupSize: t.groupSize, algorithm: t.algorithm, wireBytes: t.wireBytes };
 }
 
+/** Every OpKind, in the order of its code (`OpKindCode`): metrics read a byte per task instead of its tag. */
+export const OP_KINDS: readonly OpKind[] = ['compute', 'optimizer', 'copy', 'all_reduce', 'all_gather', 'reduce_scatter', 'broadcast', 'send_recv', 'all_to_all'];
+export const KIND_COMPUTE = 0;
+export const KIND_OPTIMIZER = 1;
+
+/** The code of an OpKind: its index in OP_KINDS (comparisons of interned strings, no hashing). */
+export function opKindCode(kind: OpKind): number {
+  switch (kind) {
+    case 'compute': return 0;
+    case 'optimizer': return 1;
+    case 'copy': return 2;
+    case 'all_reduce': return 3;
+    case 'all_gather': return 4;
+    case 'reduce_scatter': return 5;
+    case 'broadcast': return 6;
+    case 'send_recv': return 7;
+    case 'all_to_all': return 8;
+  }
+}
+
+/**
+ * What metrics read of every task, by task index, in typed arrays: the rank breakdown reads these instead of
+ * `tasks[i].tag`, an object and a tag per task scattered over the heap (cache misses on every plan object were
+ * most of its time in sweeps).
+ */
+export interface TaskColumns {
+  /** `opKindCode(tag.kind)`. */
+  kind: Uint8Array;
+  /** `tag.microBatch`. */
+  microBatch: Int32Array;
+  /** `tag.wireBytes ?? 0`. */
+  wireBytes: Float64Array;
+}
+
+/** The columns of tasks built without a PlanBuilder (hand-made plans in tests): read from their tags. */
+export function taskColumnsOf(tasks: readonly Task<OpTag>[]): TaskColumns {
+  const kind = new Uint8Array(tasks.length);
+  const microBatch = new Int32Array(tasks.length);
+  const wireBytes = new Float64Array(tasks.length);
+  for (let i = 0; i < tasks.length; i++) {
+    const tag = tasks[i]!.tag;
+    kind[i] = opKindCode(tag.kind);
+    microBatch[i] = tag.microBatch;
+    wireBytes[i] = tag.wireBytes ?? 0;
+  }
+  return { kind, microBatch, wireBytes };
+}
+
 export type MemoryCategory = 'parameters' | 'gradients' | 'optimizer_states' | 'activations' | 'communication_buffers' | 'other';
 
 export interface Plan {
   tasks: Task<OpTag>[];
+  /** What metrics read of each task's tag, filled as the builder pushed it (absent: read from the tags). */
+  columns?: TaskColumns;
   /** Shared link capacities (bytes/s) by resource name. */
   resources: Map<string, number>;
   /** Ranks that were simulated (one representative when ranks are symmetric; see strategy/symmetry.ts). */
@@ -73,6 +123,10 @@ export const mem = (at: 'start' | 'end', bytes: number, category: MemoryCategory
  */
 export class PlanBuilder {
   readonly tasks: Task<OpTag>[] = [];
+  // Per task, filled by `push` (grown by doubling; `taskKinds` hands out views of the filled part).
+  private kindCodes = new Uint8Array(1024);
+  private microBatches = new Int32Array(1024);
+  private wireBytes = new Float64Array(1024);
   readonly resources = new Map<string, number>();
   private readonly slow = new Map<number, Straggler>();
   private readonly costCache = new Map<GroupPlacement, Map<CollectiveKind, Map<number, CollectiveCost>>>();
@@ -134,8 +188,29 @@ export class PlanBuilder {
       occupancy: undefined,
       tag,
     };
+    const index = this.tasks.length;
     this.tasks.push(task);
-    return this.tasks.length - 1;
+    if (index === this.kindCodes.length) {
+      const kinds = new Uint8Array(2 * index);
+      kinds.set(this.kindCodes);
+      this.kindCodes = kinds;
+      const mbs = new Int32Array(2 * index);
+      mbs.set(this.microBatches);
+      this.microBatches = mbs;
+      const wire = new Float64Array(2 * index);
+      wire.set(this.wireBytes);
+      this.wireBytes = wire;
+    }
+    this.kindCodes[index] = opKindCode(tag.kind);
+    this.microBatches[index] = tag.microBatch;
+    this.wireBytes[index] = tag.wireBytes ?? 0;
+    return index;
+  }
+
+  /** The metrics' columns of every task pushed so far (views of the builder's arrays). */
+  taskColumns(): TaskColumns {
+    const n = this.tasks.length;
+    return { kind: this.kindCodes.subarray(0, n), microBatch: this.microBatches.subarray(0, n), wireBytes: this.wireBytes.subarray(0, n) };
   }
 
   compute(rank: number, seconds: number, tag: OpTag, deps: number[] = [], memory: MemoryChange[] = []): number {
