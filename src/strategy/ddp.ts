@@ -9,6 +9,7 @@ import { offloadAfterForward, reloadBeforeBackward } from './activation-offload.
 import { expertLoad } from './ep-schedule.ts';
 import { cpRing, emitLayerForward, layerForwardSeconds, tpGatherLogits, tpSync } from './tensor-parallel.ts';
 import { emitNoGradForwards, lossReleasedAtHeadForward, referenceCopyBytes } from './trainer-passes.ts';
+import { packedMap } from '../util/v8-shapes.ts';
 
 /** One DDP gradient bucket: parameters (in reverse registration order) and the layer whose backward fills it last. */
 export interface Bucket {
@@ -110,7 +111,7 @@ export function lowerDdp(ctx: StrategyContext, rank: number): StrategyResult {
   const key = (what: string, mb: number) => (b.multiRank ? `${what}:mb${mb}:${dpId}` : '');
   // TP / CP collectives name their own group instance (tensor-parallel.ts); a TP group spans DP groups.
   const meshKey = (what: string, mb: number) => (b.multiRank ? `${what}:mb${mb}` : '');
-  const timings = costs.layers.map((l) => layerForwardSeconds(l, cfg));
+  const timings = packedMap(costs.layers, (l) => layerForwardSeconds(l, cfg));
 
   for (const mb of ctx.microBatches) {
     const sync = mb === GA - 1;

@@ -12,6 +12,7 @@ import { emitEpLayerBackward } from './ep-schedule.ts';
 import { cpRing, emitLayerForward, layerLabel, layerForwardSeconds, memoryAt, tpGatherLogits, tpSync, type LayerForwardSeconds } from './tensor-parallel.ts';
 import { lossReleasedAtHeadForward } from './trainer-passes.ts';
 import { noGradForwardsAround } from '../config/trainer.ts';
+import { packedMap } from '../util/v8-shapes.ts';
 
 /**
  * FSDP2 (`fully_shard`, torch/distributed/fsdp/_fully_shard/) as accelerate applies it: one parameter group
@@ -169,7 +170,8 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
   // memory-bound read + write of the unsharded layer each time it is gathered. FSDP1 gathers in place.
   // Copy-out is charged where a gather precedes: the forward, and the recompute only when resharded.
   const withCopyOut = (x: LayerForwardSeconds, copyOutSeconds: number): LayerForwardSeconds => ({ full: x.full + copyOutSeconds, attention: x.attention + copyOutSeconds, mlp: x.mlp });
-  const views = costs.layers.map((lc, i) => {
+  // Packed in every tier (src/util/v8-shapes.ts packedMap): the layer functions below index it.
+  const views = packedMap(costs.layers, (lc, i) => {
     const epExperts = lc.ep && ep > 1 ? lc.ep.experts : undefined;
     // Bytes gathered over the whole group and, for the experts' own FSDP unit, over dp_shard; under pure EP the
     // experts are not in FSDP at all (resident, counted in the persistent parameters), so nothing gathers them.
