@@ -1,6 +1,6 @@
 import { bytesOf } from '../util/dtype.ts';
 import type { StrategyContext, StrategyResult } from './context.ts';
-import { mem, type OpTag, opTag } from './plan.ts';
+import { collTag, mem, type OpTag, opTag } from './plan.ts';
 import { clipGradNormSeconds, deviceOptimizerStateBytes, optimizerLabel, optimizerStep, pagedOptimizerStateBytes } from './optimizer.ts';
 import { copyTensorCount, headWidth, hiddenMatrices, trainableTensorCount } from '../model/params.ts';
 import { copyGradientDeltaBytes, storedBytes } from './param-bytes.ts';
@@ -106,7 +106,7 @@ export function lowerDdp(ctx: StrategyContext, rank: number): StrategyResult {
   const allReduces: number[] = [];
   const epAllToAll = (layer: number, mb: number, what: 'dispatch' | 'combine', deps: number[]) =>
     b.collective(rank, 'expert_parallel', 'all_to_all', costs.layers[layer]!.ep!.dispatchBytes, ctx.layout.expert.placement, `ep-${what}-b${layer}:mb${mb}:${ctx.layout.expert.id(rank)}`,
-      { phase: 'backward', label: `EP ${what} (gradient), layer ${layer}`, layer, microBatch: mb }, deps);
+      collTag('backward', `EP ${what} (gradient), layer ${layer}`, mb, layer), deps);
   const dpId = ctx.layout.dataParallel.id(rank);
   const key = (what: string, mb: number) => (b.multiRank ? `${what}:mb${mb}:${dpId}` : '');
   // TP / CP collectives name their own group instance (tensor-parallel.ts); a TP group spans DP groups.
@@ -195,7 +195,7 @@ export function lowerDdp(ctx: StrategyContext, rank: number): StrategyResult {
         while (bucketIdx < buckets.length && buckets[bucketIdx]!.readyAfterSegment === si) {
           const bk = buckets[bucketIdx]!;
           allReduces.push(b.collective(rank, 'all_reduce', 'all_reduce', bk.bytes, ctx.dataParallel, key(`ar-bucket${bucketIdx}`, mb),
-            { phase: 'backward', label: `bucket ${bucketIdx} (${(bk.bytes / 2 ** 20).toFixed(1)} MiB)`, microBatch: mb }, waitFor));
+            collTag('backward', `bucket ${bucketIdx} (${(bk.bytes / 2 ** 20).toFixed(1)} MiB)`, mb), waitFor));
           bucketIdx++;
         }
       }

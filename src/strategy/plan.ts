@@ -1,5 +1,6 @@
 import type { MemoryChange, Task, Work } from '../engine/index.ts';
-import { collectiveCost, type CollectiveCost, type CollectiveKind, type GroupPlacement, type NetworkParams } from '../network/index.ts';
+import { collectiveCost, type CollectiveCost, type CollectiveKind, type GroupPlacement, type LinkClass, type NetworkParams } from '../network/index.ts';
+import { DOUBLE, primeShape } from '../util/v8-shapes.ts';
 import type { Straggler } from '../config/types.ts';
 
 /** CUDA streams a rank uses, named as PyTorch creates them. */
@@ -81,6 +82,17 @@ export function taskColumnsOf(tasks: readonly Task<OpTag>[]): TaskColumns {
   return { kind, microBatch, wireBytes };
 }
 
+/** What a collective's caller says of it: PlanBuilder.collective adds the kind, payload, group and algorithm. */
+export type CollectiveTag = Omit<OpTag, 'kind' | 'bytes' | 'groupSize' | 'algorithm' | 'wireBytes'>;
+
+/**
+ * A collective's tag in one object shape for every call site (`layer`, `flops` undefined when absent).
+ * PlanBuilder.collective reads each one: literals of other key sets (and spreads of them) were six maps there,
+ * and each one first seen after it was optimised threw its code away ("wrong map").
+ */
+export const collTag = (phase: OpTag['phase'], label: string, microBatch: number, layer?: number, flops?: number): CollectiveTag =>
+  ({ phase, label, layer, microBatch, flops });
+
 export type MemoryCategory = 'parameters' | 'gradients' | 'optimizer_states' | 'activations' | 'communication_buffers' | 'other';
 
 export interface Plan {
@@ -116,6 +128,25 @@ export type AllocatorPool = 'default' | 'all_gather' | 'reduce_scatter';
 export const mem = (at: 'start' | 'end', bytes: number, category: MemoryCategory, pool: AllocatorPool = 'default'): MemoryChange =>
   ({ at, bytes, category, pool: pool === 'default' ? undefined : pool });
 
+/** What a plan needs of a collective's cost (network/collective.ts `collectiveCost`). */
+interface PlannedCost {
+  algorithm: CollectiveCost['algorithm'];
+  link: LinkClass;
+  latencySeconds: number;
+  busBytes: number;
+  busBytesPerSecond: number;
+}
+
+/**
+ * The cost in one object shape: each algorithm's candidates are literals of their own (ring, tree, NVLS, p2p,
+ * the local copy), so PlanBuilder.collective read costs of five maps, and one first seen after it was
+ * optimised threw its code away ("wrong map"). Byte and rate fields are doubles from the start
+ * (src/util/v8-shapes.ts): bus bytes cross 2^30 between configs.
+ */
+const plannedCost = (c: { algorithm: CollectiveCost['algorithm']; link: LinkClass; latencySeconds: number; busBytes: number; busBytesPerSecond: number }): PlannedCost =>
+  ({ algorithm: c.algorithm, link: c.link, latencySeconds: c.latencySeconds, busBytes: c.busBytes, busBytesPerSecond: c.busBytesPerSecond });
+primeShape(plannedCost({ algorithm: 'ring', link: 'intra', latencySeconds: DOUBLE, busBytes: DOUBLE, busBytesPerSecond: DOUBLE }));
+
 /**
  * Accumulates tasks for every simulated rank. Compute on a straggler rank runs slower; its links too.
  * Collectives become flows on the rank's link resource; a collective simulated on more than one rank
@@ -123,14 +154,16 @@ export const mem = (at: 'start' | 'end', bytes: number, category: MemoryCategory
  */
 export class PlanBuilder {
   readonly tasks: Task<OpTag>[] = [];
-  // Per task, filled by `push` (grown by doubling; `taskKinds` hands out views of the filled part).
-  private kindCodes = new Uint8Array(1024);
-  private microBatches = new Int32Array(1024);
-  private wireBytes = new Float64Array(1024);
+  // Per task, filled by `push` (grown by doubling; `taskColumns` hands out views of the filled part). They
+  // start small so that the first plan of a sweep runs the growth path before `push` is optimised: a path
+  // first taken by optimised code has no type feedback and de-optimises it ("insufficient type feedback").
+  private kindCodes = new Uint8Array(64);
+  private microBatches = new Int32Array(64);
+  private wireBytes = new Float64Array(64);
   readonly resources = new Map<string, number>();
   private readonly slow = new Map<number, Straggler>();
-  private readonly costCache = new Map<GroupPlacement, Map<CollectiveKind, Map<number, CollectiveCost>>>();
-  private readonly workCache = new Map<CollectiveCost, Map<number, Work>>();
+  private readonly costCache = new Map<GroupPlacement, Map<CollectiveKind, Map<number, PlannedCost>>>();
+  private readonly workCache = new Map<PlannedCost, Map<number, Work>>();
   /**
    * The most tasks this process can hold, with the error to throw past it (pipeline/limits.ts): a plan that
    * outgrows the heap stops here, while it is being built, instead of crashing V8.
@@ -152,13 +185,13 @@ export class PlanBuilder {
     }
   }
 
-  private costOf(kind: CollectiveKind, bytes: number, placement: GroupPlacement): CollectiveCost {
+  private costOf(kind: CollectiveKind, bytes: number, placement: GroupPlacement): PlannedCost {
     let byKind = this.costCache.get(placement);
     if (!byKind) this.costCache.set(placement, (byKind = new Map()));
     let byBytes = byKind.get(kind);
     if (!byBytes) byKind.set(kind, (byBytes = new Map()));
     let cost = byBytes.get(bytes);
-    if (!cost) byBytes.set(bytes, (cost = collectiveCost(kind, bytes, placement, this.net)));
+    if (!cost) byBytes.set(bytes, (cost = plannedCost(collectiveCost(kind, bytes, placement, this.net))));
     return cost;
   }
 
@@ -242,7 +275,7 @@ export class PlanBuilder {
     bytes: number,
     placement: GroupPlacement,
     key: string,
-    tag: Omit<OpTag, 'kind' | 'bytes' | 'groupSize' | 'algorithm' | 'wireBytes'>,
+    tag: CollectiveTag,
     deps: number[] = [],
     memory: MemoryChange[] = [],
   ): number {
