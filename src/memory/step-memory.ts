@@ -6,7 +6,7 @@ import { makeLayer } from '../model/layer.ts';
 import { loraParams } from '../model/peft.ts';
 import type { LayerSpec, ModelSpec } from '../model/types.ts';
 import { bytesOf } from '../util/dtype.ts';
-import { DOUBLE, primeShape } from '../util/v8-shapes.ts';
+import { DOUBLE, packedMap, primeShape } from '../util/v8-shapes.ts';
 import { ffnWidthPerToken } from '../compute/elementwise.ts';
 import { trainerHead } from '../config/trainer.ts';
 import { EBFT_HEAD_CHUNK_TOKENS } from '../config/ebft.ts';
@@ -134,7 +134,8 @@ export function stepMemory(cfg: ResolvedConfig, model: ModelSpec): StepMemory {
   const h = model.hiddenSize;
 
   const bySignature = new Map<string, LayerMemory>();
-  const layers = model.layers.map((layer) => {
+  // Packed in every tier (src/util/v8-shapes.ts packedMap): the lowerings index it per layer.
+  const layers = packedMap(model.layers, (layer) => {
     let m = bySignature.get(layer.signature);
     if (!m) bySignature.set(layer.signature, (m = layerMemory(layer, cfg, model.peft !== undefined && !model.peft.trainsInPlace?.norms)));
     return m;
@@ -167,7 +168,7 @@ export function stepMemory(cfg: ResolvedConfig, model: ModelSpec): StepMemory {
     ? frozenFp32
     : model.peft && !inPlace?.lmHead ? copyFp32 : trainableFp32;
   const autocastCache = {
-    layerBytes: model.layers.map(cachedOfLayer),
+    layerBytes: packedMap(model.layers, cachedOfLayer),
     // An fp32 lm_head (Axolotl's fp32 embedding modules) is cast for the 16-bit matmul and cached the same way.
     rootBytes: headFp32 || (cfg.precision.fp32EmbeddingModules && p < 4) ? (headWidth(model) * h * p) / tp : 0,
   };

@@ -12,7 +12,7 @@ import { attentionEquivalent, keptDocumentMoments } from '../model/attention-wor
 import { activeParameters, headWidth, trainableParameters } from '../model/params.ts';
 import type { Timeline } from '../engine/index.ts';
 import type { OpTag, Plan, MemoryCategory } from '../strategy/index.ts';
-import { extendBySteadyState, rankBreakdown, waitReport, type WaitReport } from './step.ts';
+import { extendBySteadyState, rankBreakdown, taskColumns, waitReport, type WaitReport } from './step.ts';
 import type { AdviceDebug, AdviceEntry } from '../advisor/types.ts';
 import { noGradForwardsPerMicroBatch } from '../config/trainer.ts';
 
@@ -149,9 +149,11 @@ export function buildResult(args: {
 
   // The slowest simulated rank defines the step; report its breakdown.
   const repeat = plan.repeatedMicroBatch;
+  // The plan's columns (kind code, micro-batch, wire bytes per task) instead of every task's tag.
+  const columns = taskColumns(timeline, plan);
   const perRank = plan.ranks.map((r) => {
-    const b = rankBreakdown(timeline, r);
-    return repeat ? extendBySteadyState(timeline, r, b, repeat) : b;
+    const b = rankBreakdown(timeline, r, undefined, columns);
+    return repeat ? extendBySteadyState(timeline, r, b, repeat, columns) : b;
   });
   const rank = perRank.reduce((a, b) => (b.commExposedSeconds + b.idleSeconds > a.commExposedSeconds + a.idleSeconds ? b : a));
   // A steady-state plan's timeline is shorter than the step it stands for (see strategy/index.ts PlanOptions).

@@ -1,5 +1,6 @@
-import type { Timeline } from '../engine/index.ts';
-import type { OpTag } from '../strategy/index.ts';
+import type { Task, Timeline } from '../engine/index.ts';
+import type { OpTag, Plan, TaskColumns } from '../strategy/index.ts';
+import { KIND_COMPUTE, KIND_OPTIMIZER, OP_KINDS, taskColumnsOf } from '../strategy/plan.ts';
 import { IntervalBuffer, subtractedLength } from './intervals.ts';
 import { tasksOf } from './spans.ts';
 
@@ -20,60 +21,84 @@ export interface RankTimeBreakdown {
 
 const isComm = (t: OpTag) => t.kind !== 'compute' && t.kind !== 'optimizer';
 
+/** Columns read from the tags of a timeline's tasks, once per task list (plans built without a PlanBuilder). */
+const columnsFromTags = new WeakMap<readonly Task<OpTag>[], TaskColumns>();
+
+/**
+ * The metrics' columns of the timeline's tasks (kind code, micro-batch, wire bytes): the plan's own when the
+ * timeline ran that plan's task list (PlanBuilder fills them as it pushes tasks), else read from the tags
+ * once per task list.
+ */
+export function taskColumns(timeline: Timeline<OpTag>, plan?: Plan): TaskColumns {
+  const tasks = timeline.table.tasks;
+  if (plan?.columns && plan.tasks === tasks && plan.columns.kind.length === tasks.length) return plan.columns;
+  let columns = columnsFromTags.get(tasks);
+  if (!columns || columns.kind.length !== tasks.length) columnsFromTags.set(tasks, (columns = taskColumnsOf(tasks)));
+  return columns;
+}
+
 /**
  * Where one rank's step time goes, from its spans. With `window`, only the part of each span inside
  * [start, end) counts and the step is the window, and wire bytes count the spans of `window.microBatch`:
  * the contribution of one steady-state micro-batch.
  */
-export function rankBreakdown(timeline: Timeline<OpTag>, rank: number, window?: { start: number; end: number; microBatch: number }): RankTimeBreakdown {
-  // Read from the span table (no span objects); the interval sets are typed buffers reused across calls.
-  const { tasks, workStart, end } = timeline.table;
+export function rankBreakdown(
+  timeline: Timeline<OpTag>,
+  rank: number,
+  window?: { start: number; end: number; microBatch: number },
+  /** The tasks' columns (`taskColumns`): pass the plan's to skip reading them from the tags. */
+  columns: TaskColumns = taskColumns(timeline),
+): RankTimeBreakdown {
+  // Read from the span table (no span objects) and the task columns (no task or tag objects); the interval
+  // sets are typed buffers reused across calls.
+  const { workStart, end } = timeline.table;
+  const kindOf = columns.kind;
+  const microBatchOf = columns.microBatch;
+  const wireBytesOf = columns.wireBytes;
   const compute = scratch.compute.clear();
   const optimizer = scratch.optimizer.clear();
   const comm = scratch.comm.clear();
   // Per collective kind, in slots in the order first seen: busy intervals and wire bytes (a number per slot:
   // a string-keyed record written per task was a third of this function's time in sweeps).
   const kinds: string[] = [];
+  // Slot by kind code (-1: not seen yet in this call).
+  const slotOfKind = scratch.slotOfKind.fill(-1);
   const busyByKind = scratch.byKind;
   let wireBytes = scratch.wireBytes;
   // Slots in the order their wire bytes were first counted (the record's key order).
   const wireOrder: number[] = [];
-  let lastKind = '';
-  let slot = -1;
   const mine = tasksOf(timeline, rank);
   for (let i = 0; i < mine.length; i++) {
     const task = mine[i]!;
-    const tag = tasks[task]!.tag;
     const lo = window ? Math.max(workStart[task]!, window.start) : workStart[task]!;
     const hi = window ? Math.min(end[task]!, window.end) : end[task]!;
-    if (window && hi <= lo && tag.microBatch !== window.microBatch) continue;
+    if (window && hi <= lo && microBatchOf[task] !== window.microBatch) continue;
     // An empty interval adds nothing to any union: the buffers keep only non-empty ones.
-    const kind = tag.kind;
-    if (kind === 'compute') compute.push(lo, hi);
-    else if (kind === 'optimizer') optimizer.push(lo, hi);
+    const code = kindOf[task]!;
+    if (code === KIND_COMPUTE) compute.push(lo, hi);
+    else if (code === KIND_OPTIMIZER) optimizer.push(lo, hi);
     else {
       comm.push(lo, hi);
-      if (kind !== lastKind || slot < 0) {
-        slot = kinds.indexOf(kind);
-        if (slot < 0) {
-          slot = kinds.length;
-          kinds.push(kind);
-          // Buffers reused across calls: new ones grew by doubling on every call.
-          if (slot === busyByKind.length) busyByKind.push(new IntervalBuffer(64));
-          else busyByKind[slot]!.clear();
-          if (slot === wireBytes.length) scratch.wireBytes = growFloat64(wireBytes);
-          wireBytes = scratch.wireBytes;
-          wireBytes[slot] = -1;
-        }
-        lastKind = kind;
+      let slot = slotOfKind[code]!;
+      if (slot < 0) {
+        slot = kinds.length;
+        slotOfKind[code] = slot;
+        kinds.push(OP_KINDS[code]!);
+        // Buffers reused across calls: new ones grew by doubling on every call.
+        if (slot === busyByKind.length) busyByKind.push(new IntervalBuffer(64));
+        else busyByKind[slot]!.clear();
+        if (slot === wireBytes.length) scratch.wireBytes = growFloat64(wireBytes);
+        wireBytes = scratch.wireBytes;
+        wireBytes[slot] = -1;
       }
       busyByKind[slot]!.push(lo, hi);
-      if (!window || tag.microBatch === window.microBatch) {
+      if (!window || microBatchOf[task] === window.microBatch) {
+        const bytes = wireBytesOf[task]!;
         const w = wireBytes[slot]!;
         if (w < 0) {
           wireOrder.push(slot);
-          wireBytes[slot] = 0 + (tag.wireBytes ?? 0);
-        } else wireBytes[slot] = w + (tag.wireBytes ?? 0);
+          wireBytes[slot] = 0 + bytes;
+        } else wireBytes[slot] = w + bytes;
       }
     }
   }
@@ -118,6 +143,7 @@ const scratch = {
   busy: new IntervalBuffer(1024),
   byKind: [] as IntervalBuffer[],
   wireBytes: new Float64Array(8),
+  slotOfKind: new Int8Array(OP_KINDS.length),
 };
 
 function growFloat64(a: Float64Array): Float64Array<ArrayBuffer> {
@@ -188,22 +214,29 @@ export function waitReport(
  * A steady-state plan lowered one middle micro-batch for `extraTimes` more: extend the breakdown by that
  * micro-batch's window (from its first compute to the next micro-batch's first compute) that many times.
  */
-export function extendBySteadyState(timeline: Timeline<OpTag>, rank: number, base: RankTimeBreakdown, repeat: { microBatch: number; extraTimes: number }): RankTimeBreakdown {
+export function extendBySteadyState(
+  timeline: Timeline<OpTag>,
+  rank: number,
+  base: RankTimeBreakdown,
+  repeat: { microBatch: number; extraTimes: number },
+  columns: TaskColumns = taskColumns(timeline),
+): RankTimeBreakdown {
   // One pass: the first compute of the repeated micro-batch, and the first of any later one.
   let start = Infinity;
   let end = Infinity;
-  const { tasks, workStart } = timeline.table;
+  const { workStart } = timeline.table;
+  const kindOf = columns.kind;
+  const microBatchOf = columns.microBatch;
   const mine = tasksOf(timeline, rank);
   for (let i = 0; i < mine.length; i++) {
     const task = mine[i]!;
-    const tag = tasks[task]!.tag;
-    if (tag.kind !== 'compute') continue;
-    const mb = tag.microBatch;
+    if (kindOf[task] !== KIND_COMPUTE) continue;
+    const mb = microBatchOf[task]!;
     if (mb === repeat.microBatch) start = Math.min(start, workStart[task]!);
     else if (mb > repeat.microBatch) end = Math.min(end, workStart[task]!);
   }
   if (!Number.isFinite(start) || !Number.isFinite(end) || end <= start) return base;
-  const one = rankBreakdown(timeline, rank, { start, end, microBatch: repeat.microBatch });
+  const one = rankBreakdown(timeline, rank, { start, end, microBatch: repeat.microBatch }, columns);
   const k = repeat.extraTimes;
   const add = (a: Record<string, number>, b: Record<string, number>) => {
     const out = { ...a };

@@ -15,6 +15,7 @@ import type { ResolvedConfig } from '../config/types.ts';
 import { bytesOf } from '../util/dtype.ts';
 import { trainerHead } from '../config/trainer.ts';
 import { maskedShare } from '../config/diffusion.ts';
+import { packedMap } from '../util/v8-shapes.ts';
 
 /** One slice of a layer's backward: the kernels that produce one parameter tensor's gradient. */
 export interface BackwardSegment {
@@ -278,7 +279,8 @@ export function stepCosts(cfg: ResolvedConfig, model: ModelSpec, gpu: GpuSpec): 
   const h = model.hiddenSize;
   const counts = parameterCounts(model);
   const bySignature = new Map<string, LayerCosts>();
-  const layers = model.layers.map((layer) => {
+  // Packed in every tier (src/util/v8-shapes.ts packedMap): the lowerings index it per layer.
+  const layers = packedMap(model.layers, (layer) => {
     let c = bySignature.get(layer.signature);
     if (!c) bySignature.set(layer.signature, (c = layerCosts(layer, cfg, gpu, model.peft !== undefined && !model.peft.trainsInPlace?.norms)));
     return c;

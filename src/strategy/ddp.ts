@@ -1,6 +1,6 @@
 import { bytesOf } from '../util/dtype.ts';
 import type { StrategyContext, StrategyResult } from './context.ts';
-import { mem, type OpTag, opTag } from './plan.ts';
+import { collTag, mem, type OpTag, opTag } from './plan.ts';
 import { clipGradNormSeconds, deviceOptimizerStateBytes, optimizerLabel, optimizerStep, pagedOptimizerStateBytes } from './optimizer.ts';
 import { copyTensorCount, headWidth, hiddenMatrices, trainableTensorCount } from '../model/params.ts';
 import { copyGradientDeltaBytes, storedBytes } from './param-bytes.ts';
@@ -9,6 +9,7 @@ import { offloadAfterForward, reloadBeforeBackward } from './activation-offload.
 import { expertLoad } from './ep-schedule.ts';
 import { cpRing, emitLayerForward, layerForwardSeconds, tpGatherLogits, tpSync } from './tensor-parallel.ts';
 import { emitNoGradForwards, lossReleasedAtHeadForward, referenceCopyBytes } from './trainer-passes.ts';
+import { packedMap } from '../util/v8-shapes.ts';
 
 /** One DDP gradient bucket: parameters (in reverse registration order) and the layer whose backward fills it last. */
 export interface Bucket {
@@ -105,12 +106,12 @@ export function lowerDdp(ctx: StrategyContext, rank: number): StrategyResult {
   const allReduces: number[] = [];
   const epAllToAll = (layer: number, mb: number, what: 'dispatch' | 'combine', deps: number[]) =>
     b.collective(rank, 'expert_parallel', 'all_to_all', costs.layers[layer]!.ep!.dispatchBytes, ctx.layout.expert.placement, `ep-${what}-b${layer}:mb${mb}:${ctx.layout.expert.id(rank)}`,
-      { phase: 'backward', label: `EP ${what} (gradient), layer ${layer}`, layer, microBatch: mb }, deps);
+      collTag('backward', `EP ${what} (gradient), layer ${layer}`, mb, layer), deps);
   const dpId = ctx.layout.dataParallel.id(rank);
   const key = (what: string, mb: number) => (b.multiRank ? `${what}:mb${mb}:${dpId}` : '');
   // TP / CP collectives name their own group instance (tensor-parallel.ts); a TP group spans DP groups.
   const meshKey = (what: string, mb: number) => (b.multiRank ? `${what}:mb${mb}` : '');
-  const timings = costs.layers.map((l) => layerForwardSeconds(l, cfg));
+  const timings = packedMap(costs.layers, (l) => layerForwardSeconds(l, cfg));
 
   for (const mb of ctx.microBatches) {
     const sync = mb === GA - 1;
@@ -194,7 +195,7 @@ export function lowerDdp(ctx: StrategyContext, rank: number): StrategyResult {
         while (bucketIdx < buckets.length && buckets[bucketIdx]!.readyAfterSegment === si) {
           const bk = buckets[bucketIdx]!;
           allReduces.push(b.collective(rank, 'all_reduce', 'all_reduce', bk.bytes, ctx.dataParallel, key(`ar-bucket${bucketIdx}`, mb),
-            { phase: 'backward', label: `bucket ${bucketIdx} (${(bk.bytes / 2 ** 20).toFixed(1)} MiB)`, microBatch: mb }, waitFor));
+            collTag('backward', `bucket ${bucketIdx} (${(bk.bytes / 2 ** 20).toFixed(1)} MiB)`, mb), waitFor));
           bucketIdx++;
         }
       }

@@ -12,7 +12,7 @@ import type { MemoryChange } from '../engine/index.ts';
 import type { StrategyContext } from './context.ts';
 import { expectedSlowestLoad, sampledLoads } from './expert-parallel.ts';
 import { memoryAt } from './tensor-parallel.ts';
-import { opTag } from './plan.ts';
+import { collTag, opTag } from './plan.ts';
 
 const slowestCache = new Map<string, number>();
 /** Sampled EP-group loads of one plan (weakly held: dropped with the plan's context). */
@@ -62,7 +62,7 @@ function allToAll(ctx: StrategyContext, rank: number, what: 'dispatch' | 'combin
   const g = ctx.layout.expert;
   const label = `EP ${what}${at.phase === 'backward' ? ' (gradient)' : ''}, layer ${at.layer}`;
   return ctx.builder.collective(rank, 'expert_parallel', 'all_to_all', lc.dispatchBytes, g.placement, `${key}:${g.id(rank)}`,
-    { phase: at.phase, label, layer: at.layer, microBatch: at.microBatch }, deps);
+    collTag(at.phase, label, at.microBatch, at.layer), deps);
 }
 
 /**

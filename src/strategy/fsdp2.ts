@@ -1,6 +1,6 @@
 import { bytesOf } from '../util/dtype.ts';
 import type { StrategyContext, StrategyResult } from './context.ts';
-import { mem, type OpTag, opTag } from './plan.ts';
+import { collTag, mem, type OpTag, opTag } from './plan.ts';
 import type { MemoryChange } from '../engine/index.ts';
 import { clipGradNormSeconds, deviceOptimizerStateBytes, optimizerLabel, optimizerStep, pagedOptimizerStateBytes } from './optimizer.ts';
 import { copyTensorCount, hiddenMatrices, trainableTensorCount } from '../model/params.ts';
@@ -12,6 +12,7 @@ import { emitEpLayerBackward } from './ep-schedule.ts';
 import { cpRing, emitLayerForward, layerLabel, layerForwardSeconds, memoryAt, tpGatherLogits, tpSync, type LayerForwardSeconds } from './tensor-parallel.ts';
 import { lossReleasedAtHeadForward } from './trainer-passes.ts';
 import { noGradForwardsAround } from '../config/trainer.ts';
+import { packedMap } from '../util/v8-shapes.ts';
 
 /**
  * FSDP2 (`fully_shard`, torch/distributed/fsdp/_fully_shard/) as accelerate applies it: one parameter group
@@ -169,7 +170,8 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
   // memory-bound read + write of the unsharded layer each time it is gathered. FSDP1 gathers in place.
   // Copy-out is charged where a gather precedes: the forward, and the recompute only when resharded.
   const withCopyOut = (x: LayerForwardSeconds, copyOutSeconds: number): LayerForwardSeconds => ({ full: x.full + copyOutSeconds, attention: x.attention + copyOutSeconds, mlp: x.mlp });
-  const views = costs.layers.map((lc, i) => {
+  // Packed in every tier (src/util/v8-shapes.ts packedMap): the layer functions below index it.
+  const views = packedMap(costs.layers, (lc, i) => {
     const epExperts = lc.ep && ep > 1 ? lc.ep.experts : undefined;
     // Bytes gathered over the whole group and, for the experts' own FSDP unit, over dp_shard; under pure EP the
     // experts are not in FSDP at all (resident, counted in the persistent parameters), so nothing gathers them.
@@ -206,17 +208,17 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
   };
   const replicaAllReduce = (n: number, what: string, label: string, mb: number, layer: number | undefined, deps: number[]): number =>
     b.collective(rank, 'all_reduce', 'all_reduce', Math.ceil(n / shard) * reduceB, ctx.layout.replicate.placement, b.multiRank ? `${what}:mb${mb}:${ctx.layout.replicate.id(rank)}` : '',
-      { phase: 'backward', label: `${label} (HSDP replicas)`, ...(layer !== undefined ? { layer } : {}), microBatch: mb }, deps);
+      collTag('backward', `${label} (HSDP replicas)`, mb, layer), deps);
 
   // A layer's all-gather: one collective over the data-parallel group, and under EP × dp_shard a second for the
   // experts' FSDP unit over dp_shard, queued behind it on the all-gather stream (the layer waits for both).
   const gatherLayer = (i: number, mb: number, phase: 'forward' | 'backward', deps: number[], memory: MemoryChange[], pass = ''): number => {
     const v = views[i]!;
-    const tagG = { phase, label: pass ? `layer ${i} (${pass})` : layerLabel(i), layer: i, microBatch: mb };
+    const tagG = collTag(phase, pass ? `layer ${i} (${pass})` : layerLabel(i), mb, i);
     const main = b.collective(rank, 'all_gather', 'all_gather', v.gatherMain, ctx.dataParallel, b.multiRank ? key(`ag-${pass}${phase[0]}${i}`, mb) : '', tagG, deps, memory);
     if (v.gatherExperts === 0) return main;
     return b.collective(rank, 'all_gather', 'all_gather', v.gatherExperts, ctx.layout.expertShard.placement, `ag-${pass}${phase[0]}${i}x:mb${mb}:${ctx.layout.expertShard.id(rank)}`,
-      { ...tagG, label: `layer ${i} experts` }, [main]);
+      collTag(phase, `layer ${i} experts`, mb, i), [main]);
   };
 
   // Preference trainers: the reference forwards under no_grad between the trained forward and the backward.
@@ -330,11 +332,11 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
     if (rs) {
       const expertGrads = v.epExperts?.trainableParams ?? 0;
       let r = b.collective(rank, 'reduce_scatter', 'reduce_scatter', (v.grads - expertGrads) * reduceB, ctx.dataParallel, b.multiRank ? key(`rs${i}`, mb) : '',
-        { phase: 'backward', label: layerLabel(i), layer: i, microBatch: mb }, gradsReady, [...rs.start, ...rs.end]);
+        collTag('backward', layerLabel(i), mb, i), gradsReady, [...rs.start, ...rs.end]);
       // The experts' FSDP unit reduce-scatters its gradients over dp_shard (none under pure EP: they stay local).
       if (expertGrads > 0 && expertShard > 1) {
         r = b.collective(rank, 'reduce_scatter', 'reduce_scatter', expertGrads * reduceB, ctx.layout.expertShard.placement, `rs${i}x:mb${mb}:${ctx.layout.expertShard.id(rank)}`,
-          { phase: 'backward', label: `layer ${i} experts`, layer: i, microBatch: mb }, [r]);
+          collTag('backward', `layer ${i} experts`, mb, i), [r]);
       }
       const reduced = hsdp ? replicaAllReduce(v.grads, `hsdp-ar${i}`, `layer ${i}`, mb, i, [r]) : r;
       rsLayers.push(offload ? d2h(v.grads, `layer ${i}`, mb, [reduced], i, v.local.trainableParams) : reduced);
@@ -348,7 +350,7 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
     const sync = everyMb || mb === GA - 1;
     // ---- forward ----
     const agRoot = b.collective(rank, 'all_gather', 'all_gather', unshardedRoot, ctx.dataParallel, key('ag-root', mb),
-      { phase: 'forward', label: 'root (embedding, norm, lm_head)', microBatch: mb }, h2d(root, 'root', mb, 'forward', [lastOfPrev]), [gatherMem(unshardedRoot), ...freeCopyIn(root)]);
+      collTag('forward', 'root (embedding, norm, lm_head)', mb), h2d(root, 'root', mb, 'forward', [lastOfPrev]), [gatherMem(unshardedRoot), ...freeCopyIn(root)]);
     const klEnd = klPasses > 0 ? noGradForwards(mb, [agRoot], 'policy KL') : [];
     let prevCompute = b.compute(rank, costs.embedding.forwardSeconds, tag({ kind: 'compute', phase: 'forward', label: 'embedding' }, mb), [agRoot, ...klEnd], copyOut(unshardedRoot, 0));
     let waitFor: number[] = [prevCompute];
@@ -383,7 +385,7 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
       const rs = rsRootMem;
       // The last reduce-scatter input is freed at the end of backward (`_root_post_backward_final_callback`).
       const rsRoot = b.collective(rank, 'reduce_scatter', 'reduce_scatter', rootGrads * reduceB, ctx.dataParallel, key('rs-root', mb),
-        { phase: 'backward', label: 'root (embedding, norm, lm_head)', microBatch: mb }, [embedB], [...rs.start, ...rs.end, mem('end', -heldRsInput, 'communication_buffers')]);
+        collTag('backward', 'root (embedding, norm, lm_head)', mb), [embedB], [...rs.start, ...rs.end, mem('end', -heldRsInput, 'communication_buffers')]);
       heldRsInput = 0;
       const reducedRoot = hsdp ? replicaAllReduce(rootGrads, 'hsdp-ar-root', 'root', mb, undefined, [rsRoot]) : rsRoot;
       const lastReduce = offload ? d2h(rootGrads, 'root', mb, [reducedRoot]) : reducedRoot;
@@ -398,7 +400,7 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
   if (offload) {
     // clip_grad_norm_ and AdamW run on the CPU over the host-resident shard (torch's CPU AdamW kernels); the
     // node's cores are shared by its ranks.
-    const norm = b.collective(rank, 'all_reduce', 'all_reduce', 4, ctx.dataParallel, `grad-norm:${dpId}`, { phase: 'optimizer', label: 'grad norm', microBatch: GA - 1 }, [lastOfPrev, ...finalRs]);
+    const norm = b.collective(rank, 'all_reduce', 'all_reduce', 4, ctx.dataParallel, `grad-norm:${dpId}`, collTag('optimizer', 'grad norm', GA - 1), [lastOfPrev, ...finalRs]);
     b.host(rank, localTrainable / ctx.host.cpuAdamParamsPerSecond, opTag({ kind: 'optimizer', phase: 'optimizer', label: 'clip_grad_norm + AdamW (CPU)' }, GA - 1), [norm]);
     return {
       persistent: { parameters: 0, optimizer_states: 0, communication_buffers: 0 },
@@ -406,7 +408,7 @@ export function lowerFsdp2(ctx: StrategyContext, rank: number): StrategyResult {
     };
   }
   const clip = b.compute(rank, clipGradNormSeconds(cfg, localTrainable, ctx.gpu), opTag({ kind: 'optimizer', phase: 'optimizer', label: 'clip_grad_norm' }, GA - 1), [lastOfPrev, ...finalRs]);
-  const norm = b.collective(rank, 'all_reduce', 'all_reduce', 4, ctx.dataParallel, `grad-norm:${dpId}`, { phase: 'optimizer', label: 'grad norm', microBatch: GA - 1 }, [clip]);
+  const norm = b.collective(rank, 'all_reduce', 'all_reduce', 4, ctx.dataParallel, `grad-norm:${dpId}`, collTag('optimizer', 'grad norm', GA - 1), [clip]);
   const step = optimizerStep(cfg, { params: localTrainable, tensors: trainableTensorCount(model), matrices: hiddenMatrices(model), matrixShare: 1 / shard, copies: { params: localCopies, tensors: copyTensorCount(model) } }, ctx.gpu);
   // zero_grad(set_to_none=True) after the step frees the sharded gradients.
   b.compute(rank, step.seconds, opTag({ kind: 'optimizer', phase: 'optimizer', label: optimizerLabel(cfg) }, GA - 1), [norm],

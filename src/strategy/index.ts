@@ -14,7 +14,7 @@ import { parallelLayout, type GroupRef, type ParallelLayout } from './layout.ts'
 import { rankClasses, type RankClasses } from './symmetry.ts';
 import type { StrategyContext, StrategyResult } from './context.ts';
 
-export type { Plan, OpTag, OpKind, StreamName, MemoryCategory } from './plan.ts';
+export type { Plan, OpTag, OpKind, StreamName, MemoryCategory, TaskColumns } from './plan.ts';
 export { stepCosts, type StepCosts } from './costs.ts';
 export { assignBuckets } from './ddp.ts';
 
@@ -190,6 +190,7 @@ export function buildPlan(cfg: ResolvedConfig, model: ModelSpec, cluster: Cluste
   }
   return {
     tasks: builder.tasks,
+    columns: builder.taskColumns(),
     resources: builder.resources,
     ranks,
     ...(classes ? { rankClasses: ranks.map((r, c) => ({ representative: r, ranks: classes.sizes[c]! })), groupInstances: groupInstances(classes) } : {}),

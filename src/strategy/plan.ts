@@ -1,5 +1,6 @@
 import type { MemoryChange, Task, Work } from '../engine/index.ts';
-import { collectiveCost, type CollectiveCost, type CollectiveKind, type GroupPlacement, type NetworkParams } from '../network/index.ts';
+import { collectiveCost, type CollectiveCost, type CollectiveKind, type GroupPlacement, type LinkClass, type NetworkParams } from '../network/index.ts';
+import { DOUBLE, primeShape } from '../util/v8-shapes.ts';
 import type { Straggler } from '../config/types.ts';
 
 /** CUDA streams a rank uses, named as PyTorch creates them. */
@@ -33,10 +34,71 @@ export function opTag(t: Omit<OpTag, 'microBatch'>, mb: number): OpTag {
   return { kind: t.kind, phase: t.phase, label: t.label, layer: t.layer, microBatch: mb, flops: t.flops, bytes: t.bytes, groupSize: t.groupSize, algorithm: t.algorithm, wireBytes: t.wireBytes };
 }
 
+/** Every OpKind, in the order of its code (`OpKindCode`): metrics read a byte per task instead of its tag. */
+export const OP_KINDS: readonly OpKind[] = ['compute', 'optimizer', 'copy', 'all_reduce', 'all_gather', 'reduce_scatter', 'broadcast', 'send_recv', 'all_to_all'];
+export const KIND_COMPUTE = 0;
+export const KIND_OPTIMIZER = 1;
+
+/** The code of an OpKind: its index in OP_KINDS (comparisons of interned strings, no hashing). */
+export function opKindCode(kind: OpKind): number {
+  switch (kind) {
+    case 'compute': return 0;
+    case 'optimizer': return 1;
+    case 'copy': return 2;
+    case 'all_reduce': return 3;
+    case 'all_gather': return 4;
+    case 'reduce_scatter': return 5;
+    case 'broadcast': return 6;
+    case 'send_recv': return 7;
+    case 'all_to_all': return 8;
+  }
+}
+
+/**
+ * What metrics read of every task, by task index, in typed arrays: the rank breakdown reads these instead of
+ * `tasks[i].tag`, an object and a tag per task scattered over the heap (cache misses on every plan object were
+ * most of its time in sweeps).
+ */
+export interface TaskColumns {
+  /** `opKindCode(tag.kind)`. */
+  kind: Uint8Array;
+  /** `tag.microBatch`. */
+  microBatch: Int32Array;
+  /** `tag.wireBytes ?? 0`. */
+  wireBytes: Float64Array;
+}
+
+/** The columns of tasks built without a PlanBuilder (hand-made plans in tests): read from their tags. */
+export function taskColumnsOf(tasks: readonly Task<OpTag>[]): TaskColumns {
+  const kind = new Uint8Array(tasks.length);
+  const microBatch = new Int32Array(tasks.length);
+  const wireBytes = new Float64Array(tasks.length);
+  for (let i = 0; i < tasks.length; i++) {
+    const tag = tasks[i]!.tag;
+    kind[i] = opKindCode(tag.kind);
+    microBatch[i] = tag.microBatch;
+    wireBytes[i] = tag.wireBytes ?? 0;
+  }
+  return { kind, microBatch, wireBytes };
+}
+
+/** What a collective's caller says of it: PlanBuilder.collective adds the kind, payload, group and algorithm. */
+export type CollectiveTag = Omit<OpTag, 'kind' | 'bytes' | 'groupSize' | 'algorithm' | 'wireBytes'>;
+
+/**
+ * A collective's tag in one object shape for every call site (`layer`, `flops` undefined when absent).
+ * PlanBuilder.collective reads each one: literals of other key sets (and spreads of them) were six maps there,
+ * and each one first seen after it was optimised threw its code away ("wrong map").
+ */
+export const collTag = (phase: OpTag['phase'], label: string, microBatch: number, layer?: number, flops?: number): CollectiveTag =>
+  ({ phase, label, layer, microBatch, flops });
+
 export type MemoryCategory = 'parameters' | 'gradients' | 'optimizer_states' | 'activations' | 'communication_buffers' | 'other';
 
 export interface Plan {
   tasks: Task<OpTag>[];
+  /** What metrics read of each task's tag, filled as the builder pushed it (absent: read from the tags). */
+  columns?: TaskColumns;
   /** Shared link capacities (bytes/s) by resource name. */
   resources: Map<string, number>;
   /** Ranks that were simulated (one representative when ranks are symmetric; see strategy/symmetry.ts). */
@@ -66,6 +128,25 @@ export type AllocatorPool = 'default' | 'all_gather' | 'reduce_scatter';
 export const mem = (at: 'start' | 'end', bytes: number, category: MemoryCategory, pool: AllocatorPool = 'default'): MemoryChange =>
   ({ at, bytes, category, pool: pool === 'default' ? undefined : pool });
 
+/** What a plan needs of a collective's cost (network/collective.ts `collectiveCost`). */
+interface PlannedCost {
+  algorithm: CollectiveCost['algorithm'];
+  link: LinkClass;
+  latencySeconds: number;
+  busBytes: number;
+  busBytesPerSecond: number;
+}
+
+/**
+ * The cost in one object shape: each algorithm's candidates are literals of their own (ring, tree, NVLS, p2p,
+ * the local copy), so PlanBuilder.collective read costs of five maps, and one first seen after it was
+ * optimised threw its code away ("wrong map"). Byte and rate fields are doubles from the start
+ * (src/util/v8-shapes.ts): bus bytes cross 2^30 between configs.
+ */
+const plannedCost = (c: { algorithm: CollectiveCost['algorithm']; link: LinkClass; latencySeconds: number; busBytes: number; busBytesPerSecond: number }): PlannedCost =>
+  ({ algorithm: c.algorithm, link: c.link, latencySeconds: c.latencySeconds, busBytes: c.busBytes, busBytesPerSecond: c.busBytesPerSecond });
+primeShape(plannedCost({ algorithm: 'ring', link: 'intra', latencySeconds: DOUBLE, busBytes: DOUBLE, busBytesPerSecond: DOUBLE }));
+
 /**
  * Accumulates tasks for every simulated rank. Compute on a straggler rank runs slower; its links too.
  * Collectives become flows on the rank's link resource; a collective simulated on more than one rank
@@ -73,10 +154,16 @@ export const mem = (at: 'start' | 'end', bytes: number, category: MemoryCategory
  */
 export class PlanBuilder {
   readonly tasks: Task<OpTag>[] = [];
+  // Per task, filled by `push` (grown by doubling; `taskColumns` hands out views of the filled part). They
+  // start small so that the first plan of a sweep runs the growth path before `push` is optimised: a path
+  // first taken by optimised code has no type feedback and de-optimises it ("insufficient type feedback").
+  private kindCodes = new Uint8Array(64);
+  private microBatches = new Int32Array(64);
+  private wireBytes = new Float64Array(64);
   readonly resources = new Map<string, number>();
   private readonly slow = new Map<number, Straggler>();
-  private readonly costCache = new Map<GroupPlacement, Map<CollectiveKind, Map<number, CollectiveCost>>>();
-  private readonly workCache = new Map<CollectiveCost, Map<number, Work>>();
+  private readonly costCache = new Map<GroupPlacement, Map<CollectiveKind, Map<number, PlannedCost>>>();
+  private readonly workCache = new Map<PlannedCost, Map<number, Work>>();
   /**
    * The most tasks this process can hold, with the error to throw past it (pipeline/limits.ts): a plan that
    * outgrows the heap stops here, while it is being built, instead of crashing V8.
@@ -98,13 +185,13 @@ export class PlanBuilder {
     }
   }
 
-  private costOf(kind: CollectiveKind, bytes: number, placement: GroupPlacement): CollectiveCost {
+  private costOf(kind: CollectiveKind, bytes: number, placement: GroupPlacement): PlannedCost {
     let byKind = this.costCache.get(placement);
     if (!byKind) this.costCache.set(placement, (byKind = new Map()));
     let byBytes = byKind.get(kind);
     if (!byBytes) byKind.set(kind, (byBytes = new Map()));
     let cost = byBytes.get(bytes);
-    if (!cost) byBytes.set(bytes, (cost = collectiveCost(kind, bytes, placement, this.net)));
+    if (!cost) byBytes.set(bytes, (cost = plannedCost(collectiveCost(kind, bytes, placement, this.net))));
     return cost;
   }
 
@@ -134,8 +221,29 @@ export class PlanBuilder {
       occupancy: undefined,
       tag,
     };
+    const index = this.tasks.length;
     this.tasks.push(task);
-    return this.tasks.length - 1;
+    if (index === this.kindCodes.length) {
+      const kinds = new Uint8Array(2 * index);
+      kinds.set(this.kindCodes);
+      this.kindCodes = kinds;
+      const mbs = new Int32Array(2 * index);
+      mbs.set(this.microBatches);
+      this.microBatches = mbs;
+      const wire = new Float64Array(2 * index);
+      wire.set(this.wireBytes);
+      this.wireBytes = wire;
+    }
+    this.kindCodes[index] = opKindCode(tag.kind);
+    this.microBatches[index] = tag.microBatch;
+    this.wireBytes[index] = tag.wireBytes ?? 0;
+    return index;
+  }
+
+  /** The metrics' columns of every task pushed so far (views of the builder's arrays). */
+  taskColumns(): TaskColumns {
+    const n = this.tasks.length;
+    return { kind: this.kindCodes.subarray(0, n), microBatch: this.microBatches.subarray(0, n), wireBytes: this.wireBytes.subarray(0, n) };
   }
 
   compute(rank: number, seconds: number, tag: OpTag, deps: number[] = [], memory: MemoryChange[] = []): number {
@@ -167,7 +275,7 @@ export class PlanBuilder {
     bytes: number,
     placement: GroupPlacement,
     key: string,
-    tag: Omit<OpTag, 'kind' | 'bytes' | 'groupSize' | 'algorithm' | 'wireBytes'>,
+    tag: CollectiveTag,
     deps: number[] = [],
     memory: MemoryChange[] = [],
   ): number {

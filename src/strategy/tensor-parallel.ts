@@ -1,6 +1,6 @@
 import type { StrategyContext } from './context.ts';
 import type { MemoryChange } from '../engine/index.ts';
-import { type OpTag, opTag } from './plan.ts';
+import { collTag, type OpTag, opTag } from './plan.ts';
 import type { LayerCosts } from './costs.ts';
 import { emitEpLayerForward } from './ep-schedule.ts';
 
@@ -20,7 +20,7 @@ export function tpSync(ctx: StrategyContext, rank: number, label: string, tag: O
   const group = layout.tensor;
   // Rendezvous keys only matter when several ranks are simulated (PlanBuilder.collective).
   const gid = b.multiRank ? group.id(rank) : '';
-  const t = (l: string) => ({ phase: tag.phase, label: l, layer: tag.layer, microBatch: tag.microBatch, flops: tag.flops });
+  const t = (l: string) => collTag(tag.phase, l, tag.microBatch, tag.layer, tag.flops);
   if (!cfg.mesh.sequenceParallel) {
     return [b.collective(rank, 'tensor_parallel', 'all_reduce', bytes, group.placement, b.multiRank ? `${key}:${gid}` : '', t(`TP ${label}`), deps)];
   }
@@ -35,7 +35,7 @@ export function tpSync(ctx: StrategyContext, rank: number, label: string, tag: O
 export function tpGatherLogits(ctx: StrategyContext, rank: number, tag: Omit<OpTag, 'kind' | 'label'>, deps: number[], key: string): number[] {
   const { builder: b, layout, costs, cfg } = ctx;
   if (cfg.mesh.tp <= 1 || cfg.lossParallel) return deps.filter((d) => d >= 0);
-  return [b.collective(rank, 'tensor_parallel', 'all_gather', costs.parallel.tpLogitsBytes, layout.tensor.placement, `${key}:${layout.tensor.id(rank)}`, { ...tag, label: 'TP logits' }, deps)];
+  return [b.collective(rank, 'tensor_parallel', 'all_gather', costs.parallel.tpLogitsBytes, layout.tensor.placement, `${key}:${layout.tensor.id(rank)}`, collTag(tag.phase, 'TP logits', tag.microBatch, tag.layer, tag.flops), deps)];
 }
 
 /**
@@ -49,7 +49,7 @@ export function cpRing(ctx: StrategyContext, rank: number, pass: 'forward' | 'ba
   const block = costs.layers[tag.layer]!.cpKvBlockBytes;
   if (cp <= 1 || block === 0) return -1;
   const bytes = (cp - 1) * block * (pass === 'backward' ? 2 : 1);
-  return b.collective(rank, 'context_parallel', 'send_recv', bytes, layout.context.placement, `${key}:${layout.context.id(rank)}`, { ...tag, label: `CP ring ${pass}` }, deps);
+  return b.collective(rank, 'context_parallel', 'send_recv', bytes, layout.context.placement, `${key}:${layout.context.id(rank)}`, collTag(tag.phase, `CP ring ${pass}`, tag.microBatch, tag.layer, tag.flops), deps);
 }
 
 /** "layer i", one string per layer for every plan (labels are immutable; building one per task was garbage). */

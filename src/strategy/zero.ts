@@ -5,7 +5,7 @@ import { memoryBoundSeconds } from '../compute/kernels.ts';
 import { resolveZeroBuckets, usesDeepSpeedCpuAdam } from '../config/deepspeed.ts';
 import { bytesOf } from '../util/dtype.ts';
 import type { StrategyContext, StrategyResult } from './context.ts';
-import { mem, type OpTag, opTag } from './plan.ts';
+import { collTag, mem, type OpTag, opTag } from './plan.ts';
 import { hostShare, zeroBuckets, zeroDtypes, zeroGpuStep, type GradSegment } from './zero-common.ts';
 import { lowerZero3 } from './zero3.ts';
 import { emitNoGradForwards, lossReleasedAtHeadForward, referenceCopyBytes } from './trainer-passes.ts';
@@ -182,7 +182,7 @@ function lowerZero12(ctx: StrategyContext, rank: number, cluster: Cluster): Stra
         if (bucketIdx === 0) rMem.push(mem('end', partitionGradBytes, 'gradients'));
         if (last) rMem.push(mem('end', -bucketBufferBytes, 'communication_buffers'));
         const r = b.collective(rank, 'all_reduce', reduceKind, bk.elements * commB, ctx.dataParallel, key(`z-b${bucketIdx}`, mb),
-          { phase: 'backward', label: `bucket ${bucketIdx} (${((bk.elements * commB) / 2 ** 20).toFixed(1)} MiB)`, microBatch: mb }, [prev, reduces[reduces.length - 1] ?? -1], rMem);
+          collTag('backward', `bucket ${bucketIdx} (${((bk.elements * commB) / 2 ** 20).toFixed(1)} MiB)`, mb), [prev, reduces[reduces.length - 1] ?? -1], rMem);
         const done = offload ? offloadGradCopy(r, bk.elements, mb, boundary) : r;
         // overlap_comm: launching this bucket makes compute wait for the previous one; otherwise for this one.
         waitFor = overlap ? (reduces[reduces.length - 1] ?? -1) : done;
@@ -220,7 +220,7 @@ function lowerZero12(ctx: StrategyContext, rank: number, cluster: Cluster): Stra
         const copyIn = b.compute(rank, memoryBoundSeconds(2 * bytes, ctx.gpu, 1), tag({ kind: 'compute', phase: 'backward', label: `bucket ${k} copy-in` }, mbLast), [prev],
           [...(k === 0 ? [mem('start', bucketBufferBytes, 'communication_buffers')] : []), mem('end', -bytes, 'gradients')]);
         r = b.collective(rank, 'all_reduce', reduceKind, e * commB, ctx.dataParallel, key(`z1-b${k}`, mbLast),
-          { phase: 'backward', label: `bucket ${k} (${((e * commB) / 2 ** 20).toFixed(1)} MiB)`, microBatch: mbLast }, [copyIn],
+          collTag('backward', `bucket ${k} (${((e * commB) / 2 ** 20).toFixed(1)} MiB)`, mbLast), [copyIn],
           k === 0 ? [mem('end', partitionGradBytes, 'gradients')] : []);
         prev = offload ? offloadGradCopy(r, e, mbLast, true) : r;
       } else {
@@ -228,7 +228,7 @@ function lowerZero12(ctx: StrategyContext, rank: number, cluster: Cluster): Stra
         const flat = b.compute(rank, memoryBoundSeconds(2 * bytes + 2 * castBytes, ctx.gpu, 2), tag({ kind: 'compute', phase: 'backward', label: `bucket ${k} flatten` }, mbLast), [prev],
           [mem('start', bytes + castBytes, 'communication_buffers')]);
         r = b.collective(rank, 'all_reduce', 'all_reduce', e * commB, ctx.dataParallel, key(`z1-b${k}`, mbLast),
-          { phase: 'backward', label: `bucket ${k} (${((e * commB) / 2 ** 20).toFixed(1)} MiB)`, microBatch: mbLast }, [flat]);
+          collTag('backward', `bucket ${k} (${((e * commB) / 2 ** 20).toFixed(1)} MiB)`, mbLast), [flat]);
         prev = b.compute(rank, memoryBoundSeconds(2 * bytes + 2 * castBytes, ctx.gpu, 2), tag({ kind: 'compute', phase: 'backward', label: `bucket ${k} copy back` }, mbLast), [r],
           [mem('end', -(bytes + castBytes), 'communication_buffers')]);
       }
@@ -247,14 +247,14 @@ function lowerZero12(ctx: StrategyContext, rank: number, cluster: Cluster): Stra
   if (!offload) {
     const gpuStep = zeroGpuStep(cfg, ds, d, local, ctx.gpu, { gradIsMasterView: bf16Optimizer });
     const norm = b.compute(rank, gpuStep.normSeconds, stepTag('gradient norm'), [prev, lastReduce]);
-    const normAr = b.collective(rank, 'all_reduce', 'all_reduce', 4, ctx.dataParallel, 'zero-grad-norm', { phase: 'optimizer', label: 'grad norm', microBatch: mbLast }, [norm]);
+    const normAr = b.collective(rank, 'all_reduce', 'all_reduce', 4, ctx.dataParallel, 'zero-grad-norm', collTag('optimizer', 'grad norm', mbLast), [norm]);
     // The flat master-dtype gradient replaces the partition gradient (freed), lives through Adam, then goes.
     const gradHeld = bf16Optimizer ? 0 : local * P;
     updated = b.compute(rank, gpuStep.stepSeconds, stepTag(`Adam on the 1/${N} partition`), [normAr],
       [mem('start', gpuStep.temporaryBytes, 'optimizer_states'), mem('start', -gradHeld, 'gradients'), mem('end', -gpuStep.temporaryBytes, 'optimizer_states')]);
   } else {
     // The gradients already went to host memory bucket by bucket.
-    const normAr = b.collective(rank, 'all_reduce', 'all_reduce', 4, ctx.dataParallel, 'zero-grad-norm', { phase: 'optimizer', label: 'grad norm', microBatch: mbLast }, [prev, lastReduce]);
+    const normAr = b.collective(rank, 'all_reduce', 'all_reduce', 4, ctx.dataParallel, 'zero-grad-norm', collTag('optimizer', 'grad norm', mbLast), [prev, lastReduce]);
     const cpu = b.host(rank, local / host.cpuAdamParamsPerSecond, stepTag(`${usesDeepSpeedCpuAdam(ds) ? 'DeepSpeedCPUAdam' : 'torch AdamW'} on the 1/${N} partition (host)`), [normAr]);
     updated = b.copy(rank, 'host_to_device', local * P, host.h2dBytesPerSecond, { phase: 'optimizer', label: 'updated parameter partition → GPU', microBatch: mbLast }, [cpu]);
   }
@@ -263,7 +263,7 @@ function lowerZero12(ctx: StrategyContext, rank: number, cluster: Cluster): Stra
   let ag = updated;
   for (let s = 0; s < shards; s++) {
     ag = b.collective(rank, 'all_gather', 'all_gather', Math.ceil(local / shards) * N * P, ctx.dataParallel, `zero-ag${s}`,
-      { phase: 'optimizer', label: `updated parameters${shards > 1 ? ` ${s + 1}/${shards}` : ''}`, microBatch: mbLast }, [ag]);
+      collTag('optimizer', `updated parameters${shards > 1 ? ` ${s + 1}/${shards}` : ''}`, mbLast), [ag]);
   }
 
   return {

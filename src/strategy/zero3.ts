@@ -5,7 +5,7 @@ import { parameterCounts } from '../model/params.ts';
 import type { ParamShare } from './costs.ts';
 import { bytesOf } from '../util/dtype.ts';
 import type { StrategyContext, StrategyResult } from './context.ts';
-import { mem, type OpTag, opTag } from './plan.ts';
+import { collTag, mem, type OpTag, opTag } from './plan.ts';
 import { hostShare, persistentParamsOfLayer, zero3LayerHostOps, zeroBuckets, zeroDtypes, zeroGpuStep } from './zero-common.ts';
 import { launchBoundSeconds } from '../compute/host-overhead.ts';
 import { lossReleasedAtHeadForward } from './trainer-passes.ts';
@@ -179,7 +179,7 @@ export function lowerZero3(ctx: StrategyContext, rank: number, cluster: Cluster)
           freeAfterGather = bytes;
         }
         gatherTask[issued] = b.collective(rank, 'all_gather', 'all_gather', u.gather * P, ctx.dataParallel, key(`z3-ag${issued}`, mb),
-          { phase: u.phase, label: u.label, ...layer, microBatch: mb }, [after], [mem('start', u.gather * P, 'parameters', 'all_gather'), ...(freeAfterGather > 0 ? [mem('end', -freeAfterGather, 'parameters', 'all_gather')] : [])]);
+          collTag(u.phase, u.label, mb, u.layer), [after], [mem('start', u.gather * P, 'parameters', 'all_gather'), ...(freeAfterGather > 0 ? [mem('end', -freeAfterGather, 'parameters', 'all_gather')] : [])]);
       }
       return gatherTask.filter((t) => t !== undefined);
     };
@@ -247,7 +247,7 @@ export function lowerZero3(ctx: StrategyContext, rank: number, cluster: Cluster)
         // reduce_scatter_coalesced's interleaved input copy and this rank's output slice, on the reduce-scatter stream.
         const scratch = e * commB + Math.ceil(e / N) * commB;
         let t = b.collective(rank, 'reduce_scatter', 'reduce_scatter', e * commB, ctx.dataParallel, key(`z3-rs${bucketIdx}`, mb),
-          { phase: 'backward', label: `bucket ${bucketIdx} (${((e * commB) / 2 ** 20).toFixed(1)} MiB)`, microBatch: mb }, [prev, rsTasks[rsTasks.length - 1] ?? -1],
+          collTag('backward', `bucket ${bucketIdx} (${((e * commB) / 2 ** 20).toFixed(1)} MiB)`, mb), [prev, rsTasks[rsTasks.length - 1] ?? -1],
           [mem('start', scratch, 'communication_buffers', 'reduce_scatter'), mem('end', -scratch, 'communication_buffers', 'reduce_scatter')]);
         if (offloadOpt) t = offloadGradCopy(t, e, mb, boundary);
         rsTasks.push(t);
@@ -269,12 +269,12 @@ export function lowerZero3(ctx: StrategyContext, rank: number, cluster: Cluster)
   if (!offloadOpt) {
     const gpuStep = zeroGpuStep(cfg, ds, d, local, ctx.gpu, { gradIsMasterView: false });
     const norm = b.compute(rank, gpuStep.normSeconds, stepTag('gradient norm'), [lastOfPrev, lastOfPrevRs]);
-    const normAr = b.collective(rank, 'all_reduce', 'all_reduce', 4, ctx.dataParallel, 'zero3-grad-norm', { phase: 'optimizer', label: 'grad norm', microBatch: mbLast }, [norm]);
+    const normAr = b.collective(rank, 'all_reduce', 'all_reduce', 4, ctx.dataParallel, 'zero3-grad-norm', collTag('optimizer', 'grad norm', mbLast), [norm]);
     const temporary = subGroup * M + (gpuStep.temporaryBytes - local * M) * (subGroup / local);
     b.compute(rank, gpuStep.stepSeconds, stepTag(`Adam on the 1/${N} partition`), [normAr],
       [mem('start', temporary, 'optimizer_states'), mem('end', -temporary, 'optimizer_states')]);
   } else {
-    const normAr = b.collective(rank, 'all_reduce', 'all_reduce', 4, ctx.dataParallel, 'zero3-grad-norm', { phase: 'optimizer', label: 'grad norm', microBatch: mbLast }, [lastOfPrev, lastOfPrevRs]);
+    const normAr = b.collective(rank, 'all_reduce', 'all_reduce', 4, ctx.dataParallel, 'zero3-grad-norm', collTag('optimizer', 'grad norm', mbLast), [lastOfPrev, lastOfPrevRs]);
     const cpu = b.host(rank, local / gradHost.cpuAdamParamsPerSecond, stepTag(`${usesDeepSpeedCpuAdam(ds) ? 'DeepSpeedCPUAdam' : 'torch AdamW'} on the 1/${N} partition (host)`), [normAr]);
     if (!offloadParam) {
       // `fp16_partitioned_groups_flat[i].data.copy_(fp32_partitioned_groups_flat[i].data)`: a blocking

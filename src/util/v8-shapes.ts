@@ -13,3 +13,17 @@ export const DOUBLE = 0.5;
 export function primeShape(shape: object): void {
   void shape;
 }
+
+/**
+ * `xs.map(f)` as an array that is always of packed elements. The elements kind of `Array.prototype.map`'s
+ * result depends on the caller's tier: the builtin returns a packed array, while TurboFan inlines `map` into an
+ * optimised caller with an array made by `new Array(length)`, which stays holey. Per-layer arrays of the plan
+ * are indexed by optimised lowering code, whose keyed loads check the array's map: a holey array after a
+ * packed one (when the function building it got optimised or de-optimised mid-sweep) threw away every
+ * function reading it ("wrong map"). Pushing onto an empty literal gives packed elements in every tier.
+ */
+export function packedMap<T, U>(xs: readonly T[], f: (x: T, i: number) => U): U[] {
+  const out: U[] = [];
+  for (let i = 0; i < xs.length; i++) out.push(f(xs[i]!, i));
+  return out;
+}
