@@ -7,7 +7,7 @@ import { markdownSummary } from './markdown.ts';
 import { renderVegaLite } from './render.ts';
 import { timelineSpecs, timelineRanks } from './charts/timeline.ts';
 import type { DirectRects } from './direct-rects.ts';
-import { memorySpec } from './charts/memory.ts';
+import { memoryImageSpec, memorySpec } from './charts/memory.ts';
 import { stepBreakdownSpec } from './charts/breakdown.ts';
 import { communicationSpec, hasCommunication } from './charts/communication.ts';
 import { chromeTraceChunks } from './trace.ts';
@@ -52,7 +52,10 @@ export async function writeReport(run: SimulationRun, dir: string): Promise<Writ
   const specs: { id: string; title: string; spec: object; staticSpec?: object; directRects?: DirectRects[] }[] = [
     { id: 'timeline', title: `Timeline of the step (${timelineRanks(run).map((x) => `rank ${x}`).join(', ')})`, spec: timeline.spec, staticSpec: timeline.image.spec, directRects: timeline.image.rects },
   ];
-  if (run.timeline.memorySamples.length > 0) specs.push({ id: 'memory', title: 'Memory over the step', spec: memorySpec(run) });
+  if (run.timeline.memorySamples.length > 0) {
+    const memory = memorySpec(run);
+    specs.push({ id: 'memory', title: 'Memory over the step', spec: memory, staticSpec: memoryImageSpec(memory) });
+  }
   specs.push({ id: 'breakdown', title: 'Step-time breakdown', spec: stepBreakdownSpec([{ name: r.scenario, result: r }]) });
   const commRun = { name: r.scenario, result: r, exposedSecondsByKind: exposedSecondsByKind(run.timeline, breakdownRank(run.timeline, run.plan.ranks)) };
   if (hasCommunication([commRun])) specs.push({ id: 'communication', title: 'Communication by collective', spec: communicationSpec([commRun]) });

@@ -2,7 +2,7 @@ import { describe, expect, it, beforeAll } from 'vitest';
 import { compile } from 'vega-lite';
 import type { SimulationRun } from '../../src/pipeline/simulate.ts';
 import { coalesceBars, timelineSpec, timelineBars, timelineRanks, zoomWindows, type TimelineBar } from '../../src/report/charts/timeline.ts';
-import { memorySpec } from '../../src/report/charts/memory.ts';
+import { memoryImageSpec, memorySpec } from '../../src/report/charts/memory.ts';
 import { stepBreakdownSpec } from '../../src/report/charts/breakdown.ts';
 import { communicationSpec, hasCommunication } from '../../src/report/charts/communication.ts';
 import { exposedSecondsByKind } from '../../src/metrics/exposure.ts';
@@ -151,6 +151,20 @@ describe('chart specs', () => {
     const rules = spec.layer[1]!.data.values as unknown as { y: number; label: string }[];
     expect(rules[0]!.label).toMatch(/^GPU memory: /);
     expect(rules.map((r) => r.y)).toEqual([fsdp.result.memory.capacity_bytes / 2 ** 30, fsdp.result.memory.required_bytes / 2 ** 30]);
+  });
+
+  it('memory image: the areas lose their tooltip and aria-label, nothing else; the interactive spec is untouched', () => {
+    const spec = memorySpec(fsdp);
+    const before = JSON.stringify(spec);
+    const image = memoryImageSpec(spec) as { layer: { data: unknown; mark: { aria?: boolean }; encoding: { tooltip?: unknown } }[] };
+    const interactive = spec as typeof image;
+    expect(JSON.stringify(spec)).toBe(before);
+    expect(interactive.layer[0]!.encoding.tooltip).toBeDefined();
+    expect(image.layer[0]!.encoding.tooltip).toBeUndefined();
+    expect(image.layer[0]!.mark.aria).toBe(false);
+    expect(image.layer[0]!.data).toBe(interactive.layer[0]!.data);
+    expect(image.layer.slice(1)).toEqual(interactive.layer.slice(1));
+    expect(compileStrict(image)).toEqual([]);
   });
 
   it('communication: nothing to draw on one GPU', async () => {

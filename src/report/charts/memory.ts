@@ -29,6 +29,18 @@ export function memoryRank(run: SimulationRun): number {
 }
 
 /**
+ * What the SVG and PNG of `memorySpec` draw: the same chart without the areas' tooltip and aria-label. vega
+ * formats every row's tooltip (thousands of rows) only to describe each area by its first row, a label no
+ * static image needs; the pixels are the same.
+ */
+export function memoryImageSpec(spec: object): object {
+  const s = spec as { layer: { mark: object; encoding: Record<string, unknown> }[] };
+  const [areas, ...rest] = s.layer;
+  const { tooltip: _tooltip, ...encoding } = areas!.encoding;
+  return { ...spec, layer: [{ ...areas, mark: { ...areas!.mark, aria: false }, encoding }, ...rest] };
+}
+
+/**
  * Allocated memory over the step, stacked by category, with the GPU's capacity, the reserved estimate
  * the fit check uses, and the peak marked. Needs a run simulated with `recordMemory: true`.
  */
