@@ -64,7 +64,7 @@ export function rankBreakdown(
   // Slot by kind code (-1: not seen yet in this call).
   const slotOfKind = scratch.slotOfKind.fill(-1);
   const busyByKind = scratch.byKind;
-  let wireBytes = scratch.wireBytes;
+  const wireBytes = scratch.wireBytes;
   // Slots in the order their wire bytes were first counted (the record's key order).
   const wireOrder: number[] = [];
   const mine = tasksOf(timeline, rank);
@@ -87,8 +87,6 @@ export function rankBreakdown(
         // Buffers reused across calls: new ones grew by doubling on every call.
         if (slot === busyByKind.length) busyByKind.push(new IntervalBuffer(64));
         else busyByKind[slot]!.clear();
-        if (slot === wireBytes.length) scratch.wireBytes = growFloat64(wireBytes);
-        wireBytes = scratch.wireBytes;
         wireBytes[slot] = -1;
       }
       busyByKind[slot]!.push(lo, hi);
@@ -142,15 +140,10 @@ const scratch = {
   comm: new IntervalBuffer(1024),
   busy: new IntervalBuffer(1024),
   byKind: [] as IntervalBuffer[],
-  wireBytes: new Float64Array(8),
+  // A slot per kind at most.
+  wireBytes: new Float64Array(OP_KINDS.length),
   slotOfKind: new Int8Array(OP_KINDS.length),
 };
-
-function growFloat64(a: Float64Array): Float64Array<ArrayBuffer> {
-  const b = new Float64Array(a.length * 2);
-  b.set(a);
-  return b;
-}
 
 export interface WaitReport {
   /** The collective (label and kind) whose members waited longest for a late rank. */
