@@ -1,6 +1,6 @@
 import { ensureDir, writeFileAtomic } from '../util/output.ts';
 import { dirname } from 'node:path';
-import { CHART_FONT_FAMILY, dejavuFontFiles, dejavuTextWidth } from './fonts.ts';
+import { CHART_FONT_FAMILY, dejavuChartSubsetFiles, dejavuFontFiles, dejavuTextWidth, fontCoverage, type FontFiles } from './fonts.ts';
 import { loadVegaBundles } from './vega-bundles.ts';
 import { encodePng } from './png.ts';
 import { directRectPaths, injectDirectRects, type DirectRects, type DirectScales } from './direct-rects.ts';
@@ -32,6 +32,8 @@ async function loadRenderer(): Promise<Renderer> {
   // and label truncation (vega-scenegraph `textMetrics`); real glyph widths replace its estimate.
   (vega as unknown as { textMetrics: { width: typeof width } }).textMetrics.width = width;
   const fonts = dejavuFontFiles();
+  const subset = dejavuChartSubsetFiles();
+  const subsetCovers = fontCoverage(subset);
   return {
     async toSvg(spec, direct = []) {
       const compiled = vl.compile(spec as Parameters<typeof vl.compile>[0]).spec;
@@ -50,12 +52,14 @@ async function loadRenderer(): Promise<Renderer> {
       }
     },
     toPng(svg) {
+      // The whole SVG is scanned, attributes too: a stray character there only costs the faster files.
+      const files: FontFiles = subsetCovers(svg) ? subset : fonts;
       const resvg = new Resvg(svg, {
         background: 'white',
         fitTo: { mode: 'zoom', value: PNG_ZOOM },
         font: {
           loadSystemFonts: false,
-          fontFiles: [fonts.regular, fonts.bold],
+          fontFiles: [files.regular, files.bold],
           defaultFontFamily: CHART_FONT_FAMILY,
           sansSerifFamily: CHART_FONT_FAMILY,
         },

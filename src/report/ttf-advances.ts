@@ -10,6 +10,8 @@ export interface TtfAdvances {
   unitsPerEm: number;
   /** Advance width in font units of the glyph the code point maps to. */
   advance(codePoint: number): number;
+  /** Whether the font has a glyph of its own for the code point (not .notdef). */
+  has(codePoint: number): boolean;
 }
 
 function tableOffsets(font: DataView): Map<string, number> {
@@ -90,5 +92,5 @@ export function ttfAdvances(bytes: Uint8Array): TtfAdvances {
   const glyphs = glyphIndexMap(font, need('cmap'));
   // Glyphs past numberOfHMetrics share the last advance (monospaced tails).
   const advanceOf = (glyph: number) => font.getUint16(hmtx + 4 * Math.min(glyph, numberOfHMetrics - 1));
-  return { unitsPerEm, advance: (codePoint) => advanceOf(glyphs.get(codePoint) ?? 0) };
+  return { unitsPerEm, advance: (codePoint) => advanceOf(glyphs.get(codePoint) ?? 0), has: (codePoint) => (glyphs.get(codePoint) ?? 0) !== 0 };
 }
