@@ -93,4 +93,7 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   if (e.code === 'EPIPE') process.exit(0);
   throw e;
 });
-process.exitCode = await main(process.argv);
+// No top-level await: the bundle (dist/main.cjs) is CommonJS, so that it can run from V8's code cache.
+void main(process.argv).then((code) => {
+  process.exitCode = code;
+});

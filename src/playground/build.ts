@@ -1,4 +1,5 @@
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Plugin } from 'esbuild';
@@ -58,7 +59,8 @@ function scenarioPresets(root: string): { name: string; text: string }[] {
 }
 
 async function bundle(root: string, entry: string, define: Record<string, string>): Promise<string> {
-  const esbuild = await import('esbuild');
+  // `require`, not `import()`: see render.ts (esbuild is a CommonJS package).
+  const esbuild = createRequire(import.meta.url)('esbuild') as typeof import('esbuild');
   const out = await esbuild.build({
     entryPoints: [join(root, 'src', 'playground', entry)],
     bundle: true,
@@ -127,6 +129,6 @@ export function playgroundIsStale(file = join(projectRoot(), PLAYGROUND_DIR, 'in
 // `tsx src/playground/build.ts` (npm run build:playground).
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const out = process.argv[2] ? join(process.cwd(), process.argv[2]) : undefined;
-  const built = await buildPlayground(out);
-  process.stdout.write(`playground: ${built.file} (${(built.bytes / 2 ** 20).toFixed(1)} MiB, ${built.seconds.toFixed(1)} s)\n`);
+  // No top-level await: the CLI bundle that holds this module is CommonJS.
+  void buildPlayground(out).then((built) => process.stdout.write(`playground: ${built.file} (${(built.bytes / 2 ** 20).toFixed(1)} MiB, ${built.seconds.toFixed(1)} s)\n`));
 }

@@ -1,5 +1,6 @@
 import { ensureDir, writeFileAtomic } from '../util/output.ts';
 import { dirname } from 'node:path';
+import { createRequire } from 'node:module';
 import { CHART_FONT_FAMILY, dejavuChartSubsetFiles, dejavuFontFiles, dejavuTextWidth, fontCoverage, type FontFiles } from './fonts.ts';
 import { loadVegaBundles } from './vega-bundles.ts';
 import { encodePng } from './png.ts';
@@ -27,7 +28,10 @@ let renderer: Promise<Renderer> | undefined;
 
 async function loadRenderer(): Promise<Renderer> {
   const { vega, vegaLite: vl } = loadVegaBundles();
-  const [{ Resvg }, width] = await Promise.all([import('@resvg/resvg-js'), dejavuTextWidth()]);
+  // `require`, not `import()`: the CLI bundle runs compiled from V8's code cache, where Node 20 gives a
+  // script no dynamic-import callback (util/code-cache.ts). resvg-js is a CommonJS package.
+  const { Resvg } = createRequire(import.meta.url)('@resvg/resvg-js') as typeof import('@resvg/resvg-js');
+  const width = await dejavuTextWidth();
   // The exported textMetrics object is mutable and vega calls `textMetrics.width(item, text)` for layout
   // and label truncation (vega-scenegraph `textMetrics`); real glyph widths replace its estimate.
   (vega as unknown as { textMetrics: { width: typeof width } }).textMetrics.width = width;
