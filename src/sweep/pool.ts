@@ -127,9 +127,8 @@ async function runInThread(tasks: readonly ConfigTask[], opts: PoolOptions): Pro
  *   installed with tsx's `register()` in bin/shardsim.js are not inherited by worker threads on Node 20,
  *   and under vitest there is no tsx at all, so pass `--import <tsx loader>` explicitly (ecosystem.md
  *   §3.7: tsx's `.js`→`.ts` mapping does not apply to imports from node_modules, where piscina lives).
- * - From the esbuild bundle: `worker.js` is its own entry point in dist/, next to this code or one level
- *   up (shared code lands in dist/chunks/). A bundle built without that entry falls back to the source
- *   worker through tsx.
+ * - From the esbuild bundle: `worker.js` is its own bundle in dist/, next to this code (main.cjs; one
+ *   level up is still looked at). A bundle built without it falls back to the source worker through tsx.
  */
 export function workerEntry(here: string = import.meta.url): { filename: string; execArgv: string[] } | undefined {
   const exists = (u: URL) => existsSync(fileURLToPath(u));
