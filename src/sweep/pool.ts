@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Piscina } from 'piscina';
+import type { Piscina as PiscinaPool } from 'piscina';
 import { runConfig, type ConfigTask } from './run-config.ts';
 import type { SweepRow } from './types.ts';
 
@@ -34,6 +34,8 @@ export async function runConfigs(tasks: readonly ConfigTask[], opts: PoolOptions
   const entry = jobs > 1 ? workerEntry() : undefined;
   if (!entry) return runInThread(tasks, opts);
 
+  // Loaded here, not at the top: every command's start-up would pay ~20 ms for it (a CommonJS package).
+  const { Piscina } = createRequire(import.meta.url)('piscina') as { Piscina: typeof PiscinaPool };
   const pool = new Piscina<ConfigTask[], SweepRow[]>({ ...entry, minThreads: jobs, maxThreads: jobs, idleTimeout: 1000 });
   const chunks = chunked(tasks, chunkSize(tasks.length, jobs));
   const done = new Map<number, SweepRow>();

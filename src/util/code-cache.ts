@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
@@ -58,7 +57,7 @@ export function compileWithCodeCache<F extends (...args: never[]) => unknown>(fi
   if (process.env.SHARDSIM_CODE_CACHE === '0') return { fn: new Script(wrapped, { filename: file }).runInThisContext() as F, state: 'off' };
   const { size, mtimeMs } = statSync(file);
   // The folder's digest keeps apart copies of the same file in two checkouts that share a cache folder.
-  const script = `${basename(file)}-${createHash('md5').update(dirname(file)).digest('hex').slice(0, 8)}-`;
+  const script = `${basename(file)}-${fnv1a(dirname(file))}-`;
   const name = `${script}${variant}-${size}-${Math.floor(mtimeMs)}-${cachedDataVersionTag()}.bin`;
   const dir = codeCacheDir();
   let cachedData: Buffer | undefined;
@@ -77,6 +76,13 @@ export function compileWithCodeCache<F extends (...args: never[]) => unknown>(fi
     }
   }
   return { fn: compiled.runInThisContext() as F, state };
+}
+
+/** 32-bit FNV-1a of a string's UTF-16 units, as 8 hex digits: node:crypto would cost its load at every start. */
+function fnv1a(text: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+  return (hash >>> 0).toString(16).padStart(8, '0');
 }
 
 /** Writes the caches this process still owes (on exit, so they hold what the run compiled), and removes stale ones. */
