@@ -7,6 +7,7 @@ import { stepBreakdownSpec } from '../../src/report/charts/breakdown.ts';
 import { communicationSpec, hasCommunication } from '../../src/report/charts/communication.ts';
 import { exposedSecondsByKind } from '../../src/metrics/exposure.ts';
 import { runForReport, fsdp2Small, ddpSmall } from './fixtures.ts';
+import { loadVegaBundles } from '../../src/report/vega-bundles.ts';
 
 /** Compiles with vega-lite and collects every warning: a spec that compiles with warnings is a defect. */
 function compileStrict(spec: object): string[] {
@@ -153,18 +154,38 @@ describe('chart specs', () => {
     expect(rules.map((r) => r.y)).toEqual([fsdp.result.memory.capacity_bytes / 2 ** 30, fsdp.result.memory.required_bytes / 2 ** 30]);
   });
 
-  it('memory image: the areas lose their tooltip and aria-label, nothing else; the interactive spec is untouched', () => {
+  it('memory image: the areas lose their tooltip and aria-label and come stacked, and vega draws the SVG it draws when it stacks them; the interactive spec is untouched', async () => {
+    type Layer = { data: { values: Record<string, number | string>[] }; mark: { aria?: boolean }; encoding: Record<string, unknown> };
     const spec = memorySpec(fsdp);
     const before = JSON.stringify(spec);
-    const image = memoryImageSpec(spec) as { layer: { data: unknown; mark: { aria?: boolean }; encoding: { tooltip?: unknown } }[] };
+    const image = memoryImageSpec(spec) as { layer: Layer[] };
     const interactive = spec as typeof image;
     expect(JSON.stringify(spec)).toBe(before);
     expect(interactive.layer[0]!.encoding.tooltip).toBeDefined();
     expect(image.layer[0]!.encoding.tooltip).toBeUndefined();
     expect(image.layer[0]!.mark.aria).toBe(false);
-    expect(image.layer[0]!.data).toBe(interactive.layer[0]!.data);
     expect(image.layer.slice(1)).toEqual(interactive.layer.slice(1));
     expect(compileStrict(image)).toEqual([]);
+    // Stacked per time: the top area ends at the time's total.
+    const rows = image.layer[0]!.data.values;
+    const tops = new Map<number, number>();
+    for (const r of rows) tops.set(r.t_ms as number, Math.max(tops.get(r.t_ms as number) ?? 0, r.gib_end as number));
+    for (const r of rows) expect(tops.get(r.t_ms as number)).toBeCloseTo(r.total_gib as number, 4);
+    // vega stacking the rows itself, without tooltips: the same SVG, character for character.
+    const { tooltip: _tooltip, ...encoding } = interactive.layer[0]!.encoding;
+    const vegaStacked = { ...spec, layer: [{ ...interactive.layer[0]!, mark: { ...interactive.layer[0]!.mark, aria: false }, encoding }, ...interactive.layer.slice(1)] };
+    const { vega, vegaLite } = loadVegaBundles();
+    const svg = async (s: object) => {
+      const view = new vega.View(vega.parse(vegaLite.compile(s as never).spec), { renderer: 'none' });
+      try {
+        return await view.toSVG();
+      } finally {
+        view.finalize();
+      }
+    };
+    const drawn = await svg(image);
+    expect(drawn).toContain('<path');
+    expect(drawn).toBe(await svg(vegaStacked));
   });
 
   it('communication: nothing to draw on one GPU', async () => {

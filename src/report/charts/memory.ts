@@ -28,16 +28,42 @@ export function memoryRank(run: SimulationRun): number {
   return rank;
 }
 
+interface MemoryRow {
+  t_ms: number;
+  gib: number;
+}
+
 /**
- * What the SVG and PNG of `memorySpec` draw: the same chart without the areas' tooltip and aria-label. vega
- * formats every row's tooltip (thousands of rows) only to describe each area by its first row, a label no
- * static image needs; the pixels are the same.
+ * What the SVG and PNG of `memorySpec` draw: the same chart without the areas' tooltip and aria-label, and
+ * with the areas stacked here. vega formats every row's tooltip (thousands of rows) only to describe each
+ * area by its first row, a label no static image needs. The stack is vega's own (vega-encode `Stack`,
+ * offset "zero": per time, in `order`, each area from the running sum to the sum plus its value; every value
+ * is ≥ 0), summed in the same order, so the SVG comes out the same, while vega's impute and stack transforms
+ * over every row are skipped. The rows are grouped by time, in `order` (memorySpec).
  */
 export function memoryImageSpec(spec: object): object {
-  const s = spec as { layer: { mark: object; encoding: Record<string, unknown> }[] };
+  const s = spec as { layer: { mark: object; data: { values: MemoryRow[] }; encoding: Record<string, unknown> }[] };
   const [areas, ...rest] = s.layer;
-  const { tooltip: _tooltip, ...encoding } = areas!.encoding;
-  return { ...spec, layer: [{ ...areas, mark: { ...areas!.mark, aria: false }, encoding }, ...rest] };
+  const { tooltip: _tooltip, order: _order, y, ...encoding } = areas!.encoding;
+  const rows = areas!.data.values;
+  const stacked = new Array<MemoryRow & { gib_start: number; gib_end: number }>(rows.length);
+  let time = Number.NaN;
+  let sum = 0;
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i]!;
+    if (r.t_ms !== time) [time, sum] = [r.t_ms, 0];
+    const start = sum;
+    sum += r.gib;
+    // The field names vega-lite gives a stacked `gib`.
+    stacked[i] = { ...r, gib_start: start, gib_end: sum };
+  }
+  return {
+    ...spec,
+    layer: [
+      { ...areas, data: { values: stacked }, mark: { ...areas!.mark, aria: false }, encoding: { ...encoding, y: { ...(y as object), field: 'gib_end', stack: null }, y2: { field: 'gib_start' } } },
+      ...rest,
+    ],
+  };
 }
 
 /**
@@ -46,12 +72,19 @@ export function memoryImageSpec(spec: object): object {
  */
 export function memorySpec(run: SimulationRun): object {
   const rank = memoryRank(run);
-  const points = thin(memorySeries(run.timeline, rank));
+  const series = thin(memorySeries(run.timeline, rank));
   const end = run.timeline.makespan;
-  if (points.length > 0) points.push({ ...points[points.length - 1]!, time: end });
-  const present = MEMORY_CATEGORIES.filter((c) => points.some((p) => p.byCategory[c] > 0));
+  if (series.length > 0) series.push({ ...series[series.length - 1]!, time: end });
   // Rounded: ~10 KiB resolution and µs times are more than the chart can show, and keep the spec small.
   const round = (x: number, digits: number) => Number(x.toFixed(digits));
+  // One point per drawn time, the last state at it: vega-lite stacks the rows of one time, so two points
+  // at one time (the closing point when the last sample is at the end) would be drawn as their sum.
+  const points: typeof series = [];
+  for (const p of series) {
+    if (points.length > 0 && round(points[points.length - 1]!.time * 1e3, 3) === round(p.time * 1e3, 3)) points[points.length - 1] = p;
+    else points.push(p);
+  }
+  const present = MEMORY_CATEGORIES.filter((c) => points.some((p) => p.byCategory[c] > 0));
   const values = points.flatMap((p) =>
     present.map((c, i) => ({ t_ms: round(p.time * 1e3, 3), category: memoryCategoryName(c), order: i, gib: round(Math.max(0, p.byCategory[c]) / GIB, 5), total_gib: round(p.totalBytes / GIB, 5) })),
   );
