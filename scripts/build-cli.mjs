@@ -5,7 +5,7 @@
 // - dist/worker.js: the sweep's worker thread (an ES module, as piscina starts it).
 // Packages with files read at run time (vega's UMD builds, resvg's native addon) stay outside.
 import { build } from 'esbuild';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -41,3 +41,15 @@ await Promise.all([
     banner: { js: "import { createRequire as __shardsimCreateRequire } from 'node:module'; const require = __shardsimCreateRequire(import.meta.url);" },
   }),
 ]);
+
+// A script compiled from V8's code cache has no dynamic-import callback in Node 20: an `import()` left in
+// a CommonJS bundle (esbuild keeps those of external packages and node: modules) would fail at run time,
+// and only once the cache exists. The sources `require` such modules through createRequire instead.
+for (const out of ['main.cjs', 'code-cache.cjs']) {
+  const text = readFileSync(join(dist, out), 'utf8');
+  const found = /\bimport\(\s*["'`][^"'`]*["'`]\s*\)/.exec(text);
+  if (found) {
+    console.error(`build-cli: dist/${out} keeps a dynamic ${found[0]}: require it through createRequire (src/util/code-cache.ts says why)`);
+    process.exit(1);
+  }
+}

@@ -27,7 +27,8 @@ export interface Advice {
 interface Node {
   change: ScenarioChange;
   input: LoadedScenario['input'];
-  run: SimulationRun;
+  /** What the search reads of the node's run: not its plan and timeline, which would stay alive (tens of MB) until advice ends. */
+  run: Pick<SimulationRun, 'cfg' | 'cluster' | 'result'>;
   /** Moves applied so far (a non-repeatable move is applied once); the same set reached in another order is skipped. */
   applied: Set<string>;
   depth: number;
@@ -144,7 +145,7 @@ export async function advise(base: SimulationRun, loaded: LoadedScenario, opts: 
       if (entry.fits) fitting++;
       // Keep walking from configurations that still need help (OOM) or still fit (headroom).
       const expand = mode === 'out_of_memory' ? !entry.fits : entry.fits;
-      if (expand) open.push({ change, input, run, applied: new Set([...node.applied, move.id]), depth: node.depth + 1 });
+      if (expand) open.push({ change, input, run: { cfg: run.cfg, cluster: run.cluster, result: run.result }, applied: new Set([...node.applied, move.id]), depth: node.depth + 1 });
     }
   }
 
