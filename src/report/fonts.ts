@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { projectRoot } from '../util/paths.ts';
-import { ttfAdvances } from './ttf-advances.ts';
+import { ttfAdvances, type TtfAdvances } from './ttf-advances.ts';
 
 /**
  * The one font every chart is drawn in, shipped as an npm package (`dejavu-fonts-ttf`) so a PNG looks
@@ -34,14 +34,17 @@ export function dejavuChartSubsetFiles(): FontFiles {
   return { regular: join(dir, 'DejaVuSans-charts.ttf'), bold: join(dir, 'DejaVuSans-Bold-charts.ttf') };
 }
 
+function faceTables(files: FontFiles): { regular: TtfAdvances; bold: TtfAdvances } {
+  return { regular: ttfAdvances(readFileSync(files.regular)), bold: ttfAdvances(readFileSync(files.bold)) };
+}
+
 /**
  * Whether every character of `text` has a glyph in both faces of `files`. A text with a character the cut
  * files lack is drawn with the full files: from the cut ones resvg would take the glyph from another
  * face, or draw nothing.
  */
 export function fontCoverage(files: FontFiles): (text: string) => boolean {
-  const regular = ttfAdvances(readFileSync(files.regular));
-  const bold = ttfAdvances(readFileSync(files.bold));
+  const { regular, bold } = faceTables(files);
   const known = new Set<number>();
   return (text) => {
     for (let i = 0; i < text.length; i++) {
@@ -77,8 +80,7 @@ const VEGA_DEFAULT_FONT_SIZE = 11;
  * on DejaVu's GSUB tables, ecosystem.md §1.2), summed per code point.
  */
 export async function dejavuTextWidth(files: FontFiles = dejavuFontFiles()): Promise<(item: TextItem, text: unknown) => number> {
-  const regular = ttfAdvances(readFileSync(files.regular));
-  const bold = ttfAdvances(readFileSync(files.bold));
+  const { regular, bold } = faceTables(files);
   const cache = new Map<string, number>();
   return (item, text) => {
     const size = item.fontSize ?? VEGA_DEFAULT_FONT_SIZE;

@@ -129,8 +129,8 @@ async function runInThread(tasks: readonly ConfigTask[], opts: PoolOptions): Pro
  *   installed with tsx's `register()` in bin/shardsim.js are not inherited by worker threads on Node 20,
  *   and under vitest there is no tsx at all, so pass `--import <tsx loader>` explicitly (ecosystem.md
  *   §3.7: tsx's `.js`→`.ts` mapping does not apply to imports from node_modules, where piscina lives).
- * - From the esbuild bundle: `worker.js` is its own bundle in dist/, next to this code (main.cjs; one
- *   level up is still looked at). A bundle built without it falls back to the source worker through tsx.
+ * - From the esbuild bundle: `worker.js` is its own bundle in dist/, next to this code (main.cjs). A
+ *   bundle built without it falls back to the source worker through tsx.
  */
 export function workerEntry(here: string = import.meta.url): { filename: string; execArgv: string[] } | undefined {
   const exists = (u: URL) => existsSync(fileURLToPath(u));
@@ -139,13 +139,8 @@ export function workerEntry(here: string = import.meta.url): { filename: string;
     return { filename: u.href, execArgv: [...process.execArgv, '--import', tsxLoader] };
   };
   if (here.endsWith('.ts')) return fromSource(new URL('./worker.ts', here));
-  for (const rel of ['./worker.js', '../worker.js']) {
-    const u = new URL(rel, here);
-    if (exists(u)) return { filename: u.href, execArgv: [...process.execArgv] };
-  }
-  for (const rel of ['../src/sweep/worker.ts', '../../src/sweep/worker.ts']) {
-    const u = new URL(rel, here);
-    if (exists(u)) return fromSource(u);
-  }
-  return undefined;
+  const bundled = new URL('./worker.js', here);
+  if (exists(bundled)) return { filename: bundled.href, execArgv: [...process.execArgv] };
+  const source = new URL('../src/sweep/worker.ts', here);
+  return exists(source) ? fromSource(source) : undefined;
 }

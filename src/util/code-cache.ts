@@ -37,11 +37,14 @@ export function codeCacheDir(): string {
 }
 
 interface Pending {
-  script: Script;
+  compiled: Script;
   dir: string;
-  /** The cache file's name, and the part every cache of the same script starts with. */
+  /** The cache file's name: `${prefix}${variant}-${build}-${tag}.bin`. */
   name: string;
-  file: string;
+  /** What every cache of the same script starts with, whatever its variant. */
+  prefix: string;
+  /** `${size}-${mtime}` of the script this cache is of. */
+  build: string;
 }
 
 const pending: Pending[] = [];
@@ -57,8 +60,9 @@ export function compileWithCodeCache<F extends (...args: never[]) => unknown>(fi
   if (process.env.SHARDSIM_CODE_CACHE === '0') return { fn: new Script(wrapped, { filename: file }).runInThisContext() as F, state: 'off' };
   const { size, mtimeMs } = statSync(file);
   // The folder's digest keeps apart copies of the same file in two checkouts that share a cache folder.
-  const script = `${basename(file)}-${fnv1a(dirname(file))}-`;
-  const name = `${script}${variant}-${size}-${Math.floor(mtimeMs)}-${cachedDataVersionTag()}.bin`;
+  const prefix = `${basename(file)}-${fnv1a(dirname(file))}-`;
+  const build = `${size}-${Math.floor(mtimeMs)}`;
+  const name = `${prefix}${variant}-${build}-${cachedDataVersionTag()}.bin`;
   const dir = codeCacheDir();
   let cachedData: Buffer | undefined;
   try {
@@ -69,7 +73,7 @@ export function compileWithCodeCache<F extends (...args: never[]) => unknown>(fi
   const compiled = new Script(wrapped, { filename: file, cachedData });
   const state: CodeCacheState = cachedData === undefined ? 'miss' : compiled.cachedDataRejected ? 'rejected' : 'hit';
   if (state !== 'hit') {
-    pending.push({ script: compiled, dir, name, file: script });
+    pending.push({ compiled, dir, name, prefix, build });
     if (!exitHook) {
       exitHook = true;
       process.once('exit', flushCodeCaches);
@@ -92,12 +96,11 @@ export function flushCodeCaches(): void {
       mkdirSync(p.dir, { recursive: true });
       // Written whole, then renamed: a concurrent run reads the old file or the new one, never a part.
       const tmp = join(p.dir, `${p.name}.${process.pid}.tmp`);
-      writeFileSync(tmp, p.script.createCachedData());
+      writeFileSync(tmp, p.compiled.createCachedData());
       renameSync(tmp, join(p.dir, p.name));
       // A cache of the same file with another size or mtime, whatever its variant, is of an older build.
-      const build = p.name.split('-').slice(-3, -1).join('-');
       for (const other of readdirSync(p.dir)) {
-        if (other.startsWith(p.file) && other.endsWith('.bin') && other.split('-').slice(-3, -1).join('-') !== build) unlinkSync(join(p.dir, other));
+        if (other.startsWith(p.prefix) && other.endsWith('.bin') && other.split('-').slice(-3, -1).join('-') !== p.build) unlinkSync(join(p.dir, other));
       }
     } catch {
       // No cache this time: the next run compiles as usual.

@@ -77,16 +77,17 @@ export function memorySpec(run: SimulationRun): object {
   if (series.length > 0) series.push({ ...series[series.length - 1]!, time: end });
   // Rounded: ~10 KiB resolution and µs times are more than the chart can show, and keep the spec small.
   const round = (x: number, digits: number) => Number(x.toFixed(digits));
+  const timeMs = (p: { time: number }) => round(p.time * 1e3, 3);
   // One point per drawn time, the last state at it: vega-lite stacks the rows of one time, so two points
   // at one time (the closing point when the last sample is at the end) would be drawn as their sum.
   const points: typeof series = [];
   for (const p of series) {
-    if (points.length > 0 && round(points[points.length - 1]!.time * 1e3, 3) === round(p.time * 1e3, 3)) points[points.length - 1] = p;
+    if (points.length > 0 && timeMs(points[points.length - 1]!) === timeMs(p)) points[points.length - 1] = p;
     else points.push(p);
   }
   const present = MEMORY_CATEGORIES.filter((c) => points.some((p) => p.byCategory[c] > 0));
   const values = points.flatMap((p) =>
-    present.map((c, i) => ({ t_ms: round(p.time * 1e3, 3), category: memoryCategoryName(c), order: i, gib: round(Math.max(0, p.byCategory[c]) / GIB, 5), total_gib: round(p.totalBytes / GIB, 5) })),
+    present.map((c, i) => ({ t_ms: timeMs(p), category: memoryCategoryName(c), order: i, gib: round(Math.max(0, p.byCategory[c]) / GIB, 5), total_gib: round(p.totalBytes / GIB, 5) })),
   );
   const m = run.result.memory;
   const peak = run.timeline.memory.get(rank);
