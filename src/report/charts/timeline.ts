@@ -286,7 +286,8 @@ function timelineSpecFrom(
           // A static image has no hover and no pan: no tooltip, no per-bar aria-label (a few hundred bytes
           // for each of thousands of bars, most of the SVG and of its render time), no scale binding.
           ...(opts.staticImage ? {} : { params: [{ name, select: { type: 'interval', encodings: ['x'] }, bind: 'scales' }] }),
-          mark: { type: 'bar', clip: true, ...(opts.staticImage ? { aria: false } : {}) },
+          // Direct bars are clipped as they are written (direct-rects.ts), so their group needs no clip path.
+          mark: { type: 'bar', clip: !opts.directBars, ...(opts.staticImage ? { aria: false } : {}) },
           encoding: { y, x, x2: { field: 'end_ms' }, color, ...(opts.staticImage ? {} : { tooltip }) },
         },
         ...(whole
