@@ -99,11 +99,14 @@ function reportTable(): void {
   const root = join(dirname(bin), '..');
   const work = mkdtempSync(join(tmpdir(), 'shardsim-bench-report-'));
   process.stdout.write(`\nreports: \`simulate FILE --out DIR\`, a fresh process per run, whole-process CPU (every thread): a first run with an empty code cache, then ${REPORT_RUNS} runs\n`);
-  process.stdout.write(`${'case'.padEnd(58)}  first run (s)  CPU (s) min  median   peak RSS (MiB)\n`);
+  process.stdout.write(`${'case'.padEnd(58)}  first run (s)  CPU (s) min  median   peak RSS (MiB)   bare heap (M events/s)\n`);
   try {
     for (const [c, [name, source]] of REPORT_CASES.entries()) {
       let file = join(root, source);
       if (source.includes('\n')) writeFileSync((file = join(work, `case-${c}.yaml`)), source);
+      // The machine's speed as these runs saw it: a shared VM's CPU time for the same work can differ by
+      // 1.5–2× from one hour to the next, and this column tells such a state from a regression.
+      const heapRate = bareHeapEventsPerSecond();
       const env = { ...process.env, SHARDSIM_CODE_CACHE_DIR: join(work, `code-cache-${c}`), SHARDSIM_CODE_CACHE: '' };
       const runs: { cpuSeconds: number; peakRssBytes: number }[] = [];
       let failure = '';
@@ -125,8 +128,9 @@ function reportTable(): void {
       const first = runs[0]!.cpuSeconds;
       const cpu = runs.slice(1).map((r) => r.cpuSeconds).sort((a, b) => a - b);
       const rss = Math.max(...runs.map((r) => r.peakRssBytes));
-      process.stdout.write(`${name.padEnd(58)} ${first.toFixed(2).padStart(14)} ${cpu[0]!.toFixed(2).padStart(12)} ${cpu[cpu.length >> 1]!.toFixed(2).padStart(7)} ${(rss / 2 ** 20).toFixed(0).padStart(16)}\n`);
+      process.stdout.write(`${name.padEnd(58)} ${first.toFixed(2).padStart(14)} ${cpu[0]!.toFixed(2).padStart(12)} ${cpu[cpu.length >> 1]!.toFixed(2).padStart(7)} ${(rss / 2 ** 20).toFixed(0).padStart(16)} ${(heapRate / 1e6).toFixed(2).padStart(24)}\n`);
     }
+    process.stdout.write('(bare heap: the first table\'s typed-array heap, measured again before each case, as an index of the machine\'s speed at that moment)\n');
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
