@@ -33,12 +33,23 @@ const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replac
 /** Inline JavaScript must not contain "</script" or "<!--" (they end or confuse the script element). */
 export const inlineScript = (js: string) => js.replace(/<\/script/gi, '<\\/script').replace(/<!--/g, '<\\!--');
 
+/** Characters escaped at a time: a 16-GPU timeline spec is ~7 MB, escaped and written piece by piece. */
+const ESCAPE_PIECE_CHARS = 1 << 18;
+
 /**
- * The charts' `[{id, spec}, …]` for <script type="application/json">, each chart's `specJson` used as is
- * when given: "<" escaped as \u003c is still the same JSON.
+ * The charts' `[{id, spec}, …]` for <script type="application/json">, in pieces, each chart's `specJson`
+ * used as is when given: "<" escaped as \u003c is still the same JSON. A spec of several MB is escaped a
+ * slice at a time (the escape is per character), so no copy of it is ever made whole.
  */
-function chartSpecsJson(charts: HtmlChart[]): string {
-  return `[${charts.map((c) => `{"id":${JSON.stringify(c.id)},"spec":${c.specJson ?? JSON.stringify(c.spec)}}`).join(',')}]`.replace(/</g, '\\u003c');
+function* chartSpecsJson(charts: HtmlChart[]): Generator<string> {
+  const escape = (s: string) => s.replace(/</g, '\\u003c');
+  for (const [i, c] of charts.entries()) {
+    yield `${i === 0 ? '[' : ','}{"id":${escape(JSON.stringify(c.id))},"spec":`;
+    const json = c.specJson ?? JSON.stringify(c.spec);
+    for (let at = 0; at < json.length; at += ESCAPE_PIECE_CHARS) yield escape(json.slice(at, at + ESCAPE_PIECE_CHARS));
+    yield '}';
+  }
+  yield charts.length === 0 ? '[]' : ']';
 }
 
 function summaryRows(r: SimulationResult): [string, string][] {
@@ -94,7 +105,13 @@ const PAGE_SCRIPT = `
 })();
 `;
 
+/** report.html's text. */
 export function reportHtml(report: HtmlReport): string {
+  return [...reportHtmlPieces(report)].join('');
+}
+
+/** report.html's text in pieces, to be written as they come (the chart specs are most of it). */
+export function* reportHtmlPieces(report: HtmlReport): Generator<string> {
   const r = report.result;
   const paths = vegaBundlePaths();
   const libs = [paths.vega, paths.vegaLite, paths.vegaEmbed].map((p) => `<script>${inlineScript(readFileSync(p, 'utf8'))}</script>`).join('\n');
@@ -104,7 +121,7 @@ export function reportHtml(report: HtmlReport): string {
     .map((c) => `<h2>${esc(c.title)}</h2>\n<div class="chart" id="${esc(c.id)}"></div>${c.png ? `\n<p class="sub">Static image: <a href="${esc(c.png)}">${esc(c.png)}</a></p>` : ''}`)
     .join('\n');
   const files = report.files.map((f) => `<li><a href="${esc(f.href)}">${esc(f.href)}</a> — ${esc(f.what)}</li>`).join('\n');
-  return `<!DOCTYPE html>
+  yield `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -130,7 +147,9 @@ ${charts}
 ${files}
 </ul>
 ${libs}
-<script type="application/json" id="chart-specs">${chartSpecsJson(report.charts)}</script>
+<script type="application/json" id="chart-specs">`;
+  yield* chartSpecsJson(report.charts);
+  yield `</script>
 <script>${inlineScript(PAGE_SCRIPT)}</script>
 </body>
 </html>

@@ -12,7 +12,7 @@ import { stepBreakdownSpec } from './charts/breakdown.ts';
 import { communicationSpec, hasCommunication } from './charts/communication.ts';
 import { chromeTraceChunks } from './trace.ts';
 import { explain } from './explain.ts';
-import { reportHtml, type HtmlChart } from './html.ts';
+import { reportHtmlPieces, type HtmlChart } from './html.ts';
 
 export interface WrittenReport {
   dir: string;
@@ -74,7 +74,7 @@ export async function writeReport(run: SimulationRun, dir: string): Promise<Writ
 
   write(
     'report.html',
-    reportHtml({
+    reportHtmlPieces({
       result: r,
       explanation,
       charts,

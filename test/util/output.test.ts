@@ -39,6 +39,20 @@ describe('writeFileAtomic', () => {
     expect(readdirSync(dir).filter((f) => f.includes('broken.txt'))).toEqual([]);
   });
 
+  it('writes text of several MB as UTF-8, byte for byte, with no character split across the pieces it encodes', () => {
+    // 2^18 characters are encoded at a time: an emoji (a surrogate pair) across every boundary, and
+    // characters of 1, 2 and 3 UTF-8 bytes in between.
+    const unit = 'a·▼'.repeat(87_381) + 'b'; // 262,144 characters: the pair below starts on the last one
+    const text = Array.from({ length: 12 }, (_, i) => `${unit.slice(0, -1 - (i % 2))}😀${i % 2 ? 'c' : ''}`).join('') + ' end';
+    expect(text.length).toBeGreaterThan(3 * 2 ** 20);
+    const p = join(dir, 'big.txt');
+    writeFileAtomic(p, text);
+    expect(readFileSync(p).equals(Buffer.from(text, 'utf8'))).toBe(true);
+    const pieces = join(dir, 'big-pieces.txt');
+    writeFileAtomic(pieces, [text.slice(0, 1_000_001), text.slice(1_000_001)]);
+    expect(readFileSync(pieces).equals(Buffer.from(text, 'utf8'))).toBe(true);
+  });
+
   it('a folder in the way is one line', () => {
     expect(errorOf(() => writeFileAtomic(dir, 'x', '--csv')).message).toMatch(/--csv ".*": is a folder, not a file/);
   });
