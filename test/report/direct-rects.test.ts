@@ -6,20 +6,8 @@ import { renderVegaLite } from '../../src/report/render.ts';
 import { timelineSpec, timelineSpecs } from '../../src/report/charts/timeline.ts';
 import { injectDirectRects } from '../../src/report/direct-rects.ts';
 import { runForReport, fsdp2Small } from './fixtures.ts';
-import { Resvg } from '@resvg/resvg-js';
-import { CHART_FONT_FAMILY, dejavuFontFiles } from '../../src/report/fonts.ts';
+import { drawnPixels } from '../helpers/pixels.ts';
 import { CHART_WIDTH } from '../../src/report/charts/theme.ts';
-
-/** RGBA pixels of an SVG as the chart renderer draws it (2×, white background, the chart fonts). */
-function pixels(svg: string): Buffer {
-  const files = dejavuFontFiles();
-  const image = new Resvg(svg, {
-    background: 'white',
-    fitTo: { mode: 'zoom', value: 2 },
-    font: { loadSystemFonts: false, fontFiles: [files.regular, files.bold], defaultFontFamily: CHART_FONT_FAMILY, sansSerifFamily: CHART_FONT_FAMILY },
-  }).render();
-  return Buffer.from(image.pixels);
-}
 
 const BAR_GROUP = /<g class="mark-rect role-mark (concat_\d_layer_0_marks)"( clip-path="url\(#clip\d+\)")?( aria-hidden="true")?>(.*?)<\/g>/gs;
 const PATH = /<path d="M([^,]+),([^h]+)h([^v]+)v([^h]+)h[^Z]+Z" fill="([^"]+)"\/>/g;
@@ -62,8 +50,8 @@ describe('direct rects', () => {
     // Only the ▼ markers keep a clip path.
     expect(direct.match(/clip-path=/g)).toHaveLength(1);
     // Drawn, the two differ only where a bar's anti-aliased edge is composited: by at most 2 of 255.
-    const a = pixels(byVega);
-    const b = pixels(direct);
+    const a = drawnPixels(byVega);
+    const b = drawnPixels(direct);
     expect(b.length).toBe(a.length);
     let worst = 0;
     for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!));

@@ -3,23 +3,13 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
-import { Resvg } from '@resvg/resvg-js';
-import { CHART_FONT_FAMILY, dejavuChartSubsetFiles, dejavuFontFiles, fontCoverage, type FontFiles } from '../../src/report/fonts.ts';
+import { CHART_FONT_FAMILY, dejavuChartSubsetFiles, dejavuFontFiles, fontCoverage } from '../../src/report/fonts.ts';
 import { ttfAdvances } from '../../src/report/ttf-advances.ts';
 import { renderVegaLite } from '../../src/report/render.ts';
+import { drawnPixels } from '../helpers/pixels.ts';
 
 const full = dejavuFontFiles();
 const cut = dejavuChartSubsetFiles();
-
-/** RGBA pixels of `svg` drawn by resvg at 2× with only `files`, as the chart renderer draws. */
-function pixels(svg: string, files: FontFiles): Buffer {
-  const image = new Resvg(svg, {
-    background: 'white',
-    fitTo: { mode: 'zoom', value: 2 },
-    font: { loadSystemFonts: false, fontFiles: [files.regular, files.bold], defaultFontFamily: CHART_FONT_FAMILY, sansSerifFamily: CHART_FONT_FAMILY },
-  }).render();
-  return Buffer.from(image.pixels);
-}
 
 /** Every code point both cut faces have a glyph for. */
 function cutCodePoints(): number[] {
@@ -65,8 +55,8 @@ describe('chart fonts cut to the characters charts use', () => {
     const codePoints = cutCodePoints();
     expect(codePoints.length).toBeGreaterThan(900);
     const svg = specimen(codePoints);
-    const byCut = pixels(svg, cut);
-    expect(byCut.equals(pixels(svg, full))).toBe(true);
+    const byCut = drawnPixels(svg, cut);
+    expect(byCut.equals(drawnPixels(svg, full))).toBe(true);
     // Not a blank image: the glyphs are there.
     expect(byCut.some((v) => v < 128)).toBe(true);
   });
@@ -85,8 +75,8 @@ describe('chart fonts cut to the characters charts use', () => {
     const out = await renderVegaLite(chart, join(dir, 'cyrillic'));
     const svg = readFileSync(out.svgPath, 'utf8');
     const drawn = decodeOwnPng(readFileSync(out.pngPath));
-    expect(drawn.equals(pixels(svg, full))).toBe(true);
+    expect(drawn.equals(drawnPixels(svg, full))).toBe(true);
     // The cut fonts alone would have left the Cyrillic out.
-    expect(drawn.equals(pixels(svg, cut))).toBe(false);
+    expect(drawn.equals(drawnPixels(svg, cut))).toBe(false);
   });
 });
