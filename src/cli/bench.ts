@@ -42,9 +42,9 @@ export async function runBench(): Promise<void> {
   process.stdout.write(`(bare typed-array heap, one push + one pop per event: ${Math.round(heapRate).toLocaleString('en-US')} events/s; the ratio is the engine alone over that)\n\n`);
 
   process.stdout.write('scale: one process per case, plan + engine + metrics, no report\n');
-  process.stdout.write(`${'case'.padEnd(58)}   GPUs  ranks simulated     events   CPU (s)  peak RSS (MiB)\n`);
+  process.stdout.write(`${'case'.padEnd(58)}   GPUs  ranks simulated     events   CPU (s)  peak RSS (MiB)  target (issue 14)\n`);
   for (let i = 0; i < SCALE_CASES.length; i++) {
-    const [name] = SCALE_CASES[i]!;
+    const [name, , , target] = SCALE_CASES[i]!;
     const child = spawnSync(process.execPath, [...process.execArgv, process.argv[1]!, 'bench', '--scale-case', String(i)], { encoding: 'utf8' });
     const line = child.stdout.trim().split('\n').pop() ?? '';
     let r: ScaleNumbers | undefined;
@@ -54,7 +54,7 @@ export async function runBench(): Promise<void> {
       process.stdout.write(`${name.padEnd(58)} failed: ${(child.stderr || line).trim().split('\n')[0]}\n`);
       continue;
     }
-    process.stdout.write(`${name.padEnd(58)} ${String(r.gpus).padStart(6)} ${String(r.ranks).padStart(16)} ${String(r.events).padStart(10)} ${r.cpuSeconds.toFixed(2).padStart(9)} ${(r.peakRssBytes / 2 ** 20).toFixed(0).padStart(15)}\n`);
+    process.stdout.write(`${name.padEnd(58)} ${String(r.gpus).padStart(6)} ${String(r.ranks).padStart(16)} ${String(r.events).padStart(10)} ${r.cpuSeconds.toFixed(2).padStart(9)} ${(r.peakRssBytes / 2 ** 20).toFixed(0).padStart(15)}  ${targetVerdict(target, r.cpuSeconds, r.peakRssBytes)}`.trimEnd() + '\n');
   }
   reportTable();
 }
@@ -71,16 +71,30 @@ const llama = (model: string, extra: string, sim: string) =>
   `base_model: meta-llama/${model}\nsequence_len: 4096\nmicro_batch_size: 1\ngradient_accumulation_steps: 4\nbf16: true\nflash_attention: true\ngradient_checkpointing: true\n${extra}simulation: {hardware: dgx-h100, ${sim}}\n`;
 const FSDP = 'fsdp_version: 2\nfsdp_config: {reshard_after_forward: true}\n';
 
+/** Issue 14's targets for a case: CPU seconds and peak RSS it must stay under. */
+export interface Target {
+  cpuSeconds: number;
+  peakRssBytes?: number;
+}
+
 /** The scale table's cases: symmetric worlds (one rank stands for all) and worlds where every rank runs. */
-const SCALE_CASES: [string, string, { everyRank?: boolean }?][] = [
+const SCALE_CASES: [string, string, { everyRank?: boolean }?, Target?][] = [
   ['llama-3.1-8b fsdp2, symmetric', llama('Llama-3.1-8B', FSDP, 'num_nodes: 32')],
   ['llama-3.1-8b fsdp2, one straggler (one rank per class)', llama('Llama-3.1-8B', FSDP, 'num_nodes: 16, stragglers: [{rank: 5, compute_slowdown: 1.2}]')],
   ['llama-3.1-8b fsdp2, one straggler (every rank)', llama('Llama-3.1-8B', FSDP, 'num_nodes: 16, stragglers: [{rank: 5, compute_slowdown: 1.2}]'), { everyRank: true }],
   ['llama-3.1-405b tp8 × fsdp2, symmetric', llama('Llama-3.1-405B', `${FSDP}tensor_parallel_size: 8\n`, 'num_nodes: 2048')],
   ['llama-3.1-405b tp8 × fsdp2, one straggler', llama('Llama-3.1-405B', `${FSDP}tensor_parallel_size: 8\n`, 'num_nodes: 2048, stragglers: [{rank: 4321, compute_slowdown: 1.2}]')],
-  ['llama-3.1-405b tp8 × fsdp2, straggler + jitter 0.02', llama('Llama-3.1-405B', `${FSDP}tensor_parallel_size: 8\n`, 'num_nodes: 2048, jitter: 0.02, stragglers: [{rank: 4321, compute_slowdown: 1.2}]')],
-  ['llama-3.1-405b tp8 × fsdp2, straggler + jitter, 20 steps', llama('Llama-3.1-405B', `${FSDP}tensor_parallel_size: 8\n`, 'num_nodes: 2048, jitter: 0.02, steps: 20, stragglers: [{rank: 4321, compute_slowdown: 1.2}]')],
+  ['llama-3.1-405b tp8 × fsdp2, straggler + jitter 0.02', llama('Llama-3.1-405B', `${FSDP}tensor_parallel_size: 8\n`, 'num_nodes: 2048, jitter: 0.02, stragglers: [{rank: 4321, compute_slowdown: 1.2}]'), {}, { cpuSeconds: 10, peakRssBytes: 4 * 2 ** 30 }],
+  ['llama-3.1-405b tp8 × fsdp2, straggler + jitter, 20 steps', llama('Llama-3.1-405B', `${FSDP}tensor_parallel_size: 8\n`, 'num_nodes: 2048, jitter: 0.02, steps: 20, stragglers: [{rank: 4321, compute_slowdown: 1.2}]'), {}, { cpuSeconds: 60 }],
 ];
+
+/** "< 10 s, < 4 GiB: met" (or "not met"), for a case with a target. */
+export function targetVerdict(target: Target | undefined, cpuSeconds: number, peakRssBytes: number): string {
+  if (!target) return '';
+  const limits = [`< ${target.cpuSeconds} s`, ...(target.peakRssBytes !== undefined ? [`< ${target.peakRssBytes / 2 ** 30} GiB`] : [])].join(', ');
+  const met = cpuSeconds < target.cpuSeconds && (target.peakRssBytes === undefined || peakRssBytes < target.peakRssBytes);
+  return `${limits}: ${met ? 'met' : 'NOT met'}`;
+}
 
 /**
  * `simulate FILE --out DIR` as a user runs it (a fresh process: start-up, simulation, advisor, summary,
@@ -88,9 +102,9 @@ const SCALE_CASES: [string, string, { everyRank?: boolean }?][] = [
  * share a code cache folder of their own (util/code-cache.ts): the first starts it empty, as after an
  * install, and is shown apart; the others find the caches it wrote, as every later run does.
  */
-const REPORT_CASES: [string, string][] = [
-  ['llama-3.1-70b tp2 × fsdp4 × ddp2, 16 GPUs (scenarios/)', 'scenarios/llama-3.1-70b-tp2-fsdp4-ddp2-16xh100.yaml'],
-  ['llama-3.1-405b tp8 × fsdp2, 16 × DGX H100', llama('Llama-3.1-405B', `${FSDP}tensor_parallel_size: 8\n`, 'num_nodes: 16')],
+const REPORT_CASES: [string, string, Target][] = [
+  ['llama-3.1-70b tp2 × fsdp4 × ddp2, 16 GPUs (scenarios/)', 'scenarios/llama-3.1-70b-tp2-fsdp4-ddp2-16xh100.yaml', { cpuSeconds: 2 }],
+  ['llama-3.1-405b tp8 × fsdp2, 16 × DGX H100', llama('Llama-3.1-405B', `${FSDP}tensor_parallel_size: 8\n`, 'num_nodes: 16'), { cpuSeconds: 5 }],
 ];
 const REPORT_RUNS = 3;
 
@@ -99,9 +113,9 @@ function reportTable(): void {
   const root = join(dirname(bin), '..');
   const work = mkdtempSync(join(tmpdir(), 'shardsim-bench-report-'));
   process.stdout.write(`\nreports: \`simulate FILE --out DIR\`, a fresh process per run, whole-process CPU (every thread): a first run with an empty code cache, then ${REPORT_RUNS} runs\n`);
-  process.stdout.write(`${'case'.padEnd(58)}  first run (s)  CPU (s) min  median   peak RSS (MiB)   bare heap (M events/s)\n`);
+  process.stdout.write(`${'case'.padEnd(58)}  first run (s)  CPU (s) min  median   peak RSS (MiB)   bare heap (M events/s)  target (issue 14, median)\n`);
   try {
-    for (const [c, [name, source]] of REPORT_CASES.entries()) {
+    for (const [c, [name, source, target]] of REPORT_CASES.entries()) {
       let file = join(root, source);
       if (source.includes('\n')) writeFileSync((file = join(work, `case-${c}.yaml`)), source);
       // The machine's speed as these runs saw it: a shared VM's CPU time for the same work can differ by
@@ -128,7 +142,7 @@ function reportTable(): void {
       const first = runs[0]!.cpuSeconds;
       const cpu = runs.slice(1).map((r) => r.cpuSeconds).sort((a, b) => a - b);
       const rss = Math.max(...runs.map((r) => r.peakRssBytes));
-      process.stdout.write(`${name.padEnd(58)} ${first.toFixed(2).padStart(14)} ${cpu[0]!.toFixed(2).padStart(12)} ${cpu[cpu.length >> 1]!.toFixed(2).padStart(7)} ${(rss / 2 ** 20).toFixed(0).padStart(16)} ${(heapRate / 1e6).toFixed(2).padStart(24)}\n`);
+      process.stdout.write(`${name.padEnd(58)} ${first.toFixed(2).padStart(14)} ${cpu[0]!.toFixed(2).padStart(12)} ${cpu[cpu.length >> 1]!.toFixed(2).padStart(7)} ${(rss / 2 ** 20).toFixed(0).padStart(16)} ${(heapRate / 1e6).toFixed(2).padStart(24)}  ${targetVerdict(target, cpu[cpu.length >> 1]!, rss)}\n`);
     }
     process.stdout.write('(bare heap: the first table\'s typed-array heap, measured again before each case, as an index of the machine\'s speed at that moment)\n');
   } finally {
