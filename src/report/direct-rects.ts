@@ -1,7 +1,7 @@
 /**
  * Rect marks written straight into vega's SVG, for a mark with too many items for vega's dataflow (the
  * timeline image's thousands of bars): the spec keeps the mark with empty data, so vega lays out and
- * draws everything else (scales, axes, legend, titles, the mark's clipped group), and the rects are
+ * draws everything else (scales, axes, legend, titles, the mark's empty group), and the rects are
  * written into that group as vega would have written them. No file system: the specs also build in the
  * browser.
  *
