@@ -16,15 +16,16 @@ import { fileURLToPath } from 'node:url';
 // 128-GPU every-rank run 1.1 → 0.8 s; a 3 s run of hot loops (8B, 512 GPUs, every rank) pays +5–8%.
 // Sweeps and benchmarks are long runs of hot loops and keep V8's default. Set before anything else is
 // loaded: the flag is read whenever a function's budget is (re)set.
-// After each full GC, V8 sets the next old-generation limit to the live size times a factor it picks
-// between 1.1 and 4 (src/heap/heap-controller.cc, MemoryController::GrowingFactor), unless
-// --heap-growing-percent fixes it; the flag is read at every such recomputation, so setting it here takes
-// effect from the first full GC on. A report run's old generation grows from ~25 MB after the start-up
-// collection to ~140 MB at exit (the 70B 16-GPU scenario; the 405B one alike): with a factor of 7 it ends
-// without the second full GC and its concurrent marking of ~100 MB that the process drops a moment later.
-// 70B report 1.90 → 1.76 s CPU (median of 8 alternating runs), peak RSS ~295 → ~330 MB; an 8B 1,024-GPU
-// every-rank run ~15.1 → ~14.4 s, peak RSS +4%. The limit stays capped by the heap's maximum, so a large
-// run still collects before it runs out.
+// After each full GC, V8 sets the next old-generation limit to the live size times a factor it picks between
+// 1.1 and 4 (src/heap/heap-controller.cc, MemoryController::GrowingFactor), unless --heap-growing-percent
+// fixes it; the flag is read at every such recomputation, so setting it here takes effect from the first full
+// GC on. A report run's old generation grows from ~25 MB after its first full GC (during the simulation) to
+// ~140 MB at exit (the 70B 16-GPU scenario; the 405B one alike): with a factor of 7 it ends without the second
+// full GC and its concurrent marking of ~100 MB that the process drops a moment later. 70B report 1.90 → 1.76
+// s CPU (median of 8 alternating runs), peak RSS ~295 → ~330 MB. A long run would pile up to 7× its live heap
+// in garbage between full GCs instead (405B on 16,384 GPUs, 20 jittered steps with a report: peak RSS 417 →
+// 658 MB, no CPU saved): past 10⁵ task simulations the pipeline gives V8 its own factor back
+// (pipeline/limits.ts settleHeapGrowth).
 if (['simulate', 'compare'].includes(process.argv[2] ?? '')) setFlagsFromString('--interrupt-budget=1000000 --heap-growing-percent=600');
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');

@@ -1,5 +1,5 @@
 import { ShardsimError } from '../util/errors.ts';
-import { gigabytes as gb, heapBudgetBytes } from '../util/heap.ts';
+import { gigabytes as gb, heapBudgetBytes, useDefaultHeapGrowth } from '../util/heap.ts';
 
 export { heapBudgetBytes };
 
@@ -25,6 +25,18 @@ const REPORT_BYTES_PER_DRAWN_TASK = 12_000;
  * tasks in 0.53 s), so this is about a minute. Without jitter every step is the same and costs nothing.
  */
 const MAX_TASK_SIMULATIONS = 2e7;
+
+/**
+ * Task simulations (tasks × jittered steps) up to which a run keeps the old-generation growth factor that
+ * bin/shardsim.js sets for short runs: the 70B and 405B 16-node reports (~2·10⁴) end without a second full
+ * GC; a 405B 16,384-GPU run of 20 jittered steps (~6·10⁵) would only pile up more garbage between them.
+ */
+const SHORT_RUN_TASK_SIMULATIONS = 1e5;
+
+/** After lowering: a long run gives V8 back its own heap growth (util/heap.ts). */
+export function settleHeapGrowth(taskSimulations: number): void {
+  if (taskSimulations > SHORT_RUN_TASK_SIMULATIONS) useDefaultHeapGrowth();
+}
 
 /** The most tasks a plan may hold within `budgetBytes`. */
 export function maxPlanTasks(budgetBytes: number): number {

@@ -5,7 +5,7 @@ import { applyPeft, loadModel, parameterCounts, type ModelSpec } from '../model/
 import { linearizeExperts } from '../model/linearized-experts.ts';
 import { applyUnfrozen } from '../model/freeze.ts';
 import { buildPlan, planShape, type OpTag, type Plan } from '../strategy/index.ts';
-import { checkPlanLowerBound, checkReportSize, checkSteps, checkWorldSize, heapBudgetBytes, maxPlanTasks, planTooLarge } from './limits.ts';
+import { checkPlanLowerBound, checkReportSize, checkSteps, checkWorldSize, heapBudgetBytes, maxPlanTasks, planTooLarge, settleHeapGrowth } from './limits.ts';
 import { simulate, EngineStallError, type Timeline } from '../engine/index.ts';
 import { buildResult, type SimulationResult } from '../metrics/result.ts';
 import { advise } from '../advisor/index.ts';
@@ -74,6 +74,7 @@ export async function simulateLoaded(loaded: LoadedScenario, opts: RunOptions = 
   const varied = cfg.simulation.jitter > 0;
   const steps = cfg.simulation.steps;
   checkSteps(steps, varied, plan.tasks.length);
+  settleHeapGrowth(plan.tasks.length * (varied ? steps : 1));
   if (opts.recordMemory) checkReportSize(plan.tasks.length, (plan.tasks.length / plan.ranks.length) * Math.min(plan.ranks.length, REPORT_RANKS), budget);
 
   let first: Timeline<OpTag> | undefined;

@@ -10,4 +10,7 @@ export function heapBudgetBytes(): number {
   return BROWSER_HEAP_BUDGET_BYTES;
 }
 
+/** A page has no V8 flags to set (heap.ts). */
+export function useDefaultHeapGrowth(): void {}
+
 export { gigabytes } from './gigabytes.ts';
