@@ -6,6 +6,7 @@ import { loadScenarioText } from '../config/index.ts';
 import { simulateLoaded } from '../pipeline/simulate.ts';
 import { TypedEventHeap } from '../engine/heap.ts';
 import { simulate } from '../engine/index.ts';
+import { othersLoad, readCpuTimes } from './machine-load.ts';
 
 /**
  * Benchmarks, printed and never asserted (machines are noisy): events per second in-process after a
@@ -113,7 +114,7 @@ function reportTable(): void {
   const root = join(dirname(bin), '..');
   const work = mkdtempSync(join(tmpdir(), 'shardsim-bench-report-'));
   process.stdout.write(`\nreports: \`simulate FILE --out DIR\`, a fresh process per run, whole-process CPU (every thread): a first run with an empty code cache, then ${REPORT_RUNS} runs\n`);
-  process.stdout.write(`${'case'.padEnd(58)}  first run (s)  CPU (s) min  median   peak RSS (MiB)   bare heap (M events/s)  target (issue 14, median)\n`);
+  process.stdout.write(`${'case'.padEnd(58)}  first run (s)  CPU (s) min  median   peak RSS (MiB)   bare heap (M events/s)   others / steal (cores)  target (issue 14, median)\n`);
   try {
     for (const [c, [name, source, target]] of REPORT_CASES.entries()) {
       let file = join(root, source);
@@ -123,14 +124,26 @@ function reportTable(): void {
       const heapRate = bareHeapEventsPerSecond();
       const env = { ...process.env, SHARDSIM_CODE_CACHE_DIR: join(work, `code-cache-${c}`), SHARDSIM_CODE_CACHE: '' };
       const runs: { cpuSeconds: number; peakRssBytes: number }[] = [];
+      // The busiest any run saw the rest of the machine: other processes' CPU and the hypervisor's steal.
+      const others = { cores: 0, stealCores: 0 };
       let failure = '';
       for (let i = 0; i <= REPORT_RUNS && !failure; i++) {
         const probe = join(work, 'probe.json');
         rmSync(probe, { force: true });
+        const before = readCpuTimes();
+        const t0 = performance.now();
         const child = spawnSync(process.execPath, ['--require', join(root, 'bin', 'bench-probe.cjs'), bin, 'simulate', file, '--out', join(work, `out-${i}`)], { encoding: 'utf8', env: { ...env, SHARDSIM_BENCH_PROBE: probe } });
+        const wallSeconds = (performance.now() - t0) / 1e3;
+        const after = readCpuTimes();
         try {
           if (child.status !== 0) throw new Error();
-          runs.push(JSON.parse(readFileSync(probe, 'utf8')) as { cpuSeconds: number; peakRssBytes: number });
+          const run = JSON.parse(readFileSync(probe, 'utf8')) as { cpuSeconds: number; peakRssBytes: number };
+          runs.push(run);
+          if (before && after) {
+            const o = othersLoad(before, after, run.cpuSeconds, wallSeconds);
+            others.cores = Math.max(others.cores, o.cores);
+            others.stealCores = Math.max(others.stealCores, o.stealCores);
+          }
         } catch {
           failure = (child.stderr || child.stdout || `exit ${child.status}`).trim().split('\n')[0]!;
         }
@@ -142,9 +155,9 @@ function reportTable(): void {
       const first = runs[0]!.cpuSeconds;
       const cpu = runs.slice(1).map((r) => r.cpuSeconds).sort((a, b) => a - b);
       const rss = Math.max(...runs.map((r) => r.peakRssBytes));
-      process.stdout.write(`${name.padEnd(58)} ${first.toFixed(2).padStart(14)} ${cpu[0]!.toFixed(2).padStart(12)} ${cpu[cpu.length >> 1]!.toFixed(2).padStart(7)} ${(rss / 2 ** 20).toFixed(0).padStart(16)} ${(heapRate / 1e6).toFixed(2).padStart(24)}  ${targetVerdict(target, cpu[cpu.length >> 1]!, rss)}\n`);
+      process.stdout.write(`${name.padEnd(58)} ${first.toFixed(2).padStart(14)} ${cpu[0]!.toFixed(2).padStart(12)} ${cpu[cpu.length >> 1]!.toFixed(2).padStart(7)} ${(rss / 2 ** 20).toFixed(0).padStart(16)} ${(heapRate / 1e6).toFixed(2).padStart(24)} ${(readCpuTimes() ? `${others.cores.toFixed(2)} / ${others.stealCores.toFixed(2)}` : 'n/a').padStart(24)}  ${targetVerdict(target, cpu[cpu.length >> 1]!, rss)}\n`);
     }
-    process.stdout.write('(bare heap: the first table\'s typed-array heap, measured again before each case, as an index of the machine\'s speed at that moment)\n');
+    process.stdout.write('(bare heap: the first table\'s typed-array heap, measured again before each case, as an index of the machine\'s speed at that moment;\n others / steal: the most CPU other processes used, and the hypervisor stole, during any one run, in cores (/proc/stat): above ~0.1 the figures are inflated)\n');
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
