@@ -33,7 +33,7 @@ const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replac
 /** Inline JavaScript must not contain "</script" or "<!--" (they end or confuse the script element). */
 export const inlineScript = (js: string) => js.replace(/<\/script/gi, '<\\/script').replace(/<!--/g, '<\\!--');
 
-/** Characters escaped at a time: a 16-GPU timeline spec is ~7 MB, escaped and written piece by piece. */
+/** Characters escaped at a time: a 16-GPU timeline spec is ~4 MB, escaped and written piece by piece. */
 const ESCAPE_PIECE_CHARS = 1 << 18;
 
 /**

@@ -90,7 +90,7 @@ export async function renderVegaLite(spec: object, outBase: string, staticSpec: 
   const svgPath = `${outBase}.svg`;
   const pngPath = `${outBase}.png`;
   const specJson = JSON.stringify(spec);
-  // Indented while it is small enough to read by eye; a 16-GPU timeline is ~7 MB compact, and
+  // Indented while it is small enough to read by eye; a 16-GPU timeline is ~4 MB compact, and
   // indentation would add a third to it and to the time spent writing it.
   writeFileAtomic(specPath, (specJson.length <= PRETTY_SPEC_CHARS ? JSON.stringify(spec, null, 2) : specJson) + '\n');
   const svg = await r.toSvg(staticSpec, directRects);

@@ -91,7 +91,7 @@ let textBuffer: Buffer | undefined;
 
 /**
  * Writes `text` as UTF-8 through one reused buffer. writeFileSync would encode a report's multi-MB text
- * (a 16-GPU timeline spec is ~7 MB) into a new buffer of its size each time: fresh pages the kernel maps
+ * (a 16-GPU timeline spec is ~4 MB) into a new buffer of its size each time: fresh pages the kernel maps
  * and zeroes, ~40% of the write's CPU time.
  */
 function writeText(fd: number, text: string): void {

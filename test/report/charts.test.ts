@@ -62,6 +62,31 @@ describe('chart specs', () => {
     }
   });
 
+  it('interactive timeline: its bar columns, flattened and named by vega, draw the SVG an object per bar draws (every tooltip too)', async () => {
+    const spec = timelineSpec(fsdp) as { data: { values: Record<string, unknown[]>[] }; transform: object[] };
+    const { bars } = timelineBars(fsdp);
+    expect(spec.data.values).toHaveLength(1);
+    expect(spec.data.values[0]!.start_ms).toHaveLength(bars.length);
+    // Lanes and categories travel as numbers: no lane name is repeated per bar.
+    expect(JSON.stringify(spec.data).includes(bars[0]!.lane)).toBe(false);
+    const { data: _data, transform: _transform, ...rest } = spec;
+    const byRows = { ...rest, data: { values: bars } };
+    const { vega, vegaLite } = loadVegaBundles();
+    const svg = async (s: object) => {
+      const view = new vega.View(vega.parse(vegaLite.compile(s as never).spec), { renderer: 'none' });
+      try {
+        // vega numbers clip paths per process: by order of appearance here.
+        const ids = new Map<string, number>();
+        return (await view.toSVG()).replace(/clip\d+/g, (id: string) => `clip#${ids.get(id) ?? ids.set(id, ids.size).size - 1}`);
+      } finally {
+        view.finalize();
+      }
+    };
+    const drawn = await svg(spec);
+    expect(drawn).toContain('; detail: micro-batch ');
+    expect(drawn).toBe(await svg(byRows));
+  });
+
   it('static timeline: the image spec compiles; per lane and category the whole-step panel covers the same time in every pixel column, in fewer bars', () => {
     const spec = timelineSpec(fsdp, { staticImage: true }) as { vconcat: { data: { values: TimelineBar[] } }[] };
     expect(compileStrict(spec)).toEqual([]);
