@@ -31,22 +31,38 @@ export function memoryRank(run: SimulationRun): number {
 interface MemoryRow {
   t_ms: number;
   gib: number;
+  category: string;
 }
 
+type StackedRow = MemoryRow & { gib_start: number; gib_end: number };
+
 /**
- * What the SVG and PNG of `memorySpec` draw: the same chart without the areas' tooltip and aria-label, and
- * with the areas stacked here. vega formats every row's tooltip (thousands of rows) only to describe each
- * area by its first row, a label no static image needs. The stack is vega's own (vega-encode `Stack`,
- * offset "zero": per time, in `order`, each area from the running sum to the sum plus its value; every value
- * is ≥ 0), summed in the same order, so the SVG comes out the same, while vega's impute and stack transforms
- * over every row are skipped. The rows are grouped by time, in `order` (memorySpec).
+ * What the SVG and PNG of `memorySpec` draw: the same chart without the areas' tooltip and aria-label, the
+ * areas stacked here, and only the rows that change an area's outline. vega formats every row's tooltip
+ * (thousands of rows) only to describe each area by its first row, a label no static image needs.
  */
 export function memoryImageSpec(spec: object): object {
   const s = spec as { layer: { mark: object; data: { values: MemoryRow[] }; encoding: Record<string, unknown> }[] };
   const [areas, ...rest] = s.layer;
   const { tooltip: _tooltip, order: _order, y, ...encoding } = areas!.encoding;
-  const rows = areas!.data.values;
-  const stacked = new Array<MemoryRow & { gib_start: number; gib_end: number }>(rows.length);
+  const values = withoutRepeatedSteps(stackedMemoryRows(areas!.data.values));
+  return {
+    ...spec,
+    layer: [
+      { ...areas, data: { values }, mark: { ...areas!.mark, aria: false }, encoding: { ...encoding, y: { ...(y as object), field: 'gib_end', stack: null }, y2: { field: 'gib_start' } } },
+      ...rest,
+    ],
+  };
+}
+
+/**
+ * The rows stacked as vega stacks them (vega-encode `Stack`, offset "zero": per time, in `order`, each area
+ * from the running sum to the sum plus its value; every value is ≥ 0), summed in the same order, so vega
+ * draws the same SVG from them without running its impute and stack transforms over every row. The rows
+ * come grouped by time, in `order` (memorySpec).
+ */
+export function stackedMemoryRows(rows: readonly MemoryRow[]): StackedRow[] {
+  const stacked = new Array<StackedRow>(rows.length);
   let time = Number.NaN;
   let sum = 0;
   for (let i = 0; i < rows.length; i++) {
@@ -57,13 +73,28 @@ export function memoryImageSpec(spec: object): object {
     // The field names vega-lite gives a stacked `gib`.
     stacked[i] = { ...r, gib_start: start, gib_end: sum };
   }
-  return {
-    ...spec,
-    layer: [
-      { ...areas, data: { values: stacked }, mark: { ...areas!.mark, aria: false }, encoding: { ...encoding, y: { ...(y as object), field: 'gib_end', stack: null }, y2: { field: 'gib_start' } } },
-      ...rest,
-    ],
-  };
+  return stacked;
+}
+
+/**
+ * The areas are drawn step-after (a row's bounds hold until its category's next row): a row whose stacked
+ * bounds are its category's previous row's adds only zero-length segments to that area's outline (d3-shape
+ * `curveStepAfter`, and step-before back along the lower edge), so it is left out; each category's last row
+ * stays, as it ends the area. Same pixels, about half the rows for vega to lay out and resvg to read.
+ */
+export function withoutRepeatedSteps(rows: readonly StackedRow[]): StackedRow[] {
+  const last = new Map<string, number>();
+  for (let i = 0; i < rows.length; i++) last.set(rows[i]!.category, i);
+  const previous = new Map<string, StackedRow>();
+  const kept: StackedRow[] = [];
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i]!;
+    const p = previous.get(r.category);
+    previous.set(r.category, r);
+    if (p && p.gib_start === r.gib_start && p.gib_end === r.gib_end && last.get(r.category) !== i) continue;
+    kept.push(r);
+  }
+  return kept;
 }
 
 /**
