@@ -125,7 +125,7 @@ function reportTable(): void {
       const env = { ...process.env, SHARDSIM_CODE_CACHE_DIR: join(work, `code-cache-${c}`), SHARDSIM_CODE_CACHE: '' };
       const runs: { cpuSeconds: number; peakRssBytes: number }[] = [];
       // The busiest any run saw the rest of the machine: other processes' CPU and the hypervisor's steal.
-      const others = { cores: 0, stealCores: 0 };
+      const others = { measured: false, cores: 0, stealCores: 0 };
       let failure = '';
       for (let i = 0; i <= REPORT_RUNS && !failure; i++) {
         const probe = join(work, 'probe.json');
@@ -141,6 +141,7 @@ function reportTable(): void {
           runs.push(run);
           if (before && after) {
             const o = othersLoad(before, after, run.cpuSeconds, wallSeconds);
+            others.measured = true;
             others.cores = Math.max(others.cores, o.cores);
             others.stealCores = Math.max(others.stealCores, o.stealCores);
           }
@@ -155,7 +156,7 @@ function reportTable(): void {
       const first = runs[0]!.cpuSeconds;
       const cpu = runs.slice(1).map((r) => r.cpuSeconds).sort((a, b) => a - b);
       const rss = Math.max(...runs.map((r) => r.peakRssBytes));
-      process.stdout.write(`${name.padEnd(58)} ${first.toFixed(2).padStart(14)} ${cpu[0]!.toFixed(2).padStart(12)} ${cpu[cpu.length >> 1]!.toFixed(2).padStart(7)} ${(rss / 2 ** 20).toFixed(0).padStart(16)} ${(heapRate / 1e6).toFixed(2).padStart(24)} ${(readCpuTimes() ? `${others.cores.toFixed(2)} / ${others.stealCores.toFixed(2)}` : 'n/a').padStart(24)}  ${targetVerdict(target, cpu[cpu.length >> 1]!, rss)}\n`);
+      process.stdout.write(`${name.padEnd(58)} ${first.toFixed(2).padStart(14)} ${cpu[0]!.toFixed(2).padStart(12)} ${cpu[cpu.length >> 1]!.toFixed(2).padStart(7)} ${(rss / 2 ** 20).toFixed(0).padStart(16)} ${(heapRate / 1e6).toFixed(2).padStart(24)} ${(others.measured ? `${others.cores.toFixed(2)} / ${others.stealCores.toFixed(2)}` : 'n/a').padStart(24)}  ${targetVerdict(target, cpu[cpu.length >> 1]!, rss)}\n`);
     }
     process.stdout.write('(bare heap: the first table\'s typed-array heap, measured again before each case, as an index of the machine\'s speed at that moment;\n others / steal: the most CPU other processes used, and the hypervisor stole, during any one run, in cores (/proc/stat): above ~0.1 the figures are inflated)\n');
   } finally {

@@ -15,8 +15,8 @@ export function heapBudgetBytes(): number {
 let defaultGrowth = false;
 
 /**
- * Gives V8 back its own old-generation growth factor. bin/shardsim.js fixes it at 7 for \`simulate\` and
- * \`compare\`, which saves a short run its second full GC; a long run would pile up to 7× its live heap in
+ * Gives V8 back its own old-generation growth factor. bin/shardsim.js fixes it at 7 for `simulate` and
+ * `compare`, which saves a short run its second full GC; a long run would pile up to 7× its live heap in
  * garbage between full GCs instead (405B on 16,384 GPUs, 20 steps with a report: peak RSS 417 → 658 MB).
  * V8 reads the flag whenever it sets the next limit, after each full GC.
  */
