@@ -2,11 +2,14 @@ import type { LoadedScenario } from '../config/index.ts';
 import type { SimulationRun } from '../pipeline/simulate.ts';
 import { ShardsimError } from '../util/errors.ts';
 import { applyChange, HEADROOM_MOVES, OOM_MOVES, type Move, type MoveContext } from './moves.ts';
-import type { AdviceDebug, AdviceEntry, ScenarioChange } from './types.ts';
+import type { AdviceDebug, AdviceEntry, ScenarioChange, VariantOutcome } from './types.ts';
 
 export interface AdviseOptions {
-  /** Simulates one variant. The pipeline passes itself with advice turned off (advice runs never advise). */
-  simulate: (loaded: LoadedScenario) => Promise<SimulationRun>;
+  /**
+   * Simulates one variant (one nominal step). The pipeline passes itself with advice turned off (advice runs
+   * never advise), by layer extrapolation where it is exact (src/pipeline/layer-extrapolation.ts).
+   */
+  evaluate: (loaded: LoadedScenario) => Promise<VariantOutcome>;
   /** At most this many variants are simulated (default 24). */
   budget?: number;
   /**
@@ -27,8 +30,8 @@ export interface Advice {
 interface Node {
   change: ScenarioChange;
   input: LoadedScenario['input'];
-  /** What the search reads of the node's run: not its plan and timeline, which would stay alive (tens of MB) until advice ends. */
-  run: Pick<SimulationRun, 'cfg' | 'cluster' | 'result'>;
+  /** What the search reads of the node's run (the base run's plan and timeline are not kept). */
+  run: Pick<VariantOutcome, 'cfg' | 'cluster' | 'requiredBytes' | 'tokensPerSecondPerGpu'>;
   /** Moves applied so far (a non-repeatable move is applied once); the same set reached in another order is skipped. */
   applied: Set<string>;
   depth: number;
@@ -63,16 +66,15 @@ const KEY_ORDER = ['fsdp_version', 'fsdp', 'fsdp_config', 'fsdp_config.reshard_a
   'plugins', 'cut_cross_entropy'];
 const rank = (k: string) => (KEY_ORDER.includes(k) ? KEY_ORDER.indexOf(k) : KEY_ORDER.length);
 
-function entryOf(change: ScenarioChange, run: SimulationRun): AdviceEntry {
-  const r = run.result;
+function entryOf(change: ScenarioChange, run: VariantOutcome): AdviceEntry {
   return {
     change: Object.fromEntries(Object.entries(change).sort(([a], [b]) => rank(a) - rank(b))),
-    peak_bytes: r.memory.peak_bytes,
-    required_bytes: r.memory.required_bytes,
-    fits: r.memory.fits,
-    step_time_s: r.step_time_s,
-    tokens_per_s_per_gpu: r.throughput.tokens_per_s_per_gpu,
-    global_batch_size: r.batch.global_batch_size,
+    peak_bytes: run.peakBytes,
+    required_bytes: run.requiredBytes,
+    fits: run.fits,
+    step_time_s: run.stepSeconds,
+    tokens_per_s_per_gpu: run.tokensPerSecondPerGpu,
+    global_batch_size: run.globalBatchSize,
   };
 }
 
@@ -89,7 +91,7 @@ export async function advise(base: SimulationRun, loaded: LoadedScenario, opts: 
   const memory = base.result.memory;
   const share = opts.headroomShare ?? 0.6;
   const mode: AdviceDebug['mode'] | undefined = !memory.fits ? 'out_of_memory' : memory.required_bytes < share * memory.capacity_bytes ? 'headroom' : undefined;
-  if (!mode) return { advice: [], debug: { mode: 'fits', evaluated: 0, skipped: [] } };
+  if (!mode) return { advice: [], debug: { mode: 'fits', evaluated: 0, extrapolated: 0, skipped: [] } };
 
   const moves: Move[] = mode === 'out_of_memory' ? OOM_MOVES : HEADROOM_MOVES;
   const budget = opts.budget ?? 24;
@@ -101,13 +103,20 @@ export async function advise(base: SimulationRun, loaded: LoadedScenario, opts: 
   const skipped: AdviceDebug['skipped'] = [];
   const seen = new Set<string>([keyOf({})]);
   let evaluated = 0;
+  let extrapolated = 0;
   let tasksLeft = opts.taskBudget ?? ADVICE_TASKS;
   // A move the simulator refuses (e.g. "not yet supported") is not retried in combinations.
   const refused = new Set<string>();
-  const root: Node = { change: {}, input: loaded.input, run: base, applied: new Set(), depth: 0 };
+  const root: Node = {
+    change: {},
+    input: loaded.input,
+    run: { cfg: base.cfg, cluster: base.cluster, requiredBytes: memory.required_bytes, tokensPerSecondPerGpu: baseTokens },
+    applied: new Set(),
+    depth: 0,
+  };
   // Best first: the open configuration closest to the goal (least memory needed when out of memory, most
   // tokens/s when there is headroom) is expanded next, so deep combinations are reached within the budget.
-  const score = (n: Node) => (mode === 'out_of_memory' ? n.run.result.memory.required_bytes : -n.run.result.throughput.tokens_per_s_per_gpu);
+  const score = (n: Node) => (mode === 'out_of_memory' ? n.run.requiredBytes : -n.run.tokensPerSecondPerGpu);
   const open: Node[] = [root];
   let fitting = 0;
 
@@ -128,9 +137,9 @@ export async function advise(base: SimulationRun, loaded: LoadedScenario, opts: 
       seen.add(key);
       evaluated++;
       const input = applyChange(loaded.input, change);
-      let run: SimulationRun;
+      let run: VariantOutcome;
       try {
-        run = await opts.simulate({ ...loaded, input: nominal(input), warnings: [] });
+        run = await opts.evaluate({ ...loaded, input: nominal(input), warnings: [] });
       } catch (e) {
         if (e instanceof ShardsimError) {
           skipped.push({ change, reason: e.message });
@@ -139,13 +148,14 @@ export async function advise(base: SimulationRun, loaded: LoadedScenario, opts: 
         }
         throw e;
       }
-      tasksLeft -= run.plan.tasks.length;
+      tasksLeft -= run.tasks;
+      if (run.method === 'layers') extrapolated++;
       const entry = entryOf(change, run);
       entries.push(entry);
       if (entry.fits) fitting++;
       // Keep walking from configurations that still need help (OOM) or still fit (headroom).
       const expand = mode === 'out_of_memory' ? !entry.fits : entry.fits;
-      if (expand) open.push({ change, input, run: { cfg: run.cfg, cluster: run.cluster, result: run.result }, applied: new Set([...node.applied, move.id]), depth: node.depth + 1 });
+      if (expand) open.push({ change, input, run, applied: new Set([...node.applied, move.id]), depth: node.depth + 1 });
     }
   }
 
@@ -155,5 +165,5 @@ export async function advise(base: SimulationRun, loaded: LoadedScenario, opts: 
   });
   // Headroom advice is about going faster: keep what fits and beats the scenario as it is.
   const advice = mode === 'headroom' ? entries.filter((e) => e.fits && e.tokens_per_s_per_gpu > baseTokens) : entries;
-  return { advice, debug: { mode, evaluated, skipped } };
+  return { advice, debug: { mode, evaluated, extrapolated, skipped } };
 }

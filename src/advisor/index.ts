@@ -1,3 +1,3 @@
 export { advise, type Advice, type AdviseOptions } from './advise.ts';
 export { applyChange, OOM_MOVES, HEADROOM_MOVES, type Move, type MoveContext } from './moves.ts';
-export type { AdviceEntry, AdviceDebug, ScenarioChange } from './types.ts';
+export type { AdviceEntry, AdviceDebug, ScenarioChange, VariantOutcome } from './types.ts';

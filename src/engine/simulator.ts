@@ -102,6 +102,23 @@ export interface SimulationOptions {
   jitter?: { seed: string; relativeStd: number };
   /** Keep every memory change (for charts); peaks are tracked either way. */
   recordMemory?: boolean;
+  /** Report each task's memory levels (`Timeline.levels`): the highest live bytes its changes left. */
+  levels?: boolean;
+}
+
+/**
+ * The highest level each task's memory changes left its process at, right after each change (-Infinity for
+ * a task without changes): in all, and in each allocator pool it changed. A process's peak is the highest
+ * `total` of its tasks and each pool's high-water mark the highest of that pool's column, so a caller can
+ * tell which task set each one.
+ */
+export interface MemoryLevels {
+  /** Pool names, in the order of the `pool` columns. */
+  pools: string[];
+  /** By task. */
+  total: Float64Array;
+  /** By task × pool: `pool[task * pools.length + q]`. */
+  pool: Float64Array;
 }
 
 export interface Timeline<Tag> {
@@ -113,6 +130,8 @@ export interface Timeline<Tag> {
   memory: Map<number, ProcessMemory>;
   memorySamples: MemorySample[];
   eventsProcessed: number;
+  /** Present when asked for (`SimulationOptions.levels`). */
+  levels?: MemoryLevels;
 }
 
 /**
@@ -451,9 +470,13 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
   const memory = new Map<number, ProcessMemory>();
   const memorySamples: MemorySample[] = [];
   const recordMemory = options.recordMemory ?? false;
+  const poolCount = poolNames.length;
+  const levels: MemoryLevels | undefined = options.levels
+    ? { pools: [...poolNames], total: new Float64Array(n).fill(-Infinity), pool: new Float64Array(n * poolCount).fill(-Infinity) }
+    : undefined;
   // A task's changes apply in list order and the peak is checked after each one, so a list can say
   // "allocate the new buffer, then free the old one" (both alive for an instant) or the reverse.
-  const applyMemory = (p: ProcessState, from: number, to: number, bytesOf: Float64Array, catOf: Int32Array, poolOf: Int32Array) => {
+  const applyMemory = (task: number, p: ProcessState, from: number, to: number, bytesOf: Float64Array, catOf: Int32Array, poolOf: Int32Array) => {
     for (let k = from; k < to; k++) {
       const bytes = bytesOf[k]!;
       const c = catOf[k]!;
@@ -491,6 +514,11 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
         rec.peakBytes = total;
         rec.peakTime = now;
         p.peakDirty = true;
+      }
+      if (levels) {
+        if (total > levels.total[task]!) levels.total[task] = total;
+        const j = task * poolCount + q;
+        if (inPool > levels.pool[j]!) levels.pool[j] = inPool;
       }
     }
   };
@@ -555,7 +583,7 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
     workStart[task] = now;
     const from = memStartOff[task]!;
     const to = memStartOff[task + 1]!;
-    if (from < to) applyMemory(procOf[task]!, from, to, memStartBytes.values, memStartCat.values, memStartPool.values);
+    if (from < to) applyMemory(task, procOf[task]!, from, to, memStartBytes.values, memStartCat.values, memStartPool.values);
     if (isFlow[task] === 0) {
       let seconds = workSeconds[task]!;
       if (rng) {
@@ -682,7 +710,7 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
     const p = procOf[task]!;
     const from = memEndOff[task]!;
     const to = memEndOff[task + 1]!;
-    if (from < to) applyMemory(p, from, to, memEndBytes.values, memEndCat.values, memEndPool.values);
+    if (from < to) applyMemory(task, p, from, to, memEndBytes.values, memEndCat.values, memEndPool.values);
     // Only shared-processor delay tasks were added (flows never are); the others keep their order.
     if (sharesProcessor[task] === 1) {
       const sharing = p.sharing;
@@ -782,7 +810,9 @@ export function simulate<Tag>(tasks: readonly Task<Tag>[], options: SimulationOp
   times.set(readyAt.subarray(0, n), 0);
   times.set(workStart.subarray(0, n), n);
   times.set(endAt.subarray(0, n), 2 * n);
-  return new TableTimeline(new SpanTable(order.slice(0, n), times.subarray(0, n), times.subarray(n, 2 * n), times.subarray(2 * n), tasks), now, memory, memorySamples, events);
+  const timeline = new TableTimeline(new SpanTable(order.slice(0, n), times.subarray(0, n), times.subarray(n, 2 * n), times.subarray(2 * n), tasks), now, memory, memorySamples, events);
+  if (levels) timeline.levels = levels;
+  return timeline;
 }
 
 /**
@@ -800,6 +830,8 @@ class TableTimeline<Tag> implements Timeline<Tag> {
     public memorySamples: MemorySample[],
     public eventsProcessed: number,
   ) {}
+
+  levels?: MemoryLevels;
 
   get spans(): Span<Tag>[] {
     return (this.built ??= spansFrom(this.table));

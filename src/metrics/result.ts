@@ -131,6 +131,39 @@ export function percentile(sorted: number[], p: number): number {
   return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (idx - lo);
 }
 
+/**
+ * What a GPU must hold for a step whose allocated bytes peak at `peakBytes`, with the summed pool high-water
+ * marks of that rank: PyTorch's caching allocator never returns memory and reuses a freed block only for the
+ * stream that allocated it, so each stream's pool keeps its own high-water mark (FSDP's all-gather outputs
+ * and sharded gradients live on their streams); fragmentation inside the pools is the profile's fitted
+ * factor; the CUDA context and NCCL's buffers come on top.
+ */
+export function memoryRequirement(peakBytes: number, poolHighWaterBytes: number, profile: Cluster['profile']): { reserved: number; nonAllocator: number; required: number; fits: boolean } {
+  const reserved = Math.max(peakBytes, poolHighWaterBytes) * profile.runtime.allocator_reserved_over_allocated;
+  const nonAllocator = profile.runtime.cuda_context_bytes;
+  const required = reserved + nonAllocator;
+  return { reserved, nonAllocator, required, fits: required <= profile.gpu.memory_bytes };
+}
+
+/** Each simulated rank's breakdown; a steady-state plan's extended to the step it stands for. */
+function rankBreakdowns(timeline: Timeline<OpTag>, plan: Plan) {
+  const repeat = plan.repeatedMicroBatch;
+  // The plan's columns (kind code, micro-batch, wire bytes per task) instead of every task's tag.
+  const columns = taskColumns(timeline, plan);
+  return plan.ranks.map((r) => {
+    const b = rankBreakdown(timeline, r, undefined, columns);
+    return repeat ? extendBySteadyState(timeline, r, b, repeat, columns) : b;
+  });
+}
+
+/**
+ * The step time: the makespan, or for a steady-state plan (whose timeline is shorter than the step it stands
+ * for, strategy/index.ts PlanOptions) the slowest rank's extended step.
+ */
+export function stepSecondsOf(timeline: Timeline<OpTag>, plan: Plan, perRank = plan.repeatedMicroBatch ? rankBreakdowns(timeline, plan) : undefined): number {
+  return plan.repeatedMicroBatch ? Math.max(...perRank!.map((r) => r.stepSeconds)) : timeline.makespan;
+}
+
 export function buildResult(args: {
   cfg: ResolvedConfig;
   model: ModelSpec;
@@ -150,14 +183,9 @@ export function buildResult(args: {
   // The slowest simulated rank defines the step; report its breakdown.
   const repeat = plan.repeatedMicroBatch;
   // The plan's columns (kind code, micro-batch, wire bytes per task) instead of every task's tag.
-  const columns = taskColumns(timeline, plan);
-  const perRank = plan.ranks.map((r) => {
-    const b = rankBreakdown(timeline, r, undefined, columns);
-    return repeat ? extendBySteadyState(timeline, r, b, repeat, columns) : b;
-  });
+  const perRank = rankBreakdowns(timeline, plan);
   const rank = perRank.reduce((a, b) => (b.commExposedSeconds + b.idleSeconds > a.commExposedSeconds + a.idleSeconds ? b : a));
-  // A steady-state plan's timeline is shorter than the step it stands for (see strategy/index.ts PlanOptions).
-  const step = repeat ? Math.max(...perRank.map((r) => r.stepSeconds)) : timeline.makespan;
+  const step = stepSecondsOf(timeline, plan, perRank);
   const sorted = (repeat ? args.stepTimes.map(() => step) : [...args.stepTimes]).sort((a, b) => a - b);
   const stepCount = Math.max(args.stepCount ?? sorted.length, sorted.length);
   const mean = sorted.reduce((a, b) => a + b, 0) / sorted.length;
@@ -193,12 +221,7 @@ export function buildResult(args: {
     }
   }
   const byCat = Object.fromEntries(CATEGORIES.map((c) => [c, Math.max(0, breakdown[c] ?? 0)])) as Record<MemoryCategory, number>;
-  // Reserved: PyTorch's caching allocator never returns memory and reuses a freed block only for the stream
-  // that allocated it, so each stream's pool keeps its own high-water mark (FSDP's all-gather outputs and
-  // sharded gradients live on their streams); fragmentation inside the pools is the profile's fitted factor.
-  const reserved = Math.max(peakBytes, poolHighWater) * profile.runtime.allocator_reserved_over_allocated;
-  const nonAllocator = profile.runtime.cuda_context_bytes;
-  const required = reserved + nonAllocator;
+  const { reserved, nonAllocator, required, fits } = memoryRequirement(peakBytes, poolHighWater, profile);
   const modelStates = plan.persistentBytes.parameters + plan.persistentBytes.optimizer_states + plan.persistentGradientBytes + plan.pagedOptimizerBytes;
 
   const wire = rank.wireBytesByKind;
@@ -279,7 +302,7 @@ export function buildResult(args: {
       non_allocator_bytes: nonAllocator,
       required_bytes: required,
       capacity_bytes: profile.gpu.memory_bytes,
-      fits: required <= profile.gpu.memory_bytes,
+      fits,
       capacity_check: 'reserved estimate (each allocator pool\'s high-water mark, summed, × fragmentation factor) + CUDA context/NCCL ≤ GPU memory',
       model_states_bytes: modelStates,
       paged_optimizer_bytes: plan.pagedOptimizerBytes,

@@ -7,8 +7,9 @@ import { applyUnfrozen } from '../model/freeze.ts';
 import { buildPlan, planShape, type OpTag, type Plan } from '../strategy/index.ts';
 import { checkPlanLowerBound, checkReportSize, checkSteps, checkWorldSize, heapBudgetBytes, maxPlanTasks, planTooLarge, settleHeapGrowth } from './limits.ts';
 import { simulate, EngineStallError, type Timeline } from '../engine/index.ts';
-import { buildResult, type SimulationResult } from '../metrics/result.ts';
+import { buildResult, stepSecondsOf, type SimulationResult } from '../metrics/result.ts';
 import { advise } from '../advisor/index.ts';
+import { evaluateVariant } from './layer-extrapolation.ts';
 
 /** Everything one simulation produced: the result contract plus the timeline reports draw from. */
 export interface SimulationRun {
@@ -52,8 +53,19 @@ function cachedModel(cache: Map<string, ModelSpec> | undefined, args: Parameters
 /** Ranks the report draws task by task (the trace's most; the timeline chart draws at most two). */
 const REPORT_RANKS = 16;
 
-/** scenario → resolved config → model + hardware → plan → engine → metrics. */
-export async function simulateLoaded(loaded: LoadedScenario, opts: RunOptions = {}): Promise<SimulationRun> {
+/** A scenario resolved against its hardware and model: what every run of it shares, whatever its layer count. */
+export interface PreparedRun {
+  loaded: LoadedScenario;
+  cfg: ResolvedConfig;
+  cluster: Cluster;
+  /** The model as loaded (the advisor's variants reuse it). */
+  base: ModelSpec;
+  /** What trains: the whole model, or PEFT's adapters over a frozen (possibly quantised) base. */
+  trained: ModelSpec;
+}
+
+/** scenario → resolved config → model + hardware. */
+export async function prepareRun(loaded: LoadedScenario, opts: Pick<RunOptions, 'model' | 'modelCache'> = {}): Promise<PreparedRun> {
   const sim = loaded.input.simulation ?? {};
   const profile = loadHardwareProfile(sim.hardware ?? DEFAULT_HARDWARE);
   const cfg = await resolveConfig(loaded, { hardware: profile.id, gpusPerNode: profile.node.gpus_per_node });
@@ -63,14 +75,19 @@ export async function simulateLoaded(loaded: LoadedScenario, opts: RunOptions = 
   if (cfg.float8 && profile.gpu.achieved_fp8_matmul_flops_per_second === undefined) {
     throw new ShardsimError(`float8 training needs fp8 tensor cores and a measured fp8 matmul rate, and ${profile.gpu.name} (${profile.id}) has none`, { key: 'fp8', fix: 'remove fp8: true, or pick an H100 / H200 / B200 profile' });
   }
-  // What trains: the whole model, or PEFT's adapters over a frozen (possibly quantised) base.
-  const model = trainedModel(base, cfg);
-  // Sizes first (pipeline/limits.ts): a plan the heap cannot hold is refused before it is built.
+  return { loaded, cfg, cluster, base, trained: trainedModel(base, cfg) };
+}
+
+/** scenario → resolved config → model + hardware → plan → engine → metrics. */
+export async function simulateLoaded(loaded: LoadedScenario, opts: RunOptions = {}): Promise<SimulationRun> {
+  return runPrepared(await prepareRun(loaded, opts), opts);
+}
+
+/** plan → engine → metrics (and advice) of a prepared scenario. */
+export async function runPrepared(prepared: PreparedRun, opts: RunOptions = {}): Promise<SimulationRun> {
+  const { loaded, cfg, cluster, base, trained: model } = prepared;
   const planOpts = { steadyState: (opts.steadyState ?? false) && !opts.recordMemory, ...(opts.everyRank !== undefined ? { everyRank: opts.everyRank } : {}) };
-  const budget = checkWorldSize(cluster.worldSize, heapBudgetBytes());
-  const shape = planShape(cfg, cluster.worldSize, cluster.gpusPerNode, planOpts);
-  checkPlanLowerBound({ ranks: shape.ranks, microBatches: shape.microBatches, layers: model.numLayers }, budget);
-  const plan = buildPlan(cfg, model, cluster, { ...planOpts, limit: { maxTasks: maxPlanTasks(budget), error: (n) => planTooLarge(n, budget) } });
+  const { plan, budget } = planOf(prepared, model, planOpts);
   const varied = cfg.simulation.jitter > 0;
   const steps = cfg.simulation.steps;
   checkSteps(steps, varied, plan.tasks.length);
@@ -91,18 +108,45 @@ export async function simulateLoaded(loaded: LoadedScenario, opts: RunOptions = 
   const result = buildResult({ cfg, model, totalParams: parameterCounts(model).total, cluster, plan, timeline: first!, stepTimes, stepCount: steps });
   const run: SimulationRun = { result, cfg, model, cluster, plan, timeline: first! };
   if (opts.advice) {
-    const { advice, debug } = await advise(run, loaded, { simulate: (variant) => simulateLoaded(variant, { model: base, steadyState: true }) });
+    const { advice, debug } = await advise(run, loaded, { evaluate: (variant) => evaluateVariant(variant, base) });
     result.advice = advice;
     result.advice_debug = debug;
   }
   return run;
 }
 
+/** Sizes first (pipeline/limits.ts): a plan the heap cannot hold is refused before it is built. */
+function planOf(prepared: PreparedRun, model: ModelSpec, planOpts: { steadyState: boolean; everyRank?: boolean }): { plan: Plan; budget: number } {
+  const { cfg, cluster } = prepared;
+  const budget = checkWorldSize(cluster.worldSize, heapBudgetBytes());
+  const shape = planShape(cfg, cluster.worldSize, cluster.gpusPerNode, planOpts);
+  checkPlanLowerBound({ ranks: shape.ranks, microBatches: shape.microBatches, layers: model.numLayers }, budget);
+  return { plan: buildPlan(cfg, model, cluster, { ...planOpts, limit: { maxTasks: maxPlanTasks(budget), error: (n) => planTooLarge(n, budget) } }), budget };
+}
+
+/** One nominal step of the trained model cut to its first `layers` decoder layers, as a steady-state plan. */
+export interface CutRun {
+  model: ModelSpec;
+  plan: Plan;
+  /** With each task's memory levels (engine `levels`). */
+  timeline: Timeline<OpTag>;
+  stepSeconds: number;
+}
+
+/** The step of a prepared scenario with only its first `layers` decoder layers (pipeline/layer-extrapolation.ts). */
+export function simulateCut(prepared: PreparedRun, layers: number): CutRun {
+  const t = prepared.trained;
+  const model = { ...t, layers: t.layers.slice(0, layers), numLayers: layers };
+  const { plan } = planOf(prepared, model, { steadyState: true });
+  const timeline = runEngine(prepared.cfg.name, plan, { recordMemory: false, levels: true });
+  return { model, plan, timeline, stepSeconds: stepSecondsOf(timeline, plan) };
+}
+
 /**
  * The engine on a plan. A stall (the engine's progress guard) is a bug, not an answer: it becomes one line
  * naming the scenario, where the engine stopped and what most likely caused it.
  */
-function runEngine(scenario: string, plan: Plan, options: { jitter?: { seed: string; relativeStd: number }; recordMemory: boolean }): Timeline<OpTag> {
+function runEngine(scenario: string, plan: Plan, options: { jitter?: { seed: string; relativeStd: number }; recordMemory: boolean; levels?: boolean }): Timeline<OpTag> {
   try {
     return simulate(plan.tasks, { resources: plan.resources, ...options });
   } catch (err) {

@@ -44,5 +44,21 @@ describe('memory ledger: order within a task and allocator pools', () => {
     expect(Object.entries(mem.get(0)!.poolPeakBytes)).toEqual([['default', 3], ['p', 5]]);
     expect(mem.get(0)!.finalBytes).toBe(6);
   });
-});
 
+  it('levels: each task\'s highest level after its changes, in all and per pool, whose maxima are the peaks', () => {
+    const tasks: Task<string>[] = [
+      { process: 0, stream: 's', work: delay(1), memory: [{ at: 'start', bytes: 8, category: 'c', pool: 'side' }, { at: 'end', bytes: -8, category: 'c', pool: 'side' }], tag: 'x' },
+      { process: 0, stream: 's', work: delay(1), tag: 'none' },
+      { process: 0, stream: 's', work: delay(1), memory: [{ at: 'start', bytes: 6, category: 'a' }, { at: 'start', bytes: 3, category: 'b', pool: 'side' }, { at: 'end', bytes: -9, category: 'a' }], tag: 'y' },
+      { process: 1, stream: 's', work: delay(1), memory: [{ at: 'end', bytes: 2, category: 'a' }], tag: 'z' },
+    ];
+    const tl = simulate(tasks, { levels: true });
+    const lv = tl.levels!;
+    expect(lv.pools).toEqual(['side', 'default']);
+    expect([...lv.total]).toEqual([8, -Infinity, 9, 2]);
+    // Task y: default reaches 6, side 3; the free takes default to -3 afterwards, below its level.
+    expect([...lv.pool]).toEqual([8, -Infinity, -Infinity, -Infinity, 3, 6, -Infinity, 2]);
+    expect(Math.max(...lv.total.subarray(0, 3))).toBe(tl.memory.get(0)!.peakBytes);
+    expect(simulate(tasks).levels).toBeUndefined();
+  });
+});
