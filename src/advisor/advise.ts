@@ -6,8 +6,8 @@ import type { AdviceDebug, AdviceEntry, ScenarioChange, VariantOutcome } from '.
 
 export interface AdviseOptions {
   /**
-   * Simulates one variant (one nominal step). The pipeline passes itself with advice turned off (advice runs
-   * never advise), by layer extrapolation where it is exact (src/pipeline/layer-extrapolation.ts).
+   * Evaluates one variant (one nominal step). The pipeline passes `evaluateVariant`
+   * (src/pipeline/layer-extrapolation.ts), which never advises and extrapolates from cut models where it can.
    */
   evaluate: (loaded: LoadedScenario) => Promise<VariantOutcome>;
   /** At most this many variants are simulated (default 24). */
