@@ -25,18 +25,30 @@ const TOLERANCE = 1e-9;
 
 /**
  * Whether a configuration's step is a line in its layer count past the edges, as far as can be told before
- * simulating: identical decoder layers, enough of them to be worth cutting, and no gradient buckets that span
- * layers. DDP and ZeRO-1/2 reduce gradients in fixed-size buckets (DDP's `bucket_cap_mb` 25 MB, ZeRO's
- * `reduce_bucket_size`); an adapter's gradients are so small that one bucket spans many layers, so the
- * reductions fall at a different layer in each cut model (in the Axolotl examples' advice, 660 of 666 such
- * variants were off the line). The line check after simulating catches the rest.
+ * simulating: identical decoder layers, enough of them to be worth cutting, FSDP (or one GPU), no offload
+ * queues that overtake each other mid-model, no straggler. Each exclusion is a case where the cut models'
+ * line was wrong or usually refused: found by test/properties/layer-extrapolation.test.ts (random
+ * configurations against whole-model runs) and the Axolotl examples' advice (DDP with adapters: 660 of 666
+ * variants off the line). The checks after simulating (`extrapolate`) catch the rest they can see.
  */
 export function cuttable(cfg: ResolvedConfig, trained: ModelSpec): boolean {
   if (trained.numLayers < MIN_LAYERS_TO_CUT) return false;
   const signature = trained.layers[0]?.signature;
   if (!trained.layers.every((l) => l.signature === signature)) return false;
-  const bucketed = cfg.strategy === 'ddp' || cfg.strategy === 'zero1' || cfg.strategy === 'zero2';
-  return !(bucketed && cfg.peft);
+  // DeepSpeed sizes its reduce and prefetch buckets in bytes, not layers. DDP's buckets start with the
+  // head's gradients (a GB for a 128 k vocabulary): their all-reduces form a queue the layers' buckets
+  // then work off, and the step changes pace where it drains (8B, 2 nodes: at layer 8; the cut models'
+  // line was 1.4-5% short); with adapters a bucket spans many layers. FSDP gathers and reduces per layer.
+  if (cfg.strategy !== 'fsdp1' && cfg.strategy !== 'fsdp2' && cfg.strategy !== 'single') return false;
+  // A straggler makes the other ranks wait a little more at each collective until they settle into its
+  // pace, a transient longer than the cut models under FSDP.
+  if (cfg.simulation.stragglers.length > 0) return false;
+  // Offloading runs copy queues against the layers: activation offloading's copies to the host fall behind
+  // forward when they are slower than the layers and backward reloads from the top while they drain; FSDP's
+  // CPU offload streams parameters in and gradients out. Where one queue overtakes another is a fraction of
+  // the model, not a fixed distance from an end: the cut models' line missed the whole model's peak by
+  // 0.2-0.5% (activation offloading, DDP, selective checkpointing) and 1.2% (70B, FSDP1 CPU offload).
+  return !cfg.activationOffloading && !cfg.fsdp.offloadParams;
 }
 
 /**
@@ -95,7 +107,7 @@ export function extrapolate(prepared: PreparedRun, runs: readonly CutRun[]): Omi
   const layers = prepared.trained.numLayers;
   const counts = runs.map((r) => r.model.numLayers);
   const step = onLine(runs.map((r) => r.stepSeconds), counts, layers);
-  if (step === undefined) return undefined;
+  if (step === undefined || queueGrows(runs)) return undefined;
   const pools = runs[0]!.timeline.levels!.pools;
   if (runs.some((r) => r.timeline.levels!.pools.join('\u0000') !== pools.join('\u0000'))) return undefined;
   const byRun = [];
@@ -147,6 +159,34 @@ export function extrapolate(prepared: PreparedRun, runs: readonly CutRun[]): Omi
     fits,
     method: 'layers',
   };
+}
+
+/**
+ * Whether some stream's work grows faster per layer than the cut models' timeline: then its queue grows with
+ * every layer, and a deeper model waits on it where the cut ones did not (DDP across two nodes: the
+ * all-reduces fall behind the backward from about layer 8, and an 8B step is 5% longer than the cut
+ * models' line). A stream is serial, so its busy time per layer bounds the time per layer from below.
+ */
+function queueGrows(runs: readonly CutRun[]): boolean {
+  const [, b, c] = runs as [CutRun, CutRun, CutRun];
+  const layersBetween = c.model.numLayers - b.model.numLayers;
+  const timeSlope = (c.timeline.makespan - b.timeline.makespan) / layersBetween;
+  const busyB = busyByStream(b);
+  for (const [stream, busy] of busyByStream(c)) {
+    if ((busy - (busyB.get(stream) ?? 0)) / layersBetween > timeSlope * (1 + TOLERANCE)) return true;
+  }
+  return false;
+}
+
+/** Seconds each stream of each process works (work start to end), by "process stream". */
+function busyByStream(run: CutRun): Map<string, number> {
+  const { workStart, end, tasks } = run.timeline.table;
+  const busy = new Map<string, number>();
+  for (let i = 0; i < tasks.length; i++) {
+    const key = `${tasks[i]!.process} ${tasks[i]!.stream}`;
+    busy.set(key, (busy.get(key) ?? 0) + (end[i]! - workStart[i]!));
+  }
+  return busy;
 }
 
 /** Bits of a numeric role key (doubles hold 53): a role that does not fit makes the variant run whole. */

@@ -24,11 +24,8 @@ describe('layer extrapolation (the advisor\'s variants)', () => {
     // Without accumulation the peak moves from the backward's activations to the optimizer step's gradients
     // as layers are added: the cut models' peaks alone would miss that crossover (checked below).
     ['70B without gradient accumulation', SCENARIO_70B, { gradient_accumulation_steps: 1 }],
-    ['70B with FSDP CPU offload', SCENARIO_70B, { 'fsdp_config.offload_params': true }],
-    ['70B with activation offloading', SCENARIO_70B, { activation_offloading: true }],
     ['70B with TP4', SCENARIO_70B, { dp_shard_size: 2, tensor_parallel_size: 4 }],
     ['8B FSDP2 on 16 GPUs', 'scenarios/llama-3.1-8b-fsdp2-16xh100.yaml', {}],
-    ['8B DDP, full fine-tune', 'scenarios/llama-3.1-8b-ddp-8xh100.yaml', {}],
     ['13B FSDP2', 'scenarios/llama-2-13b-fsdp2-8xh100.yaml', { micro_batch_size: 2 }],
   ];
   for (const [name, file, change] of cases) {
@@ -69,6 +66,24 @@ describe('layer extrapolation (the advisor\'s variants)', () => {
     bumped.total[task] = bumped.total[task]! + 1e6;
     const offLine = runs.map((r, i) => (i === 0 ? { ...r, timeline: Object.assign(Object.create(Object.getPrototypeOf(r.timeline)), r.timeline, { levels: bumped }) } : r));
     expect(extrapolate(prepared, offLine)).toBeUndefined();
+  });
+
+  it('does not cut offloading, DDP, ZeRO or a straggler: those variants are simulated whole, with the same numbers', async () => {
+    for (const [file, change] of [
+      [SCENARIO_70B, { 'fsdp_config.offload_params': true }],
+      [SCENARIO_70B, { activation_offloading: true }],
+      [SCENARIO_70B, { 'simulation.stragglers': [{ rank: 3, compute_slowdown: 1.3 }] }],
+      ['scenarios/llama-3.1-8b-ddp-8xh100.yaml', {}],
+    ] as const) {
+      const loaded = variant(file, change);
+      const prepared = await prepareRun(loaded);
+      expect(cuttable(prepared.cfg, prepared.trained)).toBe(false);
+      const outcome = await evaluateVariant(loaded, prepared.base);
+      expect(outcome.method).toBe('full');
+      const r = await whole(loaded);
+      expect(outcome.stepSeconds).toBe(r.step_time_s);
+      expect(outcome.peakBytes).toBe(r.memory.peak_bytes);
+    }
   });
 
   it('cuts only models of identical layers, deep enough, without gradient buckets that span layers', async () => {
