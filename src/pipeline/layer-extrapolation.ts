@@ -25,8 +25,7 @@ const TOLERANCE = 1e-9;
 
 /**
  * Whether a configuration's step is a line in its layer count past the edges, as far as can be told before
- * simulating: identical decoder layers, enough of them to be worth cutting, FSDP (or one GPU), no offload
- * queues that overtake each other mid-model, no straggler. Each exclusion is a case where the cut models'
+ * simulating: identical decoder layers, enough of them to be worth cutting, FSDP (or one GPU), no straggler. Each exclusion is a case where the cut models'
  * line was wrong or usually refused: found by test/properties/layer-extrapolation.test.ts (random
  * configurations against whole-model runs) and the Axolotl examples' advice (DDP with adapters: 660 of 666
  * variants off the line). The checks after simulating (`extrapolate`) catch the rest they can see.
@@ -43,12 +42,7 @@ export function cuttable(cfg: ResolvedConfig, trained: ModelSpec): boolean {
   // A straggler makes the other ranks wait a little more at each collective until they settle into its
   // pace, a transient longer than the cut models under FSDP.
   if (cfg.simulation.stragglers.length > 0) return false;
-  // Offloading runs copy queues against the layers: activation offloading's copies to the host fall behind
-  // forward when they are slower than the layers and backward reloads from the top while they drain; FSDP's
-  // CPU offload streams parameters in and gradients out. Where one queue overtakes another is a fraction of
-  // the model, not a fixed distance from an end: the cut models' line missed the whole model's peak by
-  // 0.2-0.5% (activation offloading, DDP, selective checkpointing) and 1.2% (70B, FSDP1 CPU offload).
-  return !cfg.activationOffloading && !cfg.fsdp.offloadParams;
+  return true;
 }
 
 /**
@@ -107,7 +101,7 @@ export function extrapolate(prepared: PreparedRun, runs: readonly CutRun[]): Omi
   const layers = prepared.trained.numLayers;
   const counts = runs.map((r) => r.model.numLayers);
   const step = onLine(runs.map((r) => r.stepSeconds), counts, layers);
-  if (step === undefined || queueGrows(runs)) return undefined;
+  if (step === undefined || queueGrows(runs) || !queuesSteady(runs[runs.length - 1]!)) return undefined;
   const pools = runs[0]!.timeline.levels!.pools;
   if (runs.some((r) => r.timeline.levels!.pools.join('\u0000') !== pools.join('\u0000'))) return undefined;
   const byRun = [];
@@ -176,6 +170,42 @@ function queueGrows(runs: readonly CutRun[]): boolean {
     if ((busy - (busyB.get(stream) ?? 0)) / layersBetween > timeSlope * (1 + TOLERANCE)) return true;
   }
   return false;
+}
+
+/**
+ * Whether every queue is steady along the middle layers of a cut model: a task that waits behind its
+ * stream after its dependencies are met waits as long at every middle layer. A wait that grows or shrinks
+ * from layer to layer is a queue filling or draining (gradients waiting for their copy to the host under CPU
+ * offload, DDP's buckets working off the head's all-reduces): it holds more or fewer blocks, or sets the
+ * pace, at some deeper layer than the cut models have, so their line would be wrong there (70B, FSDP1 CPU
+ * offload: one more layer's gradients queued every ~16 layers, 1.2% of the memory required at 80).
+ */
+function queuesSteady(run: CutRun): boolean {
+  const { start, end, tasks } = run.timeline.table;
+  const layers = run.model.numLayers;
+  const tolerance = TOLERANCE * run.timeline.makespan;
+  // The wait of each task with dependencies in the middle layers, by role (process, stream, phase,
+  // micro-batch, index within its layer), in layer order.
+  const waits = new Map<string, number[]>();
+  const seen = new Map<string, number>();
+  for (let i = 0; i < tasks.length; i++) {
+    const t = tasks[i]!;
+    const layer = t.tag.layer;
+    if (layer === undefined || layer < EDGE_LAYERS || layer >= layers - EDGE_LAYERS) continue;
+    const group = `${t.process} ${t.stream} ${t.tag.phase} ${t.tag.microBatch} ${layer}`;
+    const index = seen.get(group) ?? 0;
+    seen.set(group, index + 1);
+    const deps = t.deps;
+    if (!deps || deps.length === 0) continue;
+    let ready = 0;
+    for (const d of deps) ready = Math.max(ready, end[d]!);
+    const role = `${t.process} ${t.stream} ${t.tag.phase} ${t.tag.microBatch} ${index}`;
+    let list = waits.get(role);
+    if (!list) waits.set(role, (list = []));
+    list.push(Math.max(0, start[i]! - ready));
+  }
+  for (const list of waits.values()) for (let k = 1; k < list.length; k++) if (Math.abs(list[k]! - list[0]!) > tolerance) return false;
+  return true;
 }
 
 /** Seconds each stream of each process works (work start to end), by "process stream". */
