@@ -182,7 +182,6 @@ export function buildResult(args: {
 
   // The slowest simulated rank defines the step; report its breakdown.
   const repeat = plan.repeatedMicroBatch;
-  // The plan's columns (kind code, micro-batch, wire bytes per task) instead of every task's tag.
   const perRank = rankBreakdowns(timeline, plan);
   const rank = perRank.reduce((a, b) => (b.commExposedSeconds + b.idleSeconds > a.commExposedSeconds + a.idleSeconds ? b : a));
   const step = stepSecondsOf(timeline, plan, perRank);

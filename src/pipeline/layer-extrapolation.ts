@@ -105,9 +105,11 @@ export function extrapolate(prepared: PreparedRun, runs: readonly CutRun[]): Omi
   if (step === undefined || queueGrows(runs) || !queuesSteady(runs[runs.length - 1]!)) return undefined;
   const pools = runs[0]!.timeline.levels!.pools;
   if (runs.some((r) => r.timeline.levels!.pools.join('\u0000') !== pools.join('\u0000'))) return undefined;
+  // Stream numbers shared by the three runs, so a role has the same key in each.
+  const streamIds = new Map<string, number>();
   const byRun = [];
   for (const r of runs) {
-    const roles = levelsByRole(r);
+    const roles = levelsByRole(r, streamIds);
     if (!roles) return undefined;
     byRun.push(roles);
   }
@@ -226,8 +228,6 @@ const SLOTS = 2 ** (53 - BITS.position - BITS.stream - BITS.phase - BITS.microBa
 /** Position classes of a layer's task: `EDGE_LAYERS` from the start, the middle, `EDGE_LAYERS` from the end; then outside layers. */
 const POSITIONS = 2 * EDGE_LAYERS + 2;
 const PHASES: Record<string, number> = { forward: 0, backward: 1, recompute: 2, optimizer: 3 };
-/** Stream names by number, shared by every run of the process (plans use a handful). */
-const streamIds = new Map<string, number>();
 
 /**
  * Each task's memory levels (total, then each pool) by role. A task's role is its process, stream, phase and
@@ -238,9 +238,9 @@ const streamIds = new Map<string, number>();
  * in the layer's index too, so the highest is at the first or the last middle layer, the same one at every
  * layer count. Undefined when a role does not fit its numeric key.
  */
-function levelsByRole(run: CutRun): { roles: Map<number, Float64Array>; processOf: Map<number, number> } | undefined {
+function levelsByRole(run: CutRun, streamIds: Map<string, number>): { roles: Map<number, Float64Array>; processOf: Map<number, number> } | undefined {
   const levels = run.timeline.levels;
-  if (!levels) throw new Error('layer extrapolation needs the timeline memory levels (RunOptions.memoryLevels)');
+  if (!levels) throw new Error('layer extrapolation needs the timeline memory levels (engine option `levels`, as simulateCut runs it)');
   const layers = run.model.numLayers;
   const pools = levels.pools.length;
   const roles = new Map<number, Float64Array>();
@@ -261,14 +261,14 @@ function levelsByRole(run: CutRun): { roles: Map<number, Float64Array>; processO
     const mb = tag.microBatch;
     if (slot >= SLOTS || stream >= 2 ** BITS.stream || !(mb >= 0 && mb < 2 ** BITS.microBatch)) return undefined;
     const layer = tag.layer;
-    const group = (((slot * (layers + 1) + (layer ?? layers)) * 2 ** BITS.stream + stream) * 4 + phase) * 2 ** BITS.microBatch + mb;
+    const group = (((slot * (layers + 1) + (layer ?? layers)) * 2 ** BITS.stream + stream) * 2 ** BITS.phase + phase) * 2 ** BITS.microBatch + mb;
     const index = seen.get(group) ?? 0;
     seen.set(group, index + 1);
     const total = levels.total[i]!;
     if (total === -Infinity) continue;
     if (index >= 2 ** BITS.index) return undefined;
     const position = layer === undefined ? POSITIONS - 1 : layer < EDGE_LAYERS ? layer : layer >= layers - EDGE_LAYERS ? EDGE_LAYERS + 1 + (layers - 1 - layer) : EDGE_LAYERS;
-    const role = ((((slot * 2 ** BITS.position + position) * 2 ** BITS.stream + stream) * 4 + phase) * 2 ** BITS.microBatch + mb) * 2 ** BITS.index + index;
+    const role = ((((slot * 2 ** BITS.position + position) * 2 ** BITS.stream + stream) * 2 ** BITS.phase + phase) * 2 ** BITS.microBatch + mb) * 2 ** BITS.index + index;
     let out = roles.get(role);
     if (!out) {
       roles.set(role, (out = new Float64Array(1 + pools).fill(-Infinity)));
