@@ -1,6 +1,6 @@
 import type { Span, Timeline } from '../engine/index.ts';
 import type { OpTag } from '../strategy/index.ts';
-import { subtract, subtractFromMerged, union, type Interval } from './intervals.ts';
+import { subtractFromMerged, subtractMerged, union, type Interval } from './intervals.ts';
 import { spansOf } from './spans.ts';
 
 /** Index of the first span (sorted by workStart) starting at or after `t`. */
@@ -24,28 +24,43 @@ function firstStartingAtOrAfter(sorted: readonly Span<OpTag>[], t: number): numb
 const isComm = (t: OpTag) => t.kind !== 'compute' && t.kind !== 'optimizer';
 
 
-function rankIntervals(timeline: Timeline<OpTag>, rank: number) {
-  const gpuBusy: Interval[] = [];
-  const comm: Interval[] = [];
-  for (const s of spansOf(timeline, rank)) {
-    if (isComm(s.tag)) comm.push([s.workStart, s.end]);
-    else gpuBusy.push([s.workStart, s.end]);
+/** One rank's compute and optimizer kernels in start order, and their merged busy intervals. */
+interface RankGpu {
+  gpu: Span<OpTag>[];
+  gpuBusy: Interval[];
+}
+
+/**
+ * Per timeline (keyed by its span list, as spansOf's index) and rank: the timeline chart, the
+ * communication chart and the explanation each ask for the same rank's busy set.
+ */
+const gpuIndex = new WeakMap<readonly unknown[], Map<number, RankGpu>>();
+
+function rankGpu(timeline: Timeline<OpTag>, rank: number): RankGpu {
+  let byRank = gpuIndex.get(timeline.spans);
+  if (!byRank) gpuIndex.set(timeline.spans, (byRank = new Map()));
+  let entry = byRank.get(rank);
+  if (!entry) {
+    const gpu = spansOf(timeline, rank).filter((s) => !isComm(s.tag)).sort((a, b) => a.workStart - b.workStart);
+    entry = { gpu, gpuBusy: union(gpu.map((s) => [s.workStart, s.end] as Interval)) };
+    byRank.set(rank, entry);
   }
-  return { gpuBusy: union(gpuBusy), comm };
+  return entry;
 }
 
 /** Intervals in which some collective runs on `rank` while its compute stream is idle. */
 export function exposedIntervals(timeline: Timeline<OpTag>, rank: number): Interval[] {
-  const { gpuBusy, comm } = rankIntervals(timeline, rank);
-  return subtract(comm, gpuBusy);
+  const comm: Interval[] = [];
+  for (const s of spansOf(timeline, rank)) if (isComm(s.tag)) comm.push([s.workStart, s.end]);
+  return subtractMerged(union(comm), rankGpu(timeline, rank).gpuBusy);
 }
 
 /** Exposed seconds per collective kind: time a collective of that kind runs while compute is idle. */
 export function exposedSecondsByKind(timeline: Timeline<OpTag>, rank: number): Record<string, number> {
-  const { gpuBusy } = rankIntervals(timeline, rank);
+  const { gpuBusy } = rankGpu(timeline, rank);
   const byKind: Record<string, Interval[]> = {};
   for (const s of spansOf(timeline, rank)) if (isComm(s.tag)) (byKind[s.tag.kind] ??= []).push([s.workStart, s.end]);
-  return Object.fromEntries(Object.entries(byKind).map(([k, iv]) => [k, subtract(iv, gpuBusy).reduce((a, [s, e]) => a + e - s, 0)]));
+  return Object.fromEntries(Object.entries(byKind).map(([k, iv]) => [k, subtractMerged(union(iv), gpuBusy).reduce((a, [s, e]) => a + e - s, 0)]));
 }
 
 /**
@@ -73,8 +88,7 @@ export interface ExposedCollective {
 /** Each collective on `rank` with any exposed time, in time order. */
 export function exposedCollectives(timeline: Timeline<OpTag>, rank: number): ExposedCollective[] {
   const mine = spansOf(timeline, rank);
-  const gpu = mine.filter((s) => !isComm(s.tag)).sort((a, b) => a.workStart - b.workStart);
-  const gpuBusy = union(gpu.map((s) => [s.workStart, s.end] as Interval));
+  const { gpu, gpuBusy } = rankGpu(timeline, rank);
   const firstLayerOfMicroBatch = new Map<number, number>();
   let lastForwardBackwardEnd = -Infinity;
   for (const s of gpu) {

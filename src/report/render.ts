@@ -13,8 +13,12 @@ import { directRectPaths, injectDirectRects, type DirectRects, type DirectScales
  * for them.
  */
 
-/** A .vl.json up to this many characters (compact) is written indented. */
-const PRETTY_SPEC_CHARS = 1_000_000;
+/**
+ * A .vl.json up to this many characters (compact) is written indented: a chart's encoding and a few
+ * hundred rows, read by eye. Larger ones are mostly data rows (the memory chart's thousands of points, the
+ * timeline's columns), read by vega and tools: compact, they take half the bytes and no second stringify.
+ */
+const PRETTY_SPEC_CHARS = 64_000;
 
 /** PNGs at 2× for sharp text on high-density screens and in slides. */
 const PNG_ZOOM = 2;
@@ -90,8 +94,6 @@ export async function renderVegaLite(spec: object, outBase: string, staticSpec: 
   const svgPath = `${outBase}.svg`;
   const pngPath = `${outBase}.png`;
   const specJson = JSON.stringify(spec);
-  // Indented while it is small enough to read by eye; a 16-GPU timeline is ~4 MB compact, and
-  // indentation would add a third to it and to the time spent writing it.
   writeFileAtomic(specPath, (specJson.length <= PRETTY_SPEC_CHARS ? JSON.stringify(spec, null, 2) : specJson) + '\n');
   const svg = await r.toSvg(staticSpec, directRects);
   writeFileAtomic(svgPath, svg);

@@ -265,6 +265,21 @@ export function layerCosts(layer: LayerSpec, cfg: ResolvedConfig, gpu: GpuSpec, 
 }
 
 /**
+ * Layer costs by the resolved config, the GPU and the layer object itself: the advisor plans each variant
+ * three times, cut to 5, 6 and 7 of the same layers (pipeline/layer-extrapolation.ts), and the layers'
+ * costs are the same in all three. Weak keys: a config's entries go with it.
+ */
+const layerCostsByConfig = new WeakMap<ResolvedConfig, WeakMap<GpuSpec, [WeakMap<LayerSpec, LayerCosts>, WeakMap<LayerSpec, LayerCosts>]>>();
+
+function layerCostMemo(cfg: ResolvedConfig, gpu: GpuSpec, frozenBase: boolean): WeakMap<LayerSpec, LayerCosts> {
+  let byGpu = layerCostsByConfig.get(cfg);
+  if (!byGpu) layerCostsByConfig.set(cfg, (byGpu = new WeakMap()));
+  let pair = byGpu.get(gpu);
+  if (!pair) byGpu.set(gpu, (pair = [new WeakMap(), new WeakMap()]));
+  return pair[frozenBase ? 1 : 0];
+}
+
+/**
  * Per-micro-batch kernel times of every decoder layer (once per distinct layer), the embedding and the head
  * (final norm, lm_head, cross-entropy) on one GPU.
  */
@@ -279,10 +294,14 @@ export function stepCosts(cfg: ResolvedConfig, model: ModelSpec, gpu: GpuSpec): 
   const h = model.hiddenSize;
   const counts = parameterCounts(model);
   const bySignature = new Map<string, LayerCosts>();
+  const frozenBase = model.peft !== undefined && !model.peft.trainsInPlace?.norms;
+  const memo = layerCostMemo(cfg, gpu, frozenBase);
   // Packed in every tier (src/util/v8-shapes.ts packedMap): the lowerings index it per layer.
   const layers = packedMap(model.layers, (layer) => {
-    let c = bySignature.get(layer.signature);
-    if (!c) bySignature.set(layer.signature, (c = layerCosts(layer, cfg, gpu, model.peft !== undefined && !model.peft.trainsInPlace?.norms)));
+    let c = bySignature.get(layer.signature) ?? memo.get(layer);
+    if (!c) c = layerCosts(layer, cfg, gpu, frozenBase);
+    bySignature.set(layer.signature, c);
+    memo.set(layer, c);
     return c;
   });
 

@@ -117,6 +117,19 @@ function groupInstances(classes: RankClasses): Map<string, number> {
   return out;
 }
 
+/**
+ * The GPU as the cost models see it, one object per profile and TF32 setting: stepCosts keeps layer costs
+ * by this object (costs.ts), so plans of one scenario (the advisor's cut models) share them.
+ */
+const gpuSpecs = new WeakMap<Cluster['profile'], [GpuSpec | undefined, GpuSpec | undefined]>();
+
+function gpuSpecOf(profile: Cluster['profile'], tf32Matmul: boolean): GpuSpec {
+  let pair = gpuSpecs.get(profile);
+  if (!pair) gpuSpecs.set(profile, (pair = [undefined, undefined]));
+  const i = tf32Matmul ? 1 : 0;
+  return (pair[i] ??= { ...profile.gpu, kernels: profile.kernels, framework: profile.framework, ...(tf32Matmul ? { tf32Matmul: true } : {}) });
+}
+
 /** The layout a reduced plan lowers with: each collective names its group type, not its instance. */
 function reducedLayout(layout: ParallelLayout, classes: RankClasses): ParallelLayout {
   const out = { ...layout };
@@ -130,7 +143,7 @@ function reducedLayout(layout: ParallelLayout, classes: RankClasses): ParallelLa
 
 export function buildPlan(cfg: ResolvedConfig, model: ModelSpec, cluster: Cluster, opts: PlanOptions = {}): Plan {
   const profile = cluster.profile;
-  const gpu: GpuSpec = { ...profile.gpu, kernels: profile.kernels, framework: profile.framework, ...(cfg.precision.tf32Matmul ? { tf32Matmul: true } : {}) };
+  const gpu = gpuSpecOf(profile, cfg.precision.tf32Matmul === true);
   const net = networkParams(profile, cfg.simulation.interNodeBandwidthBytesPerSecond);
   const varied = cfg.simulation.jitter > 0 || cfg.simulation.stragglers.length > 0;
   const fullLayout = parallelLayout(cfg.strategy, cfg.mesh, cluster.worldSize, cluster.gpusPerNode);
