@@ -91,13 +91,54 @@ interface KernelEvent {
   dur: number;
 }
 
-function kernelEvent(run: SimulationRun, s: Span<OpTag>, stream: StreamView): KernelEvent {
+/**
+ * JSON-quoted names, made once per trace: a step repeats a few hundred labels and kernel names over tens
+ * of thousands of events (`JSON.stringify` of each, and the op name's concatenation, were a fifth of the
+ * trace's time).
+ */
+class TraceNames {
+  private readonly quoted = new Map<string, string>();
+  private readonly ops = new Map<string, Map<string, Map<string, string>>>();
+  private readonly kernels = new Map<string, string>();
+
+  /** `JSON.stringify(s)`, or undefined for undefined (the key is then left out, as JSON.stringify does). */
+  q(s: string | undefined): string | undefined {
+    if (s === undefined) return undefined;
+    let q = this.quoted.get(s);
+    if (q === undefined) this.quoted.set(s, (q = JSON.stringify(s)));
+    return q;
+  }
+
+  /** `JSON.stringify(opName(t))`. */
+  op(t: OpTag): string {
+    let byPhase = this.ops.get(t.kind);
+    if (!byPhase) this.ops.set(t.kind, (byPhase = new Map()));
+    let byLabel = byPhase.get(t.phase);
+    if (!byLabel) byPhase.set(t.phase, (byLabel = new Map()));
+    let q = byLabel.get(t.label);
+    if (q === undefined) byLabel.set(t.label, (q = JSON.stringify(opName(t))));
+    return q;
+  }
+
+  /** The quoted kernel name of a collective (NCCL's, or a no-op's in a group of one). */
+  kernel(t: OpTag, dtype: Dtype): string {
+    const key = `${t.kind}|${dtype}|${t.algorithm}`;
+    let q = this.kernels.get(key);
+    if (q === undefined) this.kernels.set(key, (q = JSON.stringify(t.algorithm === 'local' ? `${t.kind} (no-op: group of 1)` : ncclKernelName(t.kind, dtype, t.algorithm))));
+    return q;
+  }
+}
+
+/** `,"key":value` of a quoted value, or nothing for undefined. */
+const quotedProp = (quotedKey: string, quoted: string | undefined): string => (quoted === undefined ? '' : `,${quotedKey}:${quoted}`);
+
+function kernelEvent(run: SimulationRun, s: Span<OpTag>, stream: StreamView, names: TraceNames): KernelEvent {
   const t = s.tag;
-  const base = `"args":{"layer":${json(t.layer ?? null)}${prop('"op"', t.label)}${prop('"phase"', t.phase)}${prop('"microBatch"', t.microBatch)}${prop('"device"', s.process)},"stream":${stream.id}`;
+  const base = `"args":{"layer":${json(t.layer ?? null)}${quotedProp('"op"', names.q(t.label))}${quotedProp('"phase"', names.q(t.phase))}${prop('"microBatch"', t.microBatch)}${prop('"device"', s.process)},"stream":${stream.id}`;
   if (t.kind === 'compute' || t.kind === 'optimizer') {
     const ts = us(s.workStart);
     const dur = us(s.end) - ts;
-    const text = `{"ph":"X","cat":"kernel","name":${json(opName(t))},"pid":${json(s.process)},"tid":${stream.id},"ts":${json(ts)},"dur":${json(dur)},${base}${t.flops !== undefined ? `,"GFLOPs":${json(Math.round(t.flops / 1e9))}` : ''}}}`;
+    const text = `{"ph":"X","cat":"kernel","name":${names.op(t)},"pid":${json(s.process)},"tid":${stream.id},"ts":${json(ts)},"dur":${json(dur)},${base}${t.flops !== undefined ? `,"GFLOPs":${json(Math.round(t.flops / 1e9))}` : ''}}}`;
     return { text, tid: stream.id, ts, dur };
   }
   const dtype = collectiveDtype(run, t);
@@ -110,11 +151,10 @@ function kernelEvent(run: SimulationRun, s: Span<OpTag>, stream: StreamView): Ke
   // at arrival, like a real trace; the wait is in the args.
   const ts = us(s.start);
   const dur = us(s.end) - ts;
-  const name = t.algorithm === 'local' ? `${t.kind} (no-op: group of 1)` : ncclKernelName(t.kind, dtype, t.algorithm);
   const text =
-    `{"ph":"X","cat":"kernel","name":${json(name)},"pid":${json(s.process)},"tid":${stream.id},"ts":${json(ts)},"dur":${json(dur)},${base}` +
-    `,"Collective name":${json(C10D_NAME[t.kind] ?? t.kind)},"In msg nelems":${json(inElems)},"Out msg nelems":${json(outElems)},"Group size":${json(n)},"dtype":${json(NCCL_DTYPE[dtype])}` +
-    `,"bytes":${json(t.bytes ?? 0)},"wire bytes":${json(t.wireBytes ?? 0)},"algorithm":${json(t.algorithm ?? '')},"waiting for peers (us)":${json(us(s.workStart) - ts)}}}`;
+    `{"ph":"X","cat":"kernel","name":${names.kernel(t, dtype)},"pid":${json(s.process)},"tid":${stream.id},"ts":${json(ts)},"dur":${json(dur)},${base}` +
+    `,"Collective name":${names.q(C10D_NAME[t.kind] ?? t.kind)},"In msg nelems":${json(inElems)},"Out msg nelems":${json(outElems)},"Group size":${json(n)},"dtype":${names.q(NCCL_DTYPE[dtype])}` +
+    `,"bytes":${json(t.bytes ?? 0)},"wire bytes":${json(t.wireBytes ?? 0)},"algorithm":${names.q(t.algorithm ?? '')},"waiting for peers (us)":${json(us(s.workStart) - ts)}}}`;
   return { text, tid: stream.id, ts, dur };
 }
 
@@ -198,11 +238,12 @@ export function* chromeTraceChunks(run: SimulationRun): Generator<string> {
   // Kernels, indexed by task for the flows.
   const views = new Map<string, StreamView>();
   const byTask = new Map<number, { span: Span<OpTag>; ev: Omit<KernelEvent, 'text'> }>();
+  const names = new TraceNames();
   for (const s of run.timeline.spans) {
     if (!shown.has(s.process)) continue;
     let view = views.get(s.stream);
     if (!view) views.set(s.stream, (view = streamView(s.stream)));
-    const ev = kernelEvent(run, s, view);
+    const ev = kernelEvent(run, s, view, names);
     emit(ev.text);
     byTask.set(s.task, { span: s, ev: { tid: ev.tid, ts: ev.ts, dur: ev.dur } });
     if (out.length >= CHUNK_CHARS) {

@@ -1,0 +1,12 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+const require = createRequire(import.meta.url);
+const { Resvg } = require('@resvg/resvg-js');
+const dir = '/work/main/src/report/fonts/';
+import { readdirSync } from 'node:fs';
+const fonts = readdirSync(dir).filter((f) => f.endsWith('.ttf')).map((f) => dir + f);
+const which = process.argv[2] ?? 'timeline';
+const svg = readFileSync(`/tmp/o1/${which}.svg`, 'utf8');
+const r = new Resvg(svg, { background: 'white', fitTo: { mode: 'zoom', value: 2 }, font: { loadSystemFonts: false, fontFiles: fonts, defaultFontFamily: 'DejaVu Sans', sansSerifFamily: 'DejaVu Sans' } });
+const img = r.render();
+console.log(img.width, img.height, fonts);
