@@ -150,7 +150,8 @@ export class FluidNetwork {
     // One flow alone (the common case) needs no progressive filling.
     if (this.count === 1) {
       let r1 = maxRate[0]!;
-      for (const r of resources[0]!) r1 = Math.min(r1, this.capacity[r]!);
+      const rs = resources[0]!;
+      for (let j = 0; j < rs.length; j++) r1 = Math.min(r1, this.capacity[rs[j]!]!);
       rate[0] = r1;
       return;
     }
@@ -165,7 +166,10 @@ export class FluidNetwork {
     for (let f = 0; f < this.count; f++) {
       open[openCount++] = f;
       rate[f] = 0;
-      for (const r of resources[f]!) {
+      // Indexed loops, here and below: this runs in cold code too, where `for…of` allocates an iterator.
+      const rs = resources[f]!;
+      for (let j = 0; j < rs.length; j++) {
+        const r = rs[j]!;
         if (users[r]!++ === 0) {
           used[usedCount++] = r;
           left[r] = this.capacity[r]!;
@@ -192,7 +196,9 @@ export class FluidNetwork {
         const cap = maxRate[f]!;
         const capped = cap - level <= cap * 1e-12;
         let saturated = false;
-        for (const r of resources[f]!) {
+        const rs = resources[f]!;
+        for (let j = 0; j < rs.length; j++) {
+          const r = rs[j]!;
           if (left[r]! <= this.capacity[r]! * 1e-12) {
             saturated = true;
             break;
@@ -200,7 +206,7 @@ export class FluidNetwork {
         }
         if (capped || saturated) {
           rate[f] = level;
-          for (const r of resources[f]!) users[r]!--;
+          for (let j = 0; j < rs.length; j++) users[rs[j]!]!--;
         } else open[still++] = f;
       }
       openCount = still;

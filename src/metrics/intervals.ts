@@ -31,7 +31,11 @@ export function subtract(a: Interval[], b: Interval[]): Interval[] {
 export function subtractMerged(ua: readonly Interval[], ub: readonly Interval[]): Interval[] {
   const out: [number, number][] = [];
   let j = 0;
-  for (const [s, e] of ua) {
+  // Indexed, not `for (const [s, e] of ua)`: destructuring a tuple runs the iterator protocol, an
+  // allocation per interval in code not yet optimised.
+  for (let i = 0; i < ua.length; i++) {
+    const s = ua[i]![0];
+    const e = ua[i]![1];
     let cur = s;
     while (j < ub.length && ub[j]![1] <= cur) j++;
     let k = j;

@@ -8,7 +8,7 @@ import { CHART_WIDTH, GIB, MEMORY_COLORS, VEGA_LITE_SCHEMA, chartConfig, colorSc
  */
 const MAX_POINTS = 1000;
 
-function thin(points: MemoryPoint[]): MemoryPoint[] {
+function thin(points: readonly MemoryPoint[]): readonly MemoryPoint[] {
   if (points.length <= MAX_POINTS) return points;
   const per = Math.ceil(points.length / MAX_POINTS);
   const out: MemoryPoint[] = [];
@@ -103,7 +103,8 @@ export function withoutRepeatedSteps(rows: readonly StackedRow[]): StackedRow[] 
  */
 export function memorySpec(run: SimulationRun): object {
   const rank = memoryRank(run);
-  const series = thin(memorySeries(run.timeline, rank));
+  // A copy: the series is shared (trace.json reads it too) and gets a closing point here.
+  const series = [...thin(memorySeries(run.timeline, rank))];
   const end = run.timeline.makespan;
   if (series.length > 0) series.push({ ...series[series.length - 1]!, time: end });
   // Rounded: ~10 KiB resolution and µs times are more than the chart can show, and keep the spec small.
@@ -111,7 +112,7 @@ export function memorySpec(run: SimulationRun): object {
   const timeMs = (p: { time: number }) => round(p.time * 1e3, 3);
   // One point per drawn time, the last state at it: vega-lite stacks the rows of one time, so two points
   // at one time (the closing point when the last sample is at the end) would be drawn as their sum.
-  const points: typeof series = [];
+  const points: MemoryPoint[] = [];
   for (const p of series) {
     if (points.length > 0 && timeMs(points[points.length - 1]!) === timeMs(p)) points[points.length - 1] = p;
     else points.push(p);

@@ -121,11 +121,15 @@ export function coalesceBars(bars: readonly TimelineBar[], t0Ms: number, t1Ms: n
     }
   }
   const out: TimelineBar[] = [];
-  for (const [lane, cats] of lanes) {
+  for (const [lane, byCategory] of lanes) {
     let last: TimelineBar | undefined;
+    // An array, read by index in the column loop (a Map's entries are an allocation per step).
+    const cats = [...byCategory];
     for (let col = 0; col < columns; col++) {
       let x = t0Ms + col * width;
-      for (const [category, c] of cats) {
+      for (let k = 0; k < cats.length; k++) {
+        const category = cats[k]![0];
+        const c = cats[k]![1];
         const w = Math.min(c.cover[col]!, t0Ms + (col + 1) * width - x);
         if (!(w > 0)) continue;
         // Touching the previous sub-bar of the same category (within float error): one bar.
