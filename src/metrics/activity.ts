@@ -1,6 +1,6 @@
 import type { Timeline } from '../engine/index.ts';
 import type { OpTag } from '../strategy/index.ts';
-import { total, type Interval } from './intervals.ts';
+import { IntervalBuffer } from './intervals.ts';
 import { rankBreakdown, waitReport } from './step.ts';
 import { spansOf } from './spans.ts';
 
@@ -20,38 +20,42 @@ export interface CollectiveTally {
 }
 
 export function collectiveTallies(timeline: Timeline<OpTag>, rank: number): CollectiveTally[] {
-  const groups = new Map<string, { tally: CollectiveTally; intervals: Interval[] }>();
+  // Groups in the order first seen; looked up by kind, then phase (no key string built per span).
+  const groups: { tally: CollectiveTally; intervals: IntervalBuffer }[] = [];
+  const byKind = new Map<string, Map<string, { tally: CollectiveTally; intervals: IntervalBuffer }>>();
   for (const s of spansOf(timeline, rank)) {
     const t = s.tag;
     if (t.kind === 'compute' || t.kind === 'optimizer') continue;
-    const key = `${t.kind}|${t.phase}`;
-    let g = groups.get(key);
+    let byPhase = byKind.get(t.kind);
+    if (!byPhase) byKind.set(t.kind, (byPhase = new Map()));
+    let g = byPhase.get(t.phase);
     if (!g) {
       g = {
         tally: { kind: t.kind, phase: t.phase, count: 0, bytes: 0, wireBytes: 0, busySeconds: 0, example: { label: t.label, bytes: 0, wireBytes: 0, groupSize: t.groupSize ?? 1, algorithm: t.algorithm ?? '' } },
-        intervals: [],
+        intervals: new IntervalBuffer(),
       };
-      groups.set(key, g);
+      byPhase.set(t.phase, g);
+      groups.push(g);
     }
     g.tally.count++;
     g.tally.bytes += t.bytes ?? 0;
     g.tally.wireBytes += t.wireBytes ?? 0;
-    g.intervals.push([s.workStart, s.end]);
+    g.intervals.push(s.workStart, s.end);
     if ((t.bytes ?? 0) > g.tally.example.bytes) {
       g.tally.example = { label: t.label, bytes: t.bytes ?? 0, wireBytes: t.wireBytes ?? 0, groupSize: t.groupSize ?? 1, algorithm: t.algorithm ?? '' };
     }
   }
-  return [...groups.values()].map(({ tally, intervals }) => ({ ...tally, busySeconds: total(intervals) }));
+  return groups.map(({ tally, intervals }) => ({ ...tally, busySeconds: intervals.merge().totalLength() }));
 }
 
 /** Busy seconds of compute kernels by phase (forward, backward, recompute) and of the optimizer. */
 export function gpuSecondsByPhase(timeline: Timeline<OpTag>, rank: number): Record<OpTag['phase'], number> {
-  const by: Record<OpTag['phase'], Interval[]> = { forward: [], backward: [], recompute: [], optimizer: [] };
+  const by: Record<OpTag['phase'], IntervalBuffer> = { forward: new IntervalBuffer(), backward: new IntervalBuffer(), recompute: new IntervalBuffer(), optimizer: new IntervalBuffer() };
   for (const s of spansOf(timeline, rank)) {
     if (s.tag.kind !== 'compute' && s.tag.kind !== 'optimizer') continue;
-    by[s.tag.phase].push([s.workStart, s.end]);
+    by[s.tag.phase].push(s.workStart, s.end);
   }
-  return { forward: total(by.forward), backward: total(by.backward), recompute: total(by.recompute), optimizer: total(by.optimizer) };
+  return { forward: by.forward.merge().totalLength(), backward: by.backward.merge().totalLength(), recompute: by.recompute.merge().totalLength(), optimizer: by.optimizer.merge().totalLength() };
 }
 
 /**

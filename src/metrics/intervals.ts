@@ -11,8 +11,11 @@ export function union(intervals: Interval[]): Interval[] {
   return out;
 }
 
+/** Length of the union: `length(union(intervals))`, the same sum, without the merged list as tuples. */
 export function total(intervals: Interval[]): number {
-  return length(union(intervals));
+  const buf = new IntervalBuffer(Math.max(1, intervals.length));
+  for (let i = 0; i < intervals.length; i++) buf.push(intervals[i]![0], intervals[i]![1]);
+  return buf.merge().totalLength();
 }
 
 /** Summed length of a merged (sorted, disjoint) list, left to right. */

@@ -81,8 +81,13 @@ export async function evaluateVariant(loaded: LoadedScenario, model: ModelSpec):
 
 /** The value at `layers` on the line through the last two runs, or undefined when the first run is off it. */
 function onLine(values: readonly number[], counts: readonly number[], layers: number): number | undefined {
-  const [a, b, c] = values as [number, number, number];
-  const [la, lb, lc] = counts as [number, number, number];
+  // By index: array destructuring runs the iterator protocol, and this runs per role and pool.
+  const a = values[0]!;
+  const b = values[1]!;
+  const c = values[2]!;
+  const la = counts[0]!;
+  const lb = counts[1]!;
+  const lc = counts[2]!;
   // A pool a task never touches stays -Infinity in every run.
   if (a === -Infinity && b === -Infinity && c === -Infinity) return -Infinity;
   const slope = (c - b) / (lc - lb);
