@@ -91,15 +91,29 @@ interface KernelEvent {
   dur: number;
 }
 
+/** What every event of one op (kind, phase, label) shares: its quoted name and the head of its args. */
+interface OpText {
+  layer: number | undefined;
+  algorithm: string | undefined;
+  /** The event's `name`, quoted: the op's (compute) or NCCL's kernel name (collective). */
+  name: string;
+  /** `"args":{"layer":…,"op":…,"phase":…` */
+  head: string;
+  /** A collective's own args, for the payload they were written for. */
+  collective?: { bytes: number | undefined; wireBytes: number | undefined; groupSize: number | undefined; text: string };
+}
+
 /**
- * JSON-quoted names, made once per trace: a step repeats a few hundred labels and kernel names over tens
- * of thousands of events (`JSON.stringify` of each, and the op name's concatenation, were a fifth of the
- * trace's time).
+ * An event's text made from pieces written once per op: a step repeats each op over micro-batches and
+ * layers, tens of thousands of events from a few hundred ops (a `JSON.stringify` and a dozen
+ * concatenations per event were a fifth of the trace's time and most of its garbage). Every piece is
+ * checked against the tag it is reused for.
  */
-class TraceNames {
+class TraceText {
   private readonly quoted = new Map<string, string>();
-  private readonly ops = new Map<string, Map<string, Map<string, string>>>();
-  private readonly kernels = new Map<string, string>();
+  private readonly ops = new Map<string, Map<string, Map<string, OpText>>>();
+
+  constructor(private readonly run: SimulationRun) {}
 
   /** `JSON.stringify(s)`, or undefined for undefined (the key is then left out, as JSON.stringify does). */
   q(s: string | undefined): string | undefined {
@@ -109,53 +123,61 @@ class TraceNames {
     return q;
   }
 
-  /** `JSON.stringify(opName(t))`. */
-  op(t: OpTag): string {
+  op(t: OpTag): OpText {
     let byPhase = this.ops.get(t.kind);
     if (!byPhase) this.ops.set(t.kind, (byPhase = new Map()));
     let byLabel = byPhase.get(t.phase);
     if (!byLabel) byPhase.set(t.phase, (byLabel = new Map()));
-    let q = byLabel.get(t.label);
-    if (q === undefined) byLabel.set(t.label, (q = JSON.stringify(opName(t))));
-    return q;
+    let e = byLabel.get(t.label);
+    if (e === undefined || e.layer !== t.layer || e.algorithm !== t.algorithm) {
+      const compute = t.kind === 'compute' || t.kind === 'optimizer';
+      const name = compute ? opName(t) : t.algorithm === 'local' ? `${t.kind} (no-op: group of 1)` : ncclKernelName(t.kind, collectiveDtype(this.run, t), t.algorithm);
+      e = {
+        layer: t.layer,
+        algorithm: t.algorithm,
+        name: JSON.stringify(name),
+        head: `"args":{"layer":${json(t.layer ?? null)}${quotedProp('"op"', this.q(t.label))}${quotedProp('"phase"', this.q(t.phase))}`,
+      };
+      byLabel.set(t.label, e);
+    }
+    return e;
   }
 
-  /** The quoted kernel name of a collective (NCCL's, or a no-op's in a group of one). */
-  kernel(t: OpTag, dtype: Dtype): string {
-    const key = `${t.kind}|${dtype}|${t.algorithm}`;
-    let q = this.kernels.get(key);
-    if (q === undefined) this.kernels.set(key, (q = JSON.stringify(t.algorithm === 'local' ? `${t.kind} (no-op: group of 1)` : ncclKernelName(t.kind, dtype, t.algorithm))));
-    return q;
+  /** A collective's args after "stream", up to its wait: Kineto's names, NCCL's type, the payload. */
+  collective(e: OpText, t: OpTag): string {
+    const c = e.collective;
+    if (c && c.bytes === t.bytes && c.wireBytes === t.wireBytes && c.groupSize === t.groupSize) return c.text;
+    const dtype = collectiveDtype(this.run, t);
+    const n = t.groupSize ?? 1;
+    const elements = Math.round((t.bytes ?? 0) / BYTES_PER_ELEMENT[dtype]);
+    // Kineto's collective args: AllGather's input is one shard, ReduceScatter's output is one shard.
+    const inElems = t.kind === 'all_gather' ? Math.round(elements / n) : elements;
+    const outElems = t.kind === 'reduce_scatter' ? Math.round(elements / n) : elements;
+    const text =
+      `,"Collective name":${json(C10D_NAME[t.kind] ?? t.kind)},"In msg nelems":${json(inElems)},"Out msg nelems":${json(outElems)},"Group size":${json(n)},"dtype":${json(NCCL_DTYPE[dtype])}` +
+      `,"bytes":${json(t.bytes ?? 0)},"wire bytes":${json(t.wireBytes ?? 0)},"algorithm":${json(t.algorithm ?? '')}`;
+    e.collective = { bytes: t.bytes, wireBytes: t.wireBytes, groupSize: t.groupSize, text };
+    return text;
   }
 }
 
 /** `,"key":value` of a quoted value, or nothing for undefined. */
 const quotedProp = (quotedKey: string, quoted: string | undefined): string => (quoted === undefined ? '' : `,${quotedKey}:${quoted}`);
 
-function kernelEvent(run: SimulationRun, s: Span<OpTag>, stream: StreamView, names: TraceNames): KernelEvent {
+function kernelEvent(s: Span<OpTag>, stream: StreamView, text: TraceText): KernelEvent {
   const t = s.tag;
-  const base = `"args":{"layer":${json(t.layer ?? null)}${quotedProp('"op"', names.q(t.label))}${quotedProp('"phase"', names.q(t.phase))}${prop('"microBatch"', t.microBatch)}${prop('"device"', s.process)},"stream":${stream.id}`;
+  const e = text.op(t);
+  const args = `${e.head}${prop('"microBatch"', t.microBatch)}${prop('"device"', s.process)},"stream":${stream.id}`;
   if (t.kind === 'compute' || t.kind === 'optimizer') {
     const ts = us(s.workStart);
     const dur = us(s.end) - ts;
-    const text = `{"ph":"X","cat":"kernel","name":${names.op(t)},"pid":${json(s.process)},"tid":${stream.id},"ts":${json(ts)},"dur":${json(dur)},${base}${t.flops !== undefined ? `,"GFLOPs":${json(Math.round(t.flops / 1e9))}` : ''}}}`;
-    return { text, tid: stream.id, ts, dur };
+    return { text: `{"ph":"X","cat":"kernel","name":${e.name},"pid":${json(s.process)},"tid":${stream.id},"ts":${json(ts)},"dur":${json(dur)},${args}${t.flops !== undefined ? `,"GFLOPs":${json(Math.round(t.flops / 1e9))}` : ''}}}`, tid: stream.id, ts, dur };
   }
-  const dtype = collectiveDtype(run, t);
-  const n = t.groupSize ?? 1;
-  const elements = Math.round((t.bytes ?? 0) / BYTES_PER_ELEMENT[dtype]);
-  // Kineto's collective args: AllGather's input is one shard, ReduceScatter's output is one shard.
-  const inElems = t.kind === 'all_gather' ? Math.round(elements / n) : elements;
-  const outElems = t.kind === 'reduce_scatter' ? Math.round(elements / n) : elements;
   // A NCCL kernel is on its stream from launch and spins until every peer has arrived: the event starts
   // at arrival, like a real trace; the wait is in the args.
   const ts = us(s.start);
   const dur = us(s.end) - ts;
-  const text =
-    `{"ph":"X","cat":"kernel","name":${names.kernel(t, dtype)},"pid":${json(s.process)},"tid":${stream.id},"ts":${json(ts)},"dur":${json(dur)},${base}` +
-    `,"Collective name":${names.q(C10D_NAME[t.kind] ?? t.kind)},"In msg nelems":${json(inElems)},"Out msg nelems":${json(outElems)},"Group size":${json(n)},"dtype":${names.q(NCCL_DTYPE[dtype])}` +
-    `,"bytes":${json(t.bytes ?? 0)},"wire bytes":${json(t.wireBytes ?? 0)},"algorithm":${names.q(t.algorithm ?? '')},"waiting for peers (us)":${json(us(s.workStart) - ts)}}}`;
-  return { text, tid: stream.id, ts, dur };
+  return { text: `{"ph":"X","cat":"kernel","name":${e.name},"pid":${json(s.process)},"tid":${stream.id},"ts":${json(ts)},"dur":${json(dur)},${args}${text.collective(e, t)},"waiting for peers (us)":${json(us(s.workStart) - ts)}}}`, tid: stream.id, ts, dur };
 }
 
 /** The ranks the trace shows. */
@@ -238,12 +260,12 @@ export function* chromeTraceChunks(run: SimulationRun): Generator<string> {
   // Kernels, indexed by task for the flows.
   const views = new Map<string, StreamView>();
   const byTask = new Map<number, { span: Span<OpTag>; ev: Omit<KernelEvent, 'text'> }>();
-  const names = new TraceNames();
+  const text = new TraceText(run);
   for (const s of run.timeline.spans) {
     if (!shown.has(s.process)) continue;
     let view = views.get(s.stream);
     if (!view) views.set(s.stream, (view = streamView(s.stream)));
-    const ev = kernelEvent(run, s, view, names);
+    const ev = kernelEvent(s, view, text);
     emit(ev.text);
     byTask.set(s.task, { span: s, ev: { tid: ev.tid, ts: ev.ts, dur: ev.dur } });
     if (out.length >= CHUNK_CHARS) {
