@@ -3,6 +3,7 @@ import { loadScenarioFile, loadScenarioObject, type LoadedScenario } from '../..
 import { applyChange } from '../../src/advisor/index.ts';
 import { prepareRun, runPrepared, simulateCut } from '../../src/pipeline/simulate.ts';
 import { CUT_LAYERS, cuttable, evaluateVariant, extrapolate } from '../../src/pipeline/layer-extrapolation.ts';
+import { stepCosts } from '../../src/strategy/costs.ts';
 
 const SCENARIO_70B = 'scenarios/llama-3.1-70b-tp2-fsdp4-ddp2-16xh100.yaml';
 
@@ -112,5 +113,21 @@ describe('layer extrapolation (the advisor\'s variants)', () => {
     const outcome = await evaluateVariant(lora.loaded, lora.base);
     expect(outcome.method).toBe('full');
     expect(outcome.stepSeconds).toBe((await whole(lora.loaded)).step_time_s);
+  });
+
+  it("a variant's cut models share its layers' costs, and another config gets its own", async () => {
+    const prepared = await prepareRun(variant(SCENARIO_70B, {}));
+    const gpu = { ...prepared.cluster.profile.gpu, kernels: prepared.cluster.profile.kernels, framework: prepared.cluster.profile.framework };
+    const cut = (layers: number) => ({ ...prepared.trained, layers: prepared.trained.layers.slice(0, layers), numLayers: layers });
+    const five = stepCosts(prepared.cfg, cut(5), gpu);
+    const seven = stepCosts(prepared.cfg, cut(7), gpu);
+    const wholeModel = stepCosts(prepared.cfg, prepared.trained, gpu);
+    expect(seven.layers[4]).toBe(five.layers[4]);
+    expect(wholeModel.layers[79]).toBe(five.layers[0]);
+    // Kept by config: a longer sequence is costed anew, and slower.
+    const longer = await prepareRun(variant(SCENARIO_70B, { sequence_len: 8192 }));
+    const other = stepCosts(longer.cfg, cut(5), gpu);
+    expect(other.layers[0]).not.toBe(five.layers[0]);
+    expect(other.layers[0]!.forwardSeconds).toBeGreaterThan(five.layers[0]!.forwardSeconds);
   });
 });

@@ -2,7 +2,8 @@ import { describe, expect, it, beforeAll } from 'vitest';
 import { compile } from 'vega-lite';
 import type { SimulationRun } from '../../src/pipeline/simulate.ts';
 import { coalesceBars, timelineSpec, timelineBars, timelineRanks, zoomWindows, type TimelineBar } from '../../src/report/charts/timeline.ts';
-import { memoryImageSpec, memorySpec, stackedMemoryRows } from '../../src/report/charts/memory.ts';
+import { memoryImageSpec, memoryRank, memorySpec, stackedMemoryRows } from '../../src/report/charts/memory.ts';
+import { MEMORY_CATEGORIES, memorySeries } from '../../src/metrics/memory-series.ts';
 import { drawnPixels } from '../helpers/pixels.ts';
 import { stepBreakdownSpec } from '../../src/report/charts/breakdown.ts';
 import { communicationSpec, hasCommunication } from '../../src/report/charts/communication.ts';
@@ -178,6 +179,31 @@ describe('chart specs', () => {
     const rules = spec.layer[1]!.data.values as unknown as { y: number; label: string }[];
     expect(rules[0]!.label).toMatch(/^GPU memory: /);
     expect(rules.map((r) => r.y)).toEqual([fsdp.result.memory.capacity_bytes / 2 ** 30, fsdp.result.memory.required_bytes / 2 ** 30]);
+  });
+
+  it('memory: the series it reads is shared with trace.json and left as it was (its closing point is its own)', async () => {
+    const run = await runForReport(fsdp2Small, 'memory-series-shared');
+    const rank = memoryRank(run);
+    const shared = memorySeries(run.timeline, rank);
+    const before = shared.map((p) => ({ ...p, byCategory: { ...p.byCategory } }));
+    expect(memorySeries(run.timeline, rank)).toBe(shared);
+    memorySpec(run);
+    expect(memorySeries(run.timeline, rank)).toEqual(before);
+    // Each point is the state after every change at its time (collapsed in place): the running sums.
+    let total = 0;
+    const cur: Record<string, number> = {};
+    let i = 0;
+    for (const m of run.timeline.memorySamples) {
+      if (m.process !== rank) continue;
+      total += m.bytes;
+      const c = (MEMORY_CATEGORIES as readonly string[]).includes(m.category) ? m.category : 'other';
+      cur[c] = (cur[c] ?? 0) + m.bytes;
+      while (shared[i]!.time < m.time) i++;
+      expect(shared[i]!.time).toBe(m.time);
+    }
+    const last = shared[shared.length - 1]!;
+    expect(last.totalBytes).toBe(total);
+    for (const [c, v] of Object.entries(cur)) expect(last.byCategory[c as keyof typeof last.byCategory]).toBe(v);
   });
 
   it('memory image: the areas lose their tooltip and aria-label and come stacked, and vega draws the SVG it draws when it stacks them; the interactive spec is untouched', async () => {

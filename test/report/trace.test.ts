@@ -2,6 +2,7 @@ import { describe, expect, it, beforeAll } from 'vitest';
 import type { SimulationRun } from '../../src/pipeline/simulate.ts';
 import { chromeTrace, ncclKernelName, type TraceEvent } from '../../src/report/trace.ts';
 import { runForReport, fsdp2Small } from './fixtures.ts';
+import { opName } from '../../src/report/names.ts';
 
 let run: SimulationRun;
 let events: TraceEvent[];
@@ -70,6 +71,39 @@ describe('Chrome trace (Kineto layout)', () => {
     const fwd5 = x.find((e) => e.name === 'layer 5 forward' && e.args!.microBatch === 0)!;
     const into = [...ends.values()].filter((f) => f.ts === fwd5.ts && f.tid === 7).map((f) => starts.find((s) => s.id === f.id)!);
     expect(into.some((s) => inside(s)!.name.startsWith('ncclDevKernel_AllGather') && inside(s)!.args!.layer === 5)).toBe(true);
+  });
+
+  it("every kernel's name and args are its own tag's, though the text is written once per op and reused", () => {
+    // Kernels come in the timeline's span order (the shown ranks' spans): zip them.
+    const x = events.filter((e) => e.ph === 'X');
+    const spans = run.timeline.spans;
+    expect(x.length).toBe(spans.length);
+    spans.forEach((s, i) => {
+      const t = s.tag;
+      const e = x[i]!;
+      expect(e.args).toMatchObject({ layer: t.layer ?? null, op: t.label, phase: t.phase, microBatch: t.microBatch, device: s.process });
+      if (t.kind === 'compute' || t.kind === 'optimizer') expect(e.name).toBe(opName(t));
+      else {
+        expect(e.name).toMatch(/^ncclDevKernel_/);
+        expect(e.args).toMatchObject({ bytes: t.bytes ?? 0, 'wire bytes': t.wireBytes ?? 0, algorithm: t.algorithm ?? '', 'Group size': t.groupSize ?? 1 });
+      }
+    });
+  });
+
+  it('a tag that differs from the op written before it (its payload) gets its own args', async () => {
+    const r = await runForReport(fsdp2Small);
+    const gathers = r.plan.tasks.filter((task) => task.tag.kind === 'all_gather' && task.tag.label === 'layer 3' && task.tag.phase === 'forward');
+    expect(gathers.length).toBe(2);
+    // The second micro-batch's AllGather of layer 3, changed: the same op (kind, phase, label), another payload.
+    const changed = gathers[1]!.tag;
+    changed.bytes = changed.bytes! / 2;
+    changed.wireBytes = changed.wireBytes! / 2;
+    const x = chromeTrace(r).traceEvents.filter((e) => e.ph === 'X' && e.args!.op === 'layer 3' && e.args!.phase === 'forward' && e.name.startsWith('ncclDevKernel_AllGather'));
+    expect(x.map((e) => [e.args!.microBatch, e.args!.bytes])).toEqual([
+      [0, gathers[0]!.tag.bytes],
+      [1, changed.bytes],
+    ]);
+    expect(x[1]!.args!['In msg nelems']).toBe((x[0]!.args!['In msg nelems'] as number) / 2);
   });
 
   it('memory counters per rank reach the peak', () => {
