@@ -8,6 +8,7 @@ import { slowestRank } from '../metrics/activity.ts';
 import { spansOf } from '../metrics/spans.ts';
 import { streamView, type StreamView } from './streams.ts';
 import { opName } from './names.ts';
+import { opMemo } from './op-memo.ts';
 
 /**
  * trace.json: the simulated step in Chrome Trace Event Format, laid out like a PyTorch profiler (Kineto)
@@ -111,9 +112,23 @@ interface OpText {
  */
 class TraceText {
   private readonly quoted = new Map<string, string>();
-  private readonly ops = new Map<string, Map<string, Map<string, OpText>>>();
+  readonly op: (t: OpTag) => OpText;
 
-  constructor(private readonly run: SimulationRun) {}
+  constructor(private readonly run: SimulationRun) {
+    this.op = opMemo(
+      (t) => {
+        const compute = t.kind === 'compute' || t.kind === 'optimizer';
+        const name = compute ? opName(t) : t.algorithm === 'local' ? `${t.kind} (no-op: group of 1)` : ncclKernelName(t.kind, collectiveDtype(this.run, t), t.algorithm);
+        return {
+          layer: t.layer,
+          algorithm: t.algorithm,
+          name: JSON.stringify(name),
+          head: `"args":{"layer":${json(t.layer ?? null)}${quotedProp('"op"', this.q(t.label))}${quotedProp('"phase"', this.q(t.phase))}`,
+        };
+      },
+      (e, t) => e.layer === t.layer && e.algorithm === t.algorithm,
+    );
+  }
 
   /** `JSON.stringify(s)`, or undefined for undefined (the key is then left out, as JSON.stringify does). */
   q(s: string | undefined): string | undefined {
@@ -121,26 +136,6 @@ class TraceText {
     let q = this.quoted.get(s);
     if (q === undefined) this.quoted.set(s, (q = JSON.stringify(s)));
     return q;
-  }
-
-  op(t: OpTag): OpText {
-    let byPhase = this.ops.get(t.kind);
-    if (!byPhase) this.ops.set(t.kind, (byPhase = new Map()));
-    let byLabel = byPhase.get(t.phase);
-    if (!byLabel) byPhase.set(t.phase, (byLabel = new Map()));
-    let e = byLabel.get(t.label);
-    if (e === undefined || e.layer !== t.layer || e.algorithm !== t.algorithm) {
-      const compute = t.kind === 'compute' || t.kind === 'optimizer';
-      const name = compute ? opName(t) : t.algorithm === 'local' ? `${t.kind} (no-op: group of 1)` : ncclKernelName(t.kind, collectiveDtype(this.run, t), t.algorithm);
-      e = {
-        layer: t.layer,
-        algorithm: t.algorithm,
-        name: JSON.stringify(name),
-        head: `"args":{"layer":${json(t.layer ?? null)}${quotedProp('"op"', this.q(t.label))}${quotedProp('"phase"', this.q(t.phase))}`,
-      };
-      byLabel.set(t.label, e);
-    }
-    return e;
   }
 
   /** A collective's args after "stream", up to its wait: Kineto's names, NCCL's type, the payload. */

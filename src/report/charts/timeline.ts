@@ -7,6 +7,7 @@ import { spansOf } from '../../metrics/spans.ts';
 import { bytesHuman } from '../format.ts';
 import { streamRank, streamView } from '../streams.ts';
 import { opName } from '../names.ts';
+import { opMemo } from '../op-memo.ts';
 import { grouped, seconds } from '../format.ts';
 import type { DirectRects } from '../direct-rects.ts';
 import { CHART_WIDTH, TIMELINE_COLORS, VEGA_LITE_SCHEMA, chartConfig, colorScale, collectiveName } from './theme.ts';
@@ -33,38 +34,41 @@ export function timelineRanks(run: SimulationRun): number[] {
 const ms = (s: number) => s * 1e3;
 const fmtMs = (s: number) => grouped(ms(s), ms(s) >= 100 ? 0 : 1);
 
-/**
- * A bar's tooltip detail: "micro-batch m · layer l · S = …, sent … (algorithm, n GPUs) · x TFLOP". A step
- * repeats the same few payloads and kernels thousands of times: their formatted parts are kept by value.
- */
-function detailWriter(): (t: OpTag) => string {
-  const comm = new Map<string, string>();
-  const flops = new Map<number, string>();
-  return (t) => {
-    let out = `micro-batch ${t.microBatch}`;
-    if (t.layer !== undefined) out += ` · layer ${t.layer}`;
-    if (t.bytes !== undefined) {
-      const key = `${t.bytes}|${t.wireBytes}|${t.algorithm}|${t.groupSize}`;
-      let text = comm.get(key);
-      if (text === undefined) comm.set(key, (text = `S = ${bytesHuman(t.bytes)}, sent ${bytesHuman(t.wireBytes ?? 0)} (${t.algorithm ?? '?'}, ${t.groupSize ?? 1} GPUs)`));
-      out += ` · ${text}`;
-    }
-    if (t.flops !== undefined) {
-      let text = flops.get(t.flops);
-      if (text === undefined) flops.set(t.flops, (text = `${(t.flops / 1e12).toFixed(2)} TFLOP`));
-      out += ` · ${text}`;
-    }
-    return out;
-  };
-}
-
 // The local experts' grouped GEMMs under expert parallelism (strategy/ep-schedule.ts labels them "layer i experts").
 const category = (t: OpTag) => (t.kind === 'compute' ? (t.label.endsWith(' experts') || t.label.includes(' experts ') ? 'expert GEMMs' : t.phase) : collectiveName(t.kind));
+
+/** What every bar of one op (kind, phase, label) shares, for the tag it was written for. */
+interface OpBarText {
+  tag: OpTag;
+  category: string;
+  op: string;
+  /** The detail after "micro-batch m": " · layer l · S = …, sent … (algorithm, n GPUs) · x TFLOP". */
+  detailTail: string;
+}
+
+/**
+ * A bar's category, op name and tooltip detail ("micro-batch m · layer l · S = …, sent … (algorithm, n
+ * GPUs) · x TFLOP"). A step repeats each op over micro-batches, thousands of bars from a few hundred ops:
+ * the text is written once per op and reused while the op's layer, payload and FLOPs are the same.
+ */
+function barTextWriter(): (t: OpTag) => OpBarText {
+  return opMemo(
+    (t) => {
+      let tail = '';
+      if (t.layer !== undefined) tail += ` · layer ${t.layer}`;
+      if (t.bytes !== undefined) tail += ` · S = ${bytesHuman(t.bytes)}, sent ${bytesHuman(t.wireBytes ?? 0)} (${t.algorithm ?? '?'}, ${t.groupSize ?? 1} GPUs)`;
+      if (t.flops !== undefined) tail += ` · ${(t.flops / 1e12).toFixed(2)} TFLOP`;
+      return { tag: t, category: category(t), op: opName(t), detailTail: tail };
+    },
+    ({ tag: a }, b) => a.layer === b.layer && a.bytes === b.bytes && a.wireBytes === b.wireBytes && a.algorithm === b.algorithm && a.groupSize === b.groupSize && a.flops === b.flops,
+  );
+}
+
 /** The bars: kernels per (rank, stream), time waiting for late peers, and exposed-communication lanes. */
 export function timelineBars(run: SimulationRun, ranks = timelineRanks(run)): { bars: TimelineBar[]; lanes: string[] } {
   const bars: TimelineBar[] = [];
   const lanes: string[] = [];
-  const detail = detailWriter();
+  const text = barTextWriter();
   for (const rank of ranks) {
     const spans = spansOf(run.timeline, rank);
     const streams = [...new Set(spans.map((s) => s.stream))].sort((a, b) => streamRank(a) - streamRank(b));
@@ -78,11 +82,13 @@ export function timelineBars(run: SimulationRun, ranks = timelineRanks(run)): { 
     if (streams.length > 1) lanes.push(exposedLane);
     for (const s of spans as Span<OpTag>[]) {
       const lane = laneOf.get(s.stream)!;
+      const e = text(s.tag);
+      const detail = `micro-batch ${s.tag.microBatch}${e.detailTail}`;
       if (s.workStart > s.start) {
-        bars.push({ lane, category: 'waiting for peers', start_ms: ms(s.start), end_ms: ms(s.workStart), duration_ms: ms(s.workStart - s.start), op: `${opName(s.tag)}: waiting for the last rank to arrive`, detail: detail(s.tag) });
+        bars.push({ lane, category: 'waiting for peers', start_ms: ms(s.start), end_ms: ms(s.workStart), duration_ms: ms(s.workStart - s.start), op: `${e.op}: waiting for the last rank to arrive`, detail });
       }
       if (s.end <= s.workStart) continue;
-      bars.push({ lane, category: category(s.tag), start_ms: ms(s.workStart), end_ms: ms(s.end), duration_ms: ms(s.end - s.workStart), op: opName(s.tag), detail: detail(s.tag) });
+      bars.push({ lane, category: e.category, start_ms: ms(s.workStart), end_ms: ms(s.end), duration_ms: ms(s.end - s.workStart), op: e.op, detail });
     }
     for (const [a, b] of exposedIntervals(run.timeline, rank)) {
       bars.push({ lane: exposedLane, category: 'exposed communication', start_ms: ms(a), end_ms: ms(b), duration_ms: ms(b - a), op: 'communication while the compute stream is idle', detail: `rank ${rank}` });
