@@ -1,5 +1,10 @@
 import { z } from 'zod';
 
+// zod 4 writes and compiles (`new Function`) a parser per object schema on its first parse. A run parses
+// its scenario and a hardware profile a handful of times, the advisor's variants a dozen more: the
+// compiles cost more than they save (measured: the 70B report, and `npm run bench:sweep`).
+z.config({ jitless: true });
+
 /**
  * The keys the simulator reads, with Axolotl's names and types. Every other Axolotl key has a fate in
  * key-fates.ts (no effect, warning, refusal); a key Axolotl does not know gets a "did you mean" warning.
